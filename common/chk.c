@@ -1,0 +1,16 @@
+/* chk.c -- fatal-on-failure allocation helpers. */
+#include "chk.h"
+
+void *chk_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    CHECK(p != NULL, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *chk_calloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    CHECK(p != NULL, "out of memory allocating %zu x %zu bytes", count, size);
+    return p;
+}

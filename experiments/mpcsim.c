@@ -1,0 +1,49 @@
+/* mpcsim.c -- the single command-line entry point; dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "xp.h"
+#include "xp_cmds.h"
+
+typedef struct cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} cmd;
+
+static const cmd cmds[] = {
+    //{"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
+    //{"op", xp_cmd_op, "run one MPC protocol op (real or phantom) and report its cost as CSV"},
+    {"ping", xp_cmd_ping, "2-party ping-pong through the simulated network (CSV)"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "mpcsim -- private Transformer inference under 2-party MPC, in a network simulator\n\n"
+            "usage: mpcsim COMMAND [options]     (mpcsim COMMAND --help for details)\n\n"
+            "commands:\n");
+    for (const cmd *c = cmds; c->name; c++) fprintf(f, "  %-8s %s\n", c->name, c->summary);
+    fprintf(f, "\n");
+    xp_net_help(f);
+    fprintf(f,
+            "\nParties: P0 holds the model, P1 the input, D is the dealer (correlated randomness).\n"
+            "All times are virtual (simulated), in seconds in CSV columns ending in _s.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (const cmd *c = cmds; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0) return c->fn(argc - 2, argv + 2);
+    fprintf(stderr, "error: unknown command '%s' (see mpcsim --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,58 @@
+/* xp.h -- command-line plumbing shared by the mpcsim subcommands: argument scanning, network
+ * options, CSV output written atomically (temporary name, then rename).
+ * This is the only layer that prints for users and decides exit codes. */
+#ifndef XP_H
+#define XP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../netmodel/nm.h"
+#include "../netmodel/nm_pcap.h"
+
+/* ---- arguments ---- */
+
+/* Scans argv[*i]: if it is `--name` or `--name=value`, returns 1 and sets *val (NULL for a flag
+ * without a value when want_value is 0). Advances *i past the value. Returns -1 (after printing an
+ * error) if a required value is missing, 0 if argv[*i] is not --name. */
+int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, const char **val);
+/* Strict integer parsing with range; prints "error: OPT: ..." and returns -1 on failure. */
+int xp_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* ---- network options ---- */
+
+typedef struct xp_netopts {
+    char name[64];        /* profile name or "custom" */
+    nm_linkspec online;   /* P0 <-> P1 */
+    nm_linkspec dealer;   /* D <-> P0, D <-> P1 */
+    int dealer_custom;    /* bit 0: bandwidth given, bit 1: latency given */
+    uint32_t mss;
+    const char *pcap;     /* path or NULL */
+    /* internal: what was given, for conflict checks */
+    int have_net, have_bw, have_lat, have_rtt;
+} xp_netopts;
+
+void xp_net_defaults(xp_netopts *o); /* lan */
+/* Tries to consume one network option at argv[*i]. Returns 1 if consumed, 0 if not a network
+ * option, -1 on error (message printed, naming the value). */
+int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i);
+/* Checks combinations; fills the dealer links if not given. Returns 0 or -1 (message printed). */
+int xp_net_finish(xp_netopts *o);
+void xp_net_topology(const xp_netopts *o, nm_topology *t, int dealer_offline);
+void xp_net_help(FILE *f);
+
+/* ---- CSV output ---- */
+
+typedef struct xp_out {
+    FILE *f;
+    char *path, *tmp; /* NULL when writing to stdout */
+} xp_out;
+
+/* Opens PATH.tmp (or stdout when path is NULL or "-"). Returns 0 or -1 (message printed). */
+int xp_out_open(xp_out *o, const char *path);
+/* Flushes, closes and renames to the final name; on failure removes the temporary. */
+int xp_out_close(xp_out *o);
+/* Abandons the output: nothing is left at the final path. */
+void xp_out_abort(xp_out *o);
+
+#endif

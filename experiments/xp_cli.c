@@ -1,0 +1,265 @@
+/* xp_cli.c -- argument scanning, network options and atomic CSV output. See xp.h. */
+#include "xp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        if (!want_value) {
+            fprintf(stderr, "error: %s takes no value\n", name);
+            return -1;
+        }
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != 0) return 0;
+    if (!want_value) {
+        *val = NULL;
+        return 1;
+    }
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value\n", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+int xp_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-') goto bad;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) goto bad;
+    *out = v;
+    return 0;
+bad:
+    fprintf(stderr, "error: %s: '%s' is not an integer in [%llu, %llu]\n", opt, s ? s : "",
+            (unsigned long long)lo, (unsigned long long)hi);
+    return -1;
+}
+
+void xp_net_defaults(xp_netopts *o)
+{
+    memset(o, 0, sizeof *o);
+    const nm_profile *p = nm_profile_find("lan");
+    snprintf(o->name, sizeof o->name, "%s", p->name);
+    o->online.bps = p->bps;
+    o->online.latency_ns = p->latency_ns;
+    o->mss = NM_PCAP_DEFAULT_MSS;
+}
+
+static void list_profiles(FILE *f)
+{
+    for (const nm_profile *p = nm_profiles; p->name; p++) fprintf(f, "%s%s", p == nm_profiles ? "" : ", ", p->name);
+}
+
+static int bad_value(const char *opt, const char *val, const char *expect)
+{
+    fprintf(stderr, "error: %s: invalid value '%s' (%s)\n", opt, val, expect);
+    return -1;
+}
+
+static const char BW_EXPECT[] = "expected a positive bandwidth like 5gbit, 200mbit, 100kbit or 1e9bit";
+static const char DUR_EXPECT[] = "expected a non-negative duration with a unit: ns, us, ms or s, like 0.5ms";
+
+int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i)
+{
+    const char *v;
+    int r;
+    if ((r = xp_arg(argc, argv, i, "--net", 1, &v))) {
+        if (r < 0) return -1;
+        const nm_profile *p = nm_profile_find(v);
+        if (!p) {
+            fprintf(stderr, "error: --net: unknown network profile '%s' (known: ", v);
+            list_profiles(stderr);
+            fprintf(stderr, "; see mpcsim --help)\n");
+            return -1;
+        }
+        snprintf(o->name, sizeof o->name, "%s", p->name);
+        o->online.bps = p->bps;
+        o->online.latency_ns = p->latency_ns;
+        o->have_net = 1;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--bandwidth", 1, &v))) {
+        if (r < 0) return -1;
+        if (nm_parse_bandwidth(v, &o->online.bps) != NM_OK) return bad_value("--bandwidth", v, BW_EXPECT);
+        o->have_bw = 1;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--latency", 1, &v))) {
+        if (r < 0) return -1;
+        if (nm_parse_duration(v, &o->online.latency_ns) != NM_OK) return bad_value("--latency", v, DUR_EXPECT);
+        o->have_lat = 1;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--rtt", 1, &v))) {
+        if (r < 0) return -1;
+        int64_t rtt;
+        if (nm_parse_duration(v, &rtt) != NM_OK) return bad_value("--rtt", v, DUR_EXPECT);
+        o->online.latency_ns = rtt / 2;
+        o->have_rtt = 1;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--overhead", 1, &v))) {
+        if (r < 0) return -1;
+        uint64_t b;
+        if (xp_parse_u64("--overhead", v, 0, 65536, &b) != 0) return -1;
+        o->online.overhead_bytes = (uint32_t)b;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--dealer-net", 1, &v))) {
+        if (r < 0) return -1;
+        const nm_profile *p = nm_profile_find(v);
+        if (!p) {
+            fprintf(stderr, "error: --dealer-net: unknown network profile '%s' (known: ", v);
+            list_profiles(stderr);
+            fprintf(stderr, ")\n");
+            return -1;
+        }
+        o->dealer.bps = p->bps;
+        o->dealer.latency_ns = p->latency_ns;
+        o->dealer_custom |= 3;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--dealer-bandwidth", 1, &v))) {
+        if (r < 0) return -1;
+        if (nm_parse_bandwidth(v, &o->dealer.bps) != NM_OK) return bad_value("--dealer-bandwidth", v, BW_EXPECT);
+        o->dealer_custom |= 1;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--dealer-latency", 1, &v))) {
+        if (r < 0) return -1;
+        if (nm_parse_duration(v, &o->dealer.latency_ns) != NM_OK) return bad_value("--dealer-latency", v, DUR_EXPECT);
+        o->dealer_custom |= 2;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--mss", 1, &v))) {
+        if (r < 0) return -1;
+        uint64_t m;
+        if (xp_parse_u64("--mss", v, 64, 65000, &m) != 0) return -1;
+        o->mss = (uint32_t)m;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--pcap", 1, &v))) {
+        if (r < 0) return -1;
+        o->pcap = v;
+        return 1;
+    }
+    return 0;
+}
+
+int xp_net_finish(xp_netopts *o)
+{
+    if (o->have_lat && o->have_rtt) {
+        fprintf(stderr, "error: give either --latency (one way) or --rtt, not both\n");
+        return -1;
+    }
+    if (o->have_bw || o->have_lat || o->have_rtt) {
+        if (o->have_net)
+            snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+custom");
+        else
+            snprintf(o->name, sizeof o->name, "custom");
+    }
+    /* Dealer links: the online link's settings, with the dealer-specific ones on top. */
+    nm_linkspec d = o->online;
+    if (o->dealer_custom & 1) d.bps = o->dealer.bps;
+    if (o->dealer_custom & 2) d.latency_ns = o->dealer.latency_ns;
+    o->dealer = d;
+    return 0;
+}
+
+void xp_net_topology(const xp_netopts *o, nm_topology *t, int dealer_offline)
+{
+    nm_topology_init(t, 3, &o->online);
+    nm_linkspec d = o->dealer;
+    d.offline = dealer_offline;
+    nm_topology_set(t, 2, 0, &d);
+    nm_topology_set(t, 2, 1, &d);
+}
+
+void xp_net_help(FILE *f)
+{
+    fprintf(f,
+            "Network options (links are full-duplex store-and-forward FIFOs: a message of b bytes departs\n"
+            "at max(now, link busy) + ceil((b + overhead) * 8e9 / bandwidth) ns and arrives one latency later):\n"
+            "  --net PROFILE            named profile for the P0-P1 link (default lan):\n");
+    for (const nm_profile *p = nm_profiles; p->name; p++) fprintf(f, "                             %-6s %s\n", p->name, p->description);
+    fprintf(f,
+            "  --bandwidth B            bandwidth: bit, kbit, mbit, gbit, tbit (per second), e.g. 5gbit\n"
+            "  --latency L              one-way latency: ns, us, ms, s, e.g. 0.5ms\n"
+            "  --rtt R                  round-trip time instead of --latency (one way = R/2)\n"
+            "  --overhead N             framing bytes charged on the wire per message (default 0); never\n"
+            "                           counted in the byte counters, which report payload only\n"
+            "  --dealer-net PROFILE, --dealer-bandwidth B, --dealer-latency L\n"
+            "                           the dealer's links D-P0 and D-P1 (default: same as P0-P1)\n"
+            "  --pcap FILE              write the simulated traffic as a pcap (virtual ns timestamps)\n"
+            "  --mss N                  TCP segment payload size in the pcap (default 1448)\n");
+}
+
+/* ---- atomic CSV output ---- */
+
+int xp_out_open(xp_out *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return 0;
+    }
+    size_t n = strlen(path);
+    o->path = malloc(n + 1);
+    o->tmp = malloc(n + 16);
+    memcpy(o->path, path, n + 1);
+    snprintf(o->tmp, n + 16, "%s.tmp", path);
+    o->f = fopen(o->tmp, "w");
+    if (!o->f) {
+        fprintf(stderr, "error: cannot write '%s': %s\n", o->tmp, strerror(errno));
+        free(o->path);
+        free(o->tmp);
+        memset(o, 0, sizeof *o);
+        return -1;
+    }
+    return 0;
+}
+
+int xp_out_close(xp_out *o)
+{
+    int rc = 0;
+    if (!o->f) return -1;
+    if (!o->path) {
+        rc = fflush(o->f) == 0 ? 0 : -1;
+    } else {
+        if (ferror(o->f) | (fclose(o->f) != 0)) {
+            fprintf(stderr, "error: writing '%s' failed\n", o->tmp);
+            remove(o->tmp);
+            rc = -1;
+        } else if (rename(o->tmp, o->path) != 0) {
+            fprintf(stderr, "error: cannot rename '%s' to '%s': %s\n", o->tmp, o->path, strerror(errno));
+            remove(o->tmp);
+            rc = -1;
+        }
+    }
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+    return rc;
+}
+
+void xp_out_abort(xp_out *o)
+{
+    if (o->f && o->path) {
+        fclose(o->f);
+        remove(o->tmp);
+    }
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,10 @@
+/* xp_cmds.h -- the mpcsim subcommands. Each takes argc/argv after the subcommand name and returns
+ * the process exit code (0 ok, 1 runtime failure, 2 usage error). */
+#ifndef XP_CMDS_H
+#define XP_CMDS_H
+
+int xp_cmd_ping(int argc, char **argv);
+int xp_cmd_op(int argc, char **argv);
+int xp_cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,155 @@
+/* net.c -- the counting wrappers around a backend. See net.h for the conventions. */
+#include "net.h"
+
+#include <string.h>
+
+const char *const net_party_names[NET_MAX_PARTIES] = {"P0", "P1", "D"};
+
+const char *net_strerror(int code)
+{
+    switch (code) {
+    case NET_OK: return "success";
+    case NET_EIO: return "I/O error";
+    case NET_ECLOSED: return "peer closed the connection";
+    case NET_ETIMEOUT: return "timed out";
+    case NET_EPROTO: return "protocol or configuration mismatch";
+    default: return "unknown error";
+    }
+}
+
+void net_party_init(net_party *p, const net_party_vt *vt, int self, int nparties)
+{
+    CHECK(nparties >= 2 && nparties <= NET_MAX_PARTIES && self >= 0 && self < nparties,
+          "party %d of %d", self, nparties);
+    memset(p, 0, sizeof *p);
+    p->vt = vt;
+    p->self = self;
+    p->nparties = nparties;
+}
+
+void net_stats_reset(net_party *p)
+{
+    memset(&p->stats, 0, sizeof p->stats);
+    memset(p->cp, 0, sizeof p->cp);
+    p->depth = p->rmax = 0;
+}
+
+/* Applies f to the total and to every tag on the stack (inclusive accounting). */
+#define FOR_COUNTERS(p, c, body)                                   \
+    do {                                                           \
+        net_counters *c = &(p)->stats.total;                       \
+        body;                                                      \
+        for (int i_ = 0; i_ < (p)->ntags; i_++) {                  \
+            int t_ = (p)->tags[i_], dup_ = 0;                      \
+            for (int j_ = 0; j_ < i_; j_++) dup_ |= (p)->tags[j_] == t_; \
+            if (dup_) continue;                                    \
+            c = &(p)->stats.tag[t_];                               \
+            body;                                                  \
+        }                                                          \
+    } while (0)
+
+static void bump_depth(net_party *p, uint64_t label)
+{
+    if (label > p->depth) {
+        uint64_t k = label - p->depth;
+        FOR_COUNTERS(p, c, c->rounds += k);
+        p->depth = label;
+    }
+}
+
+static void check_peer(const net_party *p, int peer)
+{
+    CHECK(peer >= 0 && peer < p->nparties && peer != p->self, "party %d cannot talk to peer %d",
+          p->self, peer);
+}
+
+int net_send(net_party *p, int peer, const void *buf, size_t n)
+{
+    check_peer(p, peer);
+    net_msg_info meta = {0};
+    if (!p->offline_peer[peer]) {
+        meta.label = p->rmax + 1;
+        bump_depth(p, meta.label);
+    }
+    memcpy(meta.cp, p->cp, sizeof meta.cp);
+    FOR_COUNTERS(p, c, (c->sent_bytes[peer] += n, c->sent_msgs[peer]++));
+    return p->vt->send(p, peer, buf, n, &meta);
+}
+
+static int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
+{
+    int64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    return hi > lo ? hi - lo : 0;
+}
+
+int net_recv(net_party *p, int peer, void *buf, size_t n)
+{
+    check_peer(p, peer);
+    int64_t t0 = p->vt->now(p);
+    net_msg_info info;
+    int rc = p->vt->recv(p, peer, buf, n, &info);
+    if (rc != NET_OK) return rc;
+    int64_t t1 = p->vt->now(p);
+    if (info.label > p->rmax) p->rmax = info.label;
+    bump_depth(p, info.label);
+    int64_t other = overlap(t0, t1, INT64_MIN, info.t_send);
+    int64_t xfer = overlap(t0, t1, info.t_send, info.t_depart);
+    int64_t lat = overlap(t0, t1, info.t_depart, INT64_MAX);
+    FOR_COUNTERS(p, c, (c->recv_bytes[peer] += n, c->recv_msgs[peer]++, c->other_ns += other,
+                        c->transfer_ns += xfer, c->latency_ns += lat));
+    if (t1 > t0) { /* this message determined our clock: inherit the sender's critical path */
+        p->cp[NET_CP_COMPUTE] = info.cp[NET_CP_COMPUTE];
+        p->cp[NET_CP_TRANSFER] = info.cp[NET_CP_TRANSFER] + (info.t_depart - info.t_send);
+        p->cp[NET_CP_LATENCY] = info.cp[NET_CP_LATENCY] + (t1 - info.t_depart);
+    }
+    return NET_OK;
+}
+
+int net_flush(net_party *p, int peer)
+{
+    check_peer(p, peer);
+    return p->vt->flush ? p->vt->flush(p, peer) : NET_OK;
+}
+
+int64_t net_now(net_party *p) { return p->vt->now(p); }
+
+void net_compute(net_party *p, const net_work *w)
+{
+    if (!p->cost) return;
+    int64_t ns = p->cost(p->cost_ud, w);
+    CHECK(ns >= 0, "compute model returned %lld ns", (long long)ns);
+    if (ns == 0) return;
+    p->vt->advance(p, ns);
+    p->cp[NET_CP_COMPUTE] += ns;
+    FOR_COUNTERS(p, c, c->compute_ns += ns);
+}
+
+void net_tag_push(net_party *p, int tag)
+{
+    CHECK(tag >= 0 && tag < NET_MAX_TAGS, "tag %d out of range", tag);
+    CHECK(p->ntags < NET_TAG_DEPTH, "tag stack overflow (depth %d)", NET_TAG_DEPTH);
+    p->tags[p->ntags++] = tag;
+}
+
+void net_tag_pop(net_party *p, int tag)
+{
+    CHECK(p->ntags > 0 && p->tags[p->ntags - 1] == tag, "tag pop %d does not match the top of the stack",
+          tag);
+    p->ntags--;
+}
+
+uint64_t net_counters_sent(const net_counters *c, unsigned peer_mask)
+{
+    uint64_t s = 0;
+    for (int i = 0; i < NET_MAX_PARTIES; i++)
+        if (peer_mask & (1u << i)) s += c->sent_bytes[i];
+    return s;
+}
+
+uint64_t net_counters_recv(const net_counters *c, unsigned peer_mask)
+{
+    uint64_t s = 0;
+    for (int i = 0; i < NET_MAX_PARTIES; i++)
+        if (peer_mask & (1u << i)) s += c->recv_bytes[i];
+    return s;
+}

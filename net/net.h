@@ -1,0 +1,137 @@
+/* net.h -- THE transport interface between protocol code and a backend (simulator or TCP).
+ *
+ * A net_party is one party's endpoint: its channels to the other parties, its statistics, its
+ * operator-tag stack and its compute-time hook. Protocol code calls only net_send / net_recv /
+ * net_compute / net_tag_push / net_tag_pop; the wrappers here do ALL counting, then call the
+ * backend through the method table, so every backend reports the same numbers.
+ *
+ * Messages are exact-size: a recv of n bytes takes the next message from that peer, which must
+ * have n bytes (a mismatch is a protocol desync and CHECK-fails). buf may be NULL in phantom mode:
+ * the same sizes travel, no payload. send copies or finishes with buf before returning.
+ *
+ * Counting conventions (PROTOCOLS.md 5):
+ *  - bytes and messages, sent and received, per peer and per tag; payload only (framing overhead
+ *    is a link-model property and never counted here).
+ *  - rounds are causal depth: every message carries a label; a send is labelled 1 + the largest
+ *    label this party has received, and a party's depth is the largest label it has sent or
+ *    received. Hence one exchange (both send, both receive) is one round for both, a one-way
+ *    transfer is one round for sender and receiver, and a dealer request/response inside the
+ *    online phase adds its two rounds to everyone who waits on it. Messages on offline links
+ *    (dealer preprocessing) carry label 0 and add no rounds.
+ *  - time, two views:
+ *    (a) local: compute (net_compute), and each blocking recv's wait split into `other` (until the
+ *        sender sent), `transfer` (until the message finished leaving the sender: queueing plus
+ *        serialization) and `latency` (propagation). Kept per tag. On the simulator the four sum
+ *        to the party's clock.
+ *    (b) critical path: each party carries cp = {compute, transfer, latency}, summing to its clock.
+ *        Every message carries the sender's cp at send; a recv that waits replaces the receiver's
+ *        cp with the sender's plus the message's own transfer and latency. So cp at the end tells
+ *        how much of the latency is computation, transmission and propagation along the chain of
+ *        events that actually determined it (the simulator's answer to "where did the time go").
+ * Per-tag numbers are inclusive: a message counts for every tag on the stack when it moves. */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/chk.h"
+
+enum { NET_P0 = 0, NET_P1 = 1, NET_D = 2, NET_MAX_PARTIES = 3 };
+enum { NET_MAX_TAGS = 64, NET_TAG_DEPTH = 8 };
+
+/* Error codes returned by backends and net_send/net_recv (0 = success). */
+enum {
+    NET_OK = 0,
+    NET_EIO = -1,      /* I/O error on the channel */
+    NET_ECLOSED = -2,  /* peer closed or died */
+    NET_ETIMEOUT = -3, /* deadline passed */
+    NET_EPROTO = -4,   /* malformed frame or configuration mismatch */
+};
+const char *net_strerror(int code);
+
+extern const char *const net_party_names[NET_MAX_PARTIES]; /* "P0", "P1", "D" */
+
+typedef struct net_counters {
+    uint64_t sent_bytes[NET_MAX_PARTIES]; /* to each peer */
+    uint64_t recv_bytes[NET_MAX_PARTIES]; /* from each peer */
+    uint64_t sent_msgs[NET_MAX_PARTIES];
+    uint64_t recv_msgs[NET_MAX_PARTIES];
+    uint64_t rounds;
+    int64_t compute_ns, transfer_ns, latency_ns, other_ns;
+} net_counters;
+
+typedef struct net_stats {
+    net_counters total;
+    net_counters tag[NET_MAX_TAGS];
+} net_stats;
+
+/* Timing a backend reports with each received message. */
+enum { NET_CP_COMPUTE = 0, NET_CP_TRANSFER = 1, NET_CP_LATENCY = 2, NET_CP_N = 3 };
+
+typedef struct net_msg_info {
+    uint64_t label;  /* causal round label (see above) */
+    int64_t cp[NET_CP_N]; /* sender's critical path at send */
+    int64_t t_send;  /* sender's clock at send */
+    int64_t t_depart; /* last bit left the sender */
+    int64_t t_arrive; /* available at the receiver */
+} net_msg_info;
+
+/* Work done locally, for compute models. */
+typedef struct net_work {
+    uint64_t ring_macs;  /* ring multiply-accumulates */
+    uint64_t elem_ops;   /* elementwise ring ops (add, sub, shift, and, ...) */
+    uint64_t prg_bytes;  /* PRG output consumed */
+} net_work;
+
+/* Compute model: work -> nanoseconds. NULL means the `zero` model. */
+typedef int64_t (*net_cost_fn)(void *ud, const net_work *w);
+
+typedef struct net_party net_party;
+
+typedef struct net_party_vt {
+    int iversion;
+    /* meta: label and cp to carry with the message (t_* fields are the backend's business) */
+    int (*send)(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta);
+    int (*recv)(net_party *p, int peer, void *buf, size_t n, net_msg_info *info);
+    int (*flush)(net_party *p, int peer);
+    int64_t (*now)(net_party *p);
+    void (*advance)(net_party *p, int64_t ns); /* let ns of local computation pass */
+} net_party_vt;
+
+struct net_party {
+    const net_party_vt *vt;
+    int self, nparties;
+    int offline_peer[NET_MAX_PARTIES]; /* 1 if the link to that peer is an offline link */
+    uint64_t depth, rmax;              /* causal round bookkeeping */
+    int64_t cp[NET_CP_N];              /* critical path, sums to the clock on the simulator */
+    int tags[NET_TAG_DEPTH];
+    int ntags;
+    net_stats stats;
+    net_cost_fn cost;
+    void *cost_ud;
+    void *user; /* for the layer above (e.g. mpc_ctx); never touched here */
+};
+
+/* Initialises the common part; backends call it, then set vt. */
+void net_party_init(net_party *p, const net_party_vt *vt, int self, int nparties);
+
+int net_send(net_party *p, int peer, const void *buf, size_t n) WUR;
+int net_recv(net_party *p, int peer, void *buf, size_t n) WUR;
+int net_flush(net_party *p, int peer) WUR;
+int64_t net_now(net_party *p);
+/* Charges local work to the clock through the compute model. */
+void net_compute(net_party *p, const net_work *w);
+
+/* Operator tags: small integers < NET_MAX_TAGS defined by the layers above. */
+void net_tag_push(net_party *p, int tag);
+void net_tag_pop(net_party *p, int tag); /* CHECKs that `tag` is on top */
+
+/* Resets the statistics and the round bookkeeping (not the clock). */
+void net_stats_reset(net_party *p);
+
+/* Sums of a counter set over the given peer mask (bit i = peer i). */
+uint64_t net_counters_sent(const net_counters *c, unsigned peer_mask);
+uint64_t net_counters_recv(const net_counters *c, unsigned peer_mask);
+
+#endif

@@ -1,0 +1,235 @@
+/* net_sim.c -- simulator backend. See net_sim.h. */
+#include "net_sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/sim.h"
+
+typedef struct msg {
+    struct msg *next;
+    size_t n;
+    void *payload; /* NULL in phantom mode */
+    net_msg_info info;
+    int src, dst, delivered;
+    net_sim *w;
+} msg;
+
+typedef struct mailbox {
+    msg *head, *tail;
+} mailbox;
+
+typedef struct sim_party {
+    net_party base; /* first: the backend casts net_party* to sim_party* */
+    net_sim *w;
+    sim_actor *actor;
+    int waiting_on;
+    int finished;
+    int64_t end_time;
+    net_party_fn fn;
+    void *arg;
+} sim_party;
+
+struct net_sim {
+    sim_engine *e;
+    nm_topology topo;
+    sim_party party[NET_MAX_PARTIES];
+    mailbox mb[NET_MAX_PARTIES][NET_MAX_PARTIES]; /* [src][dst] */
+    msg *free_msgs;
+    uint64_t nmsgs;
+    struct { net_trace_fn fn; void *ud; } sink[NET_SIM_MAX_SINKS];
+    int nsinks, ran;
+};
+
+static msg *msg_alloc(net_sim *w)
+{
+    msg *m = w->free_msgs;
+    if (m) w->free_msgs = m->next;
+    else m = chk_malloc(sizeof *m);
+    memset(m, 0, sizeof *m);
+    return m;
+}
+
+static void msg_free(net_sim *w, msg *m)
+{
+    free(m->payload);
+    m->payload = NULL;
+    m->next = w->free_msgs;
+    w->free_msgs = m;
+}
+
+static void ev_deliver(sim_engine *e, void *arg)
+{
+    (void)e;
+    msg *m = arg;
+    m->delivered = 1;
+    sim_party *rp = &m->w->party[m->dst];
+    if (rp->waiting_on == m->src) sim_wake(rp->actor);
+}
+
+static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta)
+{
+    sim_party *sp = (sim_party *)p;
+    net_sim *w = sp->w;
+    msg *m = msg_alloc(w);
+    m->w = w;
+    m->n = n;
+    m->src = p->self;
+    m->dst = peer;
+    if (buf && n) {
+        m->payload = chk_malloc(n);
+        memcpy(m->payload, buf, n);
+    }
+    nm_link *l = &w->topo.link[p->self][peer];
+    int64_t now = sim_now(w->e), depart;
+    int64_t busy_before = l->busy_until;
+    m->info = *meta;
+    m->info.t_send = now;
+    m->info.t_arrive = nm_link_transmit(l, now, n, &depart);
+    m->info.t_depart = depart;
+    mailbox *mb = &w->mb[p->self][peer];
+    if (mb->tail) mb->tail->next = m;
+    else mb->head = m;
+    mb->tail = m;
+    w->nmsgs++;
+    sim_schedule(w->e, m->info.t_arrive, ev_deliver, m);
+    if (w->nsinks) {
+        net_trace_rec r = {
+            .src = p->self, .dst = peer, .bytes = n, .tag = p->ntags ? p->tags[p->ntags - 1] : -1,
+            .label = meta->label, .t_send = now,
+            .t_tx_start = l->spec.offline ? now : (now > busy_before ? now : busy_before),
+            .t_depart = depart, .t_arrive = m->info.t_arrive, .link = &l->spec,
+        };
+        for (int i = 0; i < w->nsinks; i++) w->sink[i].fn(w->sink[i].ud, &r);
+    }
+    return NET_OK;
+}
+
+static int sp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
+{
+    sim_party *sp = (sim_party *)p;
+    net_sim *w = sp->w;
+    mailbox *mb = &w->mb[peer][p->self];
+    while (!(mb->head && mb->head->delivered)) {
+        if (!mb->head && w->party[peer].finished) return NET_ECLOSED; /* nothing more will come */
+        sp->waiting_on = peer;
+        sim_block(sp->actor);
+        sp->waiting_on = -1;
+    }
+    msg *m = mb->head;
+    CHECK(m->n == n, "protocol desync: %s expects %zu bytes from %s, next message has %zu",
+          net_party_names[p->self], n, net_party_names[peer], m->n);
+    CHECK(!(buf && n && !m->payload), "%s receives into a buffer but %s sent no payload (mixed real/phantom)",
+          net_party_names[p->self], net_party_names[peer]);
+    if (buf && n) memcpy(buf, m->payload, n);
+    *info = m->info;
+    mb->head = m->next;
+    if (!mb->head) mb->tail = NULL;
+    msg_free(w, m);
+    return NET_OK;
+}
+
+static int64_t sp_now(net_party *p) { return sim_now(((sim_party *)p)->w->e); }
+static void sp_advance(net_party *p, int64_t ns) { sim_sleep(((sim_party *)p)->actor, ns); }
+
+static const net_party_vt sim_vt = {
+    .iversion = 1, .send = sp_send, .recv = sp_recv, .flush = NULL, .now = sp_now, .advance = sp_advance,
+};
+
+net_sim *net_sim_create(const nm_topology *topo)
+{
+    net_sim *w = chk_calloc(1, sizeof *w);
+    w->topo = *topo;
+    for (int i = 0; i < topo->n; i++) {
+        for (int j = 0; j < topo->n; j++) w->topo.link[i][j].busy_until = 0;
+        sim_party *sp = &w->party[i];
+        net_party_init(&sp->base, &sim_vt, i, topo->n);
+        for (int j = 0; j < topo->n; j++)
+            sp->base.offline_peer[j] = (j != i) && topo->link[i][j].spec.offline;
+        sp->w = w;
+        sp->waiting_on = -1;
+    }
+    return w;
+}
+
+void net_sim_destroy(net_sim *s)
+{
+    if (!s) return;
+    for (int i = 0; i < NET_MAX_PARTIES; i++)
+        for (int j = 0; j < NET_MAX_PARTIES; j++) {
+            msg *m = s->mb[i][j].head;
+            while (m) {
+                msg *nx = m->next;
+                free(m->payload);
+                free(m);
+                m = nx;
+            }
+        }
+    msg *m = s->free_msgs;
+    while (m) {
+        msg *nx = m->next;
+        free(m);
+        m = nx;
+    }
+    sim_destroy(s->e);
+    free(s);
+}
+
+net_party *net_sim_party(net_sim *s, int id)
+{
+    CHECK(id >= 0 && id < s->topo.n, "no party %d", id);
+    return &s->party[id].base;
+}
+
+void net_sim_add_trace(net_sim *s, net_trace_fn fn, void *ud)
+{
+    CHECK(s->nsinks < NET_SIM_MAX_SINKS, "too many trace sinks");
+    s->sink[s->nsinks].fn = fn;
+    s->sink[s->nsinks].ud = ud;
+    s->nsinks++;
+}
+
+void net_sim_trace_pcap(void *ud, const net_trace_rec *r)
+{
+    nm_pcap_message(ud, r->src, r->dst, r->bytes, r->t_tx_start, r->link);
+}
+
+static void party_main(sim_actor *a, void *arg)
+{
+    (void)a;
+    sim_party *sp = arg;
+    sp->fn(&sp->base, sp->arg);
+    sp->end_time = sim_now(sp->w->e);
+    sp->finished = 1;
+    /* Whoever waits on us learns that the channel is closed. */
+    for (int i = 0; i < sp->w->topo.n; i++)
+        if (sp->w->party[i].actor && sp->w->party[i].waiting_on == sp->base.self) sim_wake(sp->w->party[i].actor);
+}
+
+int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[])
+{
+    CHECK(!s->ran, "net_sim_run called twice");
+    s->ran = 1;
+    s->e = sim_create();
+    for (int i = 0; i < s->topo.n; i++) {
+        sim_party *sp = &s->party[i];
+        if (!fn[i]) continue;
+        sp->fn = fn[i];
+        sp->arg = arg ? arg[i] : NULL;
+        sp->actor = sim_spawn(s->e, net_party_names[i], party_main, sp);
+    }
+    int rc = sim_run(s->e);
+    if (rc == SIM_EDEADLOCK) {
+        fprintf(stderr, "error: simulation deadlock: %s blocked waiting for messages that never come\n",
+                sim_blocked_names(s->e));
+        return NET_EPROTO;
+    }
+    for (int i = 0; i < s->topo.n; i++)
+        for (int j = 0; j < s->topo.n; j++)
+            CHECK(s->mb[i][j].head == NULL, "protocol desync: unread message %s -> %s at the end",
+                  net_party_names[i], net_party_names[j]);
+    return NET_OK;
+}
+
+int64_t net_sim_end_time(const net_sim *s, int id) { return s->party[id].end_time; }
+uint64_t net_sim_messages(const net_sim *s) { return s->nmsgs; }

@@ -1,0 +1,48 @@
+/* net_sim.h -- the simulator backend of the transport: every party is a sim/ actor, every message
+ * crosses an nm/ link in virtual time.
+ *
+ * send() computes the message's departure and arrival with nm_link_transmit at the sender's clock and
+ * schedules a delivery event; recv() blocks the actor until the head message from that peer has
+ * been delivered, or returns NET_ECLOSED if the peer's function has returned and nothing is queued
+ * (how the dealer learns that P0 is done). Trace sinks see every message (sender, receiver, size, tag, label, times) in send
+ * order, which is deterministic. */
+#ifndef NET_SIM_H
+#define NET_SIM_H
+
+#include "../netmodel/nm.h"
+#include "../netmodel/nm_pcap.h"
+#include "net.h"
+
+typedef struct net_sim net_sim;
+typedef void (*net_party_fn)(net_party *p, void *arg);
+
+typedef struct net_trace_rec {
+    int src, dst;
+    uint64_t bytes;
+    int tag;        /* sender's innermost tag, -1 if none */
+    uint64_t label; /* causal round label */
+    int64_t t_send, t_tx_start, t_depart, t_arrive;
+    const nm_linkspec *link;
+} net_trace_rec;
+typedef void (*net_trace_fn)(void *ud, const net_trace_rec *r);
+
+enum { NET_SIM_MAX_SINKS = 4 };
+
+/* The topology is copied; its link clocks start at 0. */
+net_sim *net_sim_create(const nm_topology *topo);
+void net_sim_destroy(net_sim *s);
+net_party *net_sim_party(net_sim *s, int id);
+/* Adds a trace sink (borrowed ud, must outlive the run). */
+void net_sim_add_trace(net_sim *s, net_trace_fn fn, void *ud);
+/* A ready-made sink: ud is an nm_pcap*. */
+void net_sim_trace_pcap(void *ud, const net_trace_rec *r);
+
+/* Runs fn[i](party i, arg[i]) for every party with fn[i] != NULL, as actors. Returns NET_OK, or
+ * NET_EPROTO after printing which parties deadlocked. Call once per net_sim. */
+int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[]) WUR;
+/* Virtual time at which party id's function returned. */
+int64_t net_sim_end_time(const net_sim *s, int id);
+/* Total number of messages sent. */
+uint64_t net_sim_messages(const net_sim *s);
+
+#endif

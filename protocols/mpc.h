@@ -1,0 +1,172 @@
+/* mpc.h -- 2-party additive secret sharing over Z_2^64 with a dealer: context, configuration,
+ * shares, openings, local ops, truncation, Beaver multiplication, matrix multiplication, square and
+ * binary AND. The higher ops (comparisons, exp, reciprocal, softmax, ...) build on these.
+ *
+ * Conventions (PROTOCOLS.md is the spec):
+ *  - Shares are caller-allocated uint64_t arrays. Argument order: ctx, outputs, inputs, sizes.
+ *    Outputs may alias inputs unless a function says otherwise.
+ *  - Every op is vectorised: one call on n elements costs one batched exchange per protocol step.
+ *  - Scale: ops on fixed-point values (scale 2^f) take/return scale 2^f; comparison results, bits
+ *    and masks have scale 1. mpc_mul's `trunc` flag is 1 exactly when both operands have scale 2^f.
+ *  - Phantom mode (ctx->phantom): the same messages (sizes, order, tags) flow, no arithmetic is done
+ *    and share buffers are never read or written: callers may pass NULL.
+ *  - Both parties call every op in the same order with the same public sizes; the dealer serves
+ *    the correlated randomness through dealer_* (dealer.h). Message sizes and order never depend
+ *    on secret values.
+ *  - Costs are given per op as: rounds; bytes sent per party (online, P0<->P1); dealer bytes
+ *    (correction words D->P0, 8 bytes each, plus one DEALER_REQ_BYTES request P0->D per
+ *    correlation). Receivers get what the other party sends.
+ */
+#ifndef MPC_H
+#define MPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/chk.h"
+#include "../common/rng.h"
+#include "../net/net.h"
+
+/* ---- configuration (CrypTen defaults) ---- */
+
+enum { MPC_DEALER_OFFLINE = 0, MPC_DEALER_INLINE = 1 };
+enum { MPC_MAX_CRYPTEN = 0, MPC_MAX_NOARGMAX = 1 };
+
+typedef struct mpc_config {
+    int frac_bits;            /* f: fractional bits of the fixed-point encoding (16) */
+    int exp_iters;            /* exp: (1 + x/2^d)^(2^d), d = 8 */
+    int recip_nr_iters;       /* reciprocal Newton-Raphson iterations (10) */
+    double recip_init_mul;    /* initial guess 3*exp(1-2x)+0.003: the 3 */
+    double recip_init_add;    /*                                   the 0.003 */
+    int sqrt_nr_iters;        /* inv_sqrt Newton-Raphson iterations (3) */
+    int erf_iters;            /* erf Taylor terms (8) */
+    int sigmoid_recip_iters;  /* sigmoid's reciprocal: 3 NR iterations, all-positive */
+    double sigmoid_recip_init;/*                       initial value 0.75 */
+    int max_method;           /* MPC_MAX_CRYPTEN (log reduction + argmax) or MPC_MAX_NOARGMAX */
+    double quad_a, quad_b, quad_c; /* Quad: a x^2 + b x + c (benchmark form 0.125, 0.5, 0.25) */
+    double quad2_c;           /* 2Quad: (x + c)^2, c = 5 */
+    double softmax_recip_scale; /* public K with S/K kept in the reciprocal's domain (4.2) */
+    double quad2_recip_scale;
+    double relu2_recip_scale;
+    double ln_eps;            /* LayerNorm epsilon; >= 2^-f to survive encoding (4.7) */
+    int ln_rsqrt_shift;       /* inv_sqrt rescale: inv_sqrt(v) = inv_sqrt(v/4^k)/2^k, k = this */
+    int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
+} mpc_config;
+
+void mpc_config_default(mpc_config *cfg);
+
+/* ---- context ---- */
+
+enum { MPC_DEALER_SEED_BYTES = 32, MPC_PAIR_SEED_BYTES = 32 };
+
+typedef struct mpc_ctx {
+    net_party *net;            /* borrowed; may be swapped between simulation phases */
+    const mpc_config *cfg;     /* borrowed */
+    int self;                  /* NET_P0 or NET_P1 */
+    int phantom;
+    rng pair;                  /* common stream shared with the other party (zero-sharing) */
+    rng dealer;                /* this party's dealer stream (seed from D) */
+    rng local;                 /* private randomness */
+    uint64_t ncorr;            /* correlations consumed so far */
+} mpc_ctx;
+
+/* Initialises the non-network part. seed feeds only this party's private randomness. */
+void mpc_ctx_init(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, uint64_t seed);
+/* Setup phase: P0 and P1 each send the other a 32-byte random seed and derive the common stream
+ * key = BLAKE2b(seed_P0 || seed_P1); D sends each party its 32-byte dealer seed (dealer_setup).
+ * Cost: 1 round; 32 B sent per party to the other; 32 B D->P0 and D->P1. Setup, not online. */
+int mpc_setup(mpc_ctx *c) WUR;
+
+/* Scratch buffer of n words for the op in progress; NULL in phantom mode. Free with mpc_tmp_free. */
+uint64_t *mpc_tmp(const mpc_ctx *c, size_t n);
+void mpc_tmp_free(uint64_t *p);
+
+/* Fatal on transport failure: protocol code is straight-line; an I/O error aborts the party with a
+ * clear message (the TCP driver turns it into an exit code). */
+void mpc_send(mpc_ctx *c, int peer, const uint64_t *buf, size_t nwords);
+void mpc_recv(mpc_ctx *c, int peer, uint64_t *buf, size_t nwords);
+/* Sends v (n words) to the other party and receives its n words into w: one round. */
+void mpc_exchange(mpc_ctx *c, uint64_t *w, const uint64_t *v, size_t n);
+
+/* Charges local work to the compute model. */
+void mpc_work(mpc_ctx *c, uint64_t ring_macs, uint64_t elem_ops, uint64_t prg_bytes);
+
+/* ---- sharing and opening (no dealer) ---- */
+
+/* Secret-shares owner's plaintext ring values x (read only on the owner; ignored elsewhere) with a
+ * fresh zero-sharing: [x]_owner = x + u, [x]_other = -u. Cost: 0 rounds, 0 bytes. */
+void mpc_share(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int owner);
+/* Binary (XOR) version: <x>_owner = x ^ u, <x>_other = u. */
+void mpc_share_bin(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int owner);
+/* Zero-sharings: [0] and <0> of n words. */
+void mpc_przs(mpc_ctx *c, uint64_t *z, size_t n);
+void mpc_przs_bin(mpc_ctx *c, uint64_t *z, size_t n);
+
+/* Opens to both: out = x. Cost: 1 round; 8n B sent per party. */
+void mpc_open(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n);
+/* Opens binary shares to both: out = XOR of shares. Cost: as mpc_open. */
+void mpc_open_bin(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n);
+/* Reveals to party `to` only (out written there). Cost: 1 round; 8n B sent by the other party. */
+void mpc_reveal_to(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n, int to);
+
+/* ---- local (public) operations: no messages ---- */
+
+void mpc_add(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
+void mpc_sub(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
+void mpc_neg(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n);
+/* z = x + k for a public ring constant k (P0 adds). */
+void mpc_add_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_t n);
+/* z = k - x. */
+void mpc_rsub_const(mpc_ctx *c, uint64_t *z, uint64_t k, const uint64_t *x, size_t n);
+/* z = x * k for a public integer k (no truncation). */
+void mpc_mul_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t k, size_t n);
+/* z = x / d, d > 0 public integer: each party divides its signed share (2.3). */
+void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n);
+/* z = trunc(x * encode(k)) / 2^f: multiply by a public real. */
+void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n);
+/* z = x / 2^f (local truncation after a product of two fixed-point values). */
+void mpc_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n);
+/* Lifts scale-1 values to scale 2^f: z = x << f (local, exact). */
+void mpc_lift(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n);
+/* Sums each row of an R x L matrix: out[r] = sum_j x[r*L+j] (local). */
+void mpc_rowsum(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+
+/* ---- Beaver multiplication ---- */
+
+/* Broadcast of the second operand y against x of shape R x L. */
+typedef enum mpc_bcast {
+    MPC_BC_NONE = 0, /* y is R x L */
+    MPC_BC_ROW = 1,  /* y is R x 1: one value per row (softmax's 1/sum) */
+    MPC_BC_COL = 2,  /* y is 1 x L: one value per column (per-feature gamma) */
+} mpc_bcast;
+
+size_t mpc_bcast_len(mpc_bcast bc, size_t R, size_t L);
+
+/* z = x * y elementwise (y broadcast per bc), truncated by 2^f if trunc. 2.4.
+ * Cost: 1 round; sent per party 8*(RL + len(y)) B; dealer 8*RL B + 1 request. */
+void mpc_mul(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
+             mpc_bcast bc, int trunc);
+/* Shorthand for mpc_mul(c, z, x, y, 1, n, MPC_BC_NONE, trunc). */
+void mpc_mul_n(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n, int trunc);
+
+/* Z (B x m x p) = X (B x m x k) @ Y, with Y of shape B x k x p, or k x p shared by all B batches
+ * when y_shared. Truncated by 2^f. 2.5.
+ * Cost: 1 round; sent per party 8*(Bmk + |Y|) B; dealer 8*Bmp B + 1 request. */
+void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+                size_t k, size_t p, int y_shared);
+
+/* z = x^2 with a square pair (2.6), truncated. Cost: 1 round; 8n B per party; dealer 8n B + 1 req. */
+void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n);
+
+/* Binary AND of XOR-shared words (2.7). Cost: 1 round; 16n B per party; dealer 8n B + 1 request. */
+void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
+/* Local binary ops: XOR of shares, AND with a public mask, XOR with a public word (P0), shifts. */
+void mpc_xor(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
+void mpc_and_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t mask, size_t n);
+void mpc_xor_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_t n);
+
+/* Plaintext ring reference kernels (also used by the dealer): naive and blocked matmul. */
+void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
+void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
+
+#endif

@@ -1,0 +1,61 @@
+/* sim.h -- discrete-event simulator: event heap in int64 nanoseconds, actors in virtual time.
+ *
+ * Events are ordered by (time, insertion sequence), so equal timestamps fire in the order they were
+ * scheduled and every run is deterministic. Actors are ordinary blocking C functions running on
+ * their own threads, but only one thread runs at any moment: the engine hands a baton (one POSIX
+ * semaphore per actor) to the actor whose resume event fires, and the actor hands it back when it
+ * sleeps, blocks or returns (SimGrid's serial thread context: debuggable, ASan-clean).
+ * The wall clock is never read here. */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdint.h>
+
+#include "../common/chk.h"
+
+typedef struct sim_engine sim_engine;
+typedef struct sim_actor sim_actor;
+
+typedef void (*sim_actor_fn)(sim_actor *self, void *arg);
+typedef void (*sim_event_fn)(sim_engine *e, void *arg);
+
+/* Result codes of sim_run. */
+enum {
+    SIM_OK = 0,
+    SIM_EDEADLOCK = -1, /* no event left while some actor is still blocked */
+};
+
+sim_engine *sim_create(void);
+/* Destroying NULL is a no-op. Must not be called while sim_run is active. */
+void sim_destroy(sim_engine *e);
+
+/* Adds an actor; it starts at time 0, in spawn order, when sim_run begins. name is copied. */
+sim_actor *sim_spawn(sim_engine *e, const char *name, sim_actor_fn fn, void *arg);
+
+/* Runs until every actor has returned (SIM_OK) or nothing can progress (SIM_EDEADLOCK; then the
+ * blocked actors are terminated and sim_blocked_names() lists them). Call once per engine. */
+int sim_run(sim_engine *e) WUR;
+const char *sim_blocked_names(const sim_engine *e);
+
+/* Current virtual time (ns). */
+int64_t sim_now(const sim_engine *e);
+/* Schedules fn(e, arg) at absolute time t >= now. */
+void sim_schedule(sim_engine *e, int64_t t, sim_event_fn fn, void *arg);
+/* Number of events processed so far. */
+uint64_t sim_event_count(const sim_engine *e);
+
+/* ---- called by an actor on itself ---- */
+/* Advances the actor's clock by dt >= 0 ns (other actors run meanwhile). */
+void sim_sleep(sim_actor *a, int64_t dt);
+/* Suspends the actor until some event calls sim_wake on it. */
+void sim_block(sim_actor *a);
+
+/* ---- called from event callbacks ---- */
+/* Makes a blocked actor runnable at the current time (no-op if it is not blocked). */
+void sim_wake(sim_actor *a);
+
+sim_engine *sim_actor_engine(const sim_actor *a);
+const char *sim_actor_name(const sim_actor *a);
+int sim_actor_done(const sim_actor *a);
+
+#endif

@@ -1,0 +1,125 @@
+/* test_common.c -- fixed point (known answers, negatives, wraparound) and the ChaCha20 PRG. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "../common/fx.h"
+#include "../common/rng.h"
+
+Test(fx, known_answers)
+{
+    /* f = 16: 1.0 -> 2^16, -1.0 -> 2^64 - 2^16, 0.5 -> 2^15, trunc toward zero. */
+    static const struct { double x; uint64_t v; } kat[] = {
+        {0.0, 0},
+        {1.0, 65536},
+        {-1.0, 0xFFFFFFFFFFFF0000ull},
+        {0.5, 32768},
+        {-0.5, 0xFFFFFFFFFFFF8000ull},
+        {1.0 / 65536, 1},
+        {-1.0 / 65536, 0xFFFFFFFFFFFFFFFFull},
+        {0.99999 / 65536, 0},          /* truncates toward zero */
+        {-0.99999 / 65536, 0},         /* toward zero, not -1 */
+        {-1.99998, 0xFFFFFFFFFFFE0002ull}, /* CrypTen's decoder gets this one wrong (4.6) */
+        {3.25, 212992},
+        {-12345.5, (uint64_t)(int64_t)-809074688},
+    };
+    for (size_t i = 0; i < sizeof kat / sizeof *kat; i++) {
+        cr_expect_eq(fx_encode(kat[i].x, 16), kat[i].v, "encode(%g)", kat[i].x);
+    }
+    cr_expect_eq(fx_decode(0xFFFFFFFFFFFF0000ull, 16), -1.0);
+    cr_expect_eq(fx_decode(0xFFFFFFFFFFFFFFFFull, 16), -1.0 / 65536);
+    cr_expect_eq(fx_decode(0xFFFFFFFFFFFE0002ull, 16), -131070.0 / 65536); /* -1.999969..., not -2.99998 */
+    cr_expect_eq(fx_decode(0x8000000000000000ull, 16), -140737488355328.0);
+    cr_expect_eq(fx_decode(212992, 16), 3.25);
+}
+
+Test(fx, roundtrip_and_ring_wraparound)
+{
+    rng r;
+    rng_seed(&r, 1, 0);
+    for (int i = 0; i < 10000; i++) {
+        double x = rng_range(&r, -1e6, 1e6);
+        uint64_t v = fx_encode(x, 16);
+        cr_assert(fabs(fx_decode(v, 16) - x) < 1.0 / 65536, "roundtrip %g", x);
+        /* Additive shares wrap mod 2^64 and still decode to x. */
+        uint64_t s0 = rng_u64(&r), s1 = v - s0;
+        cr_assert_eq(fx_decode(s0 + s1, 16), fx_decode(v, 16));
+    }
+    /* Other precisions. */
+    cr_expect_eq(fx_encode(1.0, 20), 1ull << 20);
+    cr_expect_eq(fx_decode(fx_encode(-2.5, 8), 8), -2.5);
+    cr_expect_eq(fx_range(16), ldexp(1, 47));
+}
+
+Test(fx, local_truncation_rounds_toward_zero)
+{
+    cr_expect_eq(fx_div_trunc((uint64_t)(int64_t)-7, 2), (uint64_t)(int64_t)-3);
+    cr_expect_eq(fx_div_trunc(7, 2), 3);
+    cr_expect_eq(fx_div_trunc(fx_encode(-1.5, 16) * 65536, 65536), fx_encode(-1.5, 16));
+}
+
+Test(rng, chacha20_known_answer)
+{
+    /* ChaCha20 (20 rounds, 64-bit nonce) with all-zero key and nonce, block 0: the classic
+     * test vector (draft-strombergson-chacha-test-vectors TC1). */
+    static const uint8_t expect[64] = {
+        0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90, 0x40, 0x5d, 0x6a, 0xe5, 0x53, 0x86, 0xbd, 0x28,
+        0xbd, 0xd2, 0x19, 0xb8, 0xa0, 0x8d, 0xed, 0x1a, 0xa8, 0x36, 0xef, 0xcc, 0x8b, 0x77, 0x0d, 0xc7,
+        0xda, 0x41, 0x59, 0x7c, 0x51, 0x57, 0x48, 0x8d, 0x77, 0x24, 0xe0, 0x3f, 0xb8, 0xd8, 0x4a, 0x37,
+        0x6a, 0x43, 0xb8, 0xf4, 0x15, 0x18, 0xa1, 0x1c, 0xc3, 0x87, 0xb6, 0x69, 0xb2, 0xee, 0x65, 0x86,
+    };
+    uint8_t key[32] = {0}, nonce[8] = {0}, out[64];
+    rng r;
+    rng_init_key(&r, key, nonce);
+    rng_bytes(&r, out, 64);
+    cr_assert_arr_eq(out, expect, 64);
+}
+
+Test(rng, chunking_does_not_change_the_stream)
+{
+    rng a, b;
+    rng_seed(&a, 42, 7);
+    rng_seed(&b, 42, 7);
+    uint8_t x[1000], y[1000];
+    rng_bytes(&a, x, sizeof x);
+    size_t off = 0, step = 1;
+    while (off < sizeof y) {
+        size_t n = step < sizeof y - off ? step : sizeof y - off;
+        rng_bytes(&b, y + off, n);
+        off += n;
+        step = step * 3 + 1;
+    }
+    cr_assert_arr_eq(x, y, sizeof x);
+}
+
+Test(rng, seeds_and_streams_are_independent)
+{
+    rng a, b, c;
+    rng_seed(&a, 1, 0);
+    rng_seed(&b, 1, 1);
+    rng_seed(&c, 2, 0);
+    uint64_t xa = rng_u64(&a), xb = rng_u64(&b), xc = rng_u64(&c);
+    cr_expect_neq(xa, xb);
+    cr_expect_neq(xa, xc);
+    /* Same seed and stream reproduce. */
+    rng d;
+    rng_seed(&d, 1, 0);
+    cr_expect_eq(rng_u64(&d), xa);
+}
+
+Test(rng, uniform_moments)
+{
+    rng r;
+    rng_seed(&r, 9, 9);
+    double s = 0, s2 = 0;
+    int n = 100000;
+    for (int i = 0; i < n; i++) {
+        double u = rng_uniform(&r);
+        cr_assert(u >= 0 && u < 1);
+        s += u;
+        s2 += u * u;
+    }
+    double mean = s / n, var = s2 / n - mean * mean;
+    cr_expect(fabs(mean - 0.5) < 0.005, "mean %g", mean);
+    cr_expect(fabs(var - 1.0 / 12) < 0.002, "var %g", var);
+}
