@@ -12,8 +12,8 @@ typedef struct cmd {
 } cmd;
 
 static const cmd cmds[] = {
-    //{"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
-    //{"op", xp_cmd_op, "run one MPC protocol op (real or phantom) and report its cost as CSV"},
+    {"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
+    {"op", xp_cmd_op, "run one MPC protocol op (real or phantom) and report its cost as CSV"},
     {"ping", xp_cmd_ping, "2-party ping-pong through the simulated network (CSV)"},
     {NULL, NULL, NULL},
 };

@@ -3,6 +3,7 @@
 #define TESTUTIL_H
 
 #include <stddef.h>
+#include <string.h>
 
 typedef struct tu_run {
     int status;   /* exit code, or 128+signal */
@@ -21,3 +22,25 @@ char *tu_read_file(const char *path, size_t *len);
 int tu_file_exists(const char *path);
 
 #endif
+
+/* ---- protocol-op checks (tests of protocols/) ---- */
+#include "../experiments/xp_ops.h"
+
+/* A recorded message trace. */
+typedef struct tu_trace {
+    net_trace_rec *rec;
+    size_t n, cap;
+} tu_trace;
+void tu_trace_sink(void *ud, const net_trace_rec *r);
+void tu_trace_free(tu_trace *t);
+
+/* Session options on a fixed test network (1 Gbit/s, 1 ms one way), zero compute model. */
+xp_session_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed);
+
+/* Runs `name` on `shape` and asserts (with Criterion):
+ *  - measured rounds, online bytes sent/received per party, dealer bytes and requests equal the
+ *    op's closed form, under the offline AND the inline dealer schedule;
+ *  - real and phantom runs produce identical traces (src, dst, size, tag, label, times) and equal
+ *    latency.
+ * Returns the real-mode outcome (offline schedule) with got/want arrays kept; free it. */
+xp_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config *cfg);

@@ -1,0 +1,176 @@
+/* xp_cmd_op.c -- `mpcsim op`: one protocol op through the simulator, cost and accuracy as CSV. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xp.h"
+#include "xp_cmds.h"
+#include "xp_ops.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mpcsim op NAME --shape SHAPE [--mode real|phantom] [--net PROFILE | --bandwidth B --latency L]\n"
+            "                 [--dealer offline|inline] [--seed N] [--format csv|table] [--out FILE] [--pcap FILE]\n"
+            "       mpcsim op --list\n\n"
+            "Runs one 2-party protocol op with a dealer in the network simulator. Input 0 is secret-shared by\n"
+            "P1 (data owner), input 1 by P0; inputs are uniform in the op's documented domain (--list).\n"
+            "SHAPE: elementwise like 1024 or 12x128x128 (max, softmax, layer_norm, batchnorm, 2quad, 2relu act on\n"
+            "the last dimension); matmul like 128x768@768x768 or 12x128x64@12x64x128.\n\n"
+            "CSV columns (one row):\n"
+            "  op, shape, mode, rounds (online causal depth), online_sent_bytes_p0, online_recv_bytes_p0,\n"
+            "  online_sent_bytes_p1, online_recv_bytes_p1 (P0<->P1 payload bytes), dealer_bytes (D<->P0/P1:\n"
+            "  corrections + requests), latency_s (virtual seconds until both parties finish), max_abs_err,\n"
+            "  max_rel_err (real mode: against a double reference; relative error uses max(|ref|, 1e-3);\n"
+            "  empty in phantom mode), then dealer, net, bandwidth_bps, one_way_latency_s, frac_bits, seed.\n"
+            "  Local computation is not timed (zero compute model): latency_s is communication only.\n\n");
+    xp_net_help(f);
+    fprintf(f, "\n");
+    xp_cfg_help(f);
+}
+
+int xp_cmd_op(int argc, char **argv)
+{
+    const char *name = NULL, *shape = NULL, *out = NULL, *v;
+    int phantom = 0, table = 0;
+    uint64_t seed = 1;
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    xp_netopts net;
+    xp_net_defaults(&net);
+    for (int i = 0; i < argc; i++) {
+        int r;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--list") == 0) {
+            xp_op_list(stdout);
+            return 0;
+        }
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--shape", 1, &shape))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--mode", 1, &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "real") == 0) phantom = 0;
+            else if (strcmp(v, "phantom") == 0) phantom = 1;
+            else {
+                fprintf(stderr, "error: --mode: unknown mode '%s' (real or phantom)\n", v);
+                return 2;
+            }
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--format", 1, &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "csv") == 0) table = 0;
+            else if (strcmp(v, "table") == 0) table = 1;
+            else {
+                fprintf(stderr, "error: --format: unknown format '%s' (csv or table)\n", v);
+                return 2;
+            }
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--seed", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--seed", v, 0, UINT64_MAX, &seed) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--out", 1, &out))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "error: op: unknown option '%s' (see mpcsim op --help)\n", argv[i]);
+            return 2;
+        }
+        if (name) {
+            fprintf(stderr, "error: op: one op at a time ('%s' and '%s')\n", name, argv[i]);
+            return 2;
+        }
+        name = argv[i];
+    }
+    if (!name) {
+        fprintf(stderr, "error: op: which op? (mpcsim op --list)\n");
+        return 2;
+    }
+    const xp_opdef *op = xp_op_find(name);
+    if (!op) {
+        fprintf(stderr, "error: op: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", name, xp_op_count());
+        return 2;
+    }
+    if (!shape) {
+        fprintf(stderr, "error: op: --shape is required (e.g. --shape %s)\n",
+                op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
+        return 2;
+    }
+    xp_shape s;
+    char err[256];
+    if (xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --shape: %s\n", err);
+        return 2;
+    }
+    if (xp_net_finish(&net) != 0) return 2;
+
+    xp_session_opts so;
+    memset(&so, 0, sizeof so);
+    so.cfg = &cfg;
+    so.phantom = phantom;
+    so.seed = seed;
+    xp_net_topology(&net, &so.topo, 0);
+    nm_pcap *pc = NULL;
+    if (net.pcap) {
+        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) return 2;
+        so.trace[0] = net_sim_trace_pcap;
+        so.trace_ud[0] = pc;
+    }
+    xp_op_outcome oc;
+    if (xp_op_run(op, &s, &so, 0, &oc) != 0) {
+        nm_pcap_discard(pc);
+        return 1;
+    }
+    xp_out o;
+    if (xp_out_open(&o, out) != 0) {
+        nm_pcap_discard(pc);
+        return 1;
+    }
+    const xp_result *r = &oc.res;
+    char abs_s[32] = "", rel_s[32] = "";
+    if (!phantom) {
+        snprintf(abs_s, sizeof abs_s, "%.6g", oc.max_abs_err);
+        snprintf(rel_s, sizeof rel_s, "%.6g", oc.max_rel_err);
+    }
+    const char *mode = phantom ? "phantom" : "real";
+    const char *dealer = cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline";
+    if (table) {
+        fprintf(o.f,
+                "op                    %s\nshape                 %s\nmode                  %s\nrounds                %" PRIu64 "\n"
+                "online_sent_bytes_p0  %" PRIu64 "\nonline_recv_bytes_p0  %" PRIu64 "\nonline_sent_bytes_p1  %" PRIu64
+                "\nonline_recv_bytes_p1  %" PRIu64 "\ndealer_bytes          %" PRIu64 "\nlatency_s             %.9f\n"
+                "max_abs_err           %s\nmax_rel_err           %s\ndealer                %s\nnet                   %s\n"
+                "bandwidth_bps         %" PRIu64 "\none_way_latency_s     %.9f\nfrac_bits             %d\nseed                  %" PRIu64 "\n",
+                op->name, s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
+                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, phantom ? "-" : abs_s,
+                phantom ? "-" : rel_s, dealer, net.name, net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
+    } else {
+        fprintf(o.f, "op,shape,mode,rounds,online_sent_bytes_p0,online_recv_bytes_p0,online_sent_bytes_p1,"
+                     "online_recv_bytes_p1,dealer_bytes,latency_s,max_abs_err,max_rel_err,dealer,net,bandwidth_bps,"
+                     "one_way_latency_s,frac_bits,seed\n");
+        fprintf(o.f, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%s,%s,%s,%s,%" PRIu64
+                     ",%.9f,%d,%" PRIu64 "\n",
+                op->name, s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
+                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, abs_s, rel_s, dealer, net.name,
+                net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
+    }
+    int rc = xp_out_close(&o);
+    if (pc) {
+        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
+        else nm_pcap_discard(pc);
+    }
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,380 @@
+/* xp_ops.c -- op registry, shape parsing, the op runner and the algorithm options. See xp_ops.h. */
+#include "xp_ops.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fx.h"
+#include "xp.h"
+
+/* ---- shapes ---- */
+
+static int parse_dims(const char *t, size_t *dims, int *nd, char *err, size_t errlen, const char *whole)
+{
+    *nd = 0;
+    const char *p = t;
+    for (;;) {
+        if (*nd == 8) {
+            snprintf(err, errlen, "shape '%s' has more than 8 dimensions", whole);
+            return -1;
+        }
+        if (*p == '-') {
+            snprintf(err, errlen, "shape '%s': dimensions must be positive integers", whole);
+            return -1;
+        }
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || errno) {
+            snprintf(err, errlen, "shape '%s' is not like 1024, 12x128x128 or 128x768@768x768", whole);
+            return -1;
+        }
+        if (v == 0) {
+            snprintf(err, errlen, "shape '%s': dimensions must be positive (got 0)", whole);
+            return -1;
+        }
+        if (v > (1ull << 31)) {
+            snprintf(err, errlen, "shape '%s': dimension %llu is too large", whole, v);
+            return -1;
+        }
+        dims[(*nd)++] = (size_t)v;
+        p = end;
+        if (*p == 'x' || *p == 'X') {
+            p++;
+            continue;
+        }
+        if (*p == 0 || *p == '@') break;
+        snprintf(err, errlen, "shape '%s': unexpected '%c'", whole, *p);
+        return -1;
+    }
+    return (int)(p - t);
+}
+
+int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (!text || !*text) {
+        snprintf(err, errlen, "missing --shape");
+        return -1;
+    }
+    snprintf(s->text, sizeof s->text, "%s", text);
+    int used = parse_dims(text, s->dims, &s->ndims, err, errlen, text);
+    if (used < 0) return -1;
+    const char *at = text + used;
+    unsigned __int128 total = 1;
+    for (int i = 0; i < s->ndims; i++) total *= s->dims[i];
+    if (!matmul) {
+        if (*at == '@') {
+            snprintf(err, errlen, "shape '%s': '@' is only for matmul", text);
+            return -1;
+        }
+        if (total > (1u << 30)) {
+            snprintf(err, errlen, "shape '%s' has more than 2^30 elements", text);
+            return -1;
+        }
+        s->n = (size_t)total;
+        s->L = s->dims[s->ndims - 1];
+        s->R = s->n / s->L;
+        return 0;
+    }
+    if (*at != '@') {
+        snprintf(err, errlen, "matmul shape '%s' must be like 128x768@768x768", text);
+        return -1;
+    }
+    size_t yd[8];
+    int ynd;
+    if (parse_dims(at + 1, yd, &ynd, err, errlen, text) < 0) return -1;
+    if (s->ndims < 2 || s->ndims > 3 || ynd < 2 || ynd > 3) {
+        snprintf(err, errlen, "matmul shape '%s': operands must be 2-D or 3-D (batch x rows x cols)", text);
+        return -1;
+    }
+    s->m = s->dims[s->ndims - 2];
+    s->k = s->dims[s->ndims - 1];
+    s->B = s->ndims == 3 ? s->dims[0] : 1;
+    size_t yk = yd[ynd - 2], yB = ynd == 3 ? yd[0] : 1;
+    s->p = yd[ynd - 1];
+    if (yk != s->k) {
+        snprintf(err, errlen, "matmul shape '%s': inner dimensions differ (%zu vs %zu)", text, s->k, yk);
+        return -1;
+    }
+    if (ynd == 3 && yB != s->B) {
+        snprintf(err, errlen, "matmul shape '%s': batch dimensions differ (%zu vs %zu)", text, s->B, yB);
+        return -1;
+    }
+    s->y_shared = ynd == 2;
+    if ((unsigned __int128)s->B * s->m * s->k > (1u << 30) || (unsigned __int128)s->B * s->k * s->p > (1u << 30) ||
+        (unsigned __int128)s->B * s->m * s->p > (1u << 30)) {
+        snprintf(err, errlen, "matmul shape '%s' is too large", text);
+        return -1;
+    }
+    s->n = s->B * s->m * s->k;
+    return 0;
+}
+
+/* ---- registry ---- */
+
+static const xp_opdef *const families[] = {xp_ops_core, xp_ops_cmp, xp_ops_math, xp_ops_nn};
+
+size_t xp_op_count(void)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (const xp_opdef *d = families[f]; d->name; d++) n++;
+    return n;
+}
+
+const xp_opdef *xp_op_at(size_t i)
+{
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (const xp_opdef *d = families[f]; d->name; d++)
+            if (i-- == 0) return d;
+    return NULL;
+}
+
+const xp_opdef *xp_op_find(const char *name)
+{
+    for (size_t i = 0; i < xp_op_count(); i++)
+        if (strcmp(xp_op_at(i)->name, name) == 0) return xp_op_at(i);
+    return NULL;
+}
+
+void xp_op_list(FILE *f)
+{
+    for (size_t i = 0; i < xp_op_count(); i++) {
+        const xp_opdef *d = xp_op_at(i);
+        fprintf(f, "%-15s %s\n", d->name, d->summary);
+    }
+}
+
+size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which)
+{
+    if (op->kind == XP_SHAPE_MATMUL) return which == 0 ? s->B * s->m * s->k : (s->y_shared ? 1 : s->B) * s->k * s->p;
+    return s->n;
+}
+
+size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s)
+{
+    if (op->out_len) return op->out_len(s);
+    if (op->kind == XP_SHAPE_MATMUL) return s->B * s->m * s->p;
+    return s->n;
+}
+
+/* ---- runner ---- */
+
+typedef struct op_party {
+    const xp_opdef *op;
+    const xp_shape *s;
+    const uint64_t *plain[2]; /* owner's plaintext input (NULL where not the owner) */
+    uint64_t *in_sh[2], *out_sh;
+    size_t nin[2];
+} op_party;
+
+static void op_party_fn(mpc_ctx *c, void *arg)
+{
+    op_party *a = arg;
+    mpc_share(c, a->in_sh[0], a->plain[0], a->nin[0], NET_P1);
+    if (a->op->ninputs == 2) mpc_share(c, a->in_sh[1], a->plain[1], a->nin[1], NET_P0);
+    a->op->run(c, a->out_sh, a->in_sh, a->s);
+}
+
+int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    int real = !o->phantom;
+    int f = o->cfg->frac_bits;
+    size_t nin[2] = {xp_op_in_len(op, s, 0), op->ninputs == 2 ? xp_op_in_len(op, s, 1) : 0};
+    size_t nout = xp_op_out_len(op, s);
+    op_party pa[2];
+    memset(pa, 0, sizeof pa);
+    uint64_t *enc[2] = {NULL, NULL};
+    double *in[2] = {NULL, NULL};
+    if (real) {
+        rng r;
+        rng_seed(&r, o->seed, 0x1497);
+        for (int k = 0; k < op->ninputs; k++) {
+            in[k] = chk_malloc(nin[k] * sizeof(double));
+            for (size_t i = 0; i < nin[k]; i++) in[k][i] = rng_range(&r, op->lo, op->hi);
+        }
+        if (op->prepare) op->prepare(in[0], in[1], s);
+        for (int k = 0; k < op->ninputs; k++) {
+            enc[k] = chk_malloc(nin[k] * sizeof(uint64_t));
+            fx_encode_n(enc[k], in[k], nin[k], f);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        pa[i].op = op;
+        pa[i].s = s;
+        for (int k = 0; k < 2; k++) pa[i].nin[k] = nin[k];
+        if (real) {
+            for (int k = 0; k < op->ninputs; k++) pa[i].in_sh[k] = chk_malloc(nin[k] * sizeof(uint64_t));
+            pa[i].out_sh = chk_calloc(nout, sizeof(uint64_t));
+        }
+    }
+    if (real) {
+        pa[NET_P1].plain[0] = enc[0]; /* P1 owns the data input */
+        pa[NET_P0].plain[1] = enc[1]; /* P0 owns the second (weight-like) input */
+    }
+    void *args[2] = {&pa[0], &pa[1]};
+    int rc = xp_session_run(o, op_party_fn, args, &out->res);
+    out->max_abs_err = out->max_rel_err = NAN;
+    out->nout = nout;
+    if (rc == 0 && real) {
+        double *got = chk_malloc(nout * sizeof(double)), *want = chk_malloc(nout * sizeof(double));
+        for (size_t i = 0; i < nout; i++) got[i] = fx_decode(pa[0].out_sh[i] + pa[1].out_sh[i], f);
+        const double *const cin[2] = {in[0], in[1]};
+        op->ref(o->cfg, want, cin, s);
+        double ma = 0, mr = 0;
+        for (size_t i = 0; i < nout; i++) {
+            double e = fabs(got[i] - want[i]);
+            if (!(e <= ma)) ma = e; /* NaN-propagating max */
+            double r = e / fmax(fabs(want[i]), 1e-3);
+            if (!(r <= mr)) mr = r;
+        }
+        out->max_abs_err = ma;
+        out->max_rel_err = mr;
+        if (keep) {
+            out->got = got;
+            out->want = want;
+            out->in[0] = in[0];
+            out->in[1] = in[1];
+            in[0] = in[1] = NULL;
+        } else {
+            free(got);
+            free(want);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < 2; k++) free(pa[i].in_sh[k]);
+        free(pa[i].out_sh);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(enc[k]);
+        free(in[k]);
+    }
+    return rc;
+}
+
+void xp_op_outcome_free(xp_op_outcome *o)
+{
+    free(o->got);
+    free(o->want);
+    free(o->in[0]);
+    free(o->in[1]);
+    o->got = o->want = o->in[0] = o->in[1] = NULL;
+}
+
+/* ---- algorithm options ---- */
+
+static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = v ? strtod(v, &end) : NAN;
+    if (!v || !*v || errno || *end || !isfinite(x) || x < lo || x > hi) {
+        fprintf(stderr, "error: %s: '%s' is not a number in [%g, %g]\n", opt, v ? v : "", lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
+{
+    uint64_t u;
+    if (xp_parse_u64(opt, v, (uint64_t)lo, (uint64_t)hi, &u) != 0) return -1;
+    *out = (int)u;
+    return 0;
+}
+
+int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
+{
+    static const struct { const char *name; int is_int; size_t off; double lo, hi; } opts[] = {
+        {"--frac-bits", 1, offsetof(mpc_config, frac_bits), 1, 30},
+        {"--exp-iters", 1, offsetof(mpc_config, exp_iters), 1, 16},
+        {"--recip-iters", 1, offsetof(mpc_config, recip_nr_iters), 1, 64},
+        {"--recip-init-mul", 0, offsetof(mpc_config, recip_init_mul), 0, 1e3},
+        {"--recip-init-add", 0, offsetof(mpc_config, recip_init_add), 0, 1e3},
+        {"--sqrt-iters", 1, offsetof(mpc_config, sqrt_nr_iters), 1, 64},
+        {"--erf-iters", 1, offsetof(mpc_config, erf_iters), 1, 16},
+        {"--sigmoid-recip-iters", 1, offsetof(mpc_config, sigmoid_recip_iters), 1, 64},
+        {"--sigmoid-recip-init", 0, offsetof(mpc_config, sigmoid_recip_init), 0, 1e3},
+        {"--quad2-c", 0, offsetof(mpc_config, quad2_c), -1e3, 1e3},
+        {"--softmax-recip-scale", 0, offsetof(mpc_config, softmax_recip_scale), 1e-6, 1e9},
+        {"--quad2-recip-scale", 0, offsetof(mpc_config, quad2_recip_scale), 1e-6, 1e9},
+        {"--relu2-recip-scale", 0, offsetof(mpc_config, relu2_recip_scale), 1e-6, 1e9},
+        {"--ln-eps", 0, offsetof(mpc_config, ln_eps), 0, 1},
+        {"--ln-rsqrt-shift", 1, offsetof(mpc_config, ln_rsqrt_shift), 0, 20},
+    };
+    const char *v;
+    int r;
+    for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
+        if ((r = xp_arg(argc, argv, i, opts[k].name, 1, &v))) {
+            if (r < 0) return -1;
+            char *field = (char *)cfg + opts[k].off;
+            if (opts[k].is_int) return parse_int(opts[k].name, v, (int)opts[k].lo, (int)opts[k].hi, (int *)field) ? -1 : 1;
+            return parse_double(opts[k].name, v, opts[k].lo, opts[k].hi, (double *)field) ? -1 : 1;
+        }
+    }
+    if ((r = xp_arg(argc, argv, i, "--max-method", 1, &v))) {
+        if (r < 0) return -1;
+        if (strcmp(v, "crypten") == 0) cfg->max_method = MPC_MAX_CRYPTEN;
+        else if (strcmp(v, "noargmax") == 0) cfg->max_method = MPC_MAX_NOARGMAX;
+        else {
+            fprintf(stderr, "error: --max-method: unknown method '%s' (crypten or noargmax)\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--quad", 1, &v))) {
+        if (r < 0) return -1;
+        double a, b, cc;
+        char extra;
+        if (sscanf(v, "%lf,%lf,%lf%c", &a, &b, &cc, &extra) != 3 || !isfinite(a) || !isfinite(b) || !isfinite(cc)) {
+            fprintf(stderr, "error: --quad: expected three coefficients a,b,c (a x^2 + b x + c), got '%s'\n", v);
+            return -1;
+        }
+        cfg->quad_a = a, cfg->quad_b = b, cfg->quad_c = cc;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--dealer", 1, &v))) {
+        if (r < 0) return -1;
+        if (strcmp(v, "offline") == 0) cfg->dealer_schedule = MPC_DEALER_OFFLINE;
+        else if (strcmp(v, "inline") == 0) cfg->dealer_schedule = MPC_DEALER_INLINE;
+        else {
+            fprintf(stderr, "error: --dealer: unknown schedule '%s' (offline or inline)\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void xp_cfg_help(FILE *f)
+{
+    mpc_config d;
+    mpc_config_default(&d);
+    fprintf(f,
+            "Protocol options (CrypTen's defaults):\n"
+            "  --dealer offline|inline  dealer schedule: material delivered before the input (offline,\n"
+            "                           default; dealer bytes reported apart) or CrypTen-style requests\n"
+            "                           during inference (inline: dealer round trips inside the latency)\n"
+            "  --frac-bits N            fixed-point fractional bits (%d)\n"
+            "  --exp-iters N            exp as (1 + x/2^N)^(2^N) (%d)\n"
+            "  --recip-iters N          reciprocal Newton iterations (%d)\n"
+            "  --recip-init-mul A, --recip-init-add B  reciprocal guess A exp(1-2x) + B (%g, %g)\n"
+            "  --sqrt-iters N           inv_sqrt Newton iterations (%d)\n"
+            "  --erf-iters N            erf Taylor terms (%d)\n"
+            "  --sigmoid-recip-iters N, --sigmoid-recip-init V  sigmoid's reciprocal (%d, %g)\n"
+            "  --max-method M           crypten (log reduction + argmax, default) or noargmax\n"
+            "  --quad a,b,c             Quad coefficients (%g,%g,%g)\n"
+            "  --quad2-c C              2Quad shift (%g)\n"
+            "  --softmax-recip-scale K, --quad2-recip-scale K, --relu2-recip-scale K\n"
+            "                           public rescale of row sums before the reciprocal (1)\n"
+            "  --ln-eps E               LayerNorm epsilon (%g)\n"
+            "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n",
+            d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,
+            d.erf_iters, d.sigmoid_recip_iters, d.sigmoid_recip_init, d.quad_a, d.quad_b, d.quad_c, d.quad2_c,
+            d.ln_eps, d.ln_rsqrt_shift);
+}

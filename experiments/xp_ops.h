@@ -1,0 +1,84 @@
+/* xp_ops.h -- the registry of protocol ops that `mpcsim op`, `explain`, the tests and the benchmark
+ * run: shape parsing, input domains, double-precision references, closed-form costs.
+ *
+ * Inputs: input 0 is owned (secret-shared) by P1, the data owner; input 1 (for two-operand ops) by
+ * P0. Inputs are drawn uniformly from the op's documented domain [lo, hi] with a ChaCha20 stream
+ * from --seed. The output is reconstructed by the harness after the run (outside the protocol, so
+ * it costs nothing) and compared with the reference. */
+#ifndef XP_OPS_H
+#define XP_OPS_H
+
+#include <stdio.h>
+
+#include "../protocols/mpc_cost.h"
+#include "xp_session.h"
+
+typedef enum xp_shape_kind {
+    XP_SHAPE_ELEM = 0, /* elementwise: n = product of dims */
+    XP_SHAPE_ROWS = 1, /* along the last dimension: R = product of leading dims, L = last */
+    XP_SHAPE_MATMUL = 2,
+} xp_shape_kind;
+
+typedef struct xp_shape {
+    char text[96];
+    size_t dims[8];
+    int ndims;
+    size_t n, R, L;               /* elementwise / rows view */
+    size_t B, m, k, p;            /* matmul: (B x) m x k @ (B x) k x p */
+    int y_shared;                 /* matmul: Y has no batch dimension */
+} xp_shape;
+
+/* Parses "1024", "12x128x128" or (matmul) "128x768@768x768", "12x128x64@12x64x128",
+ * "4x128x768@768x768". Returns 0, or -1 with a message naming the problem in err. */
+int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t errlen);
+
+typedef struct xp_opdef {
+    const char *name;
+    const char *summary;
+    xp_shape_kind kind;
+    int ninputs;
+    double lo, hi;  /* input domain for random inputs */
+    void (*run)(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const xp_shape *s);
+    void (*ref)(const mpc_config *cfg, double *out, const double *const in[2], const xp_shape *s);
+    mpc_cost (*cost)(const mpc_config *cfg, const xp_shape *s);
+    size_t (*out_len)(const xp_shape *s); /* NULL: same as input 0 */
+    /* Optional: transform raw uniform inputs (e.g. make variances positive); NULL = none. */
+    void (*prepare)(double *in0, double *in1, const xp_shape *s);
+} xp_opdef;
+
+/* All ops, in --list order. */
+const xp_opdef *xp_op_find(const char *name);
+size_t xp_op_count(void);
+const xp_opdef *xp_op_at(size_t i);
+void xp_op_list(FILE *f);
+
+size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which);
+size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s);
+
+typedef struct xp_op_outcome {
+    xp_result res;
+    double max_abs_err, max_rel_err; /* real mode only (NAN in phantom) */
+    double *got, *want;              /* real mode: reconstructed output and reference (malloc'd) */
+    double *in[2];                   /* the inputs used */
+    size_t nout;
+} xp_op_outcome;
+
+/* Runs op on shape through a session. In real mode fills errors and, if keep, the arrays (free with
+ * xp_op_outcome_free). Returns 0 or -1 (message printed). */
+int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out) WUR;
+void xp_op_outcome_free(xp_op_outcome *o);
+
+/* Family tables, each terminated by an entry with name == NULL. */
+extern const xp_opdef xp_ops_core[];
+extern const xp_opdef xp_ops_cmp[];
+extern const xp_opdef xp_ops_math[];
+extern const xp_opdef xp_ops_nn[];
+
+/* ---- protocol configuration options shared by op/infer/explain ---- */
+
+/* Tries to consume one algorithm option (--frac-bits, --exp-iters, ...). 1 consumed, 0 not mine,
+ * -1 error (printed). */
+int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i);
+void xp_cfg_help(FILE *f);
+
+#endif

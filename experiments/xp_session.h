@@ -1,0 +1,46 @@
+/* xp_session.h -- runs one 2-party computation with a dealer in the simulator, in two phases:
+ *   1. setup: seed exchange (mpc_setup / dealer_setup) on its own fresh network;
+ *   2. online: P0 and P1 run `fn` on a fresh network (clocks and links start at 0) while D serves
+ *      correlations; dealer links are offline links under the offline schedule.
+ * Latency = the time at which the later of P0 and P1 finishes the online phase. */
+#ifndef XP_SESSION_H
+#define XP_SESSION_H
+
+#include "../net/net_sim.h"
+#include "../protocols/dealer.h"
+#include "../protocols/mpc.h"
+
+typedef void (*xp_party_fn)(mpc_ctx *c, void *arg);
+
+typedef struct xp_session_opts {
+    const mpc_config *cfg;
+    int phantom;
+    uint64_t seed;
+    nm_topology topo;          /* dealer links' `offline` flag is set from cfg->dealer_schedule */
+    net_cost_fn cost;          /* compute model (NULL = zero) */
+    void *cost_ud;
+    net_trace_fn trace[2];     /* optional trace sinks for the online phase */
+    void *trace_ud[2];
+} xp_session_opts;
+
+typedef struct xp_result {
+    net_stats stats[NET_MAX_PARTIES];       /* online phase, per party */
+    net_stats setup_stats[NET_MAX_PARTIES];
+    uint64_t depth[NET_MAX_PARTIES];        /* rounds (causal depth) per party */
+    int64_t end_ns[NET_MAX_PARTIES];
+    int64_t cp_ns[NET_MAX_PARTIES][NET_CP_N];
+    int64_t latency_ns;                     /* max(end P0, end P1) */
+    uint64_t rounds;                        /* max(depth P0, depth P1) */
+    uint64_t dealer_bytes;                  /* D->P0 corrections + P0->D requests (+ anything to P1) */
+    uint64_t dealer_requests;
+    int64_t setup_ns;
+} xp_result;
+
+/* arg[0] goes to P0, arg[1] to P1. Returns 0, or -1 after printing why (deadlock, dealer error). */
+int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_result *res) WUR;
+
+/* Online bytes (P0<->P1 only) sent/received by party i. */
+uint64_t xp_online_sent(const xp_result *r, int i);
+uint64_t xp_online_recv(const xp_result *r, int i);
+
+#endif

@@ -1,0 +1,39 @@
+/* mpc_nn.h -- the Transformer's non-linear layers and MPCFormer's approximations
+ * (PROTOCOLS.md 2.19-2.21, 3). Rows are the last dimension: x is R x L (or R x H). */
+#ifndef MPC_NN_H
+#define MPC_NN_H
+
+#include "mpc.h"
+#include "mpc_cost.h"
+
+/* CrypTen softmax along rows: max, exp(x - max), row sums, all-positive reciprocal of sum/K (K =
+ * cfg->softmax_recip_scale), broadcast Beaver mul, then /K. */
+void mpc_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+mpc_cost mpc_softmax_cost(const mpc_config *cfg, uint64_t R, uint64_t L);
+
+/* LayerNorm over rows of H features with secret gamma/beta (H each) (2.20). */
+void mpc_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *gamma,
+                   const uint64_t *beta, size_t R, size_t H);
+mpc_cost mpc_layernorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H);
+
+/* MPCFormer's BatchNorm stand-in (2.21). Setup (once, model-setup cost): inv = inv_sqrt(var + eps) on
+ * H elements. Per inference: y = ((x - mu) * inv) * gamma + beta: two Beaver muls (column bcast). */
+void mpc_batchnorm_setup(mpc_ctx *c, uint64_t *inv, const uint64_t *var, size_t H);
+mpc_cost mpc_batchnorm_setup_cost(const mpc_config *cfg, uint64_t H);
+void mpc_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *mu, const uint64_t *inv,
+                   const uint64_t *gamma, const uint64_t *beta, size_t R, size_t H);
+mpc_cost mpc_batchnorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H);
+
+/* Quad (3.1): a x^2 + b x + c, computed as (a x) * x with one general Beaver mul. */
+void mpc_quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
+mpc_cost mpc_quad_cost(const mpc_config *cfg, uint64_t n);
+
+/* 2Quad (3.2): (x + c)^2 / row sum, reciprocal of sum/K (K = cfg->quad2_recip_scale). */
+void mpc_2quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+mpc_cost mpc_2quad_cost(const mpc_config *cfg, uint64_t R, uint64_t L);
+
+/* 2ReLU (3.3): relu(x) / row sum, reciprocal of sum/K (K = cfg->relu2_recip_scale). */
+void mpc_2relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+mpc_cost mpc_2relu_cost(const mpc_config *cfg, uint64_t R, uint64_t L);
+
+#endif

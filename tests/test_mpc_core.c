@@ -1,0 +1,145 @@
+/* test_mpc_core.c -- sharing, opening, local ops and the Beaver family: values against double
+ * references, exact costs against the closed forms, real == phantom traces, dealer checks. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "../common/fx.h"
+#include "testutil.h"
+
+static mpc_config cfg;
+static void setup(void) { mpc_config_default(&cfg); }
+
+/* Tolerance for one truncated product of |x|,|y| <= 10 at f = 16: the product truncation errs by
+ * < 2 ulp and the inputs' own encodings by 1 ulp each times |other| <= 10: 25 ulp. */
+#define ULP (1.0 / 65536)
+
+Test(mpc_core, mul_values_costs_and_phantom, .init = setup)
+{
+    const char *shapes[] = {"1", "1000", "12x34"};
+    for (int k = 0; k < 3; k++) {
+        xp_op_outcome o = tu_check_op("mul", shapes[k], &cfg);
+        for (size_t i = 0; i < o.nout; i++)
+            cr_expect(fabs(o.got[i] - o.want[i]) <= 25 * ULP, "mul[%zu] = %g, want %g", i, o.got[i], o.want[i]);
+        xp_op_outcome_free(&o);
+    }
+}
+
+Test(mpc_core, matmul_values_costs_and_phantom, .init = setup)
+{
+    /* Entries in [-1,1], k terms: encoding error <= k * 2 ulp, plus truncation 2 ulp. */
+    const char *shapes[] = {"5x7@7x3", "16x32@32x8", "3x4x5@3x5x2", "2x6x4@4x3"};
+    for (int k = 0; k < 4; k++) {
+        xp_op_outcome o = tu_check_op("matmul", shapes[k], &cfg);
+        for (size_t i = 0; i < o.nout; i++)
+            cr_expect(fabs(o.got[i] - o.want[i]) <= (2 * 32 + 2) * ULP, "matmul %s [%zu] = %g, want %g", shapes[k], i,
+                      o.got[i], o.want[i]);
+        xp_op_outcome_free(&o);
+    }
+}
+
+Test(mpc_core, square_values_costs_and_phantom, .init = setup)
+{
+    const char *shapes[] = {"1", "777"};
+    for (int k = 0; k < 2; k++) {
+        xp_op_outcome o = tu_check_op("square", shapes[k], &cfg);
+        for (size_t i = 0; i < o.nout; i++)
+            cr_expect(fabs(o.got[i] - o.want[i]) <= 25 * ULP, "square[%zu] = %g, want %g", i, o.got[i], o.want[i]);
+        xp_op_outcome_free(&o);
+    }
+}
+
+Test(mpc_core, closed_forms)
+{
+    mpc_cost c = mpc_mul_cost(4, 8, MPC_BC_ROW);
+    cr_expect_eq(c.rounds, 1);
+    cr_expect_eq(c.sent[0], 8 * (32 + 4));
+    cr_expect_eq(c.dealer_words, 32);
+    c = mpc_matmul_cost(12, 128, 64, 128, 0);
+    cr_expect_eq(c.sent[1], 8 * (12 * 128 * 64 * 2));
+    cr_expect_eq(c.dealer_words, 12 * 128 * 128);
+    c = mpc_and_cost(10);
+    cr_expect_eq(c.sent[0], 160);
+    cr_expect_eq(mpc_cost_rounds(c, MPC_DEALER_INLINE), 3);
+}
+
+/* ---- direct protocol-level checks with a custom party function ---- */
+
+typedef struct {
+    uint64_t x[64], y[64], z[64], open[64], bits[64];
+} core_io;
+
+static void core_party(mpc_ctx *c, void *arg)
+{
+    core_io *io = arg;
+    uint64_t xs[64], ys[64], t[64];
+    /* P1 shares x, P0 shares y. */
+    mpc_share(c, xs, io->x, 64, NET_P1);
+    mpc_share(c, ys, io->y, 64, NET_P0);
+    /* Local ops: z = 3x - y + 1.5, then /2 and rowsum-free checks; open to both. */
+    mpc_mul_int(c, t, xs, 3, 64);
+    mpc_sub(c, t, t, ys, 64);
+    mpc_add_const(c, t, t, fx_encode(1.5, 16), 64);
+    mpc_div_int(c, t, t, 2, 64);
+    mpc_open(c, io->open, t, 64);
+    /* Binary: AND of XOR-sharings of x and y words. */
+    uint64_t xb[64], yb[64], zb[64];
+    mpc_share_bin(c, xb, io->x, 64, NET_P1);
+    mpc_share_bin(c, yb, io->y, 64, NET_P0);
+    mpc_and(c, zb, xb, yb, 64);
+    mpc_open_bin(c, io->bits, zb, 64);
+    /* Broadcast mul: x (8x8) times one y value per row, and per column. */
+    uint64_t zr[64], zc[64];
+    mpc_mul(c, zr, xs, ys, 8, 8, MPC_BC_ROW, 1);
+    mpc_mul(c, zc, xs, ys, 8, 8, MPC_BC_COL, 1);
+    mpc_add(c, t, zr, zc, 64);
+    mpc_open(c, io->z, t, 64);
+}
+
+Test(mpc_core, local_ops_binary_and_broadcast, .init = setup)
+{
+    core_io io[2];
+    memset(io, 0, sizeof io);
+    rng r;
+    rng_seed(&r, 3, 3);
+    double x[64], y[64];
+    for (int i = 0; i < 64; i++) {
+        x[i] = rng_range(&r, -5, 5);
+        y[i] = rng_range(&r, -5, 5);
+        io[NET_P1].x[i] = fx_encode(x[i], 16); /* only the owner holds its input */
+        io[NET_P0].y[i] = fx_encode(y[i], 16);
+    }
+    xp_session_opts o = tu_session(&cfg, 0, 11);
+    void *args[2] = {&io[0], &io[1]};
+    xp_result res;
+    cr_assert_eq(xp_session_run(&o, core_party, args, &res), 0);
+    for (int i = 0; i < 64; i++) {
+        double want = (3 * fx_decode(fx_encode(x[i], 16), 16) - fx_decode(fx_encode(y[i], 16), 16) + 1.5) / 2;
+        cr_expect(fabs(fx_decode(io[0].open[i], 16) - want) <= 2 * ULP, "local ops [%d]", i);
+        cr_expect_eq(io[0].open[i], io[1].open[i]);
+        cr_expect_eq(io[0].bits[i], fx_encode(x[i], 16) & fx_encode(y[i], 16), "AND [%d]", i);
+        int row = i / 8, col = i % 8;
+        double want2 = x[i] * y[row] + x[i] * y[col];
+        cr_expect(fabs(fx_decode(io[1].z[i], 16) - want2) <= 20 * ULP, "bcast mul [%d] %g vs %g", i,
+                  fx_decode(io[1].z[i], 16), want2);
+    }
+    /* Costs: 3 opens (1 round each) + 1 AND + 2 muls = 6 rounds. */
+    cr_expect_eq(res.rounds, 6);
+    uint64_t sent = 8 * 64 * 3 + 16 * 64 + 8 * (64 + 8) + 8 * (64 + 8);
+    cr_expect_eq(xp_online_sent(&res, 0), sent);
+    cr_expect_eq(xp_online_sent(&res, 1), sent);
+    cr_expect_eq(res.dealer_bytes, 8 * (64 + 64 + 64) + 3 * DEALER_REQ_BYTES);
+}
+
+Test(mpc_core, ring_matmul_fast_equals_naive)
+{
+    rng r;
+    rng_seed(&r, 5, 5);
+    size_t m = 37, k = 131, p = 29;
+    uint64_t *X = malloc(m * k * 8), *Y = malloc(k * p * 8), *Z1 = malloc(m * p * 8), *Z2 = malloc(m * p * 8);
+    rng_fill_u64(&r, X, m * k);
+    rng_fill_u64(&r, Y, k * p);
+    mpc_ring_matmul_naive(Z1, X, Y, m, k, p);
+    mpc_ring_matmul(Z2, X, Y, m, k, p);
+    cr_expect_arr_eq(Z1, Z2, m * p * 8);
+    free(X), free(Y), free(Z1), free(Z2);
+}
