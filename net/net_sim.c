@@ -99,6 +99,7 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
             .label = meta->label, .t_send = now,
             .t_tx_start = l->spec.offline ? now : (now > busy_before ? now : busy_before),
             .t_depart = depart, .t_arrive = m->info.t_arrive, .link = &l->spec,
+            .payload = m->payload,
         };
         for (int i = 0; i < w->nsinks; i++) w->sink[i].fn(w->sink[i].ud, &r);
     }

@@ -23,6 +23,7 @@ typedef struct net_trace_rec {
     uint64_t label; /* causal round label */
     int64_t t_send, t_tx_start, t_depart, t_arrive;
     const nm_linkspec *link;
+    const void *payload; /* borrowed for the callback only; NULL in phantom mode */
 } net_trace_rec;
 typedef void (*net_trace_fn)(void *ud, const net_trace_rec *r);
 

@@ -76,6 +76,7 @@ void tu_trace_sink(void *ud, const net_trace_rec *r)
     }
     t->rec[t->n] = *r;
     t->rec[t->n].link = NULL;
+    t->rec[t->n].payload = NULL;
     t->n++;
 }
 

@@ -1,0 +1,107 @@
+/* test_cli.c -- the mpcsim command line: help, bad input (clear error naming the value, non-zero
+ * exit, no output file), exact ping arithmetic, determinism of CSV output. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static void expect_fail(const char *args, const char *needle)
+{
+    tu_run r = tu_mpcsim(args);
+    cr_expect_neq(r.status, 0, "'%s' should fail", args);
+    cr_expect(r.status < 128, "'%s' crashed (status %d)", args, r.status);
+    cr_expect(strstr(r.err, needle) != NULL, "'%s': stderr should mention '%s', got: %s", args, needle, r.err);
+    cr_expect(strstr(r.err, "error") != NULL, "'%s': message starts with error:", args);
+    tu_run_free(&r);
+}
+
+Test(cli, help_lists_commands_and_profiles)
+{
+    tu_run r = tu_mpcsim("--help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "op ") && strstr(r.out, "ping") && strstr(r.out, "demo"));
+    cr_expect(strstr(r.out, "lan") && strstr(r.out, "wan") && strstr(r.out, "3 Gbit/s") && strstr(r.out, "200 Mbit/s"));
+    tu_run_free(&r);
+    r = tu_mpcsim("op --list");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "matmul") != NULL);
+    tu_run_free(&r);
+}
+
+Test(cli, bad_network_values_are_named)
+{
+    expect_fail("ping --net moon", "'moon'");
+    expect_fail("ping --bandwidth -5gbit", "'-5gbit'");
+    expect_fail("ping --bandwidth 5xbit", "'5xbit'");
+    expect_fail("ping --bandwidth 0gbit", "'0gbit'");
+    expect_fail("ping --latency -1ms", "'-1ms'");
+    expect_fail("ping --latency 5", "'5'");
+    expect_fail("ping --latency 5parsecs", "'5parsecs'");
+    expect_fail("ping --rtt abc", "'abc'");
+    expect_fail("ping --latency 1ms --rtt 2ms", "--rtt");
+    expect_fail("ping --dealer-net mars", "'mars'");
+    expect_fail("ping --bandwidth", "needs a value");
+    expect_fail("frobnicate", "'frobnicate'");
+    expect_fail("ping --count 0", "--count");
+}
+
+Test(cli, bad_op_input)
+{
+    expect_fail("op nosuchop --shape 4", "'nosuchop'");
+    expect_fail("op mul", "--shape");
+    expect_fail("op mul --shape 0x4", "positive");
+    expect_fail("op mul --shape -3", "positive");
+    expect_fail("op mul --shape 4y4", "'4y4'");
+    expect_fail("op matmul --shape 4x5@6x7", "inner dimensions");
+    expect_fail("op matmul --shape 4x5", "128x768@768x768");
+    expect_fail("op mul --shape 4 --mode imaginary", "'imaginary'");
+    expect_fail("op mul --shape 4 --dealer sometimes", "'sometimes'");
+    expect_fail("op mul --shape 4 --frac-bits 99", "--frac-bits");
+}
+
+Test(cli, failed_run_leaves_no_output_file)
+{
+    char *dir = tu_tmpdir();
+    char args[600], out[512];
+    snprintf(out, sizeof out, "%s/r.csv", dir);
+    snprintf(args, sizeof args, "op nosuchop --shape 4 --out %s", out);
+    tu_run r = tu_mpcsim(args);
+    cr_expect_neq(r.status, 0);
+    cr_expect(!tu_file_exists(out));
+    tu_run_free(&r);
+    snprintf(args, sizeof args, "op mul --shape 4 --out %s", out);
+    r = tu_mpcsim(args);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(tu_file_exists(out));
+    tu_run_free(&r);
+    remove(out);
+    rmdir(dir);
+    free(dir);
+}
+
+Test(cli, ping_latency_is_exact)
+{
+    /* 1 MB at 5 Gbit/s = 1.6 ms, 0.5 ms one way: 2 x 2.1 ms per round trip, 3 times = 12.6 ms. */
+    tu_run r = tu_mpcsim("ping --bytes 1000000 --count 3 --bandwidth 5gbit --latency 0.5ms");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "custom,5000000000,0.000500000,1000000,3,6,6,3000000,3000000,0.012600000,0.009600000,0.003000000") != NULL,
+              "got: %s", r.out);
+    tu_run_free(&r);
+    r = tu_mpcsim("ping --net wan --rtt 10ms --bytes 1");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* 200 Mbit/s: 1 byte = 40 ns; 5 ms one way. */
+    cr_expect(strstr(r.out, ",0.010000080,") != NULL, "got: %s", r.out);
+    tu_run_free(&r);
+}
+
+Test(cli, same_seed_same_csv_other_seed_other_errors)
+{
+    tu_run a = tu_mpcsim("op matmul --shape 8x16@16x4 --seed 5");
+    tu_run b = tu_mpcsim("op matmul --shape 8x16@16x4 --seed 5");
+    tu_run c = tu_mpcsim("op matmul --shape 8x16@16x4 --seed 6");
+    cr_assert_eq(a.status, 0, "%s", a.err);
+    cr_expect_str_eq(a.out, b.out);
+    cr_expect(strcmp(a.out, c.out) != 0, "a different seed draws different inputs");
+    tu_run_free(&a), tu_run_free(&b), tu_run_free(&c);
+}
