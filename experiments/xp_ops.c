@@ -301,9 +301,9 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
         {"--sigmoid-recip-iters", 1, offsetof(mpc_config, sigmoid_recip_iters), 1, 64},
         {"--sigmoid-recip-init", 0, offsetof(mpc_config, sigmoid_recip_init), 0, 1e3},
         {"--quad2-c", 0, offsetof(mpc_config, quad2_c), -1e3, 1e3},
-        {"--softmax-recip-scale", 0, offsetof(mpc_config, softmax_recip_scale), 1e-6, 1e9},
-        {"--quad2-recip-scale", 0, offsetof(mpc_config, quad2_recip_scale), 1e-6, 1e9},
-        {"--relu2-recip-scale", 0, offsetof(mpc_config, relu2_recip_scale), 1e-6, 1e9},
+        {"--softmax-recip-scale", 0, offsetof(mpc_config, softmax_recip_scale), 0, 1e9},
+        {"--quad2-recip-scale", 0, offsetof(mpc_config, quad2_recip_scale), 0, 1e9},
+        {"--relu2-recip-scale", 0, offsetof(mpc_config, relu2_recip_scale), 0, 1e9},
         {"--ln-eps", 0, offsetof(mpc_config, ln_eps), 0, 1},
         {"--ln-rsqrt-shift", 1, offsetof(mpc_config, ln_rsqrt_shift), 0, 20},
     };
@@ -371,7 +371,9 @@ void xp_cfg_help(FILE *f)
             "  --quad a,b,c             Quad coefficients (%g,%g,%g)\n"
             "  --quad2-c C              2Quad shift (%g)\n"
             "  --softmax-recip-scale K, --quad2-recip-scale K, --relu2-recip-scale K\n"
-            "                           public rescale of row sums before the reciprocal (1)\n"
+            "                           public rescale K of row sums S: out = num * recip(S/K) / K keeps the\n"
+            "                           reciprocal in its domain (PROTOCOLS.md 4.2); no extra traffic.\n"
+            "                           0 = automatic power of two from the row length (default); 1 = CrypTen\n"
             "  --ln-eps E               LayerNorm epsilon (%g)\n"
             "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n",
             d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,

@@ -27,9 +27,9 @@ void mpc_config_default(mpc_config *cfg)
     cfg->quad_b = 0.5;
     cfg->quad_c = 0.25;
     cfg->quad2_c = 5.0;
-    cfg->softmax_recip_scale = 1.0;
-    cfg->quad2_recip_scale = 1.0;
-    cfg->relu2_recip_scale = 1.0;
+    cfg->softmax_recip_scale = 0; /* automatic */
+    cfg->quad2_recip_scale = 0;
+    cfg->relu2_recip_scale = 0;
     cfg->ln_eps = 1.0 / 65536;
     cfg->ln_rsqrt_shift = 0;
     cfg->dealer_schedule = MPC_DEALER_OFFLINE;

@@ -45,7 +45,9 @@ typedef struct mpc_config {
     int max_method;           /* MPC_MAX_CRYPTEN (log reduction + argmax) or MPC_MAX_NOARGMAX */
     double quad_a, quad_b, quad_c; /* Quad: a x^2 + b x + c (benchmark form 0.125, 0.5, 0.25) */
     double quad2_c;           /* 2Quad: (x + c)^2, c = 5 */
-    double softmax_recip_scale; /* public K with S/K kept in the reciprocal's domain (4.2) */
+    /* Public K per call site so that the reciprocal sees S/K inside its domain (4.2); the result is
+     * num * reciprocal(S/K) / K. 0 = automatic, a power of two from the row length L (mpc_nn.h). */
+    double softmax_recip_scale;
     double quad2_recip_scale;
     double relu2_recip_scale;
     double ln_eps;            /* LayerNorm epsilon; >= 2^-f to survive encoding (4.7) */

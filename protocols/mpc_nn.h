@@ -6,6 +6,14 @@
 #include "mpc.h"
 #include "mpc_cost.h"
 
+/* The public rescale K of each reciprocal call site (PROTOCOLS.md 4.2): the configured value if > 0,
+ * else automatic: softmax sums lie in [1, L] -> K = max(1, 2^ceil(log2 L) / 16); 2Quad sums are about
+ * c^2 L for near-zero scores -> K = max(1, 2^ceil(log2(c^2 L)) / 8); 2ReLU sums are about L for unit
+ * scores -> K as softmax. S/K then stays within about [2^-6, 2^4] where the reciprocal is accurate. */
+double mpc_softmax_scale(const mpc_config *cfg, uint64_t L);
+double mpc_2quad_scale(const mpc_config *cfg, uint64_t L);
+double mpc_2relu_scale(const mpc_config *cfg, uint64_t L);
+
 /* CrypTen softmax along rows: max, exp(x - max), row sums, all-positive reciprocal of sum/K (K =
  * cfg->softmax_recip_scale), broadcast Beaver mul, then /K. */
 void mpc_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
