@@ -10,6 +10,7 @@ PKGS=(
   libpcap-dev tcpdump                       # pcap traces (writer) and a reader to check them
   libsodium-dev                             # ChaCha20 PRG for shares
   gnuplot-nox                               # plots at run time
+  clang libclang-rt-14-dev                  # libFuzzer for the safetensors fuzz target
 )
 
 SUDO=""
