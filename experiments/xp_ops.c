@@ -305,7 +305,7 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
         {"--quad2-recip-scale", 0, offsetof(mpc_config, quad2_recip_scale), 0, 1e9},
         {"--relu2-recip-scale", 0, offsetof(mpc_config, relu2_recip_scale), 0, 1e9},
         {"--ln-eps", 0, offsetof(mpc_config, ln_eps), 0, 1},
-        {"--ln-rsqrt-shift", 1, offsetof(mpc_config, ln_rsqrt_shift), 0, 20},
+        {"--ln-rsqrt-shift", 2, offsetof(mpc_config, ln_rsqrt_shift), -20, 20},
     };
     const char *v;
     int r;
@@ -313,6 +313,16 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
         if ((r = xp_arg(argc, argv, i, opts[k].name, 1, &v))) {
             if (r < 0) return -1;
             char *field = (char *)cfg + opts[k].off;
+            if (opts[k].is_int == 2) { /* signed int */
+                char *end;
+                long x = strtol(v, &end, 10);
+                if (!*v || *end || x < (long)opts[k].lo || x > (long)opts[k].hi) {
+                    fprintf(stderr, "error: %s: '%s' is not an integer in [%g, %g]\n", opts[k].name, v, opts[k].lo, opts[k].hi);
+                    return -1;
+                }
+                *(int *)field = (int)x;
+                return 1;
+            }
             if (opts[k].is_int) return parse_int(opts[k].name, v, (int)opts[k].lo, (int)opts[k].hi, (int *)field) ? -1 : 1;
             return parse_double(opts[k].name, v, opts[k].lo, opts[k].hi, (double *)field) ? -1 : 1;
         }

@@ -125,6 +125,14 @@ void mpc_share(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int owne
     for (size_t i = 0; i < n; i++) x_sh[i] += x[i];
 }
 
+void mpc_share_model(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n)
+{
+    net_cost_fn saved = c->net->cost;
+    c->net->cost = NULL;
+    mpc_share(c, x_sh, x, n, NET_P0);
+    c->net->cost = saved;
+}
+
 void mpc_share_bin(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int owner)
 {
     mpc_przs_bin(c, x_sh, n);

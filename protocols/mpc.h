@@ -51,7 +51,7 @@ typedef struct mpc_config {
     double quad2_recip_scale;
     double relu2_recip_scale;
     double ln_eps;            /* LayerNorm epsilon; >= 2^-f to survive encoding (4.7) */
-    int ln_rsqrt_shift;       /* inv_sqrt rescale: inv_sqrt(v) = inv_sqrt(v/4^k)/2^k, k = this */
+    int ln_rsqrt_shift;       /* inv_sqrt rescale: inv_sqrt(v) = inv_sqrt(v/4^k)/2^k, k = this (may be < 0) */
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
 } mpc_config;
 
@@ -98,6 +98,9 @@ void mpc_work(mpc_ctx *c, uint64_t ring_macs, uint64_t elem_ops, uint64_t prg_by
 /* Secret-shares owner's plaintext ring values x (read only on the owner; ignored elsewhere) with a
  * fresh zero-sharing: [x]_owner = x + u, [x]_other = -u. Cost: 0 rounds, 0 bytes. */
 void mpc_share(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int owner);
+/* Model-setup sharing of P0's weights: as mpc_share with owner P0, but its PRG work is not charged
+ * to the compute model (CrypTen shares the model once, when it is encrypted, not per inference). */
+void mpc_share_model(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n);
 /* Binary (XOR) version: <x>_owner = x ^ u, <x>_other = u. */
 void mpc_share_bin(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int owner);
 /* Zero-sharings: [0] and <0> of n words. */

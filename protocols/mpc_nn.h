@@ -17,6 +17,9 @@ double mpc_2relu_scale(const mpc_config *cfg, uint64_t L);
 /* CrypTen softmax along rows: max, exp(x - max), row sums, all-positive reciprocal of sum/K (K =
  * cfg->softmax_recip_scale), broadcast Beaver mul, then /K. */
 void mpc_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+/* keymask: public, length L, 0 = padded key (the same for every row); NULL = none. Masked keys are
+ * zeroed after exp (softmax), after squaring (2Quad) or after relu (2ReLU): local, no extra traffic. */
+void mpc_softmax_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L);
 mpc_cost mpc_softmax_cost(const mpc_config *cfg, uint64_t R, uint64_t L);
 
 /* LayerNorm over rows of H features with secret gamma/beta (H each) (2.20). */
@@ -38,10 +41,12 @@ mpc_cost mpc_quad_cost(const mpc_config *cfg, uint64_t n);
 
 /* 2Quad (3.2): (x + c)^2 / row sum, reciprocal of sum/K (K = cfg->quad2_recip_scale). */
 void mpc_2quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L);
 mpc_cost mpc_2quad_cost(const mpc_config *cfg, uint64_t R, uint64_t L);
 
 /* 2ReLU (3.3): relu(x) / row sum, reciprocal of sum/K (K = cfg->relu2_recip_scale). */
 void mpc_2relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
+void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L);
 mpc_cost mpc_2relu_cost(const mpc_config *cfg, uint64_t R, uint64_t L);
 
 #endif
