@@ -12,6 +12,7 @@
 
 #include "../experiments/xp.h"
 #include "../experiments/xp_ops.h"
+#include "../common/rng.h"
 
 static double now_s(void)
 {
@@ -26,9 +27,49 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Calibration of the analytic compute model on this machine: ring MACs (mpc_ring_matmul, 256^3),
+ * elementwise ring ops (a fused add/mul loop) and ChaCha20 PRG bytes, one core. */
+static void calibrate(const char *path)
+{
+    size_t m = 256, n = m * m;
+    uint64_t *X = malloc(n * 8), *Y = malloc(n * 8), *Z = malloc(n * 8);
+    rng r;
+    rng_seed(&r, 1, 1);
+    rng_fill_u64(&r, X, n);
+    rng_fill_u64(&r, Y, n);
+    double best_mac = 0, best_elem = 0, best_prg = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_s();
+        mpc_ring_matmul(Z, X, Y, m, m, m);
+        double t1 = now_s();
+        if ((double)(m * m * m) / (t1 - t0) > best_mac) best_mac = (double)(m * m * m) / (t1 - t0);
+        t0 = now_s();
+        for (int k = 0; k < 50; k++)
+            for (size_t i = 0; i < n; i++) Z[i] = Z[i] * 3 + X[i] - Y[i];
+        t1 = now_s();
+        if (50.0 * 3 * n / (t1 - t0) > best_elem) best_elem = 50.0 * 3 * n / (t1 - t0);
+        t0 = now_s();
+        for (int k = 0; k < 20; k++) rng_fill_u64(&r, Z, n);
+        t1 = now_s();
+        if (20.0 * 8 * n / (t1 - t0) > best_prg) best_prg = 20.0 * 8 * n / (t1 - t0);
+    }
+    volatile uint64_t sink = Z[n / 2];
+    (void)sink;
+    xp_out o;
+    if (xp_out_open(&o, path) == 0) {
+        fprintf(o.f, "# compute profile of this machine (profile:local): ring_macs_per_s, elem_ops_per_s, prg_bytes_per_s\n");
+        fprintf(o.f, "name,mac_per_s,elem_per_s,prg_bytes_per_s\nlocal,%.4g,%.4g,%.4g\n", best_mac, best_elem, best_prg);
+        if (xp_out_close(&o) == 0)
+            fprintf(stderr, "bench: compute profile: %.3g MAC/s, %.3g elem/s, %.3g PRG B/s -> %s\n", best_mac, best_elem,
+                    best_prg, path);
+    }
+    free(X), free(Y), free(Z);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "results/bench.csv";
+    calibrate("results/compute_profile.csv");
     static const struct { const char *op, *shape; int reps; } cases[] = {
         {"matmul", "128x768@768x768", 3},
         {"softmax", "12x128x128", 3},

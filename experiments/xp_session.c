@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../sim/sim.h"
+
 typedef struct party_slot {
     mpc_ctx ctx;
     dealer_ctx dctx;
@@ -30,7 +32,9 @@ static void online_party(net_party *p, void *arg)
 {
     party_slot *s = arg;
     s->ctx.net = p;
+    if (p->cpu_clock) p->cpu_mark = p->cpu_clock();
     s->fn(&s->ctx, s->arg);
+    net_measure_point(p);
 }
 
 static void online_dealer(net_party *p, void *arg)
@@ -88,6 +92,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         net_party *p = net_sim_party(s, i);
         p->cost = o->cost;
         p->cost_ud = o->cost_ud;
+        if (o->measured) p->cpu_clock = sim_thread_cpu_ns;
     }
     net_party_fn ofn[3] = {online_party, online_party, online_dealer};
     rc = net_sim_run(s, ofn, sarg);

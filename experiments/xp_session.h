@@ -19,6 +19,7 @@ typedef struct xp_session_opts {
     nm_topology topo;          /* dealer links' `offline` flag is set from cfg->dealer_schedule */
     net_cost_fn cost;          /* compute model (NULL = zero) */
     void *cost_ud;
+    int measured;              /* `measured` compute model: CPU time between communication calls */
     net_trace_fn trace[2];     /* optional trace sinks for the online phase */
     void *trace_ud[2];
 } xp_session_opts;

@@ -63,9 +63,26 @@ static void check_peer(const net_party *p, int peer)
           p->self, peer);
 }
 
+static void charge(net_party *p, int64_t ns)
+{
+    if (ns <= 0) return;
+    p->vt->advance(p, ns);
+    p->cp[NET_CP_COMPUTE] += ns;
+    FOR_COUNTERS(p, c, c->compute_ns += ns);
+}
+
+void net_measure_point(net_party *p)
+{
+    if (!p->cpu_clock) return;
+    int64_t now = p->cpu_clock();
+    if (p->cpu_mark) charge(p, now - p->cpu_mark);
+    p->cpu_mark = p->cpu_clock(); /* exclude the simulator's own bookkeeping */
+}
+
 int net_send(net_party *p, int peer, const void *buf, size_t n)
 {
     check_peer(p, peer);
+    net_measure_point(p);
     net_msg_info meta = {0};
     if (!p->offline_peer[peer]) {
         meta.label = p->rmax + 1;
@@ -85,6 +102,7 @@ static int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
 int net_recv(net_party *p, int peer, void *buf, size_t n)
 {
     check_peer(p, peer);
+    net_measure_point(p);
     int64_t t0 = p->vt->now(p);
     net_msg_info info;
     int rc = p->vt->recv(p, peer, buf, n, &info);
@@ -102,6 +120,7 @@ int net_recv(net_party *p, int peer, void *buf, size_t n)
         p->cp[NET_CP_TRANSFER] = info.cp[NET_CP_TRANSFER] + (info.t_depart - info.t_send);
         p->cp[NET_CP_LATENCY] = info.cp[NET_CP_LATENCY] + (t1 - info.t_depart);
     }
+    if (p->cpu_clock) p->cpu_mark = p->cpu_clock();
     return NET_OK;
 }
 
@@ -115,13 +134,10 @@ int64_t net_now(net_party *p) { return p->vt->now(p); }
 
 void net_compute(net_party *p, const net_work *w)
 {
-    if (!p->cost) return;
+    if (!p->cost || p->cpu_clock) return;
     int64_t ns = p->cost(p->cost_ud, w);
     CHECK(ns >= 0, "compute model returned %lld ns", (long long)ns);
-    if (ns == 0) return;
-    p->vt->advance(p, ns);
-    p->cp[NET_CP_COMPUTE] += ns;
-    FOR_COUNTERS(p, c, c->compute_ns += ns);
+    charge(p, ns);
 }
 
 void net_tag_push(net_party *p, int tag)

@@ -110,6 +110,10 @@ struct net_party {
     net_stats stats;
     net_cost_fn cost;
     void *cost_ud;
+    /* `measured` compute model (opt-in): a CPU clock; the CPU time spent between communication calls
+     * is charged as compute. NULL = off. Work counts are then ignored. */
+    int64_t (*cpu_clock)(void);
+    int64_t cpu_mark;
     void *user; /* for the layer above (e.g. mpc_ctx); never touched here */
 };
 
@@ -122,6 +126,9 @@ int net_flush(net_party *p, int peer) WUR;
 int64_t net_now(net_party *p);
 /* Charges local work to the clock through the compute model. */
 void net_compute(net_party *p, const net_work *w);
+/* Measured model: charges the CPU time since the last mark (called by send/recv; call once at the
+ * end of a party's work too). No-op without cpu_clock. */
+void net_measure_point(net_party *p);
 
 /* Operator tags: small integers < NET_MAX_TAGS defined by the layers above. */
 void net_tag_push(net_party *p, int tag);

@@ -6,6 +6,7 @@
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct sim_event {
     int64_t t;
@@ -204,6 +205,13 @@ void sim_wake(sim_actor *a)
     if (!a->blocked) return;
     a->blocked = 0;
     sim_schedule(a->e, a->e->now, ev_resume, a);
+}
+
+int64_t sim_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    CHECK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0, "thread CPU clock unavailable");
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 sim_engine *sim_actor_engine(const sim_actor *a) { return a->e; }

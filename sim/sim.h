@@ -54,6 +54,10 @@ void sim_block(sim_actor *a);
 /* Makes a blocked actor runnable at the current time (no-op if it is not blocked). */
 void sim_wake(sim_actor *a);
 
+/* The one place that reads a real clock: CPU time of the calling thread (each actor is a thread), in
+ * ns. Used only by the opt-in `measured` compute model, which is not deterministic. */
+int64_t sim_thread_cpu_ns(void);
+
 sim_engine *sim_actor_engine(const sim_actor *a);
 const char *sim_actor_name(const sim_actor *a);
 int sim_actor_done(const sim_actor *a);

@@ -1,0 +1,94 @@
+/* xp_compute.c -- compute models. See xp_compute.h. */
+#include "xp_compute.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Built-in device profiles. zen5-2core: measured by `bench` (ring matmul, elementwise loop, ChaCha20
+ * PRG, one core) on the development machine (AMD EPYC Zen 5, portable -O2 build, no AVX-512 code).
+ * v100: an ESTIMATE for a V100-class GPU as the paper used (CrypTen runs int64 matmuls as several
+ * float64 GEMMs: ~7.8 TFLOP/s fp64 / ~16 flops per ring MAC; elementwise ops bound by 900 GB/s memory
+ * at ~24 B each; PRG at ~100 GB/s). Treat v100 numbers as modeled estimates, not measurements. */
+static const xp_compute_profile builtin[] = {
+    {"zen5-2core", "measured by bench on the development machine, 2026-11-23 (1 core per party)", 2.0e9, 1.0e10, 2.4e9},
+    {"v100", "estimate for a V100-class GPU (not measured)", 4.9e11, 3.7e10, 1.0e11},
+    {NULL, NULL, 0, 0, 0},
+};
+
+static int load_local(xp_compute_profile *p)
+{
+    const char *path = "results/compute_profile.csv";
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "error: --compute profile:local needs %s; run `cmake --build build --target bench` first\n", path);
+        return -1;
+    }
+    char line[512];
+    int ok = 0;
+    while (fgets(line, sizeof line, f)) {
+        double a, b, c;
+        if (sscanf(line, "local,%lf,%lf,%lf", &a, &b, &c) == 3 && a > 0 && b > 0 && c > 0) {
+            p->name = "local";
+            p->description = "calibrated by bench on this machine";
+            p->mac_per_s = a, p->elem_per_s = b, p->prg_bytes_per_s = c;
+            ok = 1;
+        }
+    }
+    fclose(f);
+    if (!ok) fprintf(stderr, "error: %s has no valid 'local,MAC/s,elem/s,PRG B/s' row\n", path);
+    return ok ? 0 : -1;
+}
+
+int xp_compute_parse(xp_compute *c, const char *s)
+{
+    memset(c, 0, sizeof *c);
+    if (strcmp(s, "zero") == 0) {
+        snprintf(c->name, sizeof c->name, "zero");
+        return 0;
+    }
+    if (strcmp(s, "measured") == 0) {
+        snprintf(c->name, sizeof c->name, "measured");
+        c->measured = 1;
+        return 0;
+    }
+    if (strncmp(s, "profile:", 8) == 0) {
+        const char *n = s + 8;
+        snprintf(c->name, sizeof c->name, "profile:%s", n);
+        if (strcmp(n, "local") == 0) {
+            if (load_local(&c->prof) != 0) return -1;
+            c->have_prof = 1;
+            return 0;
+        }
+        for (const xp_compute_profile *p = builtin; p->name; p++)
+            if (strcmp(p->name, n) == 0) {
+                c->prof = *p;
+                c->have_prof = 1;
+                return 0;
+            }
+    }
+    fprintf(stderr, "error: --compute: unknown compute model '%s' (zero, profile:zen5-2core, profile:v100, "
+                    "profile:local, measured)\n", s);
+    return -1;
+}
+
+void xp_compute_help(FILE *f)
+{
+    fprintf(f, "Compute models (--compute): how local computation advances virtual time\n"
+               "  zero                     none: latency is communication only\n");
+    for (const xp_compute_profile *p = builtin; p->name; p++)
+        fprintf(f, "  profile:%-15s %s: %.3g ring MAC/s, %.3g elementwise op/s, %.3g PRG B/s (modeled)\n", p->name,
+                p->description, p->mac_per_s, p->elem_per_s, p->prg_bytes_per_s);
+    fprintf(f, "  profile:local            calibrated on this machine by the bench target (results/compute_profile.csv)\n"
+               "  measured                 the CPU time each party actually spends (opt-in, not deterministic)\n");
+}
+
+int64_t xp_compute_cost(void *ud, const net_work *w)
+{
+    const xp_compute_profile *p = ud;
+    double s = (double)w->ring_macs / p->mac_per_s + (double)w->elem_ops / p->elem_per_s +
+               (double)w->prg_bytes / p->prg_bytes_per_s;
+    return (int64_t)llround(s * 1e9);
+}
+
+net_cost_fn xp_compute_fn(const xp_compute *c) { return c->have_prof ? xp_compute_cost : NULL; }
