@@ -33,7 +33,7 @@ static void usage(FILE *f)
 int xp_cmd_op(int argc, char **argv)
 {
     const char *name = NULL, *shape = NULL, *out = NULL, *v;
-    int phantom = 0, table = 0;
+    int phantom = 0, table = 0, check = 0;
     uint64_t seed = 1;
     mpc_config cfg;
     mpc_config_default(&cfg);
@@ -48,6 +48,10 @@ int xp_cmd_op(int argc, char **argv)
         if (strcmp(argv[i], "--list") == 0) {
             xp_op_list(stdout);
             return 0;
+        }
+        if (strcmp(argv[i], "--check") == 0) { /* validate the options only (used by sweep) */
+            check = 1;
+            continue;
         }
         if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
             if (r < 0) return 2;
@@ -116,6 +120,7 @@ int xp_cmd_op(int argc, char **argv)
         return 2;
     }
     if (xp_net_finish(&net) != 0) return 2;
+    if (check) return 0;
 
     xp_session_opts so;
     memset(&so, 0, sizeof so);

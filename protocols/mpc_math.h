@@ -1,41 +1,93 @@
 /* mpc_math.h -- exp, reciprocal, inverse square root, sigmoid/tanh, powers, erf, GeLU
  * (PROTOCOLS.md 2.13-2.17, 4.1-4.4). Fixed point at scale 2^f in and out. Iteration counts and
  * initial guesses come from c->cfg. Each comment states the domain where the result is accurate
- * and the closed-form cost; *_cost() returns it. */
+ * (measured at f = 16, tests/test_mpc_math.c) and the closed-form cost; *_cost() returns it.
+ *
+ * Costs are for n elements with the default configuration, written as
+ *   rounds (offline dealer schedule) | online bytes sent by EACH party (also what each receives) |
+ *   dealer correction words D->P0 (8 B each) | dealer requests P0->D (DEALER_REQ_BYTES each).
+ * In general: d = exp_iters, k = recip_nr_iters, s = sqrt_nr_iters, m = sigmoid_recip_iters.
+ * Every exchange is one square or Beaver mul (or an ltz step) run on its own in program order, so
+ * rounds = requests; inline-schedule rounds follow from the composed cost (mpc_cost_rounds).
+ * Outputs may alias inputs. */
 #ifndef MPC_MATH_H
 #define MPC_MATH_H
 
 #include "mpc.h"
 #include "mpc_cost.h"
 
+/* exp(x) = (1 + x/2^d)^(2^d) (2.13): x/2^d by local truncation, P0 adds 1, d squarings.
+ * Domain: relative error ~x^2/2^(d+1) from the formula (-5% at x = -5, -12% at -8, -3% at 4) plus up
+ * to 2^d ulp relative from truncating x/2^d; below about -11 the result is 0. The base is negative
+ * for x < -256: the result is ~0 up to about -500 but climbs to e^-1 at -511, and for x <= -512
+ * it explodes (garbage after ring overflow), so never feed additive -1e4 masks (4.1).
+ * Cost: d | 8dn (64n) | dn (8n) | d (8). */
 void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_exp_cost(const mpc_config *cfg, uint64_t n);
 
-/* All-positive reciprocal, x > 0 (2.14): guess 3 exp(1-2x) + 0.003, then NR iterations. */
+/* All-positive reciprocal, x > 0 (2.14): guess 3 exp(1-2x) + 0.003, then k Newton steps
+ * y <- 2y - square(y) x. Domain: x in [0.05, 20] within (x+1)^2 2^-f relative (< 0.5% up to
+ * x ~ 16, 0.46% measured at 19, bound 0.67% at 20); powers of two are exact. The error grows like
+ * x^2 2^-f (~1% at 30, ~5% at 60, ~30% at 150) and the guess overflows above ~254 (garbage):
+ * rescale by a public K first (4.2). Cost: d + 2k | 8n(d + 3k) (304n) | n(d + 2k) (28n) | d + 2k (28). */
 void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n);
-/* CrypTen's default sign-handling reciprocal (2.14). */
+/* CrypTen's default sign-handling reciprocal (2.14): sgn = 1 - 2 ltz(x), p = sgn x (Beaver mul,
+ * no truncation), r = reciprocal_pos(p), out = sgn r (Beaver mul, no truncation).
+ * Domain: |x| in [0.05, 20], as reciprocal_pos on |x|. Cost: ltz + 2 muls + reciprocal_pos:
+ * d + 2k + 10 (38) | 8n(d + 3k) + 248n (552n) | n(d + 2k + 16) (44n) | d + 2k + 10 (38). */
 void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n);
 
+/* 1/sqrt(x) (2.15): guess 2.2 exp(-(x/2 + 0.2)) + 0.2 - x/1024, then s Newton steps
+ * y <- y (3 - x square(y)) / 2 (two Beaver muls each). Domain: x in [0.1, 150] within 0.5%
+ * (0.47% measured); ~40% off at 0.01 and 190, garbage above ~200: rescale by 4^j (4.3).
+ * Cost: d + 3s | 8n(d + 5s) (184n) | n(d + 3s) (17n) | d + 3s (17). */
 void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_inv_sqrt_cost(const mpc_config *cfg, uint64_t n);
+/* sqrt(x) = x inv_sqrt(x): one more Beaver mul. Domain as inv_sqrt (0.5% relative).
+ * Cost: d + 3s + 1 | 8n(d + 5s + 2) (200n) | n(d + 3s + 1) (18n) | d + 3s + 1 (18). */
 void mpc_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_sqrt_cost(const mpc_config *cfg, uint64_t n);
 
+/* sigmoid (2.16, CrypTen's reciprocal method): l = ltz(x), a = x (1 - 2l) (Beaver mul, no
+ * truncation), den = exp(-a) + 1, r = 1/den by m all-positive Newton steps from the public y0 = 0.75
+ * (the first step is local), sigmoid = where(1 - l, r, 1 - r) (two Beaver muls).
+ * Domain: |x| <= 250 (exp(-|x|) stays ~0 up to ~500); absolute error <= 0.003, largest near 0 (sigmoid(0) = 0.498, the
+ * 3-step Newton error 2^-8 at den = 2), relative error large where sigmoid ~ 0.
+ * Cost: ltz + mul + exp + (m-1)(square + mul) + where: 9 + d + 2m (23) |
+ * 264n + 8dn + 24(m-1)n (376n) | n(17 + d + 2(m-1)) (29n) | 9 + d + 2m (23). */
 void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_sigmoid_cost(const mpc_config *cfg, uint64_t n);
+/* tanh(x) = 2 sigmoid(2x) - 1 (local around the sigmoid). Domain: |x| <= 125; absolute error
+ * <= 0.006 (twice sigmoid's at 2x). Cost: as mpc_sigmoid. */
 void mpc_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_tanh_cost(const mpc_config *cfg, uint64_t n);
 
-/* x^p for integer p >= 1 with CrypTen's recursion, correct for odd p (2.17). */
+/* x^p for integer p >= 1 with CrypTen's recursion (p = 1: copy; even: pow(square(x), p/2)), but
+ * correct for odd p: pow(square(x), (p-1)/2) * x (2.17; CrypTen returns x^(3(p-1)/2)).
+ * Domain: |x^p| < 2^(63-2f) (2^31) for every intermediate; error <= 2p max(1,|x|)^(p-1) ulp.
+ * Cost, with q = floor(log2 p) squares and w = popcount(p) - 1 muls:
+ * q + w | 8n(q + 2w) | n(q + w) | q + w. */
 void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p);
 mpc_cost mpc_pow_cost(uint64_t n, int p);
 
+/* erf(z) = (2/sqrt pi) (z + sum_{j=1..K} (-1)^j z^(2j+1) / (j! (2j+1))), K = erf_iters (2.17), each
+ * power from scratch with mpc_pow, one after another; coefficients and sum local. At f = 16 the
+ * coefficients of z^15 and z^17 encode to 0 (public-real products, as in CrypTen), so the series
+ * is effectively 6 terms. Domain: |z| <= 1.5, absolute error <= 0.006 (at |z| = 1.5; < 1e-4 for
+ * |z| <= 1). Beyond it leaves [-1, 1]: ~1.35 at z = 2, ~9.3 at 2.5, and z^17 leaves the product
+ * range for |z| > ~3.5 (4.4). Cost (K = 8): sum of pow(2j+1) = 21 squares + 13 muls:
+ * 34 | 376n | 34n | 34. */
 void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n);
+/* GeLU, erf form: 0.5 (x (1 + erf(x / sqrt 2))): erf, then one Beaver mul. Domain: |x| <= 2
+ * (erf's), absolute error <= 0.003. Cost: erf + mul: 35 | 392n | 35n | 35. */
 void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_gelu_erf_cost(const mpc_config *cfg, uint64_t n);
+/* GeLU, tanh form: (0.5 x)(1 + tanh(sqrt(2/pi)(x + 0.044715 pow(x, 3)))). Domain: tested on
+ * [-6, 6], absolute error <= 0.002. Cost: pow(3) + tanh + mul:
+ * 12 + d + 2m (26) | 24n + tanh + 16n (416n) | n(20 + d + 2(m-1)) (32n) | 12 + d + 2m (26). */
 void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_gelu_tanh_cost(const mpc_config *cfg, uint64_t n);
 

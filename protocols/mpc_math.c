@@ -1,0 +1,342 @@
+/* mpc_math.c -- exp, reciprocal, inv_sqrt/sqrt, sigmoid/tanh, powers, erf and GeLU (PROTOCOLS.md
+ * 2.13-2.17): CrypTen's algorithms, built only from local ops, square (2.6) and Beaver mul (2.4),
+ * with the project's correct odd powers. Domains and closed-form costs are in mpc_math.h.
+ *
+ * Every op runs its exchanges one after another in program order (no merging), as CrypTen does.
+ * Phantom mode needs no special care here: the core ops skip arithmetic on NULL buffers and
+ * mpc_tmp() returns NULL, so the same messages flow without touching shares. */
+#include "mpc_math.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../common/fx.h"
+#include "mpc_cmp.h"
+
+#define MATH_2_SQRTPI 1.1283791670955126 /* 2/sqrt(pi) */
+#define MATH_SQRT1_2 0.70710678118654752 /* 1/sqrt(2) */
+#define MATH_SQRT_2_PI 0.79788456080286536 /* sqrt(2/pi) */
+
+static uint64_t enc(const mpc_ctx *c, double v) { return fx_encode(v, c->cfg->frac_bits); }
+
+static void copy(const mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
+{
+    if (!c->phantom && z != x) memmove(z, x, n * sizeof *z);
+}
+
+/* z = k x for a public k. An integral k is a public-integer product (exact, no truncation), which is
+ * what CrypTen does for a Python int such as the 3 of the reciprocal's guess; otherwise it is a
+ * public-real product with local truncation (2.2). */
+static void mul_public(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
+{
+    if (k == floor(k) && fabs(k) < 2147483648.0) mpc_mul_int(c, z, x, (int64_t)k, n);
+    else mpc_mul_const(c, z, x, k, n);
+}
+
+static mpc_cost mul_cost(uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
+
+/* ---- exp (2.13) ---- */
+
+void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    int d = c->cfg->exp_iters;
+    /* 1. t = x / 2^d: division by a public integer, local truncation of each share (2.3). */
+    mpc_div_int(c, out, x, (int64_t)1 << d, n);
+    /* 2. t = 1 + t (P0 adds). */
+    mpc_add_const(c, out, out, enc(c, 1.0), n);
+    /* 3. d squarings in sequence: t^(2^d). */
+    for (int i = 0; i < d; i++) mpc_square(c, out, out, n);
+}
+
+mpc_cost mpc_exp_cost(const mpc_config *cfg, uint64_t n)
+{
+    return mpc_cost_times(mpc_square_cost(n), (uint64_t)cfg->exp_iters);
+}
+
+/* ---- reciprocal (2.14) ---- */
+
+/* One Newton step for 1/x: y <- 2y - square(y) x (square, then Beaver mul). t is scratch. */
+static void recip_step(mpc_ctx *c, uint64_t *y, const uint64_t *x, uint64_t *t, size_t n)
+{
+    mpc_square(c, t, y, n);
+    mpc_mul_n(c, t, t, x, n, 1);
+    mpc_mul_int(c, y, y, 2, n);
+    mpc_sub(c, y, y, t, n);
+}
+
+static mpc_cost recip_step_cost(uint64_t n)
+{
+    mpc_cost c = mpc_square_cost(n);
+    mpc_cost_add(&c, mul_cost(n));
+    return c;
+}
+
+void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    const mpc_config *cfg = c->cfg;
+    uint64_t *y = mpc_tmp(c, n), *t = mpc_tmp(c, n);
+    /* 1. Initial guess y = 3 exp(1 - 2x) + 0.003; only the exp communicates. */
+    mpc_mul_int(c, t, x, 2, n);
+    mpc_rsub_const(c, t, enc(c, 1.0), t, n);
+    mpc_exp(c, y, t, n);
+    mul_public(c, y, y, cfg->recip_init_mul, n);
+    mpc_add_const(c, y, y, enc(c, cfg->recip_init_add), n);
+    /* 2. Newton-Raphson iterations in sequence: y <- y (2 - x y). */
+    for (int i = 0; i < cfg->recip_nr_iters; i++) recip_step(c, y, x, t, n);
+    copy(c, out, y, n);
+    mpc_tmp_free(y);
+    mpc_tmp_free(t);
+}
+
+mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_exp_cost(cfg, n);
+    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(n), (uint64_t)cfg->recip_nr_iters));
+    return c;
+}
+
+void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *sgn = mpc_tmp(c, n), *p = mpc_tmp(c, n);
+    /* 1. sgn = 1 - 2 ltz(x), scale 1. */
+    mpc_sign(c, sgn, x, n);
+    /* 2. p = sgn x = |x| (Beaver mul, no truncation: sgn has scale 1). */
+    mpc_mul_n(c, p, sgn, x, n, 0);
+    /* 3. r = all-positive reciprocal of p. */
+    mpc_reciprocal_pos(c, p, p, n);
+    /* 4. out = sgn r (Beaver mul, no truncation). */
+    mpc_mul_n(c, out, sgn, p, n, 0);
+    mpc_tmp_free(sgn);
+    mpc_tmp_free(p);
+}
+
+mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_ltz_cost(n);
+    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mpc_reciprocal_pos_cost(cfg, n));
+    mpc_cost_add(&c, mul_cost(n));
+    return c;
+}
+
+/* ---- inv_sqrt and sqrt (2.15) ---- */
+
+void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *y = mpc_tmp(c, n), *t = mpc_tmp(c, n);
+    /* 1. Initial guess y = 2.2 exp(-(x/2 + 0.2)) + 0.2 - x/1024; only the exp communicates. */
+    mpc_div_int(c, t, x, 2, n);
+    mpc_add_const(c, t, t, enc(c, 0.2), n);
+    mpc_neg(c, t, t, n);
+    mpc_exp(c, y, t, n);
+    mpc_mul_const(c, y, y, 2.2, n);
+    mpc_add_const(c, y, y, enc(c, 0.2), n);
+    mpc_div_int(c, t, x, 1024, n);
+    mpc_sub(c, y, y, t, n);
+    /* 2. Newton-Raphson iterations in sequence: y <- y (3 - x y^2) / 2. */
+    for (int i = 0; i < c->cfg->sqrt_nr_iters; i++) {
+        mpc_square(c, t, y, n);                    /* s = y^2 */
+        mpc_mul_n(c, t, x, t, n, 1);               /* t = x s (Beaver mul) */
+        mpc_rsub_const(c, t, enc(c, 3.0), t, n);   /* 3 - t */
+        mpc_mul_n(c, y, y, t, n, 1);               /* y (3 - t) (Beaver mul) */
+        mpc_div_int(c, y, y, 2, n);                /* / 2 (local) */
+    }
+    copy(c, out, y, n);
+    mpc_tmp_free(y);
+    mpc_tmp_free(t);
+}
+
+mpc_cost mpc_inv_sqrt_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost step = mpc_square_cost(n);
+    mpc_cost_add(&step, mul_cost(n));
+    mpc_cost_add(&step, mul_cost(n));
+    mpc_cost c = mpc_exp_cost(cfg, n);
+    mpc_cost_add(&c, mpc_cost_times(step, (uint64_t)cfg->sqrt_nr_iters));
+    return c;
+}
+
+void mpc_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *r = mpc_tmp(c, n);
+    /* 1. r = inv_sqrt(x). 2. sqrt(x) = x r (Beaver mul). */
+    mpc_inv_sqrt(c, r, x, n);
+    mpc_mul_n(c, out, x, r, n, 1);
+    mpc_tmp_free(r);
+}
+
+mpc_cost mpc_sqrt_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_inv_sqrt_cost(cfg, n);
+    mpc_cost_add(&c, mul_cost(n));
+    return c;
+}
+
+/* ---- sigmoid and tanh (2.16) ---- */
+
+void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    const mpc_config *cfg = c->cfg;
+    int k = cfg->sigmoid_recip_iters;
+    double y0 = cfg->sigmoid_recip_init;
+    CHECK(k >= 1, "sigmoid needs >= 1 reciprocal iteration, got %d", k);
+    uint64_t *l = mpc_tmp(c, n), *den = mpc_tmp(c, n), *r = mpc_tmp(c, n), *t = mpc_tmp(c, n);
+    /* 1. l = ltz(x), sgn = 1 - 2l (scale 1), a = x sgn = |x| (Beaver mul, no truncation). */
+    mpc_ltz(c, l, x, n);
+    mpc_mul_int(c, t, l, -2, n);
+    mpc_add_const(c, t, t, 1, n);
+    mpc_mul_n(c, den, x, t, n, 0);
+    /* 2. den = exp(-a) + 1. */
+    mpc_neg(c, den, den, n);
+    mpc_exp(c, den, den, n);
+    mpc_add_const(c, den, den, enc(c, 1.0), n);
+    /* 3. r = 1/den, all-positive Newton from the public y0: the first step 2 y0 - y0^2 den is
+     *    local (public-real product), the remaining k - 1 are private. */
+    mpc_mul_const(c, r, den, y0 * y0, n);
+    mpc_rsub_const(c, r, enc(c, 2 * y0), r, n);
+    for (int i = 1; i < k; i++) recip_step(c, r, den, t, n);
+    /* 4. sigmoid = where(1 - l, r, 1 - r): two Beaver muls. */
+    mpc_rsub_const(c, l, 1, l, n);
+    mpc_rsub_const(c, t, enc(c, 1.0), r, n);
+    mpc_where(c, out, l, r, t, n);
+    mpc_tmp_free(l);
+    mpc_tmp_free(den);
+    mpc_tmp_free(r);
+    mpc_tmp_free(t);
+}
+
+mpc_cost mpc_sigmoid_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_ltz_cost(n);
+    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mpc_exp_cost(cfg, n));
+    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(n), (uint64_t)(cfg->sigmoid_recip_iters - 1)));
+    mpc_cost_add(&c, mpc_where_cost(n));
+    return c;
+}
+
+void mpc_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    /* tanh(x) = 2 sigmoid(2x) - 1, local around the sigmoid. */
+    uint64_t *t = mpc_tmp(c, n);
+    mpc_mul_int(c, t, x, 2, n);
+    mpc_sigmoid(c, out, t, n);
+    mpc_mul_int(c, out, out, 2, n);
+    mpc_add_const(c, out, out, enc(c, -1.0), n);
+    mpc_tmp_free(t);
+}
+
+mpc_cost mpc_tanh_cost(const mpc_config *cfg, uint64_t n) { return mpc_sigmoid_cost(cfg, n); }
+
+/* ---- powers, erf and GeLU (2.17) ---- */
+
+void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
+{
+    CHECK(p >= 1, "mpc_pow: exponent %d < 1", p);
+    if (p == 1) {
+        copy(c, out, x, n);
+        return;
+    }
+    uint64_t *s = mpc_tmp(c, n);
+    /* 1. s = square(x). */
+    mpc_square(c, s, x, n);
+    if (p % 2 == 0) {
+        /* 2a. Even p: pow(s, p/2) (p = 2 stops here: pow(s, 1) = s). */
+        mpc_pow(c, out, s, n, p / 2);
+    } else {
+        /* 2b. Odd p: pow(s, (p-1)/2) * x. CrypTen computes pow(s * x, (p-1)/2) = x^(3(p-1)/2)
+         * instead, which is wrong for p >= 5 (4.4). */
+        mpc_pow(c, s, s, n, (p - 1) / 2);
+        mpc_mul_n(c, out, s, x, n, 1);
+    }
+    mpc_tmp_free(s);
+}
+
+mpc_cost mpc_pow_cost(uint64_t n, int p)
+{
+    mpc_cost c = mpc_cost_zero();
+    if (p <= 1) return c;
+    c = mpc_square_cost(n);
+    mpc_cost_add(&c, mpc_pow_cost(n, p / 2));
+    if (p % 2) mpc_cost_add(&c, mul_cost(n));
+    return c;
+}
+
+/* Taylor coefficient of z^(2k+1) in erf(z)/(2/sqrt(pi)): (-1)^k / (k! (2k+1)). */
+static double erf_coef(int k)
+{
+    double fact = 1;
+    for (int i = 2; i <= k; i++) fact *= i;
+    return (k % 2 ? -1.0 : 1.0) / (fact * (2 * k + 1));
+}
+
+void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *acc = mpc_tmp(c, n), *pw = mpc_tmp(c, n);
+    /* 1. acc = z. */
+    copy(c, acc, x, n);
+    /* 2. For k = 1..K in sequence: pw = pow(z, 2k+1) from scratch, acc += coef_k pw (local). */
+    for (int k = 1; k <= c->cfg->erf_iters; k++) {
+        mpc_pow(c, pw, x, n, 2 * k + 1);
+        mpc_mul_const(c, pw, pw, erf_coef(k), n);
+        mpc_add(c, acc, acc, pw, n);
+    }
+    /* 3. erf = (2/sqrt(pi)) acc (local). */
+    mpc_mul_const(c, out, acc, MATH_2_SQRTPI, n);
+    mpc_tmp_free(acc);
+    mpc_tmp_free(pw);
+}
+
+mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_cost_zero();
+    for (int k = 1; k <= cfg->erf_iters; k++) mpc_cost_add(&c, mpc_pow_cost(n, 2 * k + 1));
+    return c;
+}
+
+void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *g = mpc_tmp(c, n);
+    /* 1. z = x / sqrt(2) (public real, local). 2. g = erf(z). */
+    mpc_mul_const(c, g, x, MATH_SQRT1_2, n);
+    mpc_erf(c, g, g, n);
+    /* 3. 0.5 (x (1 + g)): P0 adds 1, one Beaver mul, a local halving. */
+    mpc_add_const(c, g, g, enc(c, 1.0), n);
+    mpc_mul_n(c, out, x, g, n, 1);
+    mpc_mul_const(c, out, out, 0.5, n);
+    mpc_tmp_free(g);
+}
+
+mpc_cost mpc_gelu_erf_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_erf_cost(cfg, n);
+    mpc_cost_add(&c, mul_cost(n));
+    return c;
+}
+
+void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *u = mpc_tmp(c, n), *h = mpc_tmp(c, n);
+    /* 1. x^3 = pow(x, 3): a square, then a Beaver mul. */
+    mpc_pow(c, u, x, n, 3);
+    /* 2. u = sqrt(2/pi) (x + 0.044715 x^3) (local). */
+    mpc_mul_const(c, u, u, 0.044715, n);
+    mpc_add(c, u, u, x, n);
+    mpc_mul_const(c, u, u, MATH_SQRT_2_PI, n);
+    /* 3. t = tanh(u). */
+    mpc_tanh(c, u, u, n);
+    /* 4. (0.5 x) (1 + t): local steps and one Beaver mul. */
+    mpc_add_const(c, u, u, enc(c, 1.0), n);
+    mpc_mul_const(c, h, x, 0.5, n);
+    mpc_mul_n(c, out, h, u, n, 1);
+    mpc_tmp_free(u);
+    mpc_tmp_free(h);
+}
+
+mpc_cost mpc_gelu_tanh_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_pow_cost(n, 3);
+    mpc_cost_add(&c, mpc_tanh_cost(cfg, n));
+    mpc_cost_add(&c, mul_cost(n));
+    return c;
+}

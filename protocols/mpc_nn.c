@@ -1,0 +1,279 @@
+/* mpc_nn.c -- softmax, LayerNorm, the BatchNorm stand-in and MPCFormer's approximations.
+ *
+ * Closed-form costs (mpc_cost.h conventions; n = R L):
+ *   softmax(R,L)      = max(R,L) + exp(n) + reciprocal_pos(R) + mul(R,L,row)        (L = 1: free)
+ *   layernorm(R,H)    = square(R H) + inv_sqrt(R) + mul(R,H,row) + mul(R,H,col)
+ *   batchnorm_setup(H)= inv_sqrt(H)                            (model-setup cost, once)
+ *   batchnorm(R,H)    = 2 mul(R,H,col)
+ *   quad(n)           = mul(n)                                 ((a x) * x, one general Beaver mul)
+ *   2quad(R,L)        = mul(n) + reciprocal(R) + mul(R,L,row)  ((x+c)*(x+c) as a general mul)
+ *   2relu(R,L)        = relu(n) + reciprocal(R) + mul(R,L,row)
+ * Divisions by the public rescale K and by H are local truncations: no messages. */
+#include "mpc_nn.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../common/fx.h"
+#include "mpc_cmp.h"
+#include "mpc_math.h"
+
+/* ---- rescale constants ---- */
+
+static double pow2_ceil(double v)
+{
+    double k = 1;
+    while (k < v) k *= 2;
+    return k;
+}
+
+double mpc_softmax_scale(const mpc_config *cfg, uint64_t L)
+{
+    if (cfg->softmax_recip_scale > 0) return cfg->softmax_recip_scale;
+    return fmax(1, pow2_ceil((double)L) / 16);
+}
+
+double mpc_2quad_scale(const mpc_config *cfg, uint64_t L)
+{
+    if (cfg->quad2_recip_scale > 0) return cfg->quad2_recip_scale;
+    double c2 = cfg->quad2_c * cfg->quad2_c;
+    return fmax(1, pow2_ceil(fmax(c2, 1) * (double)L) / 8);
+}
+
+double mpc_2relu_scale(const mpc_config *cfg, uint64_t L)
+{
+    if (cfg->relu2_recip_scale > 0) return cfg->relu2_recip_scale;
+    return fmax(1, pow2_ceil((double)L) / 16);
+}
+
+/* z = x / K for a public K > 0: exact integer division when K is an integer, else a public-real
+ * multiply by 1/K. Local. */
+static void div_public(mpc_ctx *c, uint64_t *z, const uint64_t *x, double K, size_t n)
+{
+    if (K == 1) {
+        if (z != x && !c->phantom) memcpy(z, x, n * sizeof *z);
+        return;
+    }
+    if (K == floor(K) && K < 9e15) mpc_div_int(c, z, x, (int64_t)K, n);
+    else mpc_mul_const(c, z, x, 1.0 / K, n);
+}
+
+/* out = num * recip / K with recip of shape R x 1 broadcast along rows. */
+static void scale_rows(mpc_ctx *c, uint64_t *out, const uint64_t *num, const uint64_t *recip, double K, size_t R,
+                       size_t L)
+{
+    mpc_mul(c, out, num, recip, R, L, MPC_BC_ROW, 1);
+    div_public(c, out, out, K, R * L);
+}
+
+/* ---- softmax ---- */
+
+/* Zeroes the shares at masked keys (public mask of length L, 0 = padded key): local. */
+static void apply_keymask(mpc_ctx *c, uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    if (!keymask) return;
+    mpc_work(c, 0, R * L, 0);
+    if (c->phantom) return;
+    for (size_t r = 0; r < R; r++)
+        for (size_t j = 0; j < L; j++)
+            if (!keymask[j]) x[r * L + j] = 0;
+}
+
+void mpc_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
+{
+    mpc_softmax_masked(c, out, x, NULL, R, L);
+}
+
+void mpc_softmax_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    size_t n = R * L;
+    if (L == 1) { /* a single element normalises to 1 */
+        mpc_przs(c, out, n);
+        mpc_add_const(c, out, out, fx_encode(1.0, c->cfg->frac_bits), n);
+        return;
+    }
+    double K = mpc_softmax_scale(c->cfg, L);
+    uint64_t *m = mpc_tmp(c, R), *e = mpc_tmp(c, n), *S = mpc_tmp(c, R), *inv = mpc_tmp(c, R);
+    /* 1. m = max(x) along rows. */
+    mpc_max(c, m, NULL, x, R, L);
+    /* 2. e = exp(x - m), the subtraction broadcast per row (local). */
+    mpc_work(c, 0, n, 0);
+    if (!c->phantom)
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < L; j++) e[r * L + j] = x[r * L + j] - m[r];
+    mpc_exp(c, e, e, n);
+    /* 2b. A public key mask multiplies after exp (never an additive -1e4 before it: 4.1). */
+    apply_keymask(c, e, keymask, R, L);
+    /* 3. S = row sums (local), rescaled by K. 4. inv = reciprocal(S/K), all positive. */
+    mpc_rowsum(c, S, e, R, L);
+    div_public(c, S, S, K, R);
+    mpc_reciprocal_pos(c, inv, S, R);
+    /* 5. out = e * inv / K. */
+    scale_rows(c, out, e, inv, K, R, L);
+    mpc_tmp_free(m), mpc_tmp_free(e), mpc_tmp_free(S), mpc_tmp_free(inv);
+}
+
+mpc_cost mpc_softmax_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
+{
+    mpc_cost c = mpc_cost_zero();
+    if (L == 1) return c;
+    mpc_cost_add(&c, mpc_max_cost(cfg, R, L));
+    mpc_cost_add(&c, mpc_exp_cost(cfg, R * L));
+    mpc_cost_add(&c, mpc_reciprocal_pos_cost(cfg, R));
+    mpc_cost_add(&c, mpc_mul_cost(R, L, MPC_BC_ROW));
+    return c;
+}
+
+/* ---- LayerNorm ---- */
+
+void mpc_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *gamma, const uint64_t *beta,
+                   size_t R, size_t H)
+{
+    size_t n = R * H;
+    int k = c->cfg->ln_rsqrt_shift, f = c->cfg->frac_bits;
+    uint64_t *mu = mpc_tmp(c, R), *xc = mpc_tmp(c, n), *sq = mpc_tmp(c, n), *v = mpc_tmp(c, R);
+    /* 1. mu = sum(x)/H (local). 2. xc = x - mu (local, broadcast). */
+    mpc_rowsum(c, mu, x, R, H);
+    mpc_div_int(c, mu, mu, (int64_t)H, R);
+    mpc_work(c, 0, n, 0);
+    if (!c->phantom)
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < H; j++) xc[r * H + j] = x[r * H + j] - mu[r];
+    /* 3. v = sum(square(xc))/H, the biased variance. */
+    mpc_square(c, sq, xc, n);
+    mpc_rowsum(c, v, sq, R, H);
+    mpc_div_int(c, v, v, (int64_t)H, R);
+    /* 4. inv = inv_sqrt(v + eps), with the public rescale inv_sqrt(v/4^k)/2^k (k < 0 for small
+     *    variances: v * 4^|k|, then * 2^|k|), all local. */
+    mpc_add_const(c, v, v, fx_encode(c->cfg->ln_eps, f), R);
+    if (k > 0) mpc_div_int(c, v, v, (int64_t)1 << (2 * k), R);
+    if (k < 0) mpc_mul_int(c, v, v, (int64_t)1 << (-2 * k), R);
+    mpc_inv_sqrt(c, v, v, R);
+    if (k > 0) mpc_div_int(c, v, v, (int64_t)1 << k, R);
+    if (k < 0) mpc_mul_int(c, v, v, (int64_t)1 << -k, R);
+    /* 5. y = xc * inv (broadcast per row). 6. y = y * gamma + beta (per feature). */
+    mpc_mul(c, out, xc, v, R, H, MPC_BC_ROW, 1);
+    mpc_mul(c, out, out, gamma, R, H, MPC_BC_COL, 1);
+    mpc_work(c, 0, n, 0);
+    if (!c->phantom)
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < H; j++) out[r * H + j] += beta[j];
+    mpc_tmp_free(mu), mpc_tmp_free(xc), mpc_tmp_free(sq), mpc_tmp_free(v);
+}
+
+mpc_cost mpc_layernorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
+{
+    mpc_cost c = mpc_square_cost(R * H);
+    mpc_cost_add(&c, mpc_inv_sqrt_cost(cfg, R));
+    mpc_cost_add(&c, mpc_mul_cost(R, H, MPC_BC_ROW));
+    mpc_cost_add(&c, mpc_mul_cost(R, H, MPC_BC_COL));
+    return c;
+}
+
+/* ---- BatchNorm stand-in ---- */
+
+void mpc_batchnorm_setup(mpc_ctx *c, uint64_t *inv, const uint64_t *var, size_t H)
+{
+    mpc_add_const(c, inv, var, fx_encode(c->cfg->ln_eps, c->cfg->frac_bits), H);
+    mpc_inv_sqrt(c, inv, inv, H);
+}
+
+mpc_cost mpc_batchnorm_setup_cost(const mpc_config *cfg, uint64_t H) { return mpc_inv_sqrt_cost(cfg, H); }
+
+void mpc_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *mu, const uint64_t *inv,
+                   const uint64_t *gamma, const uint64_t *beta, size_t R, size_t H)
+{
+    size_t n = R * H;
+    /* y = ((x - mu) * inv) * gamma + beta: two Beaver muls with per-feature broadcast. */
+    mpc_work(c, 0, n, 0);
+    if (!c->phantom)
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < H; j++) out[r * H + j] = x[r * H + j] - mu[j];
+    mpc_mul(c, out, out, inv, R, H, MPC_BC_COL, 1);
+    mpc_mul(c, out, out, gamma, R, H, MPC_BC_COL, 1);
+    mpc_work(c, 0, n, 0);
+    if (!c->phantom)
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < H; j++) out[r * H + j] += beta[j];
+}
+
+mpc_cost mpc_batchnorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
+{
+    return mpc_cost_times(mpc_mul_cost(R, H, MPC_BC_COL), 2);
+}
+
+/* ---- MPCFormer's approximations ---- */
+
+void mpc_quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    const mpc_config *cfg = c->cfg;
+    uint64_t *t = mpc_tmp(c, n), *bx = mpc_tmp(c, n);
+    /* (a x) * x as CrypTen evaluates 0.125*x*x: a public scale, then one general Beaver mul. */
+    mpc_mul_const(c, t, x, cfg->quad_a, n);
+    mpc_mul_n(c, t, t, x, n, 1);
+    mpc_mul_const(c, bx, x, cfg->quad_b, n);
+    mpc_add(c, out, t, bx, n);
+    mpc_add_const(c, out, out, fx_encode(cfg->quad_c, cfg->frac_bits), n);
+    mpc_tmp_free(t), mpc_tmp_free(bx);
+}
+
+mpc_cost mpc_quad_cost(const mpc_config *cfg, uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
+
+void mpc_2quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
+{
+    mpc_2quad_masked(c, out, x, NULL, R, L);
+}
+
+void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    size_t n = R * L;
+    double K = mpc_2quad_scale(c->cfg, L);
+    uint64_t *t = mpc_tmp(c, n), *S = mpc_tmp(c, R), *inv = mpc_tmp(c, R);
+    /* 1. t = x + c (P0 adds). 2. s = t * t as a general Beaver mul of two copies (benchmark form). */
+    mpc_add_const(c, t, x, fx_encode(c->cfg->quad2_c, c->cfg->frac_bits), n);
+    mpc_mul_n(c, t, t, t, n, 1);
+    /* 3. A public key mask zeroes masked positions after squaring (local).
+     * 4. S = row sums; reciprocal(S/K) with CrypTen's division (sign variant); out = s * inv / K. */
+    apply_keymask(c, t, keymask, R, L);
+    mpc_rowsum(c, S, t, R, L);
+    div_public(c, S, S, K, R);
+    mpc_reciprocal(c, inv, S, R);
+    scale_rows(c, out, t, inv, K, R, L);
+    mpc_tmp_free(t), mpc_tmp_free(S), mpc_tmp_free(inv);
+}
+
+mpc_cost mpc_2quad_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
+{
+    mpc_cost c = mpc_mul_cost(1, R * L, MPC_BC_NONE);
+    mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
+    mpc_cost_add(&c, mpc_mul_cost(R, L, MPC_BC_ROW));
+    return c;
+}
+
+void mpc_2relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
+{
+    mpc_2relu_masked(c, out, x, NULL, R, L);
+}
+
+void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    size_t n = R * L;
+    double K = mpc_2relu_scale(c->cfg, L);
+    uint64_t *r = mpc_tmp(c, n), *S = mpc_tmp(c, R), *inv = mpc_tmp(c, R);
+    /* 1. r = relu(x). 2. S = row sums; reciprocal(S/K) (sign variant); out = r * inv / K. */
+    mpc_relu(c, r, x, n);
+    apply_keymask(c, r, keymask, R, L);
+    mpc_rowsum(c, S, r, R, L);
+    div_public(c, S, S, K, R);
+    mpc_reciprocal(c, inv, S, R);
+    scale_rows(c, out, r, inv, K, R, L);
+    mpc_tmp_free(r), mpc_tmp_free(S), mpc_tmp_free(inv);
+}
+
+mpc_cost mpc_2relu_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
+{
+    mpc_cost c = mpc_relu_cost(R * L);
+    mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
+    mpc_cost_add(&c, mpc_mul_cost(R, L, MPC_BC_ROW));
+    return c;
+}

@@ -1,0 +1,114 @@
+/* test_mpc_nn.c -- softmax, LayerNorm, BatchNorm stand-in, Quad, 2Quad, 2ReLU: values against double
+ * references, exact closed-form costs (both dealer schedules), real == phantom, and the numerical
+ * pitfalls of PROTOCOLS.md 4.2/4.3 (reciprocal and inv_sqrt domains at realistic sizes). */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "../common/fx.h"
+#include "../protocols/mpc_nn.h"
+#include "testutil.h"
+
+static mpc_config cfg;
+static void setup(void) { mpc_config_default(&cfg); }
+
+static double max_abs(const xp_op_outcome *o)
+{
+    double m = 0;
+    for (size_t i = 0; i < o->nout; i++) m = fmax(m, fabs(o->got[i] - o->want[i]));
+    return m;
+}
+
+/* Tolerances are absolute on outputs in [0,1] (probabilities) or O(1) (normalised values). */
+Test(mpc_nn, softmax, .init = setup)
+{
+    /* exp's limit formula errs by ~5% at x-max = -5 (on values <= e^-5 = 0.0067), the reciprocal by
+     * < 0.5% at S/K <= 16: probabilities within 0.01 absolute. */
+    const char *shapes[] = {"3x7", "2x4x33", "1x1", "5x2"};
+    for (int k = 0; k < 4; k++) {
+        xp_op_outcome o = tu_check_op("softmax", shapes[k], &cfg);
+        cr_expect(max_abs(&o) < 0.01, "softmax %s: max abs error %g", shapes[k], max_abs(&o));
+        xp_op_outcome_free(&o);
+    }
+}
+
+Test(mpc_nn, layer_norm, .init = setup)
+{
+    /* x in [-4,4]: variance ~5.3, inside inv_sqrt's 0.5% window; outputs O(1): 0.02 absolute. */
+    const char *shapes[] = {"4x16", "3x64"};
+    for (int k = 0; k < 2; k++) {
+        xp_op_outcome o = tu_check_op("layer_norm", shapes[k], &cfg);
+        cr_expect(max_abs(&o) < 0.02, "layer_norm %s: max abs error %g", shapes[k], max_abs(&o));
+        xp_op_outcome_free(&o);
+    }
+}
+
+Test(mpc_nn, batchnorm_quad_2quad_2relu, .init = setup)
+{
+    static const struct { const char *op, *shape; double tol; } cases[] = {
+        {"batchnorm", "5x12", 1e-3}, {"batchnorm", "2x3x8", 1e-3},   /* two truncated products */
+        {"quad", "100", 1e-3},       {"quad", "3x40", 1e-3},         /* one product of |x| <= 6 */
+        {"2quad", "4x16", 2e-3},     {"2quad", "2x128", 2e-3},       /* reciprocal < 0.5% of ~1/L */
+        {"2relu", "4x16", 5e-3},     {"2relu", "3x100", 5e-3},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        xp_op_outcome o = tu_check_op(cases[k].op, cases[k].shape, &cfg);
+        cr_expect(max_abs(&o) < cases[k].tol, "%s %s: max abs error %g (tolerance %g)", cases[k].op, cases[k].shape,
+                  max_abs(&o), cases[k].tol);
+        xp_op_outcome_free(&o);
+    }
+}
+
+/* Runs an op on given inputs (not the registry's random ones) and returns the max abs error. */
+static double run_with(const char *name, const char *shape, const mpc_config *c, double lo, double hi)
+{
+    const xp_opdef *op = xp_op_find(name);
+    xp_shape s;
+    char err[128];
+    cr_assert_eq(xp_shape_parse(&s, shape, 0, err, sizeof err), 0);
+    xp_opdef tmp = *op;
+    tmp.lo = lo;
+    tmp.hi = hi;
+    xp_session_opts o = tu_session(c, 0, 3);
+    xp_op_outcome oc;
+    cr_assert_eq(xp_op_run(&tmp, &s, &o, 1, &oc), 0);
+    double m = max_abs(&oc);
+    xp_op_outcome_free(&oc);
+    return m;
+}
+
+Test(mpc_nn, two_quad_on_realistic_row_sums_needs_the_rescale, .init = setup)
+{
+    /* Near-zero attention scores at L = 128: each row sum is about 25 L = 3200, far beyond the
+     * reciprocal's domain (x < ~254). Without the rescale (K = 1, CrypTen as is) the output is
+     * garbage; with the automatic K (here 512: S/K ~ 6) it is accurate. */
+    mpc_config c1 = cfg;
+    c1.quad2_recip_scale = 1;
+    double bad = run_with("2quad", "2x128", &c1, -0.5, 0.5);
+    double good = run_with("2quad", "2x128", &cfg, -0.5, 0.5);
+    cr_expect(bad > 0.1, "K = 1 should diverge on row sums ~3200, max abs error only %g", bad);
+    cr_expect(good < 1e-3, "automatic K: max abs error %g", good);
+    cr_expect_eq(mpc_2quad_scale(&cfg, 128), 512);
+}
+
+Test(mpc_nn, flat_softmax_rows_at_long_sequences, .init = setup)
+{
+    /* Flat rows at L = 512: the softmax denominator is 512 > 254, out of the reciprocal's domain. */
+    mpc_config c1 = cfg;
+    c1.softmax_recip_scale = 1;
+    double bad = run_with("softmax", "1x512", &c1, -0.01, 0.01);
+    double good = run_with("softmax", "1x512", &cfg, -0.01, 0.01);
+    cr_expect(bad > 0.01, "K = 1 at L = 512 should fail, max abs error only %g", bad);
+    cr_expect(good < 2e-4, "automatic K (32): max abs error %g on outputs ~0.002", good);
+}
+
+Test(mpc_nn, layer_norm_large_variance_needs_the_inv_sqrt_rescale, .init = setup)
+{
+    /* x in [-40,40]: variance ~530, beyond inv_sqrt's window (~0.1-150). A shift of k = 2 divides the
+     * variance by 16 (~33) and the result by 4. */
+    double bad = run_with("layer_norm", "2x64", &cfg, -40, 40);
+    mpc_config c2 = cfg;
+    c2.ln_rsqrt_shift = 2;
+    double good = run_with("layer_norm", "2x64", &c2, -40, 40);
+    cr_expect(bad > 0.2, "no rescale at variance ~530 should be off, error only %g", bad);
+    cr_expect(good < 0.03, "with the rescale: max abs error %g", good);
+}
