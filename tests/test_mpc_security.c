@@ -16,6 +16,7 @@
 #include "../common/fx.h"
 #include "../protocols/mpc_cmp.h"
 #include "../protocols/mpc_math.h"
+#include "../protocols/mpc_nn.h"
 #include "testutil.h"
 
 enum { NSEC = 8, MAXVIEW = 256, SEEDS = 320 };
@@ -38,7 +39,8 @@ static void view_sink(void *ud, const net_trace_rec *r)
     view *v = ud;
     if (r->dst != NET_P1 || !r->payload) return;
     const uint64_t *p = r->payload;
-    for (size_t i = 0; i < r->bytes / 8 && v->n < MAXVIEW; i++) v->w[v->n++] = p[i];
+    /* The first MAXVIEW - 3 NSEC received words; the rest of the view is P1's own shares. */
+    for (size_t i = 0; i < r->bytes / 8 && v->n < MAXVIEW - 3 * NSEC; i++) v->w[v->n++] = p[i];
 }
 
 static void view_party_fn(mpc_ctx *c, void *arg)
@@ -121,6 +123,15 @@ static void prog_square_open(mpc_ctx *c, uint64_t *out, const uint64_t *x, const
     mpc_square(c, out, x, NSEC);
     mpc_matmul(c, out, x, y, 1, 2, 4, 2, 0);
 }
+static void prog_ltz_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y)
+{
+    mpc_ltz(c, out, x, NSEC);
+    mpc_exp(c, out, y, NSEC);
+}
+static void prog_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y)
+{
+    mpc_softmax(c, out, x, 2, NSEC / 2);
+}
 /* The leaky double: P0 sends its share of x to P1 as if it were a masked opening. */
 static void prog_leaky(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y)
 {
@@ -141,6 +152,14 @@ Test(security, beaver_mul_square_matmul_views_are_indistinguishable, .timeout = 
     cr_expect(p1 > 1e-3, "mul: corrected p = %g", p1);
     double p2 = view_test(prog_square_open);
     cr_expect(p2 > 1e-3, "square+matmul: corrected p = %g", p2);
+}
+
+Test(security, comparison_exp_and_softmax_views_are_indistinguishable, .timeout = 900)
+{
+    double p1 = view_test(prog_ltz_exp);
+    cr_expect(p1 > 1e-3, "ltz+exp: corrected p = %g", p1);
+    double p2 = view_test(prog_softmax);
+    cr_expect(p2 > 1e-3, "softmax: corrected p = %g", p2);
 }
 
 /* ---- local truncation failures (PROTOCOLS.md 2.3, 4.5) ---- */
