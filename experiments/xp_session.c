@@ -93,6 +93,8 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         p->cost = o->cost;
         p->cost_ud = o->cost_ud;
         if (o->measured) p->cpu_clock = sim_thread_cpu_ns;
+        p->tag_hook = o->tag_hook;
+        p->tag_hook_ud = o->tag_hook_ud;
     }
     net_party_fn ofn[3] = {online_party, online_party, online_dealer};
     rc = net_sim_run(s, ofn, sarg);

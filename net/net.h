@@ -115,6 +115,10 @@ struct net_party {
     int64_t (*cpu_clock)(void);
     int64_t cpu_mark;
     void *user; /* for the layer above (e.g. mpc_ctx); never touched here */
+    /* Optional timeline hook: called on every tag push (enter = 1) and pop (enter = 0) with the
+     * party's clock; for two-party timelines. NULL = off. */
+    void (*tag_hook)(void *ud, int party, int tag, int enter, int64_t t_ns);
+    void *tag_hook_ud;
 };
 
 /* Initialises the common part; backends call it, then set vt. */
