@@ -158,8 +158,9 @@ static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
     mpc_add(c, h, h, pts, T * C);
     mpc_tmp_free(pts);
     /* 3. Embedding norm. */
-    norm(c, m, h, h, p0 ? w->emb_ln_g : NULL, p0 ? w->emb_ln_b : NULL, p0 ? w->emb_bn_mu : NULL,
-         p0 ? w->emb_bn_var : NULL, T);
+    const tfm_params *wp = p0 && real ? w : NULL; /* P0's plaintext weights, real mode only */
+    norm(c, m, h, h, wp ? wp->emb_ln_g : NULL, wp ? wp->emb_ln_b : NULL, wp ? wp->emb_bn_mu : NULL,
+         wp ? wp->emb_bn_var : NULL, T);
 }
 
 static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)

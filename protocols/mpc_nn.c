@@ -260,8 +260,12 @@ void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_
     size_t n = R * L;
     double K = mpc_2relu_scale(c->cfg, L);
     uint64_t *r = mpc_tmp(c, n), *S = mpc_tmp(c, R), *inv = mpc_tmp(c, R);
-    /* 1. r = relu(x). 2. S = row sums; reciprocal(S/K) (sign variant); out = r * inv / K. */
+    /* 1. r = relu(x) + 2^-f: one ulp (P0 adds 1) stands in for the training form's eps, which is
+     *    below the resolution (4.7); an all-non-positive row then normalises to 1/L as the float
+     *    model does, instead of 0; elsewhere the sums move by L 2^-f. Local, no traffic.
+     * 2. S = row sums; reciprocal(S/K) (sign variant); out = r * inv / K. */
     mpc_relu(c, r, x, n);
+    mpc_add_const(c, r, r, 1, n);
     apply_keymask(c, r, keymask, R, L);
     mpc_rowsum(c, S, r, R, L);
     div_public(c, S, S, K, R);
