@@ -45,7 +45,8 @@ void xp_net_help(FILE *f);
 
 typedef struct xp_out {
     FILE *f;
-    char *path, *tmp; /* NULL when writing to stdout */
+    char *path, *tmp; /* NULL when writing to stdout or to a device */
+    int device;       /* an existing non-regular file, written in place */
 } xp_out;
 
 /* Opens PATH.tmp (or stdout when path is NULL or "-"). Returns 0 or -1 (message printed). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, const char **val)
 {
@@ -214,6 +215,18 @@ int xp_out_open(xp_out *o, const char *path)
         o->f = stdout;
         return 0;
     }
+    /* Existing non-regular files (/dev/null, FIFOs, terminals) are written in place: renaming a
+     * temporary over them would replace a device with a regular file. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        o->f = fopen(path, "w");
+        if (!o->f) {
+            fprintf(stderr, "error: cannot write '%s': %s\n", path, strerror(errno));
+            return -1;
+        }
+        o->device = 1;
+        return 0;
+    }
     size_t n = strlen(path);
     o->path = malloc(n + 1);
     o->tmp = malloc(n + 16);
@@ -234,7 +247,9 @@ int xp_out_close(xp_out *o)
 {
     int rc = 0;
     if (!o->f) return -1;
-    if (!o->path) {
+    if (o->device) {
+        rc = fclose(o->f) == 0 ? 0 : -1;
+    } else if (!o->path) {
         rc = fflush(o->f) == 0 ? 0 : -1;
     } else {
         if (ferror(o->f) | (fclose(o->f) != 0)) {
@@ -255,6 +270,7 @@ int xp_out_close(xp_out *o)
 
 void xp_out_abort(xp_out *o)
 {
+    if (o->f && o->device) fclose(o->f);
     if (o->f && o->path) {
         fclose(o->f);
         remove(o->tmp);

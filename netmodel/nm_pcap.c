@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
@@ -132,6 +133,10 @@ int nm_pcap_close(nm_pcap *pc)
     size_t tlen = strlen(pc->path) + 5;
     char *tmp = chk_malloc(tlen);
     snprintf(tmp, tlen, "%s.tmp", pc->path);
+    /* An existing non-regular file (/dev/null, a FIFO) is written in place, never renamed over. */
+    struct stat st;
+    int in_place = stat(pc->path, &st) == 0 && !S_ISREG(st.st_mode);
+    if (in_place) snprintf(tmp, tlen, "%s", pc->path);
     qsort(pc->segs, pc->nsegs, sizeof *pc->segs, seg_cmp);
     pcap_t *p = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
     pcap_dumper_t *d = p ? pcap_dump_open(p, tmp) : NULL;
@@ -155,11 +160,11 @@ int nm_pcap_close(nm_pcap *pc)
             rc = NM_EINVAL;
         }
         pcap_dump_close(d);
-        if (rc == NM_OK && rename(tmp, pc->path) != 0) {
+        if (rc == NM_OK && !in_place && rename(tmp, pc->path) != 0) {
             fprintf(stderr, "error: cannot rename '%s' to '%s': %s\n", tmp, pc->path, strerror(errno));
             rc = NM_EINVAL;
         }
-        if (rc != NM_OK) remove(tmp);
+        if (rc != NM_OK && !in_place) remove(tmp);
     }
     if (p) pcap_close(p);
     free(tmp);

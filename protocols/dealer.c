@@ -148,7 +148,9 @@ static int serve_one(dealer_ctx *d, const dealer_req *r)
         break;
     }
     case DEALER_MATMUL: {
-        if (!dims_ok(r->d, 4) || r->d[4] > 1) return bad_request(r, "bad matmul shape");
+        /* Bound each tensor (A: B m k, Bm: B k p, C: B m p), not the product of all four dims. */
+        uint64_t da[3] = {r->d[0], r->d[1], r->d[2]}, db[3] = {r->d[0], r->d[2], r->d[3]}, dc[3] = {r->d[0], r->d[1], r->d[3]};
+        if (!dims_ok(da, 3) || !dims_ok(db, 3) || !dims_ok(dc, 3) || r->d[4] > 1) return bad_request(r, "bad matmul shape");
         size_t B = r->d[0], m = r->d[1], k = r->d[2], p = r->d[3], ys = r->d[4];
         size_t nx = B * m * k, ny = (ys ? 1 : B) * k * p;
         nout = B * m * p;

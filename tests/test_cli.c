@@ -1,7 +1,9 @@
 /* test_cli.c -- the mpcsim command line: help, bad input (clear error naming the value, non-zero
  * exit, no output file), exact ping arithmetic, determinism of CSV output. */
+#define _DEFAULT_SOURCE
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -104,4 +106,38 @@ Test(cli, same_seed_same_csv_other_seed_other_errors)
     cr_expect_str_eq(a.out, b.out);
     cr_expect(strcmp(a.out, c.out) != 0, "a different seed draws different inputs");
     tu_run_free(&a), tu_run_free(&b), tu_run_free(&c);
+}
+
+Test(cli, special_files_are_written_in_place_not_replaced, .timeout = 60)
+{
+    /* Writing to /dev/null or a FIFO must not rename a temporary over it (that would turn a device into
+     * a regular file). A FIFO stands in for /dev/null so a regression cannot harm the machine. */
+    char *dir = tu_tmpdir();
+    char fifo[512], got[600], cmd[1400], args[1200];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(got, sizeof got, "%s/got", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    snprintf(cmd, sizeof cmd, "timeout 20 cat %s > %s &", fifo, got);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(args, sizeof args, "op mul --shape 4 --out %s", fifo);
+    tu_run r = tu_mpcsim(args);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    struct stat st;
+    cr_assert_eq(stat(fifo, &st), 0);
+    cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced by a regular file");
+    for (int i = 0; i < 100; i++) {
+        size_t n = 0;
+        char *c = tu_read_file(got, &n);
+        int done = c && strstr(c, "mul,4,real") != NULL;
+        free(c);
+        if (done) break;
+        usleep(50000);
+    }
+    char *c = tu_read_file(got, NULL);
+    cr_expect(c && strstr(c, "mul,4,real"), "the CSV went through the FIFO");
+    free(c);
+    tu_run_free(&r);
+    remove(fifo), remove(got);
+    rmdir(dir);
+    free(dir);
 }

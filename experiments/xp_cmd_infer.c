@@ -1,0 +1,368 @@
+/* xp_cmd_infer.c -- `mpcsim infer`: one private inference of a BERT/RoBERTa encoder through the
+ * simulator; one CSV row, optionally a per-operator breakdown and a pcap. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fx.h"
+#include "../models/sbert.h"
+#include "../models/tfm_io.h"
+#include "xp.h"
+#include "xp_cmds.h"
+#include "xp_compute.h"
+#include "xp_ops.h"
+#include "xp_session.h"
+
+static void usage(FILE *f)
+{
+    char zoo[256];
+    tfm_config_list(zoo, sizeof zoo);
+    fprintf(f,
+            "usage: mpcsim infer --model NAME --seq T [--batch 1] [--gelu A] [--softmax S] [--norm N]\n"
+            "                    [--mode phantom|real] [--config config.json] [--weights FILE.safetensors]\n"
+            "                    [--net ...] [--compute MODEL] [--dealer offline|inline] [--breakdown FILE.csv]\n"
+            "                    [--pcap FILE] [--seed N] [--out FILE]\n\n"
+            "One private inference: P0 holds the weights, P1 the tokens; logits revealed to P1.\n"
+            "  --model NAME     %s (or --config with a Hugging Face config.json)\n"
+            "  --seq T          sequence length (batch 1, no padding, as MPCFormer's benchmark)\n"
+            "  --gelu A         gelu-erf (default; 'gelu'), gelu-tanh, relu, quad\n"
+            "  --softmax S      softmax (default), 2relu, 2quad\n"
+            "  --norm N         layernorm (default, real LayerNorm) or batchnorm (MPCFormer's stand-in)\n"
+            "  --mode M         phantom (default: same messages, no arithmetic) or real (computes the shares,\n"
+            "                   reports max_abs_logit_err against the plaintext forward of the same weights)\n"
+            "  --weights FILE   real mode: safetensors with BERT tensor names (default: random init from --seed)\n"
+            "  --breakdown FILE per-operator CSV: level, tag, rounds, online_sent_bytes_p0/_p1, dealer_bytes,\n"
+            "                   time_s, compute_s, transfer_s, latency_wait_s, other_wait_s (seen by the party\n"
+            "                   that finishes last; per-tag times are that party's local view)\n"
+            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n\n"
+            "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
+            "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
+            "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
+            "  online_recv_bytes_p1, dealer_bytes, dealer, [max_abs_logit_err in real mode]\n\n",
+            zoo);
+    xp_net_help(f);
+    fprintf(f, "\n");
+    xp_compute_help(f);
+    fprintf(f, "\n");
+    xp_cfg_help(f);
+}
+
+static int tfm_file_exists_(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+/* Timeline: op-level tag spans per party, with the enclosing layer. */
+typedef struct tl_span {
+    int party, tag, layer;
+    int64_t t0, t1;
+} tl_span;
+typedef struct timeline {
+    tl_span *s;
+    size_t n, cap;
+    int layer[2];
+    int64_t open_t[2][64];
+} timeline;
+
+static void tl_hook(void *ud, int party, int tag, int enter, int64_t t)
+{
+    timeline *tl = ud;
+    if (party > 1) return;
+    if (tag >= SB_TAG_LAYER0) {
+        tl->layer[party] = enter ? tag - SB_TAG_LAYER0 : -1;
+        return;
+    }
+    if (enter) {
+        tl->open_t[party][tag] = t;
+        return;
+    }
+    if (tl->n == tl->cap) {
+        tl->cap = tl->cap ? 2 * tl->cap : 256;
+        tl->s = realloc(tl->s, tl->cap * sizeof *tl->s);
+        CHECK(tl->s != NULL, "out of memory");
+    }
+    tl->s[tl->n++] = (tl_span){party, tag, tl->layer[party], tl->open_t[party][tag], t};
+}
+
+typedef struct infer_slot {
+    sbert_job job;
+} infer_slot;
+
+static void infer_party(mpc_ctx *c, void *arg)
+{
+    infer_slot *s = arg;
+    sbert_forward(c, &s->job);
+}
+
+static void write_breakdown_row(FILE *f, const char *level, const char *tag, const net_counters *c,
+                                const net_counters *c0, const net_counters *c1, const net_counters *cd)
+{
+    /* Dealer traffic as P0 and P1 saw it within the tag (D pushes no tags). */
+    (void)cd;
+    uint64_t dealer = c0->sent_bytes[NET_D] + c0->recv_bytes[NET_D] + c1->sent_bytes[NET_D] + c1->recv_bytes[NET_D];
+    int64_t t = c->compute_ns + c->transfer_ns + c->latency_ns + c->other_ns;
+    fprintf(f, "%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%.9f,%.9f,%.9f,%.9f\n", level, tag,
+            c0->rounds > c1->rounds ? c0->rounds : c1->rounds, c0->sent_bytes[1], c1->sent_bytes[0], dealer, t * 1e-9,
+            c->compute_ns * 1e-9, c->transfer_ns * 1e-9, c->latency_ns * 1e-9, c->other_ns * 1e-9);
+}
+
+int xp_cmd_infer(int argc, char **argv)
+{
+    const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
+    const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
+    uint64_t seq = 0, batch = 1, seed = 1;
+    int phantom = 1, check = 0;
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    xp_netopts net;
+    xp_net_defaults(&net);
+    for (int i = 0; i < argc; i++) {
+        int r;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if (strcmp(argv[i], "--check") == 0) { /* validate the options only (used by sweep) */
+            check = 1;
+            continue;
+        }
+#define STR(opt, var)                                             \
+        if ((r = xp_arg(argc, argv, &i, opt, 1, &var))) {        \
+            if (r < 0) return 2;                                  \
+            continue;                                             \
+        }
+        STR("--model", model) STR("--config", config) STR("--weights", weights) STR("--out", out)
+        STR("--breakdown", breakdown) STR("--gelu", gelu) STR("--softmax", softmax) STR("--norm", normname)
+        STR("--compute", compute) STR("--timeline", tlpath)
+#undef STR
+        if ((r = xp_arg(argc, argv, &i, "--seq", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--seq", v, 1, 65536, &seq) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--batch", v, 1, 1, &batch) != 0) {
+                fprintf(stderr, "hint: only batch 1 is supported (as MPCFormer's benchmark)\n");
+                return 2;
+            }
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--seed", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--seed", v, 0, UINT64_MAX, &seed) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--mode", 1, &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "phantom") == 0) phantom = 1;
+            else if (strcmp(v, "real") == 0) phantom = 0;
+            else {
+                fprintf(stderr, "error: --mode: unknown mode '%s' (phantom or real)\n", v);
+                return 2;
+            }
+            continue;
+        }
+        fprintf(stderr, "error: infer: unknown option '%s' (see mpcsim infer --help)\n", argv[i]);
+        return 2;
+    }
+    /* Model. */
+    tfm_config m;
+    char err[512];
+    if (config) {
+        if (tfm_config_load_json(&m, config, err, sizeof err) != TFM_OK) {
+            fprintf(stderr, "error: --config %s: %s\n", config, err);
+            return 2;
+        }
+        if (model) snprintf(m.name, sizeof m.name, "%s", model);
+    } else {
+        if (!model) {
+            fprintf(stderr, "error: infer: --model is required (or --config); see mpcsim infer --help\n");
+            return 2;
+        }
+        if (tfm_config_named(&m, model) != TFM_OK) {
+            char zoo[256];
+            tfm_config_list(zoo, sizeof zoo);
+            fprintf(stderr, "error: --model: unknown model '%s' (known: %s; or --config FILE)\n", model, zoo);
+            return 2;
+        }
+    }
+    if (!seq) {
+        fprintf(stderr, "error: infer: --seq is required (e.g. --seq 128)\n");
+        return 2;
+    }
+    if ((m.act = tfm_act_parse(gelu)) < 0) {
+        fprintf(stderr, "error: --gelu: unknown activation '%s' (gelu-erf, gelu-tanh, relu, quad)\n", gelu);
+        return 2;
+    }
+    if ((m.attn = tfm_attn_parse(softmax)) < 0) {
+        fprintf(stderr, "error: --softmax: unknown attention '%s' (softmax, 2relu, 2quad)\n", softmax);
+        return 2;
+    }
+    if ((m.norm = tfm_norm_parse(normname)) < 0) {
+        fprintf(stderr, "error: --norm: unknown norm '%s' (layernorm, batchnorm)\n", normname);
+        return 2;
+    }
+    if (tfm_config_check(&m, err, sizeof err) != TFM_OK) {
+        fprintf(stderr, "error: model configuration: %s\n", err);
+        return 2;
+    }
+    if ((int)seq + m.pos_offset > m.P) {
+        fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", seq, m.P - m.pos_offset);
+        return 2;
+    }
+    if (weights && phantom) {
+        fprintf(stderr, "error: --weights needs --mode real (phantom mode does no arithmetic)\n");
+        return 2;
+    }
+    xp_compute cm;
+    if (xp_compute_parse(&cm, compute) != 0) return 2;
+    if (xp_net_finish(&net) != 0) return 2;
+    if (check) {
+        if (weights && !tfm_file_exists_(weights)) {
+            fprintf(stderr, "error: --weights: cannot read '%s'\n", weights);
+            return 2;
+        }
+        return 0;
+    }
+    /* The protocol follows the model's approximations. */
+    cfg.quad_a = m.quad_a, cfg.quad_b = m.quad_b, cfg.quad_c = m.quad_c, cfg.quad2_c = m.quad2_c;
+    double res = ldexp(1, -cfg.frac_bits);
+    if (cfg.ln_eps < res) cfg.ln_eps = fmax(m.ln_eps, res); /* 4.7: below 2^-f it encodes to 0 */
+
+    /* Real mode: weights, tokens, plaintext reference. */
+    tfm_params w;
+    memset(&w, 0, sizeof w);
+    int *tokens = NULL;
+    double logits_mpc[1024];
+    float *logits_ref = NULL;
+    if (!phantom) {
+        tfm_params_alloc(&w, &m);
+        if (weights) {
+            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK) {
+                fprintf(stderr, "error: --weights %s: %s\n", weights, err);
+                tfm_params_free(&w);
+                return 2;
+            }
+        } else {
+            tfm_params_init(&w, &m, seed);
+        }
+        tokens = chk_malloc(seq * sizeof *tokens);
+        rng r;
+        rng_seed(&r, seed, 0x70c);
+        for (uint64_t t = 0; t < seq; t++) tokens[t] = 1 + (int)(rng_u64(&r) % (uint64_t)(m.V - 1));
+        logits_ref = chk_malloc((size_t)m.NL * sizeof *logits_ref);
+        tfm_forward(&m, &w, tokens, NULL, NULL, 1, (int)seq, logits_ref, NULL, NULL);
+    }
+    infer_slot slot[2];
+    memset(slot, 0, sizeof slot);
+    for (int i = 0; i < 2; i++) {
+        slot[i].job.model = &m;
+        slot[i].job.T = (int)seq;
+    }
+    if (!phantom) {
+        slot[NET_P0].job.w = &w;
+        slot[NET_P1].job.tokens = tokens;
+        slot[NET_P1].job.logits = logits_mpc;
+    }
+    xp_session_opts so;
+    memset(&so, 0, sizeof so);
+    so.cfg = &cfg;
+    so.phantom = phantom;
+    so.seed = seed;
+    so.cost = xp_compute_fn(&cm);
+    so.cost_ud = &cm.prof;
+    so.measured = cm.measured;
+    timeline tl;
+    memset(&tl, 0, sizeof tl);
+    tl.layer[0] = tl.layer[1] = -1;
+    if (tlpath) {
+        so.tag_hook = tl_hook;
+        so.tag_hook_ud = &tl;
+    }
+    xp_net_topology(&net, &so.topo, 0);
+    nm_pcap *pc = NULL;
+    if (net.pcap) {
+        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) return 2;
+        so.trace[0] = net_sim_trace_pcap;
+        so.trace_ud[0] = pc;
+    }
+    fprintf(stderr, "infer: %s seq %" PRIu64 " %s+%s+%s, %s mode, net %s, compute %s ...\n", m.name, seq,
+            tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm), phantom ? "phantom" : "real", net.name,
+            cm.name);
+    xp_result rr;
+    void *args[2] = {&slot[0], &slot[1]};
+    int rc = xp_session_run(&so, infer_party, args, &rr);
+    if (rc != 0) {
+        nm_pcap_discard(pc);
+        tfm_params_free(&w);
+        free(tokens), free(logits_ref);
+        return 1;
+    }
+    int last = rr.end_ns[0] >= rr.end_ns[1] ? 0 : 1;
+    double latency = rr.latency_ns * 1e-9, comp = rr.cp_ns[last][NET_CP_COMPUTE] * 1e-9;
+    xp_out o;
+    if (xp_out_open(&o, out) != 0) rc = -1;
+    if (rc == 0) {
+        fprintf(o.f, "model,seq,gelu,softmax,norm,protocol,mode,net,bandwidth_bps,one_way_latency_s,compute_model,"
+                     "latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,online_recv_bytes_p0,"
+                     "online_recv_bytes_p1,dealer_bytes,dealer%s\n",
+                phantom ? "" : ",max_abs_logit_err");
+        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,crypten,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
+                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm),
+                phantom ? "phantom" : "real", net.name, net.online.bps, net.online.latency_ns * 1e-9, cm.name, latency, comp,
+                latency - comp, rr.rounds, xp_online_sent(&rr, 0), xp_online_sent(&rr, 1), xp_online_recv(&rr, 0),
+                xp_online_recv(&rr, 1), rr.dealer_bytes, cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
+        if (!phantom) {
+            double e = 0;
+            for (int k = 0; k < m.NL; k++) e = fmax(e, fabs(logits_mpc[k] - (double)logits_ref[k]));
+            fprintf(o.f, ",%.6g", e);
+        }
+        fprintf(o.f, "\n");
+        rc = xp_out_close(&o);
+    }
+    if (rc == 0 && breakdown) {
+        xp_out b;
+        if (xp_out_open(&b, breakdown) != 0) rc = -1;
+        else {
+            fprintf(b.f, "level,tag,rounds,online_sent_bytes_p0,online_sent_bytes_p1,dealer_bytes,time_s,compute_s,"
+                         "transfer_s,latency_wait_s,other_wait_s\n");
+            const net_stats *sl = &rr.stats[last];
+            for (int t = 1; t < SB_NTAGS_OPS; t++)
+                write_breakdown_row(b.f, "op", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t],
+                                    &rr.stats[2].tag[t]);
+            for (int l = 0; l < m.L && l < 40; l++) {
+                int t = SB_TAG_LAYER0 + l;
+                write_breakdown_row(b.f, "layer", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t],
+                                    &rr.stats[1].tag[t], &rr.stats[2].tag[t]);
+            }
+            write_breakdown_row(b.f, "total", "total", &sl->total, &rr.stats[0].total, &rr.stats[1].total,
+                                &rr.stats[2].total);
+            rc = xp_out_close(&b);
+        }
+    }
+    if (rc == 0 && tlpath) {
+        xp_out t;
+        if (xp_out_open(&t, tlpath) != 0) rc = -1;
+        else {
+            fprintf(t.f, "party,layer,tag,start_s,end_s\n");
+            for (size_t i = 0; i < tl.n; i++)
+                fprintf(t.f, "P%d,%d,%s,%.9f,%.9f\n", tl.s[i].party, tl.s[i].layer, sbert_tag_name(tl.s[i].tag),
+                        tl.s[i].t0 * 1e-9, tl.s[i].t1 * 1e-9);
+            rc = xp_out_close(&t);
+        }
+    }
+    free(tl.s);
+    if (pc) {
+        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
+        else nm_pcap_discard(pc);
+    }
+    tfm_params_free(&w);
+    free(tokens), free(logits_ref);
+    return rc == 0 ? 0 : 1;
+}
