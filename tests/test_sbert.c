@@ -42,7 +42,15 @@ typedef struct run_out {
 
 static void party(mpc_ctx *c, void *arg) { sbert_forward(c, arg); }
 
+static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask, const mpc_config *cfg, int phantom,
+                             tu_trace *tr, run_out *o);
 static void run_model(const tfm_config *m, int T, const mpc_config *cfg, int phantom, tu_trace *tr, run_out *o)
+{
+    run_model_masked(m, T, NULL, cfg, phantom, tr, o);
+}
+
+static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask, const mpc_config *cfg, int phantom,
+                             tu_trace *tr, run_out *o)
 {
     tfm_params w;
     memset(&w, 0, sizeof w);
@@ -52,14 +60,14 @@ static void run_model(const tfm_config *m, int T, const mpc_config *cfg, int pha
     for (int t = 0; t < T; t++) tokens[t] = 1 + (int)(rng_u64(&r) % (uint64_t)(m->V - 1));
     sbert_job j[2];
     memset(j, 0, sizeof j);
-    for (int i = 0; i < 2; i++) j[i].model = m, j[i].T = T;
+    for (int i = 0; i < 2; i++) j[i].model = m, j[i].T = T, j[i].keymask = keymask;
     if (!phantom) {
         tfm_params_alloc(&w, m);
         init_weights(&w, m, 11);
         j[NET_P0].w = &w;
         j[NET_P1].tokens = tokens;
         j[NET_P1].logits = o->logits;
-        tfm_forward(m, &w, tokens, NULL, NULL, 1, T, o->ref, NULL, NULL);
+        tfm_forward(m, &w, tokens, NULL, keymask, 1, T, o->ref, NULL, NULL);
     }
     xp_session_opts so = tu_session(cfg, phantom, 3);
     if (tr) {
@@ -106,6 +114,31 @@ Test(sbert, real_logits_match_plaintext_for_every_combination, .timeout = 900)
                           tfm_attn_name(attn), tfm_norm_name(norm), e, mag);
                 cr_expect(mag > 0.05, "logits are not trivially small (%g)", mag);
             }
+}
+
+Test(sbert, padding_mask_matches_the_plaintext_mask, .timeout = 300)
+{
+    /* 10 tokens, the last 7 padding: the public key mask must give the plaintext model's logits
+     * (softmax: additive -1e4 in float, zeroed after exp in MPC; 2Quad: zeroed after squaring), and
+     * differ from the unmasked run. */
+    uint8_t mask[10] = {1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    for (int attn = 0; attn < 3; attn += 2) {
+        tfm_config m;
+        cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+        m.act = TFM_ACT_GELU_TANH, m.attn = attn;
+        mpc_config cfg = mpc_for(&m);
+        run_out o, u;
+        run_model_masked(&m, 10, mask, &cfg, 0, NULL, &o);
+        run_model_masked(&m, 10, NULL, &cfg, 0, NULL, &u);
+        double e = 0, d = 0;
+        for (int k = 0; k < m.NL; k++) {
+            e = fmax(e, fabs(o.logits[k] - o.ref[k]));
+            d = fmax(d, fabs(o.ref[k] - u.ref[k]));
+        }
+        if (getenv("MPCSIM_TEST_VERBOSE")) fprintf(stderr, "%s: err %g, mask effect %g\n", tfm_attn_name(attn), e, d);
+        cr_expect(e < 2e-3, "%s with padding: max abs logit error %g", tfm_attn_name(attn), e);
+        cr_expect(d > 5 * e && d > 2e-3, "the mask must matter more than the MPC error (%g vs %g)", d, e);
+    }
 }
 
 Test(sbert, phantom_and_real_traces_are_identical, .timeout = 600)

@@ -1,0 +1,214 @@
+/* test_infer.c -- `mpcsim infer` and `mpcsim sweep` end to end: compute models, real mode with a
+ * safetensors checkpoint, bad input, the small sweep with its schema and a plot, --list + merge equal
+ * to the serial run, and malformed sweep files. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../models/tfm_io.h"
+#include "testutil.h"
+
+/* Value of column `col` in the first data row of CSV text. */
+static double csv_value(const char *csv, const char *col)
+{
+    char *copy = strdup(csv), *save = NULL;
+    char *header = strtok_r(copy, "\n", &save), *row = strtok_r(NULL, "\n", &save);
+    double v = NAN;
+    if (header && row) {
+        char *hs = NULL, *rs = NULL;
+        char *h = strtok_r(header, ",", &hs), *r = strtok_r(row, ",", &rs);
+        while (h && r) {
+            if (strcmp(h, col) == 0) {
+                v = atof(r);
+                break;
+            }
+            h = strtok_r(NULL, ",", &hs);
+            r = strtok_r(NULL, ",", &rs);
+        }
+    }
+    free(copy);
+    return v;
+}
+
+Test(infer, compute_models_are_named_and_add_up)
+{
+    tu_run z = tu_mpcsim("infer --model bert-tiny --seq 8 --compute zero");
+    tu_run p = tu_mpcsim("infer --model bert-tiny --seq 8 --compute profile:zen5-2core");
+    tu_run q = tu_mpcsim("infer --model bert-tiny --seq 8 --compute profile:zen5-2core");
+    tu_run v = tu_mpcsim("infer --model bert-tiny --seq 8 --compute profile:v100");
+    tu_run m = tu_mpcsim("infer --model bert-tiny --seq 8 --compute measured --mode real");
+    cr_assert(z.status == 0 && p.status == 0 && v.status == 0 && m.status == 0, "%s%s%s%s", z.err, p.err, v.err, m.err);
+    cr_expect(strstr(p.out, ",profile:zen5-2core,") && strstr(z.out, ",zero,") && strstr(m.out, ",measured,"));
+    cr_expect_eq(csv_value(z.out, "compute_s"), 0);
+    double pc = csv_value(p.out, "compute_s"), vc = csv_value(v.out, "compute_s");
+    cr_expect(pc > 0 && vc > 0 && vc < pc, "a V100 estimate computes faster than one CPU core: %g vs %g", vc, pc);
+    cr_expect(fabs(csv_value(p.out, "latency_s") - pc - csv_value(p.out, "comm_s")) < 1e-8);
+    cr_expect(csv_value(p.out, "latency_s") > csv_value(z.out, "latency_s"));
+    cr_expect_str_eq(p.out, q.out, "the analytic model is deterministic");
+    cr_expect(csv_value(m.out, "compute_s") > 0, "measured CPU time is charged");
+    cr_expect_eq(csv_value(p.out, "online_sent_bytes_p0"), csv_value(z.out, "online_sent_bytes_p0"));
+    tu_run_free(&z), tu_run_free(&p), tu_run_free(&q), tu_run_free(&v), tu_run_free(&m);
+}
+
+Test(infer, real_mode_with_a_safetensors_checkpoint)
+{
+    char *dir = tu_tmpdir();
+    char path[512], args[1024];
+    snprintf(path, sizeof path, "%s/w.safetensors", dir);
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    tfm_params w;
+    tfm_params_alloc(&w, &m);
+    tfm_params_init(&w, &m, 77);
+    for (size_t i = 0; i < w.n; i++) w.mem[i] *= 4; /* magnitudes with room in fixed point */
+    cr_assert_eq(tfm_save_safetensors(path, &m, &w, NULL), TFM_OK);
+    tfm_params_free(&w);
+    snprintf(args, sizeof args, "infer --model bert-tiny --seq 6 --mode real --weights %s --gelu quad --softmax 2quad", path);
+    tu_run r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double e = csv_value(r.out, "max_abs_logit_err");
+    cr_expect(e >= 0 && e < 5e-3, "max abs logit error %g", e);
+    /* A truncated checkpoint is refused with a clear message. */
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f);
+    cr_assert_eq(ftruncate(fileno(f), 100), 0);
+    fclose(f);
+    tu_run b = tu_mpcsim(args);
+    cr_expect_neq(b.status, 0);
+    cr_expect(strstr(b.err, "--weights") != NULL, "got: %s", b.err);
+    tu_run_free(&r), tu_run_free(&b);
+    remove(path);
+    rmdir(dir);
+    free(dir);
+}
+
+Test(infer, bad_input)
+{
+    static const struct { const char *args, *needle; } cases[] = {
+        {"infer --model bert-huge --seq 8", "'bert-huge'"},
+        {"infer --seq 8", "--model"},
+        {"infer --model bert-tiny", "--seq"},
+        {"infer --model bert-tiny --seq 65", "positions"},
+        {"infer --model bert-tiny --seq 8 --gelu swish", "'swish'"},
+        {"infer --model bert-tiny --seq 8 --softmax 3quad", "'3quad'"},
+        {"infer --model bert-tiny --seq 8 --norm rmsnorm", "'rmsnorm'"},
+        {"infer --model bert-tiny --seq 8 --batch 4", "--batch"},
+        {"infer --model bert-tiny --seq 8 --compute quantum", "'quantum'"},
+        {"infer --model bert-tiny --seq 8 --weights x.safetensors", "--mode real"},
+        {"infer --config /nonexistent/config.json --seq 8", "config"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        tu_run r = tu_mpcsim(cases[k].args);
+        cr_expect(r.status != 0 && r.status < 128, "'%s' exit %d", cases[k].args, r.status);
+        cr_expect(strstr(r.err, cases[k].needle) != NULL, "'%s': want '%s' in: %s", cases[k].args, cases[k].needle, r.err);
+        tu_run_free(&r);
+    }
+}
+
+/* ---- sweeps ---- */
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+Test(sweep, smoke_sweep_schema_plot_and_list_merge, .timeout = 300)
+{
+    char *dir = tu_tmpdir();
+    char args[2048], serial[512];
+    snprintf(serial, sizeof serial, "%s/serial.csv", dir);
+    snprintf(args, sizeof args, "sweep %s/experiments/sweeps/smoke.ini --out %s", MPCSIM_SOURCE_DIR, serial);
+    tu_run r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "point 4/4") != NULL, "progress on stderr: %s", r.err);
+    size_t len;
+    char *csv = tu_read_file(serial, &len);
+    cr_assert(csv);
+    cr_expect(strncmp(csv, "sweep,point,rep,model,seq,gelu,softmax,norm,protocol,mode,net,bandwidth_bps,one_way_latency_s,"
+                           "compute_model,latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,"
+                           "online_recv_bytes_p0,online_recv_bytes_p1,dealer_bytes,dealer,max_abs_logit_err\n",
+                      strlen("sweep,point,rep,model")) == 0,
+              "schema: %s", csv);
+    int lines = 0;
+    for (char *c = csv; *c; c++) lines += *c == '\n';
+    cr_expect_eq(lines, 5, "header + 4 points");
+    /* --list, run each line, merge: byte-identical. */
+    snprintf(args, sizeof args, "sweep %s/experiments/sweeps/smoke.ini --list --parts %s", MPCSIM_SOURCE_DIR, dir);
+    tu_run l = tu_mpcsim(args);
+    cr_assert_eq(l.status, 0, "%s", l.err);
+    char *save = NULL;
+    int nparts = 0;
+    char parts[4096] = "";
+    for (char *line = strtok_r(l.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cr_assert(strncmp(line, "mpcsim ", 7) == 0, "%s", line);
+        tu_run p = tu_mpcsim(line + 7);
+        cr_assert_eq(p.status, 0, "%s: %s", line, p.err);
+        tu_run_free(&p);
+        char *out = strstr(line, "--out ") + 6;
+        strcat(parts, " ");
+        strcat(parts, out);
+        nparts++;
+    }
+    cr_expect_eq(nparts, 4);
+    char merged[512];
+    snprintf(merged, sizeof merged, "%s/merged.csv", dir);
+    snprintf(args, sizeof args, "merge %s%s", merged, parts);
+    tu_run mg = tu_mpcsim(args);
+    cr_assert_eq(mg.status, 0, "%s", mg.err);
+    size_t mlen;
+    char *mcsv = tu_read_file(merged, &mlen);
+    cr_expect(mcsv && mlen == len && memcmp(mcsv, csv, len) == 0, "merge differs from the serial run");
+    /* A plot script runs on the CSV and produces a non-empty PNG. */
+    char gp[1400], png[512];
+    snprintf(png, sizeof png, "%s/smoke.png", dir);
+    snprintf(gp, sizeof gp,
+             "gnuplot -e \"set datafile separator ','; set terminal pngcairo; set output '%s'; "
+             "set style data histograms; set style fill solid; plot '%s' using (column('latency_s')):xtic(7) title 'latency'\"",
+             png, serial);
+    cr_assert_eq(system(gp), 0);
+    struct stat st;
+    cr_expect(stat(png, &st) == 0 && st.st_size > 1000, "PNG written");
+    free(csv), free(mcsv);
+    tu_run_free(&r), tu_run_free(&l), tu_run_free(&mg);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+    free(dir);
+}
+
+Test(sweep, malformed_files_name_the_line_and_write_nothing)
+{
+    char *dir = tu_tmpdir();
+    static const struct { const char *text, *needle; } cases[] = {
+        {"[sweep]\nname = x\ncommand = infer\n[grid]\nseq 8\n", ":5:"},
+        {"[sweep]\nname = x\ncommand = infer\n[bogus]\n", ":4:"},
+        {"[sweep]\nname = x\ncommand = fly\n", ":3:"},
+        {"[sweep]\nname = x\ncommand = infer\nrepetitions = -2\n", ":4:"},
+        {"[sweep]\nname = x\ncommand = infer\n[fixed]\nmodel = bert-tiny\n[grid]\nseq = 8, , 16\n", ":7:"},
+        {"[sweep]\nname = x\ncommand = infer\n[fixed]\nmodel = bert-tiny\nmodel = bert-base\n", ":6:"},
+        /* Semantically invalid value: found by validating every point before running. */
+        {"[sweep]\nname = x\ncommand = infer\n[fixed]\nmodel = bert-tiny\n[grid]\nseq = 8, 9999\n", "line"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char *f = write_file(dir, "bad.ini", cases[k].text);
+        char args[1200], out[600];
+        snprintf(out, sizeof out, "%s/out.csv", dir);
+        snprintf(args, sizeof args, "sweep %s --out %s", f, out);
+        tu_run r = tu_mpcsim(args);
+        cr_expect(r.status != 0 && r.status < 128, "case %zu exit %d", k, r.status);
+        cr_expect(strstr(r.err, cases[k].needle) != NULL, "case %zu: want '%s' in: %s", k, cases[k].needle, r.err);
+        cr_expect(!tu_file_exists(out), "case %zu wrote output", k);
+        tu_run_free(&r);
+        remove(f);
+        free(f);
+    }
+    rmdir(dir);
+    free(dir);
+}
