@@ -54,7 +54,7 @@ static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask,
 {
     tfm_params w;
     memset(&w, 0, sizeof w);
-    int tokens[64];
+    int *tokens = malloc((size_t)T * sizeof *tokens);
     rng r;
     rng_seed(&r, 5, 5);
     for (int t = 0; t < T; t++) tokens[t] = 1 + (int)(rng_u64(&r) % (uint64_t)(m->V - 1));
@@ -77,6 +77,7 @@ static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask,
     void *args[2] = {&j[0], &j[1]};
     cr_assert_eq(xp_session_run(&so, party, args, &o->res), 0);
     tfm_params_free(&w);
+    free(tokens);
 }
 
 static mpc_config mpc_for(const tfm_config *m)
