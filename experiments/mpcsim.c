@@ -14,6 +14,7 @@ typedef struct cmd {
 static const cmd cmds[] = {
     {"calibrate", xp_cmd_calibrate, "fit the paper's unpublished network to its per-operator communication times"},
     {"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
+    {"explain", xp_cmd_explain, "each step of an op's algorithm: formula, rounds, bytes, time (teaching)"},
     {"infer", xp_cmd_infer, "one private inference of BERT/RoBERTa (phantom or real), cost and breakdown as CSV"},
     {"merge", xp_cmd_merge, "join per-point sweep outputs into the CSV a serial run writes"},
     {"op", xp_cmd_op, "run one MPC protocol op (real or phantom) and report its cost as CSV"},

@@ -67,14 +67,17 @@ typedef struct timeline {
     int64_t open_t[2][64];
 } timeline;
 
-static void tl_hook(void *ud, int party, int tag, int enter, int64_t t)
+static void tl_hook(void *ud, net_party *p, int tag, int enter)
 {
     timeline *tl = ud;
+    int party = p->self;
+    int64_t t = net_now(p);
     if (party > 1) return;
-    if (tag >= SB_TAG_LAYER0) {
+    if (tag >= SB_TAG_LAYER0 && tag < SB_TAG_LAYER0 + 40) {
         tl->layer[party] = enter ? tag - SB_TAG_LAYER0 : -1;
         return;
     }
+    if (tag <= 0 || tag >= SB_NTAGS_OPS) return; /* protocol-level steps are not drawn */
     if (enter) {
         tl->open_t[party][tag] = t;
         return;

@@ -22,7 +22,7 @@ typedef struct xp_session_opts {
     int measured;              /* `measured` compute model: CPU time between communication calls */
     net_trace_fn trace[2];     /* optional trace sinks for the online phase */
     void *trace_ud[2];
-    void (*tag_hook)(void *ud, int party, int tag, int enter, int64_t t_ns); /* optional timeline */
+    void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* optional timeline (net.h) */
     void *tag_hook_ud;
 } xp_session_opts;
 

@@ -145,7 +145,7 @@ void net_tag_push(net_party *p, int tag)
     CHECK(tag >= 0 && tag < NET_MAX_TAGS, "tag %d out of range", tag);
     CHECK(p->ntags < NET_TAG_DEPTH, "tag stack overflow (depth %d)", NET_TAG_DEPTH);
     p->tags[p->ntags++] = tag;
-    if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p->self, tag, 1, p->vt->now(p));
+    if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p, tag, 1);
 }
 
 void net_tag_pop(net_party *p, int tag)
@@ -153,7 +153,7 @@ void net_tag_pop(net_party *p, int tag)
     CHECK(p->ntags > 0 && p->tags[p->ntags - 1] == tag, "tag pop %d does not match the top of the stack",
           tag);
     p->ntags--;
-    if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p->self, tag, 0, p->vt->now(p));
+    if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p, tag, 0);
 }
 
 uint64_t net_counters_sent(const net_counters *c, unsigned peer_mask)

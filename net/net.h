@@ -38,7 +38,7 @@
 #include "../common/chk.h"
 
 enum { NET_P0 = 0, NET_P1 = 1, NET_D = 2, NET_MAX_PARTIES = 3 };
-enum { NET_MAX_TAGS = 64, NET_TAG_DEPTH = 8 };
+enum { NET_MAX_TAGS = 128, NET_TAG_DEPTH = 12 };
 
 /* Error codes returned by backends and net_send/net_recv (0 = success). */
 enum {
@@ -117,7 +117,7 @@ struct net_party {
     void *user; /* for the layer above (e.g. mpc_ctx); never touched here */
     /* Optional timeline hook: called on every tag push (enter = 1) and pop (enter = 0) with the
      * party's clock; for two-party timelines. NULL = off. */
-    void (*tag_hook)(void *ud, int party, int tag, int enter, int64_t t_ns);
+    void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* p: read clock, counters, depth */
     void *tag_hook_ud;
 };
 

@@ -1,4 +1,5 @@
 /* mpc.c -- context, sharing, opening, local ops and the Beaver family. See mpc.h. */
+#include "mpc_tags.h"
 #include "mpc.h"
 
 #include <math.h>
@@ -140,7 +141,7 @@ void mpc_share_bin(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int 
     for (size_t i = 0; i < n; i++) x_sh[i] ^= x[i];
 }
 
-void mpc_open(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
+static void mpc_open_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
 {
     uint64_t *w = mpc_tmp(c, n);
     mpc_exchange(c, w, x_sh, n);
@@ -150,7 +151,14 @@ void mpc_open(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
     mpc_tmp_free(w);
 }
 
-void mpc_open_bin(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
+void mpc_open(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_OPEN);
+    mpc_open_body_(c, out, x_sh, n);
+    net_tag_pop(c->net, MPC_TAG_OPEN);
+}
+
+static void mpc_open_bin_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
 {
     uint64_t *w = mpc_tmp(c, n);
     mpc_exchange(c, w, x_sh, n);
@@ -160,7 +168,14 @@ void mpc_open_bin(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
     mpc_tmp_free(w);
 }
 
-void mpc_reveal_to(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n, int to)
+void mpc_open_bin(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_OPEN_BIN);
+    mpc_open_bin_body_(c, out, x_sh, n);
+    net_tag_pop(c->net, MPC_TAG_OPEN_BIN);
+}
+
+static void mpc_reveal_to_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n, int to)
 {
     CHECK(to == NET_P0 || to == NET_P1, "reveal to party %d", to);
     if (c->self != to) {
@@ -175,6 +190,13 @@ void mpc_reveal_to(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n, in
         for (size_t i = 0; i < n; i++) out[i] = x_sh[i] + w[i];
     mpc_work(c, 0, n, 0);
     mpc_tmp_free(w);
+}
+
+void mpc_reveal_to(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n, int to)
+{
+    net_tag_push(c->net, MPC_TAG_REVEAL);
+    mpc_reveal_to_body_(c, out, x_sh, n, to);
+    net_tag_pop(c->net, MPC_TAG_REVEAL);
 }
 
 /* ---- local ops ---- */
@@ -271,7 +293,7 @@ static inline size_t bc_index(mpc_bcast bc, size_t r, size_t j, size_t L)
     return bc == MPC_BC_NONE ? r * L + j : bc == MPC_BC_ROW ? r : j;
 }
 
-void mpc_mul(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
+static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
              mpc_bcast bc, int trunc)
 {
     size_t n = R * L, ny = mpc_bcast_len(bc, R, L);
@@ -308,6 +330,14 @@ void mpc_mul(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size
     if (trunc) mpc_trunc(c, z, z, n);
 }
 
+void mpc_mul(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
+             mpc_bcast bc, int trunc)
+{
+    net_tag_push(c->net, MPC_TAG_MUL);
+    mpc_mul_body_(c, z, x, y, R, L, bc, trunc);
+    net_tag_pop(c->net, MPC_TAG_MUL);
+}
+
 void mpc_mul_n(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n, int trunc)
 {
     mpc_mul(c, z, x, y, 1, n, MPC_BC_NONE, trunc);
@@ -341,7 +371,7 @@ void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m
     }
 }
 
-void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
                 size_t k, size_t p, int y_shared)
 {
     size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
@@ -386,7 +416,15 @@ void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, s
     mpc_trunc(c, Z, Z, nz);
 }
 
-void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
+void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+                size_t k, size_t p, int y_shared)
+{
+    net_tag_push(c->net, MPC_TAG_MATMUL);
+    mpc_matmul_body_(c, Z, X, Y, B, m, k, p, y_shared);
+    net_tag_pop(c->net, MPC_TAG_MATMUL);
+}
+
+static void mpc_square_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 {
     uint64_t *r = mpc_tmp(c, n), *r2 = mpc_tmp(c, n), *e = mpc_tmp(c, n), *eo = mpc_tmp(c, n);
     /* 1. Square pair. 2. Open e = x - r. */
@@ -411,7 +449,14 @@ void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
     mpc_trunc(c, z, z, n);
 }
 
-void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
+void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_SQUARE);
+    mpc_square_body_(c, z, x, n);
+    net_tag_pop(c->net, MPC_TAG_SQUARE);
+}
+
+static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
 {
     uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, n), *ab = mpc_tmp(c, n);
     uint64_t *ed = mpc_tmp(c, 2 * n), *edo = mpc_tmp(c, 2 * n);
@@ -437,4 +482,11 @@ void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size
     mpc_tmp_free(ab);
     mpc_tmp_free(ed);
     mpc_tmp_free(edo);
+}
+
+void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_AND);
+    mpc_and_body_(c, z, x, y, n);
+    net_tag_pop(c->net, MPC_TAG_AND);
 }

@@ -19,6 +19,7 @@
  *
  * Phantom mode: share buffers are never touched (callers pass NULL); scratch comes from mpc_tmp,
  * which is NULL in phantom mode; every message size depends only on public shapes. */
+#include "mpc_tags.h"
 #include "mpc_cmp.h"
 
 #include <math.h>
@@ -35,7 +36,7 @@ static const uint64_t a2b_in_mask[6] = {
 };
 
 /* Cost: AND(n), then one AND(2n) per level: 7 rounds; 16n + 6*32n = 208n B; 13n words, 7 req. */
-void mpc_a2b(mpc_ctx *c, uint64_t *xb, const uint64_t *x, size_t n)
+static void mpc_a2b_body_(mpc_ctx *c, uint64_t *xb, const uint64_t *x, size_t n)
 {
     int ph = c->phantom;
     uint64_t *u = mpc_tmp(c, n), *v = mpc_tmp(c, n);
@@ -78,6 +79,13 @@ void mpc_a2b(mpc_ctx *c, uint64_t *xb, const uint64_t *x, size_t n)
     mpc_tmp_free(F);
 }
 
+void mpc_a2b(mpc_ctx *c, uint64_t *xb, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_A2B);
+    mpc_a2b_body_(c, xb, x, n);
+    net_tag_pop(c->net, MPC_TAG_A2B);
+}
+
 mpc_cost mpc_a2b_cost(uint64_t n)
 {
     mpc_cost c = mpc_and_cost(n);
@@ -88,7 +96,7 @@ mpc_cost mpc_a2b_cost(uint64_t n)
 /* ---- B2A (2.9) ---- */
 
 /* Cost: 1 round; 8n B; n words, 1 request. Only bit 0 of each word of xb is used. */
-void mpc_b2a_bit(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n)
+static void mpc_b2a_bit_body_(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n)
 {
     int ph = c->phantom;
     uint64_t *rb = mpc_tmp(c, n), *ra = mpc_tmp(c, n), *z = mpc_tmp(c, n);
@@ -110,10 +118,17 @@ void mpc_b2a_bit(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n)
     mpc_tmp_free(z);
 }
 
+void mpc_b2a_bit(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_B2A);
+    mpc_b2a_bit_body_(c, x, xb, n);
+    net_tag_pop(c->net, MPC_TAG_B2A);
+}
+
 mpc_cost mpc_b2a_bit_cost(uint64_t n) { return mpc_cost_dealt_exchange(n, n); }
 
 /* Cost: b2a_bit(k n): 1 round; 8kn B; kn words, 1 request. 1 <= k <= 64. */
-void mpc_b2a_bits(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n, int k)
+static void mpc_b2a_bits_body_(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n, int k)
 {
     CHECK(k >= 1 && k <= 64, "b2a_bits: k = %d bits, want 1..64", k);
     int ph = c->phantom;
@@ -137,12 +152,19 @@ void mpc_b2a_bits(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n, int k)
     mpc_tmp_free(b);
 }
 
+void mpc_b2a_bits(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_t n, int k)
+{
+    net_tag_push(c->net, MPC_TAG_B2A_BITS);
+    mpc_b2a_bits_body_(c, x, xb, n, k);
+    net_tag_pop(c->net, MPC_TAG_B2A_BITS);
+}
+
 mpc_cost mpc_b2a_bits_cost(uint64_t n, int k) { return mpc_b2a_bit_cost((uint64_t)k * n); }
 
 /* ---- comparisons (2.10) ---- */
 
 /* Cost: a2b(n) + b2a_bit(n): 8 rounds; 216n B; 14n words, 8 requests. */
-void mpc_ltz(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_ltz_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *t = mpc_tmp(c, n);
     /* 1. A2B. */
@@ -154,6 +176,13 @@ void mpc_ltz(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     /* 3. Single-bit B2A: scale-1 result. */
     mpc_b2a_bit(c, out, t, n);
     mpc_tmp_free(t);
+}
+
+void mpc_ltz(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_LTZ);
+    mpc_ltz_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_LTZ);
 }
 
 mpc_cost mpc_ltz_cost(uint64_t n)
@@ -198,7 +227,7 @@ void mpc_sign(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 /* ---- eq (2.11) ---- */
 
 /* Cost: 6 x AND(n) + b2a_bit(n): 7 rounds; 104n B; 7n words, 7 requests. */
-void mpc_eq(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y, size_t n)
+static void mpc_eq_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y, size_t n)
 {
     int ph = c->phantom;
     uint64_t *d = mpc_tmp(c, n), *a = mpc_tmp(c, n), *b = mpc_tmp(c, n), *Es = mpc_tmp(c, n);
@@ -229,6 +258,13 @@ void mpc_eq(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y, siz
     mpc_tmp_free(Es);
 }
 
+void mpc_eq(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *y, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_EQ);
+    mpc_eq_body_(c, out, x, y, n);
+    net_tag_pop(c->net, MPC_TAG_EQ);
+}
+
 mpc_cost mpc_eq_cost(uint64_t n)
 {
     mpc_cost c = mpc_cost_times(mpc_and_cost(n), 6);
@@ -239,7 +275,7 @@ mpc_cost mpc_eq_cost(uint64_t n)
 /* ---- ReLU and where (2.12) ---- */
 
 /* Cost: ltz(n) + mul(n): 9 rounds; 232n B; 15n words, 9 requests. */
-void mpc_relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_relu_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *m = mpc_tmp(c, n);
     /* 1. m = 1 - ltz(x), scale 1. */
@@ -248,6 +284,13 @@ void mpc_relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     /* 2. x * m: Beaver mul with a scale-1 operand, no truncation. */
     mpc_mul_n(c, out, x, m, n, 0);
     mpc_tmp_free(m);
+}
+
+void mpc_relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_RELU);
+    mpc_relu_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_RELU);
 }
 
 mpc_cost mpc_relu_cost(uint64_t n)
@@ -259,7 +302,7 @@ mpc_cost mpc_relu_cost(uint64_t n)
 
 /* Cost: 2 x mul(n) in sequence: 2 rounds; 32n B; 2n words, 2 requests. Never truncates: cond has
  * scale 1, so out has the scale of x and y. */
-void mpc_where(mpc_ctx *c, uint64_t *out, const uint64_t *cond, const uint64_t *x, const uint64_t *y, size_t n)
+static void mpc_where_body_(mpc_ctx *c, uint64_t *out, const uint64_t *cond, const uint64_t *x, const uint64_t *y, size_t n)
 {
     uint64_t *t = mpc_tmp(c, n), *nc = mpc_tmp(c, n);
     /* 1. t = x * cond. */
@@ -273,6 +316,13 @@ void mpc_where(mpc_ctx *c, uint64_t *out, const uint64_t *cond, const uint64_t *
     mpc_tmp_free(nc);
 }
 
+void mpc_where(mpc_ctx *c, uint64_t *out, const uint64_t *cond, const uint64_t *x, const uint64_t *y, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_WHERE);
+    mpc_where_body_(c, out, cond, x, y, n);
+    net_tag_pop(c->net, MPC_TAG_WHERE);
+}
+
 mpc_cost mpc_where_cost(uint64_t n) { return mpc_cost_times(mpc_mul_cost(1, n, MPC_BC_NONE), 2); }
 
 /* ---- max along the last dimension (2.18) ---- */
@@ -280,7 +330,7 @@ mpc_cost mpc_where_cost(uint64_t n) { return mpc_cost_times(mpc_mul_cost(1, n, M
 /* weighted_index(w): w is R x L at scale 1 (0/1, at least one 1 per row); out is a one-hot per
  * row at one of w's ones, chosen uniformly among them. out may alias w.
  * Cost: b2a_bits(R, f) + mul(R) + ltz(R L). */
-static void weighted_index(mpc_ctx *c, uint64_t *out, const uint64_t *w, size_t R, size_t L)
+static void weighted_index_body_(mpc_ctx *c, uint64_t *out, const uint64_t *w, size_t R, size_t L)
 {
     int ph = c->phantom, f = c->cfg->frac_bits;
     size_t n = R * L;
@@ -324,6 +374,13 @@ static void weighted_index(mpc_ctx *c, uint64_t *out, const uint64_t *w, size_t 
     mpc_tmp_free(rnd);
 }
 
+static void weighted_index(mpc_ctx *c, uint64_t *out, const uint64_t *w, size_t R, size_t L)
+{
+    net_tag_push(c->net, MPC_TAG_WINDEX);
+    weighted_index_body_(c, out, w, R, L);
+    net_tag_pop(c->net, MPC_TAG_WINDEX);
+}
+
 static mpc_cost weighted_index_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
     mpc_cost c = mpc_b2a_bits_cost(R, cfg->frac_bits);
@@ -345,7 +402,7 @@ static int max_tree_steps(uint64_t L) { return (int)floor(log((double)L)); }
  *   C. (MPC_MAX_CRYPTEN only) eq on R L; weighted_index(R, L).
  *   weighted_index(R, L') = b2a_bits(R, f) + mul(R) + ltz(R L').
  * E.g. L = 3: s = 1, k = 2; with R = 1: 46 rounds, 2392 B per party (A 10/248, B 19/1040, C 17/1104). */
-void mpc_max(mpc_ctx *c, uint64_t *out, uint64_t *argmax, const uint64_t *x, size_t R, size_t L)
+static void mpc_max_body_(mpc_ctx *c, uint64_t *out, uint64_t *argmax, const uint64_t *x, size_t R, size_t L)
 {
     int ph = c->phantom, full = c->cfg->max_method == MPC_MAX_CRYPTEN;
     CHECK(L >= 1 && R >= 1, "max over an empty shape %zu x %zu", R, L);
@@ -439,6 +496,13 @@ void mpc_max(mpc_ctx *c, uint64_t *out, uint64_t *argmax, const uint64_t *x, siz
     }
     if (!ph) memcpy(out, mx, R * sizeof *out);
     mpc_tmp_free(mx);
+}
+
+void mpc_max(mpc_ctx *c, uint64_t *out, uint64_t *argmax, const uint64_t *x, size_t R, size_t L)
+{
+    net_tag_push(c->net, MPC_TAG_MAX);
+    mpc_max_body_(c, out, argmax, x, R, L);
+    net_tag_pop(c->net, MPC_TAG_MAX);
 }
 
 mpc_cost mpc_max_cost(const mpc_config *cfg, uint64_t R, uint64_t L)

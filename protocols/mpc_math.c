@@ -5,6 +5,7 @@
  * Every op runs its exchanges one after another in program order (no merging), as CrypTen does.
  * Phantom mode needs no special care here: the core ops skip arithmetic on NULL buffers and
  * mpc_tmp() returns NULL, so the same messages flow without touching shares. */
+#include "mpc_tags.h"
 #include "mpc_math.h"
 
 #include <math.h>
@@ -37,7 +38,7 @@ static mpc_cost mul_cost(uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
 
 /* ---- exp (2.13) ---- */
 
-void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_exp_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     int d = c->cfg->exp_iters;
     /* 1. t = x / 2^d: division by a public integer, local truncation of each share (2.3). */
@@ -46,6 +47,13 @@ void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_add_const(c, out, out, enc(c, 1.0), n);
     /* 3. d squarings in sequence: t^(2^d). */
     for (int i = 0; i < d; i++) mpc_square(c, out, out, n);
+}
+
+void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_EXP);
+    mpc_exp_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_EXP);
 }
 
 mpc_cost mpc_exp_cost(const mpc_config *cfg, uint64_t n)
@@ -71,7 +79,7 @@ static mpc_cost recip_step_cost(uint64_t n)
     return c;
 }
 
-void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_reciprocal_pos_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     const mpc_config *cfg = c->cfg;
     uint64_t *y = mpc_tmp(c, n), *t = mpc_tmp(c, n);
@@ -88,6 +96,13 @@ void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(t);
 }
 
+void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_RECIP_POS);
+    mpc_reciprocal_pos_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_RECIP_POS);
+}
+
 mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_exp_cost(cfg, n);
@@ -95,7 +110,7 @@ mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
-void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_reciprocal_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *sgn = mpc_tmp(c, n), *p = mpc_tmp(c, n);
     /* 1. sgn = 1 - 2 ltz(x), scale 1. */
@@ -110,6 +125,13 @@ void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(p);
 }
 
+void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_RECIP);
+    mpc_reciprocal_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_RECIP);
+}
+
 mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_ltz_cost(n);
@@ -121,7 +143,7 @@ mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
 
 /* ---- inv_sqrt and sqrt (2.15) ---- */
 
-void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_inv_sqrt_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *y = mpc_tmp(c, n), *t = mpc_tmp(c, n);
     /* 1. Initial guess y = 2.2 exp(-(x/2 + 0.2)) + 0.2 - x/1024; only the exp communicates. */
@@ -146,6 +168,13 @@ void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(t);
 }
 
+void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_INV_SQRT);
+    mpc_inv_sqrt_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_INV_SQRT);
+}
+
 mpc_cost mpc_inv_sqrt_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost step = mpc_square_cost(n);
@@ -156,13 +185,20 @@ mpc_cost mpc_inv_sqrt_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
-void mpc_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_sqrt_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *r = mpc_tmp(c, n);
     /* 1. r = inv_sqrt(x). 2. sqrt(x) = x r (Beaver mul). */
     mpc_inv_sqrt(c, r, x, n);
     mpc_mul_n(c, out, x, r, n, 1);
     mpc_tmp_free(r);
+}
+
+void mpc_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_SQRT);
+    mpc_sqrt_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_SQRT);
 }
 
 mpc_cost mpc_sqrt_cost(const mpc_config *cfg, uint64_t n)
@@ -174,7 +210,7 @@ mpc_cost mpc_sqrt_cost(const mpc_config *cfg, uint64_t n)
 
 /* ---- sigmoid and tanh (2.16) ---- */
 
-void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_sigmoid_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     const mpc_config *cfg = c->cfg;
     int k = cfg->sigmoid_recip_iters;
@@ -205,6 +241,13 @@ void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(t);
 }
 
+void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_SIGMOID);
+    mpc_sigmoid_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_SIGMOID);
+}
+
 mpc_cost mpc_sigmoid_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_ltz_cost(n);
@@ -215,7 +258,7 @@ mpc_cost mpc_sigmoid_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
-void mpc_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_tanh_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     /* tanh(x) = 2 sigmoid(2x) - 1, local around the sigmoid. */
     uint64_t *t = mpc_tmp(c, n);
@@ -226,11 +269,18 @@ void mpc_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(t);
 }
 
+void mpc_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_TANH);
+    mpc_tanh_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_TANH);
+}
+
 mpc_cost mpc_tanh_cost(const mpc_config *cfg, uint64_t n) { return mpc_sigmoid_cost(cfg, n); }
 
 /* ---- powers, erf and GeLU (2.17) ---- */
 
-void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
+static void mpc_pow_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
 {
     CHECK(p >= 1, "mpc_pow: exponent %d < 1", p);
     if (p == 1) {
@@ -252,6 +302,13 @@ void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
     mpc_tmp_free(s);
 }
 
+void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
+{
+    net_tag_push(c->net, MPC_TAG_POW);
+    mpc_pow_body_(c, out, x, n, p);
+    net_tag_pop(c->net, MPC_TAG_POW);
+}
+
 mpc_cost mpc_pow_cost(uint64_t n, int p)
 {
     mpc_cost c = mpc_cost_zero();
@@ -270,7 +327,7 @@ static double erf_coef(int k)
     return (k % 2 ? -1.0 : 1.0) / (fact * (2 * k + 1));
 }
 
-void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_erf_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *acc = mpc_tmp(c, n), *pw = mpc_tmp(c, n);
     /* 1. acc = z. */
@@ -287,6 +344,13 @@ void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(pw);
 }
 
+void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_ERF);
+    mpc_erf_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_ERF);
+}
+
 mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_cost_zero();
@@ -294,7 +358,7 @@ mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
-void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_gelu_erf_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *g = mpc_tmp(c, n);
     /* 1. z = x / sqrt(2) (public real, local). 2. g = erf(z). */
@@ -307,6 +371,13 @@ void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(g);
 }
 
+void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_GELU_ERF);
+    mpc_gelu_erf_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_GELU_ERF);
+}
+
 mpc_cost mpc_gelu_erf_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_erf_cost(cfg, n);
@@ -314,7 +385,7 @@ mpc_cost mpc_gelu_erf_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
-void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_gelu_tanh_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *u = mpc_tmp(c, n), *h = mpc_tmp(c, n);
     /* 1. x^3 = pow(x, 3): a square, then a Beaver mul. */
@@ -331,6 +402,13 @@ void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_mul_n(c, out, h, u, n, 1);
     mpc_tmp_free(u);
     mpc_tmp_free(h);
+}
+
+void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_GELU_TANH);
+    mpc_gelu_tanh_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_GELU_TANH);
 }
 
 mpc_cost mpc_gelu_tanh_cost(const mpc_config *cfg, uint64_t n)

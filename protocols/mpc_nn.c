@@ -9,6 +9,7 @@
  *   2quad(R,L)        = mul(n) + reciprocal(R) + mul(R,L,row)  ((x+c)*(x+c) as a general mul)
  *   2relu(R,L)        = relu(n) + reciprocal(R) + mul(R,L,row)
  * Divisions by the public rescale K and by H are local truncations: no messages. */
+#include "mpc_tags.h"
 #include "mpc_nn.h"
 
 #include <math.h>
@@ -84,7 +85,7 @@ void mpc_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t 
     mpc_softmax_masked(c, out, x, NULL, R, L);
 }
 
-void mpc_softmax_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+static void mpc_softmax_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
 {
     size_t n = R * L;
     if (L == 1) { /* a single element normalises to 1 */
@@ -113,6 +114,13 @@ void mpc_softmax_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint
     mpc_tmp_free(m), mpc_tmp_free(e), mpc_tmp_free(S), mpc_tmp_free(inv);
 }
 
+void mpc_softmax_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    net_tag_push(c->net, MPC_TAG_SOFTMAX);
+    mpc_softmax_masked_body_(c, out, x, keymask, R, L);
+    net_tag_pop(c->net, MPC_TAG_SOFTMAX);
+}
+
 mpc_cost mpc_softmax_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
     mpc_cost c = mpc_cost_zero();
@@ -126,7 +134,7 @@ mpc_cost mpc_softmax_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 
 /* ---- LayerNorm ---- */
 
-void mpc_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *gamma, const uint64_t *beta,
+static void mpc_layernorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *gamma, const uint64_t *beta,
                    size_t R, size_t H)
 {
     size_t n = R * H;
@@ -161,6 +169,14 @@ void mpc_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t 
     mpc_tmp_free(mu), mpc_tmp_free(xc), mpc_tmp_free(sq), mpc_tmp_free(v);
 }
 
+void mpc_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *gamma, const uint64_t *beta,
+                   size_t R, size_t H)
+{
+    net_tag_push(c->net, MPC_TAG_LAYERNORM);
+    mpc_layernorm_body_(c, out, x, gamma, beta, R, H);
+    net_tag_pop(c->net, MPC_TAG_LAYERNORM);
+}
+
 mpc_cost mpc_layernorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
 {
     mpc_cost c = mpc_square_cost(R * H);
@@ -172,15 +188,22 @@ mpc_cost mpc_layernorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
 
 /* ---- BatchNorm stand-in ---- */
 
-void mpc_batchnorm_setup(mpc_ctx *c, uint64_t *inv, const uint64_t *var, size_t H)
+static void mpc_batchnorm_setup_body_(mpc_ctx *c, uint64_t *inv, const uint64_t *var, size_t H)
 {
     mpc_add_const(c, inv, var, fx_encode(c->cfg->ln_eps, c->cfg->frac_bits), H);
     mpc_inv_sqrt(c, inv, inv, H);
 }
 
+void mpc_batchnorm_setup(mpc_ctx *c, uint64_t *inv, const uint64_t *var, size_t H)
+{
+    net_tag_push(c->net, MPC_TAG_BN_SETUP);
+    mpc_batchnorm_setup_body_(c, inv, var, H);
+    net_tag_pop(c->net, MPC_TAG_BN_SETUP);
+}
+
 mpc_cost mpc_batchnorm_setup_cost(const mpc_config *cfg, uint64_t H) { return mpc_inv_sqrt_cost(cfg, H); }
 
-void mpc_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *mu, const uint64_t *inv,
+static void mpc_batchnorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *mu, const uint64_t *inv,
                    const uint64_t *gamma, const uint64_t *beta, size_t R, size_t H)
 {
     size_t n = R * H;
@@ -197,6 +220,14 @@ void mpc_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t 
             for (size_t j = 0; j < H; j++) out[r * H + j] += beta[j];
 }
 
+void mpc_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t *mu, const uint64_t *inv,
+                   const uint64_t *gamma, const uint64_t *beta, size_t R, size_t H)
+{
+    net_tag_push(c->net, MPC_TAG_BATCHNORM);
+    mpc_batchnorm_body_(c, out, x, mu, inv, gamma, beta, R, H);
+    net_tag_pop(c->net, MPC_TAG_BATCHNORM);
+}
+
 mpc_cost mpc_batchnorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
 {
     return mpc_cost_times(mpc_mul_cost(R, H, MPC_BC_COL), 2);
@@ -204,7 +235,7 @@ mpc_cost mpc_batchnorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
 
 /* ---- MPCFormer's approximations ---- */
 
-void mpc_quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+static void mpc_quad_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     const mpc_config *cfg = c->cfg;
     uint64_t *t = mpc_tmp(c, n), *bx = mpc_tmp(c, n);
@@ -217,6 +248,13 @@ void mpc_quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     mpc_tmp_free(t), mpc_tmp_free(bx);
 }
 
+void mpc_quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_QUAD);
+    mpc_quad_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_QUAD);
+}
+
 mpc_cost mpc_quad_cost(const mpc_config *cfg, uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
 
 void mpc_2quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
@@ -224,7 +262,7 @@ void mpc_2quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
     mpc_2quad_masked(c, out, x, NULL, R, L);
 }
 
-void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+static void mpc_2quad_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
 {
     size_t n = R * L;
     double K = mpc_2quad_scale(c->cfg, L);
@@ -242,6 +280,13 @@ void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_
     mpc_tmp_free(t), mpc_tmp_free(S), mpc_tmp_free(inv);
 }
 
+void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    net_tag_push(c->net, MPC_TAG_2QUAD);
+    mpc_2quad_masked_body_(c, out, x, keymask, R, L);
+    net_tag_pop(c->net, MPC_TAG_2QUAD);
+}
+
 mpc_cost mpc_2quad_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
     mpc_cost c = mpc_mul_cost(1, R * L, MPC_BC_NONE);
@@ -255,7 +300,7 @@ void mpc_2relu(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
     mpc_2relu_masked(c, out, x, NULL, R, L);
 }
 
-void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+static void mpc_2relu_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
 {
     size_t n = R * L;
     double K = mpc_2relu_scale(c->cfg, L);
@@ -272,6 +317,13 @@ void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_
     mpc_reciprocal(c, inv, S, R);
     scale_rows(c, out, r, inv, K, R, L);
     mpc_tmp_free(r), mpc_tmp_free(S), mpc_tmp_free(inv);
+}
+
+void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
+{
+    net_tag_push(c->net, MPC_TAG_2RELU);
+    mpc_2relu_masked_body_(c, out, x, keymask, R, L);
+    net_tag_pop(c->net, MPC_TAG_2RELU);
 }
 
 mpc_cost mpc_2relu_cost(const mpc_config *cfg, uint64_t R, uint64_t L)

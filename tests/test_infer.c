@@ -212,3 +212,43 @@ Test(sweep, malformed_files_name_the_line_and_write_nothing)
     rmdir(dir);
     free(dir);
 }
+
+/* ---- explain ---- */
+
+Test(explain, totals_equal_op_totals_and_steps_add_up, .timeout = 120)
+{
+    static const char *const cases[][2] = {{"softmax", "3x8"}, {"exp", "100"}, {"layer_norm", "4x16"}, {"max", "2x5"},
+                                           {"matmul", "4x8@8x3"}, {"gelu_tanh", "64"}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char a[256], b[256];
+        snprintf(a, sizeof a, "explain %s --shape %s --net wan --format csv --depth 1", cases[k][0], cases[k][1]);
+        snprintf(b, sizeof b, "op %s --shape %s --net wan", cases[k][0], cases[k][1]);
+        tu_run e = tu_mpcsim(a), o = tu_mpcsim(b);
+        cr_assert(e.status == 0 && o.status == 0, "%s%s", e.err, o.err);
+        /* The total row, and the sum over level-1 steps of the op (level 0). */
+        unsigned long long tr = 0, t0 = 0, t1 = 0, td = 0, sr = 0, s0 = 0, s1 = 0, sd = 0;
+        double tt = 0;
+        char *save = NULL;
+        for (char *line = strtok_r(e.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            int level, count;
+            char step[64];
+            unsigned long long r, x0, x1, d;
+            double t;
+            if (sscanf(line, "%d,%63[^,],%d,%llu,%llu,%llu,%llu,%lf", &level, step, &count, &r, &x0, &x1, &d, &t) != 8) continue;
+            if (strcmp(step, "total") == 0) tr = r, t0 = x0, t1 = x1, td = d, tt = t;
+            else if (level == 1) sr += r, s0 += x0, s1 += x1, sd += d;
+        }
+        cr_expect_eq(tr, (unsigned long long)csv_value(o.out, "rounds"), "%s rounds", cases[k][0]);
+        cr_expect_eq(t0, (unsigned long long)csv_value(o.out, "online_sent_bytes_p0"), "%s P0 bytes", cases[k][0]);
+        cr_expect_eq(t1, (unsigned long long)csv_value(o.out, "online_sent_bytes_p1"), "%s P1 bytes", cases[k][0]);
+        cr_expect_eq(td, (unsigned long long)csv_value(o.out, "dealer_bytes"), "%s dealer bytes", cases[k][0]);
+        cr_expect(fabs(tt - csv_value(o.out, "latency_s")) < 1e-9, "%s time", cases[k][0]);
+        if (sr) { /* ops with sub-steps: the steps account for everything */
+            cr_expect_eq(sr, tr, "%s: steps' rounds %llu vs total %llu", cases[k][0], sr, tr);
+            cr_expect_eq(s0, t0, "%s: steps' P0 bytes", cases[k][0]);
+            cr_expect_eq(s1, t1);
+            cr_expect_eq(sd, td);
+        }
+        tu_run_free(&e), tu_run_free(&o);
+    }
+}
