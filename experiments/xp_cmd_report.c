@@ -259,6 +259,31 @@ int xp_cmd_report(int argc, char **argv)
                     xp_csv_get(&net, r, "one_way_latency_s"), base, l, sp);
         }
         xp_out_close(&ph);
+        /* Line plots: every approximation's speedup against bandwidth (at 1.5 ms) and latency (at 3 Gbit/s). */
+        for (int axis = 0; axis < 2; axis++) {
+            xp_out pl;
+            if (xp_out_open(&pl, axis ? "results/plot_network_latency.csv" : "results/plot_network_bandwidth.csv") != 0) continue;
+            fprintf(pl.f, "%s", axis ? "one_way_latency_s" : "bandwidth_bps");
+            for (int a = 1; a < 6; a++) fprintf(pl.f, ",%s", pretty(approx6[a][0], approx6[a][1], nm, sizeof nm));
+            fprintf(pl.f, "\n");
+            for (size_t r = 1; r < net.rows; r++) {
+                const char *fixed_col = axis ? "bandwidth_bps" : "one_way_latency_s", *fixed_val = axis ? "3000000000" : "0.001500000";
+                if (strcmp(xp_csv_get(&net, r, fixed_col), fixed_val) || strcmp(xp_csv_get(&net, r, "gelu"), "gelu-erf") ||
+                    strcmp(xp_csv_get(&net, r, "softmax"), "softmax"))
+                    continue;
+                const char *var_col = axis ? "one_way_latency_s" : "bandwidth_bps";
+                double base = xp_csv_num(&net, r, "latency_s");
+                fprintf(pl.f, "%s", xp_csv_get(&net, r, var_col));
+                for (int a = 1; a < 6; a++) {
+                    const char *q[] = {fixed_col, fixed_val, var_col, xp_csv_get(&net, r, var_col), "gelu", approx6[a][0],
+                                       "softmax", approx6[a][1]};
+                    fprintf(pl.f, ",%.4f", base / find_latency(&net, q, 4, "latency_s"));
+                }
+                fprintf(pl.f, "\n");
+            }
+            xp_out_close(&pl);
+        }
+        fprintf(f, "![speedup against bandwidth and latency](../plots/network_lines.png)\n\n");
         fprintf(f, "Quad+2Quad's speedup over GeLU+Softmax (BERT-base, seq 512, LayerNorm, communication only) ranges from "
                    "**%.1fx** (%.3g Gbit/s, %.3g ms) to **%.1fx** (%.3g Gbit/s, %.3g ms) over the grid of "
                    "`experiments/sweeps/whatif_network.ini` (data: `results/plot_heatmap.csv`). The approximations remove "

@@ -27,6 +27,6 @@ step "two-party timeline of one layer (BERT-base, seq 128, Quad+2Quad)"
   --timeline results/timeline.csv --out results/infer_timeline.csv
 step "report and plots"
 "$M" report
-for g in latency_bars breakdown heatmap seq timeline; do gnuplot "plots/$g.gp"; done
+for g in latency_bars breakdown heatmap network_lines seq timeline; do gnuplot "plots/$g.gp"; done
 echo
 echo "Done. Report: paper/REPORT.md (figures in plots/, data in results/)."

@@ -166,13 +166,11 @@ Test(sweep, smoke_sweep_schema_plot_and_list_merge, .timeout = 300)
     size_t mlen;
     char *mcsv = tu_read_file(merged, &mlen);
     cr_expect(mcsv && mlen == len && memcmp(mcsv, csv, len) == 0, "merge differs from the serial run");
-    /* A plot script runs on the CSV and produces a non-empty PNG. */
-    char gp[1400], png[512];
+    /* The project's plot script runs on the CSV and produces a non-empty PNG. */
+    char gp[1600], png[512];
     snprintf(png, sizeof png, "%s/smoke.png", dir);
-    snprintf(gp, sizeof gp,
-             "gnuplot -e \"set datafile separator ','; set terminal pngcairo; set output '%s'; "
-             "set style data histograms; set style fill solid; plot '%s' using (column('latency_s')):xtic(7) title 'latency'\"",
-             png, serial);
+    snprintf(gp, sizeof gp, "cd %s && gnuplot -e \"csv='%s'; out='%s/smoke'\" plots/sweep_latency.gp", MPCSIM_SOURCE_DIR,
+             serial, dir);
     cr_assert_eq(system(gp), 0);
     struct stat st;
     cr_expect(stat(png, &st) == 0 && st.st_size > 1000, "PNG written");
