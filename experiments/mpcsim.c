@@ -13,11 +13,14 @@ typedef struct cmd {
 
 static const cmd cmds[] = {
     {"calibrate", xp_cmd_calibrate, "fit the paper's unpublished network to its per-operator communication times"},
+    {"data", xp_cmd_data, "datasets and tokenizer: prepare SpamAssassin splits, build a vocab, stats"},
     {"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
     {"explain", xp_cmd_explain, "each step of an op's algorithm: formula, rounds, bytes, time (teaching)"},
     {"infer", xp_cmd_infer, "one private inference of BERT/RoBERTa (phantom or real), cost and breakdown as CSV"},
+    {"launch", xp_cmd_launch, "run an op's three parties as local processes over loopback TCP"},
     {"merge", xp_cmd_merge, "join per-point sweep outputs into the CSV a serial run writes"},
     {"op", xp_cmd_op, "run one MPC protocol op (real or phantom) and report its cost as CSV"},
+    {"party", xp_cmd_party, "run ONE party (p0, p1 or dealer) of an op over real TCP"},
     {"ping", xp_cmd_ping, "2-party ping-pong through the simulated network (CSV)"},
     {"report", xp_cmd_report, "generate the reproduction report paper/REPORT.md from results/"},
     {"sweep", xp_cmd_sweep, "run a declarative sweep file into results/NAME.csv (or --list its points)"},

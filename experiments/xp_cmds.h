@@ -6,11 +6,14 @@
 int xp_cmd_ping(int argc, char **argv);
 int xp_cmd_op(int argc, char **argv);
 int xp_cmd_demo(int argc, char **argv);
+int xp_cmd_data(int argc, char **argv);
 int xp_cmd_infer(int argc, char **argv);
 int xp_cmd_calibrate(int argc, char **argv);
 int xp_cmd_report(int argc, char **argv);
 int xp_cmd_explain(int argc, char **argv);
 int xp_cmd_sweep(int argc, char **argv);
 int xp_cmd_merge(int argc, char **argv);
+int xp_cmd_party(int argc, char **argv);
+int xp_cmd_launch(int argc, char **argv);
 
 #endif

@@ -123,7 +123,7 @@ static char *write_file(const char *dir, const char *name, const char *text)
 Test(sweep, smoke_sweep_schema_plot_and_list_merge, .timeout = 300)
 {
     char *dir = tu_tmpdir();
-    char args[2048], serial[512];
+    char args[8192], serial[512];
     snprintf(serial, sizeof serial, "%s/serial.csv", dir);
     snprintf(args, sizeof args, "sweep %s/experiments/sweeps/smoke.ini --out %s", MPCSIM_SOURCE_DIR, serial);
     tu_run r = tu_mpcsim(args);

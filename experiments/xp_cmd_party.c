@@ -1,0 +1,567 @@
+/* xp_cmd_party.c -- `mpcsim party` (one party of an op over real TCP, one process per party) and
+ * `mpcsim launch` (all three parties as child processes on loopback, result reported once). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xp.h"
+#include "xp_cmds.h"
+#include "xp_ops.h"
+#include "xp_tcp.h"
+
+enum { LAUNCH_GRACE_S = 15 };
+
+/* ---- options shared by party and launch ---- */
+
+typedef struct pargs {
+    const char *name, *shape, *out, *dump, *listen, *peers, *congestion;
+    int phantom, table, role, cc_given;
+    uint64_t seed, fault_after, base_port;
+    int fault_mode, fault_role, have_base_port;
+    double connect_s, timeout_s, stall_s;
+    mpc_config cfg;
+    const xp_opdef *op;
+    xp_shape s;
+    char *addr[NET_MAX_PARTIES];
+    const char **pass; /* launch: arguments handed to every party */
+    int npass;
+} pargs;
+
+static void common_help(FILE *f)
+{
+    fprintf(f,
+            "Op options (as `mpcsim op`): NAME --shape SHAPE [--mode real|phantom] [--seed N] [--dealer offline|inline]\n"
+            "  [--format csv|table] [--out FILE] and the protocol options below. Every party must get the same ones:\n"
+            "  a handshake compares a hash of op, shape, mode, seed and every protocol setting and refuses a mismatch.\n"
+            "Transport options:\n"
+            "  --connect-timeout S   connecting, accepting and the handshakes must finish within S s (30)\n"
+            "  --timeout S           a party waiting S s with nothing from a peer fails (60): peers may compute that\n"
+            "                        long between messages; a peer that dies is detected at once (connection closed)\n"
+            "  --stall-timeout S     a message that started arriving and then stalls for S s fails (5)\n"
+            "  --congestion NAME     TCP congestion control for every socket (cubic; `default` = the system's). A\n"
+            "                        named algorithm must be available (/proc/sys/net/ipv4/tcp_available_congestion_control);\n"
+            "                        if the default cubic is not, the system default is kept with a warning\n"
+            "  --dump-output FILE    P0, real mode: write the reconstructed output, one %%.17g value per line\n"
+            "CSV (P0's stdout or --out): the columns of `mpcsim op`. rounds, bytes and dealer_bytes are counted by the\n"
+            "same transport wrappers as in the simulator and equal its numbers for the same op, shape and seed;\n"
+            "max_abs_err/max_rel_err too (same seed => same shares => same output). latency_s is MEASURED wall time:\n"
+            "the larger of P0's and P1's online phase (setup and seed exchange excluded; dealer round trips are real\n"
+            "and included under both --dealer schedules, which change only how rounds are counted). net is `tcp`;\n"
+            "bandwidth_bps and one_way_latency_s are empty (the network is real).\n\n");
+    xp_cfg_help(f);
+}
+
+static void party_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mpcsim party --role p0|p1|dealer --peers p0=ADDR:PORT,p1=ADDR:PORT,dealer=ADDR:PORT\n"
+            "                    [--listen ADDR:PORT] NAME --shape SHAPE [op and transport options]\n\n"
+            "Runs ONE party of a 2-party computation with a dealer over real TCP (one process per party, on one\n"
+            "host or several). P0 prints the result; P1 and the dealer print nothing unless something fails.\n"
+            "Addresses are numeric (127.0.0.1:9000, [::1]:9000). --listen defaults to this party's --peers entry.\n"
+            "Connections: P1 connects to P0; the dealer connects to P0, then to P1 (retried until\n"
+            "--connect-timeout). Exit code 0 only if the whole run, including a clean close, succeeded; a peer that\n"
+            "dies or sends a truncated message makes the others fail with a message naming it (exit 1).\n\n");
+    common_help(f);
+}
+
+static void launch_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mpcsim launch NAME --shape SHAPE [--base-port N] [op and transport options]\n\n"
+            "Runs P0, P1 and the dealer as three `mpcsim party` processes on 127.0.0.1 (ports N, N+1, N+2; by\n"
+            "default three free ports chosen by the kernel) and prints P0's result once all three have exited\n"
+            "successfully. If any fails, prints how each party ended and exits 1 with no result; a party still\n"
+            "running %d s after another failed is killed. The children die with the launcher.\n\n",
+            LAUNCH_GRACE_S);
+    common_help(f);
+}
+
+static int parse_secs(const char *opt, const char *v, double *out)
+{
+    char *end;
+    double x = v ? strtod(v, &end) : NAN;
+    if (!v || !*v || *end || !(x > 0) || x > 86400) {
+        fprintf(stderr, "error: %s: '%s' is not a duration in seconds in (0, 86400]\n", opt, v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_role(const char *v)
+{
+    if (!v) return -1;
+    if (strcmp(v, "p0") == 0 || strcmp(v, "P0") == 0) return NET_P0;
+    if (strcmp(v, "p1") == 0 || strcmp(v, "P1") == 0) return NET_P1;
+    if (strcmp(v, "dealer") == 0 || strcmp(v, "d") == 0 || strcmp(v, "D") == 0) return NET_D;
+    return -1;
+}
+
+static int parse_fault_mode(const char *v)
+{
+    if (strcmp(v, "die") == 0) return NET_TCP_FAULT_DIE;
+    if (strcmp(v, "truncate") == 0) return NET_TCP_FAULT_TRUNCATE;
+    if (strcmp(v, "stall") == 0) return NET_TCP_FAULT_STALL;
+    return -1;
+}
+
+static void pass_add(pargs *a, char **argv, int from, int to)
+{
+    for (int k = from; k <= to; k++) a->pass[a->npass++] = argv[k];
+}
+
+/* Returns 0 ok, 1 help printed, 2 usage error (printed). */
+static int parse_args(pargs *a, int argc, char **argv, int launch)
+{
+    memset(a, 0, sizeof *a);
+    a->role = -1;
+    a->seed = 1;
+    a->fault_role = -1;
+    a->congestion = "cubic";
+    mpc_config_default(&a->cfg);
+    a->pass = chk_calloc((size_t)argc + 1, sizeof *a->pass);
+    const char *v, *cmd = launch ? "launch" : "party";
+    for (int i = 0; i < argc; i++) {
+        int r, st = i, pass = 1;
+        xp_netopts dummy;
+        xp_net_defaults(&dummy);
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            (launch ? launch_usage : party_usage)(stdout);
+            return 1;
+        }
+        if ((r = xp_cfg_arg(&a->cfg, argc, argv, &i))) {
+            if (r < 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--shape", 1, &a->shape))) {
+            if (r < 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--mode", 1, &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "real") == 0) a->phantom = 0;
+            else if (strcmp(v, "phantom") == 0) a->phantom = 1;
+            else {
+                fprintf(stderr, "error: --mode: unknown mode '%s' (real or phantom)\n", v);
+                return 2;
+            }
+        } else if ((r = xp_arg(argc, argv, &i, "--format", 1, &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "csv") == 0) a->table = 0;
+            else if (strcmp(v, "table") == 0) a->table = 1;
+            else {
+                fprintf(stderr, "error: --format: unknown format '%s' (csv or table)\n", v);
+                return 2;
+            }
+        } else if ((r = xp_arg(argc, argv, &i, "--seed", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--seed", v, 0, UINT64_MAX, &a->seed) != 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--out", 1, &a->out))) {
+            if (r < 0) return 2;
+            pass = !launch;
+        } else if ((r = xp_arg(argc, argv, &i, "--dump-output", 1, &a->dump))) {
+            if (r < 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--connect-timeout", 1, &v))) {
+            if (r < 0 || parse_secs("--connect-timeout", v, &a->connect_s) != 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--timeout", 1, &v))) {
+            if (r < 0 || parse_secs("--timeout", v, &a->timeout_s) != 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--stall-timeout", 1, &v))) {
+            if (r < 0 || parse_secs("--stall-timeout", v, &a->stall_s) != 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--congestion", 1, &v))) {
+            if (r < 0) return 2;
+            if (!*v || strlen(v) >= 16) {
+                fprintf(stderr, "error: --congestion: '%s' is not an algorithm name like cubic, reno or bbr\n", v);
+                return 2;
+            }
+            a->congestion = strcmp(v, "default") == 0 ? NULL : v;
+            a->cc_given = 1;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--role", 1, &v))) {
+            if (r < 0) return 2;
+            if ((a->role = parse_role(v)) < 0) {
+                fprintf(stderr, "error: --role: unknown role '%s' (p0, p1 or dealer)\n", v);
+                return 2;
+            }
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--listen", 1, &a->listen))) {
+            if (r < 0) return 2;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--peers", 1, &a->peers))) {
+            if (r < 0) return 2;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--die-after-messages", 1, &v))) { /* hidden: tests */
+            if (r < 0 || xp_parse_u64("--die-after-messages", v, 0, UINT64_MAX, &a->fault_after) != 0) return 2;
+            if (!a->fault_mode) a->fault_mode = NET_TCP_FAULT_DIE;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--fault-mode", 1, &v))) { /* hidden: tests */
+            if (r < 0) return 2;
+            if ((a->fault_mode = parse_fault_mode(v)) < 0) {
+                fprintf(stderr, "error: --fault-mode: '%s' is not die, truncate or stall\n", v);
+                return 2;
+            }
+        } else if (launch && (r = xp_arg(argc, argv, &i, "--base-port", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--base-port", v, 1024, 65533, &a->base_port) != 0) return 2;
+            a->have_base_port = 1;
+            pass = 0;
+        } else if (launch && (r = xp_arg(argc, argv, &i, "--fault", 1, &v))) { /* hidden: ROLE:MODE:N */
+            if (r < 0) return 2;
+            char role[16], mode[16];
+            unsigned long long n;
+            if (sscanf(v, "%15[^:]:%15[^:]:%llu", role, mode, &n) != 3 || (a->fault_role = parse_role(role)) < 0 ||
+                (a->fault_mode = parse_fault_mode(mode)) < 0) {
+                fprintf(stderr, "error: --fault: '%s' is not ROLE:die|truncate|stall:N\n", v);
+                return 2;
+            }
+            a->fault_after = n;
+            pass = 0;
+        } else if ((r = xp_net_arg(&dummy, argc, argv, &i))) {
+            fprintf(stderr, "error: %s: %s: simulator network options do not apply, the network is real\n", cmd, argv[st]);
+            return 2;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "error: %s: unknown option '%s' (see mpcsim %s --help)\n", cmd, argv[i], cmd);
+            return 2;
+        } else {
+            if (a->name) {
+                fprintf(stderr, "error: %s: one op at a time ('%s' and '%s')\n", cmd, a->name, argv[i]);
+                return 2;
+            }
+            a->name = argv[i];
+        }
+        if (pass) pass_add(a, argv, st, i);
+    }
+    if (!a->name) {
+        fprintf(stderr, "error: %s: which op? (mpcsim op --list)\n", cmd);
+        return 2;
+    }
+    a->op = xp_op_find(a->name);
+    if (!a->op) {
+        fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, a->name, xp_op_count());
+        return 2;
+    }
+    if (!a->shape) {
+        fprintf(stderr, "error: %s: --shape is required (e.g. --shape %s)\n", cmd,
+                a->op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
+        return 2;
+    }
+    char err[256];
+    if (xp_shape_parse(&a->s, a->shape, a->op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --shape: %s\n", err);
+        return 2;
+    }
+    if (launch) return 0;
+    if (a->role < 0) {
+        fprintf(stderr, "error: party: --role is required (p0, p1 or dealer)\n");
+        return 2;
+    }
+    if (!a->peers) {
+        fprintf(stderr, "error: party: --peers is required (p0=ADDR:PORT,p1=ADDR:PORT,dealer=ADDR:PORT)\n");
+        return 2;
+    }
+    /* --peers p0=A,p1=B,dealer=C */
+    char *list = strdup(a->peers), *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        int role = -1;
+        if (eq) {
+            *eq = 0;
+            role = parse_role(tok);
+        }
+        if (role < 0 || !eq[1] || a->addr[role]) {
+            fprintf(stderr, "error: --peers: bad or repeated entry '%s' (want p0=ADDR:PORT,p1=ADDR:PORT,dealer=ADDR:PORT)\n", tok);
+            free(list);
+            return 2;
+        }
+        a->addr[role] = strdup(eq + 1);
+    }
+    free(list);
+    for (int i = 0; i < NET_MAX_PARTIES; i++)
+        if (!a->addr[i]) {
+            fprintf(stderr, "error: --peers: no address for %s (want p0=ADDR:PORT,p1=ADDR:PORT,dealer=ADDR:PORT)\n",
+                    i == NET_D ? "dealer" : net_party_names[i]);
+            return 2;
+        }
+    return 0;
+}
+
+static void pargs_free(pargs *a)
+{
+    for (int i = 0; i < NET_MAX_PARTIES; i++) free(a->addr[i]);
+    free(a->pass);
+}
+
+/* ---- party ---- */
+
+static void print_result(FILE *f, const pargs *a, const xp_tcp_outcome *oc)
+{
+    const xp_result *r = &oc->res;
+    char abs_s[32] = "", rel_s[32] = "";
+    if (!a->phantom) {
+        snprintf(abs_s, sizeof abs_s, "%.6g", oc->max_abs_err);
+        snprintf(rel_s, sizeof rel_s, "%.6g", oc->max_rel_err);
+    }
+    const char *mode = a->phantom ? "phantom" : "real";
+    const char *dealer = a->cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline";
+    if (a->table) {
+        fprintf(f,
+                "op                    %s\nshape                 %s\nmode                  %s\nrounds                %" PRIu64 "\n"
+                "online_sent_bytes_p0  %" PRIu64 "\nonline_recv_bytes_p0  %" PRIu64 "\nonline_sent_bytes_p1  %" PRIu64
+                "\nonline_recv_bytes_p1  %" PRIu64 "\ndealer_bytes          %" PRIu64 "\nlatency_s             %.9f\n"
+                "max_abs_err           %s\nmax_rel_err           %s\ndealer                %s\nnet                   tcp\n"
+                "bandwidth_bps         -\none_way_latency_s     -\nfrac_bits             %d\nseed                  %" PRIu64 "\n",
+                a->op->name, a->s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
+                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, a->phantom ? "-" : abs_s,
+                a->phantom ? "-" : rel_s, dealer, a->cfg.frac_bits, a->seed);
+        return;
+    }
+    fprintf(f, "op,shape,mode,rounds,online_sent_bytes_p0,online_recv_bytes_p0,online_sent_bytes_p1,"
+               "online_recv_bytes_p1,dealer_bytes,latency_s,max_abs_err,max_rel_err,dealer,net,bandwidth_bps,"
+               "one_way_latency_s,frac_bits,seed\n");
+    fprintf(f, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%s,%s,%s,tcp,,,%d,%" PRIu64 "\n",
+            a->op->name, a->s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
+            xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, abs_s, rel_s, dealer, a->cfg.frac_bits, a->seed);
+}
+
+int xp_cmd_party(int argc, char **argv)
+{
+    pargs a;
+    int rc = parse_args(&a, argc, argv, 0);
+    if (rc) {
+        pargs_free(&a);
+        return rc == 1 ? 0 : 2;
+    }
+    xp_tcp_opts o;
+    memset(&o, 0, sizeof o);
+    o.role = a.role;
+    for (int i = 0; i < NET_MAX_PARTIES; i++) o.addr[i] = a.addr[i];
+    o.listen = a.listen;
+    o.op = a.op;
+    o.shape = &a.s;
+    o.cfg = &a.cfg;
+    o.phantom = a.phantom;
+    o.seed = a.seed;
+    o.connect_timeout_ns = (int64_t)(a.connect_s * 1e9);
+    o.io_timeout_ns = (int64_t)(a.timeout_s * 1e9);
+    o.stall_timeout_ns = (int64_t)(a.stall_s * 1e9);
+    o.congestion = a.congestion;
+    o.congestion_strict = a.cc_given;
+    o.fault_mode = a.fault_mode;
+    o.fault_after = a.fault_after;
+    xp_tcp_outcome oc;
+    if (xp_tcp_run(&o, &oc) != 0) {
+        pargs_free(&a);
+        return 1;
+    }
+    rc = 0;
+    if (a.role == NET_P0) {
+        xp_out out;
+        if (xp_out_open(&out, a.out) != 0) rc = 1;
+        else {
+            print_result(out.f, &a, &oc);
+            if (xp_out_close(&out) != 0) rc = 1;
+        }
+        if (rc == 0 && a.dump && oc.got) {
+            xp_out d;
+            if (xp_out_open(&d, a.dump) != 0) rc = 1;
+            else {
+                for (size_t i = 0; i < oc.nout; i++) fprintf(d.f, "%.17g\n", oc.got[i]);
+                if (xp_out_close(&d) != 0) rc = 1;
+            }
+        }
+    }
+    xp_tcp_outcome_free(&oc);
+    pargs_free(&a);
+    return rc;
+}
+
+/* ---- launch ---- */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Three distinct free loopback ports, chosen by the kernel (a tiny race with other programs remains). */
+static int free_ports(int port[3])
+{
+    int fd[3] = {-1, -1, -1}, ok = 1;
+    for (int i = 0; i < 3 && ok; i++) {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_port = 0;
+        socklen_t sl = sizeof sa;
+        fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ok = fd[i] >= 0 && bind(fd[i], (struct sockaddr *)&sa, sizeof sa) == 0 &&
+             getsockname(fd[i], (struct sockaddr *)&sa, &sl) == 0;
+        if (ok) port[i] = ntohs(sa.sin_port);
+    }
+    for (int i = 0; i < 3; i++)
+        if (fd[i] >= 0) close(fd[i]);
+    return ok ? 0 : -1;
+}
+
+static void describe_status(char *buf, size_t n, int st)
+{
+    if (WIFEXITED(st)) snprintf(buf, n, "exit status %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st)) snprintf(buf, n, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else snprintf(buf, n, "status 0x%x", st);
+}
+
+int xp_cmd_launch(int argc, char **argv)
+{
+    pargs a;
+    int rc = parse_args(&a, argc, argv, 1);
+    if (rc) {
+        pargs_free(&a);
+        return rc == 1 ? 0 : 2;
+    }
+    int port[3];
+    if (a.have_base_port)
+        for (int i = 0; i < 3; i++) port[i] = (int)a.base_port + i;
+    else if (free_ports(port) != 0) {
+        fprintf(stderr, "error: launch: no free loopback ports: %s\n", strerror(errno));
+        pargs_free(&a);
+        return 1;
+    }
+    char exe[4096];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0) {
+        fprintf(stderr, "error: launch: cannot find the mpcsim binary (/proc/self/exe): %s\n", strerror(errno));
+        pargs_free(&a);
+        return 1;
+    }
+    exe[el] = 0;
+    char addr[3][32], peers[128], fault_n[32];
+    for (int i = 0; i < 3; i++) snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", port[i]);
+    snprintf(peers, sizeof peers, "p0=%s,p1=%s,dealer=%s", addr[0], addr[1], addr[2]);
+    snprintf(fault_n, sizeof fault_n, "%llu", (unsigned long long)a.fault_after);
+    static const char *const role_arg[3] = {"p0", "p1", "dealer"};
+    static const char *const mode_arg[4] = {"", "die", "truncate", "stall"};
+
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        fprintf(stderr, "error: launch: pipe: %s\n", strerror(errno));
+        pargs_free(&a);
+        return 1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid(), pid[3] = {-1, -1, -1};
+    int64_t t0 = mono_ns();
+    for (int r = 0; r < 3; r++) {
+        const char **cv = chk_calloc((size_t)a.npass + 16, sizeof *cv);
+        int k = 0;
+        cv[k++] = exe;
+        cv[k++] = "party";
+        cv[k++] = "--role";
+        cv[k++] = role_arg[r];
+        cv[k++] = "--listen";
+        cv[k++] = addr[r];
+        cv[k++] = "--peers";
+        cv[k++] = peers;
+        for (int j = 0; j < a.npass; j++) cv[k++] = a.pass[j];
+        if (a.fault_role == r) {
+            cv[k++] = "--die-after-messages";
+            cv[k++] = fault_n;
+            cv[k++] = "--fault-mode";
+            cv[k++] = mode_arg[a.fault_mode];
+        }
+        cv[k] = NULL;
+        pid[r] = fork();
+        if (pid[r] == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the launcher */
+            if (getppid() != parent) _exit(1);
+            if (r == NET_P0) dup2(pfd[1], STDOUT_FILENO);
+            execv(exe, (char *const *)cv);
+            fprintf(stderr, "error: launch: exec %s: %s\n", exe, strerror(errno));
+            _exit(127);
+        }
+        free(cv);
+        if (pid[r] < 0) {
+            fprintf(stderr, "error: launch: fork: %s\n", strerror(errno));
+            for (int q = 0; q < r; q++) kill(pid[q], SIGKILL);
+            for (int q = 0; q < r; q++) waitpid(pid[q], NULL, 0);
+            close(pfd[0]);
+            close(pfd[1]);
+            pargs_free(&a);
+            return 1;
+        }
+    }
+    close(pfd[1]);
+
+    /* Collect P0's output and reap; a party outliving a failed one by LAUNCH_GRACE_S is killed. */
+    char *obuf = NULL;
+    size_t olen = 0, ocap = 0;
+    int pipe_open = 1, done[3] = {0}, st[3] = {0}, killed[3] = {0};
+    int64_t end[3] = {0}, kill_at = INT64_MAX;
+    while (pipe_open || !(done[0] && done[1] && done[2])) {
+        if (pipe_open) {
+            struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+            if (poll(&pf, 1, 20) > 0) {
+                if (olen + 4096 > ocap) {
+                    ocap = ocap ? 2 * ocap : 8192;
+                    char *nb = realloc(obuf, ocap);
+                    CHECK(nb != NULL, "out of memory");
+                    obuf = nb;
+                }
+                ssize_t n = read(pfd[0], obuf + olen, ocap - olen);
+                if (n > 0) olen += (size_t)n;
+                else if (n == 0 || (errno != EINTR && errno != EAGAIN)) pipe_open = 0;
+            }
+        } else {
+            struct timespec ts = {0, 20000000};
+            nanosleep(&ts, NULL);
+        }
+        int64_t now = mono_ns();
+        for (int r = 0; r < 3; r++) {
+            if (done[r]) continue;
+            int s;
+            pid_t w = waitpid(pid[r], &s, WNOHANG);
+            if (w == pid[r]) {
+                done[r] = 1;
+                st[r] = s;
+                end[r] = now - t0;
+                if (!(WIFEXITED(s) && WEXITSTATUS(s) == 0) && kill_at == INT64_MAX)
+                    kill_at = now + (int64_t)LAUNCH_GRACE_S * 1000000000LL;
+            }
+        }
+        if (now >= kill_at)
+            for (int r = 0; r < 3; r++)
+                if (!done[r] && !killed[r]) {
+                    kill(pid[r], SIGKILL);
+                    killed[r] = 1;
+                }
+    }
+    close(pfd[0]);
+    int ok = 1;
+    for (int r = 0; r < 3; r++) ok &= WIFEXITED(st[r]) && WEXITSTATUS(st[r]) == 0;
+    rc = 0;
+    if (ok) {
+        xp_out o;
+        if (xp_out_open(&o, a.out) != 0) rc = 1;
+        else {
+            if (olen) fwrite(obuf, 1, olen, o.f);
+            if (xp_out_close(&o) != 0) rc = 1;
+        }
+    } else {
+        fprintf(stderr, "error: launch: %s %s failed, no result (P0 %s, P1 %s, dealer %s):\n", a.op->name, a.s.text, addr[0],
+                addr[1], addr[2]);
+        for (int r = 0; r < 3; r++) {
+            char d[96];
+            describe_status(d, sizeof d, st[r]);
+            fprintf(stderr, "  %-2s %s after %.3f s%s\n", net_party_names[r], d, end[r] * 1e-9,
+                    killed[r] ? " (killed by the launcher: it outlived a failed party)" : "");
+        }
+        rc = 1;
+    }
+    free(obuf);
+    pargs_free(&a);
+    return rc;
+}

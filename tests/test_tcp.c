@@ -1,0 +1,792 @@
+/* test_tcp.c -- the TCP backend over loopback only (127.0.0.1) and socketpairs:
+ *  - framing: short reads (byte by byte), coalesced small sends held until a flush, wrong length,
+ *    truncated frame, bad magic, EOF with and without a goodbye, stall and idle timeouts, a
+ *    16 MB exchange in both directions at once (the deadlock hazard), phantom zero payloads,
+ *    the wrapper's counters and wait split;
+ *  - end to end: `mpcsim launch` for every registered op against `mpcsim op` in the simulator:
+ *    rounds, bytes per party, dealer bytes and errors equal, reconstructed output identical;
+ *  - faults: a party killed, truncating or hanging mid-run makes the others exit 1 with a clear
+ *    message in < 10 s; a configuration mismatch is refused by both sides; connect deadline.
+ * Every child process is reaped within a bounded time (and dies with the test, PR_SET_PDEATHSIG). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../net/net_tcp.h"
+#include "testutil.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- framing over a socketpair: party 0 (the backend) <-> a raw peer (fd) ---- */
+
+typedef struct rawpair {
+    net_tcp *t;
+    net_party *p;
+    int raw; /* blocking, the other end */
+} rawpair;
+
+static rawpair rawpair_open(int64_t io_timeout_ns, int64_t stall_ns)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    net_tcp_opts o;
+    net_tcp_opts_default(&o);
+    o.self = 0;
+    o.nparties = 2;
+    if (io_timeout_ns) o.io_timeout_ns = io_timeout_ns;
+    if (stall_ns) o.stall_timeout_ns = stall_ns;
+    int fd[NET_MAX_PARTIES] = {-1, sv[0], -1};
+    rawpair r = {0};
+    cr_assert_eq(net_tcp_from_fds(&r.t, &o, fd), NET_OK);
+    r.p = net_tcp_party(r.t);
+    r.raw = sv[1];
+    return r;
+}
+
+static void rawpair_close(rawpair *r)
+{
+    net_tcp_destroy(r->t);
+    if (r->raw >= 0) close(r->raw);
+}
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* A frame as bytes: header + payload (payload NULL = zeros). */
+static uint8_t *frame(int type, size_t n, uint64_t label, const void *payload, size_t *len)
+{
+    uint8_t *b = calloc(1, NET_TCP_HDR_BYTES + n + 1);
+    net_tcp_frame_header(b, type, n, label, NULL);
+    if (payload && n) memcpy(b + NET_TCP_HDR_BYTES, payload, n);
+    *len = NET_TCP_HDR_BYTES + n;
+    return b;
+}
+
+typedef struct dribble {
+    int fd;
+    const uint8_t *buf;
+    size_t n, chunk;
+    int us;
+} dribble;
+
+/* Writes buf in chunks of `chunk` bytes with a pause between them (short reads on the other side). */
+static void *dribble_main(void *arg)
+{
+    dribble *d = arg;
+    for (size_t off = 0; off < d->n; off += d->chunk) {
+        size_t k = d->n - off < d->chunk ? d->n - off : d->chunk;
+        write_all(d->fd, d->buf + off, k);
+        if (d->us) usleep((useconds_t)d->us);
+    }
+    return NULL;
+}
+
+Test(tcp_frame, short_reads_byte_by_byte_and_in_odd_chunks)
+{
+    rawpair r = rawpair_open(0, 0);
+    /* three frames: 1000 bytes label 1, 0 bytes label 2, 1 MB label 5 */
+    uint8_t small[1000];
+    for (size_t i = 0; i < sizeof small; i++) small[i] = (uint8_t)(i * 7 + 1);
+    size_t big_n = 1 << 20;
+    uint8_t *big = malloc(big_n);
+    for (size_t i = 0; i < big_n; i++) big[i] = (uint8_t)(i ^ (i >> 8));
+    size_t l1, l2, l3;
+    uint8_t *f1 = frame(NET_TCP_DATA, sizeof small, 1, small, &l1);
+    uint8_t *f2 = frame(NET_TCP_DATA, 0, 2, NULL, &l2);
+    uint8_t *f3 = frame(NET_TCP_DATA, big_n, 5, big, &l3);
+    size_t n12 = l1 + l2;
+    uint8_t *both = malloc(n12);
+    memcpy(both, f1, l1);
+    memcpy(both + l1, f2, l2);
+    dribble d1 = {r.raw, both, n12, 1, 50}; /* one byte at a time */
+    pthread_t th;
+    pthread_create(&th, NULL, dribble_main, &d1);
+    uint8_t got[1000];
+    cr_assert_eq(net_recv(r.p, 1, got, sizeof got), NET_OK);
+    cr_expect_eq(memcmp(got, small, sizeof small), 0, "payload differs after byte-by-byte delivery");
+    cr_assert_eq(net_recv(r.p, 1, NULL, 0), NET_OK);
+    pthread_join(th, NULL);
+    dribble d3 = {r.raw, f3, l3, 4093, 0}; /* odd chunks, headers split across reads */
+    pthread_create(&th, NULL, dribble_main, &d3);
+    uint8_t *gb = malloc(big_n);
+    cr_assert_eq(net_recv(r.p, 1, gb, big_n), NET_OK);
+    pthread_join(th, NULL);
+    cr_expect_eq(memcmp(gb, big, big_n), 0, "1 MB payload differs");
+    const net_counters *c = &r.p->stats.total;
+    cr_expect_eq(c->recv_bytes[1], sizeof small + big_n);
+    cr_expect_eq(c->recv_msgs[1], 3);
+    cr_expect_eq(r.p->depth, 5, "labels carried: depth %llu", (unsigned long long)r.p->depth);
+    cr_expect_eq(c->rounds, 5);
+    /* All waiting is `other` over TCP (no transfer/propagation split). */
+    cr_expect_eq(c->transfer_ns, 0);
+    cr_expect(c->other_ns > 0, "the byte-by-byte wait should count as other");
+    free(f1), free(f2), free(f3), free(both), free(big), free(gb);
+    rawpair_close(&r);
+}
+
+Test(tcp_frame, small_sends_coalesce_until_flush_header_and_payload_together)
+{
+    rawpair r = rawpair_open(0, 0);
+    uint64_t a[4] = {1, 2, 3, 4}, b[2] = {9, 8};
+    cr_assert_eq(net_send(r.p, 1, a, sizeof a), NET_OK);
+    cr_assert_eq(net_send(r.p, 1, b, sizeof b), NET_OK);
+    uint8_t buf[512];
+    ssize_t n = recv(r.raw, buf, sizeof buf, MSG_DONTWAIT);
+    cr_expect(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "small sends must be buffered until a flush");
+    cr_assert_eq(net_flush(r.p, 1), NET_OK);
+    size_t want = 2 * NET_TCP_HDR_BYTES + sizeof a + sizeof b, have = 0;
+    double t0 = now_s();
+    while (have < want && now_s() - t0 < 5) {
+        n = recv(r.raw, buf + have, sizeof buf - have, 0);
+        if (n <= 0) break;
+        have += (size_t)n;
+    }
+    cr_assert_eq(have, want);
+    uint8_t h[NET_TCP_HDR_BYTES];
+    net_tcp_frame_header(h, NET_TCP_DATA, sizeof a, 1, r.p->cp);
+    cr_expect_eq(memcmp(buf, h, 24), 0, "first header (magic, type, length, label)");
+    cr_expect_eq(memcmp(buf + NET_TCP_HDR_BYTES, a, sizeof a), 0);
+    cr_expect_eq(memcmp(buf + 2 * NET_TCP_HDR_BYTES + sizeof a, b, sizeof b), 0);
+    /* Phantom: NULL sends n zero bytes. */
+    cr_assert_eq(net_send(r.p, 1, NULL, 24), NET_OK);
+    cr_assert_eq(net_flush(r.p, 1), NET_OK);
+    have = 0;
+    while (have < NET_TCP_HDR_BYTES + 24) {
+        n = recv(r.raw, buf + have, NET_TCP_HDR_BYTES + 24 - have, 0);
+        if (n <= 0) break;
+        have += (size_t)n;
+    }
+    cr_assert_eq(have, NET_TCP_HDR_BYTES + 24);
+    for (int i = 0; i < 24; i++) cr_expect_eq(buf[NET_TCP_HDR_BYTES + i], 0);
+    rawpair_close(&r);
+}
+
+static void expect_recv_error(const char *what, const void *bytes, size_t nbytes, int close_after, size_t want_n,
+                              int want_rc, const char *needle, int64_t io_ns, int64_t stall_ns, double max_s)
+{
+    rawpair r = rawpair_open(io_ns, stall_ns);
+    if (nbytes) write_all(r.raw, bytes, nbytes);
+    if (close_after) {
+        close(r.raw);
+        r.raw = -1;
+    }
+    uint8_t buf[256];
+    double t0 = now_s();
+    int rc = net_recv(r.p, 1, buf, want_n);
+    double dt = now_s() - t0;
+    cr_expect_eq(rc, want_rc, "%s: rc %d (%s), want %d", what, rc, net_strerror(rc), want_rc);
+    if (needle) cr_expect(strstr(net_tcp_error(r.t), needle) != NULL, "%s: message '%s' should mention '%s'", what,
+                          net_tcp_error(r.t), needle);
+    else cr_expect_eq(net_tcp_error(r.t)[0], 0, "%s: a clean close is not an error: '%s'", what, net_tcp_error(r.t));
+    cr_expect(dt < max_s, "%s: took %.2f s", what, dt);
+    rawpair_close(&r);
+}
+
+Test(tcp_frame, malformed_and_closed_streams_fail_clearly)
+{
+    size_t l;
+    uint8_t pay[64] = {0};
+    uint8_t *f = frame(NET_TCP_DATA, 16, 1, pay, &l);
+    expect_recv_error("wrong length", f, l, 0, 8, NET_EPROTO, "expects a 8-byte message from P1, the next one has 16", 0, 0, 2);
+    expect_recv_error("truncated", f, NET_TCP_HDR_BYTES + 5, 1, 16, NET_EPROTO, "truncated message from P1", 0, 0, 2);
+    expect_recv_error("truncated header", f, 20, 1, 16, NET_EPROTO, "truncated", 0, 0, 2);
+    free(f);
+    expect_recv_error("EOF at a boundary", NULL, 0, 1, 16, NET_ECLOSED, "without a goodbye", 0, 0, 2);
+    f = frame(NET_TCP_BYE, 0, 0, NULL, &l);
+    expect_recv_error("goodbye", f, l, 0, 16, NET_ECLOSED, NULL, 0, 0, 2);
+    free(f);
+    uint8_t junk[NET_TCP_HDR_BYTES + 8];
+    memset(junk, 'G', sizeof junk);
+    expect_recv_error("bad magic", junk, sizeof junk, 0, 8, NET_EPROTO, "bad frame magic", 0, 0, 2);
+    f = frame(NET_TCP_DATA, 100, 1, NULL, &l);
+    expect_recv_error("stalled mid-frame", f, NET_TCP_HDR_BYTES + 50, 0, 100, NET_ETIMEOUT, "stalled", 10000000000LL,
+                      300000000LL, 3);
+    free(f);
+    expect_recv_error("idle", NULL, 0, 0, 8, NET_ETIMEOUT, "nothing from P1", 300000000LL, 0, 3);
+}
+
+/* ---- the deadlock hazard: both parties send 16 MB, then receive, over small socket buffers ---- */
+
+typedef struct xarg {
+    net_tcp *t;
+    net_party *p;
+    size_t n;
+    int phantom, rc_send, rc_recv, rc_fin, ok;
+} xarg;
+
+static void *exchange_main(void *arg)
+{
+    xarg *x = arg;
+    uint8_t *out = x->phantom ? NULL : malloc(x->n), *in = malloc(x->n);
+    if (out)
+        for (size_t i = 0; i < x->n; i++) out[i] = (uint8_t)(i * 31 + (size_t)x->p->self);
+    x->rc_send = net_send(x->p, 1 - x->p->self, out, x->n);
+    if (x->rc_send == NET_OK) x->rc_recv = net_recv(x->p, 1 - x->p->self, in, x->n);
+    x->ok = 1;
+    for (size_t i = 0; i < x->n && x->rc_recv == NET_OK; i++)
+        if (in[i] != (x->phantom ? 0 : (uint8_t)(i * 31 + (size_t)(1 - x->p->self)))) {
+            x->ok = 0;
+            break;
+        }
+    free(out);
+    free(in);
+    x->rc_fin = net_tcp_finish(x->t); /* graceful close: both sides at once */
+    return NULL;
+}
+
+static void exchange(int phantom)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    int small = 64 * 1024;
+    for (int i = 0; i < 2; i++) {
+        setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+        setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    }
+    net_tcp *t[2];
+    xarg x[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        net_tcp_opts o;
+        net_tcp_opts_default(&o);
+        o.self = i;
+        o.nparties = 2;
+        o.io_timeout_ns = 20000000000LL; /* a deadlock fails instead of hanging */
+        int fd[NET_MAX_PARTIES] = {-1, -1, -1};
+        fd[1 - i] = sv[i];
+        cr_assert_eq(net_tcp_from_fds(&t[i], &o, fd), NET_OK);
+        x[i] = (xarg){.t = t[i], .p = net_tcp_party(t[i]), .n = 16u << 20, .phantom = phantom};
+    }
+    double t0 = now_s();
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, exchange_main, &x[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(x[i].rc_send, NET_OK, "P%d send: %s", i, net_tcp_error(t[i]));
+        cr_expect_eq(x[i].rc_recv, NET_OK, "P%d recv: %s", i, net_tcp_error(t[i]));
+        cr_expect(x[i].ok, "P%d received corrupted data", i);
+        cr_expect_eq(x[i].rc_fin, NET_OK, "P%d finish: %s", i, net_tcp_error(t[i]));
+        cr_expect_eq(x[i].p->stats.total.sent_bytes[1 - i], 16u << 20);
+        cr_expect_eq(x[i].p->depth, 1, "an exchange is one round");
+    }
+    cr_expect(now_s() - t0 < 15, "16 MB exchange took %.1f s", now_s() - t0);
+    for (int i = 0; i < 2; i++) net_tcp_destroy(t[i]);
+}
+
+Test(tcp_frame, simultaneous_16mb_exchange_does_not_deadlock, .timeout = 60)
+{
+    exchange(0);
+}
+
+Test(tcp_frame, simultaneous_16mb_phantom_exchange_sends_zeros, .timeout = 60)
+{
+    exchange(1);
+}
+
+/* ---- processes ---- */
+
+/* Three distinct free loopback ports. */
+static void free_ports(int port[3])
+{
+    int fd[3];
+    for (int i = 0; i < 3; i++) {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t sl = sizeof sa;
+        fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert(fd[i] >= 0 && bind(fd[i], (struct sockaddr *)&sa, sizeof sa) == 0 &&
+                  getsockname(fd[i], (struct sockaddr *)&sa, &sl) == 0);
+        port[i] = ntohs(sa.sin_port);
+    }
+    for (int i = 0; i < 3; i++) close(fd[i]);
+}
+
+/* ---- connection setup in-process: two parties over loopback, handshake, congestion control ---- */
+
+typedef struct sarg {
+    net_tcp_opts o;
+    net_tcp *t;
+    int rc, rc_x, rc_fin;
+    char err[1024], cc[32];
+    uint64_t got;
+} sarg;
+
+static void *setup_main(void *arg)
+{
+    sarg *a = arg;
+    a->rc = net_tcp_connect(&a->t, &a->o, a->err, sizeof a->err);
+    if (a->rc != NET_OK) return NULL;
+    net_tcp_congestion(a->t, 1 - a->o.self, a->cc, sizeof a->cc);
+    net_party *p = net_tcp_party(a->t);
+    uint64_t mine = 1000 + (uint64_t)a->o.self;
+    a->rc_x = net_send(p, 1 - a->o.self, &mine, sizeof mine);
+    if (a->rc_x == NET_OK) a->rc_x = net_recv(p, 1 - a->o.self, &a->got, sizeof a->got);
+    a->rc_fin = net_tcp_finish(a->t);
+    return NULL;
+}
+
+static void two_parties(sarg a[2], const char *desc1, const char *cc)
+{
+    int port[3];
+    free_ports(port);
+    static char addr[2][64];
+    snprintf(addr[0], sizeof addr[0], "127.0.0.1:%d", port[0]);
+    snprintf(addr[1], sizeof addr[1], "127.0.0.1:%d", port[1]);
+    static const uint8_t h0[4] = {1, 2, 3, 4}, h1[4] = {1, 2, 3, 5};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&a[i], 0, sizeof a[i]);
+        net_tcp_opts_default(&a[i].o);
+        a[i].o.self = i;
+        a[i].o.nparties = 2;
+        a[i].o.addr[0] = addr[0];
+        a[i].o.addr[1] = addr[1];
+        a[i].o.hash = i == 1 && desc1 ? h1 : h0;
+        a[i].o.hash_len = 4;
+        a[i].o.desc = i == 1 && desc1 ? desc1 : "op=mul seed=1";
+        a[i].o.connect_timeout_ns = 5000000000LL;
+        a[i].o.congestion = cc;
+        a[i].o.congestion_strict = 1;
+    }
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, setup_main, &a[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+}
+
+Test(tcp_setup, handshake_congestion_and_graceful_close, .timeout = 30)
+{
+    sarg a[2];
+    two_parties(a, NULL, "reno");
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(a[i].rc, NET_OK, "P%d connect: %s", i, a[i].err);
+        cr_expect_str_eq(a[i].cc, "reno", "P%d uses congestion control '%s'", i, a[i].cc);
+        cr_expect_eq(a[i].rc_x, NET_OK, "P%d exchange: %s", i, net_tcp_error(a[i].t));
+        cr_expect_eq(a[i].got, 1000 + (uint64_t)(1 - i));
+        cr_expect_eq(a[i].rc_fin, NET_OK, "P%d finish: %s", i, net_tcp_error(a[i].t));
+        net_tcp_destroy(a[i].t);
+    }
+}
+
+Test(tcp_setup, handshake_refuses_a_different_configuration, .timeout = 30)
+{
+    sarg a[2];
+    two_parties(a, "op=mul seed=2", NULL);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(a[i].rc, NET_EPROTO, "P%d: rc %d: %s", i, a[i].rc, a[i].err);
+        cr_expect(strstr(a[i].err, "configuration mismatch") != NULL, "P%d: %s", i, a[i].err);
+        net_tcp_destroy(a[i].t);
+    }
+    cr_expect(strstr(a[0].err, "seed (P1: 2, P0: 1)") != NULL, "%s", a[0].err);
+    cr_expect(strstr(a[1].err, "seed (P0: 1, P1: 2)") != NULL, "%s", a[1].err);
+}
+
+typedef struct kid {
+    pid_t pid;
+    int status, done;
+    double t_exit;
+    char errpath[256];
+    char *err;
+} kid;
+
+/* Starts `mpcsim party --role ROLE --peers ... extra...`; stderr to a file. */
+static void spawn_party(kid *k, const char *dir, const char *role, const int port[3], const char *extra)
+{
+    char peers[160];
+    snprintf(peers, sizeof peers, "p0=127.0.0.1:%d,p1=127.0.0.1:%d,dealer=127.0.0.1:%d", port[0], port[1], port[2]);
+    snprintf(k->errpath, sizeof k->errpath, "%s/%s.err", dir, role);
+    char *ex = strdup(extra);
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = MPCSIM_BIN;
+    argv[n++] = "party";
+    argv[n++] = "--role";
+    argv[n++] = role;
+    argv[n++] = "--peers";
+    argv[n++] = peers;
+    for (char *s = strtok(ex, " "); s && n < 62; s = strtok(NULL, " ")) argv[n++] = s;
+    argv[n] = NULL;
+    pid_t parent = getpid();
+    k->pid = fork();
+    cr_assert(k->pid >= 0);
+    if (k->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
+        int fd = open(k->errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644), nul = open("/dev/null", O_WRONLY);
+        dup2(fd, 2);
+        dup2(nul, 1);
+        execv(MPCSIM_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    free(ex);
+    k->done = 0;
+    k->err = NULL;
+}
+
+/* Reaps all kids, killing whatever still runs after limit_s; records exit times since t0. */
+static void reap(kid *k, int n, double t0, double limit_s)
+{
+    for (;;) {
+        int left = 0;
+        for (int i = 0; i < n; i++) {
+            if (k[i].done) continue;
+            int st;
+            pid_t w = waitpid(k[i].pid, &st, WNOHANG);
+            if (w == k[i].pid) {
+                k[i].done = 1;
+                k[i].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                k[i].t_exit = now_s() - t0;
+            } else left++;
+        }
+        if (!left) break;
+        if (now_s() - t0 > limit_s) {
+            for (int i = 0; i < n; i++)
+                if (!k[i].done) {
+                    kill(k[i].pid, SIGKILL);
+                    waitpid(k[i].pid, NULL, 0);
+                    k[i].done = 1;
+                    k[i].status = -1; /* hung */
+                    k[i].t_exit = now_s() - t0;
+                }
+            break;
+        }
+        sleep_ms(10);
+    }
+    for (int i = 0; i < n; i++) {
+        k[i].err = tu_read_file(k[i].errpath, NULL);
+        if (!k[i].err) k[i].err = strdup("");
+        remove(k[i].errpath);
+    }
+}
+
+static void kids_free(kid *k, int n)
+{
+    for (int i = 0; i < n; i++) free(k[i].err);
+}
+
+static const char *const roles[3] = {"p0", "p1", "dealer"};
+
+/* Runs the three parties of relu 4x64 with `fault` added to party `victim`; returns after all exit. */
+static void run_faulty(kid k[3], int victim, const char *fault, const char *common)
+{
+    char *dir = tu_tmpdir();
+    int port[3];
+    free_ports(port);
+    double t0 = now_s();
+    for (int r = 0; r < 3; r++) {
+        char extra[512];
+        snprintf(extra, sizeof extra, "relu --shape 4x64 --connect-timeout 5 %s %s", common, r == victim ? fault : "");
+        spawn_party(&k[r], dir, roles[r], port, extra);
+    }
+    reap(k, 3, t0, 30);
+    rmdir(dir);
+    free(dir);
+}
+
+static void expect_clear_failure(kid k[3], int victim, int victim_status, const char *needle[3])
+{
+    for (int r = 0; r < 3; r++) {
+        if (r == victim) {
+            cr_expect_eq(k[r].status, victim_status, "%s (faulty) ended with %d", roles[r], k[r].status);
+            continue;
+        }
+        cr_expect_eq(k[r].status, 1, "%s should exit 1, got %d (-1 = hung); stderr: %s", roles[r], k[r].status, k[r].err);
+        cr_expect(k[r].t_exit < 10.0, "%s took %.2f s to fail", roles[r], k[r].t_exit);
+        cr_expect(strncmp(k[r].err, "error: ", 7) == 0 || strstr(k[r].err, "\nerror: "), "%s: no error line: %s", roles[r],
+                  k[r].err);
+        if (needle[r])
+            cr_expect(strstr(k[r].err, needle[r]) != NULL, "%s: stderr should mention '%s': %s", roles[r], needle[r], k[r].err);
+        cr_expect(strstr(k[r].err, "CHECK failed") == NULL, "%s: a dead peer is not a programming error: %s", roles[r],
+                  k[r].err);
+    }
+}
+
+Test(tcp_fault, killed_peer_mid_run, .timeout = 60)
+{
+    kid k[3];
+    run_faulty(k, NET_P1, "--die-after-messages 3", "");
+    const char *needle[3] = {"P0: P1 closed the connection without a goodbye", NULL, "P0 closed the connection"};
+    expect_clear_failure(k, NET_P1, 128 + SIGKILL, needle);
+    kids_free(k, 3);
+}
+
+Test(tcp_fault, killed_dealer_mid_run, .timeout = 60)
+{
+    kid k[3];
+    run_faulty(k, NET_D, "--die-after-messages 3", "--dealer inline");
+    const char *needle[3] = {"P0: D closed the connection without a goodbye", NULL, NULL};
+    expect_clear_failure(k, NET_D, 128 + SIGKILL, needle);
+    kids_free(k, 3);
+}
+
+Test(tcp_fault, truncated_message, .timeout = 60)
+{
+    kid k[3];
+    run_faulty(k, NET_P0, "--die-after-messages 4 --fault-mode truncate", "");
+    const char *needle[3] = {NULL, "P1: truncated message from P0", "P0 closed the connection"};
+    expect_clear_failure(k, NET_P0, 128 + SIGKILL, needle);
+    kids_free(k, 3);
+}
+
+Test(tcp_fault, peer_hangs_mid_message, .timeout = 60)
+{
+    kid k[3];
+    run_faulty(k, NET_P1, "--die-after-messages 3 --fault-mode stall", "--stall-timeout 2");
+    const char *needle[3] = {"P0: message from P1 stalled", NULL, "P0 closed the connection"};
+    expect_clear_failure(k, NET_P1, 3, needle);
+    kids_free(k, 3);
+}
+
+Test(tcp_fault, configuration_mismatch_is_refused, .timeout = 60)
+{
+    char *dir = tu_tmpdir();
+    int port[3];
+    free_ports(port);
+    kid k[3];
+    double t0 = now_s();
+    spawn_party(&k[0], dir, "p0", port, "mul --shape 64 --seed 1 --connect-timeout 5");
+    spawn_party(&k[1], dir, "p1", port, "mul --shape 64 --seed 2 --connect-timeout 5");
+    spawn_party(&k[2], dir, "dealer", port, "mul --shape 64 --seed 1 --connect-timeout 5");
+    reap(k, 3, t0, 30);
+    for (int r = 0; r < 3; r++) {
+        cr_expect_eq(k[r].status, 1, "%s should refuse (exit 1), got %d: %s", roles[r], k[r].status, k[r].err);
+        cr_expect(k[r].t_exit < 10.0, "%s took %.2f s", roles[r], k[r].t_exit);
+    }
+    for (int r = 0; r < 2; r++) {
+        cr_expect(strstr(k[r].err, "configuration mismatch") != NULL, "%s: %s", roles[r], k[r].err);
+        cr_expect(strstr(k[r].err, r == 0 ? "seed (P1: 2, P0: 1)" : "seed (P0: 1, P1: 2)") != NULL, "%s: %s", roles[r],
+                  k[r].err);
+    }
+    /* a different op option (mode) is refused too, by P0 and the dealer */
+    kids_free(k, 3);
+    free_ports(port);
+    t0 = now_s();
+    spawn_party(&k[0], dir, "p0", port, "mul --shape 64 --connect-timeout 5");
+    spawn_party(&k[1], dir, "p1", port, "mul --shape 64 --connect-timeout 5");
+    spawn_party(&k[2], dir, "dealer", port, "mul --shape 64 --mode phantom --connect-timeout 5");
+    reap(k, 3, t0, 30);
+    for (int r = 0; r < 3; r++) cr_expect_eq(k[r].status, 1, "%s: %d: %s", roles[r], k[r].status, k[r].err);
+    cr_expect(strstr(k[2].err, "mode (P0: real, D: phantom)") != NULL, "dealer: %s", k[2].err);
+    kids_free(k, 3);
+    rmdir(dir);
+    free(dir);
+}
+
+Test(tcp_fault, connect_deadline, .timeout = 60)
+{
+    char *dir = tu_tmpdir();
+    int port[3];
+    free_ports(port);
+    kid k[1];
+    double t0 = now_s();
+    spawn_party(&k[0], dir, "p1", port, "mul --shape 64 --connect-timeout 1");
+    reap(k, 1, t0, 20);
+    cr_expect_eq(k[0].status, 1, "status %d: %s", k[0].status, k[0].err);
+    cr_expect(k[0].t_exit >= 0.9 && k[0].t_exit < 5, "exited after %.2f s", k[0].t_exit);
+    cr_expect(strstr(k[0].err, "could not connect to P0 at 127.0.0.1:") != NULL, "%s", k[0].err);
+    kids_free(k, 1);
+    /* P0 alone: nobody connects */
+    t0 = now_s();
+    spawn_party(&k[0], dir, "p0", port, "mul --shape 64 --connect-timeout 1");
+    reap(k, 1, t0, 20);
+    cr_expect_eq(k[0].status, 1, "status %d: %s", k[0].status, k[0].err);
+    cr_expect(k[0].t_exit < 5, "exited after %.2f s", k[0].t_exit);
+    cr_expect(strstr(k[0].err, "waited 1.0 s for P1, D to connect") != NULL, "%s", k[0].err);
+    kids_free(k, 1);
+    rmdir(dir);
+    free(dir);
+}
+
+Test(tcp_fault, launch_reports_a_failed_party_and_prints_no_result, .timeout = 60)
+{
+    double t0 = now_s();
+    tu_run r = tu_mpcsim("launch relu --shape 4x64 --fault p1:die:3");
+    cr_expect_eq(r.status, 1, "status %d: %s", r.status, r.err);
+    cr_expect_eq(r.out[0], 0, "no partial result on stdout: %s", r.out);
+    cr_expect(strstr(r.err, "no result") && strstr(r.err, "P1 killed by signal 9"), "%s", r.err);
+    cr_expect(strstr(r.err, "P0 exit status 1") && strstr(r.err, "D  exit status 1"), "%s", r.err);
+    cr_expect(now_s() - t0 < 10, "took %.1f s", now_s() - t0);
+    tu_run_free(&r);
+}
+
+/* ---- end to end: TCP equals the simulator ---- */
+
+/* Splits a CSV data line (second line) into fields. */
+static int csv_fields(const char *csv, char f[32][64])
+{
+    const char *l = strchr(csv, '\n');
+    if (!l) return 0;
+    l++;
+    int n = 0;
+    while (*l && *l != '\n' && n < 32) {
+        size_t k = strcspn(l, ",\n");
+        snprintf(f[n++], 64, "%.*s", (int)k, l);
+        l += k;
+        if (*l == ',') {
+            l++;
+            if (*l == '\n' || !*l) snprintf(f[n++], 64, "%s", "");
+        }
+    }
+    return n;
+}
+
+/* Compares `mpcsim launch` with `mpcsim op` and the dumped output with xp_op_run's. */
+static void compare(const char *name, const char *shape, const char *extra, int dealer_inline, int phantom)
+{
+    char *dir = tu_tmpdir(), dump[256], args[512];
+    snprintf(dump, sizeof dump, "%s/out.txt", dir);
+    snprintf(args, sizeof args, "op %s --shape %s --seed 11 %s", name, shape, extra);
+    tu_run sim = tu_mpcsim(args);
+    snprintf(args, sizeof args, "launch %s --shape %s --seed 11 --dump-output %s --timeout 30 %s", name, shape, dump, extra);
+    tu_run tcp = tu_mpcsim(args);
+    cr_assert_eq(sim.status, 0, "%s: op failed: %s", args, sim.err);
+    cr_assert_eq(tcp.status, 0, "%s failed: %s", args, tcp.err);
+    cr_expect_eq(strncmp(sim.out, tcp.out, strcspn(sim.out, "\n")), 0, "%s: CSV headers differ", name);
+    char a[32][64], b[32][64];
+    int na = csv_fields(sim.out, a), nb = csv_fields(tcp.out, b);
+    cr_assert_eq(na, 18, "%s: %d sim fields: %s", name, na, sim.out);
+    cr_assert_eq(nb, 18, "%s: %d tcp fields: %s", name, nb, tcp.out);
+    /* all but latency_s (9), net (13), bandwidth_bps (14), one_way_latency_s (15) */
+    static const char *const col[18] = {"op", "shape", "mode", "rounds", "online_sent_bytes_p0", "online_recv_bytes_p0",
+                                        "online_sent_bytes_p1", "online_recv_bytes_p1", "dealer_bytes", "latency_s",
+                                        "max_abs_err", "max_rel_err", "dealer", "net", "bandwidth_bps",
+                                        "one_way_latency_s", "frac_bits", "seed"};
+    for (int i = 0; i < 18; i++) {
+        if (i == 9 || (i >= 13 && i <= 15)) continue;
+        cr_expect_str_eq(a[i], b[i], "%s %s %s: %s sim %s, tcp %s", name, shape, extra, col[i], a[i], b[i]);
+    }
+    cr_expect_str_eq(b[13], "tcp");
+    cr_expect(atof(b[9]) > 0, "%s: measured latency %s", name, b[9]);
+    /* identical reconstructed output */
+    if (!phantom) {
+        const xp_opdef *op = xp_op_find(name);
+        xp_shape s;
+        char err[256];
+        cr_assert_eq(xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0);
+        mpc_config cfg;
+        mpc_config_default(&cfg);
+        cfg.dealer_schedule = dealer_inline ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
+        xp_session_opts o = tu_session(&cfg, 0, 11);
+        xp_op_outcome oc;
+        cr_assert_eq(xp_op_run(op, &s, &o, 1, &oc), 0);
+        char *txt = tu_read_file(dump, NULL);
+        cr_assert(txt != NULL, "%s: no --dump-output file", name);
+        char *p = txt;
+        size_t i = 0, bad = 0;
+        for (; i < oc.nout && *p; i++) {
+            char *end;
+            double v = strtod(p, &end);
+            if (memcmp(&v, &oc.got[i], sizeof v) != 0) bad++;
+            p = end;
+        }
+        cr_expect_eq(i, oc.nout, "%s: %zu output values over TCP, %zu in the simulator", name, i, oc.nout);
+        cr_expect_eq(bad, 0, "%s: %zu of %zu output values differ from the simulator's", name, bad, oc.nout);
+        free(txt);
+        xp_op_outcome_free(&oc);
+        remove(dump);
+    }
+    rmdir(dir);
+    free(dir);
+    tu_run_free(&sim);
+    tu_run_free(&tcp);
+}
+
+Test(tcp_e2e, core_ops_equal_the_simulator, .timeout = 300)
+{
+    compare("mul", "4x64", "", 0, 0);
+    compare("mul", "4x64", "--dealer inline", 1, 0);
+    compare("square", "300", "", 0, 0);
+    compare("square", "300", "--dealer inline", 1, 0);
+    compare("matmul", "16x32@32x8", "", 0, 0);
+    compare("matmul", "2x16x32@2x32x8", "--dealer inline", 1, 0);
+    compare("matmul", "16x32@32x8", "--mode phantom", 0, 1);
+    compare("mul", "4x64", "--mode phantom --dealer inline", 1, 1);
+}
+
+Test(tcp_e2e, large_messages_equal_the_simulator, .timeout = 300)
+{
+    /* 5.5 MB exchanged each way in one round, 786 KB of dealer corrections */
+    compare("matmul", "128x768@768x768", "", 0, 0);
+}
+
+Test(tcp_e2e, every_registered_op_equals_the_simulator, .timeout = 600)
+{
+    for (size_t i = 0; i < xp_op_count(); i++) {
+        const xp_opdef *op = xp_op_at(i);
+        const char *shape = op->kind == XP_SHAPE_MATMUL ? "8x16@16x4" : "4x16";
+        compare(op->name, shape, "", 0, 0);
+        compare(op->name, shape, "--dealer inline", 1, 0);
+    }
+}
+
+Test(tcp_e2e, table_format_and_congestion_choice)
+{
+    tu_run r = tu_mpcsim("launch mul --shape 64 --format table --congestion reno");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "net                   tcp") != NULL, "%s", r.out);
+    tu_run_free(&r);
+    r = tu_mpcsim("launch mul --shape 64 --congestion nosuchalgo");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "cannot use TCP congestion control 'nosuchalgo'") != NULL, "%s", r.err);
+    tu_run_free(&r);
+}
+
+Test(tcp_cli, usage_errors)
+{
+    struct { const char *args, *needle; } bad[] = {
+        {"party mul --shape 4 --peers p0=127.0.0.1:1,p1=127.0.0.1:2,dealer=127.0.0.1:3", "--role"},
+        {"party --role p0 mul --shape 4", "--peers"},
+        {"party --role p0 --peers p0=127.0.0.1:1,p1=127.0.0.1:2 mul --shape 4", "no address for dealer"},
+        {"party --role p7 --peers p0=127.0.0.1:1 mul --shape 4", "'p7'"},
+        {"party --role p0 --peers p0=127.0.0.1:1,p1=127.0.0.1:2,dealer=127.0.0.1:3 mul --shape 4 --net wan",
+         "the network is real"},
+        {"launch mul --shape 4 --timeout 0", "--timeout"},
+        {"launch nosuchop --shape 4", "'nosuchop'"},
+        {"launch mul", "--shape"},
+        {"launch mul --shape 4 --base-port 80", "--base-port"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        tu_run r = tu_mpcsim(bad[i].args);
+        cr_expect_eq(r.status, 2, "'%s': status %d", bad[i].args, r.status);
+        cr_expect(strstr(r.err, bad[i].needle) != NULL, "'%s': stderr should mention %s: %s", bad[i].args, bad[i].needle,
+                  r.err);
+        tu_run_free(&r);
+    }
+    tu_run r = tu_mpcsim("party --help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "--peers") && strstr(r.out, "--stall-timeout"));
+    tu_run_free(&r);
+    r = tu_mpcsim("launch --help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "--base-port") != NULL);
+    tu_run_free(&r);
+}
