@@ -171,12 +171,37 @@ typedef struct op_party {
     size_t nin[2];
 } op_party;
 
+void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *const in_sh[2],
+                 const uint64_t *const plain[2], const size_t nin[2], uint64_t *out_sh)
+{
+    mpc_share(c, in_sh[0], plain[0], nin[0], NET_P1);
+    if (op->ninputs == 2) mpc_share(c, in_sh[1], plain[1], nin[1], NET_P0);
+    op->run(c, out_sh, in_sh, s);
+}
+
 static void op_party_fn(mpc_ctx *c, void *arg)
 {
     op_party *a = arg;
-    mpc_share(c, a->in_sh[0], a->plain[0], a->nin[0], NET_P1);
-    if (a->op->ninputs == 2) mpc_share(c, a->in_sh[1], a->plain[1], a->nin[1], NET_P0);
-    a->op->run(c, a->out_sh, a->in_sh, a->s);
+    xp_op_party(c, a->op, a->s, a->in_sh, a->plain, a->nin, a->out_sh);
+}
+
+void xp_op_inputs(const xp_opdef *op, const xp_shape *s, uint64_t seed, int f, double *in[2], uint64_t *enc[2])
+{
+    rng r;
+    rng_seed(&r, seed, 0x1497);
+    in[0] = in[1] = NULL;
+    enc[0] = enc[1] = NULL;
+    for (int k = 0; k < op->ninputs; k++) {
+        size_t n = xp_op_in_len(op, s, k);
+        in[k] = chk_malloc(n * sizeof(double));
+        for (size_t i = 0; i < n; i++) in[k][i] = rng_range(&r, op->lo, op->hi);
+    }
+    if (op->prepare) op->prepare(in[0], in[1], s);
+    for (int k = 0; k < op->ninputs; k++) {
+        size_t n = xp_op_in_len(op, s, k);
+        enc[k] = chk_malloc(n * sizeof(uint64_t));
+        fx_encode_n(enc[k], in[k], n, f);
+    }
 }
 
 int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out)
@@ -190,19 +215,7 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, i
     memset(pa, 0, sizeof pa);
     uint64_t *enc[2] = {NULL, NULL};
     double *in[2] = {NULL, NULL};
-    if (real) {
-        rng r;
-        rng_seed(&r, o->seed, 0x1497);
-        for (int k = 0; k < op->ninputs; k++) {
-            in[k] = chk_malloc(nin[k] * sizeof(double));
-            for (size_t i = 0; i < nin[k]; i++) in[k][i] = rng_range(&r, op->lo, op->hi);
-        }
-        if (op->prepare) op->prepare(in[0], in[1], s);
-        for (int k = 0; k < op->ninputs; k++) {
-            enc[k] = chk_malloc(nin[k] * sizeof(uint64_t));
-            fx_encode_n(enc[k], in[k], nin[k], f);
-        }
-    }
+    if (real) xp_op_inputs(op, s, o->seed, f, in, enc);
     for (int i = 0; i < 2; i++) {
         pa[i].op = op;
         pa[i].s = s;

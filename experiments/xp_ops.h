@@ -63,6 +63,15 @@ typedef struct xp_op_outcome {
     size_t nout;
 } xp_op_outcome;
 
+/* The op's inputs for a seed, exactly as every runner draws them: uniform in [lo, hi] from a
+ * ChaCha20 stream, then op->prepare, then fixed-point encoding at f bits. Fills in[k] (doubles) and
+ * enc[k] (ring elements) for k < ninputs, malloc'd; the caller frees them. */
+void xp_op_inputs(const xp_opdef *op, const xp_shape *s, uint64_t seed, int f, double *in[2], uint64_t *enc[2]);
+/* One party's side of an op run: P1 shares input 0 from plain[0], P0 input 1 from plain[1] (plain is
+ * read only on its owner), then the op writes this party's output share. */
+void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *const in_sh[2],
+                 const uint64_t *const plain[2], const size_t nin[2], uint64_t *out_sh);
+
 /* Runs op on shape through a session. In real mode fills errors and, if keep, the arrays (free with
  * xp_op_outcome_free). Returns 0 or -1 (message printed). */
 int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out) WUR;

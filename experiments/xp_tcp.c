@@ -119,9 +119,7 @@ typedef struct op_io {
 
 static void run_op(mpc_ctx *c, const xp_tcp_opts *o, op_io *io)
 {
-    mpc_share(c, io->in_sh[0], io->plain[0], io->nin[0], NET_P1);
-    if (o->op->ninputs == 2) mpc_share(c, io->in_sh[1], io->plain[1], io->nin[1], NET_P0);
-    o->op->run(c, io->out_sh, io->in_sh, o->shape);
+    xp_op_party(c, o->op, o->shape, io->in_sh, io->plain, io->nin, io->out_sh);
 }
 
 int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
@@ -142,18 +140,8 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     double *in[2] = {NULL, NULL};
     uint64_t *enc[2] = {NULL, NULL};
     if (real && o->role != NET_D) {
-        rng r;
-        rng_seed(&r, o->seed, 0x1497);
-        for (int k = 0; k < op->ninputs; k++) {
-            in[k] = chk_malloc(io.nin[k] * sizeof(double));
-            for (size_t i = 0; i < io.nin[k]; i++) in[k][i] = rng_range(&r, op->lo, op->hi);
-        }
-        if (op->prepare) op->prepare(in[0], in[1], s);
-        for (int k = 0; k < op->ninputs; k++) {
-            enc[k] = chk_malloc(io.nin[k] * sizeof(uint64_t));
-            fx_encode_n(enc[k], in[k], io.nin[k], f);
-            io.in_sh[k] = chk_malloc(io.nin[k] * sizeof(uint64_t));
-        }
+        xp_op_inputs(op, s, o->seed, f, in, enc);
+        for (int k = 0; k < op->ninputs; k++) io.in_sh[k] = chk_malloc(io.nin[k] * sizeof(uint64_t));
         io.out_sh = chk_calloc(io.nout, sizeof(uint64_t));
         if (o->role == NET_P1) io.plain[0] = enc[0]; /* P1 owns the data input */
         if (o->role == NET_P0) io.plain[1] = enc[1]; /* P0 owns the second input */
