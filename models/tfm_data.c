@@ -1,5 +1,6 @@
 /* tfm_data.c -- labelled text datasets (TSV / JSONL loaders, TSV writer, dedup, deterministic
  * split) and the SpamAssassin preparation (email body extraction). See tfm_data.h. */
+#include "../common/sbuf.h"
 #include "tfm_data.h"
 
 #include <ctype.h>
@@ -40,37 +41,6 @@ __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, 
 }
 
 /* ---- growable byte buffer ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t extra)
-{
-    if (b->n + extra + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + extra + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    CHECK(p != NULL, "out of memory (%zu bytes)", cap);
-    b->p = p;
-    b->cap = cap;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    sb_reserve(b, n);
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_putc(sbuf *b, char c)
-{
-    sb_reserve(b, 1);
-    b->p[b->n++] = c;
-    b->p[b->n] = 0;
-}
 
 static char *xstrndup(const char *s, size_t n)
 {
@@ -176,8 +146,8 @@ static int label_id(loader *L, const char *name, size_t n, int32_t *id)
     if (L->fixed_labels) {
         sbuf set = {0};
         for (size_t i = 0; i < L->ds->nlabels; i++) {
-            if (i) sb_put(&set, ", ", 2);
-            sb_put(&set, L->ds->label_name[i], strlen(L->ds->label_name[i]));
+            if (i) sbuf_put(&set, ", ", 2);
+            sbuf_put(&set, L->ds->label_name[i], strlen(L->ds->label_name[i]));
         }
         int rc = fail(L->err, L->errlen, TFM_DATA_ELABEL, "%s:%zu: label '%.*s' is not in the label set {%s}", L->path,
                       L->line, (int)(n > 60 ? 60 : n), name, set.p ? set.p : "");
@@ -258,7 +228,7 @@ static void put_utf8(sbuf *b, uint32_t c)
     else
         e[0] = (char)(0xF0 | (c >> 18)), e[1] = (char)(0x80 | ((c >> 12) & 0x3F)),
         e[2] = (char)(0x80 | ((c >> 6) & 0x3F)), e[3] = (char)(0x80 | (c & 0x3F)), k = 4;
-    sb_put(b, e, k);
+    sbuf_put(b, e, k);
 }
 
 /* Parses a string at p->i (which must be '"'); decoded bytes go to out (may be NULL to skip). */
@@ -271,19 +241,19 @@ static int jp_string(jp *p, sbuf *out)
         if (c == '"') return 0;
         if (c < 0x20) return p->msg = "control character inside a string (escape it)", -1;
         if (c != '\\') {
-            if (out) sb_putc(out, (char)c);
+            if (out) sbuf_putc(out, (char)c);
             continue;
         }
         if (p->i >= p->n) break;
         char e = p->s[p->i++];
         uint32_t u, lo;
         switch (e) {
-        case '"': case '\\': case '/': if (out) sb_putc(out, e); break;
-        case 'b': if (out) sb_putc(out, '\b'); break;
-        case 'f': if (out) sb_putc(out, '\f'); break;
-        case 'n': if (out) sb_putc(out, '\n'); break;
-        case 'r': if (out) sb_putc(out, '\r'); break;
-        case 't': if (out) sb_putc(out, '\t'); break;
+        case '"': case '\\': case '/': if (out) sbuf_putc(out, e); break;
+        case 'b': if (out) sbuf_putc(out, '\b'); break;
+        case 'f': if (out) sbuf_putc(out, '\f'); break;
+        case 'n': if (out) sbuf_putc(out, '\n'); break;
+        case 'r': if (out) sbuf_putc(out, '\r'); break;
+        case 't': if (out) sbuf_putc(out, '\t'); break;
         case 'u':
             if (jp_hex4(p, &u)) return p->msg = "bad \\u escape", -1;
             if (u >= 0xDC00 && u <= 0xDFFF) return p->msg = "lone low surrogate in \\u escape", -1;
@@ -420,7 +390,7 @@ static int parse_jsonl_line(loader *L, const char *s, size_t n)
                         p.msg = "\"label\" must be a string or an integer";
                         goto bad;
                     }
-                    sb_put(&label, s + st, p.i - st);
+                    sbuf_put(&label, s + st, p.i - st);
                 }
             } else if (is_text) {
                 have_text = 1;
@@ -884,13 +854,13 @@ static size_t read_headers(const char *s, size_t n, int part, mime_info *mi)
             break;
         }
         if (s[ls] == ' ' || s[ls] == '\t') { /* folded continuation */
-            if (cur) sb_put(cur, s + ls, le - ls);
+            if (cur) sbuf_put(cur, s + ls, le - ls);
             continue;
         }
         cur = NULL;
         if (ci_prefix(s + ls, le - ls, "content-type:")) cur = &ct, ct.n = 0, ls += 13;
         else if (ci_prefix(s + ls, le - ls, "content-transfer-encoding:")) cur = &cte, cte.n = 0, ls += 26;
-        if (cur) sb_put(cur, s + ls, le - ls);
+        if (cur) sbuf_put(cur, s + ls, le - ls);
     }
     if (ct.n) parse_content_type(ct.p, ct.n, mi);
     if (cte.n) {
@@ -906,7 +876,7 @@ static void decode_qp(const char *s, size_t n, sbuf *out)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] != '=') {
-            sb_putc(out, s[i]);
+            sbuf_putc(out, s[i]);
             continue;
         }
         if (i + 1 < n && s[i + 1] == '\n') { /* soft line break */
@@ -919,10 +889,10 @@ static void decode_qp(const char *s, size_t n, sbuf *out)
         }
         int h1 = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1, h2 = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
         if (h1 >= 0 && h2 >= 0) {
-            sb_putc(out, (char)(h1 * 16 + h2));
+            sbuf_putc(out, (char)(h1 * 16 + h2));
             i += 2;
         } else {
-            sb_putc(out, '=');
+            sbuf_putc(out, '=');
         }
     }
 }
@@ -944,7 +914,7 @@ static void decode_b64(const char *s, size_t n, sbuf *out)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            sb_putc(out, (char)((acc >> bits) & 0xFF));
+            sbuf_putc(out, (char)((acc >> bits) & 0xFF));
         }
     }
 }
@@ -1007,7 +977,7 @@ static size_t html_entity(const char *s, size_t n, size_t i, sbuf *out)
     }
     for (size_t k = 0; k < sizeof ents / sizeof *ents; k++)
         if (strlen(ents[k].name) == nl && ci_prefix(name, nl, ents[k].name)) {
-            sb_putc(out, ents[k].c);
+            sbuf_putc(out, ents[k].c);
             return len;
         }
     return 0;
@@ -1027,7 +997,7 @@ static void strip_html(const char *s, size_t n, sbuf *out)
         }
         if (c != '<' || i + 1 >= n ||
             !(isalpha((unsigned char)s[i + 1]) || s[i + 1] == '/' || s[i + 1] == '!' || s[i + 1] == '?')) {
-            sb_putc(out, c);
+            sbuf_putc(out, c);
             i++;
             continue;
         }
@@ -1039,13 +1009,13 @@ static void strip_html(const char *s, size_t n, sbuf *out)
                     break;
                 }
             i = e ? (size_t)(e - s) + 3 : n;
-            sb_putc(out, ' ');
+            sbuf_putc(out, ' ');
             continue;
         }
         size_t lim = n - i < 4096 ? n : i + 4096;
         const char *gt = memchr(s + i, '>', lim - i);
         if (!gt) { /* a lone '<' in text */
-            sb_putc(out, c);
+            sbuf_putc(out, c);
             i++;
             continue;
         }
@@ -1062,10 +1032,10 @@ static void strip_html(const char *s, size_t n, sbuf *out)
             const char *e = ci_find(s + i, n - i, endtag);
             const char *g = e ? memchr(e, '>', n - (size_t)(e - s)) : NULL;
             i = g ? (size_t)(g - s) + 1 : n;
-            sb_putc(out, ' ');
+            sbuf_putc(out, ' ');
             continue;
         }
-        if (!inline_tag(name)) sb_putc(out, ' ');
+        if (!inline_tag(name)) sbuf_putc(out, ' ');
     }
 }
 
@@ -1076,12 +1046,12 @@ static void body_text(const char *s, size_t n, int html, sbuf *out)
     while (pos < n) {
         pos = next_line(s, n, pos, &ls, &le);
         if (debris_line(s + ls, le - ls)) continue;
-        sb_put(&kept, s + ls, le - ls);
-        sb_putc(&kept, '\n');
+        sbuf_put(&kept, s + ls, le - ls);
+        sbuf_putc(&kept, '\n');
     }
     if (kept.n && (html || looks_like_html(kept.p, kept.n))) strip_html(kept.p, kept.n, out);
-    else if (kept.n) sb_put(out, kept.p, kept.n);
-    sb_putc(out, '\n');
+    else if (kept.n) sbuf_put(out, kept.p, kept.n);
+    sbuf_putc(out, '\n');
     free(kept.p);
 }
 
@@ -1176,7 +1146,7 @@ static void to_utf8(const char *s, size_t n, sbuf *out)
         size_t need = 0;
         uint32_t min = 0, v = 0;
         if (c < 0x80) {
-            sb_putc(out, (char)c);
+            sbuf_putc(out, (char)c);
             i++;
             continue;
         }
@@ -1190,13 +1160,13 @@ static void to_utf8(const char *s, size_t n, sbuf *out)
         }
         if (ok && (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))) ok = 0;
         if (ok) {
-            if (v < 0xA0) sb_putc(out, ' ');
-            else sb_put(out, s + i, need + 1);
+            if (v < 0xA0) sbuf_putc(out, ' ');
+            else sbuf_put(out, s + i, need + 1);
             i += need + 1;
         } else {
             uint32_t w = c < 0xA0 ? cp1252[c - 0x80] : c;
             if (w) put_utf8(out, w);
-            else sb_putc(out, ' ');
+            else sbuf_putc(out, ' ');
             i++;
         }
     }
@@ -1238,14 +1208,14 @@ static int read_file(const char *path, char **buf, size_t *len)
     sbuf b = {0};
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) sb_put(&b, chunk, got);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) sbuf_put(&b, chunk, got);
     int bad = ferror(f);
     fclose(f);
     if (bad) {
         free(b.p);
         return -1;
     }
-    if (!b.p) sb_reserve(&b, 0), b.p[0] = 0;
+    if (!b.p) sbuf_reserve(&b, 0), b.p[0] = 0;
     *buf = b.p;
     *len = b.n;
     return 0;
@@ -1314,9 +1284,9 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
             goto done;
         }
         path.n = 0;
-        sb_put(&path, pkg_dir, dl);
-        sb_put(&path, "/data/", 6);
-        sb_put(&path, entry.p, entry.n);
+        sbuf_put(&path, pkg_dir, dl);
+        sbuf_put(&path, "/data/", 6);
+        sbuf_put(&path, entry.p, entry.n);
         char *msg;
         size_t mlen;
         if (read_file(path.p, &msg, &mlen) != 0) {

@@ -1,5 +1,6 @@
 /* tfm_tok.c -- BERT uncased BasicTokenizer + WordPiece, vocab.txt I/O and a BPE-style WordPiece
  * vocabulary builder. See tfm_tok.h for the exact behaviour and its limits. */
+#include "../common/sbuf.h"
 #include "tfm_tok.h"
 
 #include <errno.h>
@@ -423,30 +424,6 @@ static uint32_t fold(uint32_t c)
 
 /* ---- growable buffers ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t extra)
-{
-    if (b->n + extra + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->n + extra + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    CHECK(p != NULL, "out of memory (%zu bytes)", cap);
-    b->p = p;
-    b->cap = cap;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    sb_reserve(b, n);
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return p;
@@ -473,7 +450,7 @@ void tfm_tok_basic(const char *text, size_t len, tfm_tok_word_fn fn, void *ud)
     CHECK(text != NULL || len == 0, "NULL text");
     const unsigned char *s = (const unsigned char *)text;
     sbuf w = {0};
-    sb_reserve(&w, 64);
+    sbuf_reserve(&w, 64);
     char one[8];
     size_t i = 0;
     while (i < len) {
@@ -493,7 +470,7 @@ void tfm_tok_basic(const char *text, size_t len, tfm_tok_word_fn fn, void *ud)
         if (c >= 0xAC00 && c <= 0xD7A3) { /* Hangul syllable: NFD gives its conjoining jamo */
             uint32_t si = c - 0xAC00, jamo[3] = {0x1100 + si / 588, 0x1161 + (si % 588) / 28, 0x11A7 + si % 28};
             char enc[4];
-            for (int k = 0; k < (si % 28 ? 3 : 2); k++) sb_put(&w, enc, utf8_put(enc, jamo[k]));
+            for (int k = 0; k < (si % 28 ? 3 : 2); k++) sbuf_put(&w, enc, utf8_put(enc, jamo[k]));
             continue;
         }
         c = fold(c);
@@ -507,7 +484,7 @@ void tfm_tok_basic(const char *text, size_t len, tfm_tok_word_fn fn, void *ud)
             fn(ud, one, k);
             continue;
         }
-        sb_put(&w, enc, k);
+        sbuf_put(&w, enc, k);
     }
     emit_word(&w, fn, ud);
     free(w.p);
@@ -1162,8 +1139,8 @@ int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, s
         if ((uint64_t)cur < min_count) break;
         int32_t a = top.a, b = top.b;
         mb.n = 0;
-        sb_put(&mb, st_str(&t->v, (size_t)a), t->v.len[a]);
-        sb_put(&mb, st_str(&t->v, (size_t)b) + 2, t->v.len[b] - 2);
+        sbuf_put(&mb, st_str(&t->v, (size_t)a), t->v.len[a]);
+        sbuf_put(&mb, st_str(&t->v, (size_t)b) + 2, t->v.len[b] - 2);
         int32_t m = st_intern(&t->v, "", 0, mb.p, mb.n, NULL);
         merges++;
         for (size_t w = 0; w < nw; w++) {
