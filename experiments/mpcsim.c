@@ -38,7 +38,8 @@ static void usage(FILE *f)
     xp_net_help(f);
     fprintf(f,
             "\nParties: P0 holds the model, P1 the input, D is the dealer (correlated randomness).\n"
-            "All times are virtual (simulated), in seconds in CSV columns ending in _s.\n");
+            "Times are virtual (simulated) except over TCP (party, launch), where they are measured;\n"
+            "CSV columns ending in _s are seconds.\n");
 }
 
 int main(int argc, char **argv)
