@@ -15,6 +15,8 @@ static const cmd cmds[] = {
     {"calibrate", xp_cmd_calibrate, "fit the paper's unpublished network to its per-operator communication times"},
     {"data", xp_cmd_data, "datasets and tokenizer: prepare SpamAssassin splits, build a vocab, stats"},
     {"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
+    {"distill", xp_cmd_distill, "MPCFormer 2-stage distillation of a student with cheap approximations"},
+    {"eval", xp_cmd_eval, "accuracy of a checkpoint in plaintext and (--mpc) under private inference"},
     {"explain", xp_cmd_explain, "each step of an op's algorithm: formula, rounds, bytes, time (teaching)"},
     {"infer", xp_cmd_infer, "one private inference of BERT/RoBERTa (phantom or real), cost and breakdown as CSV"},
     {"launch", xp_cmd_launch, "run an op's three parties as local processes over loopback TCP"},
@@ -24,6 +26,7 @@ static const cmd cmds[] = {
     {"ping", xp_cmd_ping, "2-party ping-pong through the simulated network (CSV)"},
     {"report", xp_cmd_report, "generate the reproduction report paper/REPORT.md from results/"},
     {"sweep", xp_cmd_sweep, "run a declarative sweep file into results/NAME.csv (or --list its points)"},
+    {"train", xp_cmd_train, "train a BERT classifier (teacher, w/o{d}, w/o{p,d}) with the task loss"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,941 @@
+/* xp_cmd_train.c -- `mpcsim train`, `mpcsim distill`, `mpcsim eval [--mpc]`: the accuracy pipeline
+ * (teacher, MPCFormer students by 2-stage distillation, w/o{d} and w/o{p,d} baselines, evaluation in
+ * plaintext and under MPC). The work is in models/tfm_train; this file parses options, loads and
+ * checks everything before any training starts, prints progress on stderr and a CSV summary on
+ * stdout (or --csv FILE), and chooses exit codes (0 ok, 1 runtime failure, 2 usage or input error).
+ *
+ * Checkpoints are safetensors with BERT tensor names plus "__metadata__" describing the model
+ * (mpcsim_model, vocab_size, hidden_size, num_layers, num_heads, intermediate_size, num_labels,
+ * label_<i>, act, softmax, seq), so `eval` and `distill` need only the file. They are written via a
+ * temporary name and rename, and only after a successful epoch: an error never leaves a partial file
+ * and never replaces an existing checkpoint with a worse state. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/rng.h"
+#include "../models/sbert.h"
+#include "../models/tfm_io.h"
+#include "../models/tfm_train.h"
+#include "xp.h"
+#include "xp_cmds.h"
+#include "xp_ops.h"
+#include "xp_session.h"
+
+/* ---- shared options ---- */
+
+typedef struct tr_opts {
+    const char *data, *train, *dev, *test, *vocab;
+    const char *model, *gelu, *softmax, *init, *out, *csv, *teacher, *weights, *split;
+    uint64_t seq, layers, hidden, heads, ffn, seed, n, limit;
+    tfm_train_opts t;
+    /* distill */
+    uint64_t epochs1, epochs2;
+    double lr1, lr2;
+    int mpc, stats;
+} tr_opts;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (!*s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "error: %s: '%s' is not a number in [%g, %g]\n", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* One option shared by the three commands. 1 consumed, 0 not ours, -1 error (printed). */
+static int tr_arg(tr_opts *o, int argc, char **argv, int *i)
+{
+    int r;
+    const char *v;
+#define STR(opt, var)                                   \
+    if ((r = xp_arg(argc, argv, i, opt, 1, &o->var))) \
+        return r;
+    STR("--data", data) STR("--train", train) STR("--dev", dev) STR("--test", test) STR("--vocab", vocab)
+    STR("--model", model) STR("--gelu", gelu) STR("--softmax", softmax) STR("--init", init) STR("--out", out)
+    STR("--csv", csv) STR("--teacher", teacher) STR("--weights", weights) STR("--split", split)
+#undef STR
+#define U64(opt, var, lo, hi)                                                                      \
+    if ((r = xp_arg(argc, argv, i, opt, 1, &v)))                                                   \
+        return r < 0 || xp_parse_u64(opt, v, lo, hi, &o->var) != 0 ? -1 : 1;
+    U64("--seq", seq, 2, 512) U64("--layers", layers, 1, 48) U64("--hidden", hidden, 2, 4096)
+    U64("--heads", heads, 1, 64) U64("--ffn", ffn, 1, 16384) U64("--seed", seed, 0, UINT64_MAX)
+    U64("--n", n, 1, 1000000) U64("--limit", limit, 1, 100000000) U64("--stage1-epochs", epochs1, 0, 1000) U64("--stage2-epochs", epochs2, 1, 1000)
+#undef U64
+    uint64_t u;
+#define INT(opt, field, lo, hi)                                                                    \
+    if ((r = xp_arg(argc, argv, i, opt, 1, &v))) {                                                 \
+        if (r < 0 || xp_parse_u64(opt, v, lo, hi, &u) != 0) return -1;                            \
+        o->t.field = (int)u;                                                                       \
+        return 1;                                                                                  \
+    }
+    INT("--epochs", epochs, 1, 1000) INT("--batch", batch, 1, 4096) INT("--log-every", log_every, 0, 1000000)
+#undef INT
+    if ((r = xp_arg(argc, argv, i, "--max-steps", 1, &v))) {
+        if (r < 0 || xp_parse_u64("--max-steps", v, 1, 1000000000, &u) != 0) return -1;
+        o->t.max_steps = (long)u;
+        return 1;
+    }
+#define DBL(opt, var, lo, hi)                                                                      \
+    if ((r = xp_arg(argc, argv, i, opt, 1, &v)))                                                   \
+        return r < 0 || parse_double(opt, v, lo, hi, &o->var) != 0 ? -1 : 1;
+    DBL("--lr", t.lr, 1e-12, 1) DBL("--warmup", t.warmup_frac, 0, 1) DBL("--weight-decay", t.weight_decay, 0, 1)
+    DBL("--clip", t.clip, 0, 1e9) DBL("--dropout", t.dropout, 0, 0.9) DBL("--stage1-lr", lr1, 0, 1) DBL("--stage2-lr", lr2, 0, 1)
+#undef DBL
+    if ((r = xp_arg(argc, argv, i, "--mpc", 0, &v))) {
+        if (r < 0) return -1;
+        o->mpc = 1;
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--stats", 0, &v))) {
+        if (r < 0) return -1;
+        o->stats = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void tr_defaults(tr_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    tfm_train_opts_default(&o->t);
+    o->data = "data/spam";
+    o->model = NULL; /* bert-mini, 2 layers of hidden 128 (see train --help) */
+    o->seq = 128;
+    o->seed = 1;
+    o->t.epochs = 3;
+    o->t.batch = 16;
+    o->t.lr = 0.0; /* train: 1e-3 from random init, 5e-4 from --init */
+    o->t.log_every = 50;
+    o->epochs1 = 1, o->epochs2 = 2;
+    o->lr1 = 1e-3, o->lr2 = 5e-4;
+    o->n = 8;
+    o->split = "test";
+}
+
+static const char *data_help =
+    "data:\n"
+    "  --data DIR         DIR/train.tsv, dev.tsv, test.tsv and vocab.txt (default data/spam: `bash\n"
+    "                     scripts/fetch-data.sh && mpcsim data prepare && mpcsim data vocab ...`)\n"
+    "  --train/--dev/--test FILE, --vocab FILE   override one file (TSV `label<TAB>text` or JSONL)\n"
+    "  --seq T            tokens per example with [CLS] and [SEP]; longer texts are truncated\n"
+    "                     (default 128; eval and distill default to the checkpoint's)\n"
+    "  --limit N          train on a random subset of N training examples (deterministic for --seed;\n"
+    "                     low-data runs, timing)\n";
+
+static void path_in(char *buf, size_t n, const char *dir, const char *file)
+{
+    int k = snprintf(buf, n, "%s/%s", dir, file);
+    CHECK(k > 0 && (size_t)k < n, "path too long: %s/%s", dir, file);
+}
+
+/* ---- checkpoint metadata ---- */
+
+static void buf_grow(char **buf, size_t *len, size_t *cap, size_t more)
+{
+    if (*len + more + 1 > *cap) {
+        *cap = 2 * (*len + more + 1);
+        *buf = realloc(*buf, *cap);
+        CHECK(*buf != NULL, "out of memory");
+    }
+}
+
+static void buf_raw(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    buf_grow(buf, len, cap, n);
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+}
+
+/* Appends s as JSON string contents (escaped). */
+static void buf_esc(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        buf_grow(buf, len, cap, 8);
+        if (*p == '"' || *p == '\\') (*buf)[(*len)++] = '\\', (*buf)[(*len)++] = (char)*p;
+        else if (*p < 0x20) *len += (size_t)snprintf(*buf + *len, 8, "\\u%04x", *p);
+        else (*buf)[(*len)++] = (char)*p;
+        (*buf)[*len] = 0;
+    }
+}
+
+static void meta_kv(char **buf, size_t *len, size_t *cap, const char *k, const char *v)
+{
+    buf_raw(buf, len, cap, *len > 1 ? ",\"" : "\"");
+    buf_esc(buf, len, cap, k);
+    buf_raw(buf, len, cap, "\":\"");
+    buf_esc(buf, len, cap, v);
+    buf_raw(buf, len, cap, "\"");
+}
+
+/* "__metadata__" entries of a checkpoint (malloc'd JSON object). */
+static char *ckpt_meta(const tfm_config *cfg, int T, const tfm_dataset *labels, const char *role)
+{
+    size_t cap = 256, len = 1;
+    char *b = malloc(cap), v[64];
+    CHECK(b != NULL, "out of memory");
+    b[0] = '{', b[1] = 0;
+#define KV(k, fmt, x)                              \
+    do {                                           \
+        snprintf(v, sizeof v, fmt, x);             \
+        meta_kv(&b, &len, &cap, k, v);             \
+    } while (0)
+    meta_kv(&b, &len, &cap, "mpcsim_model", cfg->name);
+    meta_kv(&b, &len, &cap, "role", role);
+    KV("vocab_size", "%d", cfg->V);
+    KV("hidden_size", "%d", cfg->C);
+    KV("num_layers", "%d", cfg->L);
+    KV("num_heads", "%d", cfg->NH);
+    KV("intermediate_size", "%d", cfg->F);
+    KV("num_labels", "%d", cfg->NL);
+    KV("seq", "%d", T);
+    meta_kv(&b, &len, &cap, "act", tfm_act_name(cfg->act));
+    meta_kv(&b, &len, &cap, "softmax", tfm_attn_name(cfg->attn));
+    for (size_t i = 0; i < labels->nlabels; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "label_%zu", i);
+        meta_kv(&b, &len, &cap, k, labels->label_name[i]);
+    }
+#undef KV
+    buf_raw(&b, &len, &cap, "}");
+    return b;
+}
+
+/* A loaded checkpoint: configuration, weights, label names, training sequence length. */
+typedef struct ckpt {
+    tfm_config cfg;
+    tfm_params p;
+    tfm_dataset labels; /* label names only (n = 0) */
+    int seq;
+} ckpt;
+
+static const char *meta_get(const tfm_st_index *ix, const char *k)
+{
+    for (size_t i = 0; i < ix->n_meta; i++)
+        if (strcmp(ix->meta[i].key, k) == 0) return ix->meta[i].value;
+    return NULL;
+}
+
+static int meta_int(const tfm_st_index *ix, const char *path, const char *k, int lo, int hi, int *out)
+{
+    const char *s = meta_get(ix, k);
+    uint64_t u;
+    char *end = NULL;
+    if (!s) {
+        fprintf(stderr, "error: %s: checkpoint metadata lacks \"%s\" (not written by mpcsim train/distill?)\n", path, k);
+        return -1;
+    }
+    u = strtoull(s, &end, 10);
+    if (!*s || *end || u < (uint64_t)lo || u > (uint64_t)hi) {
+        fprintf(stderr, "error: %s: checkpoint metadata \"%s\" = '%s' is not an integer in [%d, %d]\n", path, k, s, lo,
+                hi);
+        return -1;
+    }
+    *out = (int)u;
+    return 0;
+}
+
+static int ckpt_load(ckpt *c, const char *path)
+{
+    memset(c, 0, sizeof *c);
+    tfm_data_init(&c->labels);
+    char err[512];
+    tfm_st_index ix;
+    memset(&ix, 0, sizeof ix);
+    if (tfm_safetensors_index_file(&ix, path, err, sizeof err) != TFM_OK) {
+        fprintf(stderr, "error: checkpoint %s: %s\n", path, err);
+        tfm_st_index_free(&ix);
+        return -1;
+    }
+    const char *name = meta_get(&ix, "mpcsim_model"), *act = meta_get(&ix, "act"), *sm = meta_get(&ix, "softmax");
+    int rc = -1;
+    if (!name || !act || !sm) {
+        fprintf(stderr, "error: checkpoint %s: no mpcsim metadata (mpcsim_model, act, softmax); train it with "
+                        "mpcsim train\n", path);
+        goto done;
+    }
+    if (tfm_config_named(&c->cfg, name) != TFM_OK) {
+        fprintf(stderr, "error: checkpoint %s: unknown model '%s'\n", path, name);
+        goto done;
+    }
+    if (meta_int(&ix, path, "vocab_size", 8, 10000000, &c->cfg.V) || meta_int(&ix, path, "hidden_size", 2, 8192, &c->cfg.C) ||
+        meta_int(&ix, path, "num_layers", 1, 64, &c->cfg.L) || meta_int(&ix, path, "num_heads", 1, 128, &c->cfg.NH) ||
+        meta_int(&ix, path, "intermediate_size", 1, 65536, &c->cfg.F) ||
+        meta_int(&ix, path, "num_labels", 2, TFM_DATA_MAX_LABELS, &c->cfg.NL) || meta_int(&ix, path, "seq", 2, 512, &c->seq))
+        goto done;
+    c->cfg.act = tfm_act_parse(act), c->cfg.attn = tfm_attn_parse(sm);
+    if (c->cfg.act < 0 || c->cfg.attn < 0) {
+        fprintf(stderr, "error: checkpoint %s: unknown approximation '%s' / '%s'\n", path, act, sm);
+        goto done;
+    }
+    if (tfm_config_check(&c->cfg, err, sizeof err) != TFM_OK) {
+        fprintf(stderr, "error: checkpoint %s: %s\n", path, err);
+        goto done;
+    }
+    for (int i = 0; i < c->cfg.NL; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "label_%d", i);
+        const char *l = meta_get(&ix, k);
+        if (!l || !*l || tfm_data_find_label(&c->labels, l) >= 0) {
+            fprintf(stderr, "error: checkpoint %s: metadata \"%s\" missing, empty or repeated\n", path, k);
+            goto done;
+        }
+        tfm_data_add_label(&c->labels, l);
+    }
+    tfm_params_alloc(&c->p, &c->cfg);
+    if (tfm_load_safetensors(path, &c->cfg, &c->p, err, sizeof err) != TFM_OK) {
+        fprintf(stderr, "error: checkpoint %s: %s\n", path, err);
+        goto done;
+    }
+    rc = 0;
+done:
+    tfm_st_index_free(&ix);
+    if (rc) {
+        tfm_params_free(&c->p);
+        tfm_data_free(&c->labels);
+    }
+    return rc;
+}
+
+static void ckpt_free(ckpt *c)
+{
+    tfm_params_free(&c->p);
+    tfm_data_free(&c->labels);
+}
+
+/* ---- data ---- */
+
+typedef struct tr_data {
+    tfm_tok *tok;
+    tfm_dataset ds[3]; /* train, dev, test */
+    tfm_encoded enc[3];
+    int have[3];
+} tr_data;
+
+static void tr_data_free(tr_data *d)
+{
+    tfm_tok_destroy(d->tok);
+    for (int s = 0; s < 3; s++) {
+        tfm_data_free(&d->ds[s]);
+        tfm_encoded_free(&d->enc[s]);
+    }
+}
+
+/* Keeps a random subset of k examples (deterministic for seed; file order kept) in place. */
+static void subset(tfm_encoded *e, size_t k, uint64_t seed)
+{
+    size_t *idx = chk_malloc(e->n * sizeof *idx);
+    uint8_t *keep = chk_calloc(e->n, 1);
+    for (size_t i = 0; i < e->n; i++) idx[i] = i;
+    rng r;
+    rng_seed(&r, seed, 0x6c696d74u /* "limt" */);
+    for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
+        size_t j = i + (size_t)(rng_u64(&r) % (uint64_t)(e->n - i)), t = idx[i];
+        idx[i] = idx[j], idx[j] = t;
+        keep[idx[i]] = 1;
+    }
+    size_t w = 0, T = (size_t)e->T;
+    for (size_t i = 0; i < e->n; i++) {
+        if (!keep[i]) continue;
+        memmove(e->ids + w * T, e->ids + i * T, T * sizeof *e->ids);
+        memmove(e->mask + w * T, e->mask + i * T, T);
+        e->label[w++] = e->label[i];
+    }
+    e->n = w;
+    free(idx);
+    free(keep);
+}
+
+/* Loads the vocabulary and the splits in `want` (bit s = split s); with `labels` (may be NULL) all
+ * splits must use that label set, else train's labels fix it. Errors printed; -1. */
+static int tr_data_load(tr_data *d, const tr_opts *o, int want, const tfm_dataset *labels, int T)
+{
+    memset(d, 0, sizeof *d);
+    static const char *names[3] = {"train.tsv", "dev.tsv", "test.tsv"};
+    const char *given[3] = {o->train, o->dev, o->test};
+    char path[4096], err[1024];
+    if (o->vocab) snprintf(path, sizeof path, "%s", o->vocab);
+    else path_in(path, sizeof path, o->data, "vocab.txt");
+    if (tfm_tok_load(&d->tok, path, err, sizeof err) != TFM_TOK_OK) {
+        fprintf(stderr, "error: vocabulary: %s\nhint: mpcsim data vocab --in %s/train.tsv --out %s\n", err, o->data, path);
+        return -1;
+    }
+    for (int s = 0; s < 3; s++) {
+        if (!(want & (1 << s))) continue;
+        tfm_data_init(&d->ds[s]);
+        if (given[s]) snprintf(path, sizeof path, "%s", given[s]);
+        else path_in(path, sizeof path, o->data, names[s]);
+        const tfm_dataset *ls = labels ? labels : (s > 0 && d->have[0] ? &d->ds[0] : NULL);
+        tfm_data_load_opts lo = {TFM_DATA_FMT_AUTO, ls ? (const char *const *)ls->label_name : NULL,
+                                 ls ? ls->nlabels : 0};
+        int rc = tfm_data_load(&d->ds[s], path, &lo, err, sizeof err);
+        if (rc != TFM_DATA_OK) {
+            fprintf(stderr, "error: %s\n", err);
+            if (rc == TFM_DATA_ELABEL && ls)
+                fprintf(stderr, "hint: the label set is fixed by %s (%zu labels)\n",
+                        labels ? "the checkpoint" : "the training file", ls->nlabels);
+            if (rc == TFM_DATA_EIO && !given[s])
+                fprintf(stderr, "hint: bash scripts/fetch-data.sh && mpcsim data prepare\n");
+            return -1;
+        }
+        if (s == 0 && d->ds[0].nlabels < 2) {
+            fprintf(stderr, "error: %s: only one label ('%s'); classification needs two or more\n", path,
+                    d->ds[0].label_name[0]);
+            return -1;
+        }
+        tfm_encode_dataset(&d->enc[s], d->tok, &d->ds[s], T);
+        if (s == 0 && o->limit && o->limit < d->enc[0].n) subset(&d->enc[0], (size_t)o->limit, o->seed);
+        d->have[s] = 1;
+    }
+    return 0;
+}
+
+/* ---- progress ---- */
+
+static void progress(void *ud, const tfm_train_progress *pr)
+{
+    const char *what = ud;
+    if (pr->dev_acc >= 0)
+        fprintf(stderr, "%s: epoch %d/%d done, step %ld/%ld, loss %.4f, dev accuracy %.4f%s\n", what, pr->epoch,
+                pr->epochs, pr->step, pr->steps, pr->loss, pr->dev_acc, pr->saved ? " (best: saved)" : "");
+    else
+        fprintf(stderr, "%s: epoch %d/%d step %ld/%ld loss %.4f lr %.3g |grad| %.3g %.3f s/step\n", what, pr->epoch,
+                pr->epochs, pr->step, pr->steps, pr->loss, pr->lr, pr->grad_norm, pr->seconds);
+}
+
+/* The default shape: bert-mini's vocabulary and positions, 2 layers of hidden 128, 2 heads, FFN 512
+ * (Google's BERT-tiny shape), so the whole accuracy pipeline fits 20 minutes on 2 cores. */
+#define TR_DEFAULT_MODEL "bert-mini"
+#define TR_DEFAULT_L 2
+#define TR_DEFAULT_C 128
+#define TR_DEFAULT_NH 2
+#define TR_DEFAULT_F 512
+
+static int model_config(tfm_config *cfg, const tr_opts *o, int V, int NL)
+{
+    const char *model = o->model ? o->model : TR_DEFAULT_MODEL;
+    if (tfm_config_named(cfg, model) != TFM_OK) {
+        char zoo[256];
+        tfm_config_list(zoo, sizeof zoo);
+        fprintf(stderr, "error: --model: unknown model '%s' (known: %s)\n", model, zoo);
+        return -1;
+    }
+    if (!o->model) cfg->L = TR_DEFAULT_L, cfg->C = TR_DEFAULT_C, cfg->NH = TR_DEFAULT_NH, cfg->F = TR_DEFAULT_F;
+    if (o->layers) cfg->L = (int)o->layers;
+    if (o->hidden) cfg->C = (int)o->hidden;
+    if (o->heads) cfg->NH = (int)o->heads;
+    if (o->ffn) cfg->F = (int)o->ffn;
+    cfg->V = V, cfg->NL = NL;
+    char err[256];
+    if (tfm_config_check(cfg, err, sizeof err) != TFM_OK) {
+        fprintf(stderr, "error: model: %s\n", err);
+        return -1;
+    }
+    if ((int)o->seq > cfg->P) {
+        fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", o->seq, cfg->P);
+        return -1;
+    }
+    return 0;
+}
+
+static int approx(tfm_config *cfg, const char *gelu, const char *softmax)
+{
+    if (gelu && (cfg->act = tfm_act_parse(gelu)) < 0) {
+        fprintf(stderr, "error: --gelu: unknown activation '%s' (gelu-erf, gelu-tanh, relu, quad)\n", gelu);
+        return -1;
+    }
+    if (softmax && (cfg->attn = tfm_attn_parse(softmax)) < 0) {
+        fprintf(stderr, "error: --softmax: unknown attention '%s' (softmax, 2relu, 2quad)\n", softmax);
+        return -1;
+    }
+    return 0;
+}
+
+static int same_labels(const tfm_dataset *a, const tfm_dataset *b)
+{
+    if (a->nlabels != b->nlabels) return 0;
+    for (size_t i = 0; i < a->nlabels; i++)
+        if (strcmp(a->label_name[i], b->label_name[i]) != 0) return 0;
+    return 1;
+}
+
+/* ---- train ---- */
+
+static void train_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mpcsim train --out FILE [options]\n\n"
+            "Trains a BERT classifier with the task loss (cross-entropy), AdamW (weight decay not on biases\n"
+            "and LayerNorm), linear warmup then linear decay, gradient clipping, shuffled minibatches\n"
+            "(deterministic for --seed), dev accuracy after every epoch; the best-dev weights are saved\n"
+            "to FILE (safetensors with metadata) and test accuracy is reported for them. Uses:\n"
+            "  teacher        --gelu gelu-erf --softmax softmax (defaults), random init\n"
+            "  w/o{p,d}       --gelu quad --softmax 2quad, random init (MPCFormer's baseline)\n"
+            "  w/o{d}         --gelu quad --softmax 2quad --init teacher.safetensors\n\n"
+            "model:\n"
+            "  --model NAME       zoo model for the shape; without it: bert-mini's positions with 2 layers,\n"
+            "                     hidden 128, 2 heads, FFN 512 (fits the 20-minute pipeline; the full\n"
+            "                     bert-mini is --model bert-mini, 4 layers of 256, ~6x slower per step)\n"
+            "  --layers N --hidden N --heads N --ffn N   override the shape\n"
+            "  The vocabulary size and the labels come from the data.\n"
+            "  --gelu A           gelu-erf, gelu-tanh, relu, quad;  --softmax S  softmax, 2relu, 2quad\n"
+            "  --init FILE        start from a checkpoint's weights (its shape and labels must match)\n"
+            "optimisation:\n"
+            "  --epochs N (3)  --batch N (16)  --lr X (1e-3; 5e-4 with --init)  --warmup FRAC (0.1)\n"
+            "  --weight-decay X (0.01)  --dropout P (0.1: BERT's hidden dropout; not on attention weights)\n"
+            "  --clip X (1.0, global L2 norm; 0 = off)  --seed N (1)  --max-steps N  --log-every N (50)\n"
+            "%s"
+            "output:\n"
+            "  --out FILE         checkpoint (required); written only when dev accuracy improves\n"
+            "  --csv FILE         summary CSV (default stdout), one row:\n"
+            "    command,model,layers,hidden,act,softmax,seq,epochs,steps,sec_per_step,first_loss,final_loss,\n"
+            "    best_dev_accuracy,best_epoch,test_accuracy,out\n"
+            "    (sec_per_step: wall seconds per optimiser step; accuracies are fractions in [0,1])\n"
+            "Progress lines go to stderr.\n",
+            data_help);
+}
+
+static int write_summary(const char *csvpath, const char *cmd, const tfm_config *cfg, int T, int epochs,
+                         const tfm_train_result *r, double test_acc, const char *out)
+{
+    xp_out o;
+    if (xp_out_open(&o, csvpath) != 0) return 1;
+    fprintf(o.f,
+            "command,model,layers,hidden,act,softmax,seq,epochs,steps,sec_per_step,first_loss,final_loss,"
+            "best_dev_accuracy,best_epoch,test_accuracy,out\n");
+    fprintf(o.f, "%s,%s,%d,%d,%s,%s,%d,%d,%ld,%.4f,%.5f,%.5f,%.4f,%d,%.4f,%s\n", cmd, cfg->name, cfg->L, cfg->C,
+            tfm_act_name(cfg->act), tfm_attn_name(cfg->attn), T, epochs, r->steps, r->sec_per_step, r->first_loss,
+            r->final_loss, r->best_dev_acc, r->best_epoch, test_acc, out);
+    return xp_out_close(&o) != 0 ? 1 : 0;
+}
+
+int xp_cmd_train(int argc, char **argv)
+{
+    tr_opts o;
+    tr_defaults(&o);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            train_usage(stdout);
+            return 0;
+        }
+        int r = tr_arg(&o, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r == 0) {
+            fprintf(stderr, "error: train: unknown option '%s' (see mpcsim train --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!o.out) {
+        fprintf(stderr, "error: train: --out FILE is required\n");
+        return 2;
+    }
+    if (o.teacher || o.weights || o.mpc) {
+        fprintf(stderr, "error: train: --teacher/--weights/--mpc belong to distill/eval\n");
+        return 2;
+    }
+    tr_data d;
+    if (tr_data_load(&d, &o, 7, NULL, (int)o.seq) != 0) {
+        tr_data_free(&d);
+        return 2;
+    }
+    tfm_config cfg;
+    ckpt init;
+    memset(&init, 0, sizeof init);
+    int rc = 2;
+    if (model_config(&cfg, &o, (int)tfm_tok_size(d.tok), (int)d.ds[0].nlabels) != 0) goto out;
+    if (o.init) {
+        if (ckpt_load(&init, o.init) != 0) goto out;
+        if (init.cfg.V != cfg.V || init.cfg.NL != cfg.NL) {
+            fprintf(stderr, "error: --init %s: vocabulary %d / labels %d, data has %d / %d\n", o.init, init.cfg.V,
+                    init.cfg.NL, cfg.V, cfg.NL);
+            goto out;
+        }
+        if (!same_labels(&init.labels, &d.ds[0])) {
+            fprintf(stderr, "error: --init %s: its label set differs from %s's\n", o.init, "the training data");
+            goto out;
+        }
+        cfg = init.cfg; /* its shape; the approximations from the options below */
+        cfg.act = TFM_ACT_GELU_ERF, cfg.attn = TFM_ATTN_SOFTMAX;
+    }
+    if (approx(&cfg, o.gelu, o.softmax) != 0) goto out;
+    if (o.t.lr <= 0.0) o.t.lr = o.init ? 5e-4 : 1e-3;
+    tfm_params p = {0};
+    tfm_params_alloc(&p, &cfg);
+    if (o.init) memcpy(p.mem, init.p.mem, p.n * sizeof *p.mem);
+    else tfm_params_init(&p, &cfg, o.seed);
+    fprintf(stderr, "train: %s L%d C%d %s+%s seq %" PRIu64 ", %zu/%zu/%zu examples (%zu truncated), %s init\n",
+            cfg.name, cfg.L, cfg.C, tfm_act_name(cfg.act), tfm_attn_name(cfg.attn), o.seq, d.ds[0].n, d.ds[1].n,
+            d.ds[2].n, d.enc[0].truncated, o.init ? o.init : "random");
+    char *meta = ckpt_meta(&cfg, (int)o.seq, &d.ds[0], o.init ? "baseline-wo-d" : "task");
+    o.t.mode = TFM_TRAIN_TASK;
+    o.t.seed = o.seed;
+    o.t.out = o.out;
+    o.t.metadata_json = meta;
+    o.t.progress = progress;
+    o.t.progress_ud = "train";
+    o.t.clock = now_s;
+    tfm_train_result res;
+    char err[512];
+    if (tfm_train_run(&cfg, &p, &d.enc[0], &d.enc[1], &o.t, &res, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        rc = 1;
+    } else {
+        double test = tfm_evaluate(&cfg, &p, &d.enc[2], 32, NULL, NULL);
+        fprintf(stderr, "train: %ld steps, %.3f s/step, best dev accuracy %.4f (epoch %d), test accuracy %.4f -> %s\n",
+                res.steps, res.sec_per_step, res.best_dev_acc, res.best_epoch, test, o.out);
+        rc = write_summary(o.csv, "train", &cfg, (int)o.seq, o.t.epochs, &res, test, o.out);
+    }
+    free(meta);
+    tfm_params_free(&p);
+out:
+    ckpt_free(&init);
+    tr_data_free(&d);
+    return rc;
+}
+
+/* ---- distill ---- */
+
+static void distill_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mpcsim distill --teacher FILE --out FILE [options]\n\n"
+            "MPCFormer's 2-stage knowledge distillation. The student has the teacher's shape, the\n"
+            "approximations --gelu (default quad) and --softmax (default 2quad), and starts from the\n"
+            "teacher's weights.\n"
+            "  stage 1  MSE between student and teacher pre-normalisation attention scores of every layer\n"
+            "           (entries <= -100, the padded keys, zeroed in both) plus MSE between all L+1 hidden\n"
+            "           states; constant learning rate --stage1-lr (1e-3), --stage1-epochs (1; 0 skips).\n"
+            "  stage 2  soft cross-entropy against the teacher's logits (temperature 1), --stage2-lr\n"
+            "           (5e-4) with 10%% warmup and linear decay, --stage2-epochs (2); dev accuracy after each\n"
+            "           epoch, the best is saved to --out.\n"
+            "options: --batch N (16)  --weight-decay X  --clip X  --dropout P (0.1, student only)  --seed N\n"
+            "         --max-steps N (per stage)\n"
+            "         --log-every N  --seq T (default: the teacher's)\n"
+            "%s"
+            "output: --csv FILE (default stdout), the columns of `mpcsim train --help` with command\n"
+            "        'distill' (first_loss/final_loss are stage 2's soft cross-entropy).\n",
+            data_help);
+}
+
+int xp_cmd_distill(int argc, char **argv)
+{
+    tr_opts o;
+    tr_defaults(&o);
+    o.seq = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            distill_usage(stdout);
+            return 0;
+        }
+        int r = tr_arg(&o, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r == 0) {
+            fprintf(stderr, "error: distill: unknown option '%s' (see mpcsim distill --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!o.teacher || !o.out) {
+        fprintf(stderr, "error: distill: --teacher FILE and --out FILE are required\n");
+        return 2;
+    }
+    if (o.init || o.mpc || o.weights) {
+        fprintf(stderr, "error: distill: --init/--mpc/--weights do not apply (the student starts from the teacher)\n");
+        return 2;
+    }
+    ckpt t;
+    if (ckpt_load(&t, o.teacher) != 0) return 2;
+    if (!o.seq) o.seq = (uint64_t)t.seq;
+    tr_data d;
+    int rc = 2;
+    tfm_params s = {0};
+    char *meta = NULL;
+    if (tr_data_load(&d, &o, 7, &t.labels, (int)o.seq) != 0) goto out;
+    if ((int)tfm_tok_size(d.tok) != t.cfg.V) {
+        fprintf(stderr, "error: vocabulary has %zu tokens, the teacher %d: use the teacher's vocab.txt\n",
+                tfm_tok_size(d.tok), t.cfg.V);
+        goto out;
+    }
+    if ((int)o.seq > t.cfg.P) {
+        fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", o.seq, t.cfg.P);
+        goto out;
+    }
+    tfm_config sc = t.cfg;
+    if (approx(&sc, o.gelu ? o.gelu : "quad", o.softmax ? o.softmax : "2quad") != 0) goto out;
+    tfm_params_alloc(&s, &sc);
+    memcpy(s.mem, t.p.mem, s.n * sizeof *s.mem);
+    meta = ckpt_meta(&sc, (int)o.seq, &t.labels, "mpcformer");
+    fprintf(stderr, "distill: teacher %s (%s+%s) -> student %s+%s, seq %" PRIu64 ", %zu train examples\n", o.teacher,
+            tfm_act_name(t.cfg.act), tfm_attn_name(t.cfg.attn), tfm_act_name(sc.act), tfm_attn_name(sc.attn), o.seq,
+            d.ds[0].n);
+    tfm_train_result r1 = {0}, r2;
+    char err[512];
+    tfm_train_opts base = o.t;
+    base.seed = o.seed;
+    base.tcfg = &t.cfg, base.teacher = &t.p;
+    base.progress = progress;
+    base.clock = now_s;
+    if (o.epochs1 > 0) {
+        tfm_train_opts s1 = base;
+        s1.mode = TFM_TRAIN_KD1;
+        s1.epochs = (int)o.epochs1;
+        s1.lr = o.lr1, s1.warmup_frac = 0.0, s1.constant_lr = 1;
+        s1.eval_every_epoch = 0, s1.out = NULL;
+        s1.progress_ud = "distill stage 1";
+        if (tfm_train_run(&sc, &s, &d.enc[0], NULL, &s1, &r1, err, sizeof err) != 0) {
+            fprintf(stderr, "error: %s\n", err);
+            rc = 1;
+            goto out;
+        }
+        fprintf(stderr, "distill: stage 1 done, %ld steps, MSE %.5f -> %.5f, %.3f s/step\n", r1.steps, r1.first_loss,
+                r1.final_loss, r1.sec_per_step);
+    }
+    tfm_train_opts s2 = base;
+    s2.mode = TFM_TRAIN_KD2;
+    s2.epochs = (int)o.epochs2;
+    s2.lr = o.lr2, s2.warmup_frac = 0.1, s2.constant_lr = 0;
+    s2.eval_every_epoch = 1, s2.out = o.out, s2.metadata_json = meta;
+    s2.progress_ud = "distill stage 2";
+    if (tfm_train_run(&sc, &s, &d.enc[0], &d.enc[1], &s2, &r2, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    double test = tfm_evaluate(&sc, &s, &d.enc[2], 32, NULL, NULL);
+    fprintf(stderr, "distill: best dev accuracy %.4f (epoch %d), test accuracy %.4f -> %s\n", r2.best_dev_acc,
+            r2.best_epoch, test, o.out);
+    r2.steps += r1.steps;
+    rc = write_summary(o.csv, "distill", &sc, (int)o.seq, (int)(o.epochs1 + o.epochs2), &r2, test, o.out);
+out:
+    free(meta);
+    tfm_params_free(&s);
+    tr_data_free(&d);
+    ckpt_free(&t);
+    return rc;
+}
+
+/* ---- eval ---- */
+
+static void eval_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mpcsim eval --weights FILE [--split test|dev|train] [--mpc] [--stats] [--n N] [network options]\n\n"
+            "Accuracy of a checkpoint (from mpcsim train or distill) on a split, in plaintext; with --mpc\n"
+            "also under 2-party MPC: the first N examples (--n, default 8) each run as one private\n"
+            "inference in real mode (P0 holds the weights, P1 the tokens; the padding mask is public),\n"
+            "with the checkpoint's approximations and the protocol's Quad/2Quad coefficients set from it.\n"
+            "--stats prints (stderr) the plaintext ranges the MPC protocols are sensitive to over the first N\n"
+            "examples: LayerNorm variances, attention row sums, activation inputs, scores (PROTOCOLS.md 4).\n"
+            "options: --batch N (32)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
+            "%s"
+            "output: --csv FILE (default stdout), one row:\n"
+            "  weights,act,softmax,split,seq,examples,accuracy,mpc_examples,mpc_accuracy,plain_accuracy_same,\n"
+            "  agreement,max_abs_logit_error,mean_latency_s\n"
+            "  accuracy: plaintext accuracy on all `examples` of the split (fraction); mpc_*: on the first\n"
+            "  mpc_examples; plain_accuracy_same: plaintext accuracy on those same examples; agreement:\n"
+            "  fraction where the MPC and plaintext predictions agree; max_abs_logit_error: largest\n"
+            "  |MPC logit - plaintext logit| (logit units); mean_latency_s: mean simulated latency of one\n"
+            "  private inference (virtual seconds, zero compute model). Without --mpc these are empty.\n",
+            data_help);
+    xp_net_help(f);
+}
+
+/* Plaintext ranges of the values the MPC protocols are sensitive to (PROTOCOLS.md section 4), over
+ * the first n examples: LayerNorm variances (inv_sqrt window), attention row sums (reciprocal
+ * window), activation inputs (erf's Taylor range), unmasked scores (exp domain). */
+static void eval_stats(const tfm_config *cfg, const tfm_params *p, const tfm_encoded *e, size_t n)
+{
+    const int T = e->T, L = cfg->L, NH = cfg->NH;
+    tfm_acts a;
+    tfm_acts_alloc(&a, cfg, 1, T);
+    double vmin = INFINITY, vmax = 0, smin = INFINITY, smax = 0, xmax = 0, scmax = 0;
+    for (size_t k = 0; k < n && k < e->n; k++) {
+        const uint8_t *m = e->mask + k * T;
+        tfm_train_forward(cfg, p, &a, e->ids + k * T, NULL, m, 1, 0.0, NULL);
+        const float *rs[3] = {a.emb_rstd, a.ln1_rstd, a.ln2_rstd};
+        for (int j = 0; j < 3; j++)
+            for (size_t i = 0; i < (size_t)(j ? L : 1) * T; i++) {
+                double var = 1.0 / ((double)rs[j][i] * rs[j][i]) - cfg->ln_eps;
+                vmin = fmin(vmin, var), vmax = fmax(vmax, var);
+            }
+        for (size_t i = 0; i < (size_t)L * T * cfg->F; i++) xmax = fmax(xmax, fabs(a.hpre[i]));
+        for (int l = 0; l < L; l++)
+            for (int h = 0; h < NH; h++)
+                for (int t = 0; t < T; t++) {
+                    if (!m[t]) continue;
+                    const float *srow = a.scores + (((size_t)l * NH + h) * T + t) * T;
+                    double mx = -INFINITY, sum = 0;
+                    for (int u = 0; u < T; u++)
+                        if (m[u]) mx = fmax(mx, srow[u]), scmax = fmax(scmax, fabs(srow[u]));
+                    for (int u = 0; u < T; u++) {
+                        if (!m[u]) continue;
+                        double x = srow[u];
+                        sum += cfg->attn == TFM_ATTN_SOFTMAX ? exp(x - mx)
+                               : cfg->attn == TFM_ATTN_2QUAD ? (x + cfg->quad2_c) * (x + cfg->quad2_c)
+                                                              : (x > 0 ? x : 0);
+                    }
+                    smin = fmin(smin, sum), smax = fmax(smax, sum);
+                }
+    }
+    fprintf(stderr,
+            "eval --stats (%zu examples): LayerNorm variance %.3g .. %.3g (inv_sqrt window 0.1..150); %s row sums "
+            "%.3g .. %.3g (reciprocal: < 20 precise, diverges > 254); |activation input| <= %.3g (erf Taylor: "
+            "|x| <~ 2); |unmasked score| <= %.3g\n",
+            n < e->n ? n : e->n, vmin, vmax, tfm_attn_name(cfg->attn), smin, smax, xmax, scmax);
+    tfm_acts_free(&a);
+}
+
+typedef struct eval_slot {
+    sbert_job job;
+} eval_slot;
+
+static void eval_party(mpc_ctx *c, void *arg)
+{
+    eval_slot *s = arg;
+    sbert_forward(c, &s->job);
+}
+
+int xp_cmd_eval(int argc, char **argv)
+{
+    tr_opts o;
+    tr_defaults(&o);
+    o.seq = 0;
+    o.t.batch = 32;
+    mpc_config mcfg;
+    mpc_config_default(&mcfg);
+    xp_netopts net;
+    xp_net_defaults(&net);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            eval_usage(stdout);
+            return 0;
+        }
+        int r;
+        if ((r = xp_net_arg(&net, argc, argv, &i))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        r = tr_arg(&o, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r == 0) {
+            fprintf(stderr, "error: eval: unknown option '%s' (see mpcsim eval --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!o.weights) {
+        fprintf(stderr, "error: eval: --weights FILE is required\n");
+        return 2;
+    }
+    int split = strcmp(o.split, "train") == 0 ? 0 : strcmp(o.split, "dev") == 0 ? 1 : strcmp(o.split, "test") == 0 ? 2 : -1;
+    if (split < 0) {
+        fprintf(stderr, "error: --split: '%s' is not train, dev or test\n", o.split);
+        return 2;
+    }
+    if (xp_net_finish(&net) != 0) return 2;
+    ckpt c;
+    if (ckpt_load(&c, o.weights) != 0) return 2;
+    if (!o.seq) o.seq = (uint64_t)c.seq;
+    tr_data d;
+    int rc = 2;
+    int *pred = NULL;
+    float *lg = NULL;
+    if (tr_data_load(&d, &o, 1 << split, &c.labels, (int)o.seq) != 0) goto out;
+    if ((int)tfm_tok_size(d.tok) != c.cfg.V) {
+        fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", tfm_tok_size(d.tok),
+                c.cfg.V);
+        goto out;
+    }
+    if ((int)o.seq > c.cfg.P) {
+        fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", o.seq, c.cfg.P);
+        goto out;
+    }
+    const tfm_encoded *e = &d.enc[split];
+    const int NL = c.cfg.NL, T = (int)o.seq;
+    pred = chk_malloc(e->n * sizeof *pred);
+    lg = chk_malloc(e->n * (size_t)NL * sizeof *lg);
+    double acc = tfm_evaluate(&c.cfg, &c.p, e, o.t.batch, pred, lg);
+    fprintf(stderr, "eval: %s (%s+%s) on %s: %zu examples, accuracy %.4f\n", o.weights, tfm_act_name(c.cfg.act),
+            tfm_attn_name(c.cfg.attn), o.split, e->n, acc);
+    if (o.stats) eval_stats(&c.cfg, &c.p, e, (size_t)o.n);
+    size_t nm = 0, mcorrect = 0, agree = 0, pcorrect = 0;
+    double maxerr = 0.0, lat = 0.0;
+    if (o.mpc) {
+        nm = o.n < e->n ? (size_t)o.n : e->n;
+        mcfg.quad_a = c.cfg.quad_a, mcfg.quad_b = c.cfg.quad_b, mcfg.quad_c = c.cfg.quad_c, mcfg.quad2_c = c.cfg.quad2_c;
+        double res = ldexp(1, -mcfg.frac_bits);
+        if (mcfg.ln_eps < res) mcfg.ln_eps = fmax(c.cfg.ln_eps, res);
+        for (size_t k = 0; k < nm; k++) {
+            double logits[TFM_DATA_MAX_LABELS];
+            eval_slot slot[2];
+            memset(slot, 0, sizeof slot);
+            for (int i = 0; i < 2; i++) slot[i].job.model = &c.cfg, slot[i].job.T = T, slot[i].job.keymask = e->mask + k * T;
+            slot[NET_P0].job.w = &c.p;
+            slot[NET_P1].job.tokens = e->ids + k * T;
+            slot[NET_P1].job.logits = logits;
+            xp_session_opts so;
+            memset(&so, 0, sizeof so);
+            so.cfg = &mcfg;
+            so.phantom = 0;
+            so.seed = o.seed + k;
+            xp_net_topology(&net, &so.topo, 0);
+            xp_result rr;
+            void *args[2] = {&slot[0], &slot[1]};
+            double t0 = now_s();
+            if (xp_session_run(&so, eval_party, args, &rr) != 0) {
+                rc = 1;
+                goto out;
+            }
+            int mp = 0;
+            for (int j = 1; j < NL; j++)
+                if (logits[j] > logits[mp]) mp = j;
+            double err_k = 0.0, mag_k = 0.0;
+            for (int j = 0; j < NL; j++) {
+                err_k = fmax(err_k, fabs(logits[j] - lg[k * NL + j]));
+                mag_k = fmax(mag_k, fabs(lg[k * NL + j]));
+            }
+            maxerr = fmax(maxerr, err_k);
+            mcorrect += mp == e->label[k];
+            pcorrect += pred[k] == e->label[k];
+            agree += mp == pred[k];
+            lat += rr.latency_ns * 1e-9;
+            fprintf(stderr, "eval --mpc: example %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e (logits up "
+                            "to %.2f; %.1f s wall, %.3f s simulated)\n",
+                    k + 1, nm, e->label[k], mp, pred[k], err_k, mag_k, now_s() - t0, rr.latency_ns * 1e-9);
+        }
+    }
+    xp_out out;
+    if (xp_out_open(&out, o.csv) != 0) {
+        rc = 1;
+        goto out;
+    }
+    fprintf(out.f, "weights,act,softmax,split,seq,examples,accuracy,mpc_examples,mpc_accuracy,plain_accuracy_same,"
+                   "agreement,max_abs_logit_error,mean_latency_s\n");
+    fprintf(out.f, "%s,%s,%s,%s,%d,%zu,%.4f,", o.weights, tfm_act_name(c.cfg.act), tfm_attn_name(c.cfg.attn), o.split,
+            T, e->n, acc);
+    if (o.mpc && nm)
+        fprintf(out.f, "%zu,%.4f,%.4f,%.4f,%.3e,%.6f\n", nm, (double)mcorrect / nm, (double)pcorrect / nm,
+                (double)agree / nm, maxerr, lat / nm);
+    else
+        fprintf(out.f, ",,,,,\n");
+    rc = xp_out_close(&out) != 0 ? 1 : 0;
+out:
+    free(pred);
+    free(lg);
+    tr_data_free(&d);
+    ckpt_free(&c);
+    return rc;
+}
