@@ -150,6 +150,11 @@ int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i)
         o->mss = (uint32_t)m;
         return 1;
     }
+    if ((r = xp_arg(argc, argv, i, "--link-model", 1, &v))) {
+        if (r < 0) return -1;
+        if (nm_parse_link_model(v, &o->online.model) != NM_OK) return bad_value("--link-model", v, "expected ideal or tcp");
+        return 1;
+    }
     if ((r = xp_arg(argc, argv, i, "--pcap", 1, &v))) {
         if (r < 0) return -1;
         o->pcap = v;
@@ -170,7 +175,9 @@ int xp_net_finish(xp_netopts *o)
         else
             snprintf(o->name, sizeof o->name, "custom");
     }
-    /* Dealer links: the online link's settings, with the dealer-specific ones on top. */
+    if (o->online.model != NM_MODEL_IDEAL)
+        snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+%s", nm_link_model_name(o->online.model));
+    /* Dealer links: the online link's settings (link model included), with the dealer-specific ones on top. */
     nm_linkspec d = o->online;
     if (o->dealer_custom & 1) d.bps = o->dealer.bps;
     if (o->dealer_custom & 2) d.latency_ns = o->dealer.latency_ns;
@@ -202,6 +209,10 @@ void xp_net_help(FILE *f)
             "                           counted in the byte counters, which report payload only\n"
             "  --dealer-net PROFILE, --dealer-bandwidth B, --dealer-latency L\n"
             "                           the dealer's links D-P0 and D-P1 (default: same as P0-P1)\n"
+            "  --link-model M           ideal (default: the FIFO above) or tcp: the real backend's 48-byte\n"
+            "                           header per message, 1448-byte segments with 66 header bytes each,\n"
+            "                           slow start from 10 segments (one round trip per window), the window\n"
+            "                           kept across messages and halved per RTO (RTT + 200 ms) of idle\n"
             "  --pcap FILE              write the simulated traffic as a pcap (virtual ns timestamps)\n"
             "  --mss N                  TCP segment payload size in the pcap (default 1448)\n");
 }

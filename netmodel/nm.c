@@ -35,6 +35,8 @@ int64_t nm_link_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depar
         *depart = now;
         return now;
     }
+    if (l->spec.model == NM_MODEL_TCP) return nm_tcp_transmit(l, now, bytes, depart);
+    CHECK(l->spec.model == NM_MODEL_IDEAL, "unknown link model %d", l->spec.model);
     int64_t start = now > l->busy_until ? now : l->busy_until;
     int64_t d = start + nm_tx_time(l->spec.bps, bytes + l->spec.overhead_bytes);
     l->busy_until = d;
@@ -127,6 +129,17 @@ void nm_format_duration(char *buf, size_t n, int64_t ns)
     else if (ns >= 1000) snprintf(buf, n, "%g us", ns / 1e3);
     else snprintf(buf, n, "%lld ns", (long long)ns);
 }
+
+int nm_parse_link_model(const char *s, int *model)
+{
+    if (!s) return NM_EINVAL;
+    if (strcmp(s, "ideal") == 0) *model = NM_MODEL_IDEAL;
+    else if (strcmp(s, "tcp") == 0) *model = NM_MODEL_TCP;
+    else return NM_EINVAL;
+    return NM_OK;
+}
+
+const char *nm_link_model_name(int model) { return model == NM_MODEL_TCP ? "tcp" : "ideal"; }
 
 void nm_topology_init(nm_topology *t, int n, const nm_linkspec *spec)
 {

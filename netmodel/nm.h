@@ -7,7 +7,10 @@
  *     arrive = depart + latency
  * All times are int64 nanoseconds. Full duplex: each direction is its own link.
  * An `offline` link carries the dealer's preprocessing material in the offline schedule: its
- * messages take zero virtual time here, and their transfer time is reported separately. */
+ * messages take zero virtual time here, and their transfer time is reported separately.
+ * This is the `ideal` link model (the default). The `tcp` model (nm_tcp.h: segmentation, headers,
+ * slow start, restart after idle) is chosen per link with nm_linkspec.model; nm_link_transmit
+ * dispatches on it. */
 #ifndef NM_H
 #define NM_H
 
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #include "../common/chk.h"
+#include "nm_tcp.h"
 
 enum {
     NM_OK = 0,
@@ -24,16 +28,24 @@ enum {
 
 #define NM_MAX_PARTIES 3
 
+/* Link models (nm_linkspec.model). */
+enum {
+    NM_MODEL_IDEAL = 0, /* store-and-forward FIFO of whole messages (above) */
+    NM_MODEL_TCP = 1,   /* nm_tcp.h */
+};
+
 typedef struct nm_linkspec {
     uint64_t bps;           /* bandwidth in bit/s, > 0 */
     int64_t latency_ns;     /* one-way propagation delay, >= 0 */
     uint32_t overhead_bytes; /* per-message framing charged on the wire, default 0 */
     int offline;            /* 1: zero-time link (offline dealer schedule) */
+    int model;              /* NM_MODEL_IDEAL (0, default) or NM_MODEL_TCP */
 } nm_linkspec;
 
 typedef struct nm_link {
     nm_linkspec spec;
     int64_t busy_until;
+    nm_tcp_state tcp; /* NM_MODEL_TCP only; all zero = fresh connection */
 } nm_link;
 
 typedef struct nm_profile {
@@ -47,7 +59,8 @@ typedef struct nm_profile {
 int64_t nm_tx_time(uint64_t bps, uint64_t bytes);
 
 /* Puts `bytes` on the link at `now`; returns the arrival time and stores the departure time (end
- * of serialization) in *depart. Offline links return now for both. */
+ * of serialization; of the last segment under the tcp model) in *depart. Offline links return now
+ * for both, whatever the model. */
 int64_t nm_link_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart);
 
 /* The named profiles, terminated by a NULL name. */
@@ -62,6 +75,9 @@ int nm_parse_duration(const char *s, int64_t *ns) WUR;
 /* Formats for humans: "3 Gbit/s", "0.4 ms". */
 void nm_format_bandwidth(char *buf, size_t n, uint64_t bps);
 void nm_format_duration(char *buf, size_t n, int64_t ns);
+/* "ideal" or "tcp" -> NM_MODEL_*; NM_EINVAL otherwise. */
+int nm_parse_link_model(const char *s, int *model) WUR;
+const char *nm_link_model_name(int model);
 
 /* A full mesh of n <= NM_MAX_PARTIES parties: link[i][j] is the direction i -> j. */
 typedef struct nm_topology {
