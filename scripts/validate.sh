@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# validate.sh -- checks the simulator's link models (ideal, tcp) against real TCP runs over an emulated
+# link. Needs root, iproute2 (`ip netns`, `tc`) and a C compiler; creates its own network namespaces
+# and removes them on exit.
+#
+#   scripts/validate.sh [BUILD_DIR] [OUT_CSV]        (defaults: build, results/validation.csv)
+#   REPS=3 CCS="reno cubic" GRID="200mbit:20ms:mul:100000 ..." scripts/validate.sh
+#
+# Topology (all addresses inside namespaces this script creates):
+#
+#   [A: P0] a0 ==veth== ra [R: relay + tbf] rb ==veth== b0 [B: P1]
+#   10.77.1.1  \                                          /  10.77.1.2
+#               dA ==veth== da [D: dealer] db ==veth== dB
+#              10.77.3.1   10.77.3.2   10.77.4.2   10.77.4.1
+#
+# P0-P1 traffic crosses R: experiments/relay/relay.c (AF_PACKET on ra and rb) delays every frame by the
+# one-way latency, then tbf on the egress of ra and rb limits the rate, with a queue of several BDPs
+# (no loss expected). The dealer talks to P0 and P1 over direct, undelayed veths: the simulator's
+# default offline dealer schedule gives its links zero time. a0 and b0 build no GSO frames (one frame
+# per segment, as on a real 1500-byte MTU link); no TCP metrics are cached between runs.
+#
+# The emulation is only as good as this machine: on a 2-core VM the relay and tbf keep up with about
+# 200-300 Mbit/s (1gbit points measured the emulator, not TCP), so the default grid stays at or below
+# 200 Mbit/s. Each mul-10 point (one tiny message each way) shows the fixed overhead of the path
+# (relay, scheduling, syscalls: a few hundred microseconds per one-way trip).
+#
+# For every grid point (RATE:ONE_WAY_DELAY:OP:SHAPE) the script runs the op REPS times with
+# `mpcsim party` in phantom mode (so compute is negligible) and asks the simulator for the same op with
+# --link-model ideal and tcp. Output: one row per point and model with predicted_s (simulator) and
+# measured_s (median wall latency of the online phase as `mpcsim party` reports it).
+set -euo pipefail
+
+BUILD=${1:-build}
+OUT=${2:-results/validation.csv}
+REPS=${REPS:-3}
+CCS=${CCS:-"reno cubic"}   # congestion control of the real runs (mpcsim party --congestion)
+GRID=${GRID:-"200mbit:5ms:mul:10 200mbit:5ms:mul:1000 200mbit:5ms:mul:20000 200mbit:5ms:mul:100000 200mbit:20ms:mul:10 200mbit:20ms:mul:1000 200mbit:20ms:mul:20000 200mbit:20ms:mul:100000 200mbit:20ms:relu:10000 200mbit:20ms:softmax:16x128 100mbit:10ms:mul:10 100mbit:10ms:mul:20000 100mbit:10ms:matmul:64x256@256x256 100mbit:10ms:mul:100000"}
+MPCSIM=$(readlink -f "$BUILD/mpcsim")
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+
+[ "$(id -u)" = 0 ] || { echo "validate.sh: needs root (network namespaces, tc)" >&2; exit 1; }
+for t in ip tc cc; do command -v $t >/dev/null || { echo "validate.sh: '$t' not found (iproute2 / a C compiler)" >&2; exit 1; }; done
+[ -x "$MPCSIM" ] || { echo "validate.sh: no $BUILD/mpcsim; build first" >&2; exit 1; }
+
+TMP=$(mktemp -d)
+RELAY="$TMP/relay"
+cc -O2 -Wall -Wextra -std=c11 -pthread -o "$RELAY" "$HERE/experiments/relay/relay.c"
+
+S=mpv$$
+NSA=${S}a NSR=${S}r NSB=${S}b NSD=${S}d
+RELAY_PID=
+PIDS=()
+
+cleanup() {
+    set +e
+    stop_relay
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    # whatever still runs inside the namespaces this script created
+    for n in $NSA $NSR $NSB $NSD; do ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null; done
+    sleep 0.2
+    for n in $NSA $NSR $NSB $NSD; do ip netns del "$n" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+
+# `ip netns exec` runs the command in a child, so the relay records its own pid.
+stop_relay() {
+    if [ -n "$RELAY_PID" ]; then
+        kill "$RELAY_PID" 2>/dev/null
+        for _ in $(seq 60); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.05; done
+        RELAY_PID=
+    fi
+}
+
+for n in $NSA $NSR $NSB $NSD; do
+    ip netns add "$n"
+    in_ns "$n" ip link set lo up
+    in_ns "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+for n in $NSA $NSB; do in_ns "$n" sysctl -qw net.ipv4.tcp_no_metrics_save=1; done
+
+# veth pairs: name in the first namespace, name in the second
+mkveth() { # NS1 IF1 NS2 IF2
+    ip link add "${S}t1" type veth peer name "${S}t2"
+    ip link set "${S}t1" netns "$1"
+    ip link set "${S}t2" netns "$3"
+    in_ns "$1" ip link set "${S}t1" name "$2"
+    in_ns "$3" ip link set "${S}t2" name "$4"
+    in_ns "$1" ip link set "$2" up
+    in_ns "$3" ip link set "$4" up
+}
+mkveth $NSA a0 $NSR ra
+mkveth $NSB b0 $NSR rb
+mkveth $NSA dA $NSD da
+mkveth $NSB dB $NSD db
+in_ns $NSA ip link set a0 gso_max_segs 1
+in_ns $NSB ip link set b0 gso_max_segs 1
+in_ns $NSA ip addr add 10.77.1.1/24 dev a0
+in_ns $NSB ip addr add 10.77.1.2/24 dev b0
+in_ns $NSA ip addr add 10.77.3.1/24 dev dA
+in_ns $NSD ip addr add 10.77.3.2/24 dev da
+in_ns $NSB ip addr add 10.77.4.1/24 dev dB
+in_ns $NSD ip addr add 10.77.4.2/24 dev db
+in_ns $NSD ip route add 10.77.1.1/32 via 10.77.3.1
+in_ns $NSD ip route add 10.77.1.2/32 via 10.77.4.1
+
+to_ns() { # duration like 20ms, 500us -> integer ns
+    local v=$1
+    case $v in
+        *ms) awk -v x="${v%ms}" 'BEGIN{printf "%d", x*1e6}' ;;
+        *us) awk -v x="${v%us}" 'BEGIN{printf "%d", x*1e3}' ;;
+        *s) awk -v x="${v%s}" 'BEGIN{printf "%d", x*1e9}' ;;
+        *) echo "bad duration $v" >&2; exit 1 ;;
+    esac
+}
+to_bps() {
+    local v=${1,,}
+    case $v in
+        *gbit) awk -v x="${v%gbit}" 'BEGIN{printf "%d", x*1e9}' ;;
+        *mbit) awk -v x="${v%mbit}" 'BEGIN{printf "%d", x*1e6}' ;;
+        *kbit) awk -v x="${v%kbit}" 'BEGIN{printf "%d", x*1e3}' ;;
+        *) echo "bad rate $v" >&2; exit 1 ;;
+    esac
+}
+
+set_link() { # RATE DELAY
+    local bps delay_ns limit
+    bps=$(to_bps "$1"); delay_ns=$(to_ns "$2")
+    DELAY_NS=$delay_ns
+    # router queue: 4 BDPs, at least 256 kB
+    limit=$(awk -v b="$bps" -v d="$delay_ns" 'BEGIN{l=4*b/8*2*d/1e9; if (l<262144) l=262144; printf "%d", l}')
+    for i in ra rb; do in_ns $NSR tc qdisc replace dev $i root tbf rate "$1" burst 3100 limit "$limit"; done
+    stop_relay
+    rm -f "$TMP/relay.pid"
+    in_ns $NSR sh -c 'echo $$ >"$1"; exec "$2" ra rb "$3"' sh "$TMP/relay.pid" "$RELAY" "$delay_ns" 2>>"$TMP/relay.log" &
+    for _ in $(seq 50); do [ -s "$TMP/relay.pid" ] && break; sleep 0.05; done
+    RELAY_PID=$(cat "$TMP/relay.pid")
+    sleep 0.3
+}
+
+PORT=20000
+DELAY_NS=0
+run_once() { # OP SHAPE CC -> prints measured latency_s,rounds
+    local op=$1 shape=$2 cc=$3 p0=$PORT p1=$((PORT + 1)) pd=$((PORT + 2))
+    PORT=$((PORT + 3))
+    local peers="p0=10.77.1.1:$p0,p1=10.77.1.2:$p1,dealer=10.77.3.2:$pd"
+    local common=("$op" --shape "$shape" --mode phantom --peers "$peers" --connect-timeout 20 --timeout 60 --congestion "$cc")
+    # Start order P0, P1 (connects to P0 across the link), then the dealer, whose connections (on the
+    # direct links) complete the handshakes of P0 and P1 within microseconds of each other: both then
+    # start the setup, and so the online phase, at the same time, as in the simulator. (Any other
+    # order lets P1 start up to one one-way latency before or after P0, and each party times its own
+    # online phase, so that skew would add to the measured latency.)
+    local gap
+    gap=$(awk -v d="$DELAY_NS" 'BEGIN{printf "%.3f", 0.3 + 10*d/1e9}')
+    PIDS=()
+    in_ns $NSA "$MPCSIM" party --role p0 "${common[@]}" >"$TMP/p0.csv" 2>"$TMP/p0.err" & PIDS+=($!)
+    sleep 0.2
+    in_ns $NSB "$MPCSIM" party --role p1 "${common[@]}" 2>"$TMP/p1.err" & PIDS+=($!)
+    sleep "$gap"
+    in_ns $NSD "$MPCSIM" party --role dealer "${common[@]}" 2>"$TMP/d.err" & PIDS+=($!)
+    local rc=0
+    for p in "${PIDS[@]}"; do wait "$p" || rc=1; done
+    PIDS=()
+    if [ $rc != 0 ]; then cat "$TMP"/p0.err "$TMP"/p1.err "$TMP"/d.err >&2; return 1; fi
+    awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"] "," $c["rounds"]}' "$TMP/p0.csv"
+}
+
+predict() { # OP SHAPE RATE DELAY MODEL -> latency_s
+    "$MPCSIM" op "$1" --shape "$2" --mode phantom --bandwidth "$3" --latency "$4" --link-model "$5" |
+        awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"]}'
+}
+
+mkdir -p "$(dirname "$OUT")"
+TMPOUT="$OUT.tmp"
+echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,rounds,model,predicted_s,measured_s,measured_min_s,measured_max_s,reps,rel_err" >"$TMPOUT"
+cur=
+for pt in $GRID; do
+    IFS=: read -r rate delay op shape <<<"$pt"
+    if [ "$cur" != "$rate:$delay" ]; then set_link "$rate" "$delay"; cur="$rate:$delay"; fi
+  for cc in $CCS; do
+    ms=()
+    rounds=
+    for ((k = 0; k < REPS; k++)); do
+        r=$(run_once "$op" "$shape" "$cc")
+        ms+=("${r%,*}")
+        rounds=${r#*,}
+    done
+    read -r med lo hi < <(printf '%s\n' "${ms[@]}" | sort -g | awk '{v[NR]=$1} END{printf "%s %s %s\n", v[int((NR+1)/2)], v[1], v[NR]}')
+    lat=$(awk -v d="$(to_ns "$delay")" 'BEGIN{printf "%.6f", d/1e9}')
+    for model in ideal tcp; do
+        pred=$(predict "$op" "$shape" "$rate" "$delay" "$model")
+        err=$(awk -v p="$pred" -v m="$med" 'BEGIN{printf "%.3f", (p-m)/m}')
+        echo "$op,$shape,$(to_bps "$rate"),$lat,$cc,$rounds,$model,$pred,$med,$lo,$hi,$REPS,$err" | tee -a "$TMPOUT"
+    done
+  done
+done
+mv "$TMPOUT" "$OUT"
+echo "validate.sh: wrote $OUT" >&2
+stop_relay
+cat "$TMP/relay.log" >&2 || true
