@@ -16,6 +16,9 @@
  * without a value when want_value is 0). Advances *i past the value. Returns -1 (after printing an
  * error) if a required value is missing, 0 if argv[*i] is not --name. */
 int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, const char **val);
+/* Like xp_arg for an option whose value is one of `choices` (NULL-terminated): stores the index in
+ * *which. Returns 1, 0 (not this option) or -1 after printing "error: NAME: unknown VALUE (a, b, ...)". */
+int xp_arg_choice(int argc, char **argv, int *i, const char *name, const char *const *choices, int *which);
 /* Strict integer parsing with range; prints "error: OPT: ..." and returns -1 on failure. */
 int xp_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 

@@ -32,6 +32,22 @@ int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, cons
     return 1;
 }
 
+int xp_arg_choice(int argc, char **argv, int *i, const char *name, const char *const *choices, int *which)
+{
+    const char *v;
+    int r = xp_arg(argc, argv, i, name, 1, &v);
+    if (r <= 0) return r;
+    for (int k = 0; choices[k]; k++)
+        if (strcmp(v, choices[k]) == 0) {
+            *which = k;
+            return 1;
+        }
+    fprintf(stderr, "error: %s: unknown value '%s' (", name, v);
+    for (int k = 0; choices[k]; k++) fprintf(stderr, "%s%s", k ? ", " : "", choices[k]);
+    fprintf(stderr, ")\n");
+    return -1;
+}
+
 int xp_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char *end;

@@ -117,14 +117,9 @@ int xp_cmd_explain(int argc, char **argv)
             if (r < 0 || xp_parse_u64("--depth", v, 0, 20, &maxdepth) != 0) return 2;
             continue;
         }
-        if ((r = xp_arg(argc, argv, &i, "--format", 1, &v))) {
+        static const char *const formats[] = {"table", "csv", NULL};
+        if ((r = xp_arg_choice(argc, argv, &i, "--format", formats, &csv))) {
             if (r < 0) return 2;
-            if (strcmp(v, "csv") == 0) csv = 1;
-            else if (strcmp(v, "table") == 0) csv = 0;
-            else {
-                fprintf(stderr, "error: --format: unknown format '%s' (table or csv)\n", v);
-                return 2;
-            }
             continue;
         }
         if (argv[i][0] == '-' || name) {

@@ -160,14 +160,9 @@ int xp_cmd_infer(int argc, char **argv)
             if (r < 0 || xp_parse_u64("--seed", v, 0, UINT64_MAX, &seed) != 0) return 2;
             continue;
         }
-        if ((r = xp_arg(argc, argv, &i, "--mode", 1, &v))) {
+        static const char *const modes[] = {"real", "phantom", NULL};
+        if ((r = xp_arg_choice(argc, argv, &i, "--mode", modes, &phantom))) {
             if (r < 0) return 2;
-            if (strcmp(v, "phantom") == 0) phantom = 1;
-            else if (strcmp(v, "real") == 0) phantom = 0;
-            else {
-                fprintf(stderr, "error: --mode: unknown mode '%s' (phantom or real)\n", v);
-                return 2;
-            }
             continue;
         }
         fprintf(stderr, "error: infer: unknown option '%s' (see mpcsim infer --help)\n", argv[i]);

@@ -61,24 +61,14 @@ int xp_cmd_op(int argc, char **argv)
             if (r < 0) return 2;
             continue;
         }
-        if ((r = xp_arg(argc, argv, &i, "--mode", 1, &v))) {
+        static const char *const modes[] = {"real", "phantom", NULL};
+        if ((r = xp_arg_choice(argc, argv, &i, "--mode", modes, &phantom))) {
             if (r < 0) return 2;
-            if (strcmp(v, "real") == 0) phantom = 0;
-            else if (strcmp(v, "phantom") == 0) phantom = 1;
-            else {
-                fprintf(stderr, "error: --mode: unknown mode '%s' (real or phantom)\n", v);
-                return 2;
-            }
             continue;
         }
-        if ((r = xp_arg(argc, argv, &i, "--format", 1, &v))) {
+        static const char *const formats[] = {"csv", "table", NULL};
+        if ((r = xp_arg_choice(argc, argv, &i, "--format", formats, &table))) {
             if (r < 0) return 2;
-            if (strcmp(v, "csv") == 0) table = 0;
-            else if (strcmp(v, "table") == 0) table = 1;
-            else {
-                fprintf(stderr, "error: --format: unknown format '%s' (csv or table)\n", v);
-                return 2;
-            }
             continue;
         }
         if ((r = xp_arg(argc, argv, &i, "--seed", 1, &v))) {

@@ -340,16 +340,8 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
             return parse_double(opts[k].name, v, opts[k].lo, opts[k].hi, (double *)field) ? -1 : 1;
         }
     }
-    if ((r = xp_arg(argc, argv, i, "--max-method", 1, &v))) {
-        if (r < 0) return -1;
-        if (strcmp(v, "crypten") == 0) cfg->max_method = MPC_MAX_CRYPTEN;
-        else if (strcmp(v, "noargmax") == 0) cfg->max_method = MPC_MAX_NOARGMAX;
-        else {
-            fprintf(stderr, "error: --max-method: unknown method '%s' (crypten or noargmax)\n", v);
-            return -1;
-        }
-        return 1;
-    }
+    static const char *const maxm[] = {"crypten", "noargmax", NULL}; /* MPC_MAX_CRYPTEN, MPC_MAX_NOARGMAX */
+    if ((r = xp_arg_choice(argc, argv, i, "--max-method", maxm, &cfg->max_method))) return r;
     if ((r = xp_arg(argc, argv, i, "--quad", 1, &v))) {
         if (r < 0) return -1;
         double a, b, cc;
@@ -361,16 +353,8 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
         cfg->quad_a = a, cfg->quad_b = b, cfg->quad_c = cc;
         return 1;
     }
-    if ((r = xp_arg(argc, argv, i, "--dealer", 1, &v))) {
-        if (r < 0) return -1;
-        if (strcmp(v, "offline") == 0) cfg->dealer_schedule = MPC_DEALER_OFFLINE;
-        else if (strcmp(v, "inline") == 0) cfg->dealer_schedule = MPC_DEALER_INLINE;
-        else {
-            fprintf(stderr, "error: --dealer: unknown schedule '%s' (offline or inline)\n", v);
-            return -1;
-        }
-        return 1;
-    }
+    static const char *const sched[] = {"offline", "inline", NULL}; /* MPC_DEALER_OFFLINE, MPC_DEALER_INLINE */
+    if ((r = xp_arg_choice(argc, argv, i, "--dealer", sched, &cfg->dealer_schedule))) return r;
     return 0;
 }
 
