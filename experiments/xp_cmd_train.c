@@ -74,7 +74,7 @@ static int tr_arg(tr_opts *o, int argc, char **argv, int *i)
         return r < 0 || xp_parse_u64(opt, v, lo, hi, &o->var) != 0 ? -1 : 1;
     U64("--seq", seq, 2, 512) U64("--layers", layers, 1, 48) U64("--hidden", hidden, 2, 4096)
     U64("--heads", heads, 1, 64) U64("--ffn", ffn, 1, 16384) U64("--seed", seed, 0, UINT64_MAX)
-    U64("--n", n, 1, 1000000) U64("--limit", limit, 1, 100000000) U64("--stage1-epochs", epochs1, 0, 1000) U64("--stage2-epochs", epochs2, 1, 1000)
+    U64("--n", n, 0, 1000000) U64("--limit", limit, 1, 100000000) U64("--stage1-epochs", epochs1, 0, 1000) U64("--stage2-epochs", epochs2, 1, 1000)
 #undef U64
     uint64_t u;
 #define INT(opt, field, lo, hi)                                                                    \
@@ -222,6 +222,7 @@ typedef struct ckpt {
     tfm_params p;
     tfm_dataset labels; /* label names only (n = 0) */
     int seq;
+    char role[32];      /* "task", "baseline-wo-d" or "mpcformer" (metadata; "" if absent) */
 } ckpt;
 
 static const char *meta_get(const tfm_st_index *ix, const char *k)
@@ -278,6 +279,8 @@ static int ckpt_load(ckpt *c, const char *path)
         meta_int(&ix, path, "intermediate_size", 1, 65536, &c->cfg.F) ||
         meta_int(&ix, path, "num_labels", 2, TFM_DATA_MAX_LABELS, &c->cfg.NL) || meta_int(&ix, path, "seq", 2, 512, &c->seq))
         goto done;
+    const char *role = meta_get(&ix, "role");
+    snprintf(c->role, sizeof c->role, "%s", role ? role : "");
     c->cfg.act = tfm_act_parse(act), c->cfg.attn = tfm_attn_parse(sm);
     if (c->cfg.act < 0 || c->cfg.attn < 0) {
         fprintf(stderr, "error: checkpoint %s: unknown approximation '%s' / '%s'\n", path, act, sm);
@@ -733,70 +736,43 @@ out:
 static void eval_usage(FILE *f)
 {
     fprintf(f,
-            "usage: mpcsim eval --weights FILE [--split test|dev|train] [--mpc] [--stats] [--n N] [network options]\n\n"
+            "usage: mpcsim eval --weights FILE [--split test|dev|train] [--mpc] [--n N] [--stats] [network options]\n\n"
             "Accuracy of a checkpoint (from mpcsim train or distill) on a split, in plaintext; with --mpc\n"
-            "also under 2-party MPC: the first N examples (--n, default 8) each run as one private\n"
-            "inference in real mode (P0 holds the weights, P1 the tokens; the padding mask is public),\n"
-            "with the checkpoint's approximations and the protocol's Quad/2Quad coefficients set from it.\n"
-            "--stats prints (stderr) the plaintext ranges the MPC protocols are sensitive to over the first N\n"
-            "examples: LayerNorm variances, attention row sums, activation inputs, scores (PROTOCOLS.md 4).\n"
-            "options: --batch N (32)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
+            "also under 2-party MPC: the first N examples (--n, default 8; --n 0 = the whole split) each\n"
+            "run as one private inference in real mode (P0 holds the weights, P1 the tokens; the padding\n"
+            "mask is public), with the checkpoint's approximations and Quad/2Quad coefficients.\n"
+            "MPC options:\n"
+            "  --calib-n N        per-call-site rescale constants (LayerNorm's inv_sqrt shift, the attention\n"
+            "                     reciprocal's K) fitted to plaintext statistics of the first N TRAINING\n"
+            "                     examples (default 256; 0 = the protocol's global defaults). Public model\n"
+            "                     metadata: no traffic, independent of the client's input (PROTOCOLS.md 4.2-4.3)\n"
+            "  --mpc-gelu F       tanh (default) or erf: the GeLU form under MPC for gelu-erf checkpoints;\n"
+            "                     CrypTen's erf Taylor series is accurate only for |x| < ~2 (PROTOCOLS.md 4.4)\n"
+            "  --stats            print the calibration: per-site ranges and constants (stderr)\n"
+            "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
-            "  weights,act,softmax,split,seq,examples,accuracy,mpc_examples,mpc_accuracy,plain_accuracy_same,\n"
-            "  agreement,max_abs_logit_error,mean_latency_s\n"
-            "  accuracy: plaintext accuracy on all `examples` of the split (fraction); mpc_*: on the first\n"
-            "  mpc_examples; plain_accuracy_same: plaintext accuracy on those same examples; agreement:\n"
-            "  fraction where the MPC and plaintext predictions agree; max_abs_logit_error: largest\n"
-            "  |MPC logit - plaintext logit| (logit units); mean_latency_s: mean simulated latency of one\n"
-            "  private inference (virtual seconds, zero compute model). Without --mpc these are empty.\n",
+            "  weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,\n"
+            "  frac_bits,mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,\n"
+            "  mean_latency_s\n"
+            "  method: teacher, mpcformer, wo_d or wo_pd (from the checkpoint's metadata: distilled; trained\n"
+            "  from the teacher; trained from random init with exact GeLU+softmax = teacher, else wo_pd);\n"
+            "  accuracy: plaintext accuracy on all `examples` of the split (fraction); mpc_act: the activation\n"
+            "  run under MPC; calibration: per-site(N) or global; mpc_*: on the first mpc_examples;\n"
+            "  plain_accuracy_same: plaintext accuracy on those same examples; agreement: fraction where\n"
+            "  the MPC and plaintext predictions agree; max_abs_logit_error: largest |MPC - plaintext logit|;\n"
+            "  mean_latency_s: mean simulated latency of one private inference (virtual seconds, zero\n"
+            "  compute model). Without --mpc the MPC columns are empty.\n",
             data_help);
     xp_net_help(f);
 }
 
-/* Plaintext ranges of the values the MPC protocols are sensitive to (PROTOCOLS.md section 4), over
- * the first n examples: LayerNorm variances (inv_sqrt window), attention row sums (reciprocal
- * window), activation inputs (erf's Taylor range), unmasked scores (exp domain). */
-static void eval_stats(const tfm_config *cfg, const tfm_params *p, const tfm_encoded *e, size_t n)
+static const char *eval_method(const ckpt *c)
 {
-    const int T = e->T, L = cfg->L, NH = cfg->NH;
-    tfm_acts a;
-    tfm_acts_alloc(&a, cfg, 1, T);
-    double vmin = INFINITY, vmax = 0, smin = INFINITY, smax = 0, xmax = 0, scmax = 0;
-    for (size_t k = 0; k < n && k < e->n; k++) {
-        const uint8_t *m = e->mask + k * T;
-        tfm_train_forward(cfg, p, &a, e->ids + k * T, NULL, m, 1, 0.0, NULL);
-        const float *rs[3] = {a.emb_rstd, a.ln1_rstd, a.ln2_rstd};
-        for (int j = 0; j < 3; j++)
-            for (size_t i = 0; i < (size_t)(j ? L : 1) * T; i++) {
-                double var = 1.0 / ((double)rs[j][i] * rs[j][i]) - cfg->ln_eps;
-                vmin = fmin(vmin, var), vmax = fmax(vmax, var);
-            }
-        for (size_t i = 0; i < (size_t)L * T * cfg->F; i++) xmax = fmax(xmax, fabs(a.hpre[i]));
-        for (int l = 0; l < L; l++)
-            for (int h = 0; h < NH; h++)
-                for (int t = 0; t < T; t++) {
-                    if (!m[t]) continue;
-                    const float *srow = a.scores + (((size_t)l * NH + h) * T + t) * T;
-                    double mx = -INFINITY, sum = 0;
-                    for (int u = 0; u < T; u++)
-                        if (m[u]) mx = fmax(mx, srow[u]), scmax = fmax(scmax, fabs(srow[u]));
-                    for (int u = 0; u < T; u++) {
-                        if (!m[u]) continue;
-                        double x = srow[u];
-                        sum += cfg->attn == TFM_ATTN_SOFTMAX ? exp(x - mx)
-                               : cfg->attn == TFM_ATTN_2QUAD ? (x + cfg->quad2_c) * (x + cfg->quad2_c)
-                                                              : (x > 0 ? x : 0);
-                    }
-                    smin = fmin(smin, sum), smax = fmax(smax, sum);
-                }
-    }
-    fprintf(stderr,
-            "eval --stats (%zu examples): LayerNorm variance %.3g .. %.3g (inv_sqrt window 0.1..150); %s row sums "
-            "%.3g .. %.3g (reciprocal: < 20 precise, diverges > 254); |activation input| <= %.3g (erf Taylor: "
-            "|x| <~ 2); |unmasked score| <= %.3g\n",
-            n < e->n ? n : e->n, vmin, vmax, tfm_attn_name(cfg->attn), smin, smax, xmax, scmax);
-    tfm_acts_free(&a);
+    if (strcmp(c->role, "mpcformer") == 0) return "mpcformer";
+    if (strcmp(c->role, "baseline-wo-d") == 0) return "wo_d";
+    int exact = (c->cfg.act == TFM_ACT_GELU_ERF || c->cfg.act == TFM_ACT_GELU_TANH) && c->cfg.attn == TFM_ATTN_SOFTMAX;
+    return exact ? "teacher" : "wo_pd";
 }
 
 typedef struct eval_slot {
@@ -819,14 +795,28 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_config_default(&mcfg);
     xp_netopts net;
     xp_net_defaults(&net);
+    uint64_t calib_n = 256;
+    int mpc_gelu = TFM_ACT_GELU_TANH;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             eval_usage(stdout);
             return 0;
         }
         int r;
+        const char *v;
         if ((r = xp_net_arg(&net, argc, argv, &i))) {
             if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--calib-n", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--calib-n", v, 0, 1000000, &calib_n) != 0) return 2;
+            continue;
+        }
+        static const char *const forms[] = {"tanh", "erf", NULL};
+        int form;
+        if ((r = xp_arg_choice(argc, argv, &i, "--mpc-gelu", forms, &form))) {
+            if (r < 0) return 2;
+            mpc_gelu = form == 0 ? TFM_ACT_GELU_TANH : TFM_ACT_GELU_ERF;
             continue;
         }
         r = tr_arg(&o, argc, argv, &i);
@@ -849,11 +839,12 @@ int xp_cmd_eval(int argc, char **argv)
     ckpt c;
     if (ckpt_load(&c, o.weights) != 0) return 2;
     if (!o.seq) o.seq = (uint64_t)c.seq;
+    const int calibrate = o.mpc && calib_n > 0;
     tr_data d;
     int rc = 2;
     int *pred = NULL;
     float *lg = NULL;
-    if (tr_data_load(&d, &o, 1 << split, &c.labels, (int)o.seq) != 0) goto out;
+    if (tr_data_load(&d, &o, 1 << split | (calibrate || o.stats ? 1 : 0), &c.labels, (int)o.seq) != 0) goto out;
     if ((int)tfm_tok_size(d.tok) != c.cfg.V) {
         fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", tfm_tok_size(d.tok),
                 c.cfg.V);
@@ -868,21 +859,36 @@ int xp_cmd_eval(int argc, char **argv)
     pred = chk_malloc(e->n * sizeof *pred);
     lg = chk_malloc(e->n * (size_t)NL * sizeof *lg);
     double acc = tfm_evaluate(&c.cfg, &c.p, e, o.t.batch, pred, lg);
-    fprintf(stderr, "eval: %s (%s+%s) on %s: %zu examples, accuracy %.4f\n", o.weights, tfm_act_name(c.cfg.act),
-            tfm_attn_name(c.cfg.attn), o.split, e->n, acc);
-    if (o.stats) eval_stats(&c.cfg, &c.p, e, (size_t)o.n);
+    fprintf(stderr, "eval: %s (%s, %s+%s) on %s: %zu examples, accuracy %.4f\n", o.weights, eval_method(&c),
+            tfm_act_name(c.cfg.act), tfm_attn_name(c.cfg.attn), o.split, e->n, acc);
+    /* The protocol's configuration: the checkpoint's approximations; eps as encodable (4.7). */
+    mcfg.quad_a = c.cfg.quad_a, mcfg.quad_b = c.cfg.quad_b, mcfg.quad_c = c.cfg.quad_c, mcfg.quad2_c = c.cfg.quad2_c;
+    double res = ldexp(1, -mcfg.frac_bits);
+    if (mcfg.ln_eps < res) mcfg.ln_eps = fmax(c.cfg.ln_eps, res);
+    tfm_config mc = c.cfg; /* the model as run under MPC */
+    if (mc.act == TFM_ACT_GELU_ERF) mc.act = mpc_gelu;
+    sbert_calib cal;
+    if (calibrate || o.stats) {
+        const tfm_encoded *tr = &d.enc[0];
+        size_t n = calib_n && calib_n < tr->n ? (size_t)calib_n : tr->n;
+        sbert_stats st;
+        sbert_stats_collect(&st, &c.cfg, &c.p, tr->ids, tr->mask, n, T, mcfg.ln_eps);
+        sbert_calib_fit(&cal, &c.cfg, &st);
+        if (o.stats) sbert_calib_print(stderr, &c.cfg, &cal, &st);
+    }
     size_t nm = 0, mcorrect = 0, agree = 0, pcorrect = 0;
-    double maxerr = 0.0, lat = 0.0;
+    double maxerr = 0.0, lat = 0.0, t0 = now_s();
     if (o.mpc) {
-        nm = o.n < e->n ? (size_t)o.n : e->n;
-        mcfg.quad_a = c.cfg.quad_a, mcfg.quad_b = c.cfg.quad_b, mcfg.quad_c = c.cfg.quad_c, mcfg.quad2_c = c.cfg.quad2_c;
-        double res = ldexp(1, -mcfg.frac_bits);
-        if (mcfg.ln_eps < res) mcfg.ln_eps = fmax(c.cfg.ln_eps, res);
+        nm = o.n && o.n < e->n ? (size_t)o.n : e->n;
+        size_t every = nm <= 16 ? 1 : nm / 20;
         for (size_t k = 0; k < nm; k++) {
             double logits[TFM_DATA_MAX_LABELS];
             eval_slot slot[2];
             memset(slot, 0, sizeof slot);
-            for (int i = 0; i < 2; i++) slot[i].job.model = &c.cfg, slot[i].job.T = T, slot[i].job.keymask = e->mask + k * T;
+            for (int i = 0; i < 2; i++) {
+                slot[i].job.model = &mc, slot[i].job.T = T, slot[i].job.keymask = e->mask + k * T;
+                slot[i].job.calib = calibrate ? &cal : NULL;
+            }
             slot[NET_P0].job.w = &c.p;
             slot[NET_P1].job.tokens = e->ids + k * T;
             slot[NET_P1].job.logits = logits;
@@ -894,7 +900,6 @@ int xp_cmd_eval(int argc, char **argv)
             xp_net_topology(&net, &so.topo, 0);
             xp_result rr;
             void *args[2] = {&slot[0], &slot[1]};
-            double t0 = now_s();
             if (xp_session_run(&so, eval_party, args, &rr) != 0) {
                 rc = 1;
                 goto out;
@@ -902,19 +907,17 @@ int xp_cmd_eval(int argc, char **argv)
             int mp = 0;
             for (int j = 1; j < NL; j++)
                 if (logits[j] > logits[mp]) mp = j;
-            double err_k = 0.0, mag_k = 0.0;
-            for (int j = 0; j < NL; j++) {
-                err_k = fmax(err_k, fabs(logits[j] - lg[k * NL + j]));
-                mag_k = fmax(mag_k, fabs(lg[k * NL + j]));
-            }
+            double err_k = 0.0;
+            for (int j = 0; j < NL; j++) err_k = fmax(err_k, fabs(logits[j] - lg[k * NL + j]));
             maxerr = fmax(maxerr, err_k);
             mcorrect += mp == e->label[k];
             pcorrect += pred[k] == e->label[k];
             agree += mp == pred[k];
             lat += rr.latency_ns * 1e-9;
-            fprintf(stderr, "eval --mpc: example %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e (logits up "
-                            "to %.2f; %.1f s wall, %.3f s simulated)\n",
-                    k + 1, nm, e->label[k], mp, pred[k], err_k, mag_k, now_s() - t0, rr.latency_ns * 1e-9);
+            if ((k + 1) % every == 0 || k + 1 == nm || mp != pred[k])
+                fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "
+                                "%zu/%zu, max error %.2e (%.1f s wall)\n",
+                        k + 1, nm, e->label[k], mp, pred[k], err_k, agree, k + 1, maxerr, now_s() - t0);
         }
     }
     xp_out out;
@@ -922,15 +925,19 @@ int xp_cmd_eval(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    fprintf(out.f, "weights,act,softmax,split,seq,examples,accuracy,mpc_examples,mpc_accuracy,plain_accuracy_same,"
-                   "agreement,max_abs_logit_error,mean_latency_s\n");
-    fprintf(out.f, "%s,%s,%s,%s,%d,%zu,%.4f,", o.weights, tfm_act_name(c.cfg.act), tfm_attn_name(c.cfg.attn), o.split,
-            T, e->n, acc);
-    if (o.mpc && nm)
-        fprintf(out.f, "%zu,%.4f,%.4f,%.4f,%.3e,%.6f\n", nm, (double)mcorrect / nm, (double)pcorrect / nm,
-                (double)agree / nm, maxerr, lat / nm);
-    else
-        fprintf(out.f, ",,,,,\n");
+    fprintf(out.f, "weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,frac_bits,"
+                   "mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,mean_latency_s\n");
+    fprintf(out.f, "%s,%s,%s,%s,%d,%d,%s,%d,%zu,%.4f,", o.weights, eval_method(&c), tfm_act_name(c.cfg.act),
+            tfm_attn_name(c.cfg.attn), c.cfg.L, c.cfg.C, o.split, T, e->n, acc);
+    if (o.mpc && nm) {
+        char calname[32];
+        if (calibrate) snprintf(calname, sizeof calname, "per-site(%zu)", d.enc[0].n < calib_n ? d.enc[0].n : (size_t)calib_n);
+        else snprintf(calname, sizeof calname, "global");
+        fprintf(out.f, "%s,%s,%d,%zu,%.4f,%.4f,%.4f,%.3e,%.6f\n", tfm_act_name(mc.act), calname, mcfg.frac_bits, nm,
+                (double)mcorrect / nm, (double)pcorrect / nm, (double)agree / nm, maxerr, lat / nm);
+    } else {
+        fprintf(out.f, ",,,,,,,,\n");
+    }
     rc = xp_out_close(&out) != 0 ? 1 : 0;
 out:
     free(pred);

@@ -71,22 +71,43 @@ static void linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W, c
     mpc_tmp_free(Wt), mpc_tmp_free(bs);
 }
 
-/* LayerNorm or the BatchNorm stand-in on T x C, in place (out may alias x). */
-static void norm(mpc_ctx *c, const tfm_config *m, uint64_t *out, const uint64_t *x, const float *g, const float *b,
-                 const float *mu, const float *var, size_t T)
+/* The protocol configuration of one call site: the global one, or a copy with the site's public
+ * rescale constants (site: LayerNorm site, or -1 - l for the attention of layer l). */
+static const mpc_config *site_cfg(const mpc_ctx *c, const sbert_job *j, int site, mpc_config *buf)
 {
-    size_t C = (size_t)m->C;
+    if (!j->calib) return c->cfg;
+    *buf = *c->cfg;
+    if (site >= 0) {
+        buf->ln_rsqrt_shift = j->calib->ln_shift[site];
+    } else {
+        double K = j->calib->recip_scale[-1 - site];
+        buf->softmax_recip_scale = buf->quad2_recip_scale = buf->relu2_recip_scale = K;
+    }
+    return buf;
+}
+
+/* LayerNorm (site: 0 the embedding's, 1 + 2l norm1 of layer l, 2 + 2l norm2) or the BatchNorm
+ * stand-in on T x C, in place (out may alias x). */
+static void norm(mpc_ctx *c, const sbert_job *j, int site, uint64_t *out, const uint64_t *x, const float *g,
+                 const float *b, const float *mu, const float *var)
+{
+    const tfm_config *m = j->model;
+    size_t C = (size_t)m->C, T = (size_t)j->T;
     int p0 = c->self == NET_P0;
     uint64_t *gs = share_vec(c, p0 ? g : NULL, C), *bs = share_vec(c, p0 ? b : NULL, C);
     if (m->norm == TFM_NORM_LAYERNORM) {
+        mpc_config buf;
+        const mpc_config *saved = c->cfg;
+        c->cfg = site_cfg(c, j, site, &buf);
         mpc_layernorm(c, out, x, gs, bs, T, C);
+        c->cfg = saved;
     } else {
         /* Model setup: the inverse std from P0's running variance (CrypTen computes it once under
          * MPC; sbert_setup_cost reports that cost). */
         float *inv = NULL;
         if (p0 && !c->phantom) {
             inv = chk_malloc(C * sizeof *inv);
-            for (size_t j = 0; j < C; j++) inv[j] = (float)(1.0 / sqrt((double)var[j] + m->ln_eps));
+            for (size_t i = 0; i < C; i++) inv[i] = (float)(1.0 / sqrt((double)var[i] + m->ln_eps));
         }
         uint64_t *ms = share_vec(c, p0 ? mu : NULL, C), *is = share_vec(c, inv, C);
         mpc_batchnorm(c, out, x, ms, is, gs, bs, T, C);
@@ -107,14 +128,19 @@ static void activation(mpc_ctx *c, int act, uint64_t *out, const uint64_t *x, si
     }
 }
 
-static void attn_norm(mpc_ctx *c, int attn, uint64_t *out, const uint64_t *x, const uint8_t *mask, size_t R, size_t L)
+/* Attention normalisation of layer l along keys, in place allowed. */
+static void attn_norm(mpc_ctx *c, const sbert_job *j, int l, uint64_t *out, const uint64_t *x, size_t R, size_t L)
 {
-    switch (attn) {
-    case TFM_ATTN_SOFTMAX: mpc_softmax_masked(c, out, x, mask, R, L); break;
-    case TFM_ATTN_2RELU: mpc_2relu_masked(c, out, x, mask, R, L); break;
-    case TFM_ATTN_2QUAD: mpc_2quad_masked(c, out, x, mask, R, L); break;
-    default: CHECK(0, "attention %d", attn);
+    mpc_config buf;
+    const mpc_config *saved = c->cfg;
+    c->cfg = site_cfg(c, j, -1 - l, &buf);
+    switch (j->model->attn) {
+    case TFM_ATTN_SOFTMAX: mpc_softmax_masked(c, out, x, j->keymask, R, L); break;
+    case TFM_ATTN_2RELU: mpc_2relu_masked(c, out, x, j->keymask, R, L); break;
+    case TFM_ATTN_2QUAD: mpc_2quad_masked(c, out, x, j->keymask, R, L); break;
+    default: CHECK(0, "attention %d", j->model->attn);
     }
+    c->cfg = saved;
 }
 
 /* ---- the forward pass ---- */
@@ -159,8 +185,8 @@ static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
     mpc_tmp_free(pts);
     /* 3. Embedding norm. */
     const tfm_params *wp = p0 && real ? w : NULL; /* P0's plaintext weights, real mode only */
-    norm(c, m, h, h, wp ? wp->emb_ln_g : NULL, wp ? wp->emb_ln_b : NULL, wp ? wp->emb_bn_mu : NULL,
-         wp ? wp->emb_bn_var : NULL, T);
+    norm(c, j, 0, h, h, wp ? wp->emb_ln_g : NULL, wp ? wp->emb_ln_b : NULL, wp ? wp->emb_bn_mu : NULL,
+         wp ? wp->emb_bn_var : NULL);
 }
 
 static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
@@ -197,7 +223,7 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     net_tag_pop(c->net, SB_TAG_SCORES);
     /* Attention normalisation along keys, with the public key mask. */
     net_tag_push(c->net, SB_TAG_SOFTMAX);
-    attn_norm(c, m->attn, s, s, j->keymask, NH * T, T);
+    attn_norm(c, j, l, s, s, NH * T, T);
     net_tag_pop(c->net, SB_TAG_SOFTMAX);
     /* context = P V, merged back to [T, C]. */
     net_tag_push(c->net, SB_TAG_CONTEXT);
@@ -214,7 +240,7 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     mpc_add(c, a, a, h, T * C);
     net_tag_pop(c->net, SB_TAG_OUT_PROJ);
     net_tag_push(c->net, SB_TAG_NORM1);
-    norm(c, m, a, a, W(ln1_g), W(ln1_b), W(bn1_mu), W(bn1_var), T);
+    norm(c, j, 1 + 2 * l, a, a, W(ln1_g), W(ln1_b), W(bn1_mu), W(bn1_var));
     net_tag_pop(c->net, SB_TAG_NORM1);
     mpc_tmp_free(q), mpc_tmp_free(k), mpc_tmp_free(v), mpc_tmp_free(qh), mpc_tmp_free(kt), mpc_tmp_free(vh);
     mpc_tmp_free(s), mpc_tmp_free(ctx);
@@ -231,7 +257,7 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     mpc_add(c, h, h, a, T * C);
     net_tag_pop(c->net, SB_TAG_FFN2);
     net_tag_push(c->net, SB_TAG_NORM2);
-    norm(c, m, h, h, W(ln2_g), W(ln2_b), W(bn2_mu), W(bn2_var), T);
+    norm(c, j, 2 + 2 * l, h, h, W(ln2_g), W(ln2_b), W(bn2_mu), W(bn2_var));
     net_tag_pop(c->net, SB_TAG_NORM2);
     mpc_tmp_free(u), mpc_tmp_free(a);
 #undef W
@@ -244,6 +270,8 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
           m->P - m->pos_offset);
     CHECK(c->phantom || c->self != NET_P0 || j->w != NULL, "P0 needs the weights in real mode");
     CHECK(c->phantom || c->self != NET_P1 || (j->tokens && j->logits), "P1 needs tokens and a logits buffer");
+    CHECK(!j->calib || m->L <= SBERT_MAX_LAYERS, "calibration covers %d layers, the model has %d", SBERT_MAX_LAYERS,
+          m->L);
     size_t T = (size_t)j->T, C = (size_t)m->C, NL = (size_t)m->NL;
     int p0 = c->self == NET_P0, real = !c->phantom;
     uint64_t *h = mpc_tmp(c, T * C);

@@ -16,6 +16,8 @@
 #ifndef SBERT_H
 #define SBERT_H
 
+#include <stdio.h>
+
 #include "../protocols/mpc.h"
 #include "../protocols/mpc_cost.h"
 #include "tfm.h"
@@ -28,6 +30,45 @@ enum {
 };
 const char *sbert_tag_name(int tag); /* "embed", ..., "classifier", "layer3"; NULL if unused */
 
+/* ---- public per-call-site rescale constants (PROTOCOLS.md 4.2, 4.3) ----
+ * A trained model's values can leave the windows where inv_sqrt and the reciprocal are accurate
+ * (LayerNorm variances of 1e-3 at the embedding, 2Quad row sums of 1e4). The model owner fixes one
+ * public power-of-two rescale per call site from plaintext statistics of its training data, and
+ * publishes it with the architecture: both parties use the same constants, the rescales are local
+ * (no traffic; costs unchanged) and do not depend on the client's input. */
+enum { SBERT_MAX_LAYERS = 40, SBERT_LN_SITES = 1 + 2 * SBERT_MAX_LAYERS };
+
+typedef struct sbert_calib {
+    int ln_shift[SBERT_LN_SITES];        /* per LayerNorm site (the embedding's, then norm1 and norm2
+                                          * of each layer): mpc_config.ln_rsqrt_shift there */
+    double recip_scale[SBERT_MAX_LAYERS];/* per layer: K of the attention row-sum reciprocal
+                                          * (softmax, 2Quad or 2ReLU per the model); 0 = automatic */
+} sbert_calib;
+
+typedef struct sbert_range {
+    double lo, hi;
+} sbert_range;
+
+/* Plaintext ranges of what the protocols see, per call site, over a sample of inputs. */
+typedef struct sbert_stats {
+    size_t examples;
+    sbert_range ln_var[SBERT_LN_SITES];  /* variance + the protocol's eps, per LayerNorm site */
+    sbert_range row_sum[SBERT_MAX_LAYERS];/* attention row sums over unmasked keys (after max
+                                          * subtraction for softmax), per layer */
+    double act_in_max;                   /* largest |activation input| (erf's Taylor range) */
+    double score_max;                    /* largest |unmasked attention score| */
+} sbert_stats;
+
+/* Runs the plaintext training-mode forward (LayerNorm models) on n sequences of T tokens (ids, masks:
+ * n*T) and records the ranges; ln_eps is the epsilon the protocol adds (mpc_config.ln_eps). */
+void sbert_stats_collect(sbert_stats *st, const tfm_config *m, const tfm_params *p, const int *ids,
+                         const uint8_t *mask, size_t n, int T, double ln_eps);
+/* Centres each site's range in its window (log scale): LayerNorm on inv_sqrt's 0.1..150 (k from
+ * v*4^-k ~ 3.9), reciprocals on S/K ~ 1 (accurate for S/K in about [2^-6, 2^4]). */
+void sbert_calib_fit(sbert_calib *cal, const tfm_config *m, const sbert_stats *st);
+/* Prints the constants and the ranges they cover, one line per site (for reports and logs). */
+void sbert_calib_print(FILE *f, const tfm_config *m, const sbert_calib *cal, const sbert_stats *st);
+
 /* One party's view of an inference. Fields marked P0/P1 are read only by that party (NULL elsewhere
  * and in phantom mode). */
 typedef struct sbert_job {
@@ -37,6 +78,7 @@ typedef struct sbert_job {
     const tfm_params *w;      /* P0: plaintext weights (real mode) */
     const int *tokens;        /* P1: T token ids (real mode) */
     double *logits;           /* P1: NL decoded logits out (real mode) */
+    const sbert_calib *calib; /* public, the same on both parties; NULL = mpc_config's global values */
 } sbert_job;
 
 /* Runs the forward pass on this party (P0 or P1). Straight-line protocol code; CHECKs the inputs of

@@ -51,7 +51,9 @@ typedef struct mpc_config {
     double quad2_recip_scale;
     double relu2_recip_scale;
     double ln_eps;            /* LayerNorm epsilon; >= 2^-f to survive encoding (4.7) */
-    int ln_rsqrt_shift;       /* inv_sqrt rescale: inv_sqrt(v) = inv_sqrt(v/4^k)/2^k, k = this (may be < 0) */
+    int ln_rsqrt_shift;       /* LayerNorm rescale k so that the variance meets inv_sqrt's window (4.3):
+                               * k > 0 divides v by 4^k (inv_sqrt(v/4^k)/2^k); k < 0 scales the centred
+                               * input by 2^|k| before squaring (v*4^|k|, precision kept). Local. */
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
 } mpc_config;
 

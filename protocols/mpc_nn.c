@@ -147,18 +147,19 @@ static void mpc_layernorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, co
     if (!c->phantom)
         for (size_t r = 0; r < R; r++)
             for (size_t j = 0; j < H; j++) xc[r * H + j] = x[r * H + j] - mu[r];
-    /* 3. v = sum(square(xc))/H, the biased variance. */
+    /* 3. v = sum(square(xc))/H, the biased variance. For small variances (k < 0) xc is first scaled
+     *    up by 2^|k| (exact, local), so the squares keep their precision and v lands at v*4^|k|:
+     *    xc*2^|k| * inv_sqrt(v*4^|k|) = xc * inv_sqrt(v). */
+    if (k < 0) mpc_mul_int(c, xc, xc, (int64_t)1 << -k, n);
     mpc_square(c, sq, xc, n);
     mpc_rowsum(c, v, sq, R, H);
     mpc_div_int(c, v, v, (int64_t)H, R);
-    /* 4. inv = inv_sqrt(v + eps), with the public rescale inv_sqrt(v/4^k)/2^k (k < 0 for small
-     *    variances: v * 4^|k|, then * 2^|k|), all local. */
-    mpc_add_const(c, v, v, fx_encode(c->cfg->ln_eps, f), R);
+    /* 4. inv = inv_sqrt(v + eps), for large variances (k > 0) with the public rescale
+     *    inv_sqrt(v/4^k)/2^k, all local. */
+    mpc_add_const(c, v, v, fx_encode(ldexp(c->cfg->ln_eps, k < 0 ? -2 * k : 0), f), R);
     if (k > 0) mpc_div_int(c, v, v, (int64_t)1 << (2 * k), R);
-    if (k < 0) mpc_mul_int(c, v, v, (int64_t)1 << (-2 * k), R);
     mpc_inv_sqrt(c, v, v, R);
     if (k > 0) mpc_div_int(c, v, v, (int64_t)1 << k, R);
-    if (k < 0) mpc_mul_int(c, v, v, (int64_t)1 << -k, R);
     /* 5. y = xc * inv (broadcast per row). 6. y = y * gamma + beta (per feature). */
     mpc_mul(c, out, xc, v, R, H, MPC_BC_ROW, 1);
     mpc_mul(c, out, out, gamma, R, H, MPC_BC_COL, 1);

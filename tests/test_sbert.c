@@ -42,16 +42,32 @@ typedef struct run_out {
 
 static void party(mpc_ctx *c, void *arg) { sbert_forward(c, arg); }
 
-static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask, const mpc_config *cfg, int phantom,
-                             tu_trace *tr, run_out *o);
+/* How a run departs from the plain one: public key mask, calibration constants, a weight reshaper. */
+typedef struct run_how {
+    const uint8_t *keymask;
+    const sbert_calib *calib;
+    void (*reshape)(tfm_params *w, const tfm_config *m);
+} run_how;
+
+static void run_model_how(const tfm_config *m, int T, const run_how *how, const mpc_config *cfg, int phantom,
+                          tu_trace *tr, run_out *o);
 static void run_model(const tfm_config *m, int T, const mpc_config *cfg, int phantom, tu_trace *tr, run_out *o)
 {
-    run_model_masked(m, T, NULL, cfg, phantom, tr, o);
+    run_how how = {0};
+    run_model_how(m, T, &how, cfg, phantom, tr, o);
 }
 
 static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask, const mpc_config *cfg, int phantom,
                              tu_trace *tr, run_out *o)
 {
+    run_how how = {keymask, NULL, NULL};
+    run_model_how(m, T, &how, cfg, phantom, tr, o);
+}
+
+static void run_model_how(const tfm_config *m, int T, const run_how *how, const mpc_config *cfg, int phantom,
+                          tu_trace *tr, run_out *o)
+{
+    const uint8_t *keymask = how->keymask;
     tfm_params w;
     memset(&w, 0, sizeof w);
     int *tokens = malloc((size_t)T * sizeof *tokens);
@@ -60,10 +76,11 @@ static void run_model_masked(const tfm_config *m, int T, const uint8_t *keymask,
     for (int t = 0; t < T; t++) tokens[t] = 1 + (int)(rng_u64(&r) % (uint64_t)(m->V - 1));
     sbert_job j[2];
     memset(j, 0, sizeof j);
-    for (int i = 0; i < 2; i++) j[i].model = m, j[i].T = T, j[i].keymask = keymask;
+    for (int i = 0; i < 2; i++) j[i].model = m, j[i].T = T, j[i].keymask = keymask, j[i].calib = how->calib;
     if (!phantom) {
         tfm_params_alloc(&w, m);
         init_weights(&w, m, 11);
+        if (how->reshape) how->reshape(&w, m);
         j[NET_P0].w = &w;
         j[NET_P1].tokens = tokens;
         j[NET_P1].logits = o->logits;
@@ -167,6 +184,88 @@ Test(sbert, phantom_and_real_traces_are_identical, .timeout = 600)
         cr_expect_eq(ra.res.latency_ns, rb.res.latency_ns);
         tu_trace_free(&a), tu_trace_free(&b);
     }
+}
+
+/* Trained-model magnitudes (as measured on the SpamAssassin students): embeddings 20x smaller than
+ * init_weights, so the embedding LayerNorm sees variances ~1e-3, below inv_sqrt's window; query/key
+ * weights 4x larger, so scores reach ~15 and 2Quad row sums ~1e3. */
+static void trained_like(tfm_params *w, const tfm_config *m)
+{
+    size_t VC = (size_t)m->V * m->C, PC = (size_t)m->P * m->C, CC = (size_t)m->C * m->C;
+    for (size_t i = 0; i < VC; i++) w->wte[i] *= 0.05f;
+    for (size_t i = 0; i < PC; i++) w->wpe[i] *= 0.05f;
+    for (size_t i = 0; i < (size_t)m->TT * m->C; i++) w->wtt[i] *= 0.05f;
+    for (int l = 0; l < m->L; l++)
+        for (size_t i = 0; i < CC; i++) w->layer[l].wq[i] *= 4.0f, w->layer[l].wk[i] *= 4.0f;
+}
+
+Test(sbert, calib_fit_centres_each_site_in_its_window)
+{
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    sbert_stats st;
+    memset(&st, 0, sizeof st);
+    st.ln_var[0] = (sbert_range){1e-3, 4e-3}; /* sqrt(4e-6)/sqrt(15) = 5.2e-4 = 4^-5.46 -> k = -5 */
+    st.ln_var[1] = (sbert_range){0.5, 8.0};   /* 2/3.87 = 4^-0.48 -> 0 */
+    st.ln_var[2] = (sbert_range){400, 2000};  /* 894/3.87 = 4^3.93 -> +4 */
+    st.row_sum[0] = (sbert_range){700, 1e4};  /* sqrt = 2646 = 2^11.37 -> K = 2048 */
+    st.row_sum[1] = (sbert_range){0, 64};     /* an all-zero row: lo taken as hi/64 = 1 -> sqrt 8 -> K = 8 */
+    sbert_calib cal;
+    sbert_calib_fit(&cal, &m, &st);
+    cr_expect_eq(cal.ln_shift[0], -5);
+    cr_expect_eq(cal.ln_shift[1], 0);
+    cr_expect_eq(cal.ln_shift[2], 4);
+    cr_expect_eq(cal.recip_scale[0], 2048.0);
+    cr_expect_eq(cal.recip_scale[1], 8.0);
+    cr_expect_eq(cal.ln_shift[3], 0, "sites without statistics keep the global value");
+}
+
+Test(sbert, calibration_restores_accuracy_on_trained_magnitudes, .timeout = 600)
+{
+    /* With trained-like magnitudes the global constants fail (inv_sqrt far outside its window at the
+     * embedding; 2Quad sums at the edge of the reciprocal's), the calibrated run matches plaintext;
+     * calibration is local, so the traffic is identical message for message. */
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    m.act = TFM_ACT_QUAD, m.attn = TFM_ATTN_2QUAD;
+    mpc_config cfg = mpc_for(&m);
+    const int T = 8, n = 6;
+    tfm_params w;
+    tfm_params_alloc(&w, &m);
+    init_weights(&w, &m, 11);
+    trained_like(&w, &m);
+    int *ids = malloc((size_t)(n * T) * sizeof *ids);
+    uint8_t *mask = malloc((size_t)(n * T));
+    rng r;
+    rng_seed(&r, 8, 8);
+    for (int i = 0; i < n * T; i++) ids[i] = 1 + (int)(rng_u64(&r) % (uint64_t)(m.V - 1)), mask[i] = 1;
+    sbert_stats st;
+    sbert_stats_collect(&st, &m, &w, ids, mask, (size_t)n, T, cfg.ln_eps);
+    sbert_calib cal;
+    sbert_calib_fit(&cal, &m, &st);
+    if (getenv("MPCSIM_TEST_VERBOSE")) sbert_calib_print(stderr, &m, &cal, &st);
+    cr_expect(cal.ln_shift[0] <= -3, "embedding variances ~1e-3 need k <= -3 (got %d, variance %g..%g)",
+              cal.ln_shift[0], st.ln_var[0].lo, st.ln_var[0].hi);
+    tfm_params_free(&w);
+    free(ids), free(mask);
+    run_how plain = {NULL, NULL, trained_like}, calibrated = {NULL, &cal, trained_like};
+    tu_trace ta = {0}, tb = {0};
+    run_out a, b;
+    run_model_how(&m, T, &plain, &cfg, 0, &ta, &a);
+    run_model_how(&m, T, &calibrated, &cfg, 0, &tb, &b);
+    double ea = 0, eb = 0, mag = 0;
+    for (int k = 0; k < m.NL; k++) {
+        ea = fmax(ea, fabs(a.logits[k] - a.ref[k]));
+        eb = fmax(eb, fabs(b.logits[k] - b.ref[k]));
+        mag = fmax(mag, fabs(b.ref[k]));
+    }
+    if (getenv("MPCSIM_TEST_VERBOSE")) fprintf(stderr, "global: err %g; calibrated: err %g; logits up to %g\n", ea, eb, mag);
+    cr_expect(eb < 2e-3 * fmax(1, mag), "calibrated: max abs logit error %g (logits up to %g)", eb, mag);
+    cr_expect(ea > 10 * eb, "the global constants should be visibly worse here (%g vs %g)", ea, eb);
+    cr_assert_eq(ta.n, tb.n);
+    for (size_t i = 0; i < ta.n; i++)
+        cr_assert(ta.rec[i].bytes == tb.rec[i].bytes && ta.rec[i].t_arrive == tb.rec[i].t_arrive, "message %zu differs", i);
+    tu_trace_free(&ta), tu_trace_free(&tb);
 }
 
 static uint64_t dealer_bytes_of(const net_counters *p0) { return p0->sent_bytes[NET_D] + p0->recv_bytes[NET_D]; }
