@@ -44,7 +44,7 @@ for t in ip tc cc; do command -v $t >/dev/null || { echo "validate.sh: '$t' not 
 
 TMP=$(mktemp -d)
 RELAY="$TMP/relay"
-cc -O2 -Wall -Wextra -std=c11 -pthread -o "$RELAY" "$HERE/experiments/relay/relay.c"
+cc -O2 -Wall -Wextra -std=c11 -pthread -o "$RELAY" "$HERE/experiments/relay/relay.c" "$HERE/experiments/relay/relay_core.c"
 
 S=mpv$$
 NSA=${S}a NSR=${S}r NSB=${S}b NSD=${S}d
