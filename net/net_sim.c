@@ -82,7 +82,7 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     }
     nm_link *l = &w->topo.link[p->self][peer];
     int64_t now = sim_now(w->e), depart;
-    int64_t busy_before = l->busy_until;
+    nm_link before = *l; /* for trace sinks: a pcap replays the tcp model's segments from it */
     m->info = *meta;
     m->info.t_send = now;
     m->info.t_arrive = nm_link_transmit(l, now, n, &depart);
@@ -97,8 +97,8 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
         net_trace_rec r = {
             .src = p->self, .dst = peer, .bytes = n, .tag = p->ntags ? p->tags[p->ntags - 1] : -1,
             .label = meta->label, .t_send = now,
-            .t_tx_start = l->spec.offline ? now : (now > busy_before ? now : busy_before),
-            .t_depart = depart, .t_arrive = m->info.t_arrive, .link = &l->spec,
+            .t_tx_start = l->spec.offline ? now : (now > before.busy_until ? now : before.busy_until),
+            .t_depart = depart, .t_arrive = m->info.t_arrive, .link = &l->spec, .link_before = &before,
             .payload = m->payload,
         };
         for (int i = 0; i < w->nsinks; i++) w->sink[i].fn(w->sink[i].ud, &r);
@@ -192,7 +192,7 @@ void net_sim_add_trace(net_sim *s, net_trace_fn fn, void *ud)
 
 void net_sim_trace_pcap(void *ud, const net_trace_rec *r)
 {
-    nm_pcap_message(ud, r->src, r->dst, r->bytes, r->t_tx_start, r->link);
+    nm_pcap_message(ud, r->src, r->dst, r->bytes, r->t_send, r->link_before);
 }
 
 static void party_main(sim_actor *a, void *arg)

@@ -23,6 +23,7 @@ typedef struct net_trace_rec {
     uint64_t label; /* causal round label */
     int64_t t_send, t_tx_start, t_depart, t_arrive;
     const nm_linkspec *link;
+    const nm_link *link_before; /* the link's state just before this message (borrowed, callback only) */
     const void *payload; /* borrowed for the callback only; NULL in phantom mode */
 } net_trace_rec;
 typedef void (*net_trace_fn)(void *ud, const net_trace_rec *r);
@@ -35,7 +36,7 @@ void net_sim_destroy(net_sim *s);
 net_party *net_sim_party(net_sim *s, int id);
 /* Adds a trace sink (borrowed ud, must outlive the run). */
 void net_sim_add_trace(net_sim *s, net_trace_fn fn, void *ud);
-/* A ready-made sink: ud is an nm_pcap*. */
+/* A ready-made sink: ud is an nm_pcap*; segments as the link's model sends them (nm_pcap.h). */
 void net_sim_trace_pcap(void *ud, const net_trace_rec *r);
 
 /* Runs fn[i](party i, arg[i]) for every party with fn[i] != NULL, as actors. Returns NET_OK, or

@@ -40,31 +40,57 @@ int nm_pcap_open(nm_pcap **out, const char *path, uint32_t mss)
     return NM_OK;
 }
 
-void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t tx_start,
-                     const nm_linkspec *spec)
+static void add_seg(nm_pcap *pc, int src, int dst, uint32_t len, int64_t ts, int psh)
+{
+    if (pc->nsegs == pc->cap) {
+        pc->cap = pc->cap ? 2 * pc->cap : 1024;
+        pc->segs = realloc(pc->segs, pc->cap * sizeof *pc->segs);
+        CHECK(pc->segs != NULL, "out of memory in pcap writer");
+    }
+    seg *s = &pc->segs[pc->nsegs];
+    s->order = pc->nsegs++;
+    s->ts = ts;
+    s->src = (uint8_t)src;
+    s->dst = (uint8_t)dst;
+    s->len = len;
+    s->seq = pc->next_seq[src][dst];
+    s->ack = pc->next_seq[dst][src];
+    s->ipid = pc->ipid[src]++;
+    s->psh = (uint8_t)psh;
+    pc->next_seq[src][dst] += len;
+}
+
+typedef struct tcp_seg_ctx {
+    nm_pcap *pc;
+    int src, dst;
+    uint64_t total;
+} tcp_seg_ctx;
+
+static void on_tcp_seg(void *ud, uint64_t off, uint32_t len, int64_t depart)
+{
+    tcp_seg_ctx *c = ud;
+    add_seg(c->pc, c->src, c->dst, len, depart, off + len == c->total);
+}
+
+void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t now, const nm_link *before)
 {
     CHECK(src >= 0 && src < NM_MAX_PARTIES && dst >= 0 && dst < NM_MAX_PARTIES && src != dst,
           "bad pcap endpoints %d->%d", src, dst);
+    const nm_linkspec *spec = &before->spec;
+    if (!spec->offline && spec->model == NM_MODEL_TCP) {
+        /* Replay the model on a copy of the link: the same segments at the same times. */
+        nm_link l = *before;
+        tcp_seg_ctx c = {pc, src, dst, bytes + NM_TCP_MSG_HDR + spec->overhead_bytes};
+        int64_t depart;
+        (void)nm_tcp_transmit_segs(&l, now, bytes, &depart, on_tcp_seg, &c);
+        return;
+    }
+    int64_t tx_start = spec->offline || now > before->busy_until ? now : before->busy_until;
     uint64_t off = 0;
     do { /* a zero-byte message still shows as one empty segment */
         uint32_t len = bytes - off > pc->mss ? pc->mss : (uint32_t)(bytes - off);
-        if (pc->nsegs == pc->cap) {
-            pc->cap = pc->cap ? 2 * pc->cap : 1024;
-            pc->segs = realloc(pc->segs, pc->cap * sizeof *pc->segs);
-            CHECK(pc->segs != NULL, "out of memory in pcap writer");
-        }
-        seg *s = &pc->segs[pc->nsegs];
-        s->order = pc->nsegs++;
-        s->ts = spec->offline ? tx_start
-                              : tx_start + nm_tx_time(spec->bps, spec->overhead_bytes + off + len);
-        s->src = (uint8_t)src;
-        s->dst = (uint8_t)dst;
-        s->len = len;
-        s->seq = pc->next_seq[src][dst];
-        s->ack = pc->next_seq[dst][src];
-        s->ipid = pc->ipid[src]++;
-        s->psh = (off + len == bytes);
-        pc->next_seq[src][dst] += len;
+        int64_t ts = spec->offline ? tx_start : tx_start + nm_tx_time(spec->bps, spec->overhead_bytes + off + len);
+        add_seg(pc, src, dst, len, ts, off + len == bytes);
         off += len;
     } while (off < bytes);
 }

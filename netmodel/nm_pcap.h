@@ -8,6 +8,13 @@
  * message's last segment carries its departure time. Offline (dealer) links stamp every segment at
  * the send time. Sequence numbers count payload bytes per direction from 1.
  *
+ * Links of the tcp model (nm_tcp.h) are captured as that model sends them, whatever `mss`: the
+ * message's stream (48-byte frame header and overhead bytes, then the payload) cut at NM_TCP_MSS,
+ * the segments of each round back to back at line rate from the round's opening, the next round
+ * after the ACK clock; each segment stamped with its departure (nm_tcp_transmit_segs), so the last
+ * one carries the model's departure of the message (its arrival minus the latency, as with the
+ * ideal model). Their payload totals are the counters plus 48 (+ overhead) bytes per message.
+ *
  * Only the headers are captured (caplen 66, the frame's true length in `len`): payloads are
  * shares and would make captures as large as the traffic. Payload totals are
  * sum(ip_total_length - 52), which equals the transport's byte counters.
@@ -25,9 +32,10 @@ typedef struct nm_pcap nm_pcap;
 
 /* Returns NM_OK or NM_EINVAL (mss out of [64, 65000]); the file is created at close. */
 int nm_pcap_open(nm_pcap **out, const char *path, uint32_t mss) WUR;
-/* Records one message from src to dst whose serialization starts at tx_start on a link `spec`. */
-void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t tx_start,
-                     const nm_linkspec *spec);
+/* Records one message of `bytes` payload bytes from src to dst, sent at `now` on the link `before`
+ * (borrowed; its state just BEFORE this message was put on it: busy_until, and the window under the
+ * tcp model, which is replayed on a copy). */
+void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t now, const nm_link *before);
 /* Writes and frees. Returns NM_OK, or -errno-like NM_EINVAL with a message on stderr if the file
  * cannot be written (nothing is left at PATH then). Closing NULL is a no-op. */
 int nm_pcap_close(nm_pcap *pc) WUR;

@@ -27,6 +27,12 @@ uint32_t nm_tcp_restart_cwnd(uint32_t cwnd, int64_t idle, int64_t rtt)
 
 int64_t nm_tcp_transmit(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart)
 {
+    return nm_tcp_transmit_segs(l, now, bytes, depart, NULL, NULL);
+}
+
+int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart, nm_tcp_seg_fn fn,
+                             void *ud)
+{
     nm_tcp_state *st = &l->tcp;
     const int64_t lat = l->spec.latency_ns, rtt = 2 * lat;
     const uint64_t seg_wire = NM_TCP_MSS + NM_TCP_SEG_OVERHEAD;
@@ -64,6 +70,12 @@ int64_t nm_tcp_transmit(struct nm_link *l, int64_t now, uint64_t bytes, int64_t 
             st->rounds++;
         }
         d = start + nm_tx_time(l->spec.bps, wire);
+        for (uint64_t j = 0; fn && j < k; j++) { /* segment j of the burst leaves after its cumulative bytes */
+            int last = (j + 1 == left);
+            uint64_t off = (S - left + j) * NM_TCP_MSS;
+            uint64_t len = last ? last_payload : NM_TCP_MSS;
+            fn(ud, off, (uint32_t)len, last ? d : start + nm_tx_time(l->spec.bps, (j + 1) * seg_wire));
+        }
         l->busy_until = d;
         st->used += (uint32_t)k;
         st->segments += k;

@@ -68,6 +68,19 @@ struct nm_link;
  * link's busy_until and TCP state. The caller handles offline links. */
 int64_t nm_tcp_transmit(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart);
 
+/* One segment of a message as the model sends it, for traces (nm_pcap): its offset and length in the
+ * message's byte stream of B bytes (frame header and overhead bytes first, then the payload; every
+ * segment NM_TCP_MSS bytes but the last) and its departure, when its last bit leaves the sender.
+ * The segments of a round go out back to back, so segment j of a burst starting at `start` departs
+ * at start + ceil(8e9 * (j+1) * (NM_TCP_MSS + NM_TCP_SEG_OVERHEAD) / bps), and the last segment of
+ * the message departs at the message's departure. */
+typedef void (*nm_tcp_seg_fn)(void *ud, uint64_t off, uint32_t len, int64_t depart);
+
+/* nm_tcp_transmit that also calls fn (if not NULL) for every segment, in order. Same state changes
+ * and result; O(segments) extra work when fn is set. */
+int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart, nm_tcp_seg_fn fn,
+                             void *ud);
+
 /* The idle-restart window: cwnd after `idle` ns without sending on a link whose round trip is `rtt`
  * ns (exposed for tests and `explain`). */
 uint32_t nm_tcp_restart_cwnd(uint32_t cwnd, int64_t idle, int64_t rtt);
