@@ -58,8 +58,9 @@ static void common_help(FILE *f)
             "CSV (P0's stdout or --out): the columns of `mpcsim op`. rounds, bytes and dealer_bytes are counted by the\n"
             "same transport wrappers as in the simulator and equal its numbers for the same op, shape and seed;\n"
             "max_abs_err/max_rel_err too (same seed => same shares => same output). latency_s is MEASURED wall time:\n"
-            "the larger of P0's and P1's online phase (setup and seed exchange excluded; dealer round trips are real\n"
-            "and included under both --dealer schedules, which change only how rounds are counted). net is `tcp`;\n"
+            "the larger of P0's and P1's online phase, each timed from a shared start (P0 and P1 exchange one uncounted\n"
+            "'ready' byte after the setup; setup and seed exchange excluded; dealer round trips are real and included\n"
+            "under both --dealer schedules, which change only how rounds are counted). net is `tcp`;\n"
             "bandwidth_bps and one_way_latency_s are empty (the network is real).\n\n");
     xp_cfg_help(f);
 }

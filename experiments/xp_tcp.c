@@ -109,6 +109,31 @@ static void must(int rc, const char *who, const char *what)
     _exit(1);
 }
 
+/* ---- shared start of the online phase ---- */
+
+#define BARRIER_BYTE 0x52 /* 'R' */
+
+/* P0 and P1 each send the other one 'ready' byte and wait for the peer's, then start their clocks:
+ * each starts when it knows the other has finished its setup (the dealer's seed exchange included),
+ * so neither times the other's late start. If both get ready at the same moment they start one
+ * one-way latency later together; otherwise the later one starts at once and the earlier one
+ * one one-way latency after that, i.e. the skew is at most one one-way latency and favours neither
+ * party. Called before net_stats_reset: the exchange is not in any counter, round or tag. */
+static void online_barrier(net_party *p, const char *me)
+{
+    int peer = 1 - p->self;
+    uint8_t mine = BARRIER_BYTE, theirs = 0;
+    must(net_send(p, peer, &mine, 1), me, "sending 'ready' (online barrier)");
+    must(net_flush(p, peer), me, "flushing 'ready' (online barrier)");
+    must(net_recv(p, peer, &theirs, 1), me, "waiting for the peer's 'ready' (online barrier)");
+    if (theirs != BARRIER_BYTE) {
+        fprintf(stderr, "error: %s: the peer's 'ready' byte is 0x%02x, not 0x%02x (protocol desync)\n", me, theirs,
+                BARRIER_BYTE);
+        fflush(stderr);
+        _exit(1);
+    }
+}
+
 /* ---- the op, as xp_op_run runs it (xp_ops.c: op_party_fn) ---- */
 
 typedef struct op_io {
@@ -190,7 +215,8 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     }
     int64_t setup_ns = net_now(p);
 
-    /* Phase 2: online. */
+    /* Phase 2: online, from a shared start (before the reset, so it is never counted). */
+    if (o->role != NET_D) online_barrier(p, me);
     net_stats_reset(p);
     int off = o->cfg->dealer_schedule == MPC_DEALER_OFFLINE;
     for (int i = 0; i < 3; i++) p->offline_peer[i] = 0;

@@ -7,10 +7,12 @@
  *   0. connect + handshake: the configuration hash (op, shape, mode, seed, every mpc_config field)
  *      must agree, else every process refuses with both configurations in the message;
  *   1. setup: seed exchange (mpc_setup / dealer_setup), as in the simulator;
- *   2. online: statistics reset, dealer links marked offline under the offline schedule (so rounds
- *      and byte counts match the simulator's); P0 and P1 run the op, D serves until P0 says BYE.
- *      Each of P0 and P1 measures its own wall time from its online start to its end;
- *      latency = the larger. Over TCP the dealer's round trips are real, so they are inside the
+ *   2. online: a barrier first (P0 and P1 exchange a 1-byte 'ready' and start when they have the
+ *      peer's, so neither times the other's late start; the exchange precedes the statistics reset
+ *      and is never counted); then statistics reset, dealer links marked offline under the offline
+ *      schedule (so rounds and byte counts match the simulator's); P0 and P1 run the op, D serves
+ *      until P0 says BYE. Each of P0 and P1 measures its own wall time from leaving the barrier to
+ *      its end; latency = the larger. Over TCP the dealer's round trips are real, so they are inside the
  *      measured time under both schedules (the schedule changes only how rounds are counted).
  *   3. report (not counted): P1 sends P0 its counters, online time and output share; D sends P0
  *      its counters. P0 cross-checks every byte counter pair, reconstructs the output and computes

@@ -4,7 +4,9 @@
  *    16 MB exchange in both directions at once (the deadlock hazard), phantom zero payloads,
  *    the wrapper's counters and wait split;
  *  - end to end: `mpcsim launch` for every registered op against `mpcsim op` in the simulator:
- *    rounds, bytes per party, dealer bytes and errors equal, reconstructed output identical;
+ *    rounds, bytes per party, dealer bytes and errors equal, reconstructed output identical; in
+ *    process (xp_tcp_run in three threads), every party's byte, message and round counters equal
+ *    the simulator's, so the online barrier's 'ready' bytes are uncounted, and the latency is > 0;
  *  - faults: a party killed, truncating or hanging mid-run makes the others exit 1 with a clear
  *    message in < 10 s; a configuration mismatch is refused by both sides; connect deadline.
  * Every child process is reaped within a bounded time (and dies with the test, PR_SET_PDEATHSIG). */
@@ -25,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../experiments/xp_tcp.h"
 #include "../net/net_tcp.h"
 #include "testutil.h"
 
@@ -551,7 +554,8 @@ Test(tcp_fault, killed_dealer_mid_run, .timeout = 60)
 Test(tcp_fault, truncated_message, .timeout = 60)
 {
     kid k[3];
-    run_faulty(k, NET_P0, "--die-after-messages 4 --fault-mode truncate", "");
+    /* P0's frames: its seed (setup), 'ready' (online barrier), then relu's; the 6th, relu's 4th, goes to P1 */
+    run_faulty(k, NET_P0, "--die-after-messages 5 --fault-mode truncate", "");
     const char *needle[3] = {NULL, "P1: truncated message from P0", "P0 closed the connection"};
     expect_clear_failure(k, NET_P0, 128 + SIGKILL, needle);
     kids_free(k, 3);
@@ -758,6 +762,84 @@ Test(tcp_e2e, table_format_and_congestion_choice)
     cr_expect_eq(r.status, 1);
     cr_expect(strstr(r.err, "cannot use TCP congestion control 'nosuchalgo'") != NULL, "%s", r.err);
     tu_run_free(&r);
+}
+
+/* ---- the online barrier: in-process, three threads running xp_tcp_run ---- */
+
+typedef struct party_arg {
+    xp_tcp_opts o;
+    xp_tcp_outcome out;
+    int rc;
+} party_arg;
+
+static void *party_main(void *arg)
+{
+    party_arg *a = arg;
+    a->rc = xp_tcp_run(&a->o, &a->out);
+    return NULL;
+}
+
+/* Every counter of every party (bytes and messages per peer, rounds) equals the simulator's, so the
+ * barrier's 'ready' bytes are in none of them; the latency (measured from the barrier) is positive. */
+static void barrier_case(const char *name, const char *shape, int dealer_inline)
+{
+    const xp_opdef *op = xp_op_find(name);
+    cr_assert(op != NULL);
+    xp_shape s;
+    char err[256];
+    cr_assert_eq(xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    cfg.dealer_schedule = dealer_inline ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
+    int port[3];
+    free_ports(port);
+    char addr[3][64];
+    party_arg a[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", port[i]);
+    for (int i = 0; i < 3; i++) {
+        memset(&a[i], 0, sizeof a[i]);
+        a[i].o.role = i;
+        for (int j = 0; j < 3; j++) a[i].o.addr[j] = addr[j];
+        a[i].o.op = op;
+        a[i].o.shape = &s;
+        a[i].o.cfg = &cfg;
+        a[i].o.phantom = 1;
+        a[i].o.seed = 5;
+        a[i].o.connect_timeout_ns = 20000000000LL;
+        cr_assert_eq(pthread_create(&th[i], NULL, party_main, &a[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) cr_assert_eq(a[i].rc, 0, "%s: %s failed", name, net_party_names[i]);
+    xp_session_opts so = tu_session(&cfg, 1, 5);
+    xp_op_outcome sim;
+    cr_assert_eq(xp_op_run(op, &s, &so, 0, &sim), 0);
+    const xp_result *t = &a[0].out.res, *m = &sim.res;
+    for (int i = 0; i < 3; i++) {
+        const net_counters *x = &t->stats[i].total, *y = &m->stats[i].total;
+        for (int j = 0; j < 3; j++) {
+            cr_expect_eq(x->sent_bytes[j], y->sent_bytes[j], "%s: %s sent_bytes to %d", name, net_party_names[i], j);
+            cr_expect_eq(x->recv_bytes[j], y->recv_bytes[j], "%s: %s recv_bytes from %d", name, net_party_names[i], j);
+            cr_expect_eq(x->sent_msgs[j], y->sent_msgs[j], "%s: %s sent_msgs to %d", name, net_party_names[i], j);
+            cr_expect_eq(x->recv_msgs[j], y->recv_msgs[j], "%s: %s recv_msgs from %d", name, net_party_names[i], j);
+        }
+        cr_expect_eq(x->rounds, y->rounds, "%s: %s rounds %llu, simulator %llu", name, net_party_names[i],
+                     (unsigned long long)x->rounds, (unsigned long long)y->rounds);
+    }
+    cr_expect_eq(t->rounds, m->rounds);
+    cr_expect_eq(t->dealer_bytes, m->dealer_bytes);
+    cr_expect_gt(t->end_ns[NET_P0], 0);
+    cr_expect_gt(t->end_ns[NET_P1], 0);
+    cr_expect_gt(t->latency_ns, 0, "%s: latency %lld ns", name, (long long)t->latency_ns);
+    for (int i = 0; i < 3; i++) xp_tcp_outcome_free(&a[i].out);
+    xp_op_outcome_free(&sim);
+}
+
+Test(tcp_e2e, online_barrier_is_not_counted_and_latency_is_positive, .timeout = 120)
+{
+    barrier_case("mul", "4x64", 0);
+    barrier_case("mul", "4x64", 1);
+    barrier_case("softmax", "2x16", 0);
 }
 
 Test(tcp_cli, usage_errors)
