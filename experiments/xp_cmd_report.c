@@ -1,7 +1,7 @@
 /* xp_cmd_report.c -- `mpcsim report`: the generated reproduction report.
  *
  * Reads results/{calibration,paper_imdb,paper_glue,paper_models,whatif_network,whatif_seq,
- * whatif_dealer,validation}.csv, the results/breakdown_APPROX.csv files and the paper/paper_NAME.csv files; writes plot-ready CSVs into
+ * whatif_dealer,validation,accuracy,accuracy_latency}.csv, the results/breakdown_APPROX.csv files and the paper/paper_NAME.csv files; writes plot-ready CSVs into
  * results/ (plot_*.csv, consumed by the plots/ scripts) and paper/REPORT.md, which puts each of the paper's
  * tables beside ours with ratio columns, the settings used and the honest differences. Missing inputs
  * are reported in the text, never invented. */
@@ -12,6 +12,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_csv.h"
+#include "xp_report.h"
 
 static const char *const approx6[6][2] = {{"gelu-erf", "softmax"}, {"quad", "softmax"}, {"gelu-erf", "2relu"},
                                           {"quad", "2relu"},       {"gelu-erf", "2quad"}, {"quad", "2quad"}};
@@ -482,6 +483,7 @@ int xp_cmd_report(int argc, char **argv)
                    "dealer inside the latency.\n\n");
     }
     fprintf(f, "## A layer on the wire\n\n![two-party timeline of one encoder layer](../plots/timeline.png)\n\n");
+    xp_report_accuracy(f, dir, &p_imdb);
     report_validation(f, dir);
 
     /* ---- differences ---- */

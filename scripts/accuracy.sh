@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The accuracy pipeline (issue: train and distill in C; accuracy measured under MPC).
+#
+#   teacher    BERT classifier, GeLU + softmax, trained on the task
+#   students   for each of the paper's approximations (Quad+Softmax, GeLU+2ReLU, Quad+2ReLU,
+#              GeLU+2Quad, Quad+2Quad):
+#                mpcformer  distilled from the teacher (stage 1 + stage 2, best dev checkpoint)
+#                wo_d       initialised from the teacher, task loss
+#                wo_pd      random init, task loss
+#              all with the same budget of epochs (reported in results/accuracy.csv)
+#   evaluation every model in plaintext on the whole test split and under 2-party MPC (real mode,
+#              the trained weights): the whole split for the teacher and the headline Quad+2Quad
+#              MPCFormer student, the first ACC_MPC_N examples for the others
+#   latency    `mpcsim infer` for the same model shape, per approximation (paper network,
+#              V100 compute profile, as Table 1), for the accuracy-against-latency figure
+#
+# Outputs: results/accuracy.csv (one row per model), results/accuracy_latency.csv,
+# results/accuracy_train.csv (one row per training run); checkpoints and logs in runs/accuracy/
+# (git-ignored). About 20 minutes on 2 cores; runs two jobs at a time.
+#
+# Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
+# Knobs (environment): ACC_EPOCHS (3; distillation: 1 stage-1 epoch + the rest in stage 2),
+#   ACC_MPC_N (64; 0 = the whole test split for every model), ACC_JOBS (2), ACC_SEQ (128),
+#   ACC_TRAIN_ARGS (extra options for train/distill, e.g. "--limit 64 --max-steps 4" for a smoke run),
+#   ACC_MPC_FULL (models evaluated under MPC on the whole split: "teacher mpcformer-quad+2quad"),
+#   ACC_RESULTS (results), ACC_RUNS (runs/accuracy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+M=${1:-build/mpcsim}
+EPOCHS=${ACC_EPOCHS:-3}
+MPC_N=${ACC_MPC_N:-64}
+JOBS=${ACC_JOBS:-2}
+SEQ=${ACC_SEQ:-128}
+W=${ACC_RUNS:-runs/accuracy}
+R=${ACC_RESULTS:-results}
+[ "$EPOCHS" -ge 2 ] || { echo "error: ACC_EPOCHS must be >= 2 (distillation has two stages)" >&2; exit 2; }
+mkdir -p "$W" "$R"
+export OPENBLAS_NUM_THREADS=1 # two single-threaded jobs at a time use the two cores best
+t0=$(date +%s)
+log() { printf '[accuracy %4ds] %s\n' $(($(date +%s) - t0)) "$*" >&2; }
+
+# ---- data ----
+if [ ! -s data/spam/test.tsv ] || [ ! -s data/spam/vocab.txt ]; then
+  log "fetching and preparing the SpamAssassin data"
+  bash scripts/fetch-data.sh
+  "$M" data prepare
+  "$M" data vocab --in data/spam/train.tsv --out data/spam/vocab.txt
+fi
+
+# ---- jobs ----
+# A job is a name; job_run NAME trains (or distills) and evaluates that model. Students that need the
+# teacher wait for its checkpoint. Logs: runs/accuracy/NAME.log.
+PAIRS="quad+softmax gelu-erf+2relu quad+2relu gelu-erf+2quad quad+2quad"
+read -r -a extra <<<"${ACC_TRAIN_ARGS:-}"
+common=(--seq "$SEQ" --seed 1 "${extra[@]}")
+job_run() {
+  local name=$1 kind=${1%%-*} pair=${1#*-} g s n=$MPC_N
+  g=${pair%+*}; s=${pair#*+}
+  case $kind in
+    teacher)
+      "$M" train "${common[@]}" --epochs "$EPOCHS" --out "$W/teacher.safetensors" --csv "$W/teacher.train.csv" ;;
+    mpcformer|wod)
+      while [ ! -e "$W/teacher.done" ]; do
+        [ -e "$W/teacher.failed" ] && { echo "error: the teacher failed" >&2; return 1; }
+        sleep 1
+      done
+      if [ "$kind" = mpcformer ]; then
+        "$M" distill "${common[@]}" --teacher "$W/teacher.safetensors" --gelu "$g" --softmax "$s" \
+          --stage1-epochs 1 --stage2-epochs $((EPOCHS - 1)) --out "$W/$name.safetensors" --csv "$W/$name.train.csv"
+      else
+        "$M" train "${common[@]}" --init "$W/teacher.safetensors" --gelu "$g" --softmax "$s" --epochs "$EPOCHS" \
+          --out "$W/$name.safetensors" --csv "$W/$name.train.csv"
+      fi ;;
+    wopd)
+      "$M" train "${common[@]}" --gelu "$g" --softmax "$s" --epochs "$EPOCHS" \
+        --out "$W/$name.safetensors" --csv "$W/$name.train.csv" ;;
+  esac
+  [ "$name" = teacher ] && touch "$W/teacher.done"
+  case " ${ACC_MPC_FULL-teacher mpcformer-quad+2quad} " in *" $name "*) n=0 ;; esac
+  "$M" eval --weights "$W/$name.safetensors" --mpc --n "$n" --csv "$W/$name.eval.csv"
+}
+
+names="teacher"
+for p in $PAIRS; do names="$names wopd-$p"; done
+for p in $PAIRS; do names="$names mpcformer-$p wod-$p"; done
+rm -f "$W"/teacher.done "$W"/teacher.failed "$W"/*.eval.csv "$W"/*.train.csv
+log "training 1 teacher and 15 students ($EPOCHS epochs each), $JOBS at a time; logs in $W/"
+failed=0
+running=0
+for name in $names; do
+  while [ "$running" -ge "$JOBS" ]; do
+    wait -n || failed=1
+    running=$((running - 1))
+  done
+  ( if job_run "$name" >"$W/$name.log" 2>&1; then log "done: $name"; else
+      [ "$name" = teacher ] && touch "$W/teacher.failed"
+      log "FAILED: $name (see $W/$name.log)"; exit 1; fi ) &
+  running=$((running + 1))
+  log "started: $name"
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+[ "$failed" = 0 ] || { echo "error: some jobs failed; nothing written to $R/" >&2; exit 1; }
+
+# ---- latency of the same shape (phantom mode: same messages) ----
+V=$(wc -l <data/spam/vocab.txt)
+cat >"$W/config.json" <<EOF
+{"model_type": "bert", "vocab_size": $V, "hidden_size": 128, "num_hidden_layers": 2,
+ "num_attention_heads": 2, "intermediate_size": 512, "max_position_embeddings": 512,
+ "type_vocab_size": 2, "layer_norm_eps": 1e-12, "num_labels": 2}
+EOF
+log "latency of the trained shape per approximation (mpcsim infer)"
+lat="$W/latency.csv.tmp"
+: >"$lat"
+for p in gelu-erf+softmax $PAIRS; do
+  g=${p%+*}
+  [ "$g" = gelu-erf ] && g=gelu-tanh # the form eval --mpc runs (erf's Taylor series fails beyond |x| ~ 2)
+  "$M" infer --config "$W/config.json" --seq "$SEQ" --gelu "$g" --softmax "${p#*+}" --net paper \
+    --compute profile:v100 --out "$W/infer.csv"
+  if [ -s "$lat" ]; then tail -n 1 "$W/infer.csv" >>"$lat"; else cat "$W/infer.csv" >"$lat"; fi
+done
+mv "$lat" "$R/accuracy_latency.csv"
+
+# ---- results/accuracy.csv: the eval row of each model with its training budget ----
+col() { # col FILE NAME: the value of column NAME in FILE's data row
+  awk -F, -v c="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==c) k=i} NR==2{print $k}' "$1"
+}
+acc="$R/accuracy.csv.tmp"
+train="$R/accuracy_train.csv.tmp"
+first=1
+for name in $names; do
+  e="$W/$name.eval.csv" t="$W/$name.train.csv"
+  if [ "$first" = 1 ]; then
+    echo "$(head -n 1 "$e"),train_command,train_epochs,train_steps,train_sec_per_step,best_dev_accuracy" >"$acc"
+    head -n 1 "$t" >"$train"
+    first=0
+  fi
+  echo "$(tail -n 1 "$e"),$(col "$t" command),$(col "$t" epochs),$(col "$t" steps),$(col "$t" sec_per_step),$(col "$t" best_dev_accuracy)" >>"$acc"
+  tail -n 1 "$t" >>"$train"
+done
+mv "$acc" "$R/accuracy.csv"
+mv "$train" "$R/accuracy_train.csv"
+log "wrote $R/accuracy.csv, $R/accuracy_train.csv, $R/accuracy_latency.csv"
