@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/chk.h"
+
 #define TFM_SQRT1_2 0.70710678118654752440    /* 1/sqrt(2) */
 #define TFM_SQRT_2_PI 0.79788456080286535588  /* sqrt(2/pi) */
 #define TFM_INV_SQRT_2PI 0.39894228040143267794 /* 1/sqrt(2 pi) */
@@ -67,12 +69,17 @@ void tfm_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IN, OUT, 1.0f, dout, OUT, w, IN, 1.0f, dinp, IN);
     /* dw [OUT,IN] += dout^T [OUT,N] . inp [N,IN] */
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, N, 1.0f, dout, OUT, inp, IN, 1.0f, dw, IN);
-    if (dbias)
-        for (int o = 0; o < OUT; o++) {
-            double acc = 0.0;
-            for (int n = 0; n < N; n++) acc += dout[(size_t)n * OUT + o];
-            dbias[o] += (float)acc;
+    /* dbias [OUT] += column sums of dout, rows outside (contiguous reads); each column still sums in
+     * row order, in double, so the result is the column-wise loop's bit for bit. */
+    if (dbias) {
+        double *acc = chk_calloc((size_t)OUT, sizeof *acc);
+        for (int n = 0; n < N; n++) {
+            const float *row = dout + (size_t)n * OUT;
+            for (int o = 0; o < OUT; o++) acc[o] += row[o];
         }
+        for (int o = 0; o < OUT; o++) dbias[o] += (float)acc[o];
+        free(acc);
+    }
 }
 
 /* ---- attention ---- */
