@@ -7,7 +7,7 @@
 #include "xp_csv.h"
 
 /* The accuracy section from DIR/accuracy.csv and DIR/accuracy_latency.csv (scripts/accuracy.sh),
- * beside the paper's IMDb table p_imdb; writes results/plot_accuracy.csv. A missing input is said
+ * beside the paper's IMDb table p_imdb; writes DIR/plot_accuracy.csv. A missing input is said
  * in the text. */
 void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb);
 

@@ -80,7 +80,8 @@ void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb)
                "| approximation | speedup (ours) | w/o{p,d} | w/o{d} | MPCFormer | %% of teacher | paper speedup | "
                "paper w/o{p,d} | paper w/o{d} | paper MPCBert-B |\n|---|---|---|---|---|---|---|---|---|---|\n");
     xp_out po;
-    int have_po = xp_out_open(&po, "results/plot_accuracy.csv") == 0;
+    snprintf(path, sizeof path, "%s/plot_accuracy.csv", dir);
+    int have_po = xp_out_open(&po, path) == 0;
     if (have_po)
         fprintf(po.f, "# From %s/accuracy.csv and accuracy_latency.csv (mpcsim report). latency_s: mpcsim infer of "
                       "the trained shape, network paper, compute profile:v100 (modeled); accuracies in %%.\n"
@@ -124,7 +125,7 @@ void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb)
             fprintf(po.f, "\n");
         }
     }
-    if (have_po && xp_out_close(&po) != 0) fprintf(stderr, "warning: results/plot_accuracy.csv not written\n");
+    if (have_po && xp_out_close(&po) != 0) fprintf(stderr, "warning: %s/plot_accuracy.csv not written\n", dir);
     size_t q = acc_row(&a, "mpcformer", "quad", "2quad");
     if (q) {
         double r = xp_csv_num(&a, q, "accuracy") / tacc;
