@@ -23,7 +23,9 @@
 #   stage 2; the teacher always trains 3), ACC_MPC_N (32; 0 = the whole test split for every model), ACC_JOBS (2), ACC_SEQ (128),
 #   ACC_TRAIN_ARGS (extra options for train/distill, e.g. "--limit 64 --max-steps 4" for a smoke run),
 #   ACC_MPC_FULL (models evaluated under MPC on the whole split: "teacher mpcformer-quad+2quad"),
-#   ACC_RESULTS (results), ACC_RUNS (runs/accuracy).
+#   ACC_SHAPE (the model shape given to train: "--layers 2 --hidden 128 --heads 2 --ffn 512"),
+#   ACC_DATA (a directory with train.tsv, dev.tsv, test.tsv and vocab.txt; default data/spam, fetched
+#   and prepared when missing), ACC_RESULTS (results), ACC_RUNS (runs/accuracy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=${1:-build/mpcsim}
@@ -31,6 +33,8 @@ EPOCHS=${ACC_EPOCHS:-2}
 MPC_N=${ACC_MPC_N:-32}
 JOBS=${ACC_JOBS:-2}
 SEQ=${ACC_SEQ:-128}
+SHAPE=${ACC_SHAPE:---layers 2 --hidden 128 --heads 2 --ffn 512}
+DATA=${ACC_DATA:-data/spam}
 W=${ACC_RUNS:-runs/accuracy}
 R=${ACC_RESULTS:-results}
 [ "$EPOCHS" -ge 2 ] || { echo "error: ACC_EPOCHS must be >= 2 (distillation has two stages)" >&2; exit 2; }
@@ -40,7 +44,8 @@ t0=$(date +%s)
 log() { printf '[accuracy %4ds] %s\n' $(($(date +%s) - t0)) "$*" >&2; }
 
 # ---- data ----
-if [ ! -s data/spam/test.tsv ] || [ ! -s data/spam/vocab.txt ]; then
+if [ ! -s "$DATA/test.tsv" ] || [ ! -s "$DATA/vocab.txt" ]; then
+  [ "$DATA" = data/spam ] || { echo "error: $DATA lacks test.tsv or vocab.txt" >&2; exit 2; }
   log "fetching and preparing the SpamAssassin data"
   bash scripts/fetch-data.sh
   "$M" data prepare
@@ -52,13 +57,14 @@ fi
 # teacher wait for its checkpoint. Logs: runs/accuracy/NAME.log.
 PAIRS="quad+softmax gelu-erf+2relu quad+2relu gelu-erf+2quad quad+2quad"
 read -r -a extra <<<"${ACC_TRAIN_ARGS:-}"
-common=(--seq "$SEQ" --seed 1 "${extra[@]}")
+read -r -a shape <<<"$SHAPE"
+common=(--data "$DATA" --seq "$SEQ" --seed 1 "${extra[@]}")
 job_run() {
   local name=$1 kind=${1%%-*} pair=${1#*-} g s n=$MPC_N
   g=${pair%+*}; s=${pair#*+}
   case $kind in
     teacher)
-      "$M" train "${common[@]}" --epochs 3 --out "$W/teacher.safetensors" --csv "$W/teacher.train.csv" ;;
+      "$M" train "${common[@]}" "${shape[@]}" --epochs 3 --out "$W/teacher.safetensors" --csv "$W/teacher.train.csv" ;;
     mpcformer|wod)
       while [ ! -e "$W/teacher.done" ]; do
         [ -e "$W/teacher.failed" ] && { echo "error: the teacher failed" >&2; return 1; }
@@ -72,12 +78,12 @@ job_run() {
           --out "$W/$name.safetensors" --csv "$W/$name.train.csv"
       fi ;;
     wopd)
-      "$M" train "${common[@]}" --gelu "$g" --softmax "$s" --epochs "$EPOCHS" \
+      "$M" train "${common[@]}" "${shape[@]}" --gelu "$g" --softmax "$s" --epochs "$EPOCHS" \
         --out "$W/$name.safetensors" --csv "$W/$name.train.csv" ;;
   esac
   [ "$name" = teacher ] && touch "$W/teacher.done"
   case " ${ACC_MPC_FULL-teacher mpcformer-quad+2quad} " in *" $name "*) n=0 ;; esac
-  "$M" eval --weights "$W/$name.safetensors" --mpc --n "$n" --csv "$W/$name.eval.csv"
+  "$M" eval --data "$DATA" --weights "$W/$name.safetensors" --mpc --n "$n" --csv "$W/$name.eval.csv"
 }
 
 # Long jobs first: the teacher (its MPC evaluation covers the whole split) beside the random-init
@@ -108,10 +114,15 @@ done
 [ "$failed" = 0 ] || { echo "error: some jobs failed; nothing written to $R/" >&2; exit 1; }
 
 # ---- latency of the same shape (phantom mode: same messages) ----
-V=$(wc -l <data/spam/vocab.txt)
+opt() { # opt NAME: the value of --NAME in ACC_SHAPE
+  local i
+  for ((i = 0; i < ${#shape[@]} - 1; i++)); do [ "${shape[i]}" = "--$1" ] && { echo "${shape[i + 1]}"; return; }; done
+  echo "error: ACC_SHAPE lacks --$1" >&2; exit 2
+}
+V=$(wc -l <"$DATA/vocab.txt")
 cat >"$W/config.json" <<EOF
-{"model_type": "bert", "vocab_size": $V, "hidden_size": 128, "num_hidden_layers": 2,
- "num_attention_heads": 2, "intermediate_size": 512, "max_position_embeddings": 512,
+{"model_type": "bert", "vocab_size": $V, "hidden_size": $(opt hidden), "num_hidden_layers": $(opt layers),
+ "num_attention_heads": $(opt heads), "intermediate_size": $(opt ffn), "max_position_embeddings": 512,
  "type_vocab_size": 2, "layer_norm_eps": 1e-12, "num_labels": 2}
 EOF
 log "latency of the trained shape per approximation (mpcsim infer)"

@@ -730,3 +730,62 @@ Test(tfm_train, two_steps_match_pytorch_golden, .timeout = 60)
     free(grad1), free(after), free(q), free(tok), free(mask), free(g.buf);
     tfm_params_free(&init);
 }
+
+/* Lines of a file that start with prefix. */
+static int count_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, pl) == 0;
+    return n;
+}
+
+Test(tfm_train, accuracy_pipeline_script_on_a_synthetic_task, .timeout = 600)
+{
+    /* scripts/accuracy.sh end to end at CI size: a 1-layer model, 3 steps per run, 2 examples under
+     * MPC; then the report's accuracy section from its results. */
+    char *dir = synthetic_dir(), cmd[4096], path[600];
+    snprintf(cmd, sizeof cmd,
+             "ACC_DATA=%s ACC_RESULTS=%s/res ACC_RUNS=%s/runs ACC_SEQ=16 ACC_MPC_N=2 ACC_MPC_FULL=teacher "
+             "ACC_SHAPE='--layers 1 --hidden 16 --heads 2 --ffn 32' ACC_TRAIN_ARGS='--max-steps 3 --batch 8' "
+             "bash %s/scripts/accuracy.sh %s >%s/log 2>&1",
+             dir, dir, dir, MPCSIM_SOURCE_DIR, MPCSIM_BIN, dir);
+    int rc = system(cmd);
+    snprintf(path, sizeof path, "%s/log", dir);
+    char *log = tu_read_file(path, NULL);
+    cr_assert_eq(rc, 0, "accuracy.sh failed:\n%s", log ? log : "(no log)");
+    snprintf(path, sizeof path, "%s/res/accuracy.csv", dir);
+    char *acc = tu_read_file(path, NULL);
+    cr_assert(acc != NULL, "no accuracy.csv");
+    cr_expect(strncmp(acc, "weights,method,act,softmax,", 27) == 0, "header: %.80s", acc);
+    cr_expect_eq(count_lines(acc, dir), 16, "1 teacher + 15 students:\n%s", acc);
+    cr_expect(strstr(acc, ",teacher,gelu-erf,softmax,1,16,test,16,8,") != NULL, "teacher row, test split of 8:\n%s", acc);
+    static const char *want[] = {",mpcformer,quad,2quad,", ",wo_d,gelu-erf,2relu,", ",wo_pd,quad,softmax,"};
+    for (int i = 0; i < 3; i++) cr_expect(strstr(acc, want[i]) != NULL, "missing %s", want[i]);
+    /* the teacher under MPC on the whole split (8), the students on ACC_MPC_N = 2 */
+    cr_expect(strstr(acc, ",softmax,1,16,test,16,8,0.") && strstr(acc, ",gelu-tanh,per-site(96),16,8,"), "%s", acc);
+    const char *q = strstr(acc, ",mpcformer,quad,2quad,");
+    cr_expect(q && strstr(q, ",quad,per-site(96),16,2,"), "students: 2 examples under MPC:\n%s", acc);
+    snprintf(path, sizeof path, "%s/res/accuracy_latency.csv", dir);
+    char *lat = tu_read_file(path, NULL);
+    cr_assert(lat != NULL);
+    cr_expect_eq(count_lines(lat, "custom,16,"), 6, "six approximations:\n%s", lat);
+    /* the report from these results */
+    snprintf(cmd, sizeof cmd, "report --results %s/res --paper %s/paper --out %s/R.md", dir, MPCSIM_SOURCE_DIR, dir);
+    tu_run r = tu_mpcsim(cmd);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    snprintf(path, sizeof path, "%s/R.md", dir);
+    char *md = tu_read_file(path, NULL);
+    cr_assert(md != NULL);
+    cr_expect(strstr(md, "## Accuracy: distillation in C") != NULL);
+    cr_expect(strstr(md, "| Quad+2Quad | ") != NULL && strstr(md, "| MPCFormer | Quad+2Quad | quad | 2 | ") != NULL,
+              "%s", strstr(md, "## Accuracy") ? strstr(md, "## Accuracy") : md);
+    snprintf(path, sizeof path, "%s/res/plot_accuracy.csv", dir);
+    cr_expect(tu_file_exists(path), "the figure's data beside the results");
+    tu_run_free(&r);
+    free(md), free(lat), free(acc), free(log);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
+}
