@@ -281,6 +281,12 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     }
     net_tcp_congestion(t, NET_P1, out->congestion, sizeof out->congestion);
     must(net_tcp_finish(t), me, "closing");
+    uint64_t ws, wr;
+    if (net_tcp_wire_bytes(t, NET_P1, &ws, &wr) == 0)
+        fprintf(stderr, "wire: P0-P1 connection: %llu bytes P0->P1, %llu bytes P1->P0 (TCP payload, kernel count: "
+                        "frames with 48-byte headers, handshake, barrier, reports); online protocol bytes %llu and %llu\n",
+                (unsigned long long)ws, (unsigned long long)wr, (unsigned long long)p0_stats.total.sent_bytes[NET_P1],
+                (unsigned long long)p0_stats.total.recv_bytes[NET_P1]);
 
     /* Results: the same fields as xp_session_run fills. */
     xp_result *res = &out->res;

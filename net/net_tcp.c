@@ -34,6 +34,8 @@ enum { ACK_OK = 0, ACK_MISMATCH = 1, ACK_ROLE = 2, ACK_DUPLICATE = 3 };
 
 static const uint8_t zeros[ZERO_BYTES]; /* phantom payloads */
 
+int net_tcp_info_bytes(int fd, int fin_received, uint64_t *sent, uint64_t *received); /* net_tcp_info.c */
+
 typedef struct conn {
     int fd; /* -1: no connection */
     /* output: buffered bytes ob[ob_off, ob_len), then a borrowed direct payload (large sends) */
@@ -58,6 +60,9 @@ struct net_tcp {
     conn c[NET_MAX_PARTIES];
     int64_t t0;
     uint64_t frames_sent;
+    /* Kernel byte counts per connection, read at net_tcp_finish (TCP_INFO). */
+    uint64_t wire_sent[NET_MAX_PARTIES], wire_recv[NET_MAX_PARTIES];
+    int wire_ok[NET_MAX_PARTIES];
     int cc_warned;
     char err[1024];
 };
@@ -631,10 +636,18 @@ int net_tcp_finish(net_tcp *t)
     }
     for (int i = 0; i < NET_MAX_PARTIES; i++)
         if (t->c[i].fd >= 0) {
+            t->wire_ok[i] = net_tcp_info_bytes(t->c[i].fd, t->c[i].eof && !t->c[i].rd_errno, &t->wire_sent[i], &t->wire_recv[i]) == 0;
             close(t->c[i].fd);
             t->c[i].fd = -1;
         }
     return NET_OK;
+}
+
+int net_tcp_wire_bytes(const net_tcp *t, int peer, uint64_t *sent, uint64_t *recv)
+{
+    if (peer < 0 || peer >= NET_MAX_PARTIES || !t->wire_ok[peer]) return -1;
+    *sent = t->wire_sent[peer], *recv = t->wire_recv[peer];
+    return 0;
 }
 
 void net_tcp_congestion(const net_tcp *t, int peer, char *buf, size_t n)

@@ -138,6 +138,10 @@ int net_tcp_finish(net_tcp *t) WUR;
 void net_tcp_destroy(net_tcp *t);
 /* The last failure's message ("" if none). */
 const char *net_tcp_error(const net_tcp *t);
+/* After net_tcp_finish: every TCP payload byte the connection to peer carried (frames with their
+ * 48-byte headers, handshake, goodbye) as the kernel counted them (TCP_INFO bytes_sent, and
+ * bytes_received less the FIN): what a capture of that connection shows. 0, or -1 if unknown. */
+int net_tcp_wire_bytes(const net_tcp *t, int peer, uint64_t *sent, uint64_t *recv);
 /* The congestion control algorithm in use on the connection to peer (getsockopt), or "". */
 void net_tcp_congestion(const net_tcp *t, int peer, char *buf, size_t n);
 

@@ -764,6 +764,26 @@ Test(tcp_e2e, table_format_and_congestion_choice)
     tu_run_free(&r);
 }
 
+Test(tcp_e2e, wire_line_accounts_for_every_byte_of_the_connection, .timeout = 60)
+{
+    /* mul on 1000 elements: each party sends 2 x 8000 payload bytes in one frame. P0's `wire:` line (the
+     * kernel's count) covers those, the frame headers, handshake, setup, barrier, reports and goodbyes:
+     * more than the protocol bytes, by less than a few kB of framing and control traffic. */
+    tu_run r = tu_mpcsim("launch mul --shape 1000 --mode phantom");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    unsigned long long s01 = 0, s10 = 0, o01 = 0, o10 = 0;
+    const char *w = strstr(r.err, "wire: P0-P1 connection: ");
+    cr_assert(w != NULL, "no wire line: %s", r.err);
+    cr_assert_eq(sscanf(w, "wire: P0-P1 connection: %llu bytes P0->P1, %llu bytes P1->P0", &s01, &s10), 2, "%s", w);
+    const char *o = strstr(w, "online protocol bytes ");
+    cr_assert(o && sscanf(o, "online protocol bytes %llu and %llu", &o01, &o10) == 2, "%s", w);
+    cr_expect_eq(o01, 16000ull);
+    cr_expect_eq(o10, 16000ull);
+    cr_expect(s01 > o01 + 48 && s01 < o01 + 4096, "P0->P1 wire %llu vs protocol %llu", s01, o01);
+    cr_expect(s10 > o10 + 48 && s10 < o10 + 4096, "P1->P0 wire %llu vs protocol %llu", s10, o10);
+    tu_run_free(&r);
+}
+
 /* ---- the online barrier: in-process, three threads running xp_tcp_run ---- */
 
 typedef struct party_arg {
