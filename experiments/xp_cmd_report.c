@@ -215,9 +215,34 @@ static void report_validation(FILE *f, const char *dir)
     fprintf(f, "\nMeasured and error columns list the congestion controls in the order %s", cc[0]);
     for (int k = 1; k < ncc; k++) fprintf(f, " / %s", cc[k]);
     fprintf(f, ". Predictions do not depend on it (the tcp model is slow start without loss). The emulated path adds a "
-               "fixed overhead of its own (relay, scheduling, system calls), visible in the one-element rows, and is "
-               "only as fast as the relay and tbf on the machine that ran it (see the notes in scripts/validate.sh).\n\n");
+               "fixed overhead of its own (relay, scheduling, system calls) and is only as fast as the relay and tbf "
+               "on the machine that ran it (see the notes in scripts/validate.sh).\n\n");
     xp_csv_free(&v);
+    /* The capture on P0's veth against the kernel's count and the protocol counters. */
+    xp_csv pc;
+    if (load_opt(&pc, dir, "validation_pcap.csv") != 0 || pc.rows < 2) {
+        fprintf(f, "(%s/validation_pcap.csv missing: the capture check comes with `scripts/validate.sh`)\n\n", dir);
+        xp_csv_free(&pc);
+        return;
+    }
+    size_t n = pc.rows - 1, equal = 0;
+    double lo = INFINITY, hi = 0;
+    for (size_t r = 1; r < pc.rows; r++) {
+        equal += strcmp(xp_csv_get(&pc, r, "pcap_equals_kernel"), "1") == 0;
+        static const char *const dirn[2][2] = {{"pcap_bytes_p0_p1", "online_bytes_p0_p1"},
+                                                {"pcap_bytes_p1_p0", "online_bytes_p1_p0"}};
+        for (int d = 0; d < 2; d++) {
+            double share = xp_csv_num(&pc, r, dirn[d][1]) / xp_csv_num(&pc, r, dirn[d][0]);
+            lo = fmin(lo, share), hi = fmax(hi, share);
+        }
+    }
+    fprintf(f, "**Capture.** The first run of every point is captured on P0's veth with tcpdump (libpcap); "
+               "`results/validation_pcap.csv` sums the TCP payload per direction. It equals the kernel's own count "
+               "of the connection (TCP_INFO, printed by `mpcsim party`) **in %zu of %zu runs**. The protocol's "
+               "online byte counters are %.1f-%.1f%% of those bytes; the rest is the 48-byte header of every frame, "
+               "the handshake, the seed exchange, the start barrier and the end-of-run reports.\n\n",
+            equal, n, 100 * lo, 100 * hi);
+    xp_csv_free(&pc);
 }
 
 int xp_cmd_report(int argc, char **argv)

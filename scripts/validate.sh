@@ -34,12 +34,19 @@ BUILD=${1:-build}
 OUT=${2:-results/validation.csv}
 REPS=${REPS:-3}
 CCS=${CCS:-"reno cubic"}   # congestion control of the real runs (mpcsim party --congestion)
-GRID=${GRID:-"200mbit:5ms:mul:10 200mbit:5ms:mul:1000 200mbit:5ms:mul:20000 200mbit:5ms:mul:100000 200mbit:20ms:mul:10 200mbit:20ms:mul:1000 200mbit:20ms:mul:20000 200mbit:20ms:mul:100000 200mbit:20ms:relu:10000 200mbit:20ms:softmax:16x128 100mbit:10ms:mul:10 100mbit:10ms:mul:20000 100mbit:10ms:matmul:64x256@256x256 100mbit:10ms:mul:100000"}
+if [ -z "${GRID:-}" ]; then # 3 rates x 3 one-way delays x 3 workloads
+    GRID=""
+    for rate in 50mbit 100mbit 200mbit; do
+        for delay in 2ms 5ms 20ms; do
+            for w in mul:20000 softmax:16x128 matmul:64x256@256x256; do GRID="$GRID $rate:$delay:$w"; done
+        done
+    done
+fi
 MPCSIM=$(readlink -f "$BUILD/mpcsim")
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 
 [ "$(id -u)" = 0 ] || { echo "validate.sh: needs root (network namespaces, tc)" >&2; exit 1; }
-for t in ip tc cc; do command -v $t >/dev/null || { echo "validate.sh: '$t' not found (iproute2 / a C compiler)" >&2; exit 1; }; done
+for t in ip tc cc tcpdump; do command -v $t >/dev/null || { echo "validate.sh: '$t' not found (iproute2 / a C compiler)" >&2; exit 1; }; done
 [ -x "$MPCSIM" ] || { echo "validate.sh: no $BUILD/mpcsim; build first" >&2; exit 1; }
 
 TMP=$(mktemp -d)
@@ -142,7 +149,7 @@ set_link() { # RATE DELAY
 
 PORT=20000
 DELAY_NS=0
-run_once() { # OP SHAPE CC -> prints measured latency_s,rounds
+run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTURE: tcpdump a0 into $TMP/cap.pcap)
     local op=$1 shape=$2 cc=$3 p0=$PORT p1=$((PORT + 1)) pd=$((PORT + 2))
     PORT=$((PORT + 3))
     local peers="p0=10.77.1.1:$p0,p1=10.77.1.2:$p1,dealer=10.77.3.2:$pd"
@@ -155,6 +162,13 @@ run_once() { # OP SHAPE CC -> prints measured latency_s,rounds
     local gap
     gap=$(awk -v d="$DELAY_NS" 'BEGIN{printf "%.3f", 0.3 + 10*d/1e9}')
     PIDS=()
+    CAP_PID=
+    if [ -n "${4:-}" ]; then
+        rm -f "$TMP/cap.pcap"
+        ip netns exec $NSA tcpdump -Z root --immediate-mode -i a0 -s 96 -U -w "$TMP/cap.pcap" "tcp and host 10.77.1.2" 2>"$TMP/tcpdump.err" &
+        CAP_PID=$!
+        for _ in $(seq 100); do [ -s "$TMP/cap.pcap" ] && break; sleep 0.02; done
+    fi
     in_ns $NSA "$MPCSIM" party --role p0 "${common[@]}" >"$TMP/p0.csv" 2>"$TMP/p0.err" & PIDS+=($!)
     sleep 0.2
     in_ns $NSB "$MPCSIM" party --role p1 "${common[@]}" 2>"$TMP/p1.err" & PIDS+=($!)
@@ -163,6 +177,7 @@ run_once() { # OP SHAPE CC -> prints measured latency_s,rounds
     local rc=0
     for p in "${PIDS[@]}"; do wait "$p" || rc=1; done
     PIDS=()
+    if [ -n "$CAP_PID" ]; then sleep 0.2; kill -INT "$CAP_PID" 2>/dev/null; wait "$CAP_PID" || true; fi
     if [ $rc != 0 ]; then cat "$TMP"/p0.err "$TMP"/p1.err "$TMP"/d.err >&2; return 1; fi
     awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"] "," $c["rounds"]}' "$TMP/p0.csv"
 }
@@ -172,8 +187,21 @@ predict() { # OP SHAPE RATE DELAY MODEL -> latency_s
         awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"]}'
 }
 
+# Payload bytes of the capture per direction, beside the kernel's count (P0's "wire:" line) and the
+# protocol counters: the capture must equal the kernel's count exactly; the difference to the counters
+# is framing (48 bytes per frame), handshake, setup, barrier and the end-of-run reports.
+capture_row() { # OP SHAPE RATE DELAY CC -> one CSV row
+    local s01 s10 k01 k10 o01 o10
+    read -r s01 s10 < <(tcpdump -r "$TMP/cap.pcap" -nn -q 2>/dev/null |
+        awk '{split($3,a,"."); n=$NF+0; if (a[1]"."a[2]"."a[3]"."a[4]=="10.77.1.1") x+=n; else y+=n} END{printf "%d %d\n", x, y}')
+    read -r k01 k10 o01 o10 < <(sed -n 's/^wire: P0-P1 connection: \([0-9]*\) bytes P0->P1, \([0-9]*\) bytes P1->P0.*online protocol bytes \([0-9]*\) and \([0-9]*\)$/\1 \2 \3 \4/p' "$TMP/p0.err")
+    echo "$1,$2,$(to_bps "$3"),$(awk -v d="$(to_ns "$4")" 'BEGIN{printf "%.6f", d/1e9}'),$5,$s01,$s10,$k01,$k10,$o01,$o10,$([ "$s01" = "$k01" ] && [ "$s10" = "$k10" ] && echo 1 || echo 0)"
+}
+
 mkdir -p "$(dirname "$OUT")"
 TMPOUT="$OUT.tmp"
+PCAPOUT="${OUT%.csv}_pcap.csv"
+echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,pcap_bytes_p0_p1,pcap_bytes_p1_p0,kernel_bytes_p0_p1,kernel_bytes_p1_p0,online_bytes_p0_p1,online_bytes_p1_p0,pcap_equals_kernel" >"$PCAPOUT.tmp"
 echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,rounds,model,predicted_s,measured_s,measured_min_s,measured_max_s,reps,rel_err" >"$TMPOUT"
 cur=
 for pt in $GRID; do
@@ -183,9 +211,10 @@ for pt in $GRID; do
     ms=()
     rounds=
     for ((k = 0; k < REPS; k++)); do
-        r=$(run_once "$op" "$shape" "$cc")
+        r=$(run_once "$op" "$shape" "$cc" $([ "$k" = 0 ] && echo capture))
         ms+=("${r%,*}")
         rounds=${r#*,}
+        [ "$k" = 0 ] && capture_row "$op" "$shape" "$rate" "$delay" "$cc" >>"$PCAPOUT.tmp"
     done
     read -r med lo hi < <(printf '%s\n' "${ms[@]}" | sort -g | awk '{v[NR]=$1} END{printf "%s %s %s\n", v[int((NR+1)/2)], v[1], v[NR]}')
     lat=$(awk -v d="$(to_ns "$delay")" 'BEGIN{printf "%.6f", d/1e9}')
@@ -197,6 +226,7 @@ for pt in $GRID; do
   done
 done
 mv "$TMPOUT" "$OUT"
-echo "validate.sh: wrote $OUT" >&2
+mv "$PCAPOUT.tmp" "$PCAPOUT"
+echo "validate.sh: wrote $OUT and $PCAPOUT" >&2
 stop_relay
 cat "$TMP/relay.log" >&2 || true
