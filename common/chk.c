@@ -1,5 +1,7 @@
-/* chk.c -- fatal-on-failure allocation helpers. */
+/* chk.c -- fatal-on-failure allocation helpers and the error-message helper. */
 #include "chk.h"
+
+#include <stdarg.h>
 
 void *chk_malloc(size_t n)
 {
@@ -13,4 +15,15 @@ void *chk_calloc(size_t count, size_t size)
     void *p = calloc(count ? count : 1, size ? size : 1);
     CHECK(p != NULL, "out of memory allocating %zu x %zu bytes", count, size);
     return p;
+}
+
+int chk_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
 }

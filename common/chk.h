@@ -25,4 +25,8 @@
 void *chk_malloc(size_t n);
 void *chk_calloc(size_t count, size_t size);
 
+/* Formats a message into err (errlen bytes; nothing if err is NULL or errlen 0) and returns code:
+ * `return chk_errf(err, errlen, MY_EIO, "%s: ...", path);` for functions reporting bad input. */
+__attribute__((format(printf, 4, 5))) int chk_errf(char *err, size_t errlen, int code, const char *fmt, ...);
+
 #endif

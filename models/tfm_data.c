@@ -1,11 +1,11 @@
 /* tfm_data.c -- labelled text datasets (TSV / JSONL loaders, TSV writer, dedup, deterministic
  * split) and the SpamAssassin preparation (email body extraction). See tfm_data.h. */
+#include "../common/chk.h"
 #include "../common/sbuf.h"
 #include "tfm_data.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +27,6 @@ const char *tfm_data_strerror(int code)
     case TFM_DATA_EVALUE: return "bad value";
     default: return "unknown error";
     }
-}
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 /* ---- growable byte buffer ---- */
@@ -131,12 +120,12 @@ typedef struct loader {
 /* Resolves a label name to an id (adding it when the set is derived). Returns id or an error. */
 static int label_id(loader *L, const char *name, size_t n, int32_t *id)
 {
-    if (n == 0) return fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: empty label", L->path, L->line);
+    if (n == 0) return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: empty label", L->path, L->line);
     if (isspace((unsigned char)name[0]) || isspace((unsigned char)name[n - 1]))
-        return fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: label '%.*s' has leading or trailing whitespace",
+        return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: label '%.*s' has leading or trailing whitespace",
                     L->path, L->line, (int)(n > 60 ? 60 : n), name);
     if (memchr(name, '\n', n) || memchr(name, '\t', n) || memchr(name, 0, n))
-        return fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: label contains a tab, line break or NUL", L->path,
+        return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: label contains a tab, line break or NUL", L->path,
                     L->line);
     for (size_t i = 0; i < L->ds->nlabels; i++)
         if (strlen(L->ds->label_name[i]) == n && memcmp(L->ds->label_name[i], name, n) == 0) {
@@ -149,13 +138,13 @@ static int label_id(loader *L, const char *name, size_t n, int32_t *id)
             if (i) sbuf_put(&set, ", ", 2);
             sbuf_put(&set, L->ds->label_name[i], strlen(L->ds->label_name[i]));
         }
-        int rc = fail(L->err, L->errlen, TFM_DATA_ELABEL, "%s:%zu: label '%.*s' is not in the label set {%s}", L->path,
+        int rc = chk_errf(L->err, L->errlen, TFM_DATA_ELABEL, "%s:%zu: label '%.*s' is not in the label set {%s}", L->path,
                       L->line, (int)(n > 60 ? 60 : n), name, set.p ? set.p : "");
         free(set.p);
         return rc;
     }
     if (L->ds->nlabels >= TFM_DATA_MAX_LABELS)
-        return fail(L->err, L->errlen, TFM_DATA_ELABEL,
+        return chk_errf(L->err, L->errlen, TFM_DATA_ELABEL,
                     "%s:%zu: more than %d distinct labels (is the file label<TAB>text, label first?)", L->path, L->line,
                     TFM_DATA_MAX_LABELS);
     char *tmp = xstrndup(name, n);
@@ -166,8 +155,8 @@ static int label_id(loader *L, const char *name, size_t n, int32_t *id)
 
 static int add_example(loader *L, int32_t id, const char *text, size_t n)
 {
-    if (memchr(text, 0, n)) return fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: NUL byte in text", L->path, L->line);
-    if (is_blank(text, n)) return fail(L->err, L->errlen, TFM_DATA_EEMPTY, "%s:%zu: empty text", L->path, L->line);
+    if (memchr(text, 0, n)) return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: NUL byte in text", L->path, L->line);
+    if (is_blank(text, n)) return chk_errf(L->err, L->errlen, TFM_DATA_EEMPTY, "%s:%zu: empty text", L->path, L->line);
     tfm_data_add(L->ds, id, text, n);
     return TFM_DATA_OK;
 }
@@ -176,7 +165,7 @@ static int parse_tsv_line(loader *L, const char *s, size_t n)
 {
     const char *tab = memchr(s, '\t', n);
     if (!tab)
-        return fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: no tab: expected label<TAB>text", L->path, L->line);
+        return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: no tab: expected label<TAB>text", L->path, L->line);
     int32_t id;
     int rc = label_id(L, s, (size_t)(tab - s), &id);
     if (rc) return rc;
@@ -419,7 +408,7 @@ static int parse_jsonl_line(loader *L, const char *s, size_t n)
         goto bad;
     }
     if (!have_label || !have_text) {
-        rc = fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: missing \"%s\" key", L->path, L->line,
+        rc = chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: missing \"%s\" key", L->path, L->line,
                   have_label ? "text" : "label");
         goto out;
     }
@@ -428,7 +417,7 @@ static int parse_jsonl_line(loader *L, const char *s, size_t n)
     if (rc == TFM_DATA_OK) rc = add_example(L, id, text.p ? text.p : "", text.n);
     goto out;
 bad:
-    rc = fail(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line, p.i + 1,
+    rc = chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line, p.i + 1,
               p.msg ? p.msg : "syntax error");
 out:
     free(key.p);
@@ -497,10 +486,10 @@ int tfm_data_load(tfm_dataset *ds, const char *path, const tfm_data_load_opts *o
     if (!o) o = &def;
     loader L = {.ds = ds, .path = path, .err = err, .errlen = errlen};
     if (o->labels) {
-        if (o->nlabels == 0) return fail(err, errlen, TFM_DATA_ELABEL, "%s: empty label set given", path);
+        if (o->nlabels == 0) return chk_errf(err, errlen, TFM_DATA_ELABEL, "%s: empty label set given", path);
         for (size_t i = 0; i < o->nlabels; i++) {
             if (tfm_data_find_label(ds, o->labels[i]) >= 0) {
-                int rc = fail(err, errlen, TFM_DATA_ELABEL, "label set lists '%s' twice", o->labels[i]);
+                int rc = chk_errf(err, errlen, TFM_DATA_ELABEL, "label set lists '%s' twice", o->labels[i]);
                 tfm_data_free(ds);
                 return rc;
             }
@@ -511,11 +500,11 @@ int tfm_data_load(tfm_dataset *ds, const char *path, const tfm_data_load_opts *o
     struct stat sst;
     if (stat(path, &sst) == 0 && S_ISDIR(sst.st_mode)) {
         tfm_data_free(ds);
-        return fail(err, errlen, TFM_DATA_EIO, "%s: is a directory, expected a TSV or JSONL file", path);
+        return chk_errf(err, errlen, TFM_DATA_EIO, "%s: is a directory, expected a TSV or JSONL file", path);
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        int rc = fail(err, errlen, TFM_DATA_EIO, "%s: cannot open: %s", path, strerror(errno));
+        int rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot open: %s", path, strerror(errno));
         tfm_data_free(ds);
         return rc;
     }
@@ -537,16 +526,16 @@ int tfm_data_load(tfm_dataset *ds, const char *path, const tfm_data_load_opts *o
         if (L.line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
         if (fmt == TFM_DATA_FMT_AUTO) fmt = (n && s[0] == '{') ? TFM_DATA_FMT_JSONL : TFM_DATA_FMT_TSV;
         if (n == 0) {
-            rc = fail(err, errlen, TFM_DATA_EFORMAT, "%s:%zu: empty line (every line must be an example)", path, L.line);
+            rc = chk_errf(err, errlen, TFM_DATA_EFORMAT, "%s:%zu: empty line (every line must be an example)", path, L.line);
             break;
         }
         rc = fmt == TFM_DATA_FMT_JSONL ? parse_jsonl_line(&L, s, n) : parse_tsv_line(&L, s, n);
         if (rc) break;
     }
-    if (rc == TFM_DATA_OK && ferror(f)) rc = fail(err, errlen, TFM_DATA_EIO, "%s: read error", path);
+    if (rc == TFM_DATA_OK && ferror(f)) rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: read error", path);
     free(line);
     fclose(f);
-    if (rc == TFM_DATA_OK && ds->n == 0) rc = fail(err, errlen, TFM_DATA_EEMPTY, "%s: no examples", path);
+    if (rc == TFM_DATA_OK && ds->n == 0) rc = chk_errf(err, errlen, TFM_DATA_EEMPTY, "%s: no examples", path);
     if (rc != TFM_DATA_OK) {
         tfm_data_free(ds);
         return rc;
@@ -562,13 +551,13 @@ static int check_writable(const tfm_dataset *ds, char *err, size_t errlen)
     for (size_t j = 0; j < ds->nlabels; j++) {
         const char *l = ds->label_name[j];
         if (!*l || strpbrk(l, "\t\r\n"))
-            return fail(err, errlen, TFM_DATA_EVALUE, "label %zu ('%s') is empty or has a tab or line break", j, l);
+            return chk_errf(err, errlen, TFM_DATA_EVALUE, "label %zu ('%s') is empty or has a tab or line break", j, l);
     }
     for (size_t i = 0; i < ds->n; i++) {
         const char *t = ds->text[i];
         if (is_blank(t, ds->len[i]) || memchr(t, '\t', ds->len[i]) || memchr(t, '\n', ds->len[i]) ||
             memchr(t, '\r', ds->len[i]))
-            return fail(err, errlen, TFM_DATA_EVALUE,
+            return chk_errf(err, errlen, TFM_DATA_EVALUE,
                         "example %zu: empty text or a tab/line break in it (not representable as label<TAB>text)", i);
     }
     return TFM_DATA_OK;
@@ -588,7 +577,7 @@ static int write_tsv_file(const tfm_dataset *ds, const char *tmp, const uint8_t 
                           size_t errlen)
 {
     FILE *f = fopen(tmp, "wb");
-    if (!f) return fail(err, errlen, TFM_DATA_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!f) return chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     int ok = 1;
     for (size_t i = 0; i < ds->n && ok; i++) {
         if (which && which[i] != sel) continue;
@@ -600,7 +589,7 @@ static int write_tsv_file(const tfm_dataset *ds, const char *tmp, const uint8_t 
     if (fclose(f) != 0 && ok) ok = 0, e = errno;
     if (!ok) {
         remove(tmp);
-        return fail(err, errlen, TFM_DATA_EIO, "%s: write failed: %s", tmp, strerror(e));
+        return chk_errf(err, errlen, TFM_DATA_EIO, "%s: write failed: %s", tmp, strerror(e));
     }
     return TFM_DATA_OK;
 }
@@ -612,7 +601,7 @@ int tfm_data_save_tsv(const tfm_dataset *ds, const char *path, char *err, size_t
     char *tmp = tmp_name(path);
     rc = write_tsv_file(ds, tmp, NULL, 0, err, errlen);
     if (rc == TFM_DATA_OK && rename(tmp, path) != 0) {
-        rc = fail(err, errlen, TFM_DATA_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+        rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
         remove(tmp);
     }
     free(tmp);
@@ -631,11 +620,11 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
             struct stat st;
             if (stat(p, &st) != 0) {
                 if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                    rc = fail(err, errlen, TFM_DATA_EIO, "%s: cannot create directory: %s", p, strerror(errno));
+                    rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot create directory: %s", p, strerror(errno));
                     break;
                 }
             } else if (!S_ISDIR(st.st_mode)) {
-                rc = fail(err, errlen, TFM_DATA_EIO, "%s: exists and is not a directory", p);
+                rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: exists and is not a directory", p);
                 break;
             }
             *q = c;
@@ -689,7 +678,7 @@ int tfm_data_write_splits(const tfm_dataset *ds, const char *dir, uint64_t seed,
         for (int s = 0; s < 3; s++)
             if (rename(tmp[s], final[s]) != 0) {
                 /* Only a failing file system gets here; the earlier splits are already in place. */
-                rc = fail(err, errlen, TFM_DATA_EIO, "%s: cannot rename into place: %s", final[s], strerror(errno));
+                rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot rename into place: %s", final[s], strerror(errno));
                 for (int r = s; r < 3; r++) remove(tmp[r]);
                 break;
             }
@@ -1250,14 +1239,14 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
     sbuf entry = {0}, path = {0};
     int rc = TFM_DATA_OK;
     if (read_file(list_path, &list, &list_len) != 0) {
-        rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: cannot read (%s): the SpamAssassin package is missing; %s",
+        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: cannot read (%s): the SpamAssassin package is missing; %s",
                   list_path, strerror(errno), hint);
         goto done;
     }
     jp p = {list, list_len, 0, NULL};
     jp_ws(&p);
     if (p.i >= p.n || list[p.i] != '[') {
-        rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: not a JSON array of file names: corrupt package; %s", list_path,
+        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: not a JSON array of file names: corrupt package; %s", list_path,
                   hint);
         goto done;
     }
@@ -1271,14 +1260,14 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
         }
         entry.n = 0;
         if (jp_string(&p, &entry) != 0 || !entry.p) {
-            rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: bad JSON at byte %zu (%s): corrupt package; %s", list_path,
+            rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: bad JSON at byte %zu (%s): corrupt package; %s", list_path,
                       p.i, p.msg ? p.msg : "syntax", hint);
             goto done;
         }
         count++;
         int y = group_label(entry.p);
         if (y < 0 || entry.p[0] == '/' || strstr(entry.p, "..") || strlen(entry.p) != entry.n) {
-            rc = fail(err, errlen, TFM_DATA_ECORPUS,
+            rc = chk_errf(err, errlen, TFM_DATA_ECORPUS,
                       "%s: entry %zu '%s' is not <group>/<file> with a ham or spam group: unexpected package layout",
                       list_path, count, entry.p);
             goto done;
@@ -1290,7 +1279,7 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
         char *msg;
         size_t mlen;
         if (read_file(path.p, &msg, &mlen) != 0) {
-            rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: listed in file_list.json but cannot be read (%s): incomplete package; %s",
+            rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: listed in file_list.json but cannot be read (%s): incomplete package; %s",
                       path.p, strerror(errno), hint);
             goto done;
         }
@@ -1311,17 +1300,17 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
             p.i++;
             break;
         }
-        rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: bad JSON at byte %zu: corrupt package; %s", list_path, p.i, hint);
+        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: bad JSON at byte %zu: corrupt package; %s", list_path, p.i, hint);
         goto done;
     }
     jp_ws(&p);
     if (p.i != p.n)
-        rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: trailing bytes after the list: corrupt package; %s", list_path,
+        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: trailing bytes after the list: corrupt package; %s", list_path,
                   hint);
     else if (count == 0)
-        rc = fail(err, errlen, TFM_DATA_ECORPUS, "%s: lists no emails: corrupt package; %s", list_path, hint);
+        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: lists no emails: corrupt package; %s", list_path, hint);
     else if (ds->n == 0)
-        rc = fail(err, errlen, TFM_DATA_EEMPTY, "%s: no email has a non-empty body", list_path);
+        rc = chk_errf(err, errlen, TFM_DATA_EEMPTY, "%s: no email has a non-empty body", list_path);
 done:
     free(list_path);
     free(list);
@@ -1343,7 +1332,7 @@ int tfm_data_spam_prepare(const char *pkg_dir, const char *out_dir, uint64_t see
     tfm_data_dedup(&ds, st->dup, &st->conflict);
     if (ds.n == 0) {
         tfm_data_free(&ds);
-        return fail(err, errlen, TFM_DATA_EEMPTY, "%s: nothing left after deduplication", pkg_dir);
+        return chk_errf(err, errlen, TFM_DATA_EEMPTY, "%s: nothing left after deduplication", pkg_dir);
     }
     for (size_t i = 0; i < ds.n; i++)
         if (ds.len[i] > st->max_len) st->max_len = ds.len[i];

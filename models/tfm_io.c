@@ -19,17 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/chk.h"
 #include "../common/json.h"
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static uint64_t get_le64(const uint8_t *b)
 {
@@ -209,7 +200,7 @@ static int check_overlap(const tfm_st_index *ix, char *err, size_t errlen)
     for (size_t i = 0; i < ix->n; i++) {
         if (s[i]->end == s[i]->begin) continue;
         if (far && s[i]->begin < far->end) {
-            seterr(err, errlen, "tensors '%.100s' [%llu, %llu] and '%.100s' [%llu, %llu] overlap in the data buffer",
+            (void)chk_errf(err, errlen, 0, "tensors '%.100s' [%llu, %llu] and '%.100s' [%llu, %llu] overlap in the data buffer",
                    far->name, (unsigned long long)far->begin, (unsigned long long)far->end, s[i]->name,
                    (unsigned long long)s[i]->begin, (unsigned long long)s[i]->end);
             rc = TFM_EFORMAT;
@@ -226,7 +217,7 @@ static int index_entry(tfm_st_tensor *t, const json_value *v, uint64_t data_len,
 {
     const char *nm = t->name;
     if (v->type != JSON_OBJECT) {
-        seterr(err, errlen, "tensor '%.100s': entry is %s, not an object", nm, json_type_name(v->type));
+        (void)chk_errf(err, errlen, 0, "tensor '%.100s': entry is %s, not an object", nm, json_type_name(v->type));
         return TFM_EFORMAT;
     }
     static const char *const keys[] = {"dtype", "shape", "data_offsets"};
@@ -235,18 +226,18 @@ static int index_entry(tfm_st_tensor *t, const json_value *v, uint64_t data_len,
     for (int k = 0; k < 3; k++) {
         f[k] = json_get(v, keys[k]);
         if (!f[k]) {
-            seterr(err, errlen, "tensor '%.100s': no \"%s\"", nm, keys[k]);
+            (void)chk_errf(err, errlen, 0, "tensor '%.100s': no \"%s\"", nm, keys[k]);
             return TFM_EFORMAT;
         }
         if (f[k]->type != types[k]) {
-            seterr(err, errlen, "tensor '%.100s': \"%s\" is %s, not %s", nm, keys[k], json_type_name(f[k]->type),
+            (void)chk_errf(err, errlen, 0, "tensor '%.100s': \"%s\" is %s, not %s", nm, keys[k], json_type_name(f[k]->type),
                    k ? "an array" : "a string");
             return TFM_EFORMAT;
         }
     }
     const json_value *sh = f[1], *of = f[2];
     if (sh->u.arr.n > TFM_ST_MAX_DIMS) {
-        seterr(err, errlen, "tensor '%.100s': %zu dimensions, at most %d supported", nm, sh->u.arr.n, TFM_ST_MAX_DIMS);
+        (void)chk_errf(err, errlen, 0, "tensor '%.100s': %zu dimensions, at most %d supported", nm, sh->u.arr.n, TFM_ST_MAX_DIMS);
         return TFM_EFORMAT;
     }
     t->ndim = (int)sh->u.arr.n;
@@ -254,7 +245,7 @@ static int index_entry(tfm_st_tensor *t, const json_value *v, uint64_t data_len,
     for (int d = 0; d < t->ndim; d++) {
         const json_value *x = &sh->u.arr.v[d];
         if (x->type != JSON_INT || x->u.i < 0) {
-            seterr(err, errlen, "tensor '%.100s': shape entry %d is not a non-negative integer", nm, d);
+            (void)chk_errf(err, errlen, 0, "tensor '%.100s': shape entry %d is not a non-negative integer", nm, d);
             return TFM_EFORMAT;
         }
         t->shape[d] = (uint64_t)x->u.i;
@@ -263,7 +254,7 @@ static int index_entry(tfm_st_tensor *t, const json_value *v, uint64_t data_len,
     t->numel = 1;
     for (int d = 0; d < t->ndim && !zero; d++) {
         if (t->numel > UINT64_MAX / t->shape[d]) {
-            seterr(err, errlen, "tensor '%.100s': element count overflows", nm);
+            (void)chk_errf(err, errlen, 0, "tensor '%.100s': element count overflows", nm);
             return TFM_EFORMAT;
         }
         t->numel *= t->shape[d];
@@ -271,17 +262,17 @@ static int index_entry(tfm_st_tensor *t, const json_value *v, uint64_t data_len,
     if (zero) t->numel = 0;
     if (of->u.arr.n != 2 || of->u.arr.v[0].type != JSON_INT || of->u.arr.v[1].type != JSON_INT ||
         of->u.arr.v[0].u.i < 0 || of->u.arr.v[1].u.i < 0) {
-        seterr(err, errlen, "tensor '%.100s': data_offsets must be two non-negative integers", nm);
+        (void)chk_errf(err, errlen, 0, "tensor '%.100s': data_offsets must be two non-negative integers", nm);
         return TFM_EFORMAT;
     }
     t->begin = (uint64_t)of->u.arr.v[0].u.i, t->end = (uint64_t)of->u.arr.v[1].u.i;
     if (t->end < t->begin) {
-        seterr(err, errlen, "tensor '%.100s': data_offsets [%llu, %llu] end before begin", nm,
+        (void)chk_errf(err, errlen, 0, "tensor '%.100s': data_offsets [%llu, %llu] end before begin", nm,
                (unsigned long long)t->begin, (unsigned long long)t->end);
         return TFM_EFORMAT;
     }
     if (t->end > data_len) {
-        seterr(err, errlen, "tensor '%.100s': data_offsets [%llu, %llu] out of bounds (data buffer is %llu bytes)", nm,
+        (void)chk_errf(err, errlen, 0, "tensor '%.100s': data_offsets [%llu, %llu] out of bounds (data buffer is %llu bytes)", nm,
                (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long long)data_len);
         return TFM_EFORMAT;
     }
@@ -291,7 +282,7 @@ static int index_entry(tfm_st_tensor *t, const json_value *v, uint64_t data_len,
         if (t->numel > UINT64_MAX / es || t->numel * es != t->end - t->begin) {
             char s[160];
             shape_str(s, sizeof s, t->shape, t->ndim);
-            seterr(err, errlen, "tensor '%.100s': data_offsets span %llu bytes but shape %s of %s needs %llu x %llu",
+            (void)chk_errf(err, errlen, 0, "tensor '%.100s': data_offsets span %llu bytes but shape %s of %s needs %llu x %llu",
                    nm, (unsigned long long)(t->end - t->begin), s, t->dtype, (unsigned long long)t->numel,
                    (unsigned long long)es);
             return TFM_EFORMAT;
@@ -307,12 +298,12 @@ static int index_header(tfm_st_index *ix, const char *hdr, uint64_t N, uint64_t 
     json_error je;
     int rc = TFM_EFORMAT;
     if (json_parse(&doc, hdr, (size_t)N, &je) != JSON_OK) {
-        seterr(err, errlen, "header JSON error at header byte %zu (file byte %zu): %s", je.off, je.off + 8, je.msg);
+        (void)chk_errf(err, errlen, 0, "header JSON error at header byte %zu (file byte %zu): %s", je.off, je.off + 8, je.msg);
         return TFM_EFORMAT;
     }
     const json_value *root = &doc.root;
     if (root->type != JSON_OBJECT) {
-        seterr(err, errlen, "header is %s, not a JSON object", json_type_name(root->type));
+        (void)chk_errf(err, errlen, 0, "header is %s, not a JSON object", json_type_name(root->type));
         goto fail;
     }
     /* Sizes first: one allocation each for entries, metadata and strings. */
@@ -323,13 +314,13 @@ static int index_header(tfm_st_index *ix, const char *hdr, uint64_t N, uint64_t 
         if (strcmp(m->key, "__metadata__") == 0 && m->key_len == 12) {
             meta = &m->val;
             if (meta->type != JSON_OBJECT) {
-                seterr(err, errlen, "__metadata__ is %s, not an object", json_type_name(meta->type));
+                (void)chk_errf(err, errlen, 0, "__metadata__ is %s, not an object", json_type_name(meta->type));
                 goto fail;
             }
             for (size_t j = 0; j < meta->u.obj.n; j++) {
                 const json_member *e = &meta->u.obj.m[j];
                 if (e->val.type != JSON_STRING) {
-                    seterr(err, errlen, "__metadata__ value of \"%.100s\" is %s, not a string", e->key,
+                    (void)chk_errf(err, errlen, 0, "__metadata__ value of \"%.100s\" is %s, not a string", e->key,
                            json_type_name(e->val.type));
                     goto fail;
                 }
@@ -339,7 +330,7 @@ static int index_header(tfm_st_index *ix, const char *hdr, uint64_t N, uint64_t 
             continue;
         }
         if (strlen(m->key) != m->key_len) {
-            seterr(err, errlen, "tensor name '%.100s...' contains a NUL character", m->key);
+            (void)chk_errf(err, errlen, 0, "tensor name '%.100s...' contains a NUL character", m->key);
             goto fail;
         }
         const json_value *dt = json_get(&m->val, "dtype");
@@ -379,17 +370,17 @@ int tfm_safetensors_index(tfm_st_index *ix, const uint8_t *buf, size_t len, char
 {
     memset(ix, 0, sizeof *ix);
     if (len < 8) {
-        seterr(err, errlen, "file too short: %zu bytes, a safetensors file starts with an 8-byte header length", len);
+        (void)chk_errf(err, errlen, 0, "file too short: %zu bytes, a safetensors file starts with an 8-byte header length", len);
         return TFM_EFORMAT;
     }
     uint64_t N = get_le64(buf);
     if (N > TFM_ST_MAX_HEADER) {
-        seterr(err, errlen, "header length %llu exceeds the limit of %u bytes (not a safetensors file?)",
+        (void)chk_errf(err, errlen, 0, "header length %llu exceeds the limit of %u bytes (not a safetensors file?)",
                (unsigned long long)N, TFM_ST_MAX_HEADER);
         return TFM_EFORMAT;
     }
     if (N > len - 8) {
-        seterr(err, errlen, "header length %llu exceeds the %zu bytes after the length field (truncated file?)",
+        (void)chk_errf(err, errlen, 0, "header length %llu exceeds the %zu bytes after the length field (truncated file?)",
                (unsigned long long)N, len - 8);
         return TFM_EFORMAT;
     }
@@ -411,16 +402,16 @@ static int map_file(fmap *m, const char *path, char *err, size_t errlen)
     m->p = NULL, m->len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        (void)chk_errf(err, errlen, 0, "%s: cannot open: %s", path, strerror(errno));
         return TFM_EIO;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        seterr(err, errlen, "%s: not a regular file", path);
+        (void)chk_errf(err, errlen, 0, "%s: not a regular file", path);
         close(fd);
         return TFM_EIO;
     }
     if ((uint64_t)st.st_size > SIZE_MAX / 2) {
-        seterr(err, errlen, "%s: file too large to map", path);
+        (void)chk_errf(err, errlen, 0, "%s: file too large to map", path);
         close(fd);
         return TFM_EIO;
     }
@@ -428,7 +419,7 @@ static int map_file(fmap *m, const char *path, char *err, size_t errlen)
     if (m->len) {
         void *q = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (q == MAP_FAILED) {
-            seterr(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+            (void)chk_errf(err, errlen, 0, "%s: cannot map: %s", path, strerror(errno));
             close(fd);
             return TFM_EIO;
         }
@@ -450,7 +441,7 @@ static void prefix_path(char *err, size_t errlen, const char *path)
     if (!err || !errlen) return;
     char tmp[512];
     snprintf(tmp, sizeof tmp, "%s", err);
-    seterr(err, errlen, "%s: %s", path, tmp);
+    (void)chk_errf(err, errlen, 0, "%s: %s", path, tmp);
 }
 
 int tfm_safetensors_index_file(tfm_st_index *ix, const char *path, char *err, size_t errlen)
@@ -531,13 +522,13 @@ int tfm_read_safetensors_buf(const uint8_t *buf, size_t len, const tfm_config *c
         char ws[64], gs[200];
         shape_str(ws, sizeof ws, want, t->ndim);
         if (!e) {
-            seterr(err, errlen, "missing tensor '%s' (shape %s) required by configuration '%s'", t->name, ws, cfg->name);
+            (void)chk_errf(err, errlen, 0, "missing tensor '%s' (shape %s) required by configuration '%s'", t->name, ws, cfg->name);
             rc = TFM_EMISSING;
             goto fail;
         }
         int es, kind = dtype_lookup(e->dtype, &es);
         if (kind != DT_F32 && kind != DT_F16 && kind != DT_BF16 && kind != DT_F64) {
-            seterr(err, errlen, "tensor '%s' has dtype %.20s; supported: F32, F16, BF16, F64", e->name, e->dtype);
+            (void)chk_errf(err, errlen, 0, "tensor '%s' has dtype %.20s; supported: F32, F16, BF16, F64", e->name, e->dtype);
             rc = TFM_ESHAPE;
             goto fail;
         }
@@ -545,7 +536,7 @@ int tfm_read_safetensors_buf(const uint8_t *buf, size_t len, const tfm_config *c
         for (int d = 0; same && d < t->ndim; d++) same = e->shape[d] == want[d];
         if (!same) {
             shape_str(gs, sizeof gs, e->shape, e->ndim);
-            seterr(err, errlen, "tensor '%s' has shape %s in the file but configuration '%s' needs %s", e->name, gs,
+            (void)chk_errf(err, errlen, 0, "tensor '%s' has shape %s in the file but configuration '%s' needs %s", e->name, gs,
                    cfg->name, ws);
             rc = TFM_ESHAPE;
             goto fail;
@@ -671,16 +662,16 @@ static int field_int(const json_value *root, const char *key, int required, int 
     int64_t x;
     if (!v || v->type == JSON_NULL) {
         if (!required) return TFM_OK;
-        seterr(err, errlen, "config: missing required field \"%s\"", key);
+        (void)chk_errf(err, errlen, 0, "config: missing required field \"%s\"", key);
         return TFM_EMISSING;
     }
     if (v->type != JSON_INT && v->type != JSON_DOUBLE) {
-        seterr(err, errlen, "config: field \"%s\" must be an integer, got %s (byte %zu)", key,
+        (void)chk_errf(err, errlen, 0, "config: field \"%s\" must be an integer, got %s (byte %zu)", key,
                json_type_name(v->type), v->off);
         return TFM_EVALUE;
     }
     if (!json_as_int64(v, &x) || x < INT_MIN || x > INT_MAX) {
-        seterr(err, errlen, "config: field \"%s\" must be an integer in int range, got %g (byte %zu)", key,
+        (void)chk_errf(err, errlen, 0, "config: field \"%s\" must be an integer in int range, got %g (byte %zu)", key,
                v->type == JSON_INT ? (double)v->u.i : v->u.d, v->off);
         return TFM_EVALUE;
     }
@@ -695,7 +686,7 @@ static int field_str(const json_value *root, const char *key, const char **dst, 
     *dst = NULL;
     if (!v || v->type == JSON_NULL) return TFM_OK;
     if (v->type != JSON_STRING) {
-        seterr(err, errlen, "config: field \"%s\" must be a string, got %s (byte %zu)", key, json_type_name(v->type),
+        (void)chk_errf(err, errlen, 0, "config: field \"%s\" must be a string, got %s (byte %zu)", key, json_type_name(v->type),
                v->off);
         return TFM_EVALUE;
     }
@@ -708,7 +699,7 @@ static int parse_config(tfm_config *cfg, const json_value *root, char *err, size
     int rc;
     const char *mt, *act, *pet, *name;
     if (root->type != JSON_OBJECT) {
-        seterr(err, errlen, "config: top level is %s, not an object", json_type_name(root->type));
+        (void)chk_errf(err, errlen, 0, "config: top level is %s, not an object", json_type_name(root->type));
         return TFM_EFORMAT;
     }
     /* Defaults, as tfm_config_named. */
@@ -720,13 +711,13 @@ static int parse_config(tfm_config *cfg, const json_value *root, char *err, size
 
     if ((rc = field_str(root, "model_type", &mt, err, errlen)) != TFM_OK) return rc;
     if (!mt) {
-        seterr(err, errlen, "config: missing required field \"model_type\"");
+        (void)chk_errf(err, errlen, 0, "config: missing required field \"model_type\"");
         return TFM_EMISSING;
     }
     if (strcmp(mt, "bert") == 0) cfg->family = TFM_FAMILY_BERT;
     else if (strcmp(mt, "roberta") == 0) cfg->family = TFM_FAMILY_ROBERTA;
     else {
-        seterr(err, errlen, "config: model_type \"%.40s\" is not supported (bert, roberta)", mt);
+        (void)chk_errf(err, errlen, 0, "config: model_type \"%.40s\" is not supported (bert, roberta)", mt);
         return TFM_EVALUE;
     }
     static const struct { const char *key; size_t off; } req[] = {
@@ -744,7 +735,7 @@ static int parse_config(tfm_config *cfg, const json_value *root, char *err, size
     const json_value *eps = json_get(root, "layer_norm_eps");
     if (eps && eps->type != JSON_NULL) {
         if (eps->type != JSON_INT && eps->type != JSON_DOUBLE) {
-            seterr(err, errlen, "config: field \"layer_norm_eps\" must be a number, got %s (byte %zu)",
+            (void)chk_errf(err, errlen, 0, "config: field \"layer_norm_eps\" must be a number, got %s (byte %zu)",
                    json_type_name(eps->type), eps->off);
             return TFM_EVALUE;
         }
@@ -752,20 +743,20 @@ static int parse_config(tfm_config *cfg, const json_value *root, char *err, size
     }
     if ((rc = field_str(root, "hidden_act", &act, err, errlen)) != TFM_OK) return rc;
     if (act && ((cfg->act = tfm_act_parse(act)) < 0 || cfg->act == TFM_ACT_QUAD)) {
-        seterr(err, errlen, "config: hidden_act \"%.40s\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)",
+        (void)chk_errf(err, errlen, 0, "config: hidden_act \"%.40s\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)",
                act);
         return TFM_EVALUE;
     }
     if ((rc = field_str(root, "position_embedding_type", &pet, err, errlen)) != TFM_OK) return rc;
     if (pet && strcmp(pet, "absolute") != 0) {
-        seterr(err, errlen, "config: position_embedding_type \"%.40s\" is not supported (absolute)", pet);
+        (void)chk_errf(err, errlen, 0, "config: position_embedding_type \"%.40s\" is not supported (absolute)", pet);
         return TFM_EVALUE;
     }
     if (cfg->family == TFM_FAMILY_ROBERTA) {
         int pad = 1; /* RobertaConfig's default */
         if ((rc = field_int(root, "pad_token_id", 0, &pad, err, errlen)) != TFM_OK) return rc;
         if (pad < 0 || pad > 1000000) {
-            seterr(err, errlen, "config: pad_token_id %d out of [0, 1e6]", pad);
+            (void)chk_errf(err, errlen, 0, "config: pad_token_id %d out of [0, 1e6]", pad);
             return TFM_EVALUE;
         }
         cfg->pos_offset = pad + 1;
@@ -775,12 +766,12 @@ static int parse_config(tfm_config *cfg, const json_value *root, char *err, size
     const json_value *id2label = json_get(root, "id2label");
     if (id2label && id2label->type != JSON_NULL) {
         if (id2label->type != JSON_OBJECT) {
-            seterr(err, errlen, "config: field \"id2label\" must be an object, got %s (byte %zu)",
+            (void)chk_errf(err, errlen, 0, "config: field \"id2label\" must be an object, got %s (byte %zu)",
                    json_type_name(id2label->type), id2label->off);
             return TFM_EVALUE;
         }
         if (nl >= 0 && (size_t)nl != id2label->u.obj.n) {
-            seterr(err, errlen, "config: num_labels %d disagrees with the %zu entries of id2label", nl,
+            (void)chk_errf(err, errlen, 0, "config: num_labels %d disagrees with the %zu entries of id2label", nl,
                    id2label->u.obj.n);
             return TFM_EVALUE;
         }
@@ -801,7 +792,7 @@ int tfm_config_parse_json(tfm_config *cfg, const char *buf, size_t len, char *er
     json_doc doc;
     json_error je;
     if (json_parse(&doc, buf, len, &je) != JSON_OK) {
-        seterr(err, errlen, "config: JSON error at byte %zu: %s", je.off, je.msg);
+        (void)chk_errf(err, errlen, 0, "config: JSON error at byte %zu: %s", je.off, je.msg);
         return TFM_EFORMAT;
     }
     int rc = parse_config(cfg, &doc.root, err, errlen);

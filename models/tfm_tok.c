@@ -1,10 +1,10 @@
 /* tfm_tok.c -- BERT uncased BasicTokenizer + WordPiece, vocab.txt I/O and a BPE-style WordPiece
  * vocabulary builder. See tfm_tok.h for the exact behaviour and its limits. */
+#include "../common/chk.h"
 #include "../common/sbuf.h"
 #include "tfm_tok.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +21,6 @@ const char *tfm_tok_strerror(int code)
     case TFM_TOK_EVALUE: return "bad value";
     default: return "unknown error";
     }
-}
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 /* ---- UTF-8 ---- */
@@ -617,14 +606,14 @@ int32_t tfm_tok_mask_id(const tfm_tok *t) { return t->mask; }
 /* Adds one vocabulary line; `where` names it in messages ("path:line" or "token 7"). */
 static int vocab_add(tfm_tok *t, const char *s, size_t n, const char *where, char *err, size_t errlen)
 {
-    if (n == 0) return fail(err, errlen, TFM_TOK_EFORMAT, "%s: empty token (vocab.txt has one token per line)", where);
-    if (memchr(s, 0, n)) return fail(err, errlen, TFM_TOK_EFORMAT, "%s: NUL byte in token", where);
+    if (n == 0) return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: empty token (vocab.txt has one token per line)", where);
+    if (memchr(s, 0, n)) return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: NUL byte in token", where);
     if (memchr(s, '\n', n) || memchr(s, '\r', n))
-        return fail(err, errlen, TFM_TOK_EFORMAT, "%s: line break inside a token", where);
-    if (t->v.n >= (size_t)INT32_MAX - 1) return fail(err, errlen, TFM_TOK_EVALUE, "%s: too many tokens", where);
+        return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: line break inside a token", where);
+    if (t->v.n >= (size_t)INT32_MAX - 1) return chk_errf(err, errlen, TFM_TOK_EVALUE, "%s: too many tokens", where);
     int32_t old = st_find2(&t->v, "", 0, s, n);
     if (old >= 0)
-        return fail(err, errlen, TFM_TOK_EFORMAT, "%s: duplicate token '%.*s' (first as id %d)", where,
+        return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: duplicate token '%.*s' (first as id %d)", where,
                     (int)(n > 60 ? 60 : n), s, old);
     st_add2(&t->v, "", 0, s, n);
     return TFM_TOK_OK;
@@ -640,7 +629,7 @@ static int vocab_finish(tfm_tok *t, const char *what, char *err, size_t errlen)
     const char *miss = t->pad < 0 ? TFM_TOK_PAD : t->unk < 0 ? TFM_TOK_UNK : t->cls < 0 ? TFM_TOK_CLS
                      : t->sep < 0 ? TFM_TOK_SEP : NULL;
     if (miss)
-        return fail(err, errlen, TFM_TOK_EMISSING, "%s: no %s token (a BERT vocabulary needs %s %s %s %s)", what,
+        return chk_errf(err, errlen, TFM_TOK_EMISSING, "%s: no %s token (a BERT vocabulary needs %s %s %s %s)", what,
                     miss, TFM_TOK_PAD, TFM_TOK_UNK, TFM_TOK_CLS, TFM_TOK_SEP);
     return TFM_TOK_OK;
 }
@@ -668,7 +657,7 @@ int tfm_tok_load(tfm_tok **out, const char *path, char *err, size_t errlen)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, TFM_TOK_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return chk_errf(err, errlen, TFM_TOK_EIO, "%s: cannot open: %s", path, strerror(errno));
     tfm_tok *t = chk_calloc(1, sizeof *t);
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -683,10 +672,10 @@ int tfm_tok_load(tfm_tok **out, const char *path, char *err, size_t errlen)
         snprintf(where, sizeof where, "%s:%zu", path, lineno);
         if ((rc = vocab_add(t, line, n, where, err, errlen)) != TFM_TOK_OK) break;
     }
-    if (rc == TFM_TOK_OK && ferror(f)) rc = fail(err, errlen, TFM_TOK_EIO, "%s: read error", path);
+    if (rc == TFM_TOK_OK && ferror(f)) rc = chk_errf(err, errlen, TFM_TOK_EIO, "%s: read error", path);
     free(line);
     fclose(f);
-    if (rc == TFM_TOK_OK && t->v.n == 0) rc = fail(err, errlen, TFM_TOK_EFORMAT, "%s: empty vocabulary", path);
+    if (rc == TFM_TOK_OK && t->v.n == 0) rc = chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: empty vocabulary", path);
     if (rc == TFM_TOK_OK) rc = vocab_finish(t, path, err, errlen);
     if (rc != TFM_TOK_OK) {
         tfm_tok_destroy(t);
@@ -704,7 +693,7 @@ int tfm_tok_save(const tfm_tok *t, const char *path, char *err, size_t errlen)
     memcpy(tmp + pl, ".tmp", 5);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        int rc = fail(err, errlen, TFM_TOK_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        int rc = chk_errf(err, errlen, TFM_TOK_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         free(tmp);
         return rc;
     }
@@ -714,7 +703,7 @@ int tfm_tok_save(const tfm_tok *t, const char *path, char *err, size_t errlen)
     }
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
-        int rc = fail(err, errlen, TFM_TOK_EIO, "%s: cannot write: %s", ok ? path : tmp, strerror(errno));
+        int rc = chk_errf(err, errlen, TFM_TOK_EIO, "%s: cannot write: %s", ok ? path : tmp, strerror(errno));
         remove(tmp);
         free(tmp);
         return rc;
@@ -1022,7 +1011,7 @@ int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, s
 {
     *out = NULL;
     if (o->vocab_size < 16 || o->vocab_size > (size_t)INT32_MAX / 2)
-        return fail(err, errlen, TFM_TOK_EVALUE, "vocabulary size %zu out of range [16, %d]", o->vocab_size,
+        return chk_errf(err, errlen, TFM_TOK_EVALUE, "vocabulary size %zu out of range [16, %d]", o->vocab_size,
                     INT32_MAX / 2);
     uint64_t min_count = o->min_count ? o->min_count : 2;
     size_t max_alpha = o->max_alphabet ? o->max_alphabet : o->vocab_size / 4;
@@ -1034,7 +1023,7 @@ int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, s
     if (wc.words.n == 0) {
         free(wc.count);
         st_free(&wc.words);
-        return fail(err, errlen, TFM_TOK_EVALUE, "the corpus (%zu texts) has no words to build a vocabulary from", n);
+        return chk_errf(err, errlen, TFM_TOK_EVALUE, "the corpus (%zu texts) has no words to build a vocabulary from", n);
     }
 
     /* 2-3. specials, then the alphabet by weighted frequency */
