@@ -14,10 +14,10 @@
 #include "xp_csv.h"
 #include "xp_report.h"
 
-static const char *const approx6[6][2] = {{"gelu-erf", "softmax"}, {"quad", "softmax"}, {"gelu-erf", "2relu"},
-                                          {"quad", "2relu"},       {"gelu-erf", "2quad"}, {"quad", "2quad"}};
+const char *const xp_report_approx6[6][2] = {{"gelu-erf", "softmax"}, {"quad", "softmax"}, {"gelu-erf", "2relu"},
+                                             {"quad", "2relu"},       {"gelu-erf", "2quad"}, {"quad", "2quad"}};
 
-static const char *pretty(const char *g, const char *s, char *buf, size_t n)
+const char *xp_report_pretty(const char *g, const char *s, char *buf, size_t n)
 {
     snprintf(buf, n, "%s+%s", strcmp(g, "gelu-erf") == 0 ? "GeLU" : strcmp(g, "quad") == 0 ? "Quad" : g,
              strcmp(s, "softmax") == 0 ? "Softmax" : strcmp(s, "2relu") == 0 ? "2ReLU" : strcmp(s, "2quad") == 0 ? "2Quad" : s);
@@ -332,10 +332,10 @@ int xp_cmd_report(int argc, char **argv)
         fprintf(f, "| approximation | paper speedup | ours, as measured (BatchNorm): latency (s) | speedup | ours/paper "
                    "| ours, faithful (LayerNorm): latency (s) | speedup |\n|---|---|---|---|---|---|---|\n");
         for (int a = 0; a < 6; a++) {
-            const char *qb[] = {"gelu", approx6[a][0], "softmax", approx6[a][1], "norm", "batchnorm"};
-            const char *ql[] = {"gelu", approx6[a][0], "softmax", approx6[a][1], "norm", "layernorm"};
-            const char *qp[] = {"gelu", strcmp(approx6[a][0], "gelu-erf") == 0 ? "gelu" : approx6[a][0], "softmax",
-                                approx6[a][1]};
+            const char *qb[] = {"gelu", xp_report_approx6[a][0], "softmax", xp_report_approx6[a][1], "norm", "batchnorm"};
+            const char *ql[] = {"gelu", xp_report_approx6[a][0], "softmax", xp_report_approx6[a][1], "norm", "layernorm"};
+            const char *qp[] = {"gelu", strcmp(xp_report_approx6[a][0], "gelu-erf") == 0 ? "gelu" : xp_report_approx6[a][0], "softmax",
+                                xp_report_approx6[a][1]};
             double lb = find_latency(&imdb, qb, 3, "latency_s"), ll = find_latency(&imdb, ql, 3, "latency_s");
             double ps = find_latency(&p_imdb, qp, 2, "speedup");
             fmt(b1, sizeof b1, ps, "%.2fx");
@@ -344,7 +344,7 @@ int xp_cmd_report(int argc, char **argv)
             fmt(b4, sizeof b4, base_b / lb / ps, "%.2f");
             fmt(b5, sizeof b5, ll, "%.2f");
             fmt(b6, sizeof b6, base_l / ll, "%.2fx");
-            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", pretty(approx6[a][0], approx6[a][1], nm, sizeof nm), b1, b2,
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", xp_report_pretty(xp_report_approx6[a][0], xp_report_approx6[a][1], nm, sizeof nm), b1, b2,
                     b3, b4, b5, b6);
             if (have_pb)
                 fprintf(pb.f, "%s,%.4f,%.6f,%.6f,%.4f,%.4f\n", nm, ps, lb, ll, base_b / lb, base_l / ll);
@@ -375,7 +375,7 @@ int xp_cmd_report(int argc, char **argv)
             fmt(b2, sizeof b2, sb, "%.2fx");
             fmt(b3, sizeof b3, sb / ps, "%.2f");
             fmt(b4, sizeof b4, sl, "%.2fx");
-            fprintf(f, "| %s | %s | %s | %s | %s |\n", pretty(ga[a][0], ga[a][1], nm, sizeof nm), b1, b2, b3, b4);
+            fprintf(f, "| %s | %s | %s | %s | %s |\n", xp_report_pretty(ga[a][0], ga[a][1], nm, sizeof nm), b1, b2, b3, b4);
         }
         fprintf(f, "\nAccuracy columns of the GLUE table are plaintext results of the paper's distillation; the "
                    "accuracy pipeline of this project uses another corpus (see the README).\n\n");
@@ -456,7 +456,7 @@ int xp_cmd_report(int argc, char **argv)
             xp_out pl;
             if (xp_out_open(&pl, in_dir(pp, sizeof pp, dir, axis ? "plot_network_latency.csv" : "plot_network_bandwidth.csv")) != 0) continue;
             fprintf(pl.f, "%s", axis ? "one_way_latency_s" : "bandwidth_bps");
-            for (int a = 1; a < 6; a++) fprintf(pl.f, ",%s", pretty(approx6[a][0], approx6[a][1], nm, sizeof nm));
+            for (int a = 1; a < 6; a++) fprintf(pl.f, ",%s", xp_report_pretty(xp_report_approx6[a][0], xp_report_approx6[a][1], nm, sizeof nm));
             fprintf(pl.f, "\n");
             for (size_t r = 1; r < net.rows; r++) {
                 const char *fixed_col = axis ? "bandwidth_bps" : "one_way_latency_s", *fixed_val = axis ? "3000000000" : "0.001500000";
@@ -467,8 +467,8 @@ int xp_cmd_report(int argc, char **argv)
                 double base = xp_csv_num(&net, r, "latency_s");
                 fprintf(pl.f, "%s", xp_csv_get(&net, r, var_col));
                 for (int a = 1; a < 6; a++) {
-                    const char *q[] = {fixed_col, fixed_val, var_col, xp_csv_get(&net, r, var_col), "gelu", approx6[a][0],
-                                       "softmax", approx6[a][1]};
+                    const char *q[] = {fixed_col, fixed_val, var_col, xp_csv_get(&net, r, var_col), "gelu", xp_report_approx6[a][0],
+                                       "softmax", xp_report_approx6[a][1]};
                     fprintf(pl.f, ",%.4f", base / find_latency(&net, q, 4, "latency_s"));
                 }
                 fprintf(pl.f, "\n");
@@ -489,7 +489,7 @@ int xp_cmd_report(int argc, char **argv)
         /* Wide format: one column per approximation, for line plots. */
         static const char *const sa[4][2] = {{"quad", "softmax"}, {"gelu-erf", "2quad"}, {"quad", "2relu"}, {"quad", "2quad"}};
         fprintf(ps.f, "seq");
-        for (int a = 0; a < 4; a++) fprintf(ps.f, ",%s", pretty(sa[a][0], sa[a][1], nm, sizeof nm));
+        for (int a = 0; a < 4; a++) fprintf(ps.f, ",%s", xp_report_pretty(sa[a][0], sa[a][1], nm, sizeof nm));
         fprintf(ps.f, "\n");
         for (size_t r = 1; r < seq.rows; r++) {
             if (strcmp(xp_csv_get(&seq, r, "gelu"), "gelu-erf") || strcmp(xp_csv_get(&seq, r, "softmax"), "softmax")) continue;
@@ -508,7 +508,7 @@ int xp_cmd_report(int argc, char **argv)
                    "rounds | dealer bytes |\n|---|---|---|---|---|---|\n");
         for (size_t r = 1; r < dealer.rows; r++)
             fprintf(f, "| %s | %s | %s | %.2f | %s | %.3g |\n", xp_csv_get(&dealer, r, "net"),
-                    pretty(xp_csv_get(&dealer, r, "gelu"), xp_csv_get(&dealer, r, "softmax"), nm, sizeof nm),
+                    xp_report_pretty(xp_csv_get(&dealer, r, "gelu"), xp_csv_get(&dealer, r, "softmax"), nm, sizeof nm),
                     xp_csv_get(&dealer, r, "dealer"), xp_csv_num(&dealer, r, "latency_s"), xp_csv_get(&dealer, r, "rounds"),
                     xp_csv_num(&dealer, r, "dealer_bytes"));
         fprintf(f, "\nCrypTen's TTP answers each request during inference: every correlation is a round trip to the "

@@ -8,17 +8,7 @@
 #include "xp_csv.h"
 #include "xp_report.h"
 
-/* The paper's five approximations after the teacher; GeLU is the erf form in training. */
-static const char *const pairs[6][2] = {{"gelu-erf", "softmax"}, {"quad", "softmax"}, {"gelu-erf", "2relu"},
-                                        {"quad", "2relu"},       {"gelu-erf", "2quad"}, {"quad", "2quad"}};
 static const char *const methods[4] = {"teacher", "wo_pd", "wo_d", "mpcformer"};
-
-static const char *nice(const char *g, const char *s, char *b, size_t n)
-{
-    snprintf(b, n, "%s+%s", strncmp(g, "gelu", 4) == 0 ? "GeLU" : strcmp(g, "quad") == 0 ? "Quad" : g,
-             strcmp(s, "softmax") == 0 ? "Softmax" : strcmp(s, "2relu") == 0 ? "2ReLU" : strcmp(s, "2quad") == 0 ? "2Quad" : s);
-    return b;
-}
 
 /* Row of accuracy.csv for (method, act, softmax), or 0. */
 static size_t acc_row(const xp_csv *a, const char *method, const char *g, const char *s)
@@ -90,9 +80,9 @@ void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb)
                       "approx,latency_s,teacher,wo_pd,wo_d,mpcformer\n", dir);
     double tacc = xp_csv_num(&a, t, "accuracy");
     for (int k = 0; k < 6; k++) {
-        const char *g = pairs[k][0], *s = pairs[k][1];
+        const char *g = xp_report_approx6[k][0], *s = xp_report_approx6[k][1];
         char name[64], sp[32], c[4][32], rel[32], pp[4][32];
-        nice(g, s, name, sizeof name);
+        xp_report_pretty(g, s, name, sizeof name);
         double lat = shape_latency(&l, g, s);
         if (isnan(lat) || isnan(lat0)) snprintf(sp, sizeof sp, "n/a");
         else snprintf(sp, sizeof sp, "%.2fx", lat0 / lat);
@@ -154,7 +144,7 @@ void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb)
     size_t full = 0, full_agree_ok = 0;
     for (int m = 0; m < 4; m++)
         for (int k = 0; k < 6; k++) {
-            size_t r = acc_row(&a, methods[m], pairs[k][0], pairs[k][1]);
+            size_t r = acc_row(&a, methods[m], xp_report_approx6[k][0], xp_report_approx6[k][1]);
             if (!r || !*xp_csv_get(&a, r, "mpc_examples")) continue;
             char name[64], c1[32], c2[32], c3[32];
             pct(c1, sizeof c1, &a, r, "mpc_accuracy");
@@ -163,7 +153,7 @@ void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb)
             int whole = strcmp(xp_csv_get(&a, r, "mpc_examples"), xp_csv_get(&a, r, "examples")) == 0;
             if (whole) full++, full_agree_ok += xp_csv_num(&a, r, "agreement") >= 0.995;
             fprintf(f, "| %s | %s | %s | %s%s | %s | %s | %s | %.2g |\n", mname[m],
-                    nice(pairs[k][0], pairs[k][1], name, sizeof name), xp_csv_get(&a, r, "mpc_act"),
+                    xp_report_pretty(xp_report_approx6[k][0], xp_report_approx6[k][1], name, sizeof name), xp_csv_get(&a, r, "mpc_act"),
                     xp_csv_get(&a, r, "mpc_examples"), whole ? " (all)" : "", c1, c2, c3,
                     xp_csv_num(&a, r, "max_abs_logit_error"));
         }
