@@ -17,6 +17,13 @@ void *chk_calloc(size_t count, size_t size)
     return p;
 }
 
+void *chk_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    CHECK(q != NULL, "out of memory reallocating %zu bytes", n);
+    return q;
+}
+
 int chk_errf(char *err, size_t errlen, int code, const char *fmt, ...)
 {
     if (err && errlen) {

@@ -24,6 +24,7 @@
 /* Allocation that cannot fail silently: out of memory is fatal. */
 void *chk_malloc(size_t n);
 void *chk_calloc(size_t count, size_t size);
+void *chk_realloc(void *p, size_t n);
 
 /* Formats a message into err (errlen bytes; nothing if err is NULL or errlen 0) and returns code:
  * `return chk_errf(err, errlen, MY_EIO, "%s: ...", path);` for functions reporting bad input. */

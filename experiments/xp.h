@@ -32,7 +32,7 @@ typedef struct xp_netopts {
     uint32_t mss;
     const char *pcap;     /* path or NULL */
     /* internal: what was given, for conflict checks */
-    int have_net, have_bw, have_lat, have_rtt;
+    int have_net, have_bw, have_lat, have_rtt, have_cc;
 } xp_netopts;
 
 void xp_net_defaults(xp_netopts *o); /* lan */

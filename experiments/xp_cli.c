@@ -168,7 +168,14 @@ int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i)
     }
     if ((r = xp_arg(argc, argv, i, "--link-model", 1, &v))) {
         if (r < 0) return -1;
-        if (nm_parse_link_model(v, &o->online.model) != NM_OK) return bad_value("--link-model", v, "expected ideal or tcp");
+        if (nm_parse_link_model(v, &o->online.model) != NM_OK)
+            return bad_value("--link-model", v, "expected ideal, tcp or packet");
+        return 1;
+    }
+    if ((r = xp_arg(argc, argv, i, "--congestion", 1, &v))) {
+        if (r < 0) return -1;
+        if (nm_parse_congestion(v, &o->online.cc) != NM_OK) return bad_value("--congestion", v, "expected cubic or reno");
+        o->have_cc = 1;
         return 1;
     }
     if ((r = xp_arg(argc, argv, i, "--pcap", 1, &v))) {
@@ -191,8 +198,19 @@ int xp_net_finish(xp_netopts *o)
         else
             snprintf(o->name, sizeof o->name, "custom");
     }
+    if (o->have_cc && o->online.model != NM_MODEL_PKT) {
+        fprintf(stderr, "error: --congestion applies to --link-model packet (the %s model has no congestion control)\n",
+                nm_link_model_name(o->online.model));
+        return -1;
+    }
+    if (o->pcap && o->online.model == NM_MODEL_PKT) {
+        fprintf(stderr, "error: --pcap is not available with --link-model packet (use ideal or tcp)\n");
+        return -1;
+    }
     if (o->online.model != NM_MODEL_IDEAL)
         snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+%s", nm_link_model_name(o->online.model));
+    if (o->online.model == NM_MODEL_PKT && o->online.cc != NM_CC_CUBIC)
+        snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "-%s", nm_congestion_name(o->online.cc));
     /* Dealer links: the online link's settings (link model included), with the dealer-specific ones on top. */
     nm_linkspec d = o->online;
     if (o->dealer_custom & 1) d.bps = o->dealer.bps;
@@ -228,7 +246,12 @@ void xp_net_help(FILE *f)
             "  --link-model M           ideal (default: the FIFO above) or tcp: the real backend's 48-byte\n"
             "                           header per message, 1448-byte segments with 66 header bytes each,\n"
             "                           slow start from 10 segments (one round trip per window), the window\n"
-            "                           kept across messages and halved per RTO (RTT + 200 ms) of idle\n"
+            "                           kept across messages and halved per RTO (RTT + 200 ms) of idle;\n"
+            "                           or packet: every segment and ACK an event, ACKs queued behind the\n"
+            "                           other direction's data, delayed ACKs, slow start with HyStart and\n"
+            "                           CUBIC's growth after it (netmodel/nm_pkt.h); slower to simulate\n"
+            "  --congestion C           packet model only: cubic (default, Linux's and `mpcsim party`'s)\n"
+            "                           or reno (no HyStart: slow start until the window bound)\n"
             "  --pcap FILE              write the simulated traffic as a pcap (virtual ns timestamps)\n"
             "  --mss N                  TCP segment payload size in the pcap (default 1448)\n");
 }

@@ -11,7 +11,7 @@ typedef struct msg {
     size_t n;
     void *payload; /* NULL in phantom mode */
     net_msg_info info;
-    int src, dst, delivered;
+    int src, dst, delivered, tag;
     net_sim *w;
 } msg;
 
@@ -39,6 +39,8 @@ struct net_sim {
     uint64_t nmsgs;
     struct { net_trace_fn fn; void *ud; } sink[NET_SIM_MAX_SINKS];
     int nsinks, ran;
+    nm_pkt *pk;       /* the packet-level model of the links that use it (NULL if none) */
+    int64_t pk_armed; /* earliest pending engine event that runs the packet model */
 };
 
 static msg *msg_alloc(net_sim *w)
@@ -67,6 +69,48 @@ static void ev_deliver(sim_engine *e, void *arg)
     if (rp->waiting_on == m->src) sim_wake(rp->actor);
 }
 
+static void trace(net_sim *w, const msg *m, int64_t t_tx_start, const nm_link *before)
+{
+    net_trace_rec r = {
+        .src = m->src, .dst = m->dst, .bytes = m->n, .tag = m->tag, .label = m->info.label, .t_send = m->info.t_send,
+        .t_tx_start = t_tx_start, .t_depart = m->info.t_depart, .t_arrive = m->info.t_arrive,
+        .link = &w->topo.link[m->src][m->dst].spec, .link_before = before, .payload = m->payload,
+    };
+    for (int i = 0; i < w->nsinks; i++) w->sink[i].fn(w->sink[i].ud, &r);
+}
+
+/* ---- the packet model: its events run inside engine events, armed at its next event time ---- */
+
+static void pk_deliver(void *ud, void *mp, const nm_pkt_times *t)
+{
+    net_sim *w = ud;
+    msg *m = mp;
+    m->info.t_depart = t->t_depart;
+    m->info.t_arrive = t->t_arrive;
+    if (w->nsinks) trace(w, m, t->t_tx_start, NULL);
+    ev_deliver(w->e, m);
+}
+
+static void pk_arm(net_sim *w);
+
+static void ev_pkt(sim_engine *e, void *arg)
+{
+    net_sim *w = arg;
+    int64_t now = sim_now(e);
+    if (now == w->pk_armed) w->pk_armed = INT64_MAX;
+    nm_pkt_run(w->pk, now, pk_deliver, w);
+    pk_arm(w);
+}
+
+static void pk_arm(net_sim *w)
+{
+    int64_t t = nm_pkt_next(w->pk);
+    if (t < w->pk_armed) {
+        sim_schedule(w->e, t, ev_pkt, w);
+        w->pk_armed = t;
+    }
+}
+
 static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta)
 {
     sim_party *sp = (sim_party *)p;
@@ -82,27 +126,25 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     }
     nm_link *l = &w->topo.link[p->self][peer];
     int64_t now = sim_now(w->e), depart;
-    nm_link before = *l; /* for trace sinks: a pcap replays the tcp model's segments from it */
     m->info = *meta;
     m->info.t_send = now;
-    m->info.t_arrive = nm_link_transmit(l, now, n, &depart);
-    m->info.t_depart = depart;
+    m->tag = p->ntags ? p->tags[p->ntags - 1] : -1;
     mailbox *mb = &w->mb[p->self][peer];
     if (mb->tail) mb->tail->next = m;
     else mb->head = m;
     mb->tail = m;
     w->nmsgs++;
-    sim_schedule(w->e, m->info.t_arrive, ev_deliver, m);
-    if (w->nsinks) {
-        net_trace_rec r = {
-            .src = p->self, .dst = peer, .bytes = n, .tag = p->ntags ? p->tags[p->ntags - 1] : -1,
-            .label = meta->label, .t_send = now,
-            .t_tx_start = l->spec.offline ? now : (now > before.busy_until ? now : before.busy_until),
-            .t_depart = depart, .t_arrive = m->info.t_arrive, .link = &l->spec, .link_before = &before,
-            .payload = m->payload,
-        };
-        for (int i = 0; i < w->nsinks; i++) w->sink[i].fn(w->sink[i].ud, &r);
+    if (l->spec.model == NM_MODEL_PKT && !l->spec.offline) { /* times known when it arrives */
+        m->info.t_depart = m->info.t_arrive = -1;
+        nm_pkt_send(w->pk, p->self, peer, now, n, m);
+        pk_arm(w);
+        return NET_OK;
     }
+    nm_link before = *l; /* for trace sinks: a pcap replays the tcp model's segments from it */
+    m->info.t_arrive = nm_link_transmit(l, now, n, &depart);
+    m->info.t_depart = depart;
+    sim_schedule(w->e, m->info.t_arrive, ev_deliver, m);
+    if (w->nsinks) trace(w, m, l->spec.offline ? now : (now > before.busy_until ? now : before.busy_until), &before);
     return NET_OK;
 }
 
@@ -150,6 +192,12 @@ net_sim *net_sim_create(const nm_topology *topo)
         sp->w = w;
         sp->waiting_on = -1;
     }
+    int pkt = 0;
+    for (int i = 0; i < topo->n; i++)
+        for (int j = 0; j < topo->n; j++)
+            pkt |= i != j && topo->link[i][j].spec.model == NM_MODEL_PKT && !topo->link[i][j].spec.offline;
+    if (pkt) w->pk = nm_pkt_create(&w->topo);
+    w->pk_armed = INT64_MAX;
     return w;
 }
 
@@ -173,6 +221,7 @@ void net_sim_destroy(net_sim *s)
         m = nx;
     }
     sim_destroy(s->e);
+    nm_pkt_destroy(s->pk);
     free(s);
 }
 
@@ -192,6 +241,7 @@ void net_sim_add_trace(net_sim *s, net_trace_fn fn, void *ud)
 
 void net_sim_trace_pcap(void *ud, const net_trace_rec *r)
 {
+    CHECK(r->link_before, "pcap traces of the packet link model are not supported");
     nm_pcap_message(ud, r->src, r->dst, r->bytes, r->t_send, r->link_before);
 }
 

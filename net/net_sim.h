@@ -23,7 +23,9 @@ typedef struct net_trace_rec {
     uint64_t label; /* causal round label */
     int64_t t_send, t_tx_start, t_depart, t_arrive;
     const nm_linkspec *link;
-    const nm_link *link_before; /* the link's state just before this message (borrowed, callback only) */
+    const nm_link *link_before; /* the link's state just before this message (borrowed, callback only);
+                                 * NULL under the packet model, whose records come when the message
+                                 * arrives (ideal, tcp: when it is sent) */
     const void *payload; /* borrowed for the callback only; NULL in phantom mode */
 } net_trace_rec;
 typedef void (*net_trace_fn)(void *ud, const net_trace_rec *r);

@@ -36,6 +36,7 @@ int64_t nm_link_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depar
         return now;
     }
     if (l->spec.model == NM_MODEL_TCP) return nm_tcp_transmit(l, now, bytes, depart);
+    CHECK(l->spec.model != NM_MODEL_PKT, "the packet model is event-driven: use nm_pkt_send");
     CHECK(l->spec.model == NM_MODEL_IDEAL, "unknown link model %d", l->spec.model);
     int64_t start = now > l->busy_until ? now : l->busy_until;
     int64_t d = start + nm_tx_time(l->spec.bps, bytes + l->spec.overhead_bytes);
@@ -135,11 +136,26 @@ int nm_parse_link_model(const char *s, int *model)
     if (!s) return NM_EINVAL;
     if (strcmp(s, "ideal") == 0) *model = NM_MODEL_IDEAL;
     else if (strcmp(s, "tcp") == 0) *model = NM_MODEL_TCP;
+    else if (strcmp(s, "packet") == 0) *model = NM_MODEL_PKT;
     else return NM_EINVAL;
     return NM_OK;
 }
 
-const char *nm_link_model_name(int model) { return model == NM_MODEL_TCP ? "tcp" : "ideal"; }
+int nm_parse_congestion(const char *s, int *cc)
+{
+    if (!s) return NM_EINVAL;
+    if (strcmp(s, "cubic") == 0) *cc = NM_CC_CUBIC;
+    else if (strcmp(s, "reno") == 0) *cc = NM_CC_RENO;
+    else return NM_EINVAL;
+    return NM_OK;
+}
+
+const char *nm_congestion_name(int cc) { return cc == NM_CC_RENO ? "reno" : "cubic"; }
+
+const char *nm_link_model_name(int model)
+{
+    return model == NM_MODEL_TCP ? "tcp" : model == NM_MODEL_PKT ? "packet" : "ideal";
+}
 
 void nm_topology_init(nm_topology *t, int n, const nm_linkspec *spec)
 {

@@ -10,7 +10,7 @@
  * messages take zero virtual time here, and their transfer time is reported separately.
  * This is the `ideal` link model (the default). The `tcp` model (nm_tcp.h: segmentation, headers,
  * slow start, restart after idle) is chosen per link with nm_linkspec.model; nm_link_transmit
- * dispatches on it. */
+ * dispatches on it. The `packet` model (nm_pkt.h) is event-driven and has its own interface. */
 #ifndef NM_H
 #define NM_H
 
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "../common/chk.h"
+#include "nm_pkt.h"
 #include "nm_tcp.h"
 
 enum {
@@ -31,7 +32,14 @@ enum {
 /* Link models (nm_linkspec.model). */
 enum {
     NM_MODEL_IDEAL = 0, /* store-and-forward FIFO of whole messages (above) */
-    NM_MODEL_TCP = 1,   /* nm_tcp.h */
+    NM_MODEL_TCP = 1,   /* nm_tcp.h: round model of slow start */
+    NM_MODEL_PKT = 2,   /* nm_pkt.h: packet-level TCP with ACKs, HyStart and CUBIC */
+};
+
+/* Congestion control of the packet model (nm_linkspec.cc). */
+enum {
+    NM_CC_CUBIC = 0, /* Linux's default, and the real backend's */
+    NM_CC_RENO = 1,
 };
 
 typedef struct nm_linkspec {
@@ -39,7 +47,8 @@ typedef struct nm_linkspec {
     int64_t latency_ns;     /* one-way propagation delay, >= 0 */
     uint32_t overhead_bytes; /* per-message framing charged on the wire, default 0 */
     int offline;            /* 1: zero-time link (offline dealer schedule) */
-    int model;              /* NM_MODEL_IDEAL (0, default) or NM_MODEL_TCP */
+    int model;              /* NM_MODEL_IDEAL (0, default), NM_MODEL_TCP or NM_MODEL_PKT */
+    int cc;                 /* NM_MODEL_PKT only: NM_CC_CUBIC (0, default) or NM_CC_RENO */
 } nm_linkspec;
 
 typedef struct nm_link {
@@ -75,9 +84,12 @@ int nm_parse_duration(const char *s, int64_t *ns) WUR;
 /* Formats for humans: "3 Gbit/s", "0.4 ms". */
 void nm_format_bandwidth(char *buf, size_t n, uint64_t bps);
 void nm_format_duration(char *buf, size_t n, int64_t ns);
-/* "ideal" or "tcp" -> NM_MODEL_*; NM_EINVAL otherwise. */
+/* "ideal", "tcp" or "packet" -> NM_MODEL_*; NM_EINVAL otherwise. */
 int nm_parse_link_model(const char *s, int *model) WUR;
 const char *nm_link_model_name(int model);
+/* "cubic" or "reno" -> NM_CC_*; NM_EINVAL otherwise. */
+int nm_parse_congestion(const char *s, int *cc) WUR;
+const char *nm_congestion_name(int cc);
 
 /* A full mesh of n <= NM_MAX_PARTIES parties: link[i][j] is the direction i -> j. */
 typedef struct nm_topology {
