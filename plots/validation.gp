@@ -1,4 +1,4 @@
-# Predicted against measured latency of the two link models (ideal FIFO, tcp) over real kernel TCP on
+# Predicted against measured latency of the three link models (ideal FIFO, tcp, packet) over real kernel TCP on
 # emulated links: results/validation.csv from scripts/validate.sh (one row per point, congestion
 # control and model; both congestion controls are drawn). Log-log, with y = x and a +/-10% band.
 load "plots/common.gp"
@@ -19,5 +19,6 @@ do for [fmt in "png svg"] {
   plot '+' using 1:(0.9*$1):(1.1*$1) with filledcurves lc rgb "#e8e8e8" title "within 10%", \
        x with lines lc rgb "#888888" dt 2 title "y = x", \
        "results/validation.csv" using 9:(strcol(7) eq "ideal" ? $8 : NaN) with points pt 6 ps 1.4 lc rgb "#d95f02" title "ideal FIFO model", \
-       "results/validation.csv" using 9:(strcol(7) eq "tcp" ? $8 : NaN) with points pt 7 ps 1.1 lc rgb "#1b9e77" title "tcp model (--link-model tcp)"
+       "results/validation.csv" using 9:(strcol(7) eq "tcp" ? $8 : NaN) with points pt 7 ps 1.1 lc rgb "#1b9e77" title "tcp round model (--link-model tcp)", \
+       "results/validation.csv" using 9:(strcol(7) eq "packet" ? $8 : NaN) with points pt 5 ps 0.9 lc rgb "#7570b3" title "packet model (--link-model packet)"
 }

@@ -26,8 +26,9 @@
 #
 # For every grid point (RATE:ONE_WAY_DELAY:OP:SHAPE) the script runs the op REPS times with
 # `mpcsim party` in phantom mode (so compute is negligible) and asks the simulator for the same op with
-# --link-model ideal and tcp. Output: one row per point and model with predicted_s (simulator) and
-# measured_s (median wall latency of the online phase as `mpcsim party` reports it).
+# --link-model ideal, tcp and packet (the last with the run's --congestion). Output: one row per point
+# and model with predicted_s (simulator) and measured_s (median wall latency of the online phase as
+# `mpcsim party` reports it).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -182,8 +183,10 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
     awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"] "," $c["rounds"]}' "$TMP/p0.csv"
 }
 
-predict() { # OP SHAPE RATE DELAY MODEL -> latency_s
-    "$MPCSIM" op "$1" --shape "$2" --mode phantom --bandwidth "$3" --latency "$4" --link-model "$5" |
+predict() { # OP SHAPE RATE DELAY MODEL CC -> latency_s (the packet model uses the run's congestion control)
+    local cc=()
+    [ "$5" = packet ] && cc=(--congestion "$6")
+    "$MPCSIM" op "$1" --shape "$2" --mode phantom --bandwidth "$3" --latency "$4" --link-model "$5" "${cc[@]}" |
         awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"]}'
 }
 
@@ -218,8 +221,8 @@ for pt in $GRID; do
     done
     read -r med lo hi < <(printf '%s\n' "${ms[@]}" | sort -g | awk '{v[NR]=$1} END{printf "%s %s %s\n", v[int((NR+1)/2)], v[1], v[NR]}')
     lat=$(awk -v d="$(to_ns "$delay")" 'BEGIN{printf "%.6f", d/1e9}')
-    for model in ideal tcp; do
-        pred=$(predict "$op" "$shape" "$rate" "$delay" "$model")
+    for model in ideal tcp packet; do
+        pred=$(predict "$op" "$shape" "$rate" "$delay" "$model" "$cc")
         err=$(awk -v p="$pred" -v m="$med" 'BEGIN{printf "%.3f", (p-m)/m}')
         echo "$op,$shape,$(to_bps "$rate"),$lat,$cc,$rounds,$model,$pred,$med,$lo,$hi,$REPS,$err" | tee -a "$TMPOUT"
     done
