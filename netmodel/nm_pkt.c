@@ -170,13 +170,11 @@ static void hystart(pdir *d, int64_t t, int64_t delay)
     if (d->cwnd < NM_PKT_HYSTART_LOW) return;
     if (t - d->train_last <= NM_PKT_HYSTART_ACK_DELTA_NS) {
         d->train_last = t;
-        /* pacing rate 2 * cwnd * MSS / srtt bytes/s: ack_delay = 4 * GSO / rate s, capped at 1 ms */
+        /* ack_delay = 4 * GSO / pacing rate, the rate 2 * cwnd * MSS / srtt: 2 * GSO * srtt / (cwnd * MSS) ns,
+         * capped at 1 ms */
         int64_t ack_delay = 1000000;
-        unsigned __int128 rate_num = (unsigned __int128)2 * d->cwnd * NM_TCP_MSS * 1000000000ull; /* / srtt */
-        if (d->srtt > 0) {
-            unsigned __int128 ad = (unsigned __int128)4 * NM_PKT_GSO_MAX_SIZE * 1000000000ull * (uint64_t)d->srtt / rate_num;
-            if (ad < (unsigned __int128)ack_delay) ack_delay = (int64_t)ad;
-        }
+        uint64_t ad = 2ull * NM_PKT_GSO_MAX_SIZE * (uint64_t)d->srtt / ((uint64_t)d->cwnd * NM_TCP_MSS);
+        if (ad < (uint64_t)ack_delay) ack_delay = (int64_t)ad;
         if (t - d->round_start > (d->delay_min + ack_delay) / 2) {
             d->found = 1;
             d->ssthresh = d->cwnd;
