@@ -916,7 +916,17 @@ static int do_listen(net_tcp *t, const char *addr, int *lfd)
     int one = 1;
     if (fd < 0) return note(t, NET_EIO, "%s: socket: %s", me, strerror(errno));
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 8) != 0 || set_nonblock(fd) != 0) {
+    /* The congestion control goes on the listener too: an accepted connection starts with the
+     * listener's, whose init runs when the handshake completes, before accept() returns. Switching
+     * afterwards leaves that init's side effects behind: a system default of bbr marks the socket as
+     * needing pacing, and the kernel then paces the "cubic" connection (and HyStart's ACK-train
+     * threshold is no longer halved), so one side of a connection would behave unlike the other. */
+    int rc = setup_socket(t, fd);
+    if (rc != NET_OK) {
+        close(fd);
+        return rc;
+    }
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 8) != 0) {
         int er = errno;
         close(fd);
         return note(t, NET_EIO, "%s: cannot listen on %s: %s%s", me, addr, strerror(er),
