@@ -163,6 +163,7 @@ int xp_cmd_op(int argc, char **argv)
                 net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
     }
     int rc = xp_out_close(&o);
+    if (r->pk_valid) xp_pkt_summary(stderr, r);
     if (pc) {
         if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
         else nm_pcap_discard(pc);

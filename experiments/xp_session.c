@@ -1,6 +1,7 @@
 /* xp_session.c -- setup + online phases of a 2-party computation with a dealer. See xp_session.h. */
 #include "xp_session.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,6 +97,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         p->tag_hook = o->tag_hook;
         p->tag_hook_ud = o->tag_hook_ud;
     }
+    net_sim_barrier(s, 0, 1, XP_BARRIER_BYTES);
     net_party_fn ofn[3] = {online_party, online_party, online_dealer};
     rc = net_sim_run(s, ofn, sarg);
     if (rc == NET_OK && slot[2].rc != NET_OK) rc = slot[2].rc;
@@ -116,9 +118,26 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     const net_counters *d = &res->stats[NET_D].total;
     res->dealer_bytes = d->sent_bytes[0] + d->sent_bytes[1] + d->recv_bytes[0] + d->recv_bytes[1];
     res->dealer_requests = slot[2].dctx.nreq;
+    res->pk_valid = net_sim_pkt_stats(s, 0, 1, &res->pk[0]) == 0 && net_sim_pkt_stats(s, 1, 0, &res->pk[1]) == 0;
     net_sim_destroy(s);
     return 0;
 }
 
 uint64_t xp_online_sent(const xp_result *r, int i) { return r->stats[i].total.sent_bytes[1 - i]; }
 uint64_t xp_online_recv(const xp_result *r, int i) { return r->stats[i].total.recv_bytes[1 - i]; }
+
+void xp_pkt_summary(FILE *f, const xp_result *r)
+{
+    for (int i = 0; i < 2 && r->pk_valid; i++) {
+        const nm_pkt_stats *k = &r->pk[i];
+        fprintf(f, "packet model: P%d->P%d: ", i, 1 - i);
+        if (k->hystart_exit_ns >= 0)
+            fprintf(f, "HyStart ended slow start at %.3f ms with cwnd %u", k->hystart_exit_ns * 1e-6, k->ssthresh);
+        else if (k->ssthresh != UINT32_MAX)
+            fprintf(f, "slow start ended with ssthresh %u", k->ssthresh);
+        else
+            fprintf(f, "still in slow start");
+        fprintf(f, "; cwnd %u at the end, delay_min %.3f ms, srtt %.3f ms, %" PRIu64 " segments, %" PRIu64 " ACKs\n",
+                k->cwnd, k->delay_min_ns * 1e-6, k->srtt_ns * 1e-6, k->segments, k->acks);
+    }
+}

@@ -26,6 +26,10 @@ typedef struct xp_session_opts {
     void *tag_hook_ud;
 } xp_session_opts;
 
+/* Payload of the 'ready' message each of P0 and P1 sends the other to start the online phase over
+ * TCP (online_barrier in xp_tcp.c); the simulator starts its online phase as that message arrives. */
+#define XP_BARRIER_BYTES 1
+
 typedef struct xp_result {
     net_stats stats[NET_MAX_PARTIES];       /* online phase, per party */
     net_stats setup_stats[NET_MAX_PARTIES];
@@ -37,10 +41,17 @@ typedef struct xp_result {
     uint64_t dealer_bytes;                  /* D->P0 corrections + P0->D requests (+ anything to P1) */
     uint64_t dealer_requests;
     int64_t setup_ns;
+    int pk_valid;                           /* the P0-P1 link uses the packet model: */
+    nm_pkt_stats pk[2];                     /* its state after the online phase, P0->P1 and P1->P0 */
 } xp_result;
 
 /* arg[0] goes to P0, arg[1] to P1. Returns 0, or -1 after printing why (deadlock, dealer error). */
 int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_result *res) WUR;
+
+/* One line per direction of the P0-P1 connection under the packet model (r->pk_valid): how slow
+ * start ended (HyStart's exit time and window, as the kernel's TCPHystart* counters report them),
+ * the window at the end and the segment and ACK counts. Times are the online phase's virtual time. */
+void xp_pkt_summary(FILE *f, const xp_result *r);
 
 /* Online bytes (P0<->P1 only) sent/received by party i. */
 uint64_t xp_online_sent(const xp_result *r, int i);

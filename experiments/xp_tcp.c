@@ -123,9 +123,10 @@ static void online_barrier(net_party *p, const char *me)
 {
     int peer = 1 - p->self;
     uint8_t mine = BARRIER_BYTE, theirs = 0;
-    must(net_send(p, peer, &mine, 1), me, "sending 'ready' (online barrier)");
+    _Static_assert(sizeof mine == XP_BARRIER_BYTES, "the simulator's prelude has the barrier's size");
+    must(net_send(p, peer, &mine, sizeof mine), me, "sending 'ready' (online barrier)");
     must(net_flush(p, peer), me, "flushing 'ready' (online barrier)");
-    must(net_recv(p, peer, &theirs, 1), me, "waiting for the peer's 'ready' (online barrier)");
+    must(net_recv(p, peer, &theirs, sizeof theirs), me, "waiting for the peer's 'ready' (online barrier)");
     if (theirs != BARRIER_BYTE) {
         fprintf(stderr, "error: %s: the peer's 'ready' byte is 0x%02x, not 0x%02x (protocol desync)\n", me, theirs,
                 BARRIER_BYTE);

@@ -85,6 +85,7 @@ static void pk_deliver(void *ud, void *mp, const nm_pkt_times *t)
 {
     net_sim *w = ud;
     msg *m = mp;
+    if (!m) return; /* a prelude message (net_sim_barrier) */
     m->info.t_depart = t->t_depart;
     m->info.t_arrive = t->t_arrive;
     if (w->nsinks) trace(w, m, t->t_tx_start, NULL);
@@ -262,6 +263,7 @@ int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[])
     CHECK(!s->ran, "net_sim_run called twice");
     s->ran = 1;
     s->e = sim_create();
+    if (s->pk) pk_arm(s);
     for (int i = 0; i < s->topo.n; i++) {
         sim_party *sp = &s->party[i];
         if (!fn[i]) continue;
@@ -284,3 +286,19 @@ int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[])
 
 int64_t net_sim_end_time(const net_sim *s, int id) { return s->party[id].end_time; }
 uint64_t net_sim_messages(const net_sim *s) { return s->nmsgs; }
+
+int net_sim_pkt_stats(const net_sim *s, int src, int dst, nm_pkt_stats *out)
+{
+    if (!s->pk || src < 0 || dst < 0 || src >= s->topo.n || dst >= s->topo.n || src == dst) return -1;
+    const nm_linkspec *l = &s->topo.link[src][dst].spec;
+    if (l->model != NM_MODEL_PKT || l->offline) return -1;
+    nm_pkt_stats_get(s->pk, src, dst, out);
+    return 0;
+}
+
+void net_sim_barrier(net_sim *s, int a, int b, uint64_t bytes)
+{
+    CHECK(!s->ran, "net_sim_barrier after the run");
+    if (!s->pk || s->topo.link[a][b].spec.model != NM_MODEL_PKT || s->topo.link[a][b].spec.offline) return;
+    nm_pkt_prelude(s->pk, a, b, bytes); /* its pending events are armed when the run starts */
+}

@@ -11,6 +11,7 @@
 
 #include "../netmodel/nm.h"
 #include "../netmodel/nm_pcap.h"
+#include "../netmodel/nm_pkt.h"
 #include "net.h"
 
 typedef struct net_sim net_sim;
@@ -44,9 +45,17 @@ void net_sim_trace_pcap(void *ud, const net_trace_rec *r);
 /* Runs fn[i](party i, arg[i]) for every party with fn[i] != NULL, as actors. Returns NET_OK, or
  * NET_EPROTO after printing which parties deadlocked. Call once per net_sim. */
 int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[]) WUR;
+/* The run starts as the TCP backend's online phase does: a and b have each sent the other a
+ * `bytes`-byte message that arrives at time 0 (experiments/xp_tcp.c, online_barrier). The packet
+ * model carries it (nm_pkt_prelude: one segment in flight, its ACK pending, at 0); for the ideal and
+ * round models an idle link at 0 is the same thing, and nothing changes. Call before net_sim_run. */
+void net_sim_barrier(net_sim *s, int a, int b, uint64_t bytes);
 /* Virtual time at which party id's function returned. */
 int64_t net_sim_end_time(const net_sim *s, int id);
 /* Total number of messages sent. */
 uint64_t net_sim_messages(const net_sim *s);
+/* The packet model's state of the connection direction src -> dst after the run: 0, or -1 if that
+ * link does not use the packet model. */
+int net_sim_pkt_stats(const net_sim *s, int src, int dst, nm_pkt_stats *out);
 
 #endif

@@ -141,6 +141,15 @@ static void try_send(nm_pkt *p, int src, int dst, int64_t t)
         int ends = n == left;
         if (d->tx_off == 0) m->t.t_tx_start = t;
         int64_t dep = put_frame(p, src, dst, t, n + NM_TCP_SEG_OVERHEAD);
+        /* The segment carries src's cumulative ACK of the reverse direction: whatever src has
+         * received and not yet ACKed rides on it (a pending delayed ACK is then void). The receiver
+         * reads the ACK before the data, as tcp_rcv_established does. */
+        pdir *r = &p->d[dst][src];
+        if (r->rcv_nxt > r->rcv_acked) {
+            r->rcv_acked = r->rcv_nxt;
+            r->delack_gen++;
+            push(p, dep + d->spec.latency_ns, EV_ACK, dst, src, r->rcv_nxt, 0);
+        }
         push(p, dep + d->spec.latency_ns, EV_DATA, src, dst, d->snd_nxt, ends);
         d->sendt[d->snd_nxt % WND] = t;
         d->snd_nxt++;
@@ -261,11 +270,14 @@ static void on_data(nm_pkt *p, const pev *e, nm_pkt_deliver_fn fn, void *ud)
         nm_pkt_times tm = m->t;
         if (fn) fn(ud, msg, &tm);
     }
-    if (e->ends || d->quick > 0 || d->rcv_nxt - d->rcv_acked >= 2) {
+    if (d->quick > 0 || d->rcv_nxt - d->rcv_acked >= 2) {
         if (d->quick > 0) d->quick--;
         send_ack(p, e->src, e->dst, e->t);
     } else {
-        push(p, e->t + NM_PKT_DELACK_NS, EV_DELACK, e->src, e->dst, ++d->delack_gen, 0);
+        /* A completed message is ACKed as soon as the application has read it: 1 ns later, so
+         * that a reply it sends at once carries the ACK instead (see try_send). */
+        int64_t at = e->t + (e->ends ? NM_PKT_REPLY_NS : NM_PKT_DELACK_NS);
+        push(p, at, EV_DELACK, e->src, e->dst, ++d->delack_gen, 0);
     }
 }
 
@@ -329,6 +341,36 @@ void nm_pkt_send(nm_pkt *p, int src, int dst, int64_t now, uint64_t bytes, void 
     m->msg = msg;
     m->bytes = bytes + NM_TCP_MSG_HDR + d->spec.overhead_bytes;
     try_send(p, src, dst, now);
+}
+
+void nm_pkt_prelude(nm_pkt *p, int a, int b, uint64_t bytes)
+{
+    CHECK(a >= 0 && b >= 0 && a < NM_MAX_PARTIES && b < NM_MAX_PARTIES && a != b, "bad link %d-%d", a, b);
+    pdir *ab = &p->d[a][b], *ba = &p->d[b][a];
+    CHECK(ab->used && ba->used, "link %d-%d does not use the packet model", a, b);
+    CHECK(p->now == 0 && ab->segments == 0 && ba->segments == 0, "packet model: prelude after the start");
+    uint64_t wire = bytes + NM_TCP_MSG_HDR + NM_TCP_SEG_OVERHEAD;
+    CHECK(wire - NM_TCP_SEG_OVERHEAD + ab->spec.overhead_bytes <= NM_TCP_MSS &&
+              wire - NM_TCP_SEG_OVERHEAD + ba->spec.overhead_bytes <= NM_TCP_MSS,
+          "packet model: a prelude message must fit one segment");
+    int64_t ta = nm_tx_time(ab->spec.bps, wire + ab->spec.overhead_bytes) + ab->spec.latency_ns;
+    int64_t tb = nm_tx_time(ba->spec.bps, wire + ba->spec.overhead_bytes) + ba->spec.latency_ns;
+    p->now = ta > tb ? -ta : -tb;
+    p->busy[a][b] = p->busy[b][a] = p->now; /* the FIFOs are idle from then on */
+    if (ta >= tb) {
+        nm_pkt_send(p, a, b, -ta, bytes, NULL);
+        nm_pkt_send(p, b, a, -tb, bytes, NULL);
+    } else {
+        nm_pkt_send(p, b, a, -tb, bytes, NULL);
+        nm_pkt_send(p, a, b, -ta, bytes, NULL);
+    }
+    ab->quick = ba->quick = 0;
+    /* HyStart's round: the setup's last message was ACKed after the barrier went out (the barrier
+     * follows the peer's last setup message, one one-way latency after that message's own), so the
+     * round that began then ends with the barrier, and the first data ACK begins the next. */
+    ab->end_seq = ab->snd_nxt, ba->end_seq = ba->snd_nxt;
+    nm_pkt_run(p, 0, NULL, NULL);
+    p->now = 0;
 }
 
 int64_t nm_pkt_next(const nm_pkt *p) { return p->nheap ? p->heap[0].t : INT64_MAX; }

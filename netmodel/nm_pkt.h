@@ -15,8 +15,11 @@
  *     direction's data frames (payload + NM_TCP_SEG_OVERHEAD) and the reverse connection's pure ACK
  *     frames (NM_PKT_ACK_WIRE bytes); a frame arrives one latency after it left; no loss;
  *   - the receiver (Linux): an ACK for the first NM_PKT_QUICKACKS segments of a connection, then for
- *     every second segment, and at once for the segment that completes a message (the application
- *     reads it at once); a lone segment is ACKed by the delayed-ACK timer, NM_PKT_DELACK_NS later;
+ *     every second segment, and for the segment that completes a message as soon as the
+ *     application has read it (NM_PKT_REPLY_NS later); a lone segment is ACKed by the delayed-ACK
+ *     timer, NM_PKT_DELACK_NS later. Every data segment carries its sender's cumulative ACK of the
+ *     reverse direction (piggybacking): what it has received and not yet ACKed goes with it, and no
+ *     pure ACK follows for that. So a reply sent at once carries the ACK of the request;
  *   - the sender (Linux): cwnd from NM_TCP_IW; at most cwnd segments in flight and at most
  *     NM_TCP_WND_MAX (the receive window bound of nm_tcp.h); slow start adds one segment per ACKed
  *     segment while the flow is cwnd-limited (tcp_is_cwnd_limited: grow while cwnd < 2 * the most
@@ -36,7 +39,8 @@
  *     0.4 segments/s^3, is negligible over a run); reno has no HyStart and, without loss, stays in
  *     slow start.
  * Not modelled: loss and retransmission, pacing, receive-window autotuning, TSO/GRO, the
- * connection's setup traffic (each connection starts fresh at its first message).
+ * connection's setup traffic (a connection starts fresh at its first message, or from the
+ * nm_pkt_prelude below: the barrier that starts the TCP backend's online phase).
  * All times are integer nanoseconds; events at equal times run in the order they were created, so a
  * run is deterministic. */
 #ifndef NM_PKT_H
@@ -49,6 +53,7 @@
 #define NM_PKT_ACK_WIRE 66u                  /* a pure ACK frame: Ethernet + IPv4 + TCP + timestamps */
 #define NM_PKT_QUICKACKS 16u                 /* Linux TCP_MAX_QUICKACKS at a connection's first data */
 #define NM_PKT_DELACK_NS 40000000            /* Linux TCP_DELACK_MIN, 40 ms */
+#define NM_PKT_REPLY_NS 1                    /* the application's chance to reply before a message's ACK */
 #define NM_PKT_HYSTART_LOW 16u               /* tcp_cubic hystart_low_window */
 #define NM_PKT_HYSTART_ACK_DELTA_NS 2000000  /* tcp_cubic hystart_ack_delta_us, 2 ms */
 #define NM_PKT_HYSTART_MIN_SAMPLES 8u        /* tcp_cubic HYSTART_MIN_SAMPLES */
@@ -75,6 +80,17 @@ void nm_pkt_destroy(nm_pkt *p); /* NULL: no-op */
 /* Queues a message of `bytes` payload bytes from src to dst at `now` (>= the time of every event
  * processed so far) and sends what the window allows. `msg` comes back in the delivery callback. */
 void nm_pkt_send(nm_pkt *p, int src, int dst, int64_t now, uint64_t bytes, void *msg);
+
+/* Starts the connection a <-> b as the TCP backend starts its online phase (online_barrier in
+ * experiments/xp_tcp.c): each side has sent the other a `bytes`-byte message, timed to arrive at 0,
+ * where the application reads it. So at 0 each direction has that one segment in flight and unACKed:
+ * the first window of the online phase is one segment short, and the ACK arrives with the peer's
+ * first data, which then opens two more segments one one-way latency after the first burst. The
+ * receivers are out of quickack mode: the setup's request-response exchange leaves a Linux
+ * connection in its interactive ("pingpong") mode, and captures show ACKs for every second segment
+ * from the first data on. Call once per pair, before any nm_pkt_send; runs the model to time 0 (the
+ * prelude messages are never delivered to a callback, but count in nm_pkt_stats.messages). */
+void nm_pkt_prelude(nm_pkt *p, int a, int b, uint64_t bytes);
 
 /* Time of the next internal event (a frame arriving, a timer), INT64_MAX if none. */
 int64_t nm_pkt_next(const nm_pkt *p);

@@ -155,6 +155,56 @@ Test(nm_pkt, hystart_ack_train_ends_slow_start)
     }
 }
 
+Test(nm_pkt, prelude_barrier_then_bulk_both_ways)
+{
+    /* 8 Mbit/s (1 us per byte), 1 ms one way. The barrier: 1 + 48 bytes, one 115-byte frame, sent at
+     * -1115 us so it arrives at 0. At 0 each side sends 20 full segments: the barrier is unACKed, so
+     * 9 go (cwnd 10), the first one carrying the ACK of the peer's barrier; no pure ACK leaves for
+     * it. Frames of 1514 us: the first data frame arrives at 2514 us, ACKs the barrier (RTT
+     * 2514 + 1115 us), and opens two more segments (cwnd 11, slow start), which queue behind the 9. */
+    nm_pkt *p = two_party(8000000, 1 * MS, NM_CC_CUBIC);
+    nm_pkt_prelude(p, 0, 1, 1);
+    nm_pkt_stats st;
+    nm_pkt_stats_get(p, 0, 1, &st);
+    cr_expect_eq(st.segments, 1);
+    cr_expect_eq(st.messages, 1, "the barrier arrived at 0");
+    cr_expect_eq(st.acks, 0);
+    cr_expect_eq(nm_pkt_next(p), 1, "the barrier's ACK waits 1 ns for a reply to carry it");
+    nm_pkt_send(p, 0, 1, 0, bytes_of(20, 0), "a");
+    nm_pkt_send(p, 1, 0, 0, bytes_of(20, 0), "b");
+    nm_pkt_stats_get(p, 0, 1, &st);
+    cr_expect_eq(st.segments, 10, "one segment short of the initial window");
+    got g = {0};
+    nm_pkt_run(p, 1, on_deliver, &g);
+    cr_expect_eq(nm_pkt_next(p), 2514 * US, "no pure ACK at 1 ns (it would arrive at 1.066 ms + 1 ns)");
+    nm_pkt_run(p, 2514 * US - 1, on_deliver, &g);
+    nm_pkt_stats_get(p, 0, 1, &st);
+    cr_expect_eq(st.acks, 0);
+    nm_pkt_run(p, 2514 * US, on_deliver, &g);
+    for (int i = 0; i < 2; i++) {
+        nm_pkt_stats_get(p, i, 1 - i, &st);
+        cr_expect_eq(st.acks, 1);
+        cr_expect_eq(st.delay_min_ns, (2514 + 1115) * US);
+        cr_expect_eq(st.cwnd, NM_TCP_IW + 1);
+        cr_expect_eq(st.segments, 12, "two more at 2514 us");
+    }
+    /* The receivers are out of quickack mode: the first data segment (2514 us) waits; the second
+     * (4028 us) makes two and is ACKed at once, behind the sender's own 11 data frames on the reverse
+     * FIFO (9 from 0 to 13626 us, 2 from 13626 to 16654 us): departs 16720 us, arrives 17720 us. */
+    nm_pkt_run(p, 17720 * US - 1, on_deliver, &g);
+    nm_pkt_stats_get(p, 0, 1, &st);
+    cr_expect_eq(st.acks, 1);
+    nm_pkt_run(p, 17720 * US, on_deliver, &g);
+    for (int i = 0; i < 2; i++) {
+        nm_pkt_stats_get(p, i, 1 - i, &st);
+        cr_expect_eq(st.acks, 2);
+        cr_expect_eq(st.cwnd, NM_TCP_IW + 3);
+    }
+    nm_pkt_run(p, INT64_MAX, on_deliver, &g);
+    cr_expect_eq(g.n, 2, "the bulk messages; the barriers are never delivered to the callback");
+    nm_pkt_destroy(p);
+}
+
 Test(nm_pkt, restart_after_idle)
 {
     /* After a long message the window is large; 2 s of idle on a 10 ms round trip is 9 whole RTOs
@@ -237,6 +287,9 @@ Test(nm_pkt, cli_options)
     cr_assert_eq(a.status, 0, "%s", a.err);
     cr_assert_eq(b.status, 0, "%s", b.err);
     cr_expect(strstr(a.out, ",custom+packet,") != NULL, "%s", a.out);
+    cr_expect(strstr(a.err, "packet model: P0->P1: ") != NULL && strstr(a.err, "packet model: P1->P0: ") != NULL, "%s",
+              a.err);
+    cr_expect(strstr(b.err, "still in slow start") != NULL, "reno has no HyStart: %s", b.err);
     cr_expect(strstr(b.out, ",custom+packet-reno,") != NULL, "%s", b.out);
     cr_expect_eq(c.status, 2);
     cr_expect(strstr(c.err, "--congestion applies to --link-model packet") != NULL, "%s", c.err);
