@@ -323,6 +323,7 @@ int xp_cmd_infer(int argc, char **argv)
         }
         fprintf(o.f, "\n");
         rc = xp_out_close(&o);
+        if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
     }
     if (rc == 0 && breakdown) {
         xp_out b;

@@ -28,7 +28,9 @@
 # `mpcsim party` in phantom mode (so compute is negligible) and asks the simulator for the same op with
 # --link-model ideal, tcp and packet (the last with the run's --congestion). Output: one row per point
 # and model with predicted_s (simulator) and measured_s (median wall latency of the online phase as
-# `mpcsim party` reports it).
+# `mpcsim party` reports it). Beside it, OUT_hystart.csv: per run, how the kernel's HyStart ended slow
+# start on each side (nstat's TCPHystart* counters of the party's namespace: train or delay, and the
+# window then) and, per point, the window at which the packet model's HyStart ended it.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -148,6 +150,24 @@ set_link() { # RATE DELAY
     sleep 0.3
 }
 
+# The kernel's HyStart counters of a namespace (nstat, absolute): "train_exits train_cwnd_sum
+# delay_exits delay_cwnd_sum". Every TCP socket of the namespace counts; only P0-P1 reaches the
+# 16-segment window HyStart needs.
+hystart_counters() {
+    in_ns "$1" nstat -asz 2>/dev/null | awk '$1=="TcpExtTCPHystartTrainDetect"{a=$2} $1=="TcpExtTCPHystartTrainCwnd"{b=$2}
+        $1=="TcpExtTCPHystartDelayDetect"{c=$2} $1=="TcpExtTCPHystartDelayCwnd"{d=$2} END{printf "%d %d %d %d\n", a, b, c, d}'
+}
+# How HyStart ended slow start in one run, from the counters before and after: "train,CWND",
+# "delay,CWND" or "none," (reno; or slow start never ended).
+hystart_exit() { # BEFORE AFTER
+    local a0 b0 c0 d0 a1 b1 c1 d1
+    read -r a0 b0 c0 d0 <<<"$1"
+    read -r a1 b1 c1 d1 <<<"$2"
+    if [ $((a1 - a0)) -gt 0 ]; then echo "train,$(((b1 - b0) / (a1 - a0)))"
+    elif [ $((c1 - c0)) -gt 0 ]; then echo "delay,$(((d1 - d0) / (c1 - c0)))"
+    else echo "none,"; fi
+}
+
 PORT=20000
 DELAY_NS=0
 run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTURE: tcpdump a0 into $TMP/cap.pcap)
@@ -170,6 +190,8 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
         CAP_PID=$!
         for _ in $(seq 100); do [ -s "$TMP/cap.pcap" ] && break; sleep 0.02; done
     fi
+    local hya hyb
+    hya=$(hystart_counters $NSA) hyb=$(hystart_counters $NSB)
     in_ns $NSA "$MPCSIM" party --role p0 "${common[@]}" >"$TMP/p0.csv" 2>"$TMP/p0.err" & PIDS+=($!)
     sleep 0.2
     in_ns $NSB "$MPCSIM" party --role p1 "${common[@]}" 2>"$TMP/p1.err" & PIDS+=($!)
@@ -178,6 +200,7 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
     local rc=0
     for p in "${PIDS[@]}"; do wait "$p" || rc=1; done
     PIDS=()
+    echo "$(hystart_exit "$hya" "$(hystart_counters $NSA)"),$(hystart_exit "$hyb" "$(hystart_counters $NSB)")" >"$TMP/hystart"
     if [ -n "$CAP_PID" ]; then sleep 0.2; kill -INT "$CAP_PID" 2>/dev/null; wait "$CAP_PID" || true; fi
     if [ $rc != 0 ]; then cat "$TMP"/p0.err "$TMP"/p1.err "$TMP"/d.err >&2; return 1; fi
     awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"] "," $c["rounds"]}' "$TMP/p0.csv"
@@ -186,8 +209,12 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
 predict() { # OP SHAPE RATE DELAY MODEL CC -> latency_s (the packet model uses the run's congestion control)
     local cc=()
     [ "$5" = packet ] && cc=(--congestion "$6")
-    "$MPCSIM" op "$1" --shape "$2" --mode phantom --bandwidth "$3" --latency "$4" --link-model "$5" "${cc[@]}" |
+    "$MPCSIM" op "$1" --shape "$2" --mode phantom --bandwidth "$3" --latency "$4" --link-model "$5" "${cc[@]}" 2>"$TMP/pred.err" |
         awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"]}'
+    # the packet model's slow-start exit per direction ("packet model: P0->P1: HyStart ended ... with cwnd N")
+    [ "$5" = packet ] && sed -n 's/^packet model: P[01]->P[01]: \(HyStart ended slow start at [0-9.]* ms with cwnd \([0-9]*\)\)\{0,1\}.*/\2/p' \
+        "$TMP/pred.err" | paste -sd, >"$TMP/model_hystart"
+    return 0
 }
 
 # Payload bytes of the capture per direction, beside the kernel's count (P0's "wire:" line) and the
@@ -206,16 +233,20 @@ TMPOUT="$OUT.tmp"
 PCAPOUT="${OUT%.csv}_pcap.csv"
 echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,pcap_bytes_p0_p1,pcap_bytes_p1_p0,kernel_bytes_p0_p1,kernel_bytes_p1_p0,online_bytes_p0_p1,online_bytes_p1_p0,pcap_equals_kernel" >"$PCAPOUT.tmp"
 echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,rounds,model,predicted_s,measured_s,measured_min_s,measured_max_s,reps,rel_err" >"$TMPOUT"
+HYOUT="${OUT%.csv}_hystart.csv"
+echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,rep,measured_s,kernel_exit_p0,kernel_cwnd_p0,kernel_exit_p1,kernel_cwnd_p1,model_cwnd_p0,model_cwnd_p1" >"$HYOUT.tmp"
 cur=
 for pt in $GRID; do
     IFS=: read -r rate delay op shape <<<"$pt"
     if [ "$cur" != "$rate:$delay" ]; then set_link "$rate" "$delay"; cur="$rate:$delay"; fi
   for cc in $CCS; do
     ms=()
+    hy=()
     rounds=
     for ((k = 0; k < REPS; k++)); do
         r=$(run_once "$op" "$shape" "$cc" $([ "$k" = 0 ] && echo capture))
         ms+=("${r%,*}")
+        hy+=("$k,${r%,*},$(cat "$TMP/hystart")")
         rounds=${r#*,}
         [ "$k" = 0 ] && capture_row "$op" "$shape" "$rate" "$delay" "$cc" >>"$PCAPOUT.tmp"
     done
@@ -226,10 +257,12 @@ for pt in $GRID; do
         err=$(awk -v p="$pred" -v m="$med" 'BEGIN{printf "%.3f", (p-m)/m}')
         echo "$op,$shape,$(to_bps "$rate"),$lat,$cc,$rounds,$model,$pred,$med,$lo,$hi,$REPS,$err" | tee -a "$TMPOUT"
     done
+    for h in "${hy[@]}"; do echo "$op,$shape,$(to_bps "$rate"),$lat,$cc,$h,$(cat "$TMP/model_hystart")" >>"$HYOUT.tmp"; done
   done
 done
 mv "$TMPOUT" "$OUT"
 mv "$PCAPOUT.tmp" "$PCAPOUT"
-echo "validate.sh: wrote $OUT and $PCAPOUT" >&2
+mv "$HYOUT.tmp" "$HYOUT"
+echo "validate.sh: wrote $OUT, $PCAPOUT and $HYOUT" >&2
 stop_relay
 cat "$TMP/relay.log" >&2 || true
