@@ -2,11 +2,12 @@
  * Selected with nm_linkspec.model = NM_MODEL_PKT (`--link-model packet`), congestion control with
  * nm_linkspec.cc (`--congestion cubic|reno`, cubic by default as in the real backend).
  *
- * Why beside the round model of nm_tcp.h: in an MPC exchange both parties send at once, so the ACKs
- * of one direction wait at the bottleneck behind the other direction's data, and Linux CUBIC's
- * HyStart reads those stretched ACK trains as a full pipe and leaves slow start early, with a window
- * that then grows by 5% per round trip. Measured on emulated links (scripts/validate.sh) this makes
- * cubic up to a third slower than reno at 2-5 ms one way; only a model with real ACKs shows it.
+ * Why beside the round model of nm_tcp.h: Linux CUBIC's HyStart ends slow start as soon as a round's
+ * ACK train outlasts about half the minimum RTT, at short delays long before the pipe is full, and
+ * the window then grows by 5% per round trip; in an MPC exchange both parties send at once, so the
+ * ACKs of one direction also wait at the bottleneck behind the other direction's data. Measured on
+ * emulated links (scripts/validate.sh) cubic is up to 22% slower than reno at 2-5 ms one way; only a
+ * model with real ACKs shows it.
  *
  * What is modelled, per party pair (one connection; both directions):
  *   - the stream: every message is B = n + NM_TCP_MSG_HDR (+ overhead_bytes) bytes, cut into
