@@ -160,12 +160,13 @@ static void report_hystart(FILE *f, const char *dir)
         if (strcmp(m0, m1)) fprintf(f, " / %s", *m1 ? m1 : "-");
         fprintf(f, " |\n");
     }
-    fprintf(f, "\nHyStart's ACK-train test ends slow start once a round's ACKs keep coming for more than half the "
-               "minimum RTT plus an ACK delay, so the exit window grows with the bandwidth (at 5 ms one way the kernel's "
-               "doubles with it). The packet model exits at larger windows than the kernel: in its traces both "
-               "parties' bursts stay in lockstep and part of a round's ACKs arrive bunched behind the other side's "
-               "data, which shortens the train. Where that matters its cubic predictions err on the fast side "
-               "(the worst cubic points in the table above are below the measurement).\n\n");
+    fprintf(f, "\nHyStart's ACK-train test ends slow start once a round's ACKs keep coming for more than about half "
+               "the minimum RTT, so the exit window grows with the bandwidth. The model handles an arriving segment in "
+               "the kernel's order (its ACK, its data, the new segments it lets out, which carry the ACK of that data, "
+               "and a pure ACK only if one is still due); where its exit window differs from the kernel's in this "
+               "table, its latency errs accordingly (an earlier exit is slower). The kernel's own exits differ "
+               "between runs and between the two sides of one connection, which a deterministic model cannot "
+               "follow.\n\n");
     xp_csv_free(&h);
 }
 

@@ -14,6 +14,7 @@ typedef struct pev {
     int64_t t;
     uint64_t seq; /* creation order: ties run first-come first-served */
     uint64_t x;   /* EV_DATA: segment index; EV_ACK: cumulative ACK (segments); EV_DELACK: generation */
+    uint64_t ack; /* EV_DATA: 1 + the cumulative ACK of the reverse direction it carries, 0 if none */
     uint8_t kind, src, dst, ends; /* the connection direction src -> dst; ends: segment completes a message */
 } pev;
 
@@ -63,14 +64,20 @@ struct nm_pkt {
 
 static int ev_less(const pev *a, const pev *b) { return a->t < b->t || (a->t == b->t && a->seq < b->seq); }
 
+static void push_ev(nm_pkt *p, pev e);
+
 static void push(nm_pkt *p, int64_t t, int kind, int src, int dst, uint64_t x, int ends)
+{
+    push_ev(p, (pev){.t = t, .x = x, .kind = (uint8_t)kind, .src = (uint8_t)src, .dst = (uint8_t)dst, .ends = (uint8_t)ends});
+}
+
+static void push_ev(nm_pkt *p, pev e)
 {
     if (p->nheap == p->capheap) {
         p->capheap = p->capheap ? 2 * p->capheap : 64;
         p->heap = chk_realloc(p->heap, p->capheap * sizeof *p->heap);
     }
-    pev e = {.t = t, .seq = p->seq++, .x = x, .kind = (uint8_t)kind, .src = (uint8_t)src, .dst = (uint8_t)dst,
-             .ends = (uint8_t)ends};
+    e.seq = p->seq++;
     size_t i = p->nheap++;
     while (i > 0 && ev_less(&e, &p->heap[(i - 1) / 2])) {
         p->heap[i] = p->heap[(i - 1) / 2];
@@ -142,15 +149,16 @@ static void try_send(nm_pkt *p, int src, int dst, int64_t t)
         if (d->tx_off == 0) m->t.t_tx_start = t;
         int64_t dep = put_frame(p, src, dst, t, n + NM_TCP_SEG_OVERHEAD);
         /* The segment carries src's cumulative ACK of the reverse direction: whatever src has
-         * received and not yet ACKed rides on it (a pending delayed ACK is then void). The receiver
-         * reads the ACK before the data, as tcp_rcv_established does. */
+         * received and not yet ACKed rides on it (a pending delayed ACK is then void). */
         pdir *r = &p->d[dst][src];
+        pev ev = {.t = dep + d->spec.latency_ns, .x = d->snd_nxt, .kind = EV_DATA, .src = (uint8_t)src,
+                  .dst = (uint8_t)dst, .ends = (uint8_t)ends};
         if (r->rcv_nxt > r->rcv_acked) {
             r->rcv_acked = r->rcv_nxt;
             r->delack_gen++;
-            push(p, dep + d->spec.latency_ns, EV_ACK, dst, src, r->rcv_nxt, 0);
+            ev.ack = r->rcv_nxt + 1;
         }
-        push(p, dep + d->spec.latency_ns, EV_DATA, src, dst, d->snd_nxt, ends);
+        push_ev(p, ev);
         d->sendt[d->snd_nxt % WND] = t;
         d->snd_nxt++;
         d->segments++;
@@ -230,19 +238,26 @@ clamp:
     if (d->cwnd > NM_TCP_WND_MAX) d->cwnd = NM_TCP_WND_MAX;
 }
 
-static void on_ack(nm_pkt *p, const pev *e)
+/* The sender of src -> dst reads a cumulative ACK x at t (window, RTT, HyStart); sending is the
+ * caller's. */
+static void ack_in(nm_pkt *p, int src, int dst, int64_t t, uint64_t x)
 {
-    pdir *d = &p->d[e->src][e->dst];
+    pdir *d = &p->d[src][dst];
     d->acks++;
-    if (e->x <= d->snd_una) return; /* nothing new (cannot happen on a FIFO, kept for safety) */
-    uint32_t acked = (uint32_t)(e->x - d->snd_una);
-    int64_t rtt = e->t - d->sendt[(e->x - 1) % WND];
+    if (x <= d->snd_una) return; /* nothing new (cannot happen on a FIFO, kept for safety) */
+    uint32_t acked = (uint32_t)(x - d->snd_una);
+    int64_t rtt = t - d->sendt[(x - 1) % WND];
     if (rtt < 1) rtt = 1;
-    d->snd_una = e->x;
+    d->snd_una = x;
     d->srtt = d->srtt ? d->srtt + (rtt - d->srtt) / 8 : rtt;
     if (d->delay_min == 0 || d->delay_min > rtt) d->delay_min = rtt;
-    if (d->spec.cc == NM_CC_CUBIC && !d->found && d->cwnd < d->ssthresh) hystart(d, e->t, rtt);
+    if (d->spec.cc == NM_CC_CUBIC && !d->found && d->cwnd < d->ssthresh) hystart(d, t, rtt);
     cong_avoid(d, acked);
+}
+
+static void on_ack(nm_pkt *p, const pev *e)
+{
+    ack_in(p, e->src, e->dst, e->t, e->x);
     try_send(p, e->src, e->dst, e->t);
 }
 
@@ -257,10 +272,14 @@ static void send_ack(nm_pkt *p, int src, int dst, int64_t t)
     push(p, dep + p->d[dst][src].spec.latency_ns, EV_ACK, src, dst, d->rcv_nxt, 0);
 }
 
+/* A data segment arrives, in tcp_rcv_established's order: the ACK it carries, then the data, then
+ * whatever the receiver may now send (its new segments carry the ACK of this data), then an ACK of
+ * its own only if one is still due. */
 static void on_data(nm_pkt *p, const pev *e, nm_pkt_deliver_fn fn, void *ud)
 {
     pdir *d = &p->d[e->src][e->dst];
     CHECK(e->x == d->rcv_nxt, "packet model: segment %llu out of order", (unsigned long long)e->x);
+    if (e->ack) ack_in(p, e->dst, e->src, e->t, e->ack - 1);
     d->rcv_nxt++;
     if (e->ends) {
         pmsg *m = &d->q[d->head++];
@@ -270,6 +289,8 @@ static void on_data(nm_pkt *p, const pev *e, nm_pkt_deliver_fn fn, void *ud)
         nm_pkt_times tm = m->t;
         if (fn) fn(ud, msg, &tm);
     }
+    try_send(p, e->dst, e->src, e->t);
+    if (d->rcv_nxt == d->rcv_acked) return; /* it rode on new data */
     if (d->quick > 0 || d->rcv_nxt - d->rcv_acked >= 2) {
         if (d->quick > 0) d->quick--;
         send_ack(p, e->src, e->dst, e->t);

@@ -20,7 +20,11 @@
  *     application has read it (NM_PKT_REPLY_NS later); a lone segment is ACKed by the delayed-ACK
  *     timer, NM_PKT_DELACK_NS later. Every data segment carries its sender's cumulative ACK of the
  *     reverse direction (piggybacking): what it has received and not yet ACKed goes with it, and no
- *     pure ACK follows for that. So a reply sent at once carries the ACK of the request;
+ *     pure ACK follows for that. So a reply sent at once carries the ACK of the request. An arriving
+ *     segment is handled in tcp_rcv_established's order: the ACK it carries, its data, whatever the
+ *     host may now send (carrying the ACK of that data), and a pure ACK only if one is still due;
+ *     a model that sent before reading the data would queue that ACK behind the new burst and bunch
+ *     the ACK trains HyStart measures;
  *   - the sender (Linux): cwnd from NM_TCP_IW; at most cwnd segments in flight and at most
  *     NM_TCP_WND_MAX (the receive window bound of nm_tcp.h); slow start adds one segment per ACKed
  *     segment while the flow is cwnd-limited (tcp_is_cwnd_limited: grow while cwnd < 2 * the most

@@ -188,17 +188,27 @@ Test(nm_pkt, prelude_barrier_then_bulk_both_ways)
         cr_expect_eq(st.cwnd, NM_TCP_IW + 1);
         cr_expect_eq(st.segments, 12, "two more at 2514 us");
     }
-    /* The receivers are out of quickack mode: the first data segment (2514 us) waits; the second
-     * (4028 us) makes two and is ACKed at once, behind the sender's own 11 data frames on the reverse
-     * FIFO (9 from 0 to 13626 us, 2 from 13626 to 16654 us): departs 16720 us, arrives 17720 us. */
-    nm_pkt_run(p, 17720 * US - 1, on_deliver, &g);
+    /* Those two left at 2514 us after the first data segment was read (tcp_rcv_established's order),
+     * so the first carries its ACK; behind the sender's 9 frames they depart at 15140 and 16654 us.
+     * The receivers are out of quickack mode: segment 2 (4028 us) waits, segment 3 (5542 us) makes
+     * two unACKed and gets a pure ACK, behind those 11 frames: departs 16720 us, arrives 17720 us. */
+    nm_pkt_run(p, 16140 * US - 1, on_deliver, &g);
     nm_pkt_stats_get(p, 0, 1, &st);
     cr_expect_eq(st.acks, 1);
+    nm_pkt_run(p, 16140 * US, on_deliver, &g);
+    for (int i = 0; i < 2; i++) {
+        nm_pkt_stats_get(p, i, 1 - i, &st);
+        cr_expect_eq(st.acks, 2, "the ACK of the first data segment, on the peer's 10th");
+        cr_expect_eq(st.cwnd, NM_TCP_IW + 2);
+    }
+    nm_pkt_run(p, 17720 * US - 1, on_deliver, &g);
+    nm_pkt_stats_get(p, 0, 1, &st);
+    cr_expect_eq(st.acks, 2);
     nm_pkt_run(p, 17720 * US, on_deliver, &g);
     for (int i = 0; i < 2; i++) {
         nm_pkt_stats_get(p, i, 1 - i, &st);
-        cr_expect_eq(st.acks, 2);
-        cr_expect_eq(st.cwnd, NM_TCP_IW + 3);
+        cr_expect_eq(st.acks, 3);
+        cr_expect_eq(st.cwnd, NM_TCP_IW + 4);
     }
     nm_pkt_run(p, INT64_MAX, on_deliver, &g);
     cr_expect_eq(g.n, 2, "the bulk messages; the barriers are never delivered to the callback");
