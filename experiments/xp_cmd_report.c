@@ -120,6 +120,14 @@ static int val_same_point(const xp_csv *v, size_t a, size_t b)
     return 1;
 }
 
+/* Row r is the first of its point (and of congestion control cc, unless NULL). */
+static int val_first_of_point(const xp_csv *v, size_t r, const char *cc)
+{
+    for (size_t q = 1; q < r; q++)
+        if (val_same_point(v, q, r) && (!cc || strcmp(xp_csv_get(v, q, "congestion"), cc) == 0)) return 0;
+    return 1;
+}
+
 /* How slow start ended with cubic (results/validation_hystart.csv): per point, the kernel's window at
  * HyStart's exit on each side in every run (nstat's TCPHystart* counters) beside the packet model's. */
 static void report_hystart(FILE *f, const char *dir)
@@ -137,11 +145,7 @@ static void report_hystart(FILE *f, const char *dir)
                "(delay).\n\n"
                "| op | shape | link | kernel P0 (per run) | kernel P1 (per run) | packet model |\n|---|---|---|---|---|---|\n");
     for (size_t r = 1; r < h.rows; r++) {
-        if (strcmp(xp_csv_get(&h, r, "congestion"), "cubic")) continue;
-        int first = 1;
-        for (size_t q = 1; q < r && first; q++)
-            first = !(val_same_point(&h, q, r) && strcmp(xp_csv_get(&h, q, "congestion"), "cubic") == 0);
-        if (!first) continue;
+        if (strcmp(xp_csv_get(&h, r, "congestion"), "cubic") || !val_first_of_point(&h, r, "cubic")) continue;
         char link[80], side[2][128] = {"", ""};
         val_link(&h, r, link, sizeof link);
         for (size_t q = r; q < h.rows; q++) {
@@ -247,9 +251,7 @@ static void report_validation(FILE *f, const char *dir)
     for (int m = 0; m < NMOD; m++) fprintf(f, "|---|---");
     fprintf(f, "|\n");
     for (size_t r = 1; r < v.rows; r++) {
-        int first = 1;
-        for (size_t q = 1; q < r && first; q++) first = !val_same_point(&v, q, r);
-        if (!first) continue;
+        if (!val_first_of_point(&v, r, NULL)) continue;
         char link[80], meas[128] = "", pred[NMOD][128] = {"", "", ""}, err[NMOD][128] = {"", "", ""};
         val_link(&v, r, link, sizeof link);
         for (int k = 0; k < ncc; k++) {

@@ -370,21 +370,15 @@ void nm_pkt_prelude(nm_pkt *p, int a, int b, uint64_t bytes)
     pdir *ab = &p->d[a][b], *ba = &p->d[b][a];
     CHECK(ab->used && ba->used, "link %d-%d does not use the packet model", a, b);
     CHECK(p->now == 0 && ab->segments == 0 && ba->segments == 0, "packet model: prelude after the start");
-    uint64_t wire = bytes + NM_TCP_MSG_HDR + NM_TCP_SEG_OVERHEAD;
-    CHECK(wire - NM_TCP_SEG_OVERHEAD + ab->spec.overhead_bytes <= NM_TCP_MSS &&
-              wire - NM_TCP_SEG_OVERHEAD + ba->spec.overhead_bytes <= NM_TCP_MSS,
-          "packet model: a prelude message must fit one segment");
-    int64_t ta = nm_tx_time(ab->spec.bps, wire + ab->spec.overhead_bytes) + ab->spec.latency_ns;
-    int64_t tb = nm_tx_time(ba->spec.bps, wire + ba->spec.overhead_bytes) + ba->spec.latency_ns;
+    uint64_t bab = bytes + NM_TCP_MSG_HDR + ab->spec.overhead_bytes, bba = bytes + NM_TCP_MSG_HDR + ba->spec.overhead_bytes;
+    CHECK(bab <= NM_TCP_MSS && bba <= NM_TCP_MSS, "packet model: a prelude message must fit one segment");
+    /* sent one frame time and one latency before 0, on idle FIFOs */
+    int64_t ta = nm_tx_time(ab->spec.bps, bab + NM_TCP_SEG_OVERHEAD) + ab->spec.latency_ns;
+    int64_t tb = nm_tx_time(ba->spec.bps, bba + NM_TCP_SEG_OVERHEAD) + ba->spec.latency_ns;
     p->now = ta > tb ? -ta : -tb;
-    p->busy[a][b] = p->busy[b][a] = p->now; /* the FIFOs are idle from then on */
-    if (ta >= tb) {
-        nm_pkt_send(p, a, b, -ta, bytes, NULL);
-        nm_pkt_send(p, b, a, -tb, bytes, NULL);
-    } else {
-        nm_pkt_send(p, b, a, -tb, bytes, NULL);
-        nm_pkt_send(p, a, b, -ta, bytes, NULL);
-    }
+    p->busy[a][b] = p->busy[b][a] = p->now;
+    nm_pkt_send(p, a, b, -ta, bytes, NULL);
+    nm_pkt_send(p, b, a, -tb, bytes, NULL);
     ab->quick = ba->quick = 0;
     /* HyStart's round: the setup's last message was ACKed after the barrier went out (the barrier
      * follows the peer's last setup message, one one-way latency after that message's own), so the
