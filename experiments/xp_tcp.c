@@ -1,11 +1,13 @@
 /* xp_tcp.c -- one party of an op over TCP: connect, setup, online, report, close. See xp_tcp.h. */
 #include "xp_tcp.h"
 
+#include <errno.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/fx.h"
@@ -113,26 +115,57 @@ static void must(int rc, const char *who, const char *what)
 
 #define BARRIER_BYTE 0x52 /* 'R' */
 
-/* P0 and P1 each send the other one 'ready' byte and wait for the peer's, then start their clocks:
- * each starts when it knows the other has finished its setup (the dealer's seed exchange included),
- * so neither times the other's late start. If both get ready at the same moment they start one
- * one-way latency later together; otherwise the later one starts at once and the earlier one
- * one one-way latency after that, i.e. the skew is at most one one-way latency and favours neither
- * party. Called before net_stats_reset: the exchange is not in any counter, round or tag. */
-static void online_barrier(net_party *p, const char *me)
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Returns at the monotonic time `until`: the kernel's timer to within 200 us of it, then a spin (timer
+ * slack and wake-up latency are tens of microseconds). */
+static void wait_until(int64_t until)
+{
+    const int64_t spin = 200000;
+    int64_t left = until - mono_ns();
+    if (left > spin) {
+        int64_t at = until - spin;
+        struct timespec ts = {.tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+    }
+    while (mono_ns() < until) {}
+}
+
+/* P0 and P1 each send the other one 'ready' byte and wait for the peer's, then start their clocks
+ * together, at the moment the later 'ready' reaches its receiver. A party that sent its own at
+ * t_sent and received the peer's at t_recv starts at max(t_sent + d, t_recv), d the one-way delay
+ * (the kernel's minimum RTT of the connection over 2): if the peer was later, its 'ready' just
+ * arrived; if this party was, its own arrives d after t_sent. Without that wait the later party
+ * would start at once and the earlier one d later, a skew that on this project's emulated links
+ * changed when each side's HyStart ended slow start (sub-millisecond skews decide on which side of
+ * HyStart's ACK-train threshold a window falls). With no RTT to go by (not a TCP socket) d = 0.
+ * Each party uses only its own clock. Called before net_stats_reset: the exchange is not in any
+ * counter, round or tag. */
+static void online_barrier(net_party *p, const net_tcp *t, const char *me)
 {
     int peer = 1 - p->self;
     uint8_t mine = BARRIER_BYTE, theirs = 0;
     _Static_assert(sizeof mine == XP_BARRIER_BYTES, "the simulator's prelude has the barrier's size");
+    int64_t rtt = 0;
+    if (net_tcp_min_rtt(t, peer, &rtt) != 0) rtt = 0;
     must(net_send(p, peer, &mine, sizeof mine), me, "sending 'ready' (online barrier)");
     must(net_flush(p, peer), me, "flushing 'ready' (online barrier)");
+    int64_t t_sent = mono_ns();
     must(net_recv(p, peer, &theirs, sizeof theirs), me, "waiting for the peer's 'ready' (online barrier)");
+    int64_t t_recv = mono_ns();
     if (theirs != BARRIER_BYTE) {
         fprintf(stderr, "error: %s: the peer's 'ready' byte is 0x%02x, not 0x%02x (protocol desync)\n", me, theirs,
                 BARRIER_BYTE);
         fflush(stderr);
         _exit(1);
     }
+    int64_t start = t_sent + rtt / 2;
+    if (start > t_recv) wait_until(start);
 }
 
 /* ---- the op, as xp_op_run runs it (xp_ops.c: op_party_fn) ---- */
@@ -217,7 +250,7 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     int64_t setup_ns = net_now(p);
 
     /* Phase 2: online, from a shared start (before the reset, so it is never counted). */
-    if (o->role != NET_D) online_barrier(p, me);
+    if (o->role != NET_D) online_barrier(p, t, me);
     net_stats_reset(p);
     int off = o->cfg->dealer_schedule == MPC_DEALER_OFFLINE;
     for (int i = 0; i < 3; i++) p->offline_peer[i] = 0;

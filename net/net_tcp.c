@@ -35,6 +35,7 @@ enum { ACK_OK = 0, ACK_MISMATCH = 1, ACK_ROLE = 2, ACK_DUPLICATE = 3 };
 static const uint8_t zeros[ZERO_BYTES]; /* phantom payloads */
 
 int net_tcp_info_bytes(int fd, int fin_received, uint64_t *sent, uint64_t *received); /* net_tcp_info.c */
+int net_tcp_info_min_rtt_us(int fd, uint32_t *us);                                   /* net_tcp_info.c */
 
 typedef struct conn {
     int fd; /* -1: no connection */
@@ -647,6 +648,15 @@ int net_tcp_wire_bytes(const net_tcp *t, int peer, uint64_t *sent, uint64_t *rec
 {
     if (peer < 0 || peer >= NET_MAX_PARTIES || !t->wire_ok[peer]) return -1;
     *sent = t->wire_sent[peer], *recv = t->wire_recv[peer];
+    return 0;
+}
+
+int net_tcp_min_rtt(const net_tcp *t, int peer, int64_t *ns)
+{
+    uint32_t us;
+    if (peer < 0 || peer >= NET_MAX_PARTIES || t->c[peer].fd < 0 || net_tcp_info_min_rtt_us(t->c[peer].fd, &us) != 0)
+        return -1;
+    *ns = (int64_t)us * 1000;
     return 0;
 }
 

@@ -142,6 +142,9 @@ const char *net_tcp_error(const net_tcp *t);
  * 48-byte headers, handshake, goodbye) as the kernel counted them (TCP_INFO bytes_sent, and
  * bytes_received less the FIN): what a capture of that connection shows. 0, or -1 if unknown. */
 int net_tcp_wire_bytes(const net_tcp *t, int peer, uint64_t *sent, uint64_t *recv);
+/* The kernel's minimum RTT of the connection to peer (TCP_INFO tcpi_min_rtt, in ns at microsecond
+ * resolution). 0, or -1 if unknown (no sample yet, or not a TCP socket). */
+int net_tcp_min_rtt(const net_tcp *t, int peer, int64_t *ns);
 /* The congestion control algorithm in use on the connection to peer (getsockopt), or "". */
 void net_tcp_congestion(const net_tcp *t, int peer, char *buf, size_t n);
 

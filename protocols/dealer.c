@@ -18,16 +18,28 @@ static void draw(mpc_ctx *c, uint64_t *buf, size_t n)
     mpc_work(c, 0, 0, 8 * n);
 }
 
-/* P0: ask D for one correlation and receive the correction (n words). */
+/* P0: ask D for one correlation; its correction (n words) is read at once in the inline schedule,
+ * by dealer_collect in the offline one. */
 static void request(mpc_ctx *c, uint64_t *corr, size_t n, dealer_kind kind, uint64_t d0, uint64_t d1,
                     uint64_t d2, uint64_t d3, uint64_t d4)
 {
+    CHECK(!c->corr_pending, "P0: dealer request while a correction is pending (dealer_collect missing)");
     dealer_req r = {kind, {d0, d1, d2, d3, d4}};
     int rc = net_send(c->net, NET_D, &r, sizeof r); /* always real bytes: D needs the shapes */
     if (rc == NET_OK) rc = net_flush(c->net, NET_D);
     CHECK(rc == NET_OK, "P0: dealer request failed: %s", net_strerror(rc));
-    mpc_recv(c, NET_D, corr, n);
+    c->corr = corr;
+    c->ncorr_words = n;
+    c->corr_pending = 1;
     c->ncorr++;
+    if (c->cfg->dealer_schedule == MPC_DEALER_INLINE) dealer_collect(c);
+}
+
+void dealer_collect(mpc_ctx *c)
+{
+    if (!c->corr_pending) return;
+    c->corr_pending = 0;
+    mpc_recv(c, NET_D, c->corr, c->ncorr_words);
 }
 
 void dealer_mul(mpc_ctx *c, uint64_t *a, uint64_t *b, uint64_t *ab, size_t R, size_t L, mpc_bcast bc)

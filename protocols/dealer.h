@@ -6,6 +6,12 @@
  *   PRG(s1); P0 sends D a DEALER_REQ_BYTES request naming the correlation and its shapes; D replays
  *   both streams, computes the result and sends P0 the correction (result - P1's result share),
  *   shaped like the result. P1 receives nothing after setup.
+ * Every dealer_* call below is followed, after the caller's opening exchange, by dealer_collect,
+ * which is where P0 reads the correction in the offline schedule: the request goes out before the
+ * opening and its answer is read after, so a real dealer's round trip (over TCP: a request, two
+ * process wake-ups and the correction's transfer) overlaps the opening instead of delaying P0's
+ * first message. The correction is only needed after the opening, so nothing waits for it. In the
+ * inline schedule (CrypTen's order) P0 reads it at once, before the opening.
  * In the offline schedule the D links are offline links (zero virtual time, no rounds): the bytes
  * are reported as dealer (offline) bytes. In the inline schedule (CrypTen's TTP) each request is a
  * round trip inside the latency. Requests are always real bytes (also in phantom mode): D needs the
@@ -41,6 +47,9 @@ void dealer_square(mpc_ctx *c, uint64_t *r, uint64_t *r2, size_t n);
 void dealer_and(mpc_ctx *c, uint64_t *a, uint64_t *b, uint64_t *ab, size_t n);
 /* rb: binary share of r in bit 0 (other bits 0); ra: arithmetic share of r (scale 1). */
 void dealer_b2a(mpc_ctx *c, uint64_t *rb, uint64_t *ra, size_t n);
+/* P0: reads the correction of the last request if it is still pending (offline schedule); a no-op
+ * otherwise. Callers call it after their opening and before using the correlation's product. */
+void dealer_collect(mpc_ctx *c);
 
 /* ---- dealer side ---- */
 

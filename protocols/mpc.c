@@ -307,6 +307,7 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
         for (size_t i = 0; i < ny; i++) ed[n + i] = y[i] - b[i];
     }
     mpc_exchange(c, ed_other, ed, n + ny);
+    dealer_collect(c);
     /* 3. [z] = [c] + e*[b] + [a]*d, and P0 adds e*d. */
     mpc_work(c, 3 * n, 2 * (n + ny), 0);
     if (!c->phantom) {
@@ -396,6 +397,7 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
         for (size_t i = 0; i < ny; i++) ed[nx + i] = Y[i] - Bm[i];
     }
     mpc_exchange(c, ed_other, ed, nx + ny);
+    dealer_collect(c);
     /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D. */
     int p0 = c->self == NET_P0;
     mpc_work(c, (uint64_t)(p0 ? 3 : 2) * B * m * k * p, nx + ny + 3 * nz, 0);
@@ -443,6 +445,7 @@ static void mpc_square_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t 
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) e[i] = x[i] - r[i];
     mpc_exchange(c, eo, e, n);
+    dealer_collect(c);
     /* 3. [x^2] = [r^2] + 2e[r], P0 adds e^2. */
     mpc_work(c, 2 * n, 3 * n, 0);
     if (!c->phantom) {
@@ -479,6 +482,7 @@ static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
             ed[n + i] = y[i] ^ b[i];
         }
     mpc_exchange(c, edo, ed, 2 * n);
+    dealer_collect(c);
     /* 3. <z> = <c> ^ (e & <b>) ^ (<a> & d), P0 also XORs e & d. */
     mpc_work(c, 0, 6 * n, 0);
     if (!c->phantom) {

@@ -107,6 +107,7 @@ static void mpc_b2a_bit_body_(mpc_ctx *c, uint64_t *x, const uint64_t *xb, size_
     if (!ph)
         for (size_t i = 0; i < n; i++) z[i] = (xb[i] & 1) ^ rb[i];
     mpc_open_bin(c, z, z, n);
+    dealer_collect(c);
     /* 3. x = r ^ z = r (1 - 2z) + z: [x] = [r](1 - 2z), and P0 adds z. */
     mpc_work(c, n, 2 * n, 0);
     if (!ph) {

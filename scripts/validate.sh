@@ -35,7 +35,7 @@ set -euo pipefail
 
 BUILD=${1:-build}
 OUT=${2:-results/validation.csv}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 CCS=${CCS:-"reno cubic"}   # congestion control of the real runs (mpcsim party --congestion)
 if [ -z "${GRID:-}" ]; then # 3 rates x 3 one-way delays x 3 workloads
     GRID=""

@@ -5,6 +5,8 @@
 
 #include "../common/fx.h"
 #include "testutil.h"
+#include "../net/net_sim.h"
+#include "../protocols/dealer.h"
 
 static mpc_config cfg;
 static void setup(void) { mpc_config_default(&cfg); }
@@ -46,6 +48,68 @@ Test(mpc_core, square_values_costs_and_phantom, .init = setup)
             cr_expect(fabs(o.got[i] - o.want[i]) <= 25 * ULP, "square[%zu] = %g, want %g", i, o.got[i], o.want[i]);
         xp_op_outcome_free(&o);
     }
+}
+
+/* ---- the dealer's round trip and the opening (dealer.h, dealer_collect) ---- */
+
+typedef struct overlap_run {
+    mpc_config cfg;
+    int64_t t0[2], t1[2];
+    int rc_d;
+} overlap_run;
+
+static void overlap_party(net_party *p, void *arg)
+{
+    overlap_run *r = arg;
+    mpc_ctx c;
+    mpc_ctx_init(&c, p, &r->cfg, 1, 7);
+    cr_assert_eq(mpc_setup(&c), NET_OK);
+    r->t0[p->self] = net_now(p);
+    mpc_mul(&c, NULL, NULL, NULL, 1, 1000, MPC_BC_NONE, 0);
+    r->t1[p->self] = net_now(p);
+}
+
+static void overlap_dealer(net_party *p, void *arg)
+{
+    overlap_run *r = arg;
+    dealer_ctx d;
+    dealer_init(&d, p, 1, 7);
+    r->rc_d = dealer_setup(&d);
+    if (r->rc_d == NET_OK) r->rc_d = dealer_serve(&d);
+}
+
+/* P1's time for one mul of 1000 elements when the dealer sits 10 ms away (its links are ordinary
+ * links here, not offline ones) and P0-P1 is 1 Gbit/s, 1 ms one way. */
+static int64_t overlap_p1_mul_ns(int schedule)
+{
+    overlap_run r;
+    memset(&r, 0, sizeof r);
+    mpc_config_default(&r.cfg);
+    r.cfg.dealer_schedule = schedule;
+    nm_linkspec pp = {.bps = 1000000000, .latency_ns = 1000000}, pd = {.bps = 1000000000, .latency_ns = 10000000};
+    nm_topology t;
+    nm_topology_init(&t, 3, &pp);
+    nm_topology_set(&t, NET_P0, NET_D, &pd);
+    nm_topology_set(&t, NET_P1, NET_D, &pd);
+    net_sim *s = net_sim_create(&t);
+    net_party_fn fn[3] = {overlap_party, overlap_party, overlap_dealer};
+    void *arg[3] = {&r, &r, &r};
+    cr_assert_eq(net_sim_run(s, fn, arg), NET_OK);
+    net_sim_destroy(s);
+    cr_assert_eq(r.rc_d, NET_OK);
+    cr_assert_eq(r.t0[0], r.t0[1], "both parties end the setup together (%lld, %lld)", (long long)r.t0[0],
+                 (long long)r.t0[1]);
+    return r.t1[1] - r.t0[1];
+}
+
+Test(mpc_core, offline_schedule_overlaps_the_dealer_round_trip)
+{
+    /* Offline: P0's opening (16000 B: 128 us) leaves at once, and P1 is done one latency later while
+     * the correction is still on its way to P0. */
+    cr_expect_eq(overlap_p1_mul_ns(MPC_DEALER_OFFLINE), 1000000 + 128000);
+    /* Inline (CrypTen's order): P0 opens only after the correction (8000 B) is back: a 48-byte request
+     * (384 ns) and the correction (64 us) on the 10 ms links first. */
+    cr_expect_eq(overlap_p1_mul_ns(MPC_DEALER_INLINE), 384 + 10000000 + 64000 + 10000000 + 128000 + 1000000);
 }
 
 Test(mpc_core, closed_forms)
