@@ -45,7 +45,13 @@
  *     slow start.
  * Not modelled: loss and retransmission, pacing, receive-window autotuning, TSO/GRO, the
  * connection's setup traffic (a connection starts fresh at its first message, or from the
- * nm_pkt_prelude below: the barrier that starts the TCP backend's online phase).
+ * nm_pkt_prelude below: the barrier that starts the TCP backend's online phase), host timing (the
+ * model's parties react at once), and Linux's ping-pong mode: after request/response traffic the
+ * kernel holds a completed message's ACK until its reader sends data (or the delayed-ACK timer), where
+ * the model ACKs it NM_PKT_REPLY_NS after arrival. With zero compute the reply is immediate and the two
+ * agree; when a party starts late they do not: captures showed P0's late start (0.26-0.41 ms, waiting
+ * for the dealer) delaying the barrier's ACK, and with it P1's extra segments, by that much, which
+ * put P1's ACK trains over HyStart's threshold at 200 Mbit/s, 2 ms.
  * All times are integer nanoseconds; events at equal times run in the order they were created, so a
  * run is deterministic. */
 #ifndef NM_PKT_H
