@@ -382,13 +382,6 @@ int xp_cmd_party(int argc, char **argv)
 
 /* ---- launch ---- */
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Three distinct free loopback ports, chosen by the kernel (a tiny race with other programs remains). */
 static int free_ports(int port[3])
 {
@@ -457,7 +450,7 @@ int xp_cmd_launch(int argc, char **argv)
     fflush(stdout);
     fflush(stderr);
     pid_t parent = getpid(), pid[3] = {-1, -1, -1};
-    int64_t t0 = mono_ns();
+    int64_t t0 = xp_mono_ns();
     for (int r = 0; r < 3; r++) {
         const char **cv = chk_calloc((size_t)a.npass + 16, sizeof *cv);
         int k = 0;
@@ -522,7 +515,7 @@ int xp_cmd_launch(int argc, char **argv)
             struct timespec ts = {0, 20000000};
             nanosleep(&ts, NULL);
         }
-        int64_t now = mono_ns();
+        int64_t now = xp_mono_ns();
         for (int r = 0; r < 3; r++) {
             if (done[r]) continue;
             int s;

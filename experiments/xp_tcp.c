@@ -115,7 +115,7 @@ static void must(int rc, const char *who, const char *what)
 
 #define BARRIER_BYTE 0x52 /* 'R' */
 
-static int64_t mono_ns(void)
+int64_t xp_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -127,13 +127,13 @@ static int64_t mono_ns(void)
 static void wait_until(int64_t until)
 {
     const int64_t spin = 200000;
-    int64_t left = until - mono_ns();
+    int64_t left = until - xp_mono_ns();
     if (left > spin) {
         int64_t at = until - spin;
         struct timespec ts = {.tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000)};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
     }
-    while (mono_ns() < until) {}
+    while (xp_mono_ns() < until) {}
 }
 
 /* P0 and P1 each send the other one 'ready' byte and wait for the peer's, then start their clocks
@@ -155,9 +155,9 @@ static void online_barrier(net_party *p, const net_tcp *t, const char *me)
     if (net_tcp_min_rtt(t, peer, &rtt) != 0) rtt = 0;
     must(net_send(p, peer, &mine, sizeof mine), me, "sending 'ready' (online barrier)");
     must(net_flush(p, peer), me, "flushing 'ready' (online barrier)");
-    int64_t t_sent = mono_ns();
+    int64_t t_sent = xp_mono_ns();
     must(net_recv(p, peer, &theirs, sizeof theirs), me, "waiting for the peer's 'ready' (online barrier)");
-    int64_t t_recv = mono_ns();
+    int64_t t_recv = xp_mono_ns();
     if (theirs != BARRIER_BYTE) {
         fprintf(stderr, "error: %s: the peer's 'ready' byte is 0x%02x, not 0x%02x (protocol desync)\n", me, theirs,
                 BARRIER_BYTE);

@@ -61,6 +61,9 @@ void xp_tcp_config(const xp_tcp_opts *o, uint8_t hash[32], char *desc, size_t de
 /* Runs this process's party. Returns 0, or -1 after printing why (setup failures, counter
  * mismatch); transport failures end the process (see above). */
 int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out) WUR;
+
+/* CLOCK_MONOTONIC in ns (the barrier's and the launcher's clock). */
+int64_t xp_mono_ns(void);
 void xp_tcp_outcome_free(xp_tcp_outcome *o);
 
 #endif

@@ -73,8 +73,8 @@ typedef struct mpc_ctx {
     rng local;                 /* private randomness */
     uint64_t ncorr;            /* correlations consumed so far */
     uint64_t *corr;            /* P0, offline schedule: where dealer_collect puts the pending correction */
-    size_t ncorr_words;        /* its length; 0 = none pending */
-    int corr_pending;
+    size_t ncorr_words;        /* its length in words */
+    int corr_pending;          /* a request's correction is still to be read */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
