@@ -200,7 +200,8 @@ static void report_validation(FILE *f, const char *dir)
     }
     fprintf(f, "![predicted against measured latency](../plots/validation.png)\n\n"
                "`scripts/validate.sh` (root) runs ops with `mpcsim party` in phantom mode over real kernel TCP between "
-               "network namespaces, on a link emulated by a userspace delay relay (`experiments/relay`) and tbf, and "
+               "network namespaces, on a link emulated by a userspace relay (`experiments/relay`: a FIFO at the rate, then "
+               "the one-way delay; tbf keeps the rate as a ceiling), and "
                "asks the simulator for the same op with `--link-model ideal`, `--link-model tcp` (the round model of "
                "slow start) and `--link-model packet` (segments and ACKs as events, with the run's congestion control: "
                "HyStart and CUBIC's growth for cubic). Measured is the median wall latency of the online phase over %s "
@@ -286,8 +287,8 @@ static void report_validation(FILE *f, const char *dir)
     for (int k = 1; k < ncc; k++) fprintf(f, " / %s", cc[k]);
     fprintf(f, ". The ideal and tcp predictions do not depend on it (the tcp model is slow start without loss); the "
                "packet model's do, and list one value per congestion control where they differ. The emulated path "
-               "adds a fixed overhead of its own (relay, scheduling, system calls) and is only as fast as the relay "
-               "and tbf on the machine that ran it (see the notes in scripts/validate.sh).\n\n");
+               "adds a fixed overhead of its own (relay, scheduling, system calls) and is only as precise as the relay "
+               "on the machine that ran it (see the notes in scripts/validate.sh).\n\n");
     xp_csv_free(&v);
     report_hystart(f, dir);
     /* The capture on P0's veth against the kernel's count and the protocol counters. */

@@ -12,7 +12,7 @@ set ylabel "predicted latency (s)"
 set key top left
 set grid xtics ytics lc rgb "#dddddd"
 set samples 200
-set title "mpcsim link models against kernel TCP (validate.sh: netns, delay relay, tbf)"
+set title "mpcsim link models against kernel TCP (validate.sh: netns, relay as the link)"
 do for [fmt in "png svg"] {
   if (fmt eq "png") { set terminal pngcairo noenhanced size 700,600 font ",10" } else { set terminal svg noenhanced size 700,600 }
   set output "plots/validation.".fmt

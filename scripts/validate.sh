@@ -13,13 +13,21 @@
 #               dA ==veth== da [D: dealer] db ==veth== dB
 #              10.77.3.1   10.77.3.2   10.77.4.2   10.77.4.1
 #
-# P0-P1 traffic crosses R: experiments/relay/relay.c (AF_PACKET on ra and rb) delays every frame by the
-# one-way latency, then tbf on the egress of ra and rb limits the rate, with a queue of several BDPs
-# (no loss expected). The dealer talks to P0 and P1 over direct, undelayed veths: the simulator's
+# P0-P1 traffic crosses R: experiments/relay/relay.c (AF_PACKET on ra and rb) is the link. Each frame
+# leaves a store-and-forward FIFO at the rate (whole frame serialized, back to back behind the frames
+# before it; a queue of several BDPs, tail drop, no loss expected) and arrives one one-way latency
+# later: the simulator's link exactly, with computed departure times, so a late wake-up of the relay
+# never costs rate. tbf on the egress of ra and rb keeps the same rate as a ceiling, with a 64 kB
+# burst: it never delays the relay's paced frames (unless the relay ran more than 2.5 ms late at
+# 200 Mbit/s). tbf alone was the rate until the captures showed two faults at 2 ms: with a 3100-byte
+# burst, each busy period's first two frames passed at once (484 us early at 50 Mbit/s), and at
+# 200 Mbit/s full frames came 76 us apart instead of 60.6 (tbf's per-frame timer ran late on this
+# 2-core VM, and a token bucket of two frames forgets the lost time): the kernel ran over a bursty
+# 165 Mbit/s link while the simulator was asked about 200 Mbit/s. The dealer talks to P0 and P1 over direct, undelayed veths: the simulator's
 # default offline dealer schedule gives its links zero time. a0 and b0 build no GSO frames (one frame
 # per segment, as on a real 1500-byte MTU link); no TCP metrics are cached between runs.
 #
-# The emulation is only as good as this machine: on a 2-core VM the relay and tbf keep up with about
+# The emulation is only as good as this machine: on a 2-core VM the relay keeps up with about
 # 200-300 Mbit/s (1gbit points measured the emulator, not TCP), so the default grid stays at or below
 # 200 Mbit/s. Each mul-10 point (one tiny message each way) shows the fixed overhead of the path
 # (relay, scheduling, syscalls: a few hundred microseconds per one-way trip).
@@ -139,12 +147,12 @@ set_link() { # RATE DELAY
     local bps delay_ns limit
     bps=$(to_bps "$1"); delay_ns=$(to_ns "$2")
     DELAY_NS=$delay_ns
-    # router queue: 4 BDPs, at least 256 kB
+    # router queue (the relay's, per direction): 4 BDPs, at least 256 kB
     limit=$(awk -v b="$bps" -v d="$delay_ns" 'BEGIN{l=4*b/8*2*d/1e9; if (l<262144) l=262144; printf "%d", l}')
-    for i in ra rb; do in_ns $NSR tc qdisc replace dev $i root tbf rate "$1" burst 3100 limit "$limit"; done
+    for i in ra rb; do in_ns $NSR tc qdisc replace dev $i root tbf rate "$1" burst 65536 limit "$limit"; done
     stop_relay
     rm -f "$TMP/relay.pid"
-    in_ns $NSR sh -c 'echo $$ >"$1"; exec "$2" ra rb "$3"' sh "$TMP/relay.pid" "$RELAY" "$delay_ns" 2>>"$TMP/relay.log" &
+    in_ns $NSR sh -c 'echo $$ >"$1"; exec "$2" ra rb "$3" "$4" "$5"' sh "$TMP/relay.pid" "$RELAY" "$delay_ns" "$bps" "$limit" 2>>"$TMP/relay.log" &
     for _ in $(seq 50); do [ -s "$TMP/relay.pid" ] && break; sleep 0.05; done
     RELAY_PID=$(cat "$TMP/relay.pid")
     sleep 0.3

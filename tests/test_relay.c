@@ -4,6 +4,9 @@
  *  - none is released before its due time: receive time - send time >= delay for every frame, and
  *    the relay's own record of (write time - due) is never negative (correctness, not a timing
  *    bound: how LATE frames are is measured by the bench, bench/bench_relay.c);
+ *  - with a rate, due times are exactly those of a store-and-forward FIFO (serialization of the
+ *    whole frame, back to back within a burst, from the read time after idle), and the byte limit
+ *    drops the tail;
  *  - a full queue drops and counts what does not fit, keeping the earliest frames; oversize frames
  *    are counted and not forwarded; a closed input drains the queue on time, then the loop ends;
  *  - bad arguments (negative delay, queue size, same descriptor, closed descriptor, not a socket,
@@ -190,6 +193,47 @@ Test(relay, full_queue_drops_the_excess_and_keeps_the_earliest)
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
 }
 
+static int64_t due_of(const relay_dir *d, size_t i) { return d->q[(d->head + i) % d->o.slots].due; }
+
+Test(relay, a_rate_serializes_frames_as_a_fifo_and_the_byte_limit_drops_the_tail)
+{
+    int in[2], out[2];
+    seqpair(in);
+    seqpair(out);
+    relay_dir d;
+    /* 8 Mbit/s: one byte per microsecond, so a frame of n bytes takes exactly n us */
+    relay_opts o = opts(in[1], out[0], 5 * MS, 16);
+    o.bps = 8000000;
+    o.limit_bytes = 2000;
+    cr_assert_eq(relay_dir_init(&d, &o), RELAY_OK);
+    static uint8_t b[RELAY_FRAME_MAX];
+    const size_t len[] = {100, 200, 1500, 300};
+    int64_t t0 = relay_now_ns();
+    for (int i = 0; i < 4; i++) cr_assert_eq(send(in[0], b, len[i], 0), (ssize_t)len[i]);
+    cr_expect_eq(relay_dir_take(&d), 3, "100 + 200 + 1500 bytes fit 2000; the 300 behind them do not");
+    int64_t t1 = relay_now_ns();
+    cr_expect_eq(d.dropped, 1);
+    /* one batch, read at r in [t0, t1]: due = r + cumulative serialization + delay */
+    cr_expect(due_of(&d, 0) >= t0 + 100000 + 5 * MS && due_of(&d, 0) <= t1 + 100000 + 5 * MS);
+    cr_expect_eq(due_of(&d, 1) - due_of(&d, 0), 200000);
+    cr_expect_eq(due_of(&d, 2) - due_of(&d, 1), 1500000);
+    /* while the serializer is busy, a frame that fits queues behind the last one */
+    cr_assert_eq(send(in[0], b, 150, 0), 150);
+    cr_expect_eq(relay_dir_take(&d), 1);
+    cr_expect_eq(due_of(&d, 3) - due_of(&d, 2), 150000, "back to back");
+    /* after idle, a frame starts at its own read time */
+    int64_t idle = d.busy;
+    while (relay_now_ns() <= idle) {}
+    int64_t t2 = relay_now_ns();
+    cr_assert_eq(send(in[0], b, 40, 0), 40);
+    cr_expect_eq(relay_dir_take(&d), 1);
+    int64_t t3 = relay_now_ns();
+    cr_expect(due_of(&d, 4) >= t2 + 40000 + 5 * MS && due_of(&d, 4) <= t3 + 40000 + 5 * MS);
+    cr_expect_eq(relay_dir_release(&d, INT64_MAX, NULL), 5);
+    relay_dir_free(&d);
+    close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+}
+
 Test(relay, oversize_frames_are_counted_not_forwarded)
 {
     int in[2], out[2];
@@ -257,7 +301,14 @@ Test(relay, bad_arguments_are_refused_clearly)
         {opts(pf[0], b[0], 0, 16), RELAY_ENOTSOCK},
         {opts(a[1], st[0], 0, 16), RELAY_ESTREAM},
         {opts(st[1], b[0], 0, 16), RELAY_ESTREAM},
+        {opts(a[1], b[0], 0, 16), RELAY_EINVAL}, /* a byte limit without a rate (set below) */
+        {opts(a[1], b[0], 0, 16), RELAY_EINVAL}, /* a rate above RELAY_BPS_MAX */
+        {opts(a[1], b[0], 0, 16), RELAY_EINVAL}, /* a byte limit above RELAY_LIMIT_MAX */
     };
+    size_t nb = sizeof bad / sizeof *bad;
+    bad[nb - 3].o.limit_bytes = 1000;
+    bad[nb - 2].o.bps = RELAY_BPS_MAX + 1;
+    bad[nb - 1].o.bps = 1000000, bad[nb - 1].o.limit_bytes = (uint64_t)RELAY_LIMIT_MAX + 1;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_expect_eq(relay_dir_init(&d, &bad[i].o), bad[i].rc, "case %zu", i);
     relay_opts o = opts(a[1], b[0], 0, 16);

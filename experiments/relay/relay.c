@@ -2,16 +2,17 @@
  * emulated links (scripts/validate.sh). Not part of mpcsim; built by the script (and by CMake, as
  * mpcsim_relay, so that it keeps compiling).
  *
- *   relay IF_A IF_B DELAY_NS
+ *   relay IF_A IF_B DELAY_NS [RATE_BPS [LIMIT_BYTES]]
  *
  * Opens an AF_PACKET socket on each interface and forwards every frame received on one to the other,
- * DELAY_NS after it was received: one thread per direction runs the delay queue of relay_core.h
+ * DELAY_NS after it was received, or with RATE_BPS, DELAY_NS after it would have left a FIFO of that
+ * rate holding at most LIMIT_BYTES (tail drop; default: no bound): one thread per direction runs the
+ * queue of relay_core.h
  * (frames taken and re-injected in batches with recvmmsg/sendmmsg, all frames of one batch stamped
  * with one time; the wait sleeps with 1 ns timer slack, then spins the last RELAY_SPIN_NS, so the
- * delay is accurate to a few microseconds). This file is only the AF_PACKET shell around it. The
- * rate limit and the router queue are NOT here: they are the qdisc (tbf) on each interface's egress,
- * which packets injected through a packet socket traverse. Delay then rate equals the simulator's
- * rate then delay (a constant delay commutes with a FIFO server).
+ * delay is accurate to a few microseconds). This file is only the AF_PACKET shell around it. Frames
+ * injected through a packet socket still traverse the interface's qdisc: validate.sh keeps tbf there
+ * at the same rate as a ceiling (see there why tbf alone is not the rate).
  *
  * veth hands over IPv4 TCP segments with the checksum not yet computed (checksum offload), and
  * AF_PACKET delivers them as they are, so the relay fills in the TCP checksum of every IPv4 TCP
@@ -21,6 +22,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -140,17 +142,37 @@ static void *run_side(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* A decimal integer >= 0, whole string: into *s (signed) or *u (unsigned). */
+static int parse_num(const char *a, long long *s, unsigned long long *u)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: relay IF_A IF_B DELAY_NS\n");
-        return 2;
-    }
     char *end;
     errno = 0;
-    long long delay = strtoll(argv[3], &end, 10);
-    if (*end || end == argv[3] || errno || delay < 0) {
+    if (a[0] == '-' || a[0] == '+') return -1;
+    unsigned long long v = strtoull(a, &end, 10);
+    if (*end || end == a || errno || (s && v > (unsigned long long)LLONG_MAX)) return -1;
+    if (s) *s = (long long)v;
+    if (u) *u = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: relay IF_A IF_B DELAY_NS [RATE_BPS [LIMIT_BYTES]]\n");
+        return 2;
+    }
+    long long delay;
+    unsigned long long bps = 0, limit = 0;
+    if (parse_num(argv[3], &delay, NULL) != 0) {
         fprintf(stderr, "relay: bad delay '%s' (integer nanoseconds >= 0)\n", argv[3]);
+        return 2;
+    }
+    if (argc > 4 && (parse_num(argv[4], NULL, &bps) != 0 || bps == 0 || bps > RELAY_BPS_MAX)) {
+        fprintf(stderr, "relay: bad rate '%s' (bit/s, 1..%llu)\n", argv[4], RELAY_BPS_MAX);
+        return 2;
+    }
+    if (argc > 5 && (parse_num(argv[5], NULL, &limit) != 0 || limit == 0 || limit > RELAY_LIMIT_MAX)) {
+        fprintf(stderr, "relay: bad queue limit '%s' (bytes, 1..%d)\n", argv[5], RELAY_LIMIT_MAX);
         return 2;
     }
     struct sockaddr_ll la, lb;
@@ -161,9 +183,9 @@ int main(int argc, char **argv)
     }
     side sd[2] = {{.name = "a->b"}, {.name = "b->a"}};
     const relay_opts ro[2] = {
-        {.in = fa, .out = fb, .delay_ns = delay, .slots = SLOTS, .to = (struct sockaddr *)&lb, .tolen = sizeof lb,
+        {.in = fa, .out = fb, .delay_ns = delay, .bps = bps, .limit_bytes = limit, .slots = SLOTS, .to = (struct sockaddr *)&lb, .tolen = sizeof lb,
          .filter = packet_filter, .filter_ud = &sd[0]},
-        {.in = fb, .out = fa, .delay_ns = delay, .slots = SLOTS, .to = (struct sockaddr *)&la, .tolen = sizeof la,
+        {.in = fb, .out = fa, .delay_ns = delay, .bps = bps, .limit_bytes = limit, .slots = SLOTS, .to = (struct sockaddr *)&la, .tolen = sizeof la,
          .filter = packet_filter, .filter_ud = &sd[1]},
     };
     for (int i = 0; i < 2; i++) {
@@ -183,7 +205,11 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     pthread_t th[2];
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, run_side, &sd[i]);
-    fprintf(stderr, "relay: %s <-> %s, one-way delay %lld ns\n", argv[1], argv[2], delay);
+    if (bps)
+        fprintf(stderr, "relay: %s <-> %s, one-way delay %lld ns, rate %llu bit/s, queue %llu bytes%s\n", argv[1], argv[2],
+                delay, bps, limit, limit ? "" : " (no bound)");
+    else
+        fprintf(stderr, "relay: %s <-> %s, one-way delay %lld ns\n", argv[1], argv[2], delay);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < 2; i++) {
         const relay_dir *d = &sd[i].d;

@@ -14,7 +14,9 @@ const char *relay_strerror(int code)
 {
     switch (code) {
     case RELAY_OK: return "success";
-    case RELAY_EINVAL: return "bad argument (delay < 0, queue size out of range, in == out, or lateness buffer)";
+    case RELAY_EINVAL:
+        return "bad argument (delay < 0, queue size, rate or byte limit out of range, a byte limit without a rate, in == out, "
+               "or lateness buffer)";
     case RELAY_EBADF: return "descriptor is not open";
     case RELAY_ENOTSOCK: return "descriptor is not a socket";
     case RELAY_ESTREAM: return "socket is a byte stream (needs datagram, seqpacket or packet sockets)";
@@ -44,6 +46,7 @@ int relay_dir_init(relay_dir *d, const relay_opts *o)
 {
     memset(d, 0, sizeof *d);
     if (o->delay_ns < 0 || o->slots == 0 || o->slots > RELAY_SLOTS_MAX || o->in == o->out ||
+        (o->limit_bytes && !o->bps) || o->limit_bytes > RELAY_LIMIT_MAX || o->bps > RELAY_BPS_MAX ||
         (o->late_cap > 0 && !o->late_ns))
         return RELAY_EINVAL;
     int rc = check_fd(o->in);
@@ -64,6 +67,9 @@ void relay_dir_free(relay_dir *d)
 size_t relay_dir_queued(const relay_dir *d) { return (size_t)(d->tail - d->head); }
 
 static relay_frame *slot(const relay_dir *d, uint64_t i) { return &d->q[i % d->o.slots]; }
+
+/* Serialization time of `len` bytes at `bps`, rounded up to a whole ns (as nm_tx_time). */
+static int64_t tx_ns(uint64_t len, uint64_t bps) { return (int64_t)((len * 8000000000ull + bps - 1) / bps); }
 
 size_t relay_dir_take(relay_dir *d)
 {
@@ -91,7 +97,7 @@ size_t relay_dir_take(relay_dir *d)
         }
         int n = recvmmsg(d->o.in, mm, k, MSG_DONTWAIT, NULL);
         if (n <= 0) return queued;
-        int64_t due = relay_now_ns() + d->o.delay_ns;
+        int64_t now = relay_now_ns();
         int empty = 0;
         for (int i = 0; i < n; i++) {
             relay_frame *fr = slot(d, d->tail);
@@ -109,7 +115,17 @@ size_t relay_dir_take(relay_dir *d)
                                             mm[i].msg_hdr.msg_namelen, fr->b, mm[i].msg_len))
                 continue;
             fr->len = mm[i].msg_len;
-            fr->due = due;
+            fr->due = now + d->o.delay_ns;
+            if (d->o.bps) {
+                int64_t end = (d->busy > now ? d->busy : now) + tx_ns(fr->len, d->o.bps);
+                /* tail drop: the bytes waiting, this frame's included, must fit limit_bytes */
+                if (d->o.limit_bytes && end - now > tx_ns(d->o.limit_bytes, d->o.bps)) {
+                    d->dropped++;
+                    continue;
+                }
+                d->busy = end;
+                fr->due = d->busy + d->o.delay_ns;
+            }
             d->frames++;
             d->bytes += fr->len;
             d->tail++;
