@@ -183,9 +183,11 @@ int main(int argc, char **argv)
     }
     side sd[2] = {{.name = "a->b"}, {.name = "b->a"}};
     const relay_opts ro[2] = {
-        {.in = fa, .out = fb, .delay_ns = delay, .bps = bps, .limit_bytes = limit, .slots = SLOTS, .to = (struct sockaddr *)&lb, .tolen = sizeof lb,
+        {.in = fa, .out = fb, .delay_ns = delay, .bps = bps, .limit_bytes = limit, .slots = SLOTS,
+         .to = (struct sockaddr *)&lb, .tolen = sizeof lb,
          .filter = packet_filter, .filter_ud = &sd[0]},
-        {.in = fb, .out = fa, .delay_ns = delay, .bps = bps, .limit_bytes = limit, .slots = SLOTS, .to = (struct sockaddr *)&la, .tolen = sizeof la,
+        {.in = fb, .out = fa, .delay_ns = delay, .bps = bps, .limit_bytes = limit, .slots = SLOTS,
+         .to = (struct sockaddr *)&la, .tolen = sizeof la,
          .filter = packet_filter, .filter_ud = &sd[1]},
     };
     for (int i = 0; i < 2; i++) {
