@@ -208,8 +208,8 @@ int main(int argc, char **argv)
     pthread_t th[2];
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, run_side, &sd[i]);
     if (bps)
-        fprintf(stderr, "relay: %s <-> %s, one-way delay %lld ns, rate %llu bit/s, queue %llu bytes%s\n", argv[1], argv[2],
-                delay, bps, limit, limit ? "" : " (no bound)");
+        fprintf(stderr, "relay: %s <-> %s, one-way delay %lld ns, rate %llu bit/s, queue %llu bytes%s\n", argv[1],
+                argv[2], delay, bps, limit, limit ? "" : " (no bound)");
     else
         fprintf(stderr, "relay: %s <-> %s, one-way delay %lld ns\n", argv[1], argv[2], delay);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);

@@ -15,8 +15,8 @@ const char *relay_strerror(int code)
     switch (code) {
     case RELAY_OK: return "success";
     case RELAY_EINVAL:
-        return "bad argument (delay < 0, queue size, rate or byte limit out of range, a byte limit without a rate, in == out, "
-               "or lateness buffer)";
+        return "bad argument (delay < 0, queue size, rate or byte limit out of range, a byte limit without a "
+               "rate, in == out, or lateness buffer)";
     case RELAY_EBADF: return "descriptor is not open";
     case RELAY_ENOTSOCK: return "descriptor is not a socket";
     case RELAY_ESTREAM: return "socket is a byte stream (needs datagram, seqpacket or packet sockets)";

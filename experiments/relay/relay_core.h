@@ -1,8 +1,8 @@
 /* relay_core.h -- the emulated link of experiments/relay (scripts/validate.sh), on any pair of
  * datagram descriptors: every frame read from `in` is written to `out` `delay_ns` after it was read
  * (a delay line), or, with a rate `bps`, `delay_ns` after it would have left a store-and-forward
- * FIFO of that rate (the simulator's link, netmodel/nm.h), in arrival order. relay.c wraps it around two AF_PACKET sockets; the tests and the bench run it
- * over AF_UNIX socketpairs, without root.
+ * FIFO of that rate (the simulator's link, netmodel/nm.h), in arrival order. relay.c wraps it around
+ * two AF_PACKET sockets; the tests and the bench run it over AF_UNIX socketpairs, without root.
  *
  * One relay_dir is one direction, driven by one thread (relay_dir_run):
  *   - take: every frame ready on `in` is read without blocking, in batches (recvmmsg), all frames of
@@ -40,8 +40,8 @@ enum {
 /* Result codes (0 = success). */
 enum {
     RELAY_OK = 0,
-    RELAY_EINVAL = -1,   /* bad argument: negative delay, queue size, rate above RELAY_BPS_MAX, byte limit (above RELAY_LIMIT_MAX or
-                          * without a rate), in == out, lateness buffer */
+    RELAY_EINVAL = -1,   /* bad argument: negative delay, queue size, rate above RELAY_BPS_MAX, byte
+                          * limit (above RELAY_LIMIT_MAX or without a rate), in == out, lateness buffer */
     RELAY_EBADF = -2,    /* a descriptor is not open */
     RELAY_ENOTSOCK = -3, /* a descriptor is not a socket */
     RELAY_ESTREAM = -4,  /* a socket is a byte stream: frame boundaries would be lost */
