@@ -228,7 +228,7 @@ void fss_select_keygen(fss_dealer *d, fss_select_key *k0, fss_select_key *k1, ui
         k[p]->k0 = xcalloc(N, 8);
         k[p]->k1 = xcalloc(N, 8);
     }
-    if (r_y) memcpy(r_out, r_y, N * 8);
+    if (r_y) memmove(r_out, r_y, N * 8);
     else fss_dealer_masks(d, r_out, N, b);
     uint64_t *v = xcalloc(N, 8);
     for (size_t i = 0; i < N; i++) v[i] = r_d[i] & 1;
