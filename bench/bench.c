@@ -13,6 +13,7 @@
 #include "../experiments/xp.h"
 #include "../experiments/xp_ops.h"
 #include "../common/rng.h"
+#include "bench_fss.h"
 
 static double now_s(void)
 {
@@ -115,5 +116,6 @@ int main(int argc, char **argv)
                 t[cases[c].reps / 2], t[0], oc.res.rounds, xp_online_sent(&oc.res, 0), oc.res.dealer_bytes);
         fprintf(stderr, "bench: %-10s %-16s median %.3f s\n", op->name, s.text, t[cases[c].reps / 2]);
     }
+    bench_fss_rows(o.f); /* the fss family's rows (bench_fss.c) */
     return xp_out_close(&o) == 0 ? 0 : 1;
 }
