@@ -18,6 +18,8 @@ void fss_prg_init_key(fss_prg *g, const uint8_t key[16])
     CHECK(EVP_CIPHER_CTX_set_padding(c, 0) == 1, "fss_prg: cannot disable padding");
     g->evp = c;
     g->nblocks = 0;
+    g->scratch = NULL;
+    g->cap = 0;
 }
 
 void fss_prg_init(fss_prg *g) { fss_prg_init_key(g, FSS_PRG_FIXED_KEY); }
@@ -26,6 +28,9 @@ void fss_prg_free(fss_prg *g)
 {
     EVP_CIPHER_CTX_free(g->evp);
     g->evp = NULL;
+    free(g->scratch);
+    g->scratch = NULL;
+    g->cap = 0;
 }
 
 void fss_aes_bytes(fss_prg *g, uint8_t *out, const uint8_t *in, size_t n)
@@ -54,13 +59,17 @@ void fss_aes_blocks(fss_prg *g, fss_block *out, const fss_block *in, size_t n)
 void fss_prg_h(fss_prg *g, fss_block *out, const fss_block *s, const uint8_t *tw, size_t n)
 {
     if (n == 0) return;
-    fss_block *in = malloc(n * sizeof *in);
-    CHECK(in != NULL, "fss_prg: out of memory");
+    if (n > g->cap) {
+        free(g->scratch);
+        g->scratch = malloc(n * sizeof *g->scratch);
+        CHECK(g->scratch != NULL, "fss_prg: out of memory");
+        g->cap = n;
+    }
+    fss_block *in = g->scratch;
     for (size_t j = 0; j < n; j++) {
         in[j] = s[j];
         in[j].lo ^= tw[j];
     }
     fss_aes_blocks(g, out, in, n);
     for (size_t j = 0; j < n; j++) out[j] = fss_xor(out[j], in[j]);
-    free(in);
 }

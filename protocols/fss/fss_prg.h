@@ -21,6 +21,8 @@ typedef struct fss_block {
 typedef struct fss_prg {
     void *evp; /* EVP_CIPHER_CTX *, AES-128-ECB, no padding */
     uint64_t nblocks; /* AES blocks computed so far (work accounting) */
+    fss_block *scratch; /* fss_prg_h's input buffer, grown on demand */
+    size_t cap;
 } fss_prg;
 
 /* Initialises AES-128-ECB encryption under a 16-byte key. CHECK-fails if libcrypto refuses. */
