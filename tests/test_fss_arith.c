@@ -40,8 +40,8 @@ Test(fss_arith, mul_and_square_exact_costs_phantom)
 {
     size_t shapes[][2] = {{4, 9}, {12, 64}};
     for (int t = 0; t < 2; t++)
-        for (int bc = 0; bc < 2; bc++) {
-            size_t R = shapes[t][0], L = shapes[t][1], N = R * L, ny = bc ? R : N;
+        for (int bc = 0; bc < 3; bc++) {
+            size_t R = shapes[t][0], L = shapes[t][1], N = R * L, ny = bc == 1 ? R : bc == 2 ? L : N;
             int b = t ? 64 : 50;
             fss_dealer d;
             fss_dealer_init(&d, 60);
@@ -60,7 +60,7 @@ Test(fss_arith, mul_and_square_exact_costs_phantom)
             fh_check("mul", mul_party, &io, &ioph, fss_mul_cost(b, R, L, bc));
             size_t bad = 0;
             for (size_t i = 0; i < N; i++)
-                bad += z0[i] != z1[i] || ((z0[i] - rz[i]) & fss_mask(b)) != ((x[i] * y[bc ? i / L : i]) & fss_mask(b));
+                bad += z0[i] != z1[i] || ((z0[i] - rz[i]) & fss_mask(b)) != ((x[i] * y[bc == 1 ? i / L : bc == 2 ? i % L : i]) & fss_mask(b));
             cr_expect_eq(bad, 0, "mul %zux%zu bcast %d: %zu wrong", R, L, bc, bad);
             fss_mul_key_free(&k0);
             fss_mul_key_free(&k1);

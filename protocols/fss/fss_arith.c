@@ -16,7 +16,8 @@ static void *xcalloc(size_t n, size_t sz)
 
 /* ---- multiply ---- */
 
-static size_t ylen(int bcast, size_t R, size_t L) { return bcast ? R : R * L; }
+static size_t ylen(int bcast, size_t R, size_t L) { return bcast == 1 ? R : bcast == 2 ? L : R * L; }
+static size_t yidx(int bcast, size_t i, size_t L) { return bcast == 1 ? i / L : bcast == 2 ? i % L : i; }
 
 fss_cost fss_mul_cost(int b, size_t R, size_t L, int bcast)
 {
@@ -46,7 +47,7 @@ void fss_mul_keygen(fss_dealer *d, fss_mul_key *k0, fss_mul_key *k1, uint64_t *r
     fss_dealer_share(d, k0->ry, k1->ry, r_y, ny, b);
     fss_dealer_masks(d, r_z, N, b);
     uint64_t *v = xcalloc(N, 8);
-    for (size_t i = 0; i < N; i++) v[i] = r_x[i] * r_y[bcast ? i / L : i] + r_z[i];
+    for (size_t i = 0; i < N; i++) v[i] = r_x[i] * r_y[yidx(bcast, i, L)] + r_z[i];
     fss_dealer_share(d, k0->rz, k1->rz, v, N, b);
     free(v);
 }
@@ -59,7 +60,7 @@ void fss_mul(mpc_ctx *c, uint64_t *z_hat, const fss_mul_key *k, const uint64_t *
     if (!c->phantom) {
         uint64_t m = fss_mask(k->b);
         for (size_t i = 0; i < N; i++) {
-            size_t j = k->bcast ? i / L : i;
+            size_t j = yidx(k->bcast, i, L);
             uint64_t v = k->rz[i] - x_hat[i] * k->ry[j] - k->rx[i] * y_hat[j];
             if (c->self == NET_P0) v += x_hat[i] * y_hat[j];
             z[i] = v & m;

@@ -9,7 +9,8 @@
 
 #include "fss_gate.h"
 
-/* ---- multiply: z = x * y, x of R x L, y of R x L (bcast 0) or R x 1 (bcast 1, one per row) ----
+/* ---- multiply: z = x * y, x of R x L, y of R x L (bcast 0), R x 1 (bcast 1, one per row) or 1 x L
+ * (bcast 2, one per column: LayerNorm's gamma) ----
  * z^ = x^ y^ - x^ [r_y] - [r_x] y^ + [r_x r_y + r_z]   (x^ y^ by P0); opened; untruncated (scale 2^2f).
  * bits: b per output; rounds 1; key bytes ceil((2 R L + len(y)) b / 8). */
 typedef struct fss_mul_key {
