@@ -146,3 +146,68 @@ Test(fss_norm, layernorm_values_costs_phantom)
     cr_expect_eq(c.bytes, 202 + 13 + 7 + 45);
     cr_expect_eq(c.rounds, 4 + 1 + 9 + 1 + 2 + 1 + 2);
 }
+
+static void attn_party(mpc_ctx *c, void *a)
+{
+    nm_io *io = a;
+    fss_attn(c, io->y_hat[c->self], io->key[c->self], io->x_hat);
+}
+
+/* MPCFormer's 2Quad ((x + 5)^2 / sum) and 2ReLU (ReLU / sum) */
+Test(fss_norm, two_quad_two_relu_values_costs_phantom)
+{
+    size_t shapes[][2] = {{3, 16}, {2, 128}};
+    for (int kind = 0; kind < 2; kind++)
+        for (int t = 0; t < 2; t++) {
+            int n = 50, f = 12;
+            size_t R = shapes[t][0], L = shapes[t][1], N = R * L;
+            fss_dealer d;
+            fss_dealer_init(&d, 120 + (uint64_t)(2 * kind + t));
+            uint64_t *x = calloc(N, 8), *r = calloc(N, 8), *xh = calloc(N, 8), *ro = calloc(N, 8), *y0 = calloc(N, 8),
+                     *y1 = calloc(N, 8);
+            double *xr = calloc(N, 8);
+            rng g;
+            rng_seed(&g, 13, (uint64_t)t);
+            for (size_t i = 0; i < N; i++) {
+                xr[i] = rng_range(&g, -8, 8);
+                if (kind && i / L == 0) xr[i] = -fabs(xr[i]); /* 2ReLU: a row with nothing positive */
+                x[i] = (uint64_t)(int64_t)llround(xr[i] * 4096) & fss_mask(n);
+                xr[i] = (double)fh_signed(x[i], n) / 4096;
+            }
+            fss_dealer_masks(&d, r, N, n);
+            for (size_t i = 0; i < N; i++) xh[i] = (x[i] + r[i]) & fss_mask(n);
+            fss_attn_key k0, k1, p0, p1;
+            fss_attn_keygen(&d, &k0, &k1, ro, r, kind, n, f, 5.0, R, L);
+            fss_attn_keygen(NULL, &p0, &p1, NULL, NULL, kind, n, f, 5.0, R, L);
+            nm_io io = {N, xh, NULL, NULL, {y0, y1}, {&k0, &k1}}, ioph = {N, NULL, NULL, NULL, {NULL, NULL}, {&p0, &p1}};
+            fh_check(kind ? "2relu" : "2quad", attn_party, &io, &ioph, fss_attn_cost(kind, n, f, R, L));
+            size_t bad = 0;
+            double worst = 0;
+            for (size_t rr = 0; rr < R; rr++) {
+                double s = 0;
+                for (size_t j = 0; j < L; j++) {
+                    double q = kind ? fmax(xr[rr * L + j], 0) : (xr[rr * L + j] + 5) * (xr[rr * L + j] + 5);
+                    s += q;
+                }
+                for (size_t j = 0; j < L; j++) {
+                    size_t i = rr * L + j;
+                    double q = kind ? fmax(xr[i], 0) : (xr[i] + 5) * (xr[i] + 5), want = s > 0 ? q / s : 0;
+                    double got = (double)fh_signed(y0[i] - ro[i], n) / 4096;
+                    worst = fmax(worst, fabs(got - want));
+                    /* the reciprocal's 2^-7, the floors (a few ulp) */
+                    bad += y0[i] != y1[i] || fabs(got - want) > ldexp(1, -7) * want + 4.0 / 4096;
+                }
+            }
+            cr_log_info("%s %zux%zu: worst error %g", kind ? "2relu" : "2quad", R, L, worst);
+            cr_expect_eq(bad, 0, "%s %zux%zu: %zu outside the tolerance", kind ? "2relu" : "2quad", R, L, bad);
+            fss_attn_key_free(&k0);
+            fss_attn_key_free(&k1);
+            free(x), free(r), free(xh), free(ro), free(y0), free(y1), free(xr);
+            fss_dealer_free(&d);
+        }
+    /* per element at 8 elements in one row: 2Quad n + (2n - f + 2) + n + 1 + n = 5n - f + 3 = 241 bytes
+     * plus the row's reciprocal (45 bytes at N = 1, as in rsqrt) */
+    cr_expect_eq(fss_attn_cost(0, 50, 12, 1, 8).bytes, 241 + 45);
+    cr_expect_eq(fss_attn_cost(1, 50, 12, 1, 8).bytes, (1 + 50) + 50 + (1 + 50) + 45);
+    cr_expect_eq(fss_attn_cost(0, 50, 12, 1, 8).rounds, 1 + 4 + 9 + 1 + 2);
+}

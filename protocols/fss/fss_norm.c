@@ -31,17 +31,34 @@ fss_cost fss_rsqrt_cost(int n, size_t N)
     return fss_cost_add(c, fss_lut_cost(IDX_BITS, n, N));
 }
 
+static void flut_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint64_t *r_out, const uint64_t *r_in,
+                        int n, int f, int fin, double dd, size_t N, int recip);
+
 void fss_rsqrt_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint64_t *r_out, const uint64_t *r_in, int n,
                       int f, int fin, double dd, size_t N)
 {
+    flut_keygen(d, k0, k1, r_out, r_in, n, f, fin, dd, N, 0);
+}
+
+void fss_recip_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint64_t *r_out, const uint64_t *r_in,
+                      int n, int f, int fin, double dd, size_t N)
+{
+    flut_keygen(d, k0, k1, r_out, r_in, n, f, fin, dd, N, 1);
+}
+
+static void flut_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint64_t *r_out, const uint64_t *r_in,
+                        int n, int f, int fin, double dd, size_t N, int recip)
+{
     int K = n - 2;
-    CHECK(n >= 16 && n <= 64 && K - 1 < (1 << FSS_RSQRT_EBITS) && dd > 0, "fss_rsqrt: ring of %d bits", n);
+    CHECK(n >= 16 && n <= 64 && K - 1 < (1 << FSS_RSQRT_EBITS) && dd > 0 && f < n - 2,
+          "fss_rsqrt: ring of %d bits, output scale %d", n, f);
     fss_rsqrt_key *k[2] = {k0, k1};
     for (int p = 0; p < 2; p++) {
         memset(k[p], 0, sizeof *k[p]);
         k[p]->n = n;
         k[p]->f = f;
         k[p]->fin = fin;
+        k[p]->recip = recip;
         k[p]->d = dd;
         k[p]->N = N;
     }
@@ -130,7 +147,8 @@ void fss_rsqrt(mpc_ctx *c, uint64_t *y_hat, const fss_rsqrt_key *k, const uint64
         for (size_t e = 0; e < DE; e++)
             for (size_t mm = 1u << (FSS_RSQRT_MBITS - 1); mm < (1u << FSS_RSQRT_MBITS); mm++) {
                 double v = (double)mm * ldexp(1, (int)e - (FSS_RSQRT_MBITS - 1)) / (k->d * ldexp(1, k->fin));
-                TR[(e << FSS_RSQRT_MBITS) | mm] = (uint64_t)llround(ldexp(1, k->f) / sqrt(v)) & mn;
+                double y = ldexp(1, k->f) / (k->recip ? v : sqrt(v));
+                TR[(e << FSS_RSQRT_MBITS) | mm] = y < ldexp(1, n - 2) ? (uint64_t)llround(y) & mn : fss_mask(n - 2);
             }
     }
     fss_lut(c, P, &k->lp, TP, eh, N);
@@ -263,4 +281,81 @@ void fss_layernorm_key_free(fss_layernorm_key *k)
     fss_mul_key_free(&k->m2);
     fss_tr_key_free(&k->t1);
     fss_tr_key_free(&k->t2);
+}
+
+/* ---- 2Quad and 2ReLU ---- */
+
+fss_cost fss_attn_cost(int kind, int n, int f, size_t R, size_t L)
+{
+    size_t N = R * L;
+    fss_cost c = kind ? fss_relu_cost(n, N) : fss_cost_add(fss_square_cost(n, N), fss_trfloor_cost(n, f, N));
+    c = fss_cost_add(c, fss_rsqrt_cost(n, R));
+    c = fss_cost_add(c, fss_mul_cost(n, R, L, 1));
+    return fss_cost_add(c, fss_tr_cost(FSS_TR_SLACK, n, 2 * f, n, N));
+}
+
+void fss_attn_keygen(fss_dealer *d, fss_attn_key *k0, fss_attn_key *k1, uint64_t *r_out, const uint64_t *r_in, int kind,
+                     int n, int f, double c, size_t R, size_t L)
+{
+    size_t N = R * L;
+    fss_attn_key *k[2] = {k0, k1};
+    for (int p = 0; p < 2; p++) {
+        memset(k[p], 0, sizeof *k[p]);
+        k[p]->n = n;
+        k[p]->f = f;
+        k[p]->kind = kind;
+        k[p]->R = R;
+        k[p]->L = L;
+        k[p]->c = (uint64_t)(int64_t)llround(c * ldexp(1, f)) & fss_mask(n);
+    }
+    uint64_t mb = fss_mask(n);
+    uint64_t *rs = d ? xcalloc(N, 8) : NULL, *rq = d ? xcalloc(N, 8) : NULL, *rS = d ? xcalloc(R, 8) : NULL,
+             *ri = d ? xcalloc(R, 8) : NULL, *rp = d ? xcalloc(N, 8) : NULL;
+    if (kind) fss_relu_keygen(d, &k0->relu, &k1->relu, rq, r_in, n, N);
+    else {
+        fss_square_keygen(d, &k0->sq, &k1->sq, rs, r_in, n, N); /* x + c keeps x's mask */
+        fss_trfloor_keygen(d, &k0->tf, &k1->tf, rq, rs, n, f, N);
+    }
+    if (d)
+        for (size_t i = 0; i < N; i++) rS[i / L] = (rS[i / L] + rq[i]) & mb;
+    /* the reciprocal at 2f bits (1/S underflows f bits for the large sums of 2Quad); q / S <= 1, so the
+     * product stays below 2^(3f) and TrWithSlack by 2f brings it back to f bits */
+    fss_recip_keygen(d, &k0->rc, &k1->rc, ri, rS, n, 2 * f, f, 1.0, R);
+    fss_mul_keygen(d, &k0->mul, &k1->mul, rp, rq, ri, n, R, L, 1);
+    fss_tr_keygen(d, &k0->tr, &k1->tr, r_out, rp, FSS_TR_SLACK, n, 2 * f, n, N);
+    free(rs), free(rq), free(rS), free(ri), free(rp);
+}
+
+void fss_attn(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t *x_hat)
+{
+    size_t R = k->R, L = k->L, N = R * L;
+    int ph = c->phantom;
+    uint64_t mb = fss_mask(k->n);
+    uint64_t *xs = ph ? NULL : xcalloc(N, 8), *s = ph ? NULL : xcalloc(N, 8), *q = ph ? NULL : xcalloc(N, 8),
+             *S = ph ? NULL : xcalloc(R, 8), *inv = ph ? NULL : xcalloc(R, 8), *p = ph ? NULL : xcalloc(N, 8);
+    if (k->kind) fss_relu(c, q, &k->relu, x_hat, N);
+    else {
+        if (!ph)
+            for (size_t i = 0; i < N; i++) xs[i] = (x_hat[i] + k->c) & mb;
+        fss_square(c, s, &k->sq, xs);
+        fss_trfloor(c, q, &k->tf, s, N);
+    }
+    if (!ph)
+        for (size_t i = 0; i < N; i++) S[i / L] = (S[i / L] + q[i]) & mb;
+    fss_rsqrt(c, inv, &k->rc, S, R);
+    fss_mul(c, p, &k->mul, q, inv);
+    fss_tr(c, y_hat, &k->tr, p, N);
+    free(xs), free(s), free(q), free(S), free(inv), free(p);
+}
+
+void fss_attn_key_free(fss_attn_key *k)
+{
+    if (k->kind) fss_relu_key_free(&k->relu);
+    else {
+        fss_square_key_free(&k->sq);
+        fss_trfloor_key_free(&k->tf);
+    }
+    fss_rsqrt_key_free(&k->rc);
+    fss_mul_key_free(&k->mul);
+    fss_tr_key_free(&k->tr);
 }

@@ -31,6 +31,7 @@ enum { FSS_RSQRT_EBITS = 6, FSS_RSQRT_MBITS = 7 };
 
 typedef struct fss_rsqrt_key {
     int n, f, fin;
+    int recip;       /* 0: v^(-1/2) (rsqrt); 1: v^(-1) (fss_recip_keygen) */
     double d;
     size_t N;
     fss_dpf_keys dpf;
@@ -46,6 +47,34 @@ void fss_rsqrt_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint6
                       int f, int fin, double dd, size_t N);
 void fss_rsqrt(mpc_ctx *c, uint64_t *y_hat, const fss_rsqrt_key *k, const uint64_t *x_hat, size_t N);
 void fss_rsqrt_key_free(fss_rsqrt_key *k);
+/* The same float-like LUT for the reciprocal 1 / (v / (d 2^fin)) (2Quad's and 2ReLU's row sums, whose
+ * range a fixed-point LUT cannot cover); evaluate with fss_rsqrt. v = 0 gives 0. Same costs.
+ * f is the output scale here (any f < n - 2; values above 2^(n-2) saturate). */
+void fss_recip_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint64_t *r_out, const uint64_t *r_in,
+                      int n, int f, int fin, double dd, size_t N);
+
+/* ---- MPCFormer's attention approximations, rows of R x L at f bits ----
+ * 2Quad: q = (x + c)^2 (square of x + c, TrFloor by f), out = q / sum_j q (reciprocal by the
+ *   float-like LUT with fin = f and output scale 2f, row multiply, TrWithSlack by 2f).
+ *   bits per element: n + (2n - f + 2) + n + (1 + n); per row: the reciprocal's K + 5n + 21.
+ * 2ReLU: q = ReLU(x) (1 + n), then as 2Quad: bits per element (1 + n) + n + (1 + n). A row whose
+ *   scores are all <= 0 has sum 0 and gives 0. */
+typedef struct fss_attn_key {
+    int n, f, kind; /* 0: 2Quad, 1: 2ReLU */
+    size_t R, L;
+    uint64_t c;     /* 2Quad's shift, encoded */
+    fss_square_key sq;
+    fss_trfloor_key tf;
+    fss_relu_key relu;
+    fss_rsqrt_key rc;
+    fss_mul_key mul;
+    fss_tr_key tr;
+} fss_attn_key;
+fss_cost fss_attn_cost(int kind, int n, int f, size_t R, size_t L);
+void fss_attn_keygen(fss_dealer *d, fss_attn_key *k0, fss_attn_key *k1, uint64_t *r_out, const uint64_t *r_in, int kind,
+                     int n, int f, double c, size_t R, size_t L);
+void fss_attn(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t *x_hat);
+void fss_attn_key_free(fss_attn_key *k);
 
 typedef struct fss_layernorm_key {
     int n, f;
