@@ -17,6 +17,8 @@
 #include "../protocols/fss/fss_dpf.h"
 #include "../protocols/fss/fss_gate.h"
 #include "../protocols/fss/fss_lut.h"
+#include "../protocols/fss/fss_norm.h"
+#include "../protocols/fss/fss_softmax.h"
 
 static double fb_now(void)
 {
@@ -108,7 +110,7 @@ static void bench_dpf(FILE *f, int n, size_t N)
 /* ---- gates on the simulator ---- */
 
 typedef struct gate_run {
-    int which; /* 0 GeLU, 1 ReLU, 2 matmul */
+    int which; /* 0 GeLU, 1 ReLU, 2 matmul, 3 softmax, 4 LayerNorm */
     size_t N, m, k, p;
     const uint64_t *x_hat, *y_hat;
     void *key[2];
@@ -125,7 +127,9 @@ static void gate_party(net_party *p, void *arg)
     int me = p->self;
     if (g->which == 0) fss_gelu(&c, g->out[me], g->key[me], g->x_hat, g->N);
     else if (g->which == 1) fss_relu(&c, g->out[me], g->key[me], g->x_hat, g->N);
-    else fss_matmul(&c, g->out[me], g->key[me], g->x_hat, g->y_hat);
+    else if (g->which == 2) fss_matmul(&c, g->out[me], g->key[me], g->x_hat, g->y_hat);
+    else if (g->which == 3) fss_softmax(&c, g->out[me], g->key[me], g->x_hat);
+    else fss_layernorm(&c, g->out[me], g->key[me], g->x_hat, g->y_hat, g->y_hat);
     if (me == NET_P0) {
         g->sent0 = p->stats.total.sent_bytes[NET_P1];
         g->rounds0 = p->stats.total.rounds;
@@ -229,6 +233,50 @@ static void bench_matmul(FILE *f, size_t m, size_t k, size_t p)
     fss_dealer_free(&d);
 }
 
+/* softmax (which 3) over B x T x T scores, or LayerNorm (which 4) over T x D, n = 50, f = 12 */
+static void bench_rowop(FILE *f, int which, size_t R, size_t L, const char *shape)
+{
+    const int n = 50, fr = 12;
+    size_t N = R * L;
+    fss_dealer d;
+    fss_dealer_init(&d, 9);
+    uint64_t *r = malloc(N * 8), *xh = malloc(N * 8), *ro = malloc(N * 8), *o0 = malloc(N * 8), *o1 = malloc(N * 8),
+             *rg = calloc(L, 8), *gh = malloc(L * 8);
+    fss_dealer_masks(&d, r, N, n);
+    fss_dealer_masks(&d, xh, N, 16);
+    for (size_t i = 0; i < N; i++) xh[i] = (r[i] + xh[i]) & ((1ull << n) - 1); /* values in [0, 16) */
+    for (size_t j = 0; j < L; j++) gh[j] = 1u << fr;                          /* gamma = beta = 1, mask 0 */
+    double tg[REPS], te[REPS];
+    gate_run g;
+    fss_cost c;
+    for (int i = 0; i < REPS; i++) {
+        fss_softmax_key s0, s1;
+        fss_layernorm_key l0, l1;
+        double t0 = fb_now();
+        if (which == 3) fss_softmax_keygen(&d, &s0, &s1, ro, r, n, fr, R, L);
+        else fss_layernorm_keygen(&d, &l0, &l1, ro, r, rg, rg, n, fr, 1e-5, R, L);
+        tg[i] = fb_now() - t0;
+        memset(&g, 0, sizeof g);
+        mpc_config_default(&g.cfg);
+        g.which = which;
+        g.N = N;
+        g.x_hat = xh;
+        g.y_hat = gh;
+        g.key[0] = which == 3 ? (void *)&s0 : (void *)&l0;
+        g.key[1] = which == 3 ? (void *)&s1 : (void *)&l1;
+        g.out[0] = o0;
+        g.out[1] = o1;
+        te[i] = gate_online(&g);
+        if (which == 3) fss_softmax_key_free(&s0), fss_softmax_key_free(&s1);
+        else fss_layernorm_key_free(&l0), fss_layernorm_key_free(&l1);
+    }
+    c = which == 3 ? fss_softmax_cost(n, fr, R, L) : fss_layernorm_cost(n, fr, R, L);
+    row(f, which == 3 ? "fss_softmax_keygen" : "fss_layernorm_keygen", shape, tg, 0, 0, 2 * c.key_bytes);
+    row(f, which == 3 ? "fss_softmax" : "fss_layernorm", shape, te, g.rounds0, g.sent0, 2 * c.key_bytes);
+    free(r), free(xh), free(ro), free(o0), free(o1), free(rg), free(gh);
+    fss_dealer_free(&d);
+}
+
 void bench_fss_rows(FILE *f)
 {
     bench_dcf(f, 50, 1, 20000);
@@ -237,4 +285,6 @@ void bench_fss_rows(FILE *f)
     bench_dpf(f, 64, 100000);
     bench_gelu(f, 128, 3072);
     bench_matmul(f, 128, 768, 768);
+    bench_rowop(f, 3, 12 * 128, 128, "12x128x128_n50_f12");
+    bench_rowop(f, 4, 128, 768, "128x768_n50_f12");
 }

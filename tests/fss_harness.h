@@ -24,7 +24,7 @@ typedef struct fh_run {
     int64_t end[2];
 } fh_run;
 
-static void fh_party(net_party *p, void *a)
+__attribute__((unused)) static void fh_party(net_party *p, void *a)
 {
     fh_run *r = a;
     mpc_ctx c;
@@ -37,7 +37,7 @@ static void fh_party(net_party *p, void *a)
     r->end[me] = net_now(p);
 }
 
-static void fh_exec(fh_run *r, tu_trace *tr)
+__attribute__((unused)) static void fh_exec(fh_run *r, tu_trace *tr)
 {
     nm_linkspec l = {.bps = 1000000000ull, .latency_ns = 1000000};
     nm_topology t;
@@ -52,7 +52,7 @@ static void fh_exec(fh_run *r, tu_trace *tr)
 
 /* Runs fn real (arg_real) and phantom (arg_ph); asserts rounds and bytes equal the closed form for both
  * parties and both modes, and the two traces are identical message by message. */
-static void fh_check(const char *what, fh_fn fn, void *arg_real, void *arg_ph, fss_cost want)
+__attribute__((unused)) static void fh_check(const char *what, fh_fn fn, void *arg_real, void *arg_ph, fss_cost want)
 {
     fh_run r[2];
     tu_trace tr[2] = {{0}, {0}};
