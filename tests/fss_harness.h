@@ -1,5 +1,5 @@
-/* fss_harness.h -- runs an fss gate between P0 and P1 on the simulator (1 Gbit/s, 1 ms one way, zero
- * compute model), real and phantom, and checks the measured traffic against the gate's closed form.
+/* fss_harness.h -- runs an fss gate between P0 and P1 on the simulator (1 Gbit/s, 1 ms one way, a
+ * compute model of 1 ns per unit of work), real and phantom, and checks the measured traffic against the gate's closed form.
  * Included by the tests/test_fss*.c files (header-only, static functions). */
 #ifndef FSS_HARNESS_H
 #define FSS_HARNESS_H
@@ -24,9 +24,17 @@ typedef struct fh_run {
     int64_t end[2];
 } fh_run;
 
+/* A compute model that charges every unit of work, so real and phantom must also charge the same. */
+static int64_t fh_cost(void *ud, const net_work *w)
+{
+    (void)ud;
+    return (int64_t)(w->ring_macs + w->elem_ops + w->prg_bytes / 16);
+}
+
 __attribute__((unused)) static void fh_party(net_party *p, void *a)
 {
     fh_run *r = a;
+    p->cost = fh_cost;
     mpc_ctx c;
     mpc_ctx_init(&c, p, &r->cfg, r->phantom, 100 + (uint64_t)p->self);
     r->fn(&c, r->arg);

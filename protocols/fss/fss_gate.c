@@ -64,6 +64,7 @@ void fss_open_segs(mpc_ctx *c, const fss_seg *segs, int nseg)
     size_t bits = 0;
     for (int s = 0; s < nseg; s++) bits += segs[s].N * (size_t)segs[s].b;
     size_t nb = (bits + 7) / 8;
+    mpc_work(c, 0, 2 * bits / 8 + 1, 0); /* packing and unpacking */
     if (c->phantom) {
         xsend(c, NULL, nb);
         xrecv(c, NULL, nb);
@@ -81,7 +82,6 @@ void fss_open_segs(mpc_ctx *c, const fss_seg *segs, int nseg)
         for (size_t i = 0; i < segs[s].N; i++)
             segs[s].out[i] = (segs[s].sh[i] + fss_bit_get(&r, segs[s].b)) & m;
     }
-    mpc_work(c, 0, 2 * bits / 8 + 1, 0);
     free(mine);
     free(theirs);
 }
