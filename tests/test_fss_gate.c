@@ -393,3 +393,17 @@ Test(fss_gate, input_one_way)
     tu_trace_free(&tr);
     (void)ioph;
 }
+
+Test(fss_gate, config_check_names_the_problem)
+{
+    char err[160];
+    cr_expect_eq(fss_config_check(50, 12, err, sizeof err), 0);
+    cr_expect_eq(fss_config_check(37, 12, err, sizeof err), 0);
+    cr_expect_eq(fss_config_check(8, 2, err, sizeof err), -1);
+    cr_expect(strstr(err, "8 bits") != NULL, "%s", err);
+    cr_expect_eq(fss_config_check(24, 12, err, sizeof err), -1);
+    cr_expect(strstr(err, "too small") != NULL, "%s", err);
+    cr_expect_eq(fss_config_check(50, 4, err, sizeof err), -1);
+    cr_expect(strstr(err, "fractional") != NULL, "%s", err);
+    cr_expect_eq(fss_config_check(65, 12, err, sizeof err), -1);
+}

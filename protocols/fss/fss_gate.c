@@ -1,6 +1,7 @@
 /* fss_gate.c -- masked-wire gates of the fss family (see fss_gate.h). */
 #include "fss_gate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,24 @@ static void *xcalloc(size_t n, size_t sz)
 }
 
 /* ---- dealer, costs, transport ---- */
+
+int fss_config_check(int n, int f, char *err, size_t errlen)
+{
+    if (n < 16 || n > 64) {
+        snprintf(err, errlen, "fss: a ring of %d bits is out of range (16..64)", n);
+        return -1;
+    }
+    if (f < 7) {
+        snprintf(err, errlen, "fss: %d fractional bits are too few (GeLU needs at least 7)", f);
+        return -1;
+    }
+    if (2 * f + 4 > n) {
+        snprintf(err, errlen, "fss: a ring of %d bits is too small for %d fractional bits (needs 2f + 4 = %d)", n, f,
+                 2 * f + 4);
+        return -1;
+    }
+    return 0;
+}
 
 void fss_dealer_init(fss_dealer *d, uint64_t seed)
 {

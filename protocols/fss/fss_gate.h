@@ -171,6 +171,11 @@ void fss_matmul_keygen(fss_dealer *d, fss_matmul_key *k0, fss_matmul_key *k1, ui
 void fss_matmul(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat);
 void fss_matmul_key_free(fss_matmul_key *k);
 
+/* Validates a ring and fixed-point choice for the fss family before any gate runs: 16 <= n <= 64,
+ * 7 <= f (GeLU reads x at 6 fractional bits) and 2f + 4 <= n (a product of two fixed-point values
+ * must fit with slack). Returns 0, or -1 with a message naming the problem in err. */
+int fss_config_check(int n, int f, char *err, size_t errlen);
+
 /* Dealer helper: additive shares v0 (uniform b bits) and v1 = v - v0 of N values. */
 void fss_dealer_share(fss_dealer *d, uint64_t *v0, uint64_t *v1, const uint64_t *v, size_t N, int b);
 

@@ -9,14 +9,20 @@
  * nExp(x) = exp(-x) for x >= 0 at f bits (SIGMA): z = clip(x, 2^16 - 1) in 16 bits; lo = z mod 2^8
  *   (local); hi = TrReduce(z, 8) (8 bits); A = LUT_8(lo) = e^(-lo/2^f), B = LUT_8(hi) = e^(-256 hi/2^f);
  *   A B (multiply, 2f bits of scale) then TrWithSlack(n, f, n).
- *   bits: (1 + 16) + (1 + 8) + 2 (1 + 2n) + n + (1 + n) = 4n + 2 (1 + 2n) ... exactly: 6n + 29;
- *   rounds: 2 + 2 + 2 + 2 + 1 + 2 = 11 (the LUTs run one after the other here).
+ *   bits: (1 + 16) + (1 + 8) + 2 (1 + 2n) + n + (1 + n) = 6n + 29 (329 at n = 50);
+ *   rounds: 2 + 2 + 2 + 2 + 1 + 2 = 11 (the LUTs run one after the other here);
+ *   key bytes: clip(n, 16) + TrReduce(16, 8) + 2 LUT(8, n) + multiply + TrWithSlack(n, f, n), i.e.
+ *   N (DPF(n) + DPF(8) + 2 DPF(8) + DPF(f)) plus the bit-packed elements (fss_nexp_cost sums them).
  * inverse(S) = 1/S for 1 <= S < 2^(in - f) at f bits: TrReduce(in, 6) then LUT_(in-6) of
  *   2^f 2^6 / (2^f j) (SIGMA's 6-bit drop: relative error below 2^(6-f) per unit of S).
- *   bits: (1 + in - 6) + (1 + 2n); rounds 4.
+ *   bits: (1 + in - 6) + (1 + 2n); rounds 4; key bytes: N (DPF(6) + DPF(in - 6)) + ceil(N/8) +
+ *   ceil(2 N (in - 6) / 8) (TrReduce) + ceil(N/8) + ceil(4 N n / 8) (LUT's r_u, r_v, select).
  * softmax along rows of R x L: m = max (fss_arith.h tree on n bits), x1 = m - x (local), e = nExp(x1),
  *   S = row sums (local), inv = inverse(S) with in = f + ceil(log2 L) + 1, out = TrWithSlack(e inv)
  *   (multiply by the row's inverse, n bits, then truncation by f).
+ *   bits per score: (1 + n) per comparison of the max tree (L - 1 per row) + nExp's 6n + 29 + n + (1 + n)
+ *   (481.5 at n = 50, L = 128; SIGMA's figure: about 471); per row: the inverse's. Rounds: 2 ceil(log2 L)
+ *   + 11 + 4 + 1 + 2. Key bytes: the sum of the parts' (fss_softmax_cost).
  *   Where this differs from SIGMA: the max tree runs on n bits (SIGMA: on the input's bits + 2), and
  *   the two nExp LUTs run in sequence. */
 #ifndef FSS_SOFTMAX_H
