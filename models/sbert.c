@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_cmp.h"
-#include "../protocols/mpc_math.h"
-#include "../protocols/mpc_nn.h"
+#include "../protocols/crypten/mpc_cmp.h"
+#include "../protocols/crypten/mpc_math.h"
+#include "../protocols/crypten/mpc_nn.h"
 
 static const char *const tag_names[SB_NTAGS_OPS] = {
     NULL, "embed", "qkv", "scores", "softmax", "context", "out_proj", "norm1", "ffn1", "act", "ffn2", "norm2",
