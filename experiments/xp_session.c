@@ -118,6 +118,8 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     const net_counters *d = &res->stats[NET_D].total;
     res->dealer_bytes = d->sent_bytes[0] + d->sent_bytes[1] + d->recv_bytes[0] + d->recv_bytes[1];
     res->dealer_requests = slot[2].dctx.nreq;
+    res->dealer_to[0] = d->sent_bytes[NET_P0];
+    res->dealer_to[1] = d->sent_bytes[NET_P1];
     res->pk_valid = net_sim_pkt_stats(s, 0, 1, &res->pk[0]) == 0 && net_sim_pkt_stats(s, 1, 0, &res->pk[1]) == 0;
     net_sim_destroy(s);
     return 0;

@@ -4,7 +4,7 @@
 #ifndef MPC_CMP_H
 #define MPC_CMP_H
 
-#include "../mpc.h"
+#include "../mpc_beaver.h"
 #include "../mpc_cost.h"
 
 /* [x] (n) -> <x> via CrypTen's parallel-prefix (SPK) adder. */

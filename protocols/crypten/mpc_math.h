@@ -13,7 +13,7 @@
 #ifndef MPC_MATH_H
 #define MPC_MATH_H
 
-#include "../mpc.h"
+#include "../mpc_beaver.h"
 #include "../mpc_cost.h"
 
 /* exp(x) = (1 + x/2^d)^(2^d) (2.13): x/2^d by local truncation, P0 adds 1, d squarings.

@@ -3,7 +3,7 @@
 #ifndef MPC_NN_H
 #define MPC_NN_H
 
-#include "../mpc.h"
+#include "../mpc_beaver.h"
 #include "../mpc_cost.h"
 
 /* The public rescale K of each reciprocal call site (PROTOCOLS.md 4.2): the configured value if > 0,
