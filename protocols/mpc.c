@@ -3,6 +3,7 @@
 #include "mpc.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 void mpc_config_default(mpc_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->protocol, sizeof cfg->protocol, "%s", "crypten");
     cfg->frac_bits = 16;
     cfg->exp_iters = 8;
     cfg->recip_nr_iters = 10;

@@ -34,7 +34,10 @@
 enum { MPC_DEALER_OFFLINE = 0, MPC_DEALER_INLINE = 1 };
 enum { MPC_MAX_CRYPTEN = 0, MPC_MAX_NOARGMAX = 1 };
 
+enum { MPC_PROTOCOL_NAME_MAX = 24 };
+
 typedef struct mpc_config {
+    char protocol[MPC_PROTOCOL_NAME_MAX]; /* the protocol family (family.h) by name: "crypten" */
     int frac_bits;            /* f: fractional bits of the fixed-point encoding (16) */
     int exp_iters;            /* exp: (1 + x/2^d)^(2^d), d = 8 */
     int recip_nr_iters;       /* reciprocal Newton-Raphson iterations (10) */
@@ -59,6 +62,7 @@ typedef struct mpc_config {
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
 } mpc_config;
 
+/* CrypTen's defaults, protocol "crypten". A family's own defaults: mpc_family.config_default. */
 void mpc_config_default(mpc_config *cfg);
 
 /* ---- context ---- */
