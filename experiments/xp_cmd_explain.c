@@ -88,6 +88,7 @@ static void usage(FILE *f)
                "line equals `mpcsim op` for the same op and shape. CSV: level, step, count, rounds,\n"
                "sent_bytes_p0, sent_bytes_p1, dealer_bytes, time_s (a final row with step 'total').\n\n");
     xp_net_help(f);
+    xp_cfg_help(f);
 }
 
 int xp_cmd_explain(int argc, char **argv)

@@ -392,6 +392,7 @@ int xp_protocol_arg(const mpc_config *cfg, int argc, char **argv, int *i)
 int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
 {
     static const struct { const char *name; int is_int; size_t off; double lo, hi; } opts[] = {
+        {"--ring-bits", 1, offsetof(mpc_config, ring_bits), 16, 64},
         {"--frac-bits", 1, offsetof(mpc_config, frac_bits), 1, 30},
         {"--exp-iters", 1, offsetof(mpc_config, exp_iters), 1, 16},
         {"--recip-iters", 1, offsetof(mpc_config, recip_nr_iters), 1, 64},
@@ -457,6 +458,7 @@ void xp_cfg_help(FILE *f)
             "  --dealer offline|inline  dealer schedule: material delivered before the input (offline,\n"
             "                           default; dealer bytes reported apart) or CrypTen-style requests\n"
             "                           during inference (inline: dealer round trips inside the latency)\n"
+            "  --ring-bits N            ring width n of Z_2^n (%d; crypten: 64 only)\n"
             "  --frac-bits N            fixed-point fractional bits (%d)\n"
             "  --exp-iters N            exp as (1 + x/2^N)^(2^N) (%d)\n"
             "  --recip-iters N          reciprocal Newton iterations (%d)\n"
@@ -473,7 +475,7 @@ void xp_cfg_help(FILE *f)
             "                           0 = automatic power of two from the row length (default); 1 = CrypTen\n"
             "  --ln-eps E               LayerNorm epsilon (%g)\n"
             "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n",
-            d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,
+            d.ring_bits, d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,
             d.erf_iters, d.sigmoid_recip_iters, d.sigmoid_recip_init, d.quad_a, d.quad_b, d.quad_c, d.quad2_c,
             d.ln_eps, d.ln_rsqrt_shift);
 }

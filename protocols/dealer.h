@@ -21,7 +21,9 @@
  * below are the Beaver family's, and a protocol family adds its own (mpc_family.dealer_kinds). A
  * kind's material may go to P0, to P1 or to both (FSS keys do): D sends each recipient its bytes
  * after P0's request, and each recipient reads them at dealer_collect. Dealer bytes are counted per
- * direction (D->P0, D->P1; mpc_cost_dealer_to, dealer_ctx.bytes_out).
+ * direction (D->P0, D->P1; mpc_cost_dealer_to, dealer_ctx.bytes_out). Under the inline schedule a
+ * recipient reads at once, so P1 then waits for P0's request to reach D: the inline max-plus step of
+ * such a kind is not mpc_cost_dealt_exchange's, and its family derives its own.
  *
  * Core correlations (what D sends P0; P1 receives nothing; n = element count):
  *   mul     a (R x L), b (len(y)), c = a * bcast(b) (R x L)      c - [c]_1        8 R L bytes

@@ -15,6 +15,7 @@ void mpc_config_default(mpc_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->protocol, sizeof cfg->protocol, "%s", "crypten");
+    cfg->ring_bits = 64;
     cfg->frac_bits = 16;
     cfg->exp_iters = 8;
     cfg->recip_nr_iters = 10;

@@ -38,6 +38,7 @@ enum { MPC_PROTOCOL_NAME_MAX = 24 };
 
 typedef struct mpc_config {
     char protocol[MPC_PROTOCOL_NAME_MAX]; /* the protocol family (family.h) by name: "crypten" */
+    int ring_bits;            /* n: shares live in Z_2^n (64; a family may support smaller rings) */
     int frac_bits;            /* f: fractional bits of the fixed-point encoding (16) */
     int exp_iters;            /* exp: (1 + x/2^d)^(2^d), d = 8 */
     int recip_nr_iters;       /* reciprocal Newton-Raphson iterations (10) */

@@ -158,11 +158,16 @@ static mpc_cost cr_reveal_cost(const mpc_config *cfg, uint64_t n, int to) { retu
 
 static void cr_config_default(mpc_config *cfg) { mpc_config_default(cfg); }
 
+static const char *cr_config_check(const mpc_config *cfg)
+{
+    return cfg->ring_bits == 64 ? NULL : "CrypTen's protocols work over Z_2^64 only (--ring-bits 64)";
+}
+
 const mpc_family mpc_family_crypten = {
     .name = "crypten",
     .description = "CrypTen's algorithms and defaults: 2 parties + dealer, Z_2^64, Beaver products",
     .config_default = cr_config_default,
-    .config_check = NULL,
+    .config_check = cr_config_check,
     .dealer_kinds = NULL, /* the core (Beaver) kinds only */
     .linear = cr_linear,
     .linear_cost = cr_linear_cost,
