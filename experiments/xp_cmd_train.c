@@ -841,7 +841,8 @@ int xp_cmd_eval(int argc, char **argv)
     if (ckpt_load(&c, o.weights) != 0) return 2;
     if (o.mpc) { /* the protocol family must have the layers the checkpoint runs under MPC */
         int act = c.cfg.act == TFM_ACT_GELU_ERF ? mpc_gelu : c.cfg.act;
-        const char *lacks = mpc_family_check(mpc_family_of(&mcfg), (mpc_act)act, (mpc_attn)c.cfg.attn, (mpc_norm)c.cfg.norm);
+        const char *lacks =
+            mpc_family_check(mpc_family_of(&mcfg), (mpc_act)act, (mpc_attn)c.cfg.attn, (mpc_norm)c.cfg.norm);
         if (lacks) fprintf(stderr, "error: eval: %s\n", lacks);
         if (lacks || xp_cfg_check(&mcfg) != 0) {
             ckpt_free(&c);

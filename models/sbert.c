@@ -33,7 +33,8 @@ _Static_assert(TFM_ACT_GELU_ERF == (int)MPC_ACT_GELU_ERF && TFM_ACT_GELU_TANH ==
                    TFM_ACT_RELU == (int)MPC_ACT_RELU && TFM_ACT_QUAD == (int)MPC_ACT_QUAD, "activation ids");
 _Static_assert(TFM_ATTN_SOFTMAX == (int)MPC_ATTN_SOFTMAX && TFM_ATTN_2RELU == (int)MPC_ATTN_2RELU &&
                    TFM_ATTN_2QUAD == (int)MPC_ATTN_2QUAD, "attention ids");
-_Static_assert(TFM_NORM_LAYERNORM == (int)MPC_NORM_LAYERNORM && TFM_NORM_BATCHNORM == (int)MPC_NORM_BATCHNORM, "norm ids");
+_Static_assert(TFM_NORM_LAYERNORM == (int)MPC_NORM_LAYERNORM && TFM_NORM_BATCHNORM == (int)MPC_NORM_BATCHNORM,
+               "norm ids");
 
 static mpc_act act_kind(const tfm_config *m) { return (mpc_act)m->act; }
 static mpc_attn attn_kind(const tfm_config *m) { return (mpc_attn)m->attn; }

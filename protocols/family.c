@@ -32,16 +32,19 @@ const mpc_family *mpc_family_of(const mpc_config *cfg)
 
 void mpc_family_names(FILE *f)
 {
-    for (const mpc_family *const *p = mpc_families; *p; p++) fprintf(f, "%s%s", p == mpc_families ? "" : ", ", (*p)->name);
+    for (const mpc_family *const *p = mpc_families; *p; p++)
+        fprintf(f, "%s%s", p == mpc_families ? "" : ", ", (*p)->name);
 }
 
 const char *mpc_family_check(const mpc_family *fam, mpc_act act, mpc_attn attn, mpc_norm norm)
 {
     static char msg[160];
-    const char *what = NULL, *name = NULL;
-    if (act < 0 || act >= MPC_ACT_N || !fam->activation[act].run) what = "activation", name = act >= 0 && act < MPC_ACT_N ? mpc_act_names[act] : "?";
-    else if (attn < 0 || attn >= MPC_ATTN_N || !fam->attn_norm[attn].run) what = "attention normalisation", name = attn >= 0 && attn < MPC_ATTN_N ? mpc_attn_names[attn] : "?";
-    else if (norm < 0 || norm >= MPC_NORM_N || !fam->norm[norm].run) what = "norm", name = norm >= 0 && norm < MPC_NORM_N ? mpc_norm_names[norm] : "?";
+    int act_ok = act >= 0 && act < MPC_ACT_N, attn_ok = attn >= 0 && attn < MPC_ATTN_N;
+    int norm_ok = norm >= 0 && norm < MPC_NORM_N;
+    const char *what = NULL, *name = "?";
+    if (!act_ok || !fam->activation[act].run) what = "activation", name = act_ok ? mpc_act_names[act] : "?";
+    else if (!attn_ok || !fam->attn_norm[attn].run) what = "attention normalisation", name = attn_ok ? mpc_attn_names[attn] : "?";
+    else if (!norm_ok || !fam->norm[norm].run) what = "norm", name = norm_ok ? mpc_norm_names[norm] : "?";
     if (!what) return NULL;
     snprintf(msg, sizeof msg, "protocol '%s' has no %s '%s'", fam->name, what, name);
     return msg;

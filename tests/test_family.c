@@ -180,12 +180,14 @@ static void pair_dealer(net_party *p, void *arg)
     r->d_out[0] = d.bytes_out[0], r->d_out[1] = d.bytes_out[1];
 }
 
-static void run_pair(pair_run *r, int phantom)
+static void run_pair(pair_run *r, int phantom, int schedule)
 {
     memset(r, 0, sizeof *r);
     mpc_config_default(&r->cfg);
+    r->cfg.dealer_schedule = schedule;
     r->phantom = phantom;
-    nm_linkspec pp = {.bps = 1000000000, .latency_ns = 1000000}, pd = {.bps = 1000000000, .latency_ns = 10000000, .offline = 1};
+    nm_linkspec pp = {.bps = 1000000000, .latency_ns = 1000000};
+    nm_linkspec pd = {.bps = 1000000000, .latency_ns = 10000000, .offline = schedule == MPC_DEALER_OFFLINE};
     nm_topology t;
     nm_topology_init(&t, 3, &pp);
     nm_topology_set(&t, NET_P0, NET_D, &pd);
@@ -204,7 +206,7 @@ Test(family, dealer_material_to_both_parties_counted_per_direction)
     cr_assert_eq(mpc_packed_bytes(PN, PB), packed);
     for (int phantom = 0; phantom < 2; phantom++) {
         pair_run r;
-        run_pair(&r, phantom);
+        run_pair(&r, phantom, MPC_DEALER_OFFLINE);
         /* Per direction: D->P0 1625 + 16 B, D->P1 1625 + 21 B, P0->D one 48-byte request, P1->D nothing. */
         cr_expect_eq(r.after[NET_D].sent_bytes[NET_P0] - r.before[NET_D].sent_bytes[NET_P0], packed + 16);
         cr_expect_eq(r.after[NET_D].sent_bytes[NET_P1] - r.before[NET_D].sent_bytes[NET_P1], packed + 21);
@@ -277,4 +279,21 @@ Test(family, bit_packing_sizes_layout_and_round_trip)
         size_t nb = mpc_packed_bytes(n, b), used = n * (size_t)b % 8;
         if (used) cr_expect_eq(buf[nb - 1] >> used, 0, "b = %d: padding bits are zero", b);
     }
+}
+
+Test(family, dealer_material_to_both_parties_inline_schedule)
+{
+    /* Inline: each recipient reads its material at once (P1 waits for P0's request to reach D over
+     * 10 ms links); the same bytes per direction, the same values. */
+    pair_run r;
+    run_pair(&r, 0, MPC_DEALER_INLINE);
+    cr_expect_eq(r.d_out[0], 1625 + 16);
+    cr_expect_eq(r.d_out[1], 1625 + 21);
+    uint64_t v[PN];
+    mpc_unpack_bits(v, r.mat[1], PN, PB);
+    for (size_t i = 0; i < PN; i++) cr_assert_eq(v[i], (r.r[0][i] ^ r.r[1][i]) & ((1u << PB) - 1), "P1 value %zu", i);
+    /* P1 ends when P0's opening arrives: P0's request 48 B (384 ns) and its 1641 B (13,128 ns) on the
+     * 10 ms links, then 1625 B (13 us) and 1 ms to P1. (P1's own 1646 B arrived 40 ns after P0's.) */
+    cr_expect_eq(r.t1[1] - r.t0[1], 384 + 10000000 + 13128 + 10000000 + 13000 + 1000000, "P1 time %lld",
+                 (long long)(r.t1[1] - r.t0[1]));
 }
