@@ -16,7 +16,17 @@
  * measures (mpc_cost.h; dealer bytes per direction via mpc_cost_dealer_to).
  *
  * A per-kind entry (activation, attention normalisation, norm) whose `run` is NULL is an op the family
- * lacks: mpc_family_check names it, and the commands refuse such a model before running anything. */
+ * lacks: mpc_family_check names it, and the commands refuse such a model before running anything.
+ *
+ * Adding a family NAME: (1) protocols/NAME/ with its ops and one `const mpc_family mpc_family_NAME`
+ * (config_default sets cfg->protocol = NAME and the family's published parameters: ring_bits,
+ * frac_bits, ...; config_check refuses what it cannot run, e.g. a ring too small for the fixed point);
+ * (2) one line in family.c's mpc_families[]; (3) its dealer material as dealer_kind_def rows (ids from
+ * DEALER_KIND_FAMILY0, `to` = DEALER_TO_P0 | DEALER_TO_P1 for keys both parties receive, sizes in bytes)
+ * in mpc_family.dealer_kinds: a gate draws its mask share with dealer_draw, calls dealer_request, opens
+ * its masked value (mpc_exchange_bytes of mpc_pack_bits'd values), then dealer_collect and evaluates;
+ * its cost is mpc_cost_exchange_bytes plus dealer_key_bytes[0/1] and one dealer_req; (4) for `mpcsim
+ * op`/`explain`, its op tables in experiments/xp_ops.c's op_families[]. CMake builds protocols/NAME/. */
 #ifndef FAMILY_H
 #define FAMILY_H
 
