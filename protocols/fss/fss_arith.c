@@ -259,18 +259,29 @@ void fss_quad_keygen(fss_dealer *d, fss_quad_key *k0, fss_quad_key *k1, uint64_t
     free(rs);
 }
 
-void fss_quad(mpc_ctx *c, uint64_t *y_hat, const fss_quad_key *k, const uint64_t *x_hat, size_t N)
+static void quad_impl(mpc_ctx *c, uint64_t *y_hat, const fss_quad_key *k, const uint64_t *x_hat, size_t N, int open)
 {
     int f = k->f, b = k->sq.b;
     uint64_t *x2 = c->phantom ? NULL : xcalloc(N, 8), *s = c->phantom ? NULL : xcalloc(N, 8);
     if (!c->phantom)
         for (size_t i = 0; i < N; i++) x2[i] = (x_hat[i] + ((uint64_t)2 << f)) & fss_mask(b);
     fss_square(c, s, &k->sq, x2);
-    fss_trfloor(c, y_hat, &k->tr, s, N);
-    if (!c->phantom)
+    if (open) fss_trfloor(c, y_hat, &k->tr, s, N);
+    else fss_trfloor_sh(c, y_hat, &k->tr, s, N);
+    if (!c->phantom && (open || c->self == NET_P0))
         for (size_t i = 0; i < N; i++) y_hat[i] = (y_hat[i] - ((uint64_t)1 << (f - 2))) & fss_mask(b);
     free(x2);
     free(s);
+}
+
+void fss_quad(mpc_ctx *c, uint64_t *y_hat, const fss_quad_key *k, const uint64_t *x_hat, size_t N)
+{
+    quad_impl(c, y_hat, k, x_hat, N, 1);
+}
+
+void fss_quad_sh(mpc_ctx *c, uint64_t *y_sh, const fss_quad_key *k, const uint64_t *x_hat, size_t N)
+{
+    quad_impl(c, y_sh, k, x_hat, N, 0);
 }
 
 void fss_quad_key_free(fss_quad_key *k)

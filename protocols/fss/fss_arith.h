@@ -69,6 +69,8 @@ fss_cost fss_quad_cost(int b, int f, size_t N);
 void fss_quad_keygen(fss_dealer *d, fss_quad_key *k0, fss_quad_key *k1, uint64_t *r_out, const uint64_t *r_in, int b,
                      int f, size_t N);
 void fss_quad(mpc_ctx *c, uint64_t *y_hat, const fss_quad_key *k, const uint64_t *x_hat, size_t N);
+/* Without the final opening: y_sh = this party's share of y + r_out (one round and b bits fewer). */
+void fss_quad_sh(mpc_ctx *c, uint64_t *y_sh, const fss_quad_key *k, const uint64_t *x_hat, size_t N);
 void fss_quad_key_free(fss_quad_key *k);
 
 #endif

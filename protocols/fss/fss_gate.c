@@ -310,6 +310,14 @@ void fss_relu(mpc_ctx *c, uint64_t *y_hat, const fss_relu_key *k, const uint64_t
     free(d_hat);
 }
 
+void fss_relu_sh(mpc_ctx *c, uint64_t *y_sh, const fss_relu_key *k, const uint64_t *x_hat, size_t N)
+{
+    uint64_t *d_hat = c->phantom ? NULL : xcalloc(N, 8);
+    fss_drelu(c, d_hat, &k->drelu, x_hat, N);
+    fss_select_shares(c, y_sh, &k->sel, d_hat, x_hat, N);
+    free(d_hat);
+}
+
 void fss_relu_key_free(fss_relu_key *k)
 {
     fss_drelu_key_free(&k->drelu);
@@ -390,12 +398,12 @@ void fss_tr_keygen(fss_dealer *d, fss_tr_key *k0, fss_tr_key *k1, uint64_t *r_ou
     free(v1);
 }
 
-void fss_tr(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N)
+static void tr_impl(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N, int open)
 {
     if (c->phantom) {
         charge_dpf_lt(c, tr_cmp_bits(k->kind, k->bin, k->s), N);
         fss_open(c, NULL, NULL, N, 1);
-        fss_open(c, NULL, NULL, N, k->bout);
+        if (open) fss_open(c, NULL, NULL, N, k->bout);
         return;
     }
     int kind = k->kind, bin = k->bin, s = k->s, bout = k->bout, cmp = tr_cmp_bits(kind, bin, s);
@@ -431,13 +439,24 @@ void fss_tr(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_
         if (kind == FSS_TR_SLACK && z[i]) v += k->extra[i];
         sh[i] = v & mo;
     }
-    fss_open(c, y_hat, sh, N, bout);
+    if (open) fss_open(c, y_hat, sh, N, bout);
+    else memcpy(y_hat, sh, N * sizeof *sh);
     free(y);
     free(pub);
     free(z);
     free(zh);
     free(sh);
     free(lt);
+}
+
+void fss_tr(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N)
+{
+    tr_impl(c, y_hat, k, x_hat, N, 1);
+}
+
+void fss_tr_sh(mpc_ctx *c, uint64_t *y_sh, const fss_tr_key *k, const uint64_t *x_hat, size_t N)
+{
+    tr_impl(c, y_sh, k, x_hat, N, 0);
 }
 
 void fss_tr_key_free(fss_tr_key *k)
@@ -471,6 +490,14 @@ void fss_trfloor(mpc_ctx *c, uint64_t *y_hat, const fss_trfloor_key *k, const ui
     uint64_t *mid = c->phantom ? NULL : xcalloc(N, 8);
     fss_tr(c, mid, &k->red, x_hat, N);
     fss_tr(c, y_hat, &k->sext, mid, N);
+    free(mid);
+}
+
+void fss_trfloor_sh(mpc_ctx *c, uint64_t *y_sh, const fss_trfloor_key *k, const uint64_t *x_hat, size_t N)
+{
+    uint64_t *mid = c->phantom ? NULL : xcalloc(N, 8);
+    fss_tr(c, mid, &k->red, x_hat, N);
+    fss_tr_sh(c, y_sh, &k->sext, mid, N);
     free(mid);
 }
 
@@ -515,12 +542,13 @@ void fss_matmul_keygen(fss_dealer *d, fss_matmul_key *k0, fss_matmul_key *k1, ui
     free(v);
 }
 
-void fss_matmul(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat)
+static void matmul_impl(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const uint64_t *X_hat,
+                        const uint64_t *Y_hat, int open)
 {
     size_t m = key->m, k = key->k, p = key->p;
     mpc_work(c, 2 * m * k * p, m * p + k * p, 0);
     if (c->phantom) {
-        fss_open(c, NULL, NULL, m * p, key->b);
+        if (open) fss_open(c, NULL, NULL, m * p, key->b);
         return;
     }
     uint64_t mb = fss_mask(key->b);
@@ -530,10 +558,21 @@ void fss_matmul(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const ui
     mpc_ring_matmul(Z, X_hat, Yd, m, k, p);
     mpc_ring_matmul(T, key->rx, Y_hat, m, k, p);
     for (size_t i = 0; i < m * p; i++) Z[i] = (Z[i] - T[i] + key->rz[i]) & mb;
-    fss_open(c, Z_hat, Z, m * p, key->b);
+    if (open) fss_open(c, Z_hat, Z, m * p, key->b);
+    else memcpy(Z_hat, Z, m * p * sizeof *Z);
     free(Yd);
     free(Z);
     free(T);
+}
+
+void fss_matmul(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat)
+{
+    matmul_impl(c, Z_hat, key, X_hat, Y_hat, 1);
+}
+
+void fss_matmul_sh(mpc_ctx *c, uint64_t *Z_sh, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat)
+{
+    matmul_impl(c, Z_sh, key, X_hat, Y_hat, 0);
 }
 
 void fss_matmul_key_free(fss_matmul_key *k)

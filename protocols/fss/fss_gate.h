@@ -110,6 +110,7 @@ fss_cost fss_relu_cost(int b, size_t N);
 void fss_relu_keygen(fss_dealer *d, fss_relu_key *k0, fss_relu_key *k1, uint64_t *r_out, const uint64_t *r_in, int b,
                      size_t N);
 void fss_relu(mpc_ctx *c, uint64_t *y_hat, const fss_relu_key *k, const uint64_t *x_hat, size_t N);
+void fss_relu_sh(mpc_ctx *c, uint64_t *y_sh, const fss_relu_key *k, const uint64_t *x_hat, size_t N);
 void fss_relu_key_free(fss_relu_key *k);
 
 /* ---- truncations (SIGMA's TrReduce, SignExtend, TrFloor = both, TrWithSlack) ----
@@ -142,6 +143,9 @@ void fss_tr_keygen(fss_dealer *d, fss_tr_key *k0, fss_tr_key *k1, uint64_t *r_ou
                    int bin, int s, int bout, size_t N);
 /* x_hat in Z_2^bin (only its low bin bits are read); y_hat in Z_2^bout. */
 void fss_tr(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N);
+/* The same without the final opening: y_sh = this party's additive share of y + r_out (one round and
+ * bout bits fewer; the fss family's share-output form, fss_family.c). */
+void fss_tr_sh(mpc_ctx *c, uint64_t *y_sh, const fss_tr_key *k, const uint64_t *x_hat, size_t N);
 void fss_tr_key_free(fss_tr_key *k);
 
 typedef struct fss_trfloor_key {
@@ -151,6 +155,7 @@ fss_cost fss_trfloor_cost(int n, int s, size_t N);
 void fss_trfloor_keygen(fss_dealer *d, fss_trfloor_key *k0, fss_trfloor_key *k1, uint64_t *r_out, const uint64_t *r_in,
                         int n, int s, size_t N);
 void fss_trfloor(mpc_ctx *c, uint64_t *y_hat, const fss_trfloor_key *k, const uint64_t *x_hat, size_t N);
+void fss_trfloor_sh(mpc_ctx *c, uint64_t *y_sh, const fss_trfloor_key *k, const uint64_t *x_hat, size_t N);
 void fss_trfloor_key_free(fss_trfloor_key *k);
 
 /* ---- masked matmul: Z (m x p) = X (m x k) @ Y (k x p), both operands masked wires of Z_2^b ----
@@ -169,6 +174,8 @@ fss_cost fss_matmul_cost(int b, size_t m, size_t k, size_t p);
 void fss_matmul_keygen(fss_dealer *d, fss_matmul_key *k0, fss_matmul_key *k1, uint64_t *r_z, const uint64_t *r_x,
                        const uint64_t *r_y, int b, size_t m, size_t k, size_t p);
 void fss_matmul(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat);
+/* Without the opening: Z_sh = this party's share of Z + R_Z (0 rounds, 0 bytes). */
+void fss_matmul_sh(mpc_ctx *c, uint64_t *Z_sh, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat);
 void fss_matmul_key_free(fss_matmul_key *k);
 
 /* Validates a ring and fixed-point choice for the fss family before any gate runs: 16 <= n <= 64,

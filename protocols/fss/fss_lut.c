@@ -137,10 +137,14 @@ void fss_lut_key_free(fss_lut_key *k)
 
 static int gelu_bt(int f, int bin) { return bin - (f - GELU_FRAC) + 1; }
 
-void fss_gelu_table(uint64_t *T, int n, int f)
+void fss_gelu_table(uint64_t *T, int n, int f) { fss_gelu_table_kind(T, n, f, FSS_GELU_ERF); }
+
+void fss_gelu_table_kind(uint64_t *T, int n, int f, int kind)
 {
     for (int i = 0; i < 1 << GELU_CLIP_BITS; i++) {
-        double x = i / 64.0, g = 0.5 * x * (1 + erf(x / sqrt(2.0)));
+        double x = i / 64.0, g;
+        if (kind == FSS_GELU_ERF) g = 0.5 * x * (1 + erf(x / sqrt(2.0)));
+        else g = 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
         T[i] = (uint64_t)(int64_t)llround((x - g) * ldexp(1, f)) & fss_mask(n);
     }
 }
@@ -218,7 +222,7 @@ void fss_gelu_keygen(fss_dealer *d, fss_gelu_key *k0, fss_gelu_key *k1, uint64_t
     free(rt), free(rd), free(ric), free(rc), free(rl), free(ry), free(v), free(w);
 }
 
-void fss_gelu(mpc_ctx *c, uint64_t *y_hat, const fss_gelu_key *k, const uint64_t *x_hat, size_t N)
+static void gelu_impl(mpc_ctx *c, uint64_t *y_hat, const fss_gelu_key *k, const uint64_t *x_hat, size_t N, int open)
 {
     int n = k->n, bt = gelu_bt(k->f, k->bin);
     int ph = c->phantom;
@@ -274,14 +278,25 @@ void fss_gelu(mpc_ctx *c, uint64_t *y_hat, const fss_gelu_key *k, const uint64_t
     fss_open(c, ch, cl, N, GELU_CLIP_BITS);
     /* 4. LUT of ReLU - GeLU (round 1 and local select) */
     uint64_t T[1 << GELU_CLIP_BITS];
-    fss_gelu_table(T, n, k->f);
+    fss_gelu_table_kind(T, n, k->f, k->table);
     fss_lut_shares(c, ysh, &k->lut, T, ch, N);
     /* 5. ReLU by select, minus the LUT, one opening */
     fss_select_shares(c, rsh, &k->relu, dh, x_hat, N);
     if (!ph)
         for (size_t i = 0; i < N; i++) ysh[i] = (rsh[i] - ysh[i]) & fss_mask(n);
-    fss_open(c, y_hat, ysh, N, n);
+    if (open) fss_open(c, y_hat, ysh, N, n);
+    else if (!ph) memcpy(y_hat, ysh, N * sizeof *ysh);
     free(xt), free(dh), free(ich), free(ds), free(ics), free(cl), free(ch), free(ysh), free(rsh);
+}
+
+void fss_gelu(mpc_ctx *c, uint64_t *y_hat, const fss_gelu_key *k, const uint64_t *x_hat, size_t N)
+{
+    gelu_impl(c, y_hat, k, x_hat, N, 1);
+}
+
+void fss_gelu_sh(mpc_ctx *c, uint64_t *y_sh, const fss_gelu_key *k, const uint64_t *x_hat, size_t N)
+{
+    gelu_impl(c, y_sh, k, x_hat, N, 0);
 }
 
 void fss_gelu_key_free(fss_gelu_key *k)

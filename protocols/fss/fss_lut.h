@@ -50,8 +50,10 @@ void fss_lut_shares(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint
 void fss_lut(mpc_ctx *c, uint64_t *y_hat, const fss_lut_key *k, const uint64_t *table, const uint64_t *x_hat, size_t N);
 void fss_lut_key_free(fss_lut_key *k);
 
+enum { FSS_GELU_ERF = 0, FSS_GELU_TANH = 1 };
 typedef struct fss_gelu_key {
     int n, f, bin;
+    int table;         /* FSS_GELU_*: which table (set by the caller after keygen; not in the key bytes) */
     size_t N;
     fss_tr_key tr;
     fss_dpf_keys dic;
@@ -64,8 +66,12 @@ fss_cost fss_gelu_cost(int n, int f, int bin, size_t N);
 void fss_gelu_keygen(fss_dealer *d, fss_gelu_key *k0, fss_gelu_key *k1, uint64_t *r_out, const uint64_t *r_in, int n,
                      int f, int bin, size_t N);
 void fss_gelu(mpc_ctx *c, uint64_t *y_hat, const fss_gelu_key *k, const uint64_t *x_hat, size_t N);
+/* Without the final opening: y_sh = this party's share of y + r_out (one round and n bits fewer). */
+void fss_gelu_sh(mpc_ctx *c, uint64_t *y_sh, const fss_gelu_key *k, const uint64_t *x_hat, size_t N);
 void fss_gelu_key_free(fss_gelu_key *k);
 /* The public table of step 4: T[i] = encode_f(ReLU(i/64) - GeLU(i/64)) mod 2^n, i < 256. */
 void fss_gelu_table(uint64_t *T, int n, int f);
+/* The table of kind FSS_GELU_ERF (as above) or FSS_GELU_TANH (ReLU - GeLU's tanh form). */
+void fss_gelu_table_kind(uint64_t *T, int n, int f, int kind);
 
 #endif

@@ -233,8 +233,8 @@ void fss_layernorm_keygen(fss_dealer *d, fss_layernorm_key *k0, fss_layernorm_ke
     free(rs), free(rmu), free(rxm), free(rv), free(cc), free(ri), free(rp), free(ry1), free(rq);
 }
 
-void fss_layernorm(mpc_ctx *c, uint64_t *y_hat, const fss_layernorm_key *k, const uint64_t *x_hat,
-                   const uint64_t *gamma_hat, const uint64_t *beta_hat)
+static void layernorm_impl(mpc_ctx *c, uint64_t *y_hat, const fss_layernorm_key *k, const uint64_t *x_hat,
+                           const uint64_t *gamma_hat, const uint64_t *beta_hat, int open)
 {
     size_t R = k->R, L = k->L, N = R * L;
     int n = k->n, f = k->f, ph = c->phantom;
@@ -267,8 +267,21 @@ void fss_layernorm(mpc_ctx *c, uint64_t *y_hat, const fss_layernorm_key *k, cons
     fss_mul(c, q, &k->m2, y1, gamma_hat);
     if (!ph)
         for (size_t i = 0; i < N; i++) q[i] = (q[i] + (beta_hat[i % L] << f)) & mb;
-    fss_tr(c, y_hat, &k->t2, q, N);
+    if (open) fss_tr(c, y_hat, &k->t2, q, N);
+    else fss_tr_sh(c, y_hat, &k->t2, q, N);
     free(s), free(mu), free(xm), free(vs), free(v), free(inv), free(p), free(y1), free(q);
+}
+
+void fss_layernorm(mpc_ctx *c, uint64_t *y_hat, const fss_layernorm_key *k, const uint64_t *x_hat,
+                   const uint64_t *gamma_hat, const uint64_t *beta_hat)
+{
+    layernorm_impl(c, y_hat, k, x_hat, gamma_hat, beta_hat, 1);
+}
+
+void fss_layernorm_sh(mpc_ctx *c, uint64_t *y_sh, const fss_layernorm_key *k, const uint64_t *x_hat,
+                      const uint64_t *gamma_hat, const uint64_t *beta_hat)
+{
+    layernorm_impl(c, y_sh, k, x_hat, gamma_hat, beta_hat, 0);
 }
 
 void fss_layernorm_key_free(fss_layernorm_key *k)
@@ -326,7 +339,7 @@ void fss_attn_keygen(fss_dealer *d, fss_attn_key *k0, fss_attn_key *k1, uint64_t
     free(rs), free(rq), free(rS), free(ri), free(rp);
 }
 
-void fss_attn(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t *x_hat)
+static void attn_impl(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t *x_hat, int open)
 {
     size_t R = k->R, L = k->L, N = R * L;
     int ph = c->phantom;
@@ -344,8 +357,19 @@ void fss_attn(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t
         for (size_t i = 0; i < N; i++) S[i / L] = (S[i / L] + q[i]) & mb;
     fss_rsqrt(c, inv, &k->rc, S, R);
     fss_mul(c, p, &k->mul, q, inv);
-    fss_tr(c, y_hat, &k->tr, p, N);
+    if (open) fss_tr(c, y_hat, &k->tr, p, N);
+    else fss_tr_sh(c, y_hat, &k->tr, p, N);
     free(xs), free(s), free(q), free(S), free(inv), free(p);
+}
+
+void fss_attn(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t *x_hat)
+{
+    attn_impl(c, y_hat, k, x_hat, 1);
+}
+
+void fss_attn_sh(mpc_ctx *c, uint64_t *y_sh, const fss_attn_key *k, const uint64_t *x_hat)
+{
+    attn_impl(c, y_sh, k, x_hat, 0);
 }
 
 void fss_attn_key_free(fss_attn_key *k)

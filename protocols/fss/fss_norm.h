@@ -74,6 +74,8 @@ fss_cost fss_attn_cost(int kind, int n, int f, size_t R, size_t L);
 void fss_attn_keygen(fss_dealer *d, fss_attn_key *k0, fss_attn_key *k1, uint64_t *r_out, const uint64_t *r_in, int kind,
                      int n, int f, double c, size_t R, size_t L);
 void fss_attn(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const uint64_t *x_hat);
+/* Without the final opening: y_sh = this party's share of y + r_out (one round and n bits fewer). */
+void fss_attn_sh(mpc_ctx *c, uint64_t *y_sh, const fss_attn_key *k, const uint64_t *x_hat);
 void fss_attn_key_free(fss_attn_key *k);
 
 typedef struct fss_layernorm_key {
@@ -93,6 +95,8 @@ void fss_layernorm_keygen(fss_dealer *d, fss_layernorm_key *k0, fss_layernorm_ke
                           double eps, size_t R, size_t L);
 void fss_layernorm(mpc_ctx *c, uint64_t *y_hat, const fss_layernorm_key *k, const uint64_t *x_hat,
                    const uint64_t *gamma_hat, const uint64_t *beta_hat);
+void fss_layernorm_sh(mpc_ctx *c, uint64_t *y_sh, const fss_layernorm_key *k, const uint64_t *x_hat,
+                      const uint64_t *gamma_hat, const uint64_t *beta_hat);
 void fss_layernorm_key_free(fss_layernorm_key *k);
 
 #endif

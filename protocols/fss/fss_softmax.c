@@ -258,7 +258,7 @@ void fss_softmax_keygen(fss_dealer *d, fss_softmax_key *k0, fss_softmax_key *k1,
     free(rm), free(r1), free(re), free(rs), free(ri), free(rp);
 }
 
-void fss_softmax(mpc_ctx *c, uint64_t *y_hat, const fss_softmax_key *k, const uint64_t *x_hat)
+static void softmax_impl(mpc_ctx *c, uint64_t *y_hat, const fss_softmax_key *k, const uint64_t *x_hat, int open)
 {
     size_t R = k->R, L = k->L, N = R * L;
     int ph = c->phantom;
@@ -274,8 +274,19 @@ void fss_softmax(mpc_ctx *c, uint64_t *y_hat, const fss_softmax_key *k, const ui
         for (size_t i = 0; i < N; i++) S[i / L] = (S[i / L] + e[i]) & mb;
     fss_inv(c, inv, &k->inv, S, R);
     fss_mul(c, p, &k->mul, e, inv);
-    fss_tr(c, y_hat, &k->tr, p, N);
+    if (open) fss_tr(c, y_hat, &k->tr, p, N);
+    else fss_tr_sh(c, y_hat, &k->tr, p, N);
     free(m), free(x1), free(e), free(S), free(inv), free(p);
+}
+
+void fss_softmax(mpc_ctx *c, uint64_t *y_hat, const fss_softmax_key *k, const uint64_t *x_hat)
+{
+    softmax_impl(c, y_hat, k, x_hat, 1);
+}
+
+void fss_softmax_sh(mpc_ctx *c, uint64_t *y_sh, const fss_softmax_key *k, const uint64_t *x_hat)
+{
+    softmax_impl(c, y_sh, k, x_hat, 0);
 }
 
 void fss_softmax_key_free(fss_softmax_key *k)

@@ -85,6 +85,8 @@ fss_cost fss_softmax_cost(int n, int f, size_t R, size_t L);
 void fss_softmax_keygen(fss_dealer *d, fss_softmax_key *k0, fss_softmax_key *k1, uint64_t *r_out, const uint64_t *r_in,
                         int n, int f, size_t R, size_t L);
 void fss_softmax(mpc_ctx *c, uint64_t *y_hat, const fss_softmax_key *k, const uint64_t *x_hat);
+/* Without the final opening: y_sh = this party's share of y + r_out (one round and n bits fewer). */
+void fss_softmax_sh(mpc_ctx *c, uint64_t *y_sh, const fss_softmax_key *k, const uint64_t *x_hat);
 void fss_softmax_key_free(fss_softmax_key *k);
 
 #endif
