@@ -12,7 +12,8 @@
 #include "fss_keyio.h"
 
 /* ---- dealer kinds ----
- * Shape words: s[0] = n | f << 8 | flag << 16 (flag: matmul's "Y is P0's weight"), then
+ * Shape words: s[0] = n | f << 8 | flag << 16 (flag: matmul's "Y is P0's weight"), and for the matmul
+ * shift << 24 | K << 32 (the product times the public K, then TrFloor by shift bits), then
  *   relu, gelu, quad, ltz, trunc: s[1] = N
  *   softmax: s[1] = R, s[2] = L;  attn: + s[3] = kind (0 2Quad, 1 2ReLU), s[4] = 2Quad's c (double bits)
  *   layernorm: s[1] = R, s[2] = L, s[3] = eps (double bits)
@@ -40,7 +41,8 @@ typedef struct gkey {
 } gkey;
 
 typedef struct gshape {
-    int kind, n, f, wflag;
+    int kind, n, f, wflag, shift;
+    uint64_t K;
     uint64_t N, R, L, B, m, k, p, sub;
     double dv;
     uint64_t nin, nout, nextra; /* opened inputs, outputs, P0's masked private inputs */
@@ -75,6 +77,8 @@ static const char *decode(int kind, const uint64_t *s, gshape *g)
     g->n = (int)(s[0] & 0xff);
     g->f = (int)((s[0] >> 8) & 0xff);
     g->wflag = (int)((s[0] >> 16) & 1);
+    g->shift = (int)((s[0] >> 24) & 0xff);
+    g->K = s[0] >> 32;
     if (g->n < 16 || g->n > 64 || g->f < 7 || 2 * g->f + 4 > g->n) return "ring or fixed point out of range";
     switch (kind) {
     case K_RELU: case K_GELU: case K_QUAD: case K_LTZ: case K_TRUNC:
@@ -103,6 +107,7 @@ static const char *decode(int kind, const uint64_t *s, gshape *g)
         if (!mul_ok(g->m, g->k, &a) || !mul_ok(g->k, g->p, &b) || !mul_ok(g->m, g->p, &c)) return "bad matrix shape";
         if (!mul_ok(g->B, a, &a) || !mul_ok(g->B, b, &b) || !mul_ok(g->B, c, &c)) return "bad batch";
         if (g->wflag && g->B != 1) return "a weight matmul has one batch";
+        if (g->shift < 1 || g->shift >= g->n - 2 || g->K == 0) return "bad truncation";
         g->N = c;
         g->nin = a + (g->wflag ? 0 : b);
         g->nextra = g->wflag ? b : 0;
@@ -130,7 +135,7 @@ static fss_cost gate_cost(const gshape *g)
         fss_cost c = fss_matmul_cost(n, g->m, g->k, g->p);
         c.bytes = fss_packed_bytes(g->N, n); /* one opening of all B products */
         c.key_bytes *= g->B;
-        return fss_cost_add(c, fss_trfloor_cost(n, f, g->N));
+        return fss_cost_add(c, fss_trfloor_cost(n, g->shift, g->N));
     }
     }
 }
@@ -190,7 +195,9 @@ static void keygen(fss_dealer *fd, const gshape *g, gkey *k0, gkey *k1, uint64_t
             const uint64_t *ry = fd ? (g->wflag ? r_x : r_in + B * a + q * b) : NULL;
             fss_matmul_keygen(fd, &k0->mm[q], &k1->mm[q], fd ? rz + q * c : NULL, rx, ry, n, g->m, g->k, g->p);
         }
-        fss_trfloor_keygen(fd, &k0->u.tf, &k1->u.tf, r_out, rz, n, f, B * c);
+        if (fd)
+            for (size_t i = 0; i < B * c; i++) rz[i] = (rz[i] * g->K) & fss_mask(n);
+        fss_trfloor_keygen(fd, &k0->u.tf, &k1->u.tf, r_out, rz, n, g->shift, B * c);
         free(rz);
         break;
     }
@@ -297,6 +304,25 @@ const dealer_kind_def fss_dealer_kinds[] = {
 static uint64_t shape0(const mpc_config *cfg, int wflag)
 {
     return (uint64_t)cfg->ring_bits | (uint64_t)cfg->frac_bits << 8 | (uint64_t)wflag << 16;
+}
+
+/* The matmul's first shape word: a public scale k = 2^-j folds into the truncation (shift f + j,
+ * K = 1); any other k multiplies the product by K = round(k 2^f) and truncates by 2f. */
+static uint64_t mm_shape0(const mpc_config *cfg, int wflag, double scale)
+{
+    int f = cfg->frac_bits, e;
+    double mant = frexp(scale, &e); /* scale = mant 2^e, mant in [0.5, 1) */
+    uint64_t shift = (uint64_t)f, K = 1;
+    if (scale != 1.0) {
+        CHECK(scale > 0 && isfinite(scale), "fss: matmul scale %g", scale);
+        if (mant == 0.5 && e <= 1 && f - (e - 1) < cfg->ring_bits - 2) shift = (uint64_t)(f - (e - 1));
+        else {
+            K = fx_encode(scale, f);
+            CHECK(K >= 1 && K < ((uint64_t)1 << 31), "fss: matmul scale %g out of range", scale);
+            shift = 2 * (uint64_t)f;
+        }
+    }
+    return shape0(cfg, wflag) | shift << 24 | K << 32;
 }
 
 static void xsend(mpc_ctx *c, const void *buf, size_t n)
@@ -577,9 +603,9 @@ static mpc_cost c_layernorm(const mpc_config *cfg, uint64_t R, uint64_t H)
 /* Masked matmul + TrFloor. X: B m k shares; Y: B k p shares (wflag 0) or P0's plaintext ring values
  * k p (wflag 1, NULL on P1); bias: P0's p ring values at scale f (NULL: none). */
 static void mm(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, int wflag, const uint64_t *bias,
-               size_t B, size_t m, size_t k, size_t p)
+               size_t B, size_t m, size_t k, size_t p, double scale)
 {
-    uint64_t s[DEALER_SHAPE_WORDS] = {shape0(c->cfg, wflag), B, m, k, p};
+    uint64_t s[DEALER_SHAPE_WORDS] = {mm_shape0(c->cfg, wflag, scale), B, m, k, p};
     int ph = c->phantom, n = c->cfg->ring_bits, f = c->cfg->frac_bits;
     uint64_t mb = fss_mask(n);
     uint64_t *xy = NULL;
@@ -600,15 +626,18 @@ static void mm(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, in
     }
     if (!ph && bias && c->self == NET_P0)
         for (size_t i = 0; i < N; i++) zs[i] = (zs[i] + (bias[i % p] << f)) & mb;
+    if (!ph && gr.g.K != 1)
+        for (size_t i = 0; i < N; i++) zs[i] = (zs[i] * gr.g.K) & mb;
     fss_open(c, zh, zs, N, n);
     fss_trfloor_sh(c, ysh, &gr.k.u.tf, zh, N);
     gate_end(c, &gr, Z, ysh);
     free(zs), free(zh), free(ysh), free(xy);
 }
 
-static mpc_cost mm_cost(const mpc_config *cfg, int wflag, uint64_t B, uint64_t m, uint64_t k, uint64_t p)
+static mpc_cost mm_cost(const mpc_config *cfg, int wflag, uint64_t B, uint64_t m, uint64_t k, uint64_t p,
+                        double scale)
 {
-    uint64_t s[DEALER_SHAPE_WORDS] = {shape0(cfg, wflag), B, m, k, p};
+    uint64_t s[DEALER_SHAPE_WORDS] = {mm_shape0(cfg, wflag, scale), B, m, k, p};
     return gate_mcost(K_MATMUL, s);
 }
 
@@ -625,22 +654,31 @@ static void f_linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W,
             bs[o] = b ? fx_encode(b[o], f) & mb : 0;
         }
     }
-    mm(c, y, x, Wt, 1, bs, 1, T, in, out);
+    mm(c, y, x, Wt, 1, bs, 1, T, in, out, 1.0);
     free(Wt), free(bs);
 }
 static mpc_cost c_linear(const mpc_config *cfg, uint64_t T, uint64_t in, uint64_t out)
 {
-    return mm_cost(cfg, 1, 1, T, in, out);
+    return mm_cost(cfg, 1, 1, T, in, out, 1.0);
 }
 
 static void f_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m, size_t k,
                      size_t p)
 {
-    mm(c, Z, X, Y, 0, NULL, B, m, k, p);
+    mm(c, Z, X, Y, 0, NULL, B, m, k, p, 1.0);
+}
+static void f_matmul_scaled(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+                            size_t k, size_t p, double scale)
+{
+    mm(c, Z, X, Y, 0, NULL, B, m, k, p, scale);
+}
+static mpc_cost c_matmul_scaled(const mpc_config *cfg, uint64_t B, uint64_t m, uint64_t k, uint64_t p, double scale)
+{
+    return mm_cost(cfg, 0, B, m, k, p, scale);
 }
 static mpc_cost c_matmul(const mpc_config *cfg, uint64_t B, uint64_t m, uint64_t k, uint64_t p)
 {
-    return mm_cost(cfg, 0, B, m, k, p);
+    return mm_cost(cfg, 0, B, m, k, p, 1.0);
 }
 
 /* z = x * round(k 2^f), then TrFloor(n, f). */
@@ -756,6 +794,9 @@ const mpc_family mpc_family_fss = {
     .matmul_cost = c_matmul,
     .scale = f_scale,
     .scale_cost = c_scale,
+    .matmul_scaled = f_matmul_scaled,
+    .matmul_scaled_cost = c_matmul_scaled,
+    .fused_qkv = 1,
     .activation = {
         [MPC_ACT_GELU_ERF] = {f_gelu_erf, c_gelu},
         [MPC_ACT_GELU_TANH] = {f_gelu_tanh, c_gelu},
