@@ -83,8 +83,7 @@ int xp_cmd_ping(int argc, char **argv)
     net_sim *s = net_sim_create(&topo);
     nm_pcap *pc = NULL;
     if (net.pcap) {
-        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) {
-            fprintf(stderr, "error: --mss %u out of range\n", net.mss);
+        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) { /* --mss was range-checked: the file failed */
             net_sim_destroy(s);
             return 2;
         }
