@@ -24,7 +24,7 @@ struct nm_pcap {
     ofile of;
     uint32_t mss;
     seg *heap;
-    size_t nsegs, cap;
+    size_t nsegs, cap, peak;
     uint64_t order;
     int64_t now;       /* the latest `now` seen: messages arrive in clock order */
     int werr;          /* errno of the first failed write (0: none) */
@@ -81,6 +81,7 @@ static void heap_push(nm_pcap *pc, const seg *s)
         pc->heap = chk_realloc(pc->heap, pc->cap * sizeof *pc->heap);
     }
     size_t i = pc->nsegs++;
+    if (pc->nsegs > pc->peak) pc->peak = pc->nsegs;
     while (i > 0 && seg_less(s, &pc->heap[(i - 1) / 2])) {
         pc->heap[i] = pc->heap[(i - 1) / 2];
         i = (i - 1) / 2;
@@ -246,6 +247,8 @@ int nm_pcap_close(nm_pcap *pc)
     nm_pcap_discard(pc);
     return rc;
 }
+
+size_t nm_pcap_peak_waiting(const nm_pcap *pc) { return pc->peak; }
 
 void nm_pcap_discard(nm_pcap *pc)
 {

@@ -46,6 +46,8 @@ void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t now,
  * stderr if any write, the flush, the close or the rename failed (nothing is left at PATH then).
  * Closing NULL is a no-op. */
 int nm_pcap_close(nm_pcap *pc) WUR;
+/* The most segments that waited in memory at once (the bound the streaming keeps). */
+size_t nm_pcap_peak_waiting(const nm_pcap *pc);
 /* Frees and removes the temporary: nothing appears at PATH. */
 void nm_pcap_discard(nm_pcap *pc);
 
