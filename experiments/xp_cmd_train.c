@@ -852,6 +852,12 @@ int xp_cmd_eval(int argc, char **argv)
             return 2;
         }
     }
+    if ((calibrate || o.stats) && c.cfg.L > SBERT_MAX_LAYERS) {
+        fprintf(stderr, "error: checkpoint %s: %d layers, but calibration and --stats cover at most %d (use --calib-n 0)\n",
+                o.weights, c.cfg.L, SBERT_MAX_LAYERS);
+        ckpt_free(&c);
+        return 2;
+    }
     char ferr[512];
     if (o.mpc && tfm_params_check_fixed(&c.cfg, &c.p, fx_range(mcfg.frac_bits), ferr, sizeof ferr) != TFM_OK) {
         fprintf(stderr, "error: checkpoint %s: %s\n", o.weights, ferr);

@@ -47,20 +47,23 @@ uint64_t xp_mem_op(const xp_opdef *op, const xp_shape *s)
     return sat_add(BASE, sat_mul(b, s->n));
 }
 
-/* One real-mode private inference: a fit to measured peaks (GNU time %M, 2026-12-07) of
- * bert-mini (5.45M parameters, F 1024, 4 heads) at T = 8, 32, 128, 256 (192, 208, 268, 381 MiB;
- * least squares 198.7 MB + 513 kB T + 1060 B T^2, within 1%) and bert-tiny at T = 64 (11.3 MiB):
- * about 36 B per parameter (the float weights, P0's encoded copy, both parties' shares and the
- * dealer material of the weight matmuls), about 700 B per token per intermediate unit F (one
- * layer's feed-forward activations live at a time) and about 300 B per attention score of one layer
- * (NH T^2), plus the process; 15% margin. The extrapolation to bert-base and bert-large is checked
- * in xp_mem.h's note. */
+/* One real-mode private inference: a fit to measured peaks (GNU time %M, 2026-12-07, this build) of
+ *   bert-mini (V 8192, C 256, 4 layers, F 1024, 4 heads) at T = 8, 32, 128, 256: 192, 208, 268, 381 MiB
+ *     (least squares 198.7 MB + 513 kB T + 1060 B T^2, within 1%);
+ *   a 1-layer BERT-base (V 28996, C 768, F 3072, 12 heads; --config) at T = 8: 1840 MiB;
+ *   bert-tiny at T = 64: 11.3 MiB.
+ * The two T = 8 points separate the parameters: about 74 B per embedding parameter (kept for the
+ * whole run: float, encoded, shared, and the dealer material of the one-hot lookup) and 37 B per
+ * parameter of ONE encoder layer (the layers are encoded and shared one at a time); then about 700 B
+ * per token per intermediate unit F (one layer's feed-forward activations) and 300 B per attention
+ * score of one layer (NH T^2), plus the process; 15% margin. Predicted / measured: bert-mini T=256
+ * 1.37, T=8 1.25; 1-layer BERT-base T=8 1.19; bert-tiny T=64 2.2 (the process base dominates).
+ * Not measured beyond these (a real bert-base inference takes hours here). */
 uint64_t xp_mem_infer(const tfm_config *c, int T)
 {
-    double C = c->C, F = c->F, L = c->L, params = ((double)c->V + c->P + c->TT) * C + 2 * C +
-                                                 L * (4 * C * C + 4 * C + 2 * C * F + F + C + 4 * C) + C * C + C +
-                                                 C * c->NL + c->NL;
-    double b = 1.15 * ((double)BASE + 36.0 * params + 700.0 * F * T + 300.0 * c->NH * (double)T * T);
+    double C = c->C, F = c->F, emb = ((double)c->V + c->P + c->TT) * C + 2 * C,
+           layer = 4 * C * C + 4 * C + 2 * C * F + F + C + 4 * C, head = C * C + C + C * c->NL + c->NL;
+    double b = 1.15 * ((double)BASE + 74.0 * emb + 37.0 * (layer + head) + 700.0 * F * T + 300.0 * c->NH * (double)T * T);
     return b >= 1.8e19 ? UINT64_MAX : (uint64_t)b;
 }
 

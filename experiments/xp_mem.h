@@ -3,9 +3,10 @@
  * and the limit, instead of being killed by the kernel halfway.
  *
  * The estimates are models fitted to measured peak resident sizes (GNU time's %M of `mpcsim op
- * NAME --shape 64x1024|256x1024 --mode real` and of `mpcsim infer --mode real` on bert-tiny and
- * bert-mini, this build, glibc malloc), with a margin: see xp_mem.c for each coefficient and its
- * source; test_bounds checks that a measured run stays below its estimate.
+ * NAME --shape 64x1024|256x1024 --mode real` and of `mpcsim infer --mode real` on bert-tiny,
+ * bert-mini and a 1-layer BERT-base, this build, glibc malloc), with a margin: see xp_mem.c for each
+ * coefficient and its source; test_bounds checks that measured runs stay below their estimates.
+ * Sweeps check every point (the check runs under --check too).
  * The limit is the smaller of MemAvailable (/proc/meminfo) and the address-space limit
  * (RLIMIT_AS) minus what the process already maps and 256 MiB for thread stacks and malloc arenas;
  * --mem-limit SIZE replaces it, --mem-limit none skips the check. */

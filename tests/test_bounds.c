@@ -427,14 +427,14 @@ Test(bounds, training_stops_on_a_non_finite_loss)
 
 Test(bounds, real_runs_that_cannot_fit_are_refused_naming_estimate_and_limit)
 {
-    tu_run r = tu_mpcsim("op mul --shape 10000x10000 --mode real --mem-limit 1g");
+    tu_run r = tu_mpcsim("op mul --shape 10000x10000 --mode real --mem-limit 1g --check"); /* --check: never runs */
     expect_failure(&r, 2, "needs about 22.4 GiB of memory");
     cr_expect(strstr(r.err, "limit of 1.0 GiB (--mem-limit)") != NULL, "%s", r.err);
     tu_run_free(&r);
-    r = tu_mpcsim("op matmul --shape 30000x30000@30000x30000 --mode real --mem-limit 100g");
+    r = tu_mpcsim("op matmul --shape 30000x30000@30000x30000 --mode real --mem-limit 100g --check");
     expect_failure(&r, 2, "needs about 201.2 GiB");
     tu_run_free(&r);
-    r = tu_mpcsim("infer --model bert-large --seq 512 --mode real --mem-limit 8g");
+    r = tu_mpcsim("infer --model bert-large --seq 512 --mode real --mem-limit 2g --check");
     expect_failure(&r, 2, "a real-mode inference of bert-large at --seq 512 needs about");
     tu_run_free(&r);
     /* Phantom mode allocates no shares: not checked. --mem-limit none skips the check. */
@@ -465,7 +465,7 @@ Test(bounds, the_address_space_limit_is_honoured)
     if (TB_ASAN) cr_skip_test("ASan needs an unlimited address space");
     struct rlimit rl = {1000000000, 1000000000};
     cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
-    tu_run r = tu_mpcsim("op mul --shape 4000000 --mode real");
+    tu_run r = tu_mpcsim("op mul --shape 4000000 --mode real --check");
     expect_failure(&r, 2, "RLIMIT_AS");
     tu_run_free(&r);
 }
