@@ -265,31 +265,12 @@ int xp_out_open(xp_out *o, const char *path)
         o->f = stdout;
         return 0;
     }
-    /* Existing non-regular files (/dev/null, FIFOs, terminals) are written in place: renaming a
-     * temporary over them would replace a device with a regular file. */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        o->f = fopen(path, "w");
-        if (!o->f) {
-            fprintf(stderr, "error: cannot write '%s': %s\n", path, strerror(errno));
-            return -1;
-        }
-        o->device = 1;
-        return 0;
-    }
-    size_t n = strlen(path);
-    o->path = malloc(n + 1);
-    o->tmp = malloc(n + 16);
-    memcpy(o->path, path, n + 1);
-    snprintf(o->tmp, n + 16, "%s.tmp", path);
-    o->f = fopen(o->tmp, "w");
-    if (!o->f) {
-        fprintf(stderr, "error: cannot write '%s': %s\n", o->tmp, strerror(errno));
-        free(o->path);
-        free(o->tmp);
-        memset(o, 0, sizeof *o);
+    char err[700];
+    if (ofile_open(&o->of, path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
         return -1;
     }
+    o->f = o->of.f;
     return 0;
 }
 
@@ -297,35 +278,24 @@ int xp_out_close(xp_out *o)
 {
     int rc = 0;
     if (!o->f) return -1;
-    if (o->device) {
-        rc = fclose(o->f) == 0 ? 0 : -1;
-    } else if (!o->path) {
-        rc = fflush(o->f) == 0 ? 0 : -1;
-    } else {
-        if (ferror(o->f) | (fclose(o->f) != 0)) {
-            fprintf(stderr, "error: writing '%s' failed\n", o->tmp);
-            remove(o->tmp);
+    if (!o->of.f) {
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            fprintf(stderr, "error: writing the standard output failed\n");
             rc = -1;
-        } else if (rename(o->tmp, o->path) != 0) {
-            fprintf(stderr, "error: cannot rename '%s' to '%s': %s\n", o->tmp, o->path, strerror(errno));
-            remove(o->tmp);
+        }
+    } else {
+        char err[700];
+        if (ofile_commit(&o->of, err, sizeof err) != 0) {
+            fprintf(stderr, "error: %s\n", err);
             rc = -1;
         }
     }
-    free(o->path);
-    free(o->tmp);
     memset(o, 0, sizeof *o);
     return rc;
 }
 
 void xp_out_abort(xp_out *o)
 {
-    if (o->f && o->device) fclose(o->f);
-    if (o->f && o->path) {
-        fclose(o->f);
-        remove(o->tmp);
-    }
-    free(o->path);
-    free(o->tmp);
+    if (o->of.f) ofile_abort(&o->of);
     memset(o, 0, sizeof *o);
 }

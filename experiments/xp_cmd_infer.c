@@ -11,6 +11,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_compute.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 #include "xp_session.h"
 
@@ -35,12 +36,14 @@ static void usage(FILE *f)
             "  --breakdown FILE per-operator CSV: level, tag, rounds, online_sent_bytes_p0/_p1, dealer_bytes,\n"
             "                   time_s, compute_s, transfer_s, latency_wait_s, other_wait_s (seen by the party\n"
             "                   that finishes last; per-tag times are that party's local view)\n"
-            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n\n"
-            "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
+            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
+            "\nCSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
             "  online_recv_bytes_p1, dealer_bytes, dealer, [max_abs_logit_err in real mode]\n\n",
             zoo);
+    xp_mem_help(f);
+    fprintf(f, "\n");
     xp_net_help(f);
     fprintf(f, "\n");
     xp_compute_help(f);
@@ -122,13 +125,15 @@ int xp_cmd_infer(int argc, char **argv)
     mpc_config_default(&cfg);
     xp_netopts net;
     xp_net_defaults(&net);
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         }
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i)) ||
+            (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -220,6 +225,11 @@ int xp_cmd_infer(int argc, char **argv)
     xp_compute cm;
     if (xp_compute_parse(&cm, compute) != 0) return 2;
     if (xp_net_finish(&net) != 0) return 2;
+    if (!phantom) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode inference of %s at --seq %d", m.name, (int)seq);
+        if (xp_mem_check(&mem, what, xp_mem_infer(&m, (int)seq)) != 0) return 2;
+    }
     if (check) {
         if (weights && !tfm_file_exists_(weights)) {
             fprintf(stderr, "error: --weights: cannot read '%s'\n", weights);
@@ -241,7 +251,8 @@ int xp_cmd_infer(int argc, char **argv)
     if (!phantom) {
         tfm_params_alloc(&w, &m);
         if (weights) {
-            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK) {
+            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK ||
+                tfm_params_check_fixed(&m, &w, fx_range(cfg.frac_bits), err, sizeof err) != TFM_OK) {
                 fprintf(stderr, "error: --weights %s: %s\n", weights, err);
                 tfm_params_free(&w);
                 return 2;
@@ -301,6 +312,13 @@ int xp_cmd_infer(int argc, char **argv)
         free(tokens), free(logits_ref);
         return 1;
     }
+    /* The capture is complete: commit it before any CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) {
+        tfm_params_free(&w);
+        free(tokens), free(logits_ref);
+        return 1;
+    }
+    pc = NULL;
     int last = rr.end_ns[0] >= rr.end_ns[1] ? 0 : 1;
     double latency = rr.latency_ns * 1e-9, comp = rr.cp_ns[last][NET_CP_COMPUTE] * 1e-9;
     xp_out o;
@@ -357,10 +375,6 @@ int xp_cmd_infer(int argc, char **argv)
         }
     }
     free(tl.s);
-    if (pc) {
-        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-        else nm_pcap_discard(pc);
-    }
     tfm_params_free(&w);
     free(tokens), free(logits_ref);
     return rc == 0 ? 0 : 1;

@@ -6,6 +6,7 @@
 
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 
 static void usage(FILE *f)
@@ -25,6 +26,8 @@ static void usage(FILE *f)
             "  max_rel_err (real mode: against a double reference; relative error uses max(|ref|, 1e-3);\n"
             "  empty in phantom mode), then dealer, net, bandwidth_bps, one_way_latency_s, frac_bits, seed.\n"
             "  Local computation is not timed (zero compute model): latency_s is communication only.\n\n");
+    xp_mem_help(f);
+    fprintf(f, "\n");
     xp_net_help(f);
     fprintf(f, "\n");
     xp_cfg_help(f);
@@ -39,6 +42,7 @@ int xp_cmd_op(int argc, char **argv)
     mpc_config_default(&cfg);
     xp_netopts net;
     xp_net_defaults(&net);
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -53,7 +57,8 @@ int xp_cmd_op(int argc, char **argv)
             check = 1;
             continue;
         }
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i)) ||
+            (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -110,6 +115,11 @@ int xp_cmd_op(int argc, char **argv)
         return 2;
     }
     if (xp_net_finish(&net) != 0) return 2;
+    if (!phantom) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode run of %s on %s", op->name, s.text);
+        if (xp_mem_check(&mem, what, xp_mem_op(op, &s)) != 0) return 2;
+    }
     if (check) return 0;
 
     xp_session_opts so;
@@ -129,11 +139,10 @@ int xp_cmd_op(int argc, char **argv)
         nm_pcap_discard(pc);
         return 1;
     }
+    /* The capture is complete: commit it before the CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) return 1;
     xp_out o;
-    if (xp_out_open(&o, out) != 0) {
-        nm_pcap_discard(pc);
-        return 1;
-    }
+    if (xp_out_open(&o, out) != 0) return 1;
     const xp_result *r = &oc.res;
     char abs_s[32] = "", rel_s[32] = "";
     if (!phantom) {
@@ -164,9 +173,5 @@ int xp_cmd_op(int argc, char **argv)
     }
     int rc = xp_out_close(&o);
     if (r->pk_valid) xp_pkt_summary(stderr, r);
-    if (pc) {
-        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-        else nm_pcap_discard(pc);
-    }
     return rc == 0 ? 0 : 1;
 }

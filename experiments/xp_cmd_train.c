@@ -16,12 +16,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/fx.h"
 #include "../common/rng.h"
 #include "../models/sbert.h"
 #include "../models/tfm_io.h"
 #include "../models/tfm_train.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 #include "xp_session.h"
 
@@ -764,6 +766,7 @@ static void eval_usage(FILE *f)
             "  mean_latency_s: mean simulated latency of one private inference (virtual seconds, zero\n"
             "  compute model). Without --mpc the MPC columns are empty.\n",
             data_help);
+    xp_mem_help(f);
     xp_net_help(f);
 }
 
@@ -797,6 +800,7 @@ int xp_cmd_eval(int argc, char **argv)
     xp_net_defaults(&net);
     uint64_t calib_n = 256;
     int mpc_gelu = TFM_ACT_GELU_TANH;
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             eval_usage(stdout);
@@ -804,7 +808,7 @@ int xp_cmd_eval(int argc, char **argv)
         }
         int r;
         const char *v;
-        if ((r = xp_net_arg(&net, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -840,6 +844,26 @@ int xp_cmd_eval(int argc, char **argv)
     if (ckpt_load(&c, o.weights) != 0) return 2;
     if (!o.seq) o.seq = (uint64_t)c.seq;
     const int calibrate = o.mpc && calib_n > 0;
+    if (o.mpc && o.seq <= (uint64_t)c.cfg.P) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode private inference of this checkpoint at --seq %d", (int)o.seq);
+        if (xp_mem_check(&mem, what, xp_mem_infer(&c.cfg, (int)o.seq)) != 0) {
+            ckpt_free(&c);
+            return 2;
+        }
+    }
+    if ((calibrate || o.stats) && c.cfg.L > SBERT_MAX_LAYERS) {
+        fprintf(stderr, "error: checkpoint %s: %d layers, but calibration and --stats cover at most %d (use --calib-n 0)\n",
+                o.weights, c.cfg.L, SBERT_MAX_LAYERS);
+        ckpt_free(&c);
+        return 2;
+    }
+    char ferr[512];
+    if (o.mpc && tfm_params_check_fixed(&c.cfg, &c.p, fx_range(mcfg.frac_bits), ferr, sizeof ferr) != TFM_OK) {
+        fprintf(stderr, "error: checkpoint %s: %s\n", o.weights, ferr);
+        ckpt_free(&c);
+        return 2;
+    }
     tr_data d;
     int rc = 2;
     int *pred = NULL;
