@@ -11,8 +11,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +29,10 @@ enum { LAUNCH_GRACE_S = 15 };
 /* ---- options shared by party and launch ---- */
 
 typedef struct pargs {
-    const char *name, *shape, *out, *dump, *listen, *peers, *congestion;
-    int phantom, table, role, cc_given;
+    const char *name, *shape, *out, *dump, *listen, *peers, *congestion, *keyfile, *peer_keys;
+    int phantom, table, role, cc_given, key_fd, reproducible, out_party;
+    net_keypair key;
+    uint8_t peer_key[NET_MAX_PARTIES][NET_KEY_BYTES];
     uint64_t seed, fault_after, base_port;
     int fault_mode, fault_role, have_base_port;
     double connect_s, timeout_s, stall_s;
@@ -46,6 +50,15 @@ static void common_help(FILE *f)
             "Op options (as `mpcsim op`): NAME --shape SHAPE [--mode real|phantom] [--seed N] [--dealer offline|inline]\n"
             "  [--format csv|table] [--out FILE] and the protocol options below. Every party must get the same ones:\n"
             "  a handshake compares a hash of op, shape, mode, seed and every protocol setting and refuses a mismatch.\n"
+            "  --seed N chooses the synthetic test INPUTS only (public test data; each party uses only its own input).\n"
+            "Security:\n"
+            "  Every secret (the dealer's seeds, the pairwise seeds, every mask) comes from the OS CSPRNG; every\n"
+            "  connection is authenticated with the parties' X25519 keys (mpcsim keygen) and every message is\n"
+            "  encrypted and authenticated (XChaCha20-Poly1305: 16 bytes per message on the wire).\n"
+            "  --output p0|p1          the party that learns the output (default p1): only it receives the other's\n"
+            "                          output share, and it prints the result; the other parties print nothing\n"
+            "  --insecure-reproducible derive every secret from --seed as the simulator does (byte-identical\n"
+            "                          transcripts for benchmarks): INSECURE, anyone knowing the seed unmasks all\n"
             "Transport options:\n"
             "  --connect-timeout S   connecting, accepting and the handshakes must finish within S s (30)\n"
             "  --timeout S           a party waiting S s with nothing from a peer fails (60): peers may compute that\n"
@@ -54,8 +67,8 @@ static void common_help(FILE *f)
             "  --congestion NAME     TCP congestion control for every socket (cubic; `default` = the system's). A\n"
             "                        named algorithm must be available (/proc/sys/net/ipv4/tcp_available_congestion_control);\n"
             "                        if the default cubic is not, the system default is kept with a warning\n"
-            "  --dump-output FILE    P0, real mode: write the reconstructed output, one %%.17g value per line\n"
-            "CSV (P0's stdout or --out): the columns of `mpcsim op`. rounds, bytes and dealer_bytes are counted by the\n"
+            "  --dump-output FILE    output party, real mode: the reconstructed output, one %%.17g value per line\n"
+            "CSV (the output party's stdout or --out): the columns of `mpcsim op`. rounds, bytes and dealer_bytes are counted by the\n"
             "same transport wrappers as in the simulator and equal its numbers for the same op, shape and seed;\n"
             "max_abs_err/max_rel_err too (same seed => same shares => same output). latency_s is MEASURED wall time:\n"
             "the larger of P0's and P1's online phase, each timed from a shared start (P0 and P1 exchange one uncounted\n"
@@ -69,11 +82,16 @@ static void party_usage(FILE *f)
 {
     fprintf(f,
             "usage: mpcsim party --role p0|p1|dealer --peers p0=ADDR:PORT,p1=ADDR:PORT,dealer=ADDR:PORT\n"
+            "                    --key FILE --peer-keys p0=KEY,p1=KEY,dealer=KEY\n"
             "                    [--listen ADDR:PORT] NAME --shape SHAPE [op and transport options]\n\n"
+            "  --key FILE        this party's secret key (from `mpcsim keygen`; must not be readable by others)\n"
+            "  --peer-keys LIST  every other party's public key: x25519:... as keygen prints it, or a .pub file\n"
+            "                    (this party's own entry may be given: it must match --key). A peer that does not\n"
+            "                    hold the private key of the public key given here is refused.\n"
             "Runs ONE party of a 2-party computation with a dealer over real TCP (one process per party, on one\n"
-            "host or several). P0 prints the result, and on stderr a `wire:` line with the kernel's byte count of\n"
-            "its connection to P1 (TCP_INFO: frames, headers, handshake; what a capture shows) beside the\n"
-            "protocol counters; P1 and the dealer print nothing unless something fails.\n"
+            "host or several). The output party prints the result, and on stderr a `wire:` line with the kernel's\n"
+            "byte count of its connection to the other party (TCP_INFO: frames, headers, tags, handshake; what a\n"
+            "capture shows) beside the protocol counters; the others print nothing unless something fails.\n"
             "Addresses are numeric (127.0.0.1:9000, [::1]:9000). --listen defaults to this party's --peers entry.\n"
             "Connections: P1 connects to P0; the dealer connects to P0, then to P1 (retried until\n"
             "--connect-timeout). Exit code 0 only if the whole run, including a clean close, succeeded; a peer that\n"
@@ -86,7 +104,8 @@ static void launch_usage(FILE *f)
     fprintf(f,
             "usage: mpcsim launch NAME --shape SHAPE [--base-port N] [op and transport options]\n\n"
             "Runs P0, P1 and the dealer as three `mpcsim party` processes on 127.0.0.1 (ports N, N+1, N+2; by\n"
-            "default three free ports chosen by the kernel) and prints P0's result once all three have exited\n"
+            "default three free ports chosen by the kernel), each with an ephemeral key pair made for this run\n"
+            "(secret keys handed over a pipe, never on a command line), and prints the output party's result once all three have exited\n"
             "successfully. If any fails, prints how each party ended and exits 1 with no result; a party still\n"
             "running %d s after another failed is killed. The children die with the launcher.\n\n",
             LAUNCH_GRACE_S);
@@ -122,6 +141,149 @@ static int parse_fault_mode(const char *v)
     return -1;
 }
 
+/* ---- keys ---- */
+
+#define SECRET_PREFIX "mpcsim secret key "
+
+/* Reads a small text (a key) from fd into buf (NUL-terminated). 0, or -1 with errno or EFBIG. */
+static int read_text_fd(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        if (n + 1 >= cap) {
+            errno = EFBIG;
+            return -1;
+        }
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r == 0) break;
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    return 0;
+}
+
+/* A secret key's text: "mpcsim secret key x25519:<base64url>". 0, or -1. */
+static int parse_secret(const char *text, net_keypair *k)
+{
+    uint8_t sk[NET_KEY_BYTES];
+    if (strncmp(text, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0 || net_key_parse(text + strlen(SECRET_PREFIX), sk) != 0)
+        return -1;
+    net_key_from_secret(k, sk);
+    sodium_memzero(sk, sizeof sk);
+    return 0;
+}
+
+/* --key FILE: refuses a file others can read (as ssh does). */
+static int load_secret_file(const char *path, net_keypair *k)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "error: --key: cannot open '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    char text[512];
+    int rc = -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        fprintf(stderr, "error: --key: '%s' is not a regular file\n", path);
+    else if (st.st_mode & 077)
+        fprintf(stderr, "error: --key: '%s' is accessible by others (mode %04o): a secret key must be private "
+                        "(chmod 600 '%s')\n", path, (unsigned)(st.st_mode & 07777), path);
+    else if (read_text_fd(fd, text, sizeof text) != 0)
+        fprintf(stderr, "error: --key: cannot read '%s': %s\n", path, strerror(errno));
+    else if (parse_secret(text, k) != 0)
+        fprintf(stderr, "error: --key: '%s' is not an mpcsim secret key (make one with mpcsim keygen; a .pub file "
+                        "is the public half)\n", path);
+    else rc = 0;
+    sodium_memzero(text, sizeof text);
+    close(fd);
+    return rc;
+}
+
+/* A public key: x25519:... inline, or a file holding it. */
+static int load_public(const char *v, uint8_t key[NET_KEY_BYTES], const char *role)
+{
+    if (strncmp(v, "x25519:", 7) == 0) {
+        if (net_key_parse(v, key) == 0) return 0;
+        fprintf(stderr, "error: --peer-keys: %s's key '%s' is not a valid x25519:... key\n", role, v);
+        return -1;
+    }
+    int fd = open(v, O_RDONLY | O_CLOEXEC);
+    char text[512];
+    if (fd < 0) {
+        fprintf(stderr, "error: --peer-keys: %s: '%s' is neither a key (x25519:...) nor a readable file: %s\n", role, v,
+                strerror(errno));
+        return -1;
+    }
+    int rc = read_text_fd(fd, text, sizeof text);
+    close(fd);
+    if (rc != 0 || net_key_parse(text, key) != 0) {
+        fprintf(stderr, "error: --peer-keys: %s: '%s' does not hold a public key (x25519:..., as mpcsim keygen writes "
+                        "to NAME.pub)\n", role, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_keys(pargs *a)
+{
+    if (a->key_fd >= 0) {
+        char text[512];
+        int rc = read_text_fd(a->key_fd, text, sizeof text);
+        close(a->key_fd);
+        rc = rc == 0 ? parse_secret(text, &a->key) : -1;
+        sodium_memzero(text, sizeof text);
+        if (rc != 0) {
+            fprintf(stderr, "error: --key-fd: no secret key on descriptor %d\n", a->key_fd);
+            return -1;
+        }
+    } else if (!a->keyfile) {
+        fprintf(stderr, "error: party: --key is required: this party's secret key (mpcsim keygen --out NAME makes "
+                        "NAME and NAME.pub; `mpcsim launch` makes ephemeral ones by itself)\n");
+        return -1;
+    } else if (load_secret_file(a->keyfile, &a->key) != 0)
+        return -1;
+    if (!a->peer_keys) {
+        fprintf(stderr, "error: party: --peer-keys is required (p0=KEY,p1=KEY,dealer=KEY: x25519:... or .pub files; "
+                        "this party's own entry may be left out)\n");
+        return -1;
+    }
+    int have[NET_MAX_PARTIES] = {0};
+    char *list = strdup(a->peer_keys), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(list, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        int role = -1;
+        if (eq) {
+            *eq = 0;
+            role = parse_role(tok);
+        }
+        if (role < 0 || !eq[1] || have[role]) {
+            fprintf(stderr, "error: --peer-keys: bad or repeated entry '%s' (want p0=KEY,p1=KEY,dealer=KEY)\n", tok);
+            rc = -1;
+            break;
+        }
+        have[role] = 1;
+        rc = load_public(eq + 1, a->peer_key[role], net_party_names[role]);
+        if (rc == 0 && role == a->role && sodium_memcmp(a->peer_key[role], a->key.pk, NET_KEY_BYTES) != 0) {
+            fprintf(stderr, "error: --peer-keys: the entry for %s (this party) is not the public half of --key\n",
+                    net_party_names[role]);
+            rc = -1;
+        }
+    }
+    free(list);
+    for (int i = 0; i < NET_MAX_PARTIES && rc == 0; i++)
+        if (!have[i] && i != a->role) {
+            fprintf(stderr, "error: --peer-keys: no key for %s\n", i == NET_D ? "dealer" : net_party_names[i]);
+            rc = -1;
+        }
+    return rc;
+}
+
 static void pass_add(pargs *a, char **argv, int from, int to)
 {
     for (int k = from; k <= to; k++) a->pass[a->npass++] = argv[k];
@@ -135,6 +297,8 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
     a->seed = 1;
     a->fault_role = -1;
     a->congestion = "cubic";
+    a->key_fd = -1;
+    a->out_party = NET_P1;
     mpc_config_default(&a->cfg);
     a->pass = chk_calloc((size_t)argc + 1, sizeof *a->pass);
     const char *v, *cmd = launch ? "launch" : "party";
@@ -193,6 +357,28 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
                 fprintf(stderr, "error: --role: unknown role '%s' (p0, p1 or dealer)\n", v);
                 return 2;
             }
+        } else if ((r = xp_arg(argc, argv, &i, "--insecure-reproducible", 0, &v))) {
+            if (r < 0) return 2;
+            a->reproducible = 1;
+        } else if ((r = xp_arg(argc, argv, &i, "--output", 1, &v))) {
+            if (r < 0) return 2;
+            int ro = parse_role(v);
+            if (ro != NET_P0 && ro != NET_P1) {
+                fprintf(stderr, "error: --output: '%s' is not p0 or p1 (the dealer never learns the output)\n", v);
+                return 2;
+            }
+            a->out_party = ro;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--key", 1, &a->keyfile))) {
+            if (r < 0) return 2;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--peer-keys", 1, &a->peer_keys))) {
+            if (r < 0) return 2;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--key-fd", 1, &v))) { /* hidden: launch */
+            uint64_t fdv;
+            if (r < 0 || xp_parse_u64("--key-fd", v, 0, 1023, &fdv) != 0) return 2;
+            a->key_fd = (int)fdv;
+        } else if (launch && (strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--peer-keys") == 0)) {
+            fprintf(stderr, "error: launch: %s: launch makes an ephemeral key pair for each of its parties\n", argv[i]);
+            return 2;
         } else if (!launch && (r = xp_arg(argc, argv, &i, "--listen", 1, &a->listen))) {
             if (r < 0) return 2;
         } else if (!launch && (r = xp_arg(argc, argv, &i, "--peers", 1, &a->peers))) {
@@ -287,11 +473,13 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
                     i == NET_D ? "dealer" : net_party_names[i]);
             return 2;
         }
+    if (load_keys(a) != 0) return 2;
     return 0;
 }
 
 static void pargs_free(pargs *a)
 {
+    sodium_memzero(&a->key, sizeof a->key);
     for (int i = 0; i < NET_MAX_PARTIES; i++) free(a->addr[i]);
     free(a->pass);
 }
@@ -353,13 +541,21 @@ int xp_cmd_party(int argc, char **argv)
     o.congestion_strict = a.cc_given;
     o.fault_mode = a.fault_mode;
     o.fault_after = a.fault_after;
+    o.key = &a.key;
+    for (int i = 0; i < NET_MAX_PARTIES; i++) o.peer_key[i] = i == a.role ? NULL : a.peer_key[i];
+    o.out_party = a.out_party;
+    o.reproducible = a.reproducible;
+    if (a.reproducible)
+        fprintf(stderr, "warning: %s: --insecure-reproducible: every secret is derived from the public --seed; anyone "
+                        "who knows it can unmask every value of this run. For benchmarks only.\n",
+                net_party_names[a.role]);
     xp_tcp_outcome oc;
     if (xp_tcp_run(&o, &oc) != 0) {
         pargs_free(&a);
         return 1;
     }
     rc = 0;
-    if (a.role == NET_P0) {
+    if (a.role == a.out_party) {
         xp_out out;
         if (xp_out_open(&out, a.out) != 0) rc = 1;
         else {
@@ -434,8 +630,39 @@ int xp_cmd_launch(int argc, char **argv)
         return 1;
     }
     exe[el] = 0;
-    char addr[3][32], peers[128], fault_n[32];
+    char addr[3][32], peers[128], fault_n[32], pubs[3 * NET_KEY_TEXT + 32];
     for (int i = 0; i < 3; i++) snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", port[i]);
+    /* Ephemeral key pairs for this run; each secret goes to its party through a pipe. */
+    net_keypair kp[3];
+    char pk[3][NET_KEY_TEXT];
+    int kfd[3] = {-1, -1, -1};
+    for (int r = 0; r < 3; r++) {
+        net_key_generate(&kp[r]);
+        net_key_format(pk[r], kp[r].pk);
+        int kp2[2];
+        char text[NET_KEY_TEXT + 32];
+        net_key_format(text, kp[r].sk);
+        char line[NET_KEY_TEXT + 64];
+        int ll = snprintf(line, sizeof line, SECRET_PREFIX "%s\n", text);
+        int ok = pipe2(kp2, O_CLOEXEC) == 0;
+        if (ok) {
+            ok = write(kp2[1], line, (size_t)ll) == ll; /* 70 bytes: a pipe takes them at once */
+            close(kp2[1]);
+            kfd[r] = kp2[0];
+        }
+        sodium_memzero(text, sizeof text);
+        sodium_memzero(line, sizeof line);
+        sodium_memzero(&kp[r].sk, sizeof kp[r].sk);
+        if (!ok) {
+            fprintf(stderr, "error: launch: cannot hand a key to a party (pipe): %s\n", strerror(errno));
+            for (int q = 0; q <= r; q++)
+                if (kfd[q] >= 0) close(kfd[q]);
+            pargs_free(&a);
+            return 1;
+        }
+    }
+    snprintf(pubs, sizeof pubs, "p0=%s,p1=%s,dealer=%s", pk[0], pk[1], pk[2]);
+    enum { KEY_FD = 9 };
     snprintf(peers, sizeof peers, "p0=%s,p1=%s,dealer=%s", addr[0], addr[1], addr[2]);
     snprintf(fault_n, sizeof fault_n, "%llu", (unsigned long long)a.fault_after);
     static const char *const role_arg[3] = {"p0", "p1", "dealer"};
@@ -462,6 +689,10 @@ int xp_cmd_launch(int argc, char **argv)
         cv[k++] = addr[r];
         cv[k++] = "--peers";
         cv[k++] = peers;
+        cv[k++] = "--key-fd";
+        cv[k++] = "9";
+        cv[k++] = "--peer-keys";
+        cv[k++] = pubs;
         for (int j = 0; j < a.npass; j++) cv[k++] = a.pass[j];
         if (a.fault_role == r) {
             cv[k++] = "--die-after-messages";
@@ -474,16 +705,21 @@ int xp_cmd_launch(int argc, char **argv)
         if (pid[r] == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the launcher */
             if (getppid() != parent) _exit(1);
-            if (r == NET_P0) dup2(pfd[1], STDOUT_FILENO);
+            if (r == a.out_party) dup2(pfd[1], STDOUT_FILENO);
+            if (kfd[r] == KEY_FD) (void)fcntl(KEY_FD, F_SETFD, 0);
+            else if (dup2(kfd[r], KEY_FD) < 0) _exit(126);
             execv(exe, (char *const *)cv);
             fprintf(stderr, "error: launch: exec %s: %s\n", exe, strerror(errno));
             _exit(127);
         }
         free(cv);
+        close(kfd[r]);
+        kfd[r] = -1;
         if (pid[r] < 0) {
             fprintf(stderr, "error: launch: fork: %s\n", strerror(errno));
             for (int q = 0; q < r; q++) kill(pid[q], SIGKILL);
             for (int q = 0; q < r; q++) waitpid(pid[q], NULL, 0);
+            for (int q = r + 1; q < 3; q++) close(kfd[q]);
             close(pfd[0]);
             close(pfd[1]);
             pargs_free(&a);
@@ -559,5 +795,80 @@ int xp_cmd_launch(int argc, char **argv)
     }
     free(obuf);
     pargs_free(&a);
+    return rc;
+}
+
+/* ---- keygen ---- */
+
+int xp_cmd_keygen(int argc, char **argv)
+{
+    const char *out = NULL;
+    int force = 0;
+    for (int i = 0; i < argc; i++) {
+        int r;
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: mpcsim keygen --out NAME [--force]\n\n"
+                   "Makes a party's long-term X25519 key pair for `mpcsim party`: NAME (the secret key, mode 0600: give\n"
+                   "it to this party's --key only) and NAME.pub (the public key). Prints the public key, x25519:...,\n"
+                   "which is also its fingerprint: give it (or NAME.pub) to the other parties' --peer-keys. Refuses to\n"
+                   "overwrite existing files unless --force.\n");
+            return 0;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--out", 1, &out))) {
+            if (r < 0) return 2;
+        } else if ((r = xp_arg(argc, argv, &i, "--force", 0, &v))) {
+            if (r < 0) return 2;
+            force = 1;
+        } else {
+            fprintf(stderr, "error: keygen: unknown argument '%s' (mpcsim keygen --out NAME)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!out || !*out) {
+        fprintf(stderr, "error: keygen: --out NAME is required (writes NAME and NAME.pub)\n");
+        return 2;
+    }
+    size_t ol = strlen(out);
+    char *pub = chk_malloc(ol + 5);
+    snprintf(pub, ol + 5, "%s.pub", out);
+    net_keypair k;
+    net_key_generate(&k);
+    char st[NET_KEY_TEXT], pt[NET_KEY_TEXT], line[NET_KEY_TEXT + 64];
+    net_key_format(st, k.sk);
+    net_key_format(pt, k.pk);
+    int ll = snprintf(line, sizeof line, SECRET_PREFIX "%s\n", st);
+    int rc = 1, flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
+    int fd = open(out, flags, 0600);
+    if (fd < 0)
+        fprintf(stderr, "error: keygen: cannot create '%s': %s%s\n", out, strerror(errno),
+                errno == EEXIST ? " (--force replaces it)" : "");
+    else if (fchmod(fd, 0600) != 0 || write(fd, line, (size_t)ll) != ll || fsync(fd) != 0) {
+        fprintf(stderr, "error: keygen: cannot write '%s': %s\n", out, strerror(errno));
+        close(fd);
+        unlink(out);
+    } else if (close(fd) != 0) {
+        fprintf(stderr, "error: keygen: cannot write '%s': %s\n", out, strerror(errno));
+        unlink(out);
+    } else {
+        FILE *f = NULL;
+        int pfd = open(pub, flags, 0644);
+        if (pfd >= 0) f = fdopen(pfd, "w");
+        if (!f || fprintf(f, "%s\n", pt) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "error: keygen: cannot write '%s': %s%s\n", pub, strerror(errno),
+                    errno == EEXIST ? " (--force replaces it)" : "");
+            if (pfd >= 0 && !f) close(pfd);
+            unlink(out);
+            if (pfd >= 0) unlink(pub);
+        } else {
+            printf("%s\n", pt);
+            fprintf(stderr, "keygen: secret key in %s (keep it private), public key in %s\n", out, pub);
+            rc = 0;
+        }
+    }
+    sodium_memzero(&k, sizeof k);
+    sodium_memzero(st, sizeof st);
+    sodium_memzero(line, sizeof line);
+    free(pub);
     return rc;
 }
