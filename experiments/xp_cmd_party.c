@@ -679,7 +679,7 @@ int xp_cmd_launch(int argc, char **argv)
     pid_t parent = getpid(), pid[3] = {-1, -1, -1};
     int64_t t0 = xp_mono_ns();
     for (int r = 0; r < 3; r++) {
-        const char **cv = chk_calloc((size_t)a.npass + 16, sizeof *cv);
+        const char **cv = chk_calloc((size_t)a.npass + 24, sizeof *cv); /* 16 fixed + NULL */
         int k = 0;
         cv[k++] = exe;
         cv[k++] = "party";
