@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <math.h>
 #include <poll.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -957,4 +958,311 @@ Test(tcp_cli, usage_errors)
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, "--base-port") != NULL);
     tu_run_free(&r);
+}
+
+/* ==== privacy (issue 20) ==== */
+
+/* ---- sealed frames in process: A -> (socketpair) -> the test -> (socketpair) -> B ---- */
+
+typedef struct sealed_path {
+    net_tcp *a, *b;
+    int a_raw, b_raw; /* the test's ends */
+} sealed_path;
+
+static sealed_path sealed_open(void)
+{
+    int s1[2], s2[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, s1), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, s2), 0);
+    sealed_path sp;
+    net_tcp_opts o;
+    net_tcp_opts_default(&o);
+    o.nparties = 2;
+    o.psk = test_psk;
+    o.io_timeout_ns = 2000000000LL;
+    o.stall_timeout_ns = 500000000LL;
+    o.self = 0;
+    int fa[NET_MAX_PARTIES] = {-1, s1[0], -1}, fb[NET_MAX_PARTIES] = {s2[0], -1, -1};
+    cr_assert_eq(net_tcp_from_fds(&sp.a, &o, fa), NET_OK);
+    o.self = 1;
+    cr_assert_eq(net_tcp_from_fds(&sp.b, &o, fb), NET_OK);
+    sp.a_raw = s1[1];
+    sp.b_raw = s2[1];
+    return sp;
+}
+
+static void sealed_close(sealed_path *sp)
+{
+    net_tcp_destroy(sp->a);
+    net_tcp_destroy(sp->b);
+    close(sp->a_raw);
+    close(sp->b_raw);
+}
+
+/* A sends n bytes (one frame); the test reads the whole sealed frame, flips bit `bit` of byte `at`
+ * (at < 0: none), passes it on; returns B's recv code. */
+static int sealed_relay_once(sealed_path *sp, const uint8_t *msg, size_t n, long at, int bit, uint8_t *got)
+{
+    cr_assert_eq(net_send(net_tcp_party(sp->a), 1, msg, n), NET_OK);
+    cr_assert_eq(net_flush(net_tcp_party(sp->a), 1), NET_OK);
+    size_t whole = NET_TCP_HDR_BYTES + n + NET_TCP_TAG_BYTES, have = 0;
+    uint8_t *buf = malloc(whole);
+    while (have < whole) {
+        ssize_t r = read(sp->a_raw, buf + have, whole - have);
+        cr_assert(r > 0);
+        have += (size_t)r;
+    }
+    if (at >= 0) buf[at] ^= (uint8_t)(1u << bit);
+    write_all(sp->b_raw, buf, whole);
+    free(buf);
+    return net_recv(net_tcp_party(sp->b), 0, got, n);
+}
+
+Test(tcp_sec, a_flipped_bit_in_a_sealed_frame_is_detected)
+{
+    uint8_t msg[1000], got[1000];
+    for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)(i * 13 + 5);
+    /* control: untouched frames pass, twice (counters advance in step) */
+    sealed_path sp = sealed_open();
+    cr_expect_eq(sealed_relay_once(&sp, msg, sizeof msg, -1, 0, got), NET_OK, "%s", net_tcp_error(sp.b));
+    cr_expect_eq(memcmp(got, msg, sizeof msg), 0);
+    cr_expect_eq(sealed_relay_once(&sp, msg, sizeof msg, -1, 0, got), NET_OK, "%s", net_tcp_error(sp.b));
+    sealed_close(&sp);
+    /* one bit of the payload, of the tag, of the label in the header */
+    const long where[3] = {NET_TCP_HDR_BYTES + 500, NET_TCP_HDR_BYTES + 1000 + 3, 16};
+    for (int k = 0; k < 3; k++) {
+        sp = sealed_open();
+        int rc = sealed_relay_once(&sp, msg, sizeof msg, where[k], k + 1, got);
+        cr_expect_eq(rc, NET_EPROTO, "flip at %ld: rc %d", where[k], rc);
+        cr_expect(strstr(net_tcp_error(sp.b), "P1: a message from P0 failed authentication") != NULL, "flip at %ld: %s",
+                  where[k], net_tcp_error(sp.b));
+        sealed_close(&sp);
+    }
+    /* a flipped length bit is refused before the payload is even read */
+    sp = sealed_open();
+    cr_expect_eq(sealed_relay_once(&sp, msg, sizeof msg, 9, 0, got), NET_EPROTO);
+    cr_expect(strstr(net_tcp_error(sp.b), "tampering") != NULL, "%s", net_tcp_error(sp.b));
+    sealed_close(&sp);
+    /* a replayed frame (same bytes again) fails: the nonce is the frame counter */
+    sp = sealed_open();
+    cr_assert_eq(net_send(net_tcp_party(sp.a), 1, msg, 100), NET_OK);
+    cr_assert_eq(net_flush(net_tcp_party(sp.a), 1), NET_OK);
+    uint8_t fr[NET_TCP_HDR_BYTES + 100 + NET_TCP_TAG_BYTES];
+    size_t have = 0;
+    while (have < sizeof fr) {
+        ssize_t r = read(sp.a_raw, fr + have, sizeof fr - have);
+        cr_assert(r > 0);
+        have += (size_t)r;
+    }
+    write_all(sp.b_raw, fr, sizeof fr);
+    write_all(sp.b_raw, fr, sizeof fr);
+    cr_expect_eq(net_recv(net_tcp_party(sp.b), 0, got, 100), NET_OK);
+    cr_expect_eq(net_recv(net_tcp_party(sp.b), 0, got, 100), NET_EPROTO, "a replayed frame must fail");
+    sealed_close(&sp);
+}
+
+Test(tcp_sec, a_huge_announced_length_is_refused_before_any_allocation, .timeout = 10)
+{
+    /* 2^40 - 1 bytes announced where 8 are expected: before the fix, the reader sized its buffer by the
+     * header and aborted allocating a terabyte. Plaintext and sealed framing alike. */
+    for (int sealed = 0; sealed < 2; sealed++) {
+        int sv[2];
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        net_tcp_opts o;
+        net_tcp_opts_default(&o);
+        o.nparties = 2;
+        o.psk = sealed ? test_psk : NULL;
+        int fd[NET_MAX_PARTIES] = {-1, sv[0], -1};
+        net_tcp *t;
+        cr_assert_eq(net_tcp_from_fds(&t, &o, fd), NET_OK);
+        uint8_t h[NET_TCP_HDR_BYTES + 4096];
+        memset(h, 0x41, sizeof h);
+        net_tcp_frame_header(h, NET_TCP_DATA, (1ull << 40) - 1, 1, NULL);
+        write_all(sv[1], h, sizeof h);
+        uint8_t buf[8];
+        double t0 = now_s();
+        cr_expect_eq(net_recv(net_tcp_party(t), 1, buf, 8), NET_EPROTO);
+        cr_expect(strstr(net_tcp_error(t), "expects a 8-byte message from P1, the next one announces 1099511627775 bytes"),
+                  "%s", net_tcp_error(t));
+        cr_expect(now_s() - t0 < 2);
+        net_tcp_destroy(t);
+        close(sv[1]);
+    }
+}
+
+/* ---- in process: three xp_tcp_run threads with a plaintext tap ---- */
+
+typedef struct tapctx {
+    crypto_generichash_state h; /* every DATA payload this party sent or received, in order, but the reports */
+    uint8_t transcript[32];
+    uint8_t dealer_seed[32], pair_seed[32]; /* first 32-byte frame from D / to the other party */
+    int have_dseed, have_pseed;
+    uint64_t recv_from_other;
+} tapctx;
+
+static void tap_fn(void *ud, int self, int peer, int dir, const void *buf, size_t n)
+{
+    tapctx *c = ud;
+    uint8_t meta[12] = {(uint8_t)self, (uint8_t)peer, (uint8_t)dir};
+    for (int i = 0; i < 8; i++) meta[4 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    if (n != 17 * 8) { /* the reports carry measured times: not part of the protocol's transcript */
+        crypto_generichash_update(&c->h, meta, sizeof meta);
+        if (buf && n) crypto_generichash_update(&c->h, buf, n);
+    }
+    if (self != NET_D && dir == 1 && peer == NET_D && !c->have_dseed && n == 32 && buf) {
+        memcpy(c->dealer_seed, buf, 32);
+        c->have_dseed = 1;
+    }
+    if (self != NET_D && dir == 0 && peer == 1 - self && !c->have_pseed && n == 32 && buf) {
+        memcpy(c->pair_seed, buf, 32);
+        c->have_pseed = 1;
+    }
+    if (self != NET_D && dir == 1 && peer == 1 - self) c->recv_from_other += n;
+}
+
+/* Runs op on shape in real mode with seed; out_party learns the output. */
+static void run3(const char *name, const char *shape, uint64_t seed, int reproducible, int out_party, party_arg a[3],
+                 tapctx tc[3], mpc_config *cfg, xp_shape *s)
+{
+    const xp_opdef *op = xp_op_find(name);
+    cr_assert(op != NULL);
+    char err[256];
+    cr_assert_eq(xp_shape_parse(s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
+    mpc_config_default(cfg);
+    int port[3];
+    free_ports(port);
+    static char addr[3][64];
+    static net_keypair kp[3];
+    for (int i = 0; i < 3; i++) {
+        net_key_generate(&kp[i]);
+        snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", port[i]);
+    }
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        memset(&a[i], 0, sizeof a[i]);
+        memset(&tc[i], 0, sizeof tc[i]);
+        crypto_generichash_init(&tc[i].h, NULL, 0, 32);
+        a[i].o.role = i;
+        for (int j = 0; j < 3; j++) a[i].o.addr[j] = addr[j];
+        a[i].o.key = &kp[i];
+        for (int j = 0; j < 3; j++) a[i].o.peer_key[j] = j == i ? NULL : kp[j].pk;
+        a[i].o.op = op;
+        a[i].o.shape = s;
+        a[i].o.cfg = cfg;
+        a[i].o.seed = seed;
+        a[i].o.reproducible = reproducible;
+        a[i].o.out_party = out_party;
+        a[i].o.connect_timeout_ns = 20000000000LL;
+        a[i].o.tap = tap_fn;
+        a[i].o.tap_ud = &tc[i];
+        cr_assert_eq(pthread_create(&th[i], NULL, party_main, &a[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(a[i].rc, 0, "%s: %s failed", name, net_party_names[i]);
+        crypto_generichash_final(&tc[i].h, tc[i].transcript, 32);
+    }
+}
+
+Test(tcp_sec, os_randomness_gives_the_same_result_and_different_transcripts, .timeout = 60)
+{
+    party_arg a[2][3];
+    tapctx tc[2][3];
+    mpc_config cfg[2];
+    xp_shape s[2];
+    for (int run = 0; run < 2; run++) run3("mul", "4x64", 9, 0, NET_P1, a[run], tc[run], &cfg[run], &s[run]);
+    /* same inputs, same result: within the fixed-point error of the op (the randomness decides the
+     * truncation's rounding, so bits may differ) and both near the reference */
+    const xp_tcp_outcome *o0 = &a[0][NET_P1].out, *o1 = &a[1][NET_P1].out;
+    cr_assert(o0->got && o1->got && o0->nout == 256 && o1->nout == 256);
+    for (size_t i = 0; i < o0->nout; i++)
+        cr_expect(fabs(o0->got[i] - o1->got[i]) < 1e-3, "output %zu: %.9g vs %.9g", i, o0->got[i], o1->got[i]);
+    cr_expect(o0->max_abs_err < 1e-3 && o1->max_abs_err < 1e-3, "errors %g %g", o0->max_abs_err, o1->max_abs_err);
+    /* different transcripts at every party, and different seeds */
+    for (int i = 0; i < 3; i++)
+        cr_expect_neq(memcmp(tc[0][i].transcript, tc[1][i].transcript, 32), 0, "%s: same transcript twice",
+                      net_party_names[i]);
+    cr_expect_neq(memcmp(tc[0][NET_P1].dealer_seed, tc[1][NET_P1].dealer_seed, 32), 0);
+    /* control: --insecure-reproducible runs ARE identical, so the comparison above can fail */
+    party_arg b[2][3];
+    tapctx tb[2][3];
+    for (int run = 0; run < 2; run++) run3("mul", "4x64", 9, 1, NET_P1, b[run], tb[run], &cfg[run], &s[run]);
+    for (int i = 0; i < 3; i++)
+        cr_expect_eq(memcmp(tb[0][i].transcript, tb[1][i].transcript, 32), 0, "%s: reproducible runs differ",
+                     net_party_names[i]);
+    cr_expect_eq(memcmp(b[0][NET_P1].out.got, b[1][NET_P1].out.got, 256 * sizeof(double)), 0);
+    for (int run = 0; run < 2; run++)
+        for (int i = 0; i < 3; i++) {
+            xp_tcp_outcome_free(&a[run][i].out);
+            xp_tcp_outcome_free(&b[run][i].out);
+        }
+}
+
+/* What the probe did: the dealer's per-party seeds and the pairwise seed contributions were the
+ * first bytes of rng_seed(seed, 2000) and rng_seed(seed, 1000 + party). */
+static void probe_seeds(uint64_t seed, uint8_t dealer[2][32], uint8_t pair[2][32])
+{
+    rng r;
+    rng_seed(&r, seed, 2000);
+    rng_bytes(&r, dealer[0], 32);
+    rng_bytes(&r, dealer[1], 32);
+    for (int i = 0; i < 2; i++) {
+        rng_seed(&r, seed, 1000 + (uint64_t)i);
+        rng_bytes(&r, pair[i], 32);
+    }
+}
+
+Test(tcp_sec, the_dealer_seeds_cannot_be_recomputed_from_the_seed, .timeout = 60)
+{
+    uint8_t dealer[2][32], pair[2][32];
+    probe_seeds(9, dealer, pair);
+    party_arg a[3];
+    tapctx tc[3];
+    mpc_config cfg;
+    xp_shape s;
+    /* control: in --insecure-reproducible mode the probe recovers every seed */
+    run3("mul", "4x64", 9, 1, NET_P1, a, tc, &cfg, &s);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(tc[i].have_dseed && tc[i].have_pseed);
+        cr_expect_eq(memcmp(tc[i].dealer_seed, dealer[i], 32), 0, "%s: the probe should work on the insecure mode",
+                     net_party_names[i]);
+        cr_expect_eq(memcmp(tc[i].pair_seed, pair[i], 32), 0);
+        xp_tcp_outcome_free(&a[i].out);
+    }
+    xp_tcp_outcome_free(&a[2].out);
+    /* default: the probe fails, for every seed it could try (the seed is public, the run used 9) */
+    run3("mul", "4x64", 9, 0, NET_P1, a, tc, &cfg, &s);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(tc[i].have_dseed && tc[i].have_pseed);
+        for (uint64_t guess = 0; guess < 64; guess++) {
+            uint8_t d[2][32], p[2][32];
+            probe_seeds(guess, d, p);
+            cr_expect_neq(memcmp(tc[i].dealer_seed, d[i], 32), 0, "%s's dealer seed derived from seed %llu",
+                          net_party_names[i], (unsigned long long)guess);
+            cr_expect_neq(memcmp(tc[i].pair_seed, p[i], 32), 0);
+        }
+        xp_tcp_outcome_free(&a[i].out);
+    }
+    xp_tcp_outcome_free(&a[2].out);
+}
+
+Test(tcp_sec, only_the_output_party_receives_a_share, .timeout = 60)
+{
+    party_arg a[3];
+    tapctx tc[3];
+    mpc_config cfg;
+    xp_shape s;
+    for (int R = 0; R < 2; R++) {
+        run3("mul", "4x64", 3, 0, R, a, tc, &cfg, &s);
+        int O = 1 - R;
+        cr_expect(a[R].out.got != NULL, "the output party reconstructs");
+        cr_expect(a[O].out.got == NULL, "the other party learns nothing");
+        /* what O received from R: its pairwise seed (32), the barrier (1) and the online messages; R
+         * received the same plus O's report (17 words) and O's output share (256 words) */
+        uint64_t online = a[R].out.res.stats[R].total.sent_bytes[O];
+        cr_expect_eq(tc[O].recv_from_other, 32 + 1 + online, "%s received %llu bytes from %s", net_party_names[O],
+                     (unsigned long long)tc[O].recv_from_other, net_party_names[R]);
+        cr_expect_eq(tc[R].recv_from_other, 32 + 1 + online + 17 * 8 + 256 * 8);
+        for (int i = 0; i < 3; i++) xp_tcp_outcome_free(&a[i].out);
+    }
 }
