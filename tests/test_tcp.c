@@ -1266,3 +1266,370 @@ Test(tcp_sec, only_the_output_party_receives_a_share, .timeout = 60)
         for (int i = 0; i < 3; i++) xp_tcp_outcome_free(&a[i].out);
     }
 }
+
+/* ---- strangers, idle connections, a relay that flips a bit or captures (real processes) ---- */
+
+static int connect_port(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)port)};
+    for (int tries = 0; tries < 200; tries++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
+        if (fd >= 0) close(fd);
+        sleep_ms(25);
+    }
+    return -1;
+}
+
+static void expect_completed(kid k[3], const char *what)
+{
+    for (int r = 0; r < 3; r++)
+        cr_expect_eq(k[r].status, 0, "%s: %s exit %d: %s", what, roles[r], k[r].status, k[r].err);
+    cr_expect(strncmp(k[NET_P1].out, "op,shape,", 9) == 0 && strstr(k[NET_P1].out, "\nmul,"), "%s: P1 (the output party) "
+              "printed: %s", what, k[NET_P1].out);
+    cr_expect_eq(k[NET_P0].out[0], 0, "%s: P0 prints nothing: %s", what, k[NET_P0].out);
+}
+
+Test(tcp_sec, strangers_without_the_right_key_are_refused_and_cannot_stop_the_run, .timeout = 60)
+{
+    char *dir = tu_tmpdir();
+    const char *kd = keydir();
+    int port[3], spare[3];
+    free_ports(port);
+    free_ports(spare);
+    kid k[3], st[2];
+    double t0 = now_s();
+    const char *common = "mul --shape 4x64 --connect-timeout 15";
+    spawn_party(&k[0], dir, "p0", port, common);
+    spawn_party(&k[1], dir, "p1", port, common);
+    /* the probe's stranger: the public binary, its own key, posing as the dealer (it connects to P0
+     * first, then P1) and as P1 (to P0; it listens elsewhere) */
+    char extra[1024], sdir[300];
+    snprintf(sdir, sizeof sdir, "%s/s", dir);
+    mkdir(sdir, 0700);
+    snprintf(extra, sizeof extra, "%s --key %s/stranger --peer-keys p0=%s/p0.pub,p1=%s/p1.pub,dealer=%s/stranger.pub",
+             common, kd, kd, kd, kd);
+    spawn_party(&st[0], sdir, "dealer", port, extra);
+    reap(st, 1, t0, 20);
+    snprintf(extra, sizeof extra, "%s --listen 127.0.0.1:%d --key %s/stranger --peer-keys p0=%s/p0.pub,p1=%s/stranger.pub,dealer=%s/dealer.pub",
+             common, spare[0], kd, kd, kd, kd);
+    spawn_party(&st[1], sdir, "p1", port, extra);
+    reap(st + 1, 1, t0, 20);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(st[i].status, 1, "stranger %d: exit %d: %s", i, st[i].status, st[i].err);
+        cr_expect(strstr(st[i].err, "P0 at 127.0.0.1:") && strstr(st[i].err, "closed the connection during the handshake: it did not accept us"),
+                  "stranger %d: %s", i, st[i].err);
+    }
+    spawn_party(&k[2], dir, "dealer", port, common);
+    reap(k, 3, t0, 40);
+    expect_completed(k, "after two strangers");
+    cr_expect(strstr(k[0].err, "claims to be D but does not hold D's key"), "P0: %s", k[0].err);
+    cr_expect(strstr(k[0].err, "claims to be P1 but does not hold P1's key"), "P0: %s", k[0].err);
+    kids_free(k, 3);
+    kids_free(st, 2);
+    rmdir(sdir);
+    rmdir(dir);
+    free(dir);
+}
+
+/* A fake P0 that answers every handshake with a well-formed msg2 it cannot have computed. */
+static void *fake_responder(void *arg)
+{
+    int lfd = *(int *)arg;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    uint8_t in[NET_HS_MAX_MSG], out[NET_HS_FIXED + 100];
+    ssize_t r = read(fd, in, sizeof in);
+    (void)r;
+    memcpy(out, in, NET_HS_FIXED); /* magic, version */
+    for (int i = 0; i < 4; i++) out[8 + i] = (uint8_t)(i == 0 ? 0 : 0), out[12 + i] = (uint8_t)(i == 0 ? 1 : 0);
+    out[16] = 100, out[17] = out[18] = out[19] = 0;
+    randombytes_buf(out + 20, sizeof out - 20);
+    write_all(fd, out, sizeof out);
+    sleep_ms(300);
+    close(fd);
+    return NULL;
+}
+
+Test(tcp_sec, a_responder_without_the_key_is_refused, .timeout = 30)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0 &&
+              getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+    char addr[2][64];
+    snprintf(addr[0], sizeof addr[0], "127.0.0.1:%d", ntohs(sa.sin_port));
+    int port[3];
+    free_ports(port);
+    snprintf(addr[1], sizeof addr[1], "127.0.0.1:%d", port[0]);
+    pthread_t th;
+    pthread_create(&th, NULL, fake_responder, &lfd);
+    net_keypair me, p0;
+    net_key_generate(&me);
+    net_key_generate(&p0);
+    net_tcp_opts o;
+    net_tcp_opts_default(&o);
+    o.self = 1;
+    o.nparties = 2;
+    o.addr[0] = addr[0];
+    o.addr[1] = addr[1];
+    o.key = &me;
+    o.peer_key[0] = p0.pk;
+    o.connect_timeout_ns = 5000000000LL;
+    net_tcp *t = NULL;
+    char err[1024];
+    cr_expect_eq(net_tcp_connect(&t, &o, err, sizeof err), NET_EPROTO, "%s", err);
+    cr_expect(strstr(err, "failed to prove it is P0") != NULL, "%s", err);
+    pthread_join(th, NULL);
+    close(lfd);
+}
+
+Test(tcp_sec, idle_and_garbage_connections_do_not_exhaust_the_setup, .timeout = 60)
+{
+    char *dir = tu_tmpdir();
+    int port[3];
+    free_ports(port);
+    kid k[3];
+    double t0 = now_s();
+    const char *common = "mul --shape 4x64 --connect-timeout 8";
+    spawn_party(&k[0], dir, "p0", port, common);
+    /* 40 silent connections (more than NET_TCP_MAX_PENDING), one announcing a 4 GiB handshake, one
+     * of garbage, one with an old-style plaintext frame header: all before the real parties */
+    enum { IDLE = 40 };
+    int idle[IDLE + 3];
+    for (int i = 0; i < IDLE + 3; i++) {
+        idle[i] = connect_port(port[0]);
+        cr_assert(idle[i] >= 0, "connection %d to P0", i);
+    }
+    uint8_t m[NET_HS_FIXED] = {0};
+    uint32_t magic = NET_HS_MAGIC;
+    memcpy(m, &magic, 4);
+    m[4] = NET_HS_VERSION, m[8] = 1, m[16] = m[17] = m[18] = m[19] = 0xFF;
+    write_all(idle[IDLE], m, sizeof m);
+    char junk[4096];
+    memset(junk, 'G', sizeof junk);
+    write_all(idle[IDLE + 1], junk, sizeof junk);
+    uint8_t h[NET_TCP_HDR_BYTES];
+    net_tcp_frame_header(h, 3, 1ull << 40, 0, NULL);
+    write_all(idle[IDLE + 2], h, sizeof h);
+    sleep_ms(300);
+    spawn_party(&k[1], dir, "p1", port, common);
+    spawn_party(&k[2], dir, "dealer", port, common);
+    reap(k, 3, t0, 40);
+    expect_completed(k, "with 43 stray connections");
+    cr_expect(now_s() - t0 < 8, "setup took %.1f s", now_s() - t0);
+    cr_expect(strstr(k[0].err, "too many unauthenticated connections at once"), "P0: %s", k[0].err);
+    cr_expect(strstr(k[0].err, "not an mpcsim handshake"), "P0: %s", k[0].err);
+    for (int i = 0; i < IDLE + 3; i++) {
+        /* none got a single byte of reply */
+        char b;
+        ssize_t r = recv(idle[i], &b, 1, MSG_DONTWAIT);
+        cr_expect(r <= 0, "connection %d got a reply", i);
+        close(idle[i]);
+    }
+    kids_free(k, 3);
+    rmdir(dir);
+    free(dir);
+}
+
+/* A TCP relay for P1 -> P0: forwards both ways, records the P1 -> P0 bytes, may flip one bit. */
+typedef struct relay {
+    int lfd, port, target;
+    long flip_at;
+    uint8_t *cap;
+    size_t cap_len, cap_cap;
+    pthread_t th;
+} relay;
+
+static void *relay_main(void *arg)
+{
+    relay *r = arg;
+    struct pollfd lp = {.fd = r->lfd, .events = POLLIN};
+    if (poll(&lp, 1, 20000) <= 0) return NULL;
+    int c = accept(r->lfd, NULL, NULL), s = connect_port(r->target);
+    if (c < 0 || s < 0) return NULL;
+    int open_cs = 1, open_sc = 1;
+    while (open_cs || open_sc) {
+        struct pollfd pf[2] = {{.fd = c, .events = open_cs ? POLLIN : 0}, {.fd = s, .events = open_sc ? POLLIN : 0}};
+        if (poll(pf, 2, 20000) <= 0) break;
+        uint8_t buf[65536];
+        if (open_cs && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = read(c, buf, sizeof buf);
+            if (n <= 0) {
+                shutdown(s, SHUT_WR);
+                open_cs = 0;
+            } else {
+                if (r->flip_at >= (long)r->cap_len && r->flip_at < (long)r->cap_len + n) buf[r->flip_at - (long)r->cap_len] ^= 0x10;
+                if (r->cap_len + (size_t)n > r->cap_cap) {
+                    r->cap_cap = 2 * (r->cap_len + (size_t)n);
+                    r->cap = realloc(r->cap, r->cap_cap);
+                }
+                memcpy(r->cap + r->cap_len, buf, (size_t)n);
+                r->cap_len += (size_t)n;
+                write_all(s, buf, (size_t)n);
+            }
+        }
+        if (open_sc && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = read(s, buf, sizeof buf);
+            if (n <= 0) {
+                shutdown(c, SHUT_WR);
+                open_sc = 0;
+            } else write_all(c, buf, (size_t)n);
+        }
+    }
+    close(c);
+    close(s);
+    return NULL;
+}
+
+static void relay_start(relay *r, int target, long flip_at)
+{
+    memset(r, 0, sizeof *r);
+    r->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert(bind(r->lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(r->lfd, 4) == 0 &&
+              getsockname(r->lfd, (struct sockaddr *)&sa, &sl) == 0);
+    r->port = ntohs(sa.sin_port);
+    r->target = target;
+    r->flip_at = flip_at;
+    pthread_create(&r->th, NULL, relay_main, r);
+}
+
+static void relay_stop(relay *r)
+{
+    pthread_join(r->th, NULL);
+    close(r->lfd);
+    free(r->cap);
+}
+
+/* P0, P1 (through the relay to P0) and D on mul 1000 elements. */
+static void relayed_run(kid k[3], relay *rl, long flip_at, const char *opts)
+{
+    char *dir = tu_tmpdir();
+    int port[3];
+    free_ports(port);
+    relay_start(rl, port[0], flip_at);
+    int p1port[3] = {rl->port, port[1], port[2]};
+    char common[256];
+    snprintf(common, sizeof common, "mul --shape 1000 --connect-timeout 10 %s", opts);
+    double t0 = now_s();
+    spawn_party(&k[0], dir, "p0", port, common);
+    spawn_party(&k[1], dir, "p1", p1port, common);
+    spawn_party(&k[2], dir, "dealer", port, common);
+    reap(k, 3, t0, 40);
+    rmdir(dir);
+    free(dir);
+}
+
+Test(tcp_sec, a_bit_flipped_in_flight_fails_the_run, .timeout = 60)
+{
+    kid k[3];
+    relay rl;
+    /* past the handshake (~0.6 kB) and setup, inside P1's first 8000-byte frame */
+    relayed_run(k, &rl, 3000, "");
+    relay_stop(&rl);
+    cr_expect_eq(k[0].status, 1, "P0 exit %d: %s", k[0].status, k[0].err);
+    cr_expect(strstr(k[0].err, "error: P0: a message from P1 failed authentication"), "P0: %s", k[0].err);
+    cr_expect_neq(k[1].status, 0, "P1 must not succeed: %s", k[1].err);
+    cr_expect_eq(k[1].out[0], 0, "no result: %s", k[1].out);
+    kids_free(k, 3);
+}
+
+/* Shannon entropy of the bytes, in bits per byte. */
+static double entropy(const uint8_t *p, size_t n)
+{
+    double h = 0, c[256] = {0};
+    for (size_t i = 0; i < n; i++) c[p[i]]++;
+    for (int b = 0; b < 256; b++)
+        if (c[b] > 0) h -= c[b] / (double)n * log2(c[b] / (double)n);
+    return h;
+}
+
+Test(tcp_sec, a_capture_shows_only_high_entropy_payloads, .timeout = 60)
+{
+    /* Phantom mode: every payload is zeros in plaintext, so anything but ciphertext shows at once. */
+    kid k[3];
+    relay rl;
+    relayed_run(k, &rl, -1, "--mode phantom");
+    for (int r = 0; r < 3; r++) cr_expect_eq(k[r].status, 0, "%s exit %d: %s", roles[r], k[r].status, k[r].err);
+    /* parse the P1 -> P0 stream: msg1, CONFIRM, then sealed frames to the end */
+    const uint8_t *c = rl.cap;
+    size_t n = rl.cap_len, off = 0, nframes = 0, pay = 0;
+    cr_assert(n > NET_HS_FIXED);
+    net_hs_hdr hh;
+    cr_assert_eq(net_hs_parse_fixed(c, n, &hh), 0);
+    off = NET_HS_FIXED + hh.ct_len + NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES;
+    uint8_t *payloads = malloc(n);
+    while (off + NET_TCP_HDR_BYTES <= n) {
+        uint64_t len = 0;
+        for (int i = 0; i < 8; i++) len |= (uint64_t)c[off + 8 + i] << (8 * i);
+        cr_assert(off + NET_TCP_HDR_BYTES + len + NET_TCP_TAG_BYTES <= n, "frame at %zu overruns", off);
+        memcpy(payloads + pay, c + off + NET_TCP_HDR_BYTES, len + NET_TCP_TAG_BYTES);
+        pay += len + NET_TCP_TAG_BYTES;
+        off += NET_TCP_HDR_BYTES + len + NET_TCP_TAG_BYTES;
+        nframes++;
+    }
+    cr_expect_eq(off, n, "the capture is msg1, CONFIRM and whole sealed frames");
+    cr_expect(pay > 16000, "payload bytes %zu", pay);
+    double e = entropy(payloads, pay);
+    cr_expect(e > 7.9, "payload entropy %.3f bits/byte over %zu bytes in %zu frames", e, pay, nframes);
+    free(payloads);
+    relay_stop(&rl);
+    kids_free(k, 3);
+}
+
+Test(tcp_cli, key_files_and_key_errors)
+{
+    char *dir = tu_tmpdir();
+    char args[4096], path[300];
+    snprintf(path, sizeof path, "%s/k", dir);
+    snprintf(args, sizeof args, "keygen --out %s", path);
+    tu_run r = tu_mpcsim(args);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    struct stat st;
+    cr_expect(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "secret key mode %o", st.st_mode & 0777);
+    char pub[600];
+    snprintf(pub, sizeof pub, "%s.pub", path);
+    char *ptxt = tu_read_file(pub, NULL);
+    cr_expect(ptxt && strcmp(ptxt, r.out) == 0, "the .pub file holds the printed key");
+    free(ptxt);
+    tu_run_free(&r);
+    chmod(pub, 0600); /* so that passing it as --key fails on its content, not its mode */
+    r = tu_mpcsim(args); /* never overwrites */
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "--force") != NULL, "%s", r.err);
+    tu_run_free(&r);
+    const char *peers = "--peers p0=127.0.0.1:1,p1=127.0.0.1:2,dealer=127.0.0.1:3 mul --shape 4";
+    struct { const char *fmt, *needle; } bad[] = {
+        {"party --role p0 %s", "--key is required"},
+        {"party --role p0 %s --key %s/nonexistent --peer-keys p1=x25519:AAAA", "cannot open"},
+        {"party --role p0 %s --key %s.pub --peer-keys p1=x25519:AAAA", "not an mpcsim secret key"},
+        {"party --role p0 %s --key %s", "--peer-keys is required"},
+        {"party --role p0 %s --key %s --peer-keys p1=x25519:AAAA,dealer=x25519:AAAA", "not a valid x25519"},
+        {"party --role p0 %s --key %s --peer-keys p1=%s.pub", "no key for dealer"},
+        {"party --role p0 %s --key %s --peer-keys p0=x25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "not the public half"},
+        {"launch mul --shape 4 --key %s", "ephemeral"},
+        {"party --role dealer %s --key %s --output dealer", "--output"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (i == 7) snprintf(args, sizeof args, bad[i].fmt, path);
+        else snprintf(args, sizeof args, bad[i].fmt, peers, path, path);
+        r = tu_mpcsim(args);
+        cr_expect_eq(r.status, 2, "'%s': status %d", args, r.status);
+        cr_expect(strstr(r.err, bad[i].needle) != NULL, "'%s': stderr should mention '%s': %s", args, bad[i].needle, r.err);
+        tu_run_free(&r);
+    }
+    /* a secret key readable by others is refused */
+    chmod(path, 0644);
+    snprintf(args, sizeof args, "party --role p0 %s --key %s --peer-keys p1=%s.pub,dealer=%s.pub", peers, path, path, path);
+    r = tu_mpcsim(args);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "accessible by others (mode 0644)") != NULL, "%s", r.err);
+    tu_run_free(&r);
+    remove(path);
+    remove(pub);
+    rmdir(dir);
+    free(dir);
+}
