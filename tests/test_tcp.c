@@ -1633,3 +1633,33 @@ Test(tcp_cli, key_files_and_key_errors)
     rmdir(dir);
     free(dir);
 }
+
+/* The simulator's TCP-aware link models charge the real backend's sealed framing when asked:
+ * --tcp-aead is exactly --overhead 16 (the tag the capture test above finds after every payload),
+ * on the wire only: every counter stays the same. */
+Test(tcp_sec, the_link_models_charge_the_aead_tag_on_the_wire_only)
+{
+    for (int m = 0; m < 2; m++) {
+        const char *model = m ? "packet" : "tcp";
+        char a[256];
+        char f[3][32][64];
+        const char *extra[3] = {"", "--tcp-aead", "--overhead 16"};
+        for (int k = 0; k < 3; k++) {
+            snprintf(a, sizeof a, "op mul --shape 1000 --link-model %s %s", model, extra[k]);
+            tu_run r = tu_mpcsim(a);
+            cr_assert_eq(r.status, 0, "%s: %s", a, r.err);
+            cr_assert_eq(csv_fields(r.out, f[k]), 18, "%s", r.out);
+            tu_run_free(&r);
+        }
+        for (int c = 3; c <= 8; c++) cr_expect_str_eq(f[1][c], f[0][c], "%s: counter column %d moved", model, c);
+        cr_expect_str_eq(f[1][9], f[2][9], "%s: --tcp-aead latency %s, --overhead 16 %s", model, f[1][9], f[2][9]);
+        cr_expect(atof(f[1][9]) > atof(f[0][9]), "%s: the tag costs time: %s vs %s", model, f[1][9], f[0][9]);
+        char want[64];
+        snprintf(want, sizeof want, "lan+%s+aead", model);
+        cr_expect_str_eq(f[1][13], want);
+    }
+    tu_run r = tu_mpcsim("op mul --shape 1000 --tcp-aead");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--tcp-aead applies to --link-model tcp or packet") != NULL, "%s", r.err);
+    tu_run_free(&r);
+}
