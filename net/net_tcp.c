@@ -1071,13 +1071,16 @@ static int connect_peer(net_tcp *t, int j, int64_t deadline)
                         me, addr, pn, pn, pn);
         return note(t, NET_EIO, "%s: handshake with %s at %s failed: %s", me, pn, addr, strerror(er));
     }
+    uint8_t cf[NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES];
+    confirm_frame(cf, hs.k_send);
     if (status != NET_HS_OK || !same_hash(t, th, thl)) {
+        /* The CONFIRM proves to the responder that this is a live peer, not a replayed msg1: only
+         * then does it give up on the configuration mismatch too. */
+        (void)fd_write_all(fd, cf, sizeof cf, deadline);
         close(fd);
         net_hs_wipe(&hs);
         return mismatch(t, j, theirs);
     }
-    uint8_t cf[NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES];
-    confirm_frame(cf, hs.k_send);
     if (fd_write_all(fd, cf, sizeof cf, deadline) != 0) {
         int er = errno;
         close(fd);
@@ -1102,6 +1105,8 @@ typedef struct pend {
     uint8_t buf[NET_HS_MAX_MSG];
     net_hs hs;
     char who[64];
+    int mismatch;                       /* an authenticated msg1 with another configuration */
+    char theirs[NET_TCP_MAX_DESC + 1];  /* its description */
 } pend;
 
 static void peer_addr(int fd, char *out, size_t n)
@@ -1179,11 +1184,9 @@ static int pend_step(net_tcp *t, pend *p, int *ndrop, int64_t deadline)
         /* 64 ms at most: a fresh connection's send buffer takes ~1 KiB at once. */
         int64_t wd = mono_ns() + 64000000;
         int wr = fd_write_all(p->fd, p->buf, mn, wd < deadline ? wd : deadline);
-        if (!same) { /* an authenticated peer with another configuration: both sides refuse the run */
-            close(p->fd);
-            p->fd = -1;
-            net_hs_wipe(&p->hs);
-            return mismatch(t, p->from, theirs);
+        if (!same) { /* another configuration: refuse the run once its CONFIRM shows it is live */
+            p->mismatch = 1;
+            snprintf(p->theirs, sizeof p->theirs, "%s", theirs);
         }
         if (wr != 0) {
             pend_drop(t, p, ndrop, "could not answer its handshake");
@@ -1197,6 +1200,12 @@ static int pend_step(net_tcp *t, pend *p, int *ndrop, int64_t deadline)
     if (!confirm_ok(p->buf, p->hs.k_recv)) {
         pend_drop(t, p, ndrop, "its handshake confirmation did not verify (a replayed handshake?)");
         return -1;
+    }
+    if (p->mismatch) { /* a live, authenticated peer with another configuration: both sides refuse */
+        close(p->fd);
+        p->fd = -1;
+        net_hs_wipe(&p->hs);
+        return mismatch(t, p->from, p->theirs);
     }
     conn *c = &t->c[p->from];
     if (c->fd >= 0) {

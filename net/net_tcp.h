@@ -21,7 +21,9 @@
  * closed WITHOUT ANY REPLY (a warning on our stderr), and a connection takes a peer's slot only
  * once its CONFIRM frame opens (a replayed msg1 never does). Idle or hostile connections thus
  * cannot stop the setup nor take the real peer's place. A configuration mismatch between
- * authenticated peers makes both fail with NET_EPROTO and both (encrypted) descriptions. A
+ * authenticated peers makes both fail with NET_EPROTO and both (encrypted) descriptions (the
+ * acceptor only after the initiator's CONFIRM: a replayed msg1 of an old run with another
+ * configuration is merely dropped). A
  * responder that does not prove it holds the expected key fails the initiator with NET_EPROTO.
  *
  * ---- Framing ----

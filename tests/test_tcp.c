@@ -1663,3 +1663,92 @@ Test(tcp_sec, the_link_models_charge_the_aead_tag_on_the_wire_only)
     cr_expect(strstr(r.err, "--tcp-aead applies to --link-model tcp or packet") != NULL, "%s", r.err);
     tu_run_free(&r);
 }
+
+/* A captured msg1 of another run (another configuration), replayed to P0 before the real P1: P0
+ * answers it (it authenticates: same keys) but must neither give up on the "mismatch" (no CONFIRM
+ * ever comes) nor give it P1's slot; the real run completes. */
+Test(tcp_sec, a_replayed_handshake_of_another_run_cannot_abort_the_setup, .timeout = 30)
+{
+    static net_keypair kp[2];
+    for (int i = 0; i < 2; i++) net_key_generate(&kp[i]);
+    int port[3];
+    free_ports(port);
+    static char addr[2][64];
+    snprintf(addr[0], sizeof addr[0], "127.0.0.1:%d", port[0]);
+    snprintf(addr[1], sizeof addr[1], "127.0.0.1:%d", port[1]);
+    static const uint8_t h_old[4] = {9, 9, 9, 9}, h_now[4] = {1, 2, 3, 4};
+    /* 1. the capture: P1 of an old run (hash h_old) talking to a listener that records its msg1 */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)port[0])};
+    cr_assert(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
+    sarg old;
+    memset(&old, 0, sizeof old);
+    net_tcp_opts_default(&old.o);
+    old.o.self = 1;
+    old.o.nparties = 2;
+    old.o.addr[0] = addr[0];
+    old.o.addr[1] = addr[1];
+    old.o.hash = h_old;
+    old.o.hash_len = 4;
+    old.o.desc = "op=mul seed=7";
+    old.o.connect_timeout_ns = 3000000000LL;
+    old.o.key = &kp[1];
+    old.o.peer_key[0] = kp[0].pk;
+    old.o.listen = "127.0.0.1:1"; /* never listens: P1 is the highest party here */
+    pthread_t th;
+    pthread_create(&th, NULL, setup_main, &old);
+    int c = accept(lfd, NULL, NULL);
+    cr_assert(c >= 0);
+    uint8_t msg1[NET_HS_MAX_MSG];
+    size_t have = 0, need = NET_HS_FIXED;
+    while (have < need) {
+        ssize_t r = read(c, msg1 + have, need - have);
+        cr_assert(r > 0);
+        have += (size_t)r;
+        net_hs_hdr hh;
+        if (have == NET_HS_FIXED) {
+            cr_assert_eq(net_hs_parse_fixed(msg1, have, &hh), 0);
+            need = NET_HS_FIXED + hh.ct_len;
+        }
+    }
+    close(c);
+    close(lfd);
+    pthread_join(th, NULL);
+    cr_expect_neq(old.rc, NET_OK);
+    /* 2. the real run, with the replay first */
+    sarg a[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&a[i], 0, sizeof a[i]);
+        net_tcp_opts_default(&a[i].o);
+        a[i].o.self = i;
+        a[i].o.nparties = 2;
+        a[i].o.addr[0] = addr[0];
+        a[i].o.addr[1] = addr[1];
+        a[i].o.hash = h_now;
+        a[i].o.hash_len = 4;
+        a[i].o.desc = "op=mul seed=1";
+        a[i].o.connect_timeout_ns = 5000000000LL;
+        a[i].o.key = &kp[i];
+        a[i].o.peer_key[1 - i] = kp[1 - i].pk;
+    }
+    pthread_t t0, t1;
+    pthread_create(&t0, NULL, setup_main, &a[0]);
+    int rep = connect_port(port[0]);
+    cr_assert(rep >= 0);
+    write_all(rep, msg1, have);
+    uint8_t reply[NET_HS_FIXED];
+    ssize_t got = read(rep, reply, sizeof reply); /* it authenticates, so P0 answers it */
+    cr_expect_eq(got, (ssize_t)sizeof reply, "P0 answers a replayed (authentic) msg1");
+    pthread_create(&t1, NULL, setup_main, &a[1]);
+    pthread_join(t0, NULL);
+    pthread_join(t1, NULL);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(a[i].rc, NET_OK, "P%d: %s", i, a[i].err);
+        cr_expect_eq(a[i].rc_x, NET_OK);
+        cr_expect_eq(a[i].got, 1000 + (uint64_t)(1 - i));
+        net_tcp_destroy(a[i].t);
+    }
+    close(rep);
+    net_tcp_destroy(old.t);
+}
