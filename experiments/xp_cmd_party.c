@@ -14,7 +14,6 @@
 #include <sodium.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_ops.h"
+#include "xp_keys.h"
 #include "xp_tcp.h"
 
 enum { LAUNCH_GRACE_S = 15 };
@@ -141,101 +141,13 @@ static int parse_fault_mode(const char *v)
     return -1;
 }
 
-/* ---- keys ---- */
-
-#define SECRET_PREFIX "mpcsim secret key "
-
-/* Reads a small text (a key) from fd into buf (NUL-terminated). 0, or -1 with errno or EFBIG. */
-static int read_text_fd(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    for (;;) {
-        if (n + 1 >= cap) {
-            errno = EFBIG;
-            return -1;
-        }
-        ssize_t r = read(fd, buf + n, cap - 1 - n);
-        if (r == 0) break;
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        n += (size_t)r;
-    }
-    buf[n] = 0;
-    return 0;
-}
-
-/* A secret key's text: "mpcsim secret key x25519:<base64url>". 0, or -1. */
-static int parse_secret(const char *text, net_keypair *k)
-{
-    uint8_t sk[NET_KEY_BYTES];
-    if (strncmp(text, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0 || net_key_parse(text + strlen(SECRET_PREFIX), sk) != 0)
-        return -1;
-    net_key_from_secret(k, sk);
-    sodium_memzero(sk, sizeof sk);
-    return 0;
-}
-
-/* --key FILE: refuses a file others can read (as ssh does). */
-static int load_secret_file(const char *path, net_keypair *k)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "error: --key: cannot open '%s': %s\n", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    char text[512];
-    int rc = -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        fprintf(stderr, "error: --key: '%s' is not a regular file\n", path);
-    else if (st.st_mode & 077)
-        fprintf(stderr, "error: --key: '%s' is accessible by others (mode %04o): a secret key must be private "
-                        "(chmod 600 '%s')\n", path, (unsigned)(st.st_mode & 07777), path);
-    else if (read_text_fd(fd, text, sizeof text) != 0)
-        fprintf(stderr, "error: --key: cannot read '%s': %s\n", path, strerror(errno));
-    else if (parse_secret(text, k) != 0)
-        fprintf(stderr, "error: --key: '%s' is not an mpcsim secret key (make one with mpcsim keygen; a .pub file "
-                        "is the public half)\n", path);
-    else rc = 0;
-    sodium_memzero(text, sizeof text);
-    close(fd);
-    return rc;
-}
-
-/* A public key: x25519:... inline, or a file holding it. */
-static int load_public(const char *v, uint8_t key[NET_KEY_BYTES], const char *role)
-{
-    if (strncmp(v, "x25519:", 7) == 0) {
-        if (net_key_parse(v, key) == 0) return 0;
-        fprintf(stderr, "error: --peer-keys: %s's key '%s' is not a valid x25519:... key\n", role, v);
-        return -1;
-    }
-    int fd = open(v, O_RDONLY | O_CLOEXEC);
-    char text[512];
-    if (fd < 0) {
-        fprintf(stderr, "error: --peer-keys: %s: '%s' is neither a key (x25519:...) nor a readable file: %s\n", role, v,
-                strerror(errno));
-        return -1;
-    }
-    int rc = read_text_fd(fd, text, sizeof text);
-    close(fd);
-    if (rc != 0 || net_key_parse(text, key) != 0) {
-        fprintf(stderr, "error: --peer-keys: %s: '%s' does not hold a public key (x25519:..., as mpcsim keygen writes "
-                        "to NAME.pub)\n", role, v);
-        return -1;
-    }
-    return 0;
-}
-
 static int load_keys(pargs *a)
 {
     if (a->key_fd >= 0) {
         char text[512];
-        int rc = read_text_fd(a->key_fd, text, sizeof text);
+        int rc = xp_key_read_fd(a->key_fd, text, sizeof text);
         close(a->key_fd);
-        rc = rc == 0 ? parse_secret(text, &a->key) : -1;
+        rc = rc == 0 ? xp_key_parse_secret(text, &a->key) : -1;
         sodium_memzero(text, sizeof text);
         if (rc != 0) {
             fprintf(stderr, "error: --key-fd: no secret key on descriptor %d\n", a->key_fd);
@@ -245,7 +157,7 @@ static int load_keys(pargs *a)
         fprintf(stderr, "error: party: --key is required: this party's secret key (mpcsim keygen --out NAME makes "
                         "NAME and NAME.pub; `mpcsim launch` makes ephemeral ones by itself)\n");
         return -1;
-    } else if (load_secret_file(a->keyfile, &a->key) != 0)
+    } else if (xp_key_load_secret(a->keyfile, &a->key) != 0)
         return -1;
     if (!a->peer_keys) {
         fprintf(stderr, "error: party: --peer-keys is required (p0=KEY,p1=KEY,dealer=KEY: x25519:... or .pub files; "
@@ -268,7 +180,7 @@ static int load_keys(pargs *a)
             break;
         }
         have[role] = 1;
-        rc = load_public(eq + 1, a->peer_key[role], net_party_names[role]);
+        rc = xp_key_load_public(eq + 1, a->peer_key[role], net_party_names[role]);
         if (rc == 0 && role == a->role && sodium_memcmp(a->peer_key[role], a->key.pk, NET_KEY_BYTES) != 0) {
             fprintf(stderr, "error: --peer-keys: the entry for %s (this party) is not the public half of --key\n",
                     net_party_names[role]);
@@ -640,17 +552,14 @@ int xp_cmd_launch(int argc, char **argv)
         net_key_generate(&kp[r]);
         net_key_format(pk[r], kp[r].pk);
         int kp2[2];
-        char text[NET_KEY_TEXT + 32];
-        net_key_format(text, kp[r].sk);
-        char line[NET_KEY_TEXT + 64];
-        int ll = snprintf(line, sizeof line, SECRET_PREFIX "%s\n", text);
+        char line[XP_KEY_SECRET_TEXT];
+        int ll = xp_key_format_secret(line, &kp[r]);
         int ok = pipe2(kp2, O_CLOEXEC) == 0;
         if (ok) {
             ok = write(kp2[1], line, (size_t)ll) == ll; /* 70 bytes: a pipe takes them at once */
             close(kp2[1]);
             kfd[r] = kp2[0];
         }
-        sodium_memzero(text, sizeof text);
         sodium_memzero(line, sizeof line);
         sodium_memzero(&kp[r].sk, sizeof kp[r].sk);
         if (!ok) {
@@ -795,80 +704,5 @@ int xp_cmd_launch(int argc, char **argv)
     }
     free(obuf);
     pargs_free(&a);
-    return rc;
-}
-
-/* ---- keygen ---- */
-
-int xp_cmd_keygen(int argc, char **argv)
-{
-    const char *out = NULL;
-    int force = 0;
-    for (int i = 0; i < argc; i++) {
-        int r;
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: mpcsim keygen --out NAME [--force]\n\n"
-                   "Makes a party's long-term X25519 key pair for `mpcsim party`: NAME (the secret key, mode 0600: give\n"
-                   "it to this party's --key only) and NAME.pub (the public key). Prints the public key, x25519:...,\n"
-                   "which is also its fingerprint: give it (or NAME.pub) to the other parties' --peer-keys. Refuses to\n"
-                   "overwrite existing files unless --force.\n");
-            return 0;
-        }
-        if ((r = xp_arg(argc, argv, &i, "--out", 1, &out))) {
-            if (r < 0) return 2;
-        } else if ((r = xp_arg(argc, argv, &i, "--force", 0, &v))) {
-            if (r < 0) return 2;
-            force = 1;
-        } else {
-            fprintf(stderr, "error: keygen: unknown argument '%s' (mpcsim keygen --out NAME)\n", argv[i]);
-            return 2;
-        }
-    }
-    if (!out || !*out) {
-        fprintf(stderr, "error: keygen: --out NAME is required (writes NAME and NAME.pub)\n");
-        return 2;
-    }
-    size_t ol = strlen(out);
-    char *pub = chk_malloc(ol + 5);
-    snprintf(pub, ol + 5, "%s.pub", out);
-    net_keypair k;
-    net_key_generate(&k);
-    char st[NET_KEY_TEXT], pt[NET_KEY_TEXT], line[NET_KEY_TEXT + 64];
-    net_key_format(st, k.sk);
-    net_key_format(pt, k.pk);
-    int ll = snprintf(line, sizeof line, SECRET_PREFIX "%s\n", st);
-    int rc = 1, flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
-    int fd = open(out, flags, 0600);
-    if (fd < 0)
-        fprintf(stderr, "error: keygen: cannot create '%s': %s%s\n", out, strerror(errno),
-                errno == EEXIST ? " (--force replaces it)" : "");
-    else if (fchmod(fd, 0600) != 0 || write(fd, line, (size_t)ll) != ll || fsync(fd) != 0) {
-        fprintf(stderr, "error: keygen: cannot write '%s': %s\n", out, strerror(errno));
-        close(fd);
-        unlink(out);
-    } else if (close(fd) != 0) {
-        fprintf(stderr, "error: keygen: cannot write '%s': %s\n", out, strerror(errno));
-        unlink(out);
-    } else {
-        FILE *f = NULL;
-        int pfd = open(pub, flags, 0644);
-        if (pfd >= 0) f = fdopen(pfd, "w");
-        if (!f || fprintf(f, "%s\n", pt) < 0 || fclose(f) != 0) {
-            fprintf(stderr, "error: keygen: cannot write '%s': %s%s\n", pub, strerror(errno),
-                    errno == EEXIST ? " (--force replaces it)" : "");
-            if (pfd >= 0 && !f) close(pfd);
-            unlink(out);
-            if (pfd >= 0) unlink(pub);
-        } else {
-            printf("%s\n", pt);
-            fprintf(stderr, "keygen: secret key in %s (keep it private), public key in %s\n", out, pub);
-            rc = 0;
-        }
-    }
-    sodium_memzero(&k, sizeof k);
-    sodium_memzero(st, sizeof st);
-    sodium_memzero(line, sizeof line);
-    free(pub);
     return rc;
 }
