@@ -34,6 +34,7 @@ typedef struct xp_netopts {
     const char *pcap;     /* path or NULL */
     /* internal: what was given, for conflict checks */
     int have_net, have_bw, have_lat, have_rtt, have_cc;
+    int tcp_aead;         /* --tcp-aead: charge the real backend's 16-byte tag per message too */
 } xp_netopts;
 
 void xp_net_defaults(xp_netopts *o); /* lan */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../netmodel/nm_tcp.h"
+
 int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, const char **val)
 {
     const char *a = argv[*i];
@@ -133,6 +135,11 @@ int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i)
         o->online.overhead_bytes = (uint32_t)b;
         return 1;
     }
+    if ((r = xp_arg(argc, argv, i, "--tcp-aead", 0, &v))) {
+        if (r < 0) return -1;
+        o->tcp_aead = 1;
+        return 1;
+    }
     if ((r = xp_arg(argc, argv, i, "--dealer-net", 1, &v))) {
         if (r < 0) return -1;
         const nm_profile *p = nm_profile_find(v);
@@ -207,8 +214,16 @@ int xp_net_finish(xp_netopts *o)
         fprintf(stderr, "error: --pcap is not available with --link-model packet (use ideal or tcp)\n");
         return -1;
     }
+    if (o->tcp_aead && o->online.model == NM_MODEL_IDEAL) {
+        fprintf(stderr, "error: --tcp-aead applies to --link-model tcp or packet (the ideal model has no frame header)\n");
+        return -1;
+    }
     if (o->online.model != NM_MODEL_IDEAL)
         snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+%s", nm_link_model_name(o->online.model));
+    if (o->tcp_aead) { /* framing on the wire only: never in the byte counters */
+        o->online.overhead_bytes += NM_TCP_AEAD_TAG;
+        snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+aead");
+    }
     if (o->online.model == NM_MODEL_PKT && o->online.cc != NM_CC_CUBIC)
         snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "-%s", nm_congestion_name(o->online.cc));
     /* Dealer links: the online link's settings (link model included), with the dealer-specific ones on top. */
@@ -250,6 +265,9 @@ void xp_net_help(FILE *f)
             "                           or packet: every segment and ACK an event, ACKs queued behind the\n"
             "                           other direction's data, delayed ACKs, slow start with HyStart and\n"
             "                           CUBIC's growth after it (netmodel/nm_pkt.h); slower to simulate\n"
+            "  --tcp-aead               tcp and packet models: also the real backend's 16-byte AEAD tag per\n"
+            "                           message (XChaCha20-Poly1305; its nonce is the frame counter, not sent),\n"
+            "                           so a message is n + 48 + 16 bytes on the wire, as `mpcsim party` sends it\n"
             "  --congestion C           packet model only: cubic (default, Linux's and `mpcsim party`'s)\n"
             "                           or reno (no HyStart: slow start until the window bound)\n"
             "  --pcap FILE              write the simulated traffic as a pcap (virtual ns timestamps)\n"

@@ -95,6 +95,13 @@ void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed)
     rng_seed(&d->local, seed, 2000);
 }
 
+void dealer_init_key(dealer_ctx *d, net_party *net, int phantom, const uint8_t key[32])
+{
+    static const uint8_t nonce[8] = {0};
+    dealer_init(d, net, phantom, 0);
+    rng_init_key(&d->local, key, nonce);
+}
+
 int dealer_setup(dealer_ctx *d)
 {
     uint8_t s[2][MPC_DEALER_SEED_BYTES], nonce[8] = {0};

@@ -63,6 +63,9 @@ typedef struct dealer_ctx {
 } dealer_ctx;
 
 void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed);
+/* As dealer_init, with D's randomness (the parties' dealer seeds) keyed by 32 secret bytes (from the
+ * OS CSPRNG in a real deployment). */
+void dealer_init_key(dealer_ctx *d, net_party *net, int phantom, const uint8_t key[32]);
 /* Sends each party its 32-byte seed. Pairs with mpc_setup. */
 int dealer_setup(dealer_ctx *d) WUR;
 /* Serves P0's requests until P0 finishes (its channel closes). Returns NET_OK, or NET_EPROTO on a
