@@ -52,7 +52,8 @@ int xp_cmd_calibrate(int argc, char **argv)
                    "Fits one link (bandwidth, one-way latency) to MPCFormer's per-operator communication times\n"
                    "(BERT-base, seq 512) from our exact per-operator rounds and bytes; prints CSV: op, rounds,\n"
                    "bytes_per_party, paper_comm_s, predicted_comm_s, then the fit (bandwidth_bps,\n"
-                   "one_way_latency_s). The `paper` network profile holds this fit.\n");
+                   "one_way_latency_s). The `paper` network profile holds this fit. The paper measured CrypTen,\n"
+                   "so the counts are the crypten family's (no --protocol: it does not apply here).\n");
             return 0;
         }
         if ((r = xp_arg(argc, argv, &i, "--out", 1, &v))) {
@@ -87,9 +88,11 @@ int xp_cmd_calibrate(int argc, char **argv)
         close(fd);
     }
     for (int k = 0; k < NOPS; k++) {
+        /* The paper's times are CrypTen's: the fit is against the crypten family's counts. */
         char *args[] = {"--model", "bert-base", "--seq", "512", "--norm", "batchnorm", "--gelu", (char *)ops[k].gelu,
-                        "--softmax", (char *)ops[k].softmax, "--out", "/dev/null", "--breakdown", tmp, NULL};
-        if (xp_cmd_infer(14, args) != 0 || breakdown_row(tmp, ops[k].tag, &ops[k].rounds, &ops[k].bytes) != 0) {
+                        "--softmax", (char *)ops[k].softmax, "--out", "/dev/null", "--breakdown", tmp,
+                        "--protocol", "crypten", NULL};
+        if (xp_cmd_infer(16, args) != 0 || breakdown_row(tmp, ops[k].tag, &ops[k].rounds, &ops[k].bytes) != 0) {
             fprintf(stderr, "error: calibrate: could not measure operator %s\n", ops[k].name);
             remove(tmp);
             return 1;

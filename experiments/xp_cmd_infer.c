@@ -122,7 +122,7 @@ int xp_cmd_infer(int argc, char **argv)
     uint64_t seq = 0, batch = 1, seed = 1;
     int phantom = 1, check = 0;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
     xp_mem mem = {0};
@@ -225,6 +225,13 @@ int xp_cmd_infer(int argc, char **argv)
     xp_compute cm;
     if (xp_compute_parse(&cm, compute) != 0) return 2;
     if (xp_net_finish(&net) != 0) return 2;
+    if (xp_cfg_check(&cfg) != 0) return 2;
+    const mpc_family *fam = mpc_family_of(&cfg);
+    const char *lacks = mpc_family_check(fam, (mpc_act)m.act, (mpc_attn)m.attn, (mpc_norm)m.norm);
+    if (lacks) {
+        fprintf(stderr, "error: infer: %s\n", lacks);
+        return 2;
+    }
     if (!phantom) {
         char what[160];
         snprintf(what, sizeof what, "a real-mode inference of %s at --seq %d", m.name, (int)seq);
@@ -328,9 +335,9 @@ int xp_cmd_infer(int argc, char **argv)
                      "latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,online_recv_bytes_p0,"
                      "online_recv_bytes_p1,dealer_bytes,dealer%s\n",
                 phantom ? "" : ",max_abs_logit_err");
-        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,crypten,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
+        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,%s,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
-                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm),
+                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm), fam->name,
                 phantom ? "phantom" : "real", net.name, net.online.bps, net.online.latency_ns * 1e-9, cm.name, latency, comp,
                 latency - comp, rr.rounds, xp_online_sent(&rr, 0), xp_online_sent(&rr, 1), xp_online_recv(&rr, 0),
                 xp_online_recv(&rr, 1), rr.dealer_bytes, cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");

@@ -39,7 +39,7 @@ int xp_cmd_op(int argc, char **argv)
     int phantom = 0, table = 0, check = 0;
     uint64_t seed = 1;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
     xp_mem mem = {0};
@@ -50,7 +50,7 @@ int xp_cmd_op(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--list") == 0) {
-            xp_op_list(stdout);
+            xp_op_list_in(stdout, cfg.protocol);
             return 0;
         }
         if (strcmp(argv[i], "--check") == 0) { /* validate the options only (used by sweep) */
@@ -98,11 +98,9 @@ int xp_cmd_op(int argc, char **argv)
         fprintf(stderr, "error: op: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const xp_opdef *op = xp_op_find(name);
-    if (!op) {
-        fprintf(stderr, "error: op: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", name, xp_op_count());
-        return 2;
-    }
+    const xp_opdef *op = xp_op_lookup(&cfg, name, "op");
+    if (!op) return 2;
+    if (xp_cfg_check(&cfg) != 0) return 2;
     if (!shape) {
         fprintf(stderr, "error: op: --shape is required (e.g. --shape %s)\n",
                 op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");

@@ -211,7 +211,7 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
     a->congestion = "cubic";
     a->key_fd = -1;
     a->out_party = NET_P1;
-    mpc_config_default(&a->cfg);
+    if (xp_cfg_init(&a->cfg, argc, argv) != 0) return 2;
     a->pass = chk_calloc((size_t)argc + 1, sizeof *a->pass);
     const char *v, *cmd = launch ? "launch" : "party";
     for (int i = 0; i < argc; i++) {
@@ -338,11 +338,8 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
         fprintf(stderr, "error: %s: which op? (mpcsim op --list)\n", cmd);
         return 2;
     }
-    a->op = xp_op_find(a->name);
-    if (!a->op) {
-        fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, a->name, xp_op_count());
-        return 2;
-    }
+    a->op = xp_op_lookup(&a->cfg, a->name, cmd);
+    if (!a->op || xp_cfg_check(&a->cfg) != 0) return 2;
     if (!a->shape) {
         fprintf(stderr, "error: %s: --shape is required (e.g. --shape %s)\n", cmd,
                 a->op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");

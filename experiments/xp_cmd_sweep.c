@@ -11,6 +11,7 @@
  *     [grid]                 ; the cartesian product, first key varying slowest
  *     approx = gelu-erf+softmax, quad+2quad   ; 'approx = A+S' means --gelu A --softmax S
  *     net = lan, wan
+ *     protocol = crypten       ; any option of the command, e.g. the protocol family
  * For `op`, the key `op` names the op. Every point is validated (its options parsed exactly as the
  * command would) before anything runs; an error names the file, line and value, and nothing is
  * written. The output CSV has the columns sweep, point, rep, then the command's own columns; the

@@ -744,6 +744,7 @@ static void eval_usage(FILE *f)
             "run as one private inference in real mode (P0 holds the weights, P1 the tokens; the padding\n"
             "mask is public), with the checkpoint's approximations and Quad/2Quad coefficients.\n"
             "MPC options:\n"
+            "  --protocol NAME    protocol family of the private inference (crypten, the default)\n"
             "  --calib-n N        per-call-site rescale constants (LayerNorm's inv_sqrt shift, the attention\n"
             "                     reciprocal's K) fitted to plaintext statistics of the first N TRAINING\n"
             "                     examples (default 256; 0 = the protocol's global defaults). Public model\n"
@@ -795,7 +796,7 @@ int xp_cmd_eval(int argc, char **argv)
     o.seq = 0;
     o.t.batch = 32;
     mpc_config mcfg;
-    mpc_config_default(&mcfg);
+    if (xp_cfg_init(&mcfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
     uint64_t calib_n = 256;
@@ -808,7 +809,8 @@ int xp_cmd_eval(int argc, char **argv)
         }
         int r;
         const char *v;
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_mem_arg(&mem, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_mem_arg(&mem, argc, argv, &i)) ||
+            (r = xp_protocol_arg(&mcfg, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -842,6 +844,16 @@ int xp_cmd_eval(int argc, char **argv)
     if (xp_net_finish(&net) != 0) return 2;
     ckpt c;
     if (ckpt_load(&c, o.weights) != 0) return 2;
+    if (o.mpc) { /* the protocol family must have the layers the checkpoint runs under MPC */
+        int act = c.cfg.act == TFM_ACT_GELU_ERF ? mpc_gelu : c.cfg.act;
+        const char *lacks =
+            mpc_family_check(mpc_family_of(&mcfg), (mpc_act)act, (mpc_attn)c.cfg.attn, (mpc_norm)c.cfg.norm);
+        if (lacks) fprintf(stderr, "error: eval: %s\n", lacks);
+        if (lacks || xp_cfg_check(&mcfg) != 0) {
+            ckpt_free(&c);
+            return 2;
+        }
+    }
     if (!o.seq) o.seq = (uint64_t)c.seq;
     const int calibrate = o.mpc && calib_n > 0;
     if (o.mpc && o.seq <= (uint64_t)c.cfg.P) {

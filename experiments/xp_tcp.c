@@ -18,11 +18,12 @@ void xp_tcp_config(const xp_tcp_opts *o, uint8_t hash[32], char *desc, size_t de
 {
     const mpc_config *c = o->cfg;
     snprintf(desc, desclen,
-             "op=%s shape=%s mode=%s seed=%llu randomness=%s output=%s dealer=%s frac_bits=%d exp_iters=%d recip=%d,%.17g,%.17g sqrt_iters=%d "
+             "protocol=%s ring_bits=%d op=%s shape=%s mode=%s seed=%llu randomness=%s output=%s dealer=%s "
+             "frac_bits=%d exp_iters=%d recip=%d,%.17g,%.17g sqrt_iters=%d "
              "erf_iters=%d sigmoid_recip=%d,%.17g max=%s quad=%.17g,%.17g,%.17g quad2_c=%.17g "
              "recip_scales=%.17g,%.17g,%.17g ln_eps=%.17g ln_rsqrt_shift=%d",
-             o->op->name, o->shape->text, o->phantom ? "phantom" : "real", (unsigned long long)o->seed,
-             o->reproducible ? "seed-INSECURE" : "os", o->out_party == NET_P1 ? "P1" : "P0",
+             mpc_family_of(c)->name, c->ring_bits, o->op->name, o->shape->text, o->phantom ? "phantom" : "real",
+             (unsigned long long)o->seed, o->reproducible ? "seed-INSECURE" : "os", o->out_party == NET_P1 ? "P1" : "P0",
              c->dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline", c->frac_bits, c->exp_iters,
              c->recip_nr_iters, c->recip_init_mul, c->recip_init_add, c->sqrt_nr_iters, c->erf_iters,
              c->sigmoid_recip_iters, c->sigmoid_recip_init, c->max_method == MPC_MAX_NOARGMAX ? "noargmax" : "crypten",
@@ -251,6 +252,7 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     if (o->role == NET_D) {
         if (o->reproducible) dealer_init(&dctx, p, o->phantom, o->seed);
         else dealer_init_key(&dctx, p, o->phantom, rkey);
+        dealer_set_kinds(&dctx, mpc_family_of(o->cfg)->dealer_kinds);
         must(dealer_setup(&dctx), me, "setup (seed exchange)");
     } else {
         if (o->reproducible) mpc_ctx_init(&ctx, p, o->cfg, o->phantom, o->seed);
