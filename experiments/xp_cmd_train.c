@@ -24,6 +24,7 @@
 #include "xp_cmds.h"
 #include "xp_ops.h"
 #include "xp_session.h"
+#include "xp_schema.h"
 
 /* ---- shared options ---- */
 
@@ -518,12 +519,25 @@ static int write_summary(const char *csvpath, const char *cmd, const tfm_config 
 {
     xp_out o;
     if (xp_out_open(&o, csvpath) != 0) return 1;
-    fprintf(o.f,
-            "command,model,layers,hidden,act,softmax,seq,epochs,steps,sec_per_step,first_loss,final_loss,"
-            "best_dev_accuracy,best_epoch,test_accuracy,out\n");
-    fprintf(o.f, "%s,%s,%d,%d,%s,%s,%d,%d,%ld,%.4f,%.5f,%.5f,%.4f,%d,%.4f,%s\n", cmd, cfg->name, cfg->L, cfg->C,
-            tfm_act_name(cfg->act), tfm_attn_name(cfg->attn), T, epochs, r->steps, r->sec_per_step, r->first_loss,
-            r->final_loss, r->best_dev_acc, r->best_epoch, test_acc, out);
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_train, XP_ROWS_CSV);
+    xp_rows_str(&w, "command", cmd);
+    xp_rows_str(&w, "model", cfg->name);
+    xp_rows_int(&w, "layers", cfg->L);
+    xp_rows_int(&w, "hidden", cfg->C);
+    xp_rows_str(&w, "act", tfm_act_name(cfg->act));
+    xp_rows_str(&w, "softmax", tfm_attn_name(cfg->attn));
+    xp_rows_int(&w, "seq", T);
+    xp_rows_int(&w, "epochs", epochs);
+    xp_rows_int(&w, "steps", r->steps);
+    xp_rows_real(&w, "sec_per_step", r->sec_per_step);
+    xp_rows_real(&w, "first_loss", r->first_loss);
+    xp_rows_real(&w, "final_loss", r->final_loss);
+    xp_rows_real(&w, "best_dev_accuracy", r->best_dev_acc);
+    xp_rows_int(&w, "best_epoch", r->best_epoch);
+    xp_rows_real(&w, "test_accuracy", test_acc);
+    xp_rows_str(&w, "out", out);
+    xp_rows_end(&w);
     return xp_out_close(&o) != 0 ? 1 : 0;
 }
 
@@ -925,19 +939,33 @@ int xp_cmd_eval(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    fprintf(out.f, "weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,frac_bits,"
-                   "mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,mean_latency_s\n");
-    fprintf(out.f, "%s,%s,%s,%s,%d,%d,%s,%d,%zu,%.4f,", o.weights, eval_method(&c), tfm_act_name(c.cfg.act),
-            tfm_attn_name(c.cfg.attn), c.cfg.L, c.cfg.C, o.split, T, e->n, acc);
+    xp_rows w;
+    xp_rows_open(&w, out.f, &xp_schema_eval, XP_ROWS_CSV);
+    xp_rows_str(&w, "weights", o.weights);
+    xp_rows_str(&w, "method", eval_method(&c));
+    xp_rows_str(&w, "act", tfm_act_name(c.cfg.act));
+    xp_rows_str(&w, "softmax", tfm_attn_name(c.cfg.attn));
+    xp_rows_int(&w, "layers", c.cfg.L);
+    xp_rows_int(&w, "hidden", c.cfg.C);
+    xp_rows_str(&w, "split", o.split);
+    xp_rows_int(&w, "seq", T);
+    xp_rows_uint(&w, "examples", e->n);
+    xp_rows_real(&w, "accuracy", acc);
     if (o.mpc && nm) {
         char calname[32];
         if (calibrate) snprintf(calname, sizeof calname, "per-site(%zu)", d.enc[0].n < calib_n ? d.enc[0].n : (size_t)calib_n);
         else snprintf(calname, sizeof calname, "global");
-        fprintf(out.f, "%s,%s,%d,%zu,%.4f,%.4f,%.4f,%.3e,%.6f\n", tfm_act_name(mc.act), calname, mcfg.frac_bits, nm,
-                (double)mcorrect / nm, (double)pcorrect / nm, (double)agree / nm, maxerr, lat / nm);
-    } else {
-        fprintf(out.f, ",,,,,,,,\n");
+        xp_rows_str(&w, "mpc_act", tfm_act_name(mc.act));
+        xp_rows_str(&w, "calibration", calname);
+        xp_rows_int(&w, "frac_bits", mcfg.frac_bits);
+        xp_rows_uint(&w, "mpc_examples", nm);
+        xp_rows_real(&w, "mpc_accuracy", (double)mcorrect / nm);
+        xp_rows_real(&w, "plain_accuracy_same", (double)pcorrect / nm);
+        xp_rows_real(&w, "agreement", (double)agree / nm);
+        xp_rows_real(&w, "max_abs_logit_error", maxerr);
+        xp_rows_real(&w, "mean_latency_s", lat / nm);
     }
+    xp_rows_end(&w);
     rc = xp_out_close(&out) != 0 ? 1 : 0;
 out:
     free(pred);

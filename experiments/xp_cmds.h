@@ -18,5 +18,6 @@ int xp_cmd_launch(int argc, char **argv);
 int xp_cmd_train(int argc, char **argv);
 int xp_cmd_distill(int argc, char **argv);
 int xp_cmd_eval(int argc, char **argv);
+int xp_cmd_schema(int argc, char **argv);
 
 #endif
