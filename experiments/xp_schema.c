@@ -253,8 +253,8 @@ const xp_schema xp_schema_plot_imdb = {"plot_imdb", "mpcsim report (results/plot
                                        NCOL(plot_imdb_cols)};
 
 static const xp_col plot_heatmap_cols[] = {
-    U("bandwidth_bps", "bit/s", "link bandwidth"),
-    R("one_way_latency_s", "s", "%.9f", "one-way latency"),
+    S("bandwidth_bps", "bit/s", "link bandwidth, as in whatif_network.csv"),
+    S("one_way_latency_s", "s", "one-way latency, as in whatif_network.csv"),
     R("baseline_latency_s", "s", "%.6f", "GeLU+Softmax latency"),
     R("quad2quad_latency_s", "s", "%.6f", "Quad+2Quad latency"),
     R("speedup", "x", "%.4f", "baseline / Quad+2Quad"),
@@ -263,19 +263,26 @@ const xp_schema xp_schema_plot_heatmap = {"plot_heatmap", "mpcsim report (result
                                           "one row per grid point of whatif_network", plot_heatmap_cols,
                                           NCOL(plot_heatmap_cols)};
 
-static const xp_col plot_network_cols[] = {
-    S("x", "", "bandwidth_bps (plot_network_bandwidth.csv, at 1.5 ms) or one_way_latency_s "
-               "(plot_network_latency.csv, at 3 Gbit/s): the column is named after it"),
-    R("Quad+Softmax", "x", "%.4f", "speedup over GeLU+Softmax"),
-    R("GeLU+2ReLU", "x", "%.4f", "speedup over GeLU+Softmax"),
-    R("Quad+2ReLU", "x", "%.4f", "speedup over GeLU+Softmax"),
-    R("GeLU+2Quad", "x", "%.4f", "speedup over GeLU+Softmax"),
-    R("Quad+2Quad", "x", "%.4f", "speedup over GeLU+Softmax"),
+#define NETWORK_SPEEDUPS                                                   \
+    R("Quad+Softmax", "x", "%.4f", "speedup over GeLU+Softmax"),            \
+    R("GeLU+2ReLU", "x", "%.4f", "speedup over GeLU+Softmax"),              \
+    R("Quad+2ReLU", "x", "%.4f", "speedup over GeLU+Softmax"),              \
+    R("GeLU+2Quad", "x", "%.4f", "speedup over GeLU+Softmax"),              \
+    R("Quad+2Quad", "x", "%.4f", "speedup over GeLU+Softmax")
+static const xp_col plot_network_bandwidth_cols[] = {
+    S("bandwidth_bps", "bit/s", "link bandwidth (at 1.5 ms one way), as in whatif_network.csv"),
+    NETWORK_SPEEDUPS,
 };
-const xp_schema xp_schema_plot_network = {"plot_network",
-                                          "mpcsim report (results/plot_network_{bandwidth,latency}.csv, plots/network_lines.gp)",
-                                          "one row per bandwidth or latency of the grid", plot_network_cols,
-                                          NCOL(plot_network_cols)};
+const xp_schema xp_schema_plot_network_bandwidth = {
+    "plot_network_bandwidth", "mpcsim report (results/plot_network_bandwidth.csv, plots/network_lines.gp)",
+    "one row per bandwidth of the grid", plot_network_bandwidth_cols, NCOL(plot_network_bandwidth_cols)};
+static const xp_col plot_network_latency_cols[] = {
+    S("one_way_latency_s", "s", "one-way latency (at 3 Gbit/s), as in whatif_network.csv"),
+    NETWORK_SPEEDUPS,
+};
+const xp_schema xp_schema_plot_network_latency = {
+    "plot_network_latency", "mpcsim report (results/plot_network_latency.csv, plots/network_lines.gp)",
+    "one row per latency of the grid", plot_network_latency_cols, NCOL(plot_network_latency_cols)};
 
 static const xp_col plot_seq_cols[] = {
     S("seq", "tokens", "sequence length"),
@@ -304,7 +311,7 @@ const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval,
     &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_report_facts,
-    &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network, &xp_schema_plot_seq,
+    &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,
     &xp_schema_plot_accuracy, NULL,
 };
 
