@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../models/tfm_data.h"
-#include "../models/tfm_tok.h"
+#include "../text/text_data.h"
+#include "../text/text_tok.h"
 #include "xp.h"
 #include "xp_cmds.h"
 

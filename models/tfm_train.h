@@ -22,9 +22,9 @@
 
 #include "../common/rng.h"
 #include "tfm.h"
-#include "tfm_data.h"
+#include "../text/text_data.h"
 #include "tfm_kernels.h"
-#include "tfm_tok.h"
+#include "../text/text_tok.h"
 
 /* ---- backward kernels ---- */
 

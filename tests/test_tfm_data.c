@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../models/tfm_data.h"
-#include "../models/tfm_tok.h"
+#include "../text/text_data.h"
+#include "../text/text_tok.h"
 #include "testutil.h"
 
 /* ---- helpers ---- */

@@ -2,7 +2,7 @@
  * split) and the SpamAssassin preparation (email body extraction). See tfm_data.h. */
 #include "../common/chk.h"
 #include "../common/sbuf.h"
-#include "tfm_data.h"
+#include "text_data.h"
 
 #include <ctype.h>
 #include <errno.h>

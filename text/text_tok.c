@@ -2,7 +2,7 @@
  * vocabulary builder. See tfm_tok.h for the exact behaviour and its limits. */
 #include "../common/chk.h"
 #include "../common/sbuf.h"
-#include "tfm_tok.h"
+#include "text_tok.h"
 
 #include <errno.h>
 #include <stdio.h>
