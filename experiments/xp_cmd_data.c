@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/sbuf.h"
 #include "../text/text_data.h"
 #include "../text/text_tok.h"
 #include "xp.h"
@@ -300,8 +301,9 @@ static int cmd_tokenize(int argc, char **argv)
 {
     const char *vocab = NULL, *v;
     uint64_t T = 0;
-    size_t tl = 0;
-    char *text = chk_calloc(1, 1);
+    sbuf text = {0};
+    sbuf_reserve(&text, 0);
+    text.p[0] = 0;
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = xp_arg(argc, argv, &i, "--vocab", 1, &v))) {
@@ -310,13 +312,8 @@ static int cmd_tokenize(int argc, char **argv)
         } else if ((r = xp_arg(argc, argv, &i, "--max-len", 1, &v))) {
             if (r < 0 || xp_parse_u64("--max-len", v, 2, 1u << 20, &T) != 0) goto usage_err;
         } else {
-            size_t n = strlen(argv[i]);
-            char *p = realloc(text, tl + n + 2);
-            CHECK(p != NULL, "out of memory");
-            text = p;
-            if (tl) text[tl++] = ' ';
-            memcpy(text + tl, argv[i], n + 1);
-            tl += n;
+            if (text.n) sbuf_putc(&text, ' ');
+            sbuf_put(&text, argv[i], strlen(argv[i]));
         }
     }
     if (!vocab) {
@@ -327,14 +324,14 @@ static int cmd_tokenize(int argc, char **argv)
     char err[1024];
     if (text_tok_load(&tok, vocab, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: %s\n", err);
-        free(text);
+        sbuf_free(&text);
         return 1;
     }
-    size_t np = text_tok_wordpiece(tok, NULL, 0, text, tl);
+    size_t np = text_tok_wordpiece(tok, NULL, 0, text.p, text.n);
     size_t len = T ? (size_t)T : np + 2;
     int32_t *ids = chk_malloc(len * sizeof *ids);
     uint8_t *mask = chk_malloc(len);
-    size_t real = text_tok_encode(tok, ids, mask, len, text, tl, &np);
+    size_t real = text_tok_encode(tok, ids, mask, len, text.p, text.n, &np);
     for (size_t i = 0; i < real; i++) printf("%s%s", i ? " " : "", text_tok_token(tok, ids[i]));
     printf("\n");
     for (size_t i = 0; i < len; i++) printf("%s%d", i ? " " : "", ids[i]);
@@ -342,11 +339,11 @@ static int cmd_tokenize(int argc, char **argv)
            np + 2 > len ? " (truncated)" : "", np);
     free(ids);
     free(mask);
-    free(text);
+    sbuf_free(&text);
     text_tok_destroy(tok);
     return 0;
 usage_err:
-    free(text);
+    sbuf_free(&text);
     return 2;
 }
 

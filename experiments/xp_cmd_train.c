@@ -386,7 +386,7 @@ static int tr_data_load(tr_data *d, const tr_opts *o, int want, const text_datas
         else path_in(path, sizeof path, o->data, names[s]);
         const text_dataset *ls = labels ? labels : (s > 0 && d->have[0] ? &d->ds[0] : NULL);
         text_data_load_opts lo = {TEXT_DATA_FMT_AUTO, ls ? (const char *const *)ls->label_name : NULL,
-                                 ls ? ls->nlabels : 0};
+                                 ls ? ls->nlabels : 0, 0};
         int rc = text_data_load(&d->ds[s], path, &lo, err, sizeof err);
         if (rc != TEXT_DATA_OK) {
             fprintf(stderr, "error: %s\n", err);

@@ -529,8 +529,8 @@ Test(data_load, bad_jsonl_inputs)
     JBAD("{\"label\": \"a\", \"text\": 5}", TEXT_DATA_EFORMAT, "\"text\" must be a string");
     JBAD("{\"label\": \"a\", \"text\": \"x\", \"text\": \"y\"}", TEXT_DATA_EFORMAT, "duplicate key");
     JBAD("{\"label\": \"a\", \"text\": \"x\\u0000y\"}", TEXT_DATA_EFORMAT, "\\u0000");
-    JBAD("{\"label\": \"a\", \"text\": \"x\"} extra", TEXT_DATA_EFORMAT, "trailing");
-    JBAD("{\"label\": \"a\", \"text\": \"x\\q\"}", TEXT_DATA_EFORMAT, "bad escape");
+    JBAD("{\"label\": \"a\", \"text\": \"x\"} extra", TEXT_DATA_EFORMAT, "after the value");
+    JBAD("{\"label\": \"a\", \"text\": \"x\\q\"}", TEXT_DATA_EFORMAT, "invalid escape");
     JBAD("{\"label\": \"a\", \"text\": \"unterminated}", TEXT_DATA_EFORMAT, "unterminated");
     JBAD("[\"a\", \"x\"]", TEXT_DATA_EFORMAT, ":2: bad JSON");
     JBAD("{\"label\": \"a\", \"text\": \"\\ud800\"}", TEXT_DATA_EFORMAT, "surrogate");
@@ -975,4 +975,58 @@ Test(data_cli, help_errors_and_end_to_end)
     free(bad);
     free(good);
     free(voc);
+}
+
+/* Untrusted input is bounded: a dataset or vocabulary that is one endless line (/dev/zero) gives a
+ * clear error after TEXT_DATA_MAX_LINE / TEXT_TOK_MAX_LINE bytes, not a read until memory runs out;
+ * a dataset over the file bound is refused by line. */
+Test(data_bounds, dev_zero_dataset_and_vocab)
+{
+    text_dataset ds;
+    char err[1024];
+    int rc = text_data_load(&ds, "/dev/zero", NULL, err, sizeof err);
+    cr_expect_eq(rc, TEXT_DATA_EFORMAT, "%s", err);
+    cr_expect(strstr(err, "/dev/zero:1: line over 16777216 bytes") != NULL, "%s", err);
+    cr_expect(ds.n == 0 && ds.text == NULL);
+    text_tok *t;
+    rc = text_tok_load(&t, "/dev/zero", err, sizeof err);
+    cr_expect_eq(rc, TEXT_TOK_EFORMAT, "%s", err);
+    cr_expect(strstr(err, "/dev/zero:1: line over 4096 bytes") != NULL, "%s", err);
+    cr_expect(t == NULL);
+}
+
+Test(data_bounds, long_lines_and_big_files)
+{
+    /* A vocabulary line of 4096 bytes is read; 4097 is refused. */
+    char *tok = malloc(4098 + 64);
+    memset(tok, 'a', 4097);
+    const char specials[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n";
+    fixture f = fx_file("vocab.txt", specials, strlen(specials));
+    FILE *fp = fopen(f.path, "a");
+    fwrite(tok, 1, 4096, fp);
+    fputc('\n', fp);
+    fclose(fp);
+    text_tok *t;
+    char err[1024];
+    cr_expect_eq(text_tok_load(&t, f.path, err, sizeof err), TEXT_TOK_OK, "%s", err);
+    text_tok_destroy(t);
+    fp = fopen(f.path, "a");
+    fwrite(tok, 1, 4097, fp);
+    fputc('\n', fp);
+    fclose(fp);
+    cr_expect_eq(text_tok_load(&t, f.path, err, sizeof err), TEXT_TOK_EFORMAT);
+    cr_expect(strstr(err, ":6: line over 4096 bytes") != NULL, "%s", err);
+    fx_free(&f);
+    free(tok);
+    /* A dataset over its file bound (here 40 bytes) is refused at the line that crosses it. */
+    const char content[] = "spam\tWin money now\nham\tMeeting at 3\nspam\tFree!!\n";
+    text_data_load_opts o = {TEXT_DATA_FMT_AUTO, NULL, 0, 40};
+    expect_load_fail("d.tsv", content, &o, TEXT_DATA_EFORMAT, ":3: the file is over 40 bytes");
+    o.max_bytes = sizeof content - 1; /* exactly the file: fine */
+    fixture g = fx_file("d.tsv", content, strlen(content));
+    text_dataset ds;
+    cr_expect_eq(text_data_load(&ds, g.path, &o, err, sizeof err), TEXT_DATA_OK, "%s", err);
+    cr_expect_eq(ds.n, 3);
+    text_data_free(&ds);
+    fx_free(&g);
 }

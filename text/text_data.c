@@ -1,6 +1,7 @@
 /* text_data.c -- labelled text datasets (TSV / JSONL loaders, TSV writer, dedup, deterministic
  * split) and the SpamAssassin preparation (email body extraction). See text_data.h. */
 #include "../common/chk.h"
+#include "../common/json.h"
 #include "../common/sbuf.h"
 #include "text_data.h"
 
@@ -172,257 +173,43 @@ static int parse_tsv_line(loader *L, const char *s, size_t n)
     return add_example(L, id, tab + 1, n - (size_t)(tab - s) - 1);
 }
 
-/* A minimal strict JSON reader for one object per line. */
-typedef struct jp {
-    const char *s;
-    size_t n, i;
-    const char *msg; /* what went wrong */
-} jp;
-
-static void jp_ws(jp *p)
-{
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\r' || p->s[p->i] == '\n'))
-        p->i++;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int jp_hex4(jp *p, uint32_t *v)
-{
-    if (p->i + 4 > p->n) return -1;
-    *v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hexval((unsigned char)p->s[p->i + (size_t)k]);
-        if (h < 0) return -1;
-        *v = (*v << 4) | (uint32_t)h;
-    }
-    p->i += 4;
-    return 0;
-}
-
-static void put_utf8(sbuf *b, uint32_t c)
-{
-    char e[4];
-    size_t k;
-    if (c < 0x80) e[0] = (char)c, k = 1;
-    else if (c < 0x800) e[0] = (char)(0xC0 | (c >> 6)), e[1] = (char)(0x80 | (c & 0x3F)), k = 2;
-    else if (c < 0x10000)
-        e[0] = (char)(0xE0 | (c >> 12)), e[1] = (char)(0x80 | ((c >> 6) & 0x3F)), e[2] = (char)(0x80 | (c & 0x3F)), k = 3;
-    else
-        e[0] = (char)(0xF0 | (c >> 18)), e[1] = (char)(0x80 | ((c >> 12) & 0x3F)),
-        e[2] = (char)(0x80 | ((c >> 6) & 0x3F)), e[3] = (char)(0x80 | (c & 0x3F)), k = 4;
-    sbuf_put(b, e, k);
-}
-
-/* Parses a string at p->i (which must be '"'); decoded bytes go to out (may be NULL to skip). */
-static int jp_string(jp *p, sbuf *out)
-{
-    if (p->i >= p->n || p->s[p->i] != '"') return p->msg = "expected a string", -1;
-    p->i++;
-    while (p->i < p->n) {
-        unsigned char c = (unsigned char)p->s[p->i++];
-        if (c == '"') return 0;
-        if (c < 0x20) return p->msg = "control character inside a string (escape it)", -1;
-        if (c != '\\') {
-            if (out) sbuf_putc(out, (char)c);
-            continue;
-        }
-        if (p->i >= p->n) break;
-        char e = p->s[p->i++];
-        uint32_t u, lo;
-        switch (e) {
-        case '"': case '\\': case '/': if (out) sbuf_putc(out, e); break;
-        case 'b': if (out) sbuf_putc(out, '\b'); break;
-        case 'f': if (out) sbuf_putc(out, '\f'); break;
-        case 'n': if (out) sbuf_putc(out, '\n'); break;
-        case 'r': if (out) sbuf_putc(out, '\r'); break;
-        case 't': if (out) sbuf_putc(out, '\t'); break;
-        case 'u':
-            if (jp_hex4(p, &u)) return p->msg = "bad \\u escape", -1;
-            if (u >= 0xDC00 && u <= 0xDFFF) return p->msg = "lone low surrogate in \\u escape", -1;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                if (p->i + 2 > p->n || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u')
-                    return p->msg = "lone high surrogate in \\u escape", -1;
-                p->i += 2;
-                if (jp_hex4(p, &lo) || lo < 0xDC00 || lo > 0xDFFF) return p->msg = "bad surrogate pair", -1;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (u == 0) return p->msg = "\\u0000 is not allowed in text", -1;
-            if (out) put_utf8(out, u);
-            break;
-        default: return p->msg = "bad escape in string", -1;
-        }
-    }
-    return p->msg = "unterminated string", -1;
-}
-
-/* Parses a number; *is_int tells whether it is an integer literal (no fraction or exponent). */
-static int jp_number(jp *p, int *is_int)
-{
-    size_t i = p->i;
-    *is_int = 1;
-    if (i < p->n && p->s[i] == '-') i++;
-    if (i >= p->n || !isdigit((unsigned char)p->s[i])) return p->msg = "bad value", -1;
-    if (p->s[i] == '0' && i + 1 < p->n && isdigit((unsigned char)p->s[i + 1]))
-        return p->msg = "leading zero in number", -1;
-    while (i < p->n && isdigit((unsigned char)p->s[i])) i++;
-    if (i < p->n && p->s[i] == '.') {
-        *is_int = 0;
-        i++;
-        if (i >= p->n || !isdigit((unsigned char)p->s[i])) return p->msg = "bad number", -1;
-        while (i < p->n && isdigit((unsigned char)p->s[i])) i++;
-    }
-    if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
-        *is_int = 0;
-        i++;
-        if (i < p->n && (p->s[i] == '+' || p->s[i] == '-')) i++;
-        if (i >= p->n || !isdigit((unsigned char)p->s[i])) return p->msg = "bad number", -1;
-        while (i < p->n && isdigit((unsigned char)p->s[i])) i++;
-    }
-    p->i = i;
-    return 0;
-}
-
-static int jp_skip(jp *p, int depth)
-{
-    if (depth > 32) return p->msg = "nested too deeply", -1;
-    jp_ws(p);
-    if (p->i >= p->n) return p->msg = "unexpected end of line", -1;
-    char c = p->s[p->i];
-    if (c == '"') return jp_string(p, NULL);
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        p->i++;
-        jp_ws(p);
-        if (p->i < p->n && p->s[p->i] == close) {
-            p->i++;
-            return 0;
-        }
-        for (;;) {
-            if (c == '{') {
-                jp_ws(p);
-                if (jp_string(p, NULL)) return -1;
-                jp_ws(p);
-                if (p->i >= p->n || p->s[p->i] != ':') return p->msg = "expected ':'", -1;
-                p->i++;
-            }
-            if (jp_skip(p, depth + 1)) return -1;
-            jp_ws(p);
-            if (p->i < p->n && p->s[p->i] == ',') {
-                p->i++;
-                continue;
-            }
-            if (p->i < p->n && p->s[p->i] == close) {
-                p->i++;
-                return 0;
-            }
-            return p->msg = "expected ',' or a closing bracket", -1;
-        }
-    }
-    static const char *const lit[] = {"true", "false", "null"};
-    for (int k = 0; k < 3; k++) {
-        size_t l = strlen(lit[k]);
-        if (p->n - p->i >= l && memcmp(p->s + p->i, lit[k], l) == 0) {
-            p->i += l;
-            return 0;
-        }
-    }
-    int is_int;
-    return jp_number(p, &is_int);
-}
-
+/* One JSON object per line, through the tree's one JSON parser (common/json: strict, duplicate
+ * keys refused). */
 static int parse_jsonl_line(loader *L, const char *s, size_t n)
 {
-    jp p = {s, n, 0, NULL};
-    sbuf key = {0}, label = {0}, text = {0};
-    int have_label = 0, have_text = 0, rc = TEXT_DATA_OK;
-    jp_ws(&p);
-    if (p.i >= n || s[p.i] != '{') {
-        p.msg = "expected a JSON object {\"label\": ..., \"text\": ...}";
-        goto bad;
-    }
-    p.i++;
-    jp_ws(&p);
-    if (p.i < n && s[p.i] == '}') p.i++;
-    else
-        for (;;) {
-            jp_ws(&p);
-            key.n = 0;
-            if (jp_string(&p, &key)) goto bad;
-            jp_ws(&p);
-            if (p.i >= n || s[p.i] != ':') {
-                p.msg = "expected ':'";
-                goto bad;
-            }
-            p.i++;
-            jp_ws(&p);
-            int is_label = key.p && strcmp(key.p, "label") == 0 && key.n == 5;
-            int is_text = key.p && strcmp(key.p, "text") == 0 && key.n == 4;
-            if ((is_label && have_label) || (is_text && have_text)) {
-                p.msg = is_label ? "duplicate key \"label\"" : "duplicate key \"text\"";
-                goto bad;
-            }
-            if (is_label) {
-                have_label = 1;
-                if (p.i < n && s[p.i] == '"') {
-                    if (jp_string(&p, &label)) goto bad;
-                } else {
-                    size_t st = p.i;
-                    int is_int;
-                    if (jp_number(&p, &is_int) || !is_int) {
-                        p.msg = "\"label\" must be a string or an integer";
-                        goto bad;
-                    }
-                    sbuf_put(&label, s + st, p.i - st);
-                }
-            } else if (is_text) {
-                have_text = 1;
-                if (jp_string(&p, &text)) {
-                    if (!p.msg || strcmp(p.msg, "expected a string") == 0) p.msg = "\"text\" must be a string";
-                    goto bad;
-                }
-            } else if (jp_skip(&p, 1)) {
-                goto bad;
-            }
-            jp_ws(&p);
-            if (p.i < n && s[p.i] == ',') {
-                p.i++;
-                continue;
-            }
-            if (p.i < n && s[p.i] == '}') {
-                p.i++;
-                break;
-            }
-            p.msg = "expected ',' or '}'";
-            goto bad;
-        }
-    jp_ws(&p);
-    if (p.i != n) {
-        p.msg = "trailing characters after the object (one object per line)";
-        goto bad;
-    }
-    if (!have_label || !have_text) {
+    json_doc d;
+    json_error e;
+    if (json_parse(&d, s, n, &e) != JSON_OK)
+        return chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line,
+                        e.off + 1, e.msg);
+    const json_value *root = &d.root, *lab = json_get(root, "label"), *txt = json_get(root, "text");
+    const char *what = NULL;
+    size_t col = 1;
+    int rc = TEXT_DATA_OK;
+    if (root->type != JSON_OBJECT) what = "expected a JSON object {\"label\": ..., \"text\": ...}";
+    else if (lab && lab->type != JSON_STRING && lab->type != JSON_INT)
+        what = "\"label\" must be a string or an integer", col = lab->off + 1;
+    else if (txt && txt->type != JSON_STRING) what = "\"text\" must be a string", col = txt->off + 1;
+    else if (txt && memchr(txt->u.str.s, 0, txt->u.str.len)) what = "\\u0000 is not allowed in text", col = txt->off + 1;
+    if (what) {
+        rc = chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line, col,
+                      what);
+    } else if (!lab || !txt) {
         rc = chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: missing \"%s\" key", L->path, L->line,
-                  have_label ? "text" : "label");
-        goto out;
+                      lab ? "text" : "label");
+    } else {
+        const char *ls = lab->u.str.s;
+        size_t ln = lab->u.str.len;
+        if (lab->type == JSON_INT) { /* the literal as written becomes the label name */
+            size_t end = lab->off + (s[lab->off] == '-');
+            while (end < n && isdigit((unsigned char)s[end])) end++;
+            ls = s + lab->off, ln = end - lab->off;
+        }
+        int32_t id;
+        rc = label_id(L, ls, ln, &id);
+        if (rc == TEXT_DATA_OK) rc = add_example(L, id, txt->u.str.s, txt->u.str.len);
     }
-    int32_t id;
-    rc = label_id(L, label.p ? label.p : "", label.n, &id);
-    if (rc == TEXT_DATA_OK) rc = add_example(L, id, text.p ? text.p : "", text.n);
-    goto out;
-bad:
-    rc = chk_errf(L->err, L->errlen, TEXT_DATA_EFORMAT, "%s:%zu: bad JSON at column %zu: %s", L->path, L->line, p.i + 1,
-              p.msg ? p.msg : "syntax error");
-out:
-    free(key.p);
-    free(label.p);
-    free(text.p);
+    json_free(&d);
     return rc;
 }
 
@@ -513,15 +300,19 @@ int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts
         if (ends_with(path, ".jsonl") || ends_with(path, ".json")) fmt = TEXT_DATA_FMT_JSONL;
         else if (ends_with(path, ".tsv") || ends_with(path, ".txt")) fmt = TEXT_DATA_FMT_TSV;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int rc = TEXT_DATA_OK;
-    while ((got = getline(&line, &cap, f)) >= 0) {
+    size_t max_bytes = o->max_bytes ? o->max_bytes : TEXT_DATA_MAX_FILE, total = 0;
+    sbuf line = {0};
+    int got, rc = TEXT_DATA_OK;
+    while ((got = sbuf_getline(&line, f, TEXT_DATA_MAX_LINE)) > 0) {
         L.line++;
-        char *s = line;
-        size_t n = (size_t)got;
-        if (n && s[n - 1] == '\n') n--;
+        char *s = line.p;
+        size_t n = line.n;
+        total += n + 1;
+        if (total > max_bytes) {
+            rc = chk_errf(err, errlen, TEXT_DATA_EFORMAT, "%s:%zu: the file is over %zu bytes (not a dataset?)", path,
+                          L.line, max_bytes);
+            break;
+        }
         if (n && s[n - 1] == '\r') n--;
         if (L.line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
         if (fmt == TEXT_DATA_FMT_AUTO) fmt = (n && s[0] == '{') ? TEXT_DATA_FMT_JSONL : TEXT_DATA_FMT_TSV;
@@ -532,8 +323,11 @@ int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts
         rc = fmt == TEXT_DATA_FMT_JSONL ? parse_jsonl_line(&L, s, n) : parse_tsv_line(&L, s, n);
         if (rc) break;
     }
-    if (rc == TEXT_DATA_OK && ferror(f)) rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: read error", path);
-    free(line);
+    if (rc == TEXT_DATA_OK && got == -2)
+        rc = chk_errf(err, errlen, TEXT_DATA_EFORMAT, "%s:%zu: line over %d bytes (not a dataset?)", path, L.line + 1,
+                      TEXT_DATA_MAX_LINE);
+    if (rc == TEXT_DATA_OK && got == -1) rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: read error", path);
+    sbuf_free(&line);
     fclose(f);
     if (rc == TEXT_DATA_OK && ds->n == 0) rc = chk_errf(err, errlen, TEXT_DATA_EEMPTY, "%s: no examples", path);
     if (rc != TEXT_DATA_OK) {
@@ -760,6 +554,28 @@ void text_data_dedup(text_dataset *ds, size_t *dup, size_t *conflict)
 }
 
 /* ---- email bodies ---- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static void put_utf8(sbuf *b, uint32_t c)
+{
+    char e[4];
+    size_t k;
+    if (c < 0x80) e[0] = (char)c, k = 1;
+    else if (c < 0x800) e[0] = (char)(0xC0 | (c >> 6)), e[1] = (char)(0x80 | (c & 0x3F)), k = 2;
+    else if (c < 0x10000)
+        e[0] = (char)(0xE0 | (c >> 12)), e[1] = (char)(0x80 | ((c >> 6) & 0x3F)), e[2] = (char)(0x80 | (c & 0x3F)), k = 3;
+    else
+        e[0] = (char)(0xF0 | (c >> 18)), e[1] = (char)(0x80 | ((c >> 12) & 0x3F)),
+        e[2] = (char)(0x80 | ((c >> 6) & 0x3F)), e[3] = (char)(0x80 | (c & 0x3F)), k = 4;
+    sbuf_put(b, e, k);
+}
 
 typedef struct mime_info {
     char type[64];      /* lowercase media type, "" if none */
@@ -1190,6 +1006,7 @@ char *text_data_email_body(const char *msg, size_t len, size_t *out_len)
 
 /* ---- SpamAssassin package ---- */
 
+/* Whole file; -1 if unreadable, -2 if over TEXT_DATA_MAX_FILE_MAIL bytes. */
 static int read_file(const char *path, char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -1197,12 +1014,16 @@ static int read_file(const char *path, char **buf, size_t *len)
     sbuf b = {0};
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) sbuf_put(&b, chunk, got);
-    int bad = ferror(f);
+    int bad = 0;
+    while (!bad && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.n + got > TEXT_DATA_MAX_FILE_MAIL) bad = -2;
+        else sbuf_put(&b, chunk, got);
+    }
+    if (!bad && ferror(f)) bad = -1;
     fclose(f);
     if (bad) {
         free(b.p);
-        return -1;
+        return bad;
     }
     if (!b.p) sbuf_reserve(&b, 0), b.p[0] = 0;
     *buf = b.p;
@@ -1236,52 +1057,59 @@ int text_data_spam_read(text_dataset *ds, const char *pkg_dir, text_data_prep_st
     snprintf(list_path, dl + 32, "%s/data/file_list.json", pkg_dir);
     char *list = NULL, *body = NULL;
     size_t list_len = 0;
-    sbuf entry = {0}, path = {0};
+    sbuf path = {0};
     int rc = TEXT_DATA_OK;
-    if (read_file(list_path, &list, &list_len) != 0) {
+    int lr = read_file(list_path, &list, &list_len);
+    if (lr == -2) {
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: over %d bytes: corrupt package; %s", list_path,
+                      TEXT_DATA_MAX_FILE_MAIL, hint);
+        goto done;
+    }
+    if (lr != 0) {
         rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: cannot read (%s): the SpamAssassin package is missing; %s",
                   list_path, strerror(errno), hint);
         goto done;
     }
-    jp p = {list, list_len, 0, NULL};
-    jp_ws(&p);
-    if (p.i >= p.n || list[p.i] != '[') {
-        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: not a JSON array of file names: corrupt package; %s", list_path,
-                  hint);
+    json_doc doc;
+    json_error je;
+    if (json_parse(&doc, list, list_len, &je) != JSON_OK) {
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: bad JSON at byte %zu (%s): corrupt package; %s", list_path,
+                      je.off, je.msg, hint);
         goto done;
     }
-    p.i++;
-    size_t count = 0;
-    for (;;) {
-        jp_ws(&p);
-        if (p.i < p.n && list[p.i] == ']' && count == 0) {
-            p.i++;
+    if (doc.root.type != JSON_ARRAY) {
+        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: not a JSON array of file names: corrupt package; %s", list_path,
+                      hint);
+        json_free(&doc);
+        goto done;
+    }
+    size_t count = doc.root.u.arr.n;
+    for (size_t k = 0; k < count && rc == TEXT_DATA_OK; k++) {
+        const json_value *v = &doc.root.u.arr.v[k];
+        if (v->type != JSON_STRING) {
+            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: entry %zu is not a string: corrupt package; %s", list_path,
+                          k + 1, hint);
             break;
         }
-        entry.n = 0;
-        if (jp_string(&p, &entry) != 0 || !entry.p) {
-            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: bad JSON at byte %zu (%s): corrupt package; %s", list_path,
-                      p.i, p.msg ? p.msg : "syntax", hint);
-            goto done;
-        }
-        count++;
-        int y = group_label(entry.p);
-        if (y < 0 || entry.p[0] == '/' || strstr(entry.p, "..") || strlen(entry.p) != entry.n) {
+        const char *name = v->u.str.s;
+        int y = group_label(name);
+        if (y < 0 || name[0] == '/' || strstr(name, "..") || strlen(name) != v->u.str.len) {
             rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS,
-                      "%s: entry %zu '%s' is not <group>/<file> with a ham or spam group: unexpected package layout",
-                      list_path, count, entry.p);
-            goto done;
+                          "%s: entry %zu '%s' is not <group>/<file> with a ham or spam group: unexpected package layout",
+                          list_path, k + 1, name);
+            break;
         }
         path.n = 0;
         sbuf_put(&path, pkg_dir, dl);
         sbuf_put(&path, "/data/", 6);
-        sbuf_put(&path, entry.p, entry.n);
+        sbuf_put(&path, name, v->u.str.len);
         char *msg;
         size_t mlen;
-        if (read_file(path.p, &msg, &mlen) != 0) {
-            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: listed in file_list.json but cannot be read (%s): incomplete package; %s",
-                      path.p, strerror(errno), hint);
-            goto done;
+        int r = read_file(path.p, &msg, &mlen);
+        if (r != 0) {
+            rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: listed in file_list.json but %s: incomplete package; %s",
+                          path.p, r == -2 ? "is over the size limit" : "cannot be read", hint);
+            break;
         }
         st->raw[y]++;
         size_t blen;
@@ -1291,23 +1119,10 @@ int text_data_spam_read(text_dataset *ds, const char *pkg_dir, text_data_prep_st
         else text_data_add(ds, y, body, blen);
         free(body);
         body = NULL;
-        jp_ws(&p);
-        if (p.i < p.n && list[p.i] == ',') {
-            p.i++;
-            continue;
-        }
-        if (p.i < p.n && list[p.i] == ']') {
-            p.i++;
-            break;
-        }
-        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: bad JSON at byte %zu: corrupt package; %s", list_path, p.i, hint);
-        goto done;
     }
-    jp_ws(&p);
-    if (p.i != p.n)
-        rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: trailing bytes after the list: corrupt package; %s", list_path,
-                  hint);
-    else if (count == 0)
+    json_free(&doc);
+    if (rc != TEXT_DATA_OK) goto done;
+    if (count == 0)
         rc = chk_errf(err, errlen, TEXT_DATA_ECORPUS, "%s: lists no emails: corrupt package; %s", list_path, hint);
     else if (ds->n == 0)
         rc = chk_errf(err, errlen, TEXT_DATA_EEMPTY, "%s: no email has a non-empty body", list_path);
@@ -1315,7 +1130,6 @@ done:
     free(list_path);
     free(list);
     free(body);
-    free(entry.p);
     free(path.p);
     if (rc != TEXT_DATA_OK) text_data_free(ds);
     return rc;

@@ -42,6 +42,11 @@ enum {
 const char *text_data_strerror(int code);
 
 #define TEXT_DATA_MAX_LABELS 256
+/* Bounds on untrusted input: a dataset line (one example), a dataset file (override with
+ * text_data_load_opts.max_bytes), one e-mail or file_list.json of the SpamAssassin package. */
+#define TEXT_DATA_MAX_LINE (16 << 20)
+#define TEXT_DATA_MAX_FILE ((size_t)1 << 30)
+#define TEXT_DATA_MAX_FILE_MAIL (64 << 20)
 #define TEXT_DATA_FMT_AUTO 0
 #define TEXT_DATA_FMT_TSV 1
 #define TEXT_DATA_FMT_JSONL 2
@@ -72,6 +77,7 @@ typedef struct text_data_load_opts {
     int format;                /* TEXT_DATA_FMT_AUTO / _TSV / _JSONL */
     const char *const *labels; /* expected label set (ids = positions) or NULL to derive it */
     size_t nlabels;
+    size_t max_bytes;          /* file size bound; 0 = TEXT_DATA_MAX_FILE */
 } text_data_load_opts;
 
 /* Loads a TSV or JSONL file (o may be NULL: auto format, derived labels). On failure ds is left

@@ -485,8 +485,7 @@ typedef struct strtab {
     size_t n, cap;       /* strings */
     size_t *off;         /* offset of string i in buf (NUL-terminated there) */
     uint32_t *len;       /* byte length of string i */
-    char *buf;           /* all strings */
-    size_t bn, bcap;
+    sbuf buf;            /* all strings */
     int32_t *slot;       /* index: -1 empty, else string id */
     size_t nslot;        /* power of two */
 } strtab;
@@ -501,7 +500,7 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 }
 #define FNV0 0xcbf29ce484222325ull
 
-static const char *st_str(const strtab *t, size_t id) { return t->buf + t->off[id]; }
+static const char *st_str(const strtab *t, size_t id) { return t->buf.p + t->off[id]; }
 
 /* Id of the string pre + s, or -1. */
 static int32_t st_find2(const strtab *t, const char *pre, size_t pn, const char *s, size_t sn)
@@ -543,13 +542,11 @@ static int32_t st_add2(strtab *t, const char *pre, size_t pn, const char *s, siz
     ocap = t->cap;
     t->len = grow(t->len, &ocap, need, sizeof *t->len);
     t->cap = ocap;
-    t->buf = grow(t->buf, &t->bcap, t->bn + pn + sn + 1, 1);
-    t->off[t->n] = t->bn;
+    t->off[t->n] = t->buf.n;
     t->len[t->n] = (uint32_t)(pn + sn);
-    memcpy(t->buf + t->bn, pre, pn);
-    memcpy(t->buf + t->bn + pn, s, sn);
-    t->buf[t->bn + pn + sn] = 0;
-    t->bn += pn + sn + 1;
+    sbuf_put(&t->buf, pre, pn);
+    sbuf_put(&t->buf, s, sn);
+    sbuf_putc(&t->buf, 0); /* each string NUL-terminated in place */
     int32_t id = (int32_t)t->n++;
     uint64_t h = fnv(FNV0, st_str(t, (size_t)id), pn + sn);
     size_t mask = t->nslot - 1, k = (size_t)h & mask;
@@ -570,7 +567,7 @@ static void st_free(strtab *t)
 {
     free(t->off);
     free(t->len);
-    free(t->buf);
+    sbuf_free(&t->buf);
     free(t->slot);
     memset(t, 0, sizeof *t);
 }
@@ -659,21 +656,27 @@ int text_tok_load(text_tok **out, const char *path, char *err, size_t errlen)
     FILE *f = fopen(path, "rb");
     if (!f) return chk_errf(err, errlen, TEXT_TOK_EIO, "%s: cannot open: %s", path, strerror(errno));
     text_tok *t = chk_calloc(1, sizeof *t);
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t got;
-    int rc = TEXT_TOK_OK;
+    sbuf line = {0};
+    size_t lineno = 0, total = 0;
+    int got, rc = TEXT_TOK_OK;
     char where[600];
-    while ((got = getline(&line, &cap, f)) >= 0) {
+    while ((got = sbuf_getline(&line, f, TEXT_TOK_MAX_LINE)) > 0) {
         lineno++;
-        size_t n = (size_t)got;
-        if (n && line[n - 1] == '\n') n--;
-        if (n && line[n - 1] == '\r') n--;
+        size_t n = line.n;
+        total += n + 1;
         snprintf(where, sizeof where, "%s:%zu", path, lineno);
-        if ((rc = vocab_add(t, line, n, where, err, errlen)) != TEXT_TOK_OK) break;
+        if (total > TEXT_TOK_MAX_FILE) {
+            rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: the vocabulary is over %d bytes", where, TEXT_TOK_MAX_FILE);
+            break;
+        }
+        if (n && line.p[n - 1] == '\r') n--;
+        if ((rc = vocab_add(t, line.p, n, where, err, errlen)) != TEXT_TOK_OK) break;
     }
-    if (rc == TEXT_TOK_OK && ferror(f)) rc = chk_errf(err, errlen, TEXT_TOK_EIO, "%s: read error", path);
-    free(line);
+    if (rc == TEXT_TOK_OK && got == -2)
+        rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s:%zu: line over %d bytes (a vocabulary has one token per line)",
+                      path, lineno + 1, TEXT_TOK_MAX_LINE);
+    if (rc == TEXT_TOK_OK && got == -1) rc = chk_errf(err, errlen, TEXT_TOK_EIO, "%s: read error", path);
+    sbuf_free(&line);
     fclose(f);
     if (rc == TEXT_TOK_OK && t->v.n == 0) rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: empty vocabulary", path);
     if (rc == TEXT_TOK_OK) rc = vocab_finish(t, path, err, errlen);

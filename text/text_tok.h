@@ -50,6 +50,9 @@ const char *text_tok_strerror(int code);
 #define TEXT_TOK_MASK "[MASK]"
 #define TEXT_TOK_NSPECIAL 5
 #define TEXT_TOK_MAX_WORD_CHARS 100 /* BERT's max_input_chars_per_word */
+/* Bounds on an untrusted vocab.txt: one token line, the whole file (BERT's are 30k lines, 230 kB). */
+#define TEXT_TOK_MAX_LINE 4096
+#define TEXT_TOK_MAX_FILE (64 << 20)
 
 typedef struct text_tok text_tok; /* opaque: vocabulary, its hash index and the special ids */
 
