@@ -269,6 +269,19 @@ static void sort_labels(text_dataset *ds)
 int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts *o, char *err, size_t errlen)
 {
     text_data_init(ds);
+    struct stat sst;
+    if (stat(path, &sst) == 0 && S_ISDIR(sst.st_mode))
+        return chk_errf(err, errlen, TEXT_DATA_EIO, "%s: is a directory, expected a TSV or JSONL file", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = text_data_read(ds, f, path, o, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int text_data_read(text_dataset *ds, FILE *f, const char *path, const text_data_load_opts *o, char *err, size_t errlen)
+{
+    text_data_init(ds);
     text_data_load_opts def = {0};
     if (!o) o = &def;
     loader L = {.ds = ds, .path = path, .err = err, .errlen = errlen};
@@ -283,17 +296,6 @@ int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts
             text_data_add_label(ds, o->labels[i]);
         }
         L.fixed_labels = 1;
-    }
-    struct stat sst;
-    if (stat(path, &sst) == 0 && S_ISDIR(sst.st_mode)) {
-        text_data_free(ds);
-        return chk_errf(err, errlen, TEXT_DATA_EIO, "%s: is a directory, expected a TSV or JSONL file", path);
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: cannot open: %s", path, strerror(errno));
-        text_data_free(ds);
-        return rc;
     }
     int fmt = o->format;
     if (fmt == TEXT_DATA_FMT_AUTO) {
@@ -328,7 +330,6 @@ int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts
                       TEXT_DATA_MAX_LINE);
     if (rc == TEXT_DATA_OK && got == -1) rc = chk_errf(err, errlen, TEXT_DATA_EIO, "%s: read error", path);
     sbuf_free(&line);
-    fclose(f);
     if (rc == TEXT_DATA_OK && ds->n == 0) rc = chk_errf(err, errlen, TEXT_DATA_EEMPTY, "%s: no examples", path);
     if (rc != TEXT_DATA_OK) {
         text_data_free(ds);

@@ -26,6 +26,7 @@
 #define TEXT_DATA_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../common/chk.h"
@@ -84,6 +85,9 @@ typedef struct text_data_load_opts {
  * empty and err holds "path[:line]: what" -- nothing partial is returned. A file with no examples
  * is TEXT_DATA_EEMPTY. */
 int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts *o, char *err, size_t errlen) WUR;
+/* The same from an open stream; name stands for the path in messages and the format choice. */
+int text_data_read(text_dataset *ds, FILE *f, const char *name, const text_data_load_opts *o, char *err,
+                   size_t errlen) WUR;
 
 /* Writes ds as TSV via PATH.tmp then rename; on any error PATH is untouched and the temporary is
  * removed. Texts and labels with a tab or line break, or empty texts, are TEXT_DATA_EVALUE. */

@@ -655,6 +655,14 @@ int text_tok_load(text_tok **out, const char *path, char *err, size_t errlen)
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return chk_errf(err, errlen, TEXT_TOK_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = text_tok_read(out, f, path, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int text_tok_read(text_tok **out, FILE *f, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
     text_tok *t = chk_calloc(1, sizeof *t);
     sbuf line = {0};
     size_t lineno = 0, total = 0;
@@ -677,7 +685,6 @@ int text_tok_load(text_tok **out, const char *path, char *err, size_t errlen)
                       path, lineno + 1, TEXT_TOK_MAX_LINE);
     if (rc == TEXT_TOK_OK && got == -1) rc = chk_errf(err, errlen, TEXT_TOK_EIO, "%s: read error", path);
     sbuf_free(&line);
-    fclose(f);
     if (rc == TEXT_TOK_OK && t->v.n == 0) rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: empty vocabulary", path);
     if (rc == TEXT_TOK_OK) rc = vocab_finish(t, path, err, errlen);
     if (rc != TEXT_TOK_OK) {

@@ -29,6 +29,7 @@
 #define TEXT_TOK_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../common/chk.h"
@@ -69,6 +70,8 @@ void text_tok_basic(const char *text, size_t len, text_tok_word_fn fn, void *ud)
  * Empty lines, duplicate tokens and NUL bytes are TEXT_TOK_EFORMAT ("path:line: ..."); a missing
  * [PAD], [UNK], [CLS] or [SEP] is TEXT_TOK_EMISSING. On failure *out is NULL. */
 int text_tok_load(text_tok **out, const char *path, char *err, size_t errlen) WUR;
+/* The same from an open stream; name stands for the path in messages. */
+int text_tok_read(text_tok **out, FILE *f, const char *name, char *err, size_t errlen) WUR;
 /* Builds a tokenizer from an in-memory token list (id = index); same checks as text_tok_load. */
 int text_tok_from_tokens(text_tok **out, const char *const *tokens, size_t n, char *err, size_t errlen) WUR;
 /* Writes vocab.txt (one token per line) via PATH.tmp then rename: on failure PATH is untouched. */
