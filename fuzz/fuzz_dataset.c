@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../text/text_data.h"
+#include "../text/text_mail.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text_data_free(&ds);
     }
     size_t blen;
-    char *body = text_data_email_body((const char *)data, size, &blen);
+    char *body = text_mail_body((const char *)data, size, &blen);
     MUST(body != NULL && body[blen] == 0);
     free(body);
     return 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../text/text_data.h"
+#include "../text/text_mail.h"
 #include "../text/text_tok.h"
 #include "testutil.h"
 
@@ -651,7 +652,7 @@ Test(data_write, splits_into_unwritable_dir_fail_cleanly)
 static void expect_body(const char *msg, const char *want)
 {
     size_t n;
-    char *got = text_data_email_body(msg, strlen(msg), &n);
+    char *got = text_mail_body(msg, strlen(msg), &n);
     cr_expect_str_eq(got, want, "body:\n%s\n-> \"%s\"\nwant \"%s\"", msg, got, want);
     cr_expect_eq(n, strlen(got));
     free(got);
