@@ -230,6 +230,27 @@ static const xp_col bench_relay_cols[] = {
 const xp_schema xp_schema_bench_relay = {"bench_relay", "bench target (results/bench_relay.csv)",
                                          "one row per relay delay and rate", bench_relay_cols, NCOL(bench_relay_cols)};
 
+static const xp_col train_step_cols[] = {
+    S("impl", "", "c or torch (scripts/bench_train_torch.py writes the same columns)"),
+    I("layers", "", "encoder layers"),
+    I("hidden", "", "hidden size"),
+    I("heads", "", "attention heads"),
+    I("ffn", "", "FFN size"),
+    I("seq", "tokens", "sequence length"),
+    I("batch", "", "batch size"),
+    S("act", "", "activation"),
+    S("attn", "", "attention"),
+    I("threads", "", "BLAS threads"),
+    R("step_ms_median", "ms", "%.2f", "median wall time of one optimiser step"),
+    R("step_ms_min", "ms", "%.2f", "fastest step"),
+    I("steps", "", "timed steps"),
+    S("blas", "", "BLAS library and core"),
+    S("torch_version", "", "PyTorch version (torch rows)"),
+};
+const xp_schema xp_schema_train_step = {"train_step", "bench target (results/train_step.csv, scripts/bench-train.sh)",
+                                        "one row per implementation, shape and thread count", train_step_cols,
+                                        NCOL(train_step_cols)};
+
 /* ---- mpcsim report --derive ---- */
 static const xp_col facts_cols[] = {
     S("key", "", "the fact's name, as {{key}} in paper/REPORT.md.in"),
@@ -310,7 +331,7 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
 const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval,
-    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_report_facts,
+    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_train_step, &xp_schema_report_facts,
     &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,
     &xp_schema_plot_accuracy, NULL,
 };
