@@ -240,6 +240,13 @@ void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed)
     rng_seed(&d->local, seed, 2000);
 }
 
+void dealer_init_key(dealer_ctx *d, net_party *net, int phantom, const uint8_t key[32])
+{
+    static const uint8_t nonce[8] = {0};
+    dealer_init(d, net, phantom, 0);
+    rng_init_key(&d->local, key, nonce);
+}
+
 void dealer_set_kinds(dealer_ctx *d, const dealer_kind_def *kinds) { d->kinds = kinds; }
 
 int dealer_setup(dealer_ctx *d)

@@ -110,6 +110,9 @@ typedef struct dealer_ctx {
 } dealer_ctx;
 
 void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed);
+/* As dealer_init, with D's randomness (the parties' dealer seeds) keyed by 32 secret bytes (from the
+ * OS CSPRNG in a real deployment). */
+void dealer_init_key(dealer_ctx *d, net_party *net, int phantom, const uint8_t key[32]);
 /* Adds the protocol family's own kinds (mpc_family.dealer_kinds; NULL = core kinds only). */
 void dealer_set_kinds(dealer_ctx *d, const dealer_kind_def *kinds);
 /* The kind with wire id `id`: a core kind, else one of `kinds` (may be NULL); NULL if unknown. */

@@ -49,6 +49,13 @@ void mpc_ctx_init(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom
     rng_seed(&c->local, seed, 1000 + (uint64_t)c->self);
 }
 
+void mpc_ctx_init_key(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, const uint8_t key[32])
+{
+    static const uint8_t nonce[8] = {0};
+    mpc_ctx_init(c, net, cfg, phantom, 0);
+    rng_init_key(&c->local, key, nonce);
+}
+
 void mpc_send_bytes(mpc_ctx *c, int peer, const void *buf, size_t nbytes)
 {
     int rc = net_send(c->net, peer, c->phantom ? NULL : buf, nbytes);

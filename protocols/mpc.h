@@ -86,6 +86,10 @@ typedef struct mpc_ctx {
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
 void mpc_ctx_init(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, uint64_t seed);
+/* As mpc_ctx_init, the private randomness keyed by 32 secret bytes (a real deployment passes bytes
+ * from the OS CSPRNG: then nothing this party draws, its pairwise seed included, follows from any
+ * public value). */
+void mpc_ctx_init_key(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, const uint8_t key[32]);
 /* Setup phase: P0 and P1 each send the other a 32-byte random seed and derive the common stream
  * key = BLAKE2b(seed_P0 || seed_P1); D sends each party its 32-byte dealer seed (dealer_setup).
  * Cost: 1 round; 32 B sent per party to the other; 32 B D->P0 and D->P1. Setup, not online. */
