@@ -120,11 +120,14 @@ int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t 
  * family's, which xp_op_count / xp_op_at / xp_op_find walk. A family adds one row. */
 static const xp_opdef *const crypten_tables[] = {xp_ops_core, xp_ops_cmp, xp_ops_math, xp_ops_nn, NULL};
 
+static const xp_opdef *const fss_tables[] = {xp_ops_fss, NULL};
+
 static const struct {
     const char *protocol;
     const xp_opdef *const *tables;
 } op_families[] = {
     {"crypten", crypten_tables},
+    {"fss", fss_tables},
 };
 
 static const xp_opdef *const *tables_of(const char *protocol)
@@ -276,7 +279,15 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, i
     out->nout = nout;
     if (rc == 0 && real) {
         double *got = chk_malloc(nout * sizeof(double)), *want = chk_malloc(nout * sizeof(double));
-        for (size_t i = 0; i < nout; i++) got[i] = fx_decode(pa[0].out_sh[i] + pa[1].out_sh[i], f);
+        int nb = o->cfg->ring_bits; /* a family on Z_2^n: sign-extend the n-bit sum */
+        for (size_t i = 0; i < nout; i++) {
+            uint64_t v = pa[0].out_sh[i] + pa[1].out_sh[i];
+            if (nb < 64) {
+                v &= ((uint64_t)1 << nb) - 1;
+                if ((v >> (nb - 1)) & 1) v |= ~(((uint64_t)1 << nb) - 1);
+            }
+            got[i] = fx_decode(v, f);
+        }
         const double *const cin[2] = {in[0], in[1]};
         op->ref(o->cfg, want, cin, s);
         double ma = 0, mr = 0;

@@ -105,6 +105,7 @@ extern const xp_opdef xp_ops_core[];
 extern const xp_opdef xp_ops_cmp[];
 extern const xp_opdef xp_ops_math[];
 extern const xp_opdef xp_ops_nn[];
+extern const xp_opdef xp_ops_fss[]; /* the fss family's (xp_ops_fss.c) */
 
 /* ---- protocol configuration options shared by op/infer/explain ---- */
 
