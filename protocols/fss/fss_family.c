@@ -8,6 +8,7 @@
 
 #include "../../common/fx.h"
 #include "../mpc_beaver.h"
+#include "../mpc_tags.h"
 #include "fss_bits.h"
 #include "fss_keyio.h"
 
@@ -388,6 +389,8 @@ static void gate_begin(mpc_ctx *c, gate_run *gr, int kind, const uint64_t *s, co
     CHECK(!why, "fss: gate shape: %s", why);
     const gshape *g = &gr->g;
     int ph = c->phantom, p0 = c->self == NET_P0;
+    net_tag_push(c->net, MPC_TAG_FSS_RELU + kind);
+    net_tag_push(c->net, MPC_TAG_FSS_OPEN);
     uint64_t bytes[2] = {0, 0};
     CHECK(!fss_sizes(kind, s, bytes), "fss: sizes");
     uint64_t *r = ph ? NULL : chk_malloc((g->nin + 1) * 8), *rx = NULL;
@@ -405,6 +408,8 @@ static void gate_begin(mpc_ctx *c, gate_run *gr, int kind, const uint64_t *s, co
     gr->xh = ph ? NULL : chk_calloc(g->nin + g->nextra + 1, 8);
     open_in(c, gr->xh, x, r, (size_t)g->nin, px, rx, (size_t)g->nextra);
     dealer_collect(c);
+    net_tag_pop(c->net, MPC_TAG_FSS_OPEN);
+    net_tag_push(c->net, MPC_TAG_FSS_EVAL);
     free(r), free(rx);
     gkey other;
     keygen(NULL, g, &gr->k, &other, NULL, NULL, NULL);
@@ -421,6 +426,8 @@ static void gate_begin(mpc_ctx *c, gate_run *gr, int kind, const uint64_t *s, co
 static void gate_end(mpc_ctx *c, gate_run *gr, uint64_t *y, const uint64_t *ysh)
 {
     const gshape *g = &gr->g;
+    net_tag_pop(c->net, MPC_TAG_FSS_EVAL);
+    net_tag_push(c->net, MPC_TAG_FSS_OUT);
     if (!c->phantom) {
         uint64_t mb = fss_mask(g->n);
         if (c->self == NET_P0) {
@@ -432,6 +439,8 @@ static void gate_end(mpc_ctx *c, gate_run *gr, uint64_t *y, const uint64_t *ysh)
             for (uint64_t i = 0; i < g->nout; i++) y[i] = ysh[i] & mb;
     }
     mpc_work(c, 0, g->nout, 0);
+    net_tag_pop(c->net, MPC_TAG_FSS_OUT);
+    net_tag_pop(c->net, MPC_TAG_FSS_RELU + g->kind);
     key_free(&gr->k);
     free(gr->xh), free(gr->mat);
 }
