@@ -132,8 +132,6 @@ static void derive_sigma(xp_facts *F, const char *dir)
     const char *tw = "sbert_layer_cost(fss)";
     double L = m.L, weights = (double)(l.sent[0] - l.sent[1]);
     double online = L * (double)(l.sent[0] + l.sent[1]), no_w = online - L * weights;
-    xp_fact(F, tw, "sigma.ring_bits", "%d", cfg.ring_bits);
-    xp_fact(F, tw, "sigma.frac_bits", "%d", cfg.frac_bits);
     xp_fact(F, tw, "sigma.seq", "%d", T);
     xp_fact_num(F, tw, "sigma.enc_gib", "%.3f", online / GiB);
     xp_fact_num(F, tw, "sigma.enc_noweights_gib", "%.4f", no_w / GiB);
@@ -158,6 +156,10 @@ static void derive_sigma(xp_facts *F, const char *dir)
 
 void xp_derive_fss(xp_facts *F, const char *dir)
 {
+    mpc_config cfg;
+    mpc_family_find("fss")->config_default(&cfg);
+    xp_fact(F, "fss config_default", "sigma.ring_bits", "%d", cfg.ring_bits);
+    xp_fact(F, "fss config_default", "sigma.frac_bits", "%d", cfg.frac_bits);
     derive_families(F, dir);
     derive_sigma(F, dir);
 }
