@@ -45,6 +45,7 @@ static const struct { const char *name, *formula; } tags[MPC_TAG_END - MPC_TAG_F
     {"fss_2quad_2relu", "(x + c)^2 (local square, TrFloor) or ReLU, row sum, reciprocal LUT, mul"},
     {"fss_layernorm", "mean (TrFloor), variance (local square), rsqrt LUT, two muls with P0's gamma, beta"},
     {"fss_matmul", "masked matmul (keys: shares of R_X, R_Y, R_X R_Y + R_Z), open Z + R_Z, TrFloor by f"},
+    {"fss_batchnorm", "x a + b: P0's a masked, broadcast multiply, TrFloor; P0 adds b"},
     {"open_masked", "each party draws its share of the mask r_in (dealer stream), opens x + r_in, bit-packed"},
     {"eval_keys", "the dealer's DPF/LUT keys evaluated on the opened x^; the gate's inner openings"},
     {"output", "local: the share of y + r_out, minus r_out at P0 (from its key)"},

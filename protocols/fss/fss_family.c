@@ -17,9 +17,9 @@
  * shift << 24 | K << 32 (the product times the public K, then TrFloor by shift bits), then
  *   relu, gelu, quad, ltz, trunc: s[1] = N
  *   softmax: s[1] = R, s[2] = L;  attn: + s[3] = kind (0 2Quad, 1 2ReLU), s[4] = 2Quad's c (double bits)
- *   layernorm: s[1] = R, s[2] = L, s[3] = eps (double bits)
+ *   layernorm: s[1] = R, s[2] = L, s[3] = eps (double bits);  batchnorm: s[1] = R, s[2] = L
  *   matmul: s[1] = B, s[2] = m, s[3] = k, s[4] = p. */
-enum { K_RELU, K_GELU, K_QUAD, K_LTZ, K_TRUNC, K_SOFTMAX, K_ATTN, K_LN, K_MATMUL, K_N };
+enum { K_RELU, K_GELU, K_QUAD, K_LTZ, K_TRUNC, K_SOFTMAX, K_ATTN, K_LN, K_MATMUL, K_BN, K_N };
 #define FSS_MAX_ELEMS (1ull << 34)
 
 typedef struct gkey {
@@ -37,6 +37,10 @@ typedef struct gkey {
             fss_drelu_key dr;
             fss_select_key sel;
         } ltz;
+        struct {
+            fss_mul_key mul;
+            fss_trfloor_key tf;
+        } bn;
     } u;
     fss_matmul_key *mm; /* B keys (K_MATMUL; u.tf is its TrFloor) */
 } gkey;
@@ -87,7 +91,7 @@ static const char *decode(int kind, const uint64_t *s, gshape *g)
         if (g->N == 0 || g->N > FSS_MAX_ELEMS) return "bad element count";
         g->nin = g->nout = g->N;
         return NULL;
-    case K_SOFTMAX: case K_ATTN: case K_LN:
+    case K_SOFTMAX: case K_ATTN: case K_LN: case K_BN:
         g->R = s[1], g->L = s[2];
         if (!mul_ok(g->R, g->L, &g->N)) return "bad rows x columns";
         g->nin = g->nout = g->N;
@@ -96,6 +100,7 @@ static const char *decode(int kind, const uint64_t *s, gshape *g)
             g->dv = wdouble(s[4]);
             if (g->sub > 1 || !isfinite(g->dv)) return "bad attention kind";
         }
+        if (kind == K_BN) g->nextra = g->L;
         if (kind == K_LN) {
             g->dv = wdouble(s[3]);
             g->nextra = 2 * g->L;
@@ -132,6 +137,7 @@ static fss_cost gate_cost(const gshape *g)
     case K_SOFTMAX: return fss_softmax_cost(n, f, g->R, g->L);
     case K_ATTN: return fss_attn_cost((int)g->sub, n, f, g->R, g->L);
     case K_LN: return fss_layernorm_cost(n, f, g->R, g->L);
+    case K_BN: return fss_cost_add(fss_mul_cost(n, g->R, g->L, 2), fss_trfloor_cost(n, f, g->N));
     default: {
         fss_cost c = fss_matmul_cost(n, g->m, g->k, g->p);
         c.bytes = fss_packed_bytes(g->N, n); /* one opening of all B products */
@@ -178,6 +184,13 @@ static void keygen(fss_dealer *fd, const gshape *g, gkey *k0, gkey *k1, uint64_t
         fss_layernorm_keygen(fd, &k0->u.ln, &k1->u.ln, r_out, r_in, r_x, r_x ? r_x + g->L : NULL, n, f, g->dv, g->R,
                              g->L);
         break;
+    case K_BN: {
+        uint64_t *rz = fd ? chk_calloc(N, 8) : NULL;
+        fss_mul_keygen(fd, &k0->u.bn.mul, &k1->u.bn.mul, rz, r_in, r_x, n, g->R, g->L, 2);
+        fss_trfloor_keygen(fd, &k0->u.bn.tf, &k1->u.bn.tf, r_out, rz, n, f, N);
+        free(rz);
+        break;
+    }
     case K_LTZ: {
         uint64_t *rd = fd ? chk_calloc(N, 8) : NULL, *zero = fd ? chk_calloc(N, 8) : NULL;
         fss_drelu_keygen(fd, &k0->u.ltz.dr, &k1->u.ltz.dr, rd, r_in, n, N);
@@ -215,6 +228,10 @@ static void kio(fss_keyio *io, gkey *k)
     case K_SOFTMAX: fss_kio_softmax(io, &k->u.sm); break;
     case K_ATTN: fss_kio_attn(io, &k->u.attn); break;
     case K_LN: fss_kio_layernorm(io, &k->u.ln); break;
+    case K_BN:
+        fss_kio_mul(io, &k->u.bn.mul);
+        fss_kio_trfloor(io, &k->u.bn.tf);
+        break;
     case K_LTZ:
         fss_kio_drelu(io, &k->u.ltz.dr);
         fss_kio_select(io, &k->u.ltz.sel);
@@ -236,6 +253,10 @@ static void key_free(gkey *k)
     case K_SOFTMAX: fss_softmax_key_free(&k->u.sm); break;
     case K_ATTN: fss_attn_key_free(&k->u.attn); break;
     case K_LN: fss_layernorm_key_free(&k->u.ln); break;
+    case K_BN:
+        fss_mul_key_free(&k->u.bn.mul);
+        fss_trfloor_key_free(&k->u.bn.tf);
+        break;
     case K_LTZ:
         fss_drelu_key_free(&k->u.ltz.dr);
         fss_select_key_free(&k->u.ltz.sel);
@@ -289,6 +310,7 @@ KIND(K_SOFTMAX, softmax)
 KIND(K_ATTN, attn)
 KIND(K_LN, ln)
 KIND(K_MATMUL, matmul)
+KIND(K_BN, bn)
 #undef KIND
 
 #define ROW(K, NAME) {DEALER_KIND_FAMILY0 + K, NAME, DEALER_TO_P0 | DEALER_TO_P1, sizes_##K, serve_##K}
@@ -296,6 +318,7 @@ const dealer_kind_def fss_dealer_kinds[] = {
     ROW(K_RELU, "fss-relu"),       ROW(K_GELU, "fss-gelu"), ROW(K_QUAD, "fss-quad"),
     ROW(K_LTZ, "fss-ltz"),         ROW(K_TRUNC, "fss-trunc"), ROW(K_SOFTMAX, "fss-softmax"),
     ROW(K_ATTN, "fss-2quad-2relu"), ROW(K_LN, "fss-layernorm"), ROW(K_MATMUL, "fss-matmul"),
+    ROW(K_BN, "fss-batchnorm"),
     {0, NULL, 0, NULL, NULL},
 };
 #undef ROW
@@ -609,6 +632,39 @@ static mpc_cost c_layernorm(const mpc_config *cfg, uint64_t R, uint64_t H)
     return gate_mcost(K_LN, s);
 }
 
+/* BatchNorm stand-in: y = x a + b per column, a = gamma / sqrt(var + eps), b = beta - mean a computed
+ * by P0 from its plaintext running statistics (no MPC setup); a is P0's masked input, the product a
+ * masked broadcast multiply (opened, n bits), TrFloor(n, f), and P0 adds b to its share. */
+static void f_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc_norm_params *p, size_t R, size_t H)
+{
+    uint64_t s[DEALER_SHAPE_WORDS] = {shape0(c->cfg, 0), R, H, 0, 0};
+    int f = c->cfg->frac_bits, n = c->cfg->ring_bits, ph = c->phantom, p0 = c->self == NET_P0;
+    uint64_t mb = fss_mask(n), *pa = NULL, *pb = NULL;
+    if (!ph && p0) {
+        pa = chk_malloc(H * 8);
+        pb = chk_malloc(H * 8);
+        for (size_t i = 0; i < H; i++) {
+            double a = (double)p->gamma[i] / sqrt((double)p->var[i] + p->eps);
+            pa[i] = fx_encode(a, f) & mb;
+            pb[i] = fx_encode((double)p->beta[i] - (double)p->mean[i] * a, f) & mb;
+        }
+    }
+    gate_run gr;
+    gate_begin(c, &gr, K_BN, s, x, pa);
+    uint64_t *zh = ph ? NULL : chk_calloc(R * H + 1, 8), *ysh = ph ? NULL : chk_calloc(R * H + 1, 8);
+    fss_mul(c, zh, &gr.k.u.bn.mul, gr.xh, ph ? NULL : gr.xh + R * H);
+    fss_trfloor_sh(c, ysh, &gr.k.u.bn.tf, zh, R * H);
+    gate_end(c, &gr, out, ysh);
+    if (!ph && p0)
+        for (size_t i = 0; i < R * H; i++) out[i] = (out[i] + pb[i % H]) & mb;
+    free(zh), free(ysh), free(pa), free(pb);
+}
+static mpc_cost c_batchnorm(const mpc_config *cfg, uint64_t R, uint64_t H)
+{
+    uint64_t s[DEALER_SHAPE_WORDS] = {shape0(cfg, 0), R, H, 0, 0};
+    return gate_mcost(K_BN, s);
+}
+
 /* Masked matmul + TrFloor. X: B m k shares; Y: B k p shares (wflag 0) or P0's plaintext ring values
  * k p (wflag 1, NULL on P1); bias: P0's p ring values at scale f (NULL: none). */
 static void mm(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, int wflag, const uint64_t *bias,
@@ -820,7 +876,7 @@ const mpc_family mpc_family_fss = {
     },
     .norm = {
         [MPC_NORM_LAYERNORM] = {f_layernorm, c_layernorm, NULL},
-        [MPC_NORM_BATCHNORM] = {NULL, NULL, NULL},
+        [MPC_NORM_BATCHNORM] = {f_batchnorm, c_batchnorm, NULL},
     },
     .ltz = {f_ltz, c_ltz},
     .trunc = {f_trunc, c_trunc},

@@ -31,7 +31,9 @@
  *     tanh (the pooler) = 2 softmax([x, -x])_0 - 1 (softmax rows of length 2).
  *   attention normalisation: softmax (fss_softmax; a masked key gets -2^(n-f-3) added first, so nExp
  *     clips it to 0), 2Quad and 2ReLU (fss_attn; refused with a masked key).
- *   norm: LayerNorm (fss_layernorm, gamma and beta P0's inputs); BatchNorm: not in this family.
+ *   norm: LayerNorm (fss_layernorm, gamma and beta P0's inputs); MPCFormer's BatchNorm stand-in
+ *     x a + b with P0's per-column a (masked input, broadcast multiply, TrFloor) and b (added by P0),
+ *     a and b computed by P0 from its plaintext statistics (no setup under MPC).
  *   ltz: DReLU then select with the public 1 (1 - d); trunc: TrFloor(n, f).
  *   embedding: CrypTen's one-hot Beaver matmul over Z_2^64 (mpc_beaver.h; SIGMA starts from embedded
  *     inputs), reduced mod 2^n; output: P1 (or P0) receives the other's share, n bits packed. */
