@@ -192,6 +192,17 @@ void xp_op_list_in(FILE *f, const char *protocol)
 
 void xp_op_list(FILE *f) { xp_op_list_in(f, op_families[0].protocol); }
 
+double xp_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b)
+{
+    uint64_t v = a + b;
+    int nb = cfg->ring_bits;
+    if (nb < 64) {
+        v &= ((uint64_t)1 << nb) - 1;
+        if ((v >> (nb - 1)) & 1) v |= ~(((uint64_t)1 << nb) - 1);
+    }
+    return fx_decode(v, cfg->frac_bits);
+}
+
 size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which)
 {
     if (op->kind == XP_SHAPE_MATMUL) return which == 0 ? s->B * s->m * s->k : (s->y_shared ? 1 : s->B) * s->k * s->p;
@@ -279,15 +290,7 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, i
     out->nout = nout;
     if (rc == 0 && real) {
         double *got = chk_malloc(nout * sizeof(double)), *want = chk_malloc(nout * sizeof(double));
-        int nb = o->cfg->ring_bits; /* a family on Z_2^n: sign-extend the n-bit sum */
-        for (size_t i = 0; i < nout; i++) {
-            uint64_t v = pa[0].out_sh[i] + pa[1].out_sh[i];
-            if (nb < 64) {
-                v &= ((uint64_t)1 << nb) - 1;
-                if ((v >> (nb - 1)) & 1) v |= ~(((uint64_t)1 << nb) - 1);
-            }
-            got[i] = fx_decode(v, f);
-        }
+        for (size_t i = 0; i < nout; i++) got[i] = xp_op_decode(o->cfg, pa[0].out_sh[i], pa[1].out_sh[i]);
         const double *const cin[2] = {in[0], in[1]};
         op->ref(o->cfg, want, cin, s);
         double ma = 0, mr = 0;
