@@ -371,3 +371,24 @@ Test(fss_family, encoder_traces_identical_and_equal_to_the_closed_form, .timeout
     cr_expect_eq(ra.res.dealer_to[1], mpc_cost_dealer_to(c, 1));
     cr_expect_eq(ra.res.dealer_requests, c.dealer_reqs);
 }
+
+Test(fss_family, command_line_errors_are_named)
+{
+    tu_run r = tu_mpcsim("infer --model bert-tiny --seq 8 --protocol fss --ring-bits 20");
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "too small") != NULL, "%s", r.err);
+    tu_run_free(&r);
+    r = tu_mpcsim("infer --model bert-tiny --seq 8 --protocol fss --dealer inline");
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "offline") != NULL, "%s", r.err);
+    tu_run_free(&r);
+    r = tu_mpcsim("op exp --shape 8 --protocol fss");
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "protocol 'fss' has no op 'exp'") != NULL, "%s", r.err);
+    tu_run_free(&r);
+    /* and a run that works: phantom BERT-tiny, the protocol column names the family */
+    r = tu_mpcsim("infer --model bert-tiny --seq 8 --protocol fss");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, ",fss,phantom,") != NULL, "%s", r.out);
+    tu_run_free(&r);
+}
