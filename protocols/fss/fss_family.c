@@ -543,8 +543,9 @@ static mpc_cost c_quad(const mpc_config *cfg, uint64_t n) { return unary_cost(cf
 static mpc_cost c_ltz(const mpc_config *cfg, uint64_t n) { return unary_cost(cfg, K_LTZ, n); }
 static mpc_cost c_trunc(const mpc_config *cfg, uint64_t n) { return unary_cost(cfg, K_TRUNC, n); }
 
-/* Rows of a softmax-like gate. keymask: for softmax, a masked key gets -2^(n-4) (ring units) added
- * on P0's share first, far below any score, so nExp gives 0. */
+/* Rows of a softmax-like gate. keymask: for softmax and 2ReLU, a masked key gets -2^(n-4) (ring
+ * units) added on P0's share first, far below any score, so nExp (ReLU) gives 0. 2Quad with a masked
+ * key is refused: (x + c)^2 of a shifted score is not 0. */
 static void rows(mpc_ctx *c, int kind, int sub, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R,
                  size_t L)
 {
@@ -552,7 +553,7 @@ static void rows(mpc_ctx *c, int kind, int sub, uint64_t *out, const uint64_t *x
     int masked = 0;
     if (keymask)
         for (size_t j = 0; j < L; j++) masked |= !keymask[j];
-    CHECK(!masked || kind == K_SOFTMAX, "fss: 2Quad and 2ReLU with padded keys are not supported");
+    CHECK(!masked || kind == K_SOFTMAX || sub == 1, "fss: 2Quad with padded keys is not supported (use softmax or 2relu)");
     const uint64_t *xin = x;
     uint64_t *xm = NULL;
     if (masked && !c->phantom) {

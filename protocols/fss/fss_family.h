@@ -29,8 +29,9 @@
  *   scale by a public k: local multiply by round(k 2^f), then TrFloor(n, f) (a gate on N inputs).
  *   activation: GeLU (fss_gelu: erf or tanh table), ReLU, Quad (fss_quad: 0.125x^2 + 0.5x + 0.25);
  *     tanh (the pooler) = 2 softmax([x, -x])_0 - 1 (softmax rows of length 2).
- *   attention normalisation: softmax (fss_softmax; a masked key gets -2^(n-f-3) added first, so nExp
- *     clips it to 0), 2Quad and 2ReLU (fss_attn; refused with a masked key).
+ *   attention normalisation: softmax (fss_softmax; a masked key gets -2^(n-4) added first, so nExp
+ *     clips it to 0), 2ReLU (fss_attn, masked keys alike: ReLU gives 0) and 2Quad (fss_attn; refused
+ *     with a masked key).
  *   norm: LayerNorm (fss_layernorm, gamma and beta P0's inputs); MPCFormer's BatchNorm stand-in
  *     x a + b with P0's per-column a (masked input, broadcast multiply, TrFloor) and b (added by P0),
  *     a and b computed by P0 from its plaintext statistics (no setup under MPC).
