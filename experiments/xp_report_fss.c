@@ -154,8 +154,41 @@ static void derive_sigma(xp_facts *F, const char *dir)
     xp_csv_free(&t);
 }
 
+/* The network what-if per family (results/fss_network.csv): baseline and Quad+2Quad, every profile. */
+static void derive_network(xp_facts *F, const char *dir)
+{
+    xp_csv t;
+    char src[600];
+    snprintf(src, sizeof src, "%s/fss_network.csv", dir);
+    xp_report_load_opt(&t, dir, "fss_network.csv");
+    xp_fact(F, "inputs", "have.fss_network", "%d", t.rows > 1);
+    if (t.rows <= 1) {
+        xp_csv_free(&t);
+        return;
+    }
+    static const char *const nets[5] = {"local", "lan", "paper", "metro", "wan"};
+    for (int k = 0; k < 5; k++) {
+        size_t i = (size_t)k + 1;
+        double cb = row_num(&t, "crypten", nets[k], "gelu-erf", "softmax", "latency_s");
+        double cq = row_num(&t, "crypten", nets[k], "quad", "2quad", "latency_s");
+        double fb = row_num(&t, "fss", nets[k], "gelu-erf", "softmax", "latency_s");
+        double fq = row_num(&t, "fss", nets[k], "quad", "2quad", "latency_s");
+        xp_fact_row(F, src, "fssnet", i, "net", "%s", nets[k]);
+        xp_fact_row(F, src, "fssnet", i, "crypten_base_s", "%.2f", cb);
+        xp_fact_row(F, src, "fssnet", i, "crypten_q2q_s", "%.2f", cq);
+        xp_fact_row(F, src, "fssnet", i, "crypten_x", "%.2fx", cb / cq);
+        xp_fact_row(F, src, "fssnet", i, "fss_base_s", "%.2f", fb);
+        xp_fact_row(F, src, "fssnet", i, "fss_q2q_s", "%.2f", fq);
+        xp_fact_row(F, src, "fssnet", i, "fss_x", "%.2fx", fb / fq);
+        xp_fact_row(F, src, "fssnet", i, "fss_base_vs_crypten_q2q", "%.2fx", fb / cq);
+    }
+    xp_fact_count(F, "fssnet", 5);
+    xp_csv_free(&t);
+}
+
 void xp_derive_fss(xp_facts *F, const char *dir)
 {
+    derive_network(F, dir);
     mpc_config cfg;
     mpc_family_find("fss")->config_default(&cfg);
     xp_fact(F, "fss config_default", "sigma.ring_bits", "%d", cfg.ring_bits);
