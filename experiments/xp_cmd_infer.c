@@ -11,6 +11,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_compute.h"
+#include "xp_deployed.h"
 #include "xp_ops.h"
 #include "xp_session.h"
 
@@ -35,7 +36,13 @@ static void usage(FILE *f)
             "  --breakdown FILE per-operator CSV: level, tag, rounds, online_sent_bytes_p0/_p1, dealer_bytes,\n"
             "                   time_s, compute_s, transfer_s, latency_wait_s, other_wait_s (seen by the party\n"
             "                   that finishes last; per-tag times are that party's local view)\n"
-            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n\n"
+            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
+            "  --runtime R      deployed-runtime model (default: none, the lean transport): crypten-gloo-gpu or\n"
+            "                   crypten-gloo-cpu (CrypTen over torch.distributed/gloo: net/net_rt.h; see\n"
+            "                   `mpcsim fit-deployed --help`); adds columns runtime, wire_msgs_p0, wire_bytes_p0,\n"
+            "                   allreduces_p0, oneways_p0, op_calls_p0\n"
+            "  --runtime-acc FILE  with --runtime: per-operator collective costs for fits (tag, cross,\n"
+            "                   crit_bytes, collectives, coll_bytes, op_calls, compute_s, time_s)\n\n"
             "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
@@ -116,6 +123,7 @@ int xp_cmd_infer(int argc, char **argv)
 {
     const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
     const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
+    const char *runtime = NULL, *rtacc = NULL;
     uint64_t seq = 0, batch = 1, seed = 1;
     int phantom = 1, check = 0;
     mpc_config cfg;
@@ -143,7 +151,7 @@ int xp_cmd_infer(int argc, char **argv)
         }
         STR("--model", model) STR("--config", config) STR("--weights", weights) STR("--out", out)
         STR("--breakdown", breakdown) STR("--gelu", gelu) STR("--softmax", softmax) STR("--norm", normname)
-        STR("--compute", compute) STR("--timeline", tlpath)
+        STR("--compute", compute) STR("--timeline", tlpath) STR("--runtime", runtime) STR("--runtime-acc", rtacc)
 #undef STR
         if ((r = xp_arg(argc, argv, &i, "--seq", 1, &v))) {
             if (r < 0 || xp_parse_u64("--seq", v, 1, 65536, &seq) != 0) return 2;
@@ -220,6 +228,12 @@ int xp_cmd_infer(int argc, char **argv)
     xp_compute cm;
     if (xp_compute_parse(&cm, compute) != 0) return 2;
     if (xp_net_finish(&net) != 0) return 2;
+    net_rt_cfg rtc;
+    if (runtime && xp_runtime_parse(&rtc, runtime) != 0) return 2;
+    if (rtacc && !runtime) {
+        fprintf(stderr, "error: --runtime-acc needs --runtime\n");
+        return 2;
+    }
     if (check) {
         if (weights && !tfm_file_exists_(weights)) {
             fprintf(stderr, "error: --weights: cannot read '%s'\n", weights);
@@ -275,6 +289,7 @@ int xp_cmd_infer(int argc, char **argv)
     so.cost = xp_compute_fn(&cm);
     so.cost_ud = &cm.prof;
     so.measured = cm.measured;
+    so.rt = runtime ? &rtc : NULL;
     timeline tl;
     memset(&tl, 0, sizeof tl);
     tl.layer[0] = tl.layer[1] = -1;
@@ -308,8 +323,9 @@ int xp_cmd_infer(int argc, char **argv)
     if (rc == 0) {
         fprintf(o.f, "model,seq,gelu,softmax,norm,protocol,mode,net,bandwidth_bps,one_way_latency_s,compute_model,"
                      "latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,online_recv_bytes_p0,"
-                     "online_recv_bytes_p1,dealer_bytes,dealer%s\n",
-                phantom ? "" : ",max_abs_logit_err");
+                     "online_recv_bytes_p1,dealer_bytes,dealer%s%s\n",
+                phantom ? "" : ",max_abs_logit_err",
+                runtime ? ",runtime,wire_msgs_p0,wire_bytes_p0,allreduces_p0,oneways_p0,op_calls_p0" : "");
         fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,crypten,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
                 m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm),
@@ -321,6 +337,9 @@ int xp_cmd_infer(int argc, char **argv)
             for (int k = 0; k < m.NL; k++) e = fmax(e, fabs(logits_mpc[k] - (double)logits_ref[k]));
             fprintf(o.f, ",%.6g", e);
         }
+        if (runtime)
+            fprintf(o.f, ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, rtc.name, rr.rt[0].wire_msgs,
+                    rr.rt[0].wire_bytes, rr.rt[0].allreduces, rr.rt[0].oneways, rr.rt[0].op_calls);
         fprintf(o.f, "\n");
         rc = xp_out_close(&o);
         if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
@@ -356,6 +375,7 @@ int xp_cmd_infer(int argc, char **argv)
             rc = xp_out_close(&t);
         }
     }
+    if (rc == 0 && rtacc) rc = xp_runtime_acc_write(rtacc, &rr, last, &rtc) == 0 ? 0 : -1;
     free(tl.s);
     if (pc) {
         if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
