@@ -1,0 +1,159 @@
+/* test_deployed.c -- the crypten-gloo runtime's wire pattern (exact messages, sizes and virtual times on
+ * the ideal link, hand-computed), the fit's reproduction of the built-in parameters, and the lean
+ * default untouched by the runtime's presence. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../experiments/xp_cmds.h"
+#include "../experiments/xp_deployed.h"
+#include "../net/net_rt.h"
+#include "../net/net_sim.h"
+
+/* 1 byte per ns, 1000 ns one way. */
+static void topo(nm_topology *t)
+{
+    nm_linkspec s = {.bps = 8000000000ull, .latency_ns = 1000};
+    nm_topology_init(t, 2, &s);
+}
+
+typedef struct job {
+    size_t n;
+    int kind; /* 0 exchange, 1 one-way P0 -> P1 */
+    int64_t end;
+    uint8_t out[8192];
+} job;
+
+static void party(net_party *p, void *arg)
+{
+    job *j = arg;
+    uint8_t in[8192];
+    for (size_t i = 0; i < j->n; i++) in[i] = (uint8_t)(i * 7 + (size_t)p->self);
+    int peer = 1 - p->self;
+    if (j->kind == 0 || p->self == NET_P0) cr_assert_eq(net_send(p, peer, in, j->n), NET_OK);
+    if (j->kind == 0 || p->self == NET_P1) cr_assert_eq(net_recv(p, peer, j->out, j->n), NET_OK);
+}
+
+static void run(job jobs[2], net_rt rts[2], const net_rt_cfg *cfg, net_sim **sp)
+{
+    nm_topology t;
+    topo(&t);
+    net_sim *s = net_sim_create(&t);
+    for (int i = 0; i < 2; i++) {
+        net_rt_init(&rts[i], cfg);
+        net_sim_party(s, i)->rt = &rts[i];
+    }
+    net_party_fn fn[2] = {party, party};
+    void *arg[2] = {&jobs[0], &jobs[1]};
+    cr_assert_eq(net_sim_run(s, fn, arg), NET_OK);
+    for (int i = 0; i < 2; i++) jobs[i].end = net_sim_end_time(s, i);
+    *sp = s;
+}
+
+Test(deployed, ring_plan_small_and_large)
+{
+    net_rt_ring g = net_rt_ring_plan(4096);
+    cr_expect_eq(g.nseg_per_rank, 2);
+    cr_expect_eq(g.seg, 1024);
+    g = net_rt_ring_plan(8); /* one 8-byte element: segment 0 of chunk 0 only */
+    cr_expect_eq(g.seg, 8);
+    cr_expect_eq(net_rt_ring_len(&g, 8, 0, 0), 8);
+    cr_expect_eq(net_rt_ring_len(&g, 8, 0, 1), 0);
+    cr_expect_eq(net_rt_ring_len(&g, 8, 1, 0), 0);
+    g = net_rt_ring_plan(5u << 20); /* 5 MiB: 5 segments -> 6, 3 per rank, ceil(5 MiB / 6) rounded to 8 */
+    cr_expect_eq(g.nseg_per_rank, 3);
+    cr_expect_eq(g.seg, 873816);
+}
+
+/* all_reduce of 4096 B, both enter at 0. Plan: 4 segments of 1024 B, 2 per rank.
+ * Reduce-scatter: each sends RR,SR,RR,SR (4 x 48 B: done at 192, last arrives 1192), then data
+ * 2 x (48 + 1024) B: departs 1192 + 1072 = 2264 and 3336, arrives 3264 and 4336.
+ * All-gather from 4336: notifications arrive 5528, data departs 6600 and 7672, arrives 8672.
+ * Per party: 8 notifications + 4 data = 12 ops, 8 x 48 + 4 x 1072 = 4672 B. Lean: 5096 ns. */
+Test(deployed, allreduce_4096_exact)
+{
+    net_rt_cfg cfg = {.name = "t"};
+    job j[2] = {{.n = 4096}, {.n = 4096}};
+    net_rt rts[2];
+    net_sim *s;
+    run(j, rts, &cfg, &s);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(j[i].end, 8672, "P%d ends at %lld", i, (long long)j[i].end);
+        cr_expect_eq(rts[i].st.wire_msgs, 12);
+        cr_expect_eq(rts[i].st.ctl_msgs, 8);
+        cr_expect_eq(rts[i].st.wire_bytes, 4672);
+        cr_expect_eq(rts[i].st.allreduces, 1);
+        const net_party *p = net_sim_party(s, i);
+        cr_expect_eq(p->stats.total.sent_bytes[1 - i], 4096); /* protocol counters: payload once */
+        cr_expect_eq(p->stats.total.sent_msgs[1 - i], 1);
+        cr_expect_eq(p->stats.total.rounds, 1);
+        for (size_t k = 0; k < 4096; k++) /* the peer's share arrives whole */
+            if (j[i].out[k] != (uint8_t)(k * 7 + (size_t)(1 - i))) cr_assert_fail("byte %zu of P%d", k, i);
+    }
+    cr_expect_eq(net_sim_messages(s), 24);
+    double cross, crit;
+    net_rt_allreduce_cost(4096, &cross, &crit);
+    cr_expect_eq(cross, 4); /* 8672 = 4 x 1000 + 4672 */
+    cr_expect_eq(crit, 4672);
+    net_sim_destroy(s);
+}
+
+/* One-way (broadcast from P0) of 1000 B: P0 SEND_READY (48 B, arrives 1048); P1 RECV_READY at 0
+ * (arrives 1048); P0 sends the data at 1048: 1048 B, departs 2096, arrives 3096. */
+Test(deployed, broadcast_1000_exact)
+{
+    net_rt_cfg cfg = {.name = "t"};
+    job j[2] = {{.n = 1000, .kind = 1}, {.n = 1000, .kind = 1}};
+    net_rt rts[2];
+    net_sim *s;
+    run(j, rts, &cfg, &s);
+    cr_expect_eq(j[0].end, 1048);
+    cr_expect_eq(j[1].end, 3096);
+    cr_expect_eq(rts[0].st.wire_msgs, 2);
+    cr_expect_eq(rts[0].st.wire_bytes, 48 + 1048);
+    cr_expect_eq(rts[1].st.wire_msgs, 1);
+    cr_expect_eq(rts[1].st.wire_bytes, 48);
+    cr_expect_eq(rts[0].st.oneways, 1);
+    net_sim_destroy(s);
+}
+
+/* Host overheads: 10 us per collective, 2 x 4096 B at 4096 B/ms of copies: +1010 us each side. */
+Test(deployed, collective_overhead_and_copies)
+{
+    net_rt_cfg cfg = {.name = "t", .coll_ns = 10000, .copy_Bps = 4096e3};
+    job j[2] = {{.n = 4096}, {.n = 4096}};
+    net_rt rts[2];
+    net_sim *s;
+    run(j, rts, &cfg, &s);
+    for (int i = 0; i < 2; i++) cr_expect_eq(j[i].end, 8672 + 2010000, "P%d", i);
+    net_sim_destroy(s);
+}
+
+/* The fit reproduces the built-in parameters from the committed data (the paper's figure, in code
+ * and paper/paper_operators.csv). */
+Test(deployed, fit_reproduces_builtin, .timeout = 300)
+{
+    char path[] = "/tmp/test_deployed_fit_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    char *argv[] = {"--out", path, NULL};
+    cr_assert_eq(xp_cmd_fit_deployed(2, argv), 0);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[1024];
+    cr_assert(fgets(line, sizeof line, f));
+    cr_assert(fgets(line, sizeof line, f));
+    fclose(f);
+    remove(path);
+    /* last four columns: one_way_latency_s, bandwidth_bps, coll_overhead_s, op_overhead_s */
+    char *c[32];
+    int n = 0;
+    for (char *s = strtok(line, ",\n"); s && n < 32; s = strtok(NULL, ",\n")) c[n++] = s;
+    cr_assert_eq(n, 17);
+    cr_expect_float_eq(strtod(c[13], NULL), XP_DEPLOYED_LATENCY_S, 1e-6);
+    cr_expect_float_eq(strtod(c[14], NULL), XP_DEPLOYED_BANDWIDTH_BPS, 1.0);
+    cr_expect_float_eq(strtod(c[15], NULL), XP_DEPLOYED_COLL_S, 1e-7);
+    cr_expect_float_eq(strtod(c[16], NULL), XP_DEPLOYED_OP_S, 1e-7);
+}
