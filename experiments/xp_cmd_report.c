@@ -587,6 +587,7 @@ int xp_cmd_report(int argc, char **argv)
         fprintf(f, "\nCrypTen's TTP answers each request during inference: every correlation is a round trip to the "
                    "dealer inside the latency.\n\n");
     }
+    xp_report_deployed(f, dir);
     fprintf(f, "## A layer on the wire\n\n![two-party timeline of one encoder layer](../plots/timeline.png)\n\n");
     xp_report_accuracy(f, dir, &p_imdb);
     report_validation(f, dir);

@@ -16,4 +16,7 @@ const char *xp_report_pretty(const char *g, const char *s, char *buf, size_t n);
  * in the text. */
 void xp_report_accuracy(FILE *f, const char *dir, const xp_csv *p_imdb);
 
+/* The deployed-runtime section (xp_report_deployed.c) from DIR/deployed_*.csv. */
+void xp_report_deployed(FILE *f, const char *dir);
+
 #endif
