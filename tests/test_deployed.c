@@ -3,6 +3,7 @@
  * default untouched by the runtime's presence. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "../experiments/xp_deployed.h"
 #include "../net/net_rt.h"
 #include "../net/net_sim.h"
+#include "testutil.h"
 
 /* 1 byte per ns, 1000 ns one way. */
 static void topo(nm_topology *t)
@@ -156,4 +158,52 @@ Test(deployed, fit_reproduces_builtin, .timeout = 300)
     cr_expect_float_eq(strtod(c[14], NULL), XP_DEPLOYED_BANDWIDTH_BPS, 1.0);
     cr_expect_float_eq(strtod(c[15], NULL), XP_DEPLOYED_COLL_S, 1e-7);
     cr_expect_float_eq(strtod(c[16], NULL), XP_DEPLOYED_OP_S, 1e-7);
+}
+
+/* The default (lean) transport is untouched: the committed results/infer_quad+2quad.csv (written by
+ * scripts/reproduce.sh before the runtime existed) comes out byte for byte. */
+Test(deployed, lean_default_byte_identical, .timeout = 300)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/results/infer_quad+2quad.csv", MPCSIM_SOURCE_DIR);
+    char *want = tu_read_file(path, NULL);
+    cr_assert(want, "cannot read %s", path);
+    tu_run r = tu_mpcsim("infer --model bert-base --seq 512 --norm batchnorm --gelu quad --softmax 2quad --net paper "
+                         "--compute profile:v100");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, want);
+    tu_run_free(&r);
+    free(want);
+}
+
+/* Real mode: the runtime changes the wire, not the values: the same shares, the same logit error and
+ * rounds as the lean transport; only the latency moves. */
+Test(deployed, real_mode_same_values)
+{
+    tu_run a = tu_mpcsim("infer --model bert-tiny --seq 16 --mode real --net lan");
+    tu_run b = tu_mpcsim("infer --model bert-tiny --seq 16 --mode real --net lan --runtime crypten-gloo-gpu");
+    cr_assert_eq(a.status, 0, "%s", a.err);
+    cr_assert_eq(b.status, 0, "%s", b.err);
+    char *la = strchr(a.out, '\n') + 1, *lb = strchr(b.out, '\n') + 1;
+    char *fa[40], *fb[40];
+    int na = 0, nb = 0;
+    for (char *s = strtok(la, ",\n"); s && na < 40; s = strtok(NULL, ",\n")) fa[na++] = s;
+    for (char *s = strtok(lb, ",\n"); s && nb < 40; s = strtok(NULL, ",\n")) fb[nb++] = s;
+    cr_assert_eq(na, 22);
+    cr_assert_eq(nb, 28);
+    cr_expect_str_eq(fa[14], fb[14]); /* rounds */
+    cr_expect_str_eq(fa[15], fb[15]); /* online bytes sent by P0 */
+    cr_expect_str_eq(fa[21], fb[21]); /* max_abs_logit_err */
+    cr_expect_gt(strtod(fb[11], NULL), strtod(fa[11], NULL)); /* latency */
+    cr_expect_str_eq(fb[22], "crypten-gloo-gpu");
+    tu_run_free(&a);
+    tu_run_free(&b);
+}
+
+Test(deployed, unknown_runtime_is_an_error)
+{
+    tu_run r = tu_mpcsim("infer --model bert-tiny --seq 4 --runtime gloo");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "unknown runtime 'gloo'"), "%s", r.err);
+    tu_run_free(&r);
 }
