@@ -26,7 +26,9 @@
  * Modeling simplifications (stated): the two operations in flight per phase are posted and
  * completed in pairs (exact for S = 4, i.e. T <= 4 MiB; for larger T the second segment of a pair
  * waits for the first, at most one segment time per pair); an exchange of unequal sizes is an
- * isend/irecv pair (one rendezvous, one data op each way); CrypTen's reveal(dst) uses gloo's reduce,
+ * isend/irecv pair (one rendezvous, one data op each way); CrypTen reveals a Beaver op's two masked
+ * operands as two concurrent all_reduces (reveal_batch), our protocol sends them as one message, carried
+ * as one all_reduce of the sum of the sizes; CrypTen's reveal(dst) uses gloo's reduce,
  * modeled as a one-way send; dealer links stay lean (CrypTen's default provider, TFP, has no
  * third-party traffic; an offline dealer takes no online time anyway).
  * Host costs (charged to the party's clock):
