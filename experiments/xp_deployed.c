@@ -308,15 +308,16 @@ static int predict_all(const char *out, const double x[4])
         rc = run_point("128", "gelu-erf", "softmax", "profile:crypten-cpu", "crypten-gloo-cpu", "5gbit", "500us", &d);
         if (rc == 0) rc = run_point("128", "gelu-erf", "softmax", "profile:zen5-2core", NULL, "5gbit", "500us", &l);
         if (rc == 0) {
-            fprintf(o.f, "puma_time,gelu-erf+softmax,128,5gbit-1msrtt,crypten-gloo-cpu,profile:crypten-cpu,%.6f,,55.3,%.1f,%.0f\n",
+            const char *pre = "gelu-erf+softmax,128,5gbit-1msrtt";
+            fprintf(o.f, "puma_time,%s,crypten-gloo-cpu,profile:crypten-cpu,%.6f,,55.3,%.1f,%.0f\n", pre,
                     d.latency_s, 100 * (d.latency_s - 55.3) / 55.3, 2 * d.sent_p0 + d.dealer);
-            fprintf(o.f, "puma_time,gelu-erf+softmax,128,5gbit-1msrtt,lean,profile:zen5-2core,%.6f,,55.3,%.1f,%.0f\n",
-                    l.latency_s, 100 * (l.latency_s - 55.3) / 55.3, 2 * l.sent_p0 + l.dealer);
+            fprintf(o.f, "puma_time,%s,lean,profile:zen5-2core,%.6f,,55.3,%.1f,%.0f\n", pre, l.latency_s,
+                    100 * (l.latency_s - 55.3) / 55.3, 2 * l.sent_p0 + l.dealer);
             double gb = (2 * d.sent_p0 + d.dealer) * 1e-9;
-            fprintf(o.f, "puma_bytes_with_ttp,gelu-erf+softmax,128,5gbit-1msrtt,crypten-gloo-cpu,profile:crypten-cpu,,,12.09,%.1f,%.0f\n",
+            fprintf(o.f, "puma_bytes_with_ttp,%s,crypten-gloo-cpu,profile:crypten-cpu,,,12.09,%.1f,%.0f\n", pre,
                     100 * (gb - 12.09) / 12.09, 2 * d.sent_p0 + d.dealer);
             gb = 2 * d.sent_p0 * 1e-9;
-            fprintf(o.f, "puma_bytes_without_ttp,gelu-erf+softmax,128,5gbit-1msrtt,crypten-gloo-cpu,profile:crypten-cpu,,,12.09,%.1f,%.0f\n",
+            fprintf(o.f, "puma_bytes_without_ttp,%s,crypten-gloo-cpu,profile:crypten-cpu,,,12.09,%.1f,%.0f\n", pre,
                     100 * (gb - 12.09) / 12.09, 2 * d.sent_p0);
         }
     }
