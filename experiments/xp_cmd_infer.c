@@ -42,7 +42,9 @@ static void usage(FILE *f)
             "                   `mpcsim fit-deployed --help`); adds columns runtime, wire_msgs_p0, wire_bytes_p0,\n"
             "                   allreduces_p0, oneways_p0, op_calls_p0\n"
             "  --runtime-acc FILE  with --runtime: per-operator collective costs for fits (tag, cross,\n"
-            "                   crit_bytes, collectives, coll_bytes, op_calls, compute_s, time_s)\n\n"
+            "                   crit_bytes, collectives, coll_bytes, op_calls, compute_s, time_s)\n"
+            "  --embed-chunks K the embedding as K matmuls over vocabulary slices (default 1; MPCFormer's\n"
+            "                   CrypTen benchmark uses 250): same bytes, K - 1 more rounds\n\n"
             "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
@@ -124,7 +126,7 @@ int xp_cmd_infer(int argc, char **argv)
     const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
     const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
     const char *runtime = NULL, *rtacc = NULL;
-    uint64_t seq = 0, batch = 1, seed = 1;
+    uint64_t seq = 0, batch = 1, seed = 1, chunks = 1;
     int phantom = 1, check = 0;
     mpc_config cfg;
     mpc_config_default(&cfg);
@@ -155,6 +157,10 @@ int xp_cmd_infer(int argc, char **argv)
 #undef STR
         if ((r = xp_arg(argc, argv, &i, "--seq", 1, &v))) {
             if (r < 0 || xp_parse_u64("--seq", v, 1, 65536, &seq) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--embed-chunks", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--embed-chunks", v, 1, 1000000, &chunks) != 0) return 2;
             continue;
         }
         if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) {
@@ -221,6 +227,10 @@ int xp_cmd_infer(int argc, char **argv)
         fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", seq, m.P - m.pos_offset);
         return 2;
     }
+    if (chunks > (uint64_t)m.V) {
+        fprintf(stderr, "error: --embed-chunks %" PRIu64 " exceeds the vocabulary (%d)\n", chunks, m.V);
+        return 2;
+    }
     if (weights && phantom) {
         fprintf(stderr, "error: --weights needs --mode real (phantom mode does no arithmetic)\n");
         return 2;
@@ -275,6 +285,7 @@ int xp_cmd_infer(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         slot[i].job.model = &m;
         slot[i].job.T = (int)seq;
+        slot[i].job.embed_chunks = (int)chunks;
     }
     if (!phantom) {
         slot[NET_P0].job.w = &w;

@@ -9,10 +9,15 @@
  *  - GPU copies: ProcessGroupGloo copies CUDA tensors to host and back around each collective;
  *    PCIe 3.0 x16 is 15.75 GB/s raw, 12 GB/s taken as the achieved pinned rate (estimate);
  *  - compute: profile:crypten-v100 and profile:crypten-cpu (experiments/xp_compute.c).
- * Fitted (4 parameters): the network's one-way latency and bandwidth (the paper never published
- * them), the host overhead per collective and per op call -- on 11 numbers: the five operators'
- * total and communication times (paper/paper_operators.csv, seq 512) and the ~59 s GeLU+Softmax
- * baseline (PAPER.md 7.4, Figure 2). Everything else is predicted. */
+ *  - the embedding as 250 matmuls over vocabulary slices (MPCFormer's benchmark, src/benchmark/models.py
+ *    BertEmbeddings: pruneFactor 250; PAPER.md 6.2): `infer --embed-chunks 250` in every deployed run.
+ * Fitted (5 parameters): the network's one-way latency and bandwidth (the paper never published
+ * them), the host overhead per collective, per op call, and the extra per Beaver matmul call (CrypTen's
+ * nn.Linear path: module dispatch, weight transpose and bias add, TFP's triple product with its three
+ * zero-sharings, the block-encoded GPU products) -- on 11 numbers: the five operators' total and
+ * communication times (paper/paper_operators.csv, seq 512) and the ~59 s GeLU+Softmax baseline (PAPER.md
+ * 7.4, Figure 2). The figure has no matmul, so the per-matmul overhead is set by the baseline alone.
+ * Everything else is predicted. */
 #include "xp_deployed.h"
 
 #include <inttypes.h>
@@ -22,10 +27,12 @@
 #include <unistd.h>
 
 #include "../models/sbert.h"
+#include "../protocols/mpc_tags.h"
 #include "xp.h"
 #include "xp_cmds.h"
 
 #define COPY_BPS 12e9
+#define EMBED_CHUNKS "250"
 
 int xp_runtime_parse(net_rt_cfg *c, const char *name)
 {
@@ -38,23 +45,25 @@ int xp_runtime_parse(net_rt_cfg *c, const char *name)
     snprintf(c->name, sizeof c->name, "%s", name);
     c->op_ns = (int64_t)llround(XP_DEPLOYED_OP_S * 1e9);
     c->coll_ns = (int64_t)llround(XP_DEPLOYED_COLL_S * 1e9);
+    c->call_tag = MPC_TAG_MATMUL;
+    c->call_ns = (int64_t)llround(XP_DEPLOYED_MATMUL_S * 1e9);
     c->copy_Bps = gpu ? COPY_BPS : 0;
     return 0;
 }
 
 static void acc_row(FILE *f, const char *tag, const net_rt_acc *a, const net_counters *c, const net_rt_cfg *cfg)
 {
-    double comp = c->compute_ns * 1e-9 - (double)a->calls * cfg->op_ns * 1e-9;
+    double comp = c->compute_ns * 1e-9 - (double)a->calls * cfg->op_ns * 1e-9 - (double)a->tag_calls * cfg->call_ns * 1e-9;
     double t = (c->compute_ns + c->transfer_ns + c->latency_ns + c->other_ns) * 1e-9;
-    fprintf(f, "%s,%.0f,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%.9f\n", tag, a->cross, a->crit_bytes, a->coll,
-            a->coll_bytes, a->calls, comp, t);
+    fprintf(f, "%s,%.0f,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%.9f\n", tag, a->cross, a->crit_bytes,
+            a->coll, a->coll_bytes, a->calls, a->tag_calls, comp, t);
 }
 
 int xp_runtime_acc_write(const char *path, const xp_result *r, int last, const net_rt_cfg *cfg)
 {
     xp_out o;
     if (xp_out_open(&o, path) != 0) return -1;
-    fprintf(o.f, "tag,cross,crit_bytes,collectives,coll_bytes,op_calls,compute_s,time_s\n");
+    fprintf(o.f, "tag,cross,crit_bytes,collectives,coll_bytes,op_calls,matmul_calls,compute_s,time_s\n");
     for (int t = 1; t < SB_NTAGS_OPS; t++)
         acc_row(o.f, sbert_tag_name(t), &r->rt[last].tag[t], &r->stats[last].tag[t], cfg);
     acc_row(o.f, "total", &r->rt[last].total, &r->stats[last].total, cfg);
@@ -63,8 +72,10 @@ int xp_runtime_acc_write(const char *path, const xp_result *r, int last, const n
 
 /* ---- the fit ---- */
 
+enum { NX = 5 }; /* unknowns: latency, s per byte, s per collective, s per op call, s per matmul call */
+
 typedef struct acc {
-    double cross, crit, coll, coll_bytes, calls, compute, time;
+    double cross, crit, coll, coll_bytes, calls, mm_calls, compute, time;
 } acc;
 
 static int read_acc(const char *path, const char *tag, acc *a)
@@ -76,8 +87,8 @@ static int read_acc(const char *path, const char *tag, acc *a)
     int ok = -1;
     while (fgets(line, sizeof line, f))
         if (strncmp(line, want, strlen(want)) == 0 &&
-            sscanf(line + strlen(want), "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &a->cross, &a->crit, &a->coll, &a->coll_bytes,
-                   &a->calls, &a->compute, &a->time) == 7)
+            sscanf(line + strlen(want), "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &a->cross, &a->crit, &a->coll,
+                   &a->coll_bytes, &a->calls, &a->mm_calls, &a->compute, &a->time) == 8)
             ok = 0;
     fclose(f);
     return ok;
@@ -92,7 +103,7 @@ static int run_infer(const char *seq, const char *gelu, const char *softmax, con
     a[n++] = "batchnorm", a[n++] = "--gelu", a[n++] = (char *)gelu, a[n++] = "--softmax", a[n++] = (char *)softmax;
     a[n++] = "--compute", a[n++] = (char *)compute, a[n++] = "--out", a[n++] = (char *)out;
     a[n++] = "--bandwidth", a[n++] = (char *)bw, a[n++] = "--latency", a[n++] = (char *)lat;
-    if (runtime) a[n++] = "--runtime", a[n++] = (char *)runtime;
+    if (runtime) a[n++] = "--runtime", a[n++] = (char *)runtime, a[n++] = "--embed-chunks", a[n++] = EMBED_CHUNKS;
     if (accpath) a[n++] = "--runtime-acc", a[n++] = (char *)accpath;
     a[n] = NULL;
     return xp_cmd_infer(n, a);
@@ -106,7 +117,7 @@ typedef struct target {
 } target;
 
 /* Solves the n x n system A x = b in place (Gaussian elimination, partial pivoting). */
-static int solve(int n, double A[][4], double *b, double *x)
+static int solve(int n, double A[][NX], double *b, double *x)
 {
     for (int k = 0; k < n; k++) {
         int piv = k;
@@ -133,24 +144,25 @@ static int solve(int n, double A[][4], double *b, double *x)
     return 0;
 }
 
-/* Model of one target: x = (latency s, s per byte, per-collective s, per-op s). */
-static void row(const target *t, double r[4], double *c)
+/* Model of one target: x = (latency s, s per byte, per-collective s, per-op s, per-matmul s). */
+static void row(const target *t, double r[NX], double *c)
 {
     r[0] = t->a.cross, r[1] = t->a.crit, r[2] = t->a.coll, r[3] = t->total ? t->a.calls : 0;
+    r[4] = t->total ? t->a.mm_calls : 0;
     *c = 2.0 * t->a.coll_bytes / COPY_BPS + (t->total ? t->a.compute : 0);
 }
 
-static double predict(const target *t, const double x[4])
+static double predict(const target *t, const double x[NX])
 {
-    double r[4], c;
+    double r[NX], c;
     row(t, r, &c);
-    return c + r[0] * x[0] + r[1] * x[1] + r[2] * x[2] + r[3] * x[3];
+    return c + r[0] * x[0] + r[1] * x[1] + r[2] * x[2] + r[3] * x[3] + r[4] * x[4];
 }
 
 enum { NCFG = 3, NT = 11 };
 
 /* Runs the three seq-512 configurations once and fits. Writes the fit CSV to out. */
-static int fit(const char *out, double x[4])
+static int fit(const char *out, double x[NX])
 {
     static const char *const cfgs[NCFG][2] = {{"gelu-erf", "softmax"}, {"quad", "2quad"}, {"quad", "2relu"}};
     char acc_path[NCFG][256];
@@ -163,17 +175,17 @@ static int fit(const char *out, double x[4])
         }
     }
     target t[NT] = {
-        {"softmax_total", "gelu-erf+softmax", "softmax", 1, 40, {0, 0, 0, 0, 0, 0, 0}},
-        {"softmax_comm", "gelu-erf+softmax", "softmax", 0, 34.1, {0, 0, 0, 0, 0, 0, 0}},
-        {"gelu_total", "gelu-erf+softmax", "act", 1, 11, {0, 0, 0, 0, 0, 0, 0}},
-        {"gelu_comm", "gelu-erf+softmax", "act", 0, 9.6, {0, 0, 0, 0, 0, 0, 0}},
-        {"quad_total", "quad+2quad", "act", 1, 0.5, {0, 0, 0, 0, 0, 0, 0}},
-        {"quad_comm", "quad+2quad", "act", 0, 0.4, {0, 0, 0, 0, 0, 0, 0}},
-        {"2quad_total", "quad+2quad", "softmax", 1, 3.2, {0, 0, 0, 0, 0, 0, 0}},
-        {"2quad_comm", "quad+2quad", "softmax", 0, 1.7, {0, 0, 0, 0, 0, 0, 0}},
-        {"2relu_total", "quad+2relu", "softmax", 1, 14.7, {0, 0, 0, 0, 0, 0, 0}},
-        {"2relu_comm", "quad+2relu", "softmax", 0, 12.8, {0, 0, 0, 0, 0, 0, 0}},
-        {"baseline_total", "gelu-erf+softmax", "total", 1, 59, {0, 0, 0, 0, 0, 0, 0}},
+        {"softmax_total", "gelu-erf+softmax", "softmax", 1, 40, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"softmax_comm", "gelu-erf+softmax", "softmax", 0, 34.1, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"gelu_total", "gelu-erf+softmax", "act", 1, 11, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"gelu_comm", "gelu-erf+softmax", "act", 0, 9.6, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"quad_total", "quad+2quad", "act", 1, 0.5, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"quad_comm", "quad+2quad", "act", 0, 0.4, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2quad_total", "quad+2quad", "softmax", 1, 3.2, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2quad_comm", "quad+2quad", "softmax", 0, 1.7, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2relu_total", "quad+2relu", "softmax", 1, 14.7, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2relu_comm", "quad+2relu", "softmax", 0, 12.8, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"baseline_total", "gelu-erf+softmax", "total", 1, 59, {0, 0, 0, 0, 0, 0, 0, 0}},
     };
     int rc = 0;
     for (int i = 0; i < NT && rc == 0; i++) {
@@ -186,17 +198,17 @@ static int fit(const char *out, double x[4])
     for (int k = 0; k < NCFG; k++) remove(acc_path[k]);
     if (rc) return -1;
     /* Weighted least squares on relative residuals: minimise sum ((pred - paper) / paper)^2.
-     * Unknowns scaled to O(1): ms, ns/byte, ms, ms. The per-collective overhead is bounded below by 0:
+     * Unknowns scaled to O(1): ms, ns/byte, ms, ms, ms. The per-collective overhead is bounded below by 0:
      * if the free optimum puts it below, the bound is active and it is refitted without it. */
-    const double sc[4] = {1e-3, 1e-9, 1e-3, 1e-3};
-    int use[4] = {1, 1, 1, 1};
+    const double sc[NX] = {1e-3, 1e-9, 1e-3, 1e-3, 1e-3};
+    int use[NX] = {1, 1, 1, 1, 1};
     for (int pass = 0; pass < 2; pass++) {
-        int idx[4], n = 0;
-        for (int p = 0; p < 4; p++)
+        int idx[NX], n = 0;
+        for (int p = 0; p < NX; p++)
             if (use[p]) idx[n++] = p;
-        double A[4][4] = {{0}}, b[4] = {0}, y[4] = {0};
+        double A[NX][NX] = {{0}}, b[NX] = {0}, y[NX] = {0};
         for (int i = 0; i < NT; i++) {
-            double r[4], c;
+            double r[NX], c;
             row(&t[i], r, &c);
             double w = 1.0 / t[i].paper_s;
             for (int p = 0; p < n; p++) {
@@ -208,27 +220,29 @@ static int fit(const char *out, double x[4])
             fprintf(stderr, "error: fit-deployed: singular fit\n");
             return -1;
         }
-        for (int p = 0; p < 4; p++) x[p] = 0;
+        for (int p = 0; p < NX; p++) x[p] = 0;
         for (int p = 0; p < n; p++) x[idx[p]] = y[p] * sc[idx[p]];
         if (x[2] >= 0) break;
         fprintf(stderr, "fit-deployed: free fit puts %.6f s per collective; refitting with it at 0\n", x[2]);
         use[2] = 0;
     }
-    if (!(x[0] > 0 && x[1] > 0 && x[2] >= 0 && x[3] >= 0)) {
-        fprintf(stderr, "error: fit-deployed: the fit is not physical (latency %g s, %g s/B, %g s/collective, %g s/op)\n",
-                x[0], x[1], x[2], x[3]);
+    if (!(x[0] > 0 && x[1] > 0 && x[2] >= 0 && x[3] >= 0 && x[4] >= 0)) {
+        fprintf(stderr,
+                "error: fit-deployed: the fit is not physical (latency %g s, %g s/B, %g s/collective, %g s/op, %g s/matmul)\n",
+                x[0], x[1], x[2], x[3], x[4]);
         return -1;
     }
     xp_out o;
     if (xp_out_open(&o, out) != 0) return -1;
     fprintf(o.f, "target,config,tag,paper_s,fit_s,residual_s,residual_pct,cross,crit_bytes,collectives,coll_bytes,"
-                 "op_calls,compute_s,one_way_latency_s,bandwidth_bps,coll_overhead_s,op_overhead_s\n");
+                 "op_calls,matmul_calls,compute_s,one_way_latency_s,bandwidth_bps,coll_overhead_s,op_overhead_s,"
+                 "matmul_overhead_s\n");
     for (int i = 0; i < NT; i++) {
         double p = predict(&t[i], x);
-        fprintf(o.f, "%s,%s,%s,%.1f,%.3f,%.3f,%.1f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%.6f,%.0f,%.7f,%.7f\n", t[i].name, t[i].cfg,
-                t[i].tag, t[i].paper_s, p, p - t[i].paper_s, 100 * (p - t[i].paper_s) / t[i].paper_s, t[i].a.cross,
-                t[i].a.crit, t[i].a.coll, t[i].a.coll_bytes, t[i].total ? t[i].a.calls : 0, t[i].total ? t[i].a.compute : 0,
-                x[0], 8.0 / x[1], x[2], x[3]);
+        fprintf(o.f, "%s,%s,%s,%.1f,%.3f,%.3f,%.1f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%.6f,%.0f,%.7f,%.7f,%.7f\n", t[i].name,
+                t[i].cfg, t[i].tag, t[i].paper_s, p, p - t[i].paper_s, 100 * (p - t[i].paper_s) / t[i].paper_s,
+                t[i].a.cross, t[i].a.crit, t[i].a.coll, t[i].a.coll_bytes, t[i].total ? t[i].a.calls : 0,
+                t[i].total ? t[i].a.mm_calls : 0, t[i].total ? t[i].a.compute : 0, x[0], 8.0 / x[1], x[2], x[3], x[4]);
     }
     return xp_out_close(&o);
 }
@@ -264,7 +278,7 @@ static int run_point(const char *seq, const char *gelu, const char *softmax, con
     return rc;
 }
 
-static int predict_all(const char *out, const double x[4])
+static int predict_all(const char *out, const double x[NX])
 {
     char bw[64], lat[64];
     snprintf(bw, sizeof bw, "%.0fbit", 8.0 / x[1]);
@@ -354,11 +368,13 @@ int xp_cmd_fit_deployed(int argc, char **argv)
             printf("usage: mpcsim fit-deployed [--out FILE] [--predict FILE]\n"
                    "Fits the deployed-runtime model (CrypTen over gloo, net/net_rt.h; V100 compute) to MPCFormer's\n"
                    "per-operator total and communication times and the ~59 s baseline (BERT-base, seq 512, as\n"
-                   "measured): 4 parameters (one-way latency, bandwidth, host s per collective, host s per op call)\n"
-                   "by least squares on relative residuals over 11 numbers.\n"
+                   "measured; the embedding in 250 chunks, as MPCFormer's benchmark): 5 parameters (one-way latency,\n"
+                   "bandwidth, host s per collective, per op call, and extra per Beaver matmul call) by least squares\n"
+                   "on relative residuals over 11 numbers.\n"
                    "--out: CSV target, config, tag, paper_s, fit_s, residual_s, residual_pct, the target's\n"
-                   "  coefficients (cross: one-way latencies; crit_bytes; collectives; coll_bytes; op_calls; compute_s)\n"
-                   "  and the fit (one_way_latency_s, bandwidth_bps, coll_overhead_s, op_overhead_s).\n"
+                   "  coefficients (cross: one-way latencies; crit_bytes; collectives; coll_bytes; op_calls;\n"
+                   "  matmul_calls; compute_s) and the fit (one_way_latency_s, bandwidth_bps, coll_overhead_s,\n"
+                   "  op_overhead_s, matmul_overhead_s).\n"
                    "--predict: runs the predictions with the fitted model beside the lean one: the IMDb and GLUE\n"
                    "  speedups, PUMA's re-measurement (seq 128, 5 Gbit/s, 1 ms RTT, CPU) and a network what-if.\n"
                    "  CSV set, config, seq, network, runtime, compute, latency_s, speedup, paper (speedup, or s /\n"
@@ -379,12 +395,15 @@ int xp_cmd_fit_deployed(int argc, char **argv)
         fprintf(stderr, "error: fit-deployed: unknown option '%s'\n", argv[i]);
         return 2;
     }
-    double x[4];
+    double x[NX];
     if (fit(out, x) != 0) return 1;
-    fprintf(stderr, "fit-deployed: one-way latency %.9g s, bandwidth %.9g bit/s, %.9g s per collective, %.9g s per op call\n",
-            x[0], 8.0 / x[1], x[2], x[3]);
+    fprintf(stderr,
+            "fit-deployed: one-way latency %.9g s, bandwidth %.9g bit/s, %.9g s per collective, %.9g s per op call, "
+            "%.9g s per matmul call\n",
+            x[0], 8.0 / x[1], x[2], x[3], x[4]);
     if (fabs(x[0] - XP_DEPLOYED_LATENCY_S) > 5e-7 * x[0] || fabs(8.0 / x[1] - XP_DEPLOYED_BANDWIDTH_BPS) > 5e-7 * (8.0 / x[1]) ||
-        fabs(x[2] - XP_DEPLOYED_COLL_S) > 5e-7 * x[2] + 1e-12 || fabs(x[3] - XP_DEPLOYED_OP_S) > 5e-7 * x[3] + 1e-12)
+        fabs(x[2] - XP_DEPLOYED_COLL_S) > 5e-7 * x[2] + 1e-12 || fabs(x[3] - XP_DEPLOYED_OP_S) > 5e-7 * x[3] + 1e-12 ||
+        fabs(x[4] - XP_DEPLOYED_MATMUL_S) > 5e-7 * x[4] + 1e-12)
         fprintf(stderr, "warning: fit-deployed: the fit differs from the built-in parameters (xp_deployed.h)\n");
     if (pred && predict_all(pred, x) != 0) return 1;
     return 0;

@@ -7,10 +7,11 @@
 #include "xp_session.h"
 
 /* The fitted parameters (from `mpcsim fit-deployed`; tests/test_deployed.c checks they reproduce). */
-#define XP_DEPLOYED_LATENCY_S 0.000260152605
-#define XP_DEPLOYED_BANDWIDTH_BPS 8.87535576e+09
+#define XP_DEPLOYED_LATENCY_S 0.000266237724
+#define XP_DEPLOYED_BANDWIDTH_BPS 8.99809802e+09
 #define XP_DEPLOYED_COLL_S 0.0
-#define XP_DEPLOYED_OP_S 0.00245222803
+#define XP_DEPLOYED_OP_S 0.00240478821
+#define XP_DEPLOYED_MATMUL_S 0.00767734334
 
 /* "crypten-gloo-gpu" or "crypten-gloo-cpu". Returns 0 or -1 (message printed, naming the value). */
 int xp_runtime_parse(net_rt_cfg *c, const char *name);

@@ -170,7 +170,23 @@ static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
     }
     mpc_share_model(c, tab_sh, table, V * C);
     free(table);
-    mpc_matmul(c, h, oh_sh, tab_sh, 1, T, V, C, 1);
+    size_t K = j->embed_chunks > 1 ? (size_t)j->embed_chunks : 1;
+    CHECK(K <= V, "embed_chunks %zu exceeds the vocabulary %zu", K, V);
+    if (K == 1) {
+        mpc_matmul(c, h, oh_sh, tab_sh, 1, T, V, C, 1);
+    } else {
+        /* Chunk i: one-hot columns [i s, i s + n) times table rows [i s, i s + n), added up. */
+        size_t s = V / K;
+        uint64_t *oh_i = mpc_tmp(c, T * (V - (K - 1) * s)), *part = mpc_tmp(c, T * C);
+        for (size_t i = 0; i < K; i++) {
+            size_t n = i + 1 < K ? s : V - (K - 1) * s;
+            if (real)
+                for (size_t t = 0; t < T; t++) memcpy(oh_i + t * n, oh_sh + t * V + i * s, n * sizeof *oh_i);
+            mpc_matmul(c, i == 0 ? h : part, oh_i, real ? tab_sh + i * s * C : NULL, 1, T, n, C, 1);
+            if (i > 0) mpc_add(c, h, h, part, T * C);
+        }
+        mpc_tmp_free(oh_i), mpc_tmp_free(part);
+    }
     mpc_tmp_free(oh_sh), mpc_tmp_free(tab_sh);
     /* 2. + position rows pos_offset.. and token type 0 (P0's shares; public positions): local. */
     float *pt = NULL;

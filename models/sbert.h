@@ -79,6 +79,10 @@ typedef struct sbert_job {
     const int *tokens;        /* P1: T token ids (real mode) */
     double *logits;           /* P1: NL decoded logits out (real mode) */
     const sbert_calib *calib; /* public, the same on both parties; NULL = mpc_config's global values */
+    int embed_chunks;         /* 0 or 1: the embedding is one Beaver matmul; k > 1: k matmuls over
+                               * vocabulary slices of V/k rows (the last takes the rest), summed, as
+                               * MPCFormer's CrypTen benchmark runs it (250 cnn.Linear chunks "to save
+                               * memory", PAPER.md 6.2). Same bytes, k - 1 more rounds. */
 } sbert_job;
 
 /* Runs the forward pass on this party (P0 or P1). Straight-line protocol code; CHECKs the inputs of

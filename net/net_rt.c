@@ -79,17 +79,19 @@ void net_rt_oneway_cost(uint64_t n, double *cross, double *crit_bytes)
     *crit_bytes = (double)(2 * NET_RT_PREAMBLE + n);
 }
 
-static void acc_add(net_party *p, double cross, double crit, uint64_t T, uint64_t calls)
+static void acc_add(net_party *p, double cross, double crit, uint64_t T, uint64_t calls, uint64_t tcalls)
 {
     net_rt_stats *st = &p->rt->st;
     net_rt_acc *a = &st->total;
     a->cross += cross, a->crit_bytes += crit, a->coll += calls ? 0 : 1, a->coll_bytes += T, a->calls += calls;
+    a->tag_calls += tcalls;
     for (int i = 0; i < p->ntags; i++) {
         int t = p->tags[i], dup = 0;
         for (int j = 0; j < i; j++) dup |= p->tags[j] == t;
         if (dup) continue;
         a = &st->tag[t];
         a->cross += cross, a->crit_bytes += crit, a->coll += calls ? 0 : 1, a->coll_bytes += T, a->calls += calls;
+        a->tag_calls += tcalls;
     }
 }
 
@@ -155,7 +157,7 @@ static int oneway_send(net_party *p, int peer, const void *buf, size_t n, const 
     p->rt->st.oneways++;
     double c, b;
     net_rt_oneway_cost(n, &c, &b);
-    acc_add(p, c, b, n, 0);
+    acc_add(p, c, b, n, 0, 0);
     return rc;
 }
 
@@ -169,7 +171,7 @@ static int oneway_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info
     net_charge(p, h, NET_CP_TRANSFER);
     double c, b;
     net_rt_oneway_cost(n, &c, &b);
-    acc_add(p, c, b, n, 0);
+    acc_add(p, c, b, n, 0, 0);
     return rc;
 }
 
@@ -187,7 +189,7 @@ static int sendrecv(net_party *p, int peer, const void *sbuf, size_t sn, const n
     if (rc == NET_OK) rc = data_recv(p, peer, rbuf, rn, info);
     net_charge(p, h, NET_CP_TRANSFER);
     p->rt->st.sendrecvs++;
-    acc_add(p, 2, (double)(3 * NET_RT_PREAMBLE + (sn > rn ? sn : rn)), sn > rn ? sn : rn, 0);
+    acc_add(p, 2, (double)(3 * NET_RT_PREAMBLE + (sn > rn ? sn : rn)), sn > rn ? sn : rn, 0, 0);
     return rc;
 }
 
@@ -237,7 +239,7 @@ static int allreduce(net_party *p, int peer, const uint8_t *sbuf, uint8_t *rbuf,
     p->rt->st.allreduces++;
     double c, b;
     net_rt_allreduce_cost(T, &c, &b);
-    acc_add(p, c, b, T, 0);
+    acc_add(p, c, b, T, 0, 0);
     return rc;
 }
 
@@ -289,7 +291,9 @@ int net_rt_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
 
 void net_rt_op(net_party *p)
 {
+    const net_rt_cfg *c = p->rt->cfg;
+    int tc = c->call_tag > 0 && p->ntags > 0 && p->tags[p->ntags - 1] == c->call_tag;
     p->rt->st.op_calls++;
-    acc_add(p, 0, 0, 0, 1);
-    net_charge(p, p->rt->cfg->op_ns, NET_CP_COMPUTE);
+    acc_add(p, 0, 0, 0, 1, (uint64_t)tc);
+    net_charge(p, c->op_ns + (tc ? c->call_ns : 0), NET_CP_COMPUTE);
 }

@@ -33,6 +33,8 @@
  * third-party traffic; an offline dealer takes no online time anyway).
  * Host costs (charged to the party's clock):
  *  - op_ns per protocol op call (every operator tag push): Python dispatch, tensor allocation;
+ *  - plus call_ns per op call of tag call_tag (0 = none; the experiments layer names the Beaver
+ *    matmul: CrypTen's nn.Linear path, TFP's triple product and its block-encoded GPU products);
  *  - coll_ns per collective, plus 2 T / copy_Bps for the device-to-host and host-to-device copies
  *    around it (GPU tensors over gloo; copy_Bps = 0: CPU tensors, no copies). Counted as transfer
  *    time (CrypTen's comm_time includes them: it times the communicator call). */
@@ -49,16 +51,19 @@ enum { NET_RT_PREAMBLE = 48, NET_RT_MAX_SEGMENT = 1024 * 1024 };
 typedef struct net_rt_cfg {
     char name[32];      /* "crypten-gloo" */
     int64_t op_ns;      /* host overhead per op call */
+    int call_tag;       /* op calls of this tag (> 0) cost call_ns more; 0 = none */
+    int64_t call_ns;
     int64_t coll_ns;    /* host overhead per collective */
     double copy_Bps;    /* host-device copy rate, bytes/s; 0 = none */
 } net_rt_cfg;
 
 /* Per operator tag (inclusive, as net.h's counters) and in total: what the collectives cost in the
  * symmetric case (both parties enter together), for fits: time = cross * latency + crit_bytes * s/B
- * + coll * coll_ns + 2 coll_bytes / copy_Bps; op calls * op_ns. */
+ * + coll * coll_ns + 2 coll_bytes / copy_Bps; op calls * op_ns + tag_calls * call_ns. */
 typedef struct net_rt_acc {
     double cross, crit_bytes;        /* one-way latencies and serialized bytes on the critical path */
     uint64_t coll, coll_bytes, calls;
+    uint64_t tag_calls;              /* of the calls, those of cfg->call_tag */
 } net_rt_acc;
 
 typedef struct net_rt_stats {

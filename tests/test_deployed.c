@@ -22,7 +22,7 @@ static void topo(nm_topology *t)
 
 typedef struct job {
     size_t n;
-    int kind; /* 0 exchange, 1 one-way P0 -> P1 */
+    int kind; /* 0 exchange, 1 one-way P0 -> P1, 2 two op calls (tags 5 then 6), no message */
     int64_t end;
     uint8_t out[8192];
 } job;
@@ -33,6 +33,10 @@ static void party(net_party *p, void *arg)
     uint8_t in[8192];
     for (size_t i = 0; i < j->n; i++) in[i] = (uint8_t)(i * 7 + (size_t)p->self);
     int peer = 1 - p->self;
+    if (j->kind == 2) {
+        for (int t = 5; t <= 6; t++) net_tag_push(p, t), net_tag_pop(p, t);
+        return;
+    }
     if (j->kind == 0 || p->self == NET_P0) cr_assert_eq(net_send(p, peer, in, j->n), NET_OK);
     if (j->kind == 0 || p->self == NET_P1) cr_assert_eq(net_recv(p, peer, j->out, j->n), NET_OK);
 }
@@ -132,6 +136,27 @@ Test(deployed, collective_overhead_and_copies)
     net_sim_destroy(s);
 }
 
+/* Host overhead per op call: 100 ns each, and 1000 ns more for the call of call_tag (5): 1200 ns per
+ * party, no message; the accumulators count 2 calls, 1 of the tag, inside tag 5 only that one. */
+Test(deployed, op_call_overheads)
+{
+    net_rt_cfg cfg = {.name = "t", .op_ns = 100, .call_tag = 5, .call_ns = 1000};
+    job j[2] = {{.kind = 2}, {.kind = 2}};
+    net_rt rts[2];
+    net_sim *s;
+    run(j, rts, &cfg, &s);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(j[i].end, 1200, "P%d", i);
+        cr_expect_eq(rts[i].st.op_calls, 2);
+        cr_expect_eq(rts[i].st.total.calls, 2);
+        cr_expect_eq(rts[i].st.total.tag_calls, 1);
+        cr_expect_eq(rts[i].st.tag[5].tag_calls, 1);
+        cr_expect_eq(rts[i].st.tag[6].tag_calls, 0);
+        cr_expect_eq(rts[i].st.wire_msgs, 0);
+    }
+    net_sim_destroy(s);
+}
+
 /* The fit reproduces the built-in parameters from the committed data (the paper's figure, in code
  * and paper/paper_operators.csv). */
 Test(deployed, fit_reproduces_builtin, .timeout = 300)
@@ -149,15 +174,17 @@ Test(deployed, fit_reproduces_builtin, .timeout = 300)
     cr_assert(fgets(line, sizeof line, f));
     fclose(f);
     remove(path);
-    /* last four columns: one_way_latency_s, bandwidth_bps, coll_overhead_s, op_overhead_s */
+    /* last five columns: one_way_latency_s, bandwidth_bps, coll_overhead_s, op_overhead_s,
+     * matmul_overhead_s */
     char *c[32];
     int n = 0;
     for (char *s = strtok(line, ",\n"); s && n < 32; s = strtok(NULL, ",\n")) c[n++] = s;
-    cr_assert_eq(n, 17);
-    cr_expect_float_eq(strtod(c[13], NULL), XP_DEPLOYED_LATENCY_S, 1e-6);
-    cr_expect_float_eq(strtod(c[14], NULL), XP_DEPLOYED_BANDWIDTH_BPS, 1.0);
-    cr_expect_float_eq(strtod(c[15], NULL), XP_DEPLOYED_COLL_S, 1e-7);
-    cr_expect_float_eq(strtod(c[16], NULL), XP_DEPLOYED_OP_S, 1e-7);
+    cr_assert_eq(n, 19);
+    cr_expect_float_eq(strtod(c[14], NULL), XP_DEPLOYED_LATENCY_S, 1e-6);
+    cr_expect_float_eq(strtod(c[15], NULL), XP_DEPLOYED_BANDWIDTH_BPS, 1.0);
+    cr_expect_float_eq(strtod(c[16], NULL), XP_DEPLOYED_COLL_S, 1e-7);
+    cr_expect_float_eq(strtod(c[17], NULL), XP_DEPLOYED_OP_S, 1e-7);
+    cr_expect_float_eq(strtod(c[18], NULL), XP_DEPLOYED_MATMUL_S, 1e-7);
 }
 
 /* The default (lean) transport is untouched: the committed results/infer_quad+2quad.csv (written by
@@ -198,6 +225,32 @@ Test(deployed, real_mode_same_values)
     cr_expect_str_eq(fb[22], "crypten-gloo-gpu");
     tu_run_free(&a);
     tu_run_free(&b);
+}
+
+/* The embedding in K chunks (as MPCFormer's benchmark): K - 1 more rounds (one Beaver matmul each), the
+ * same online bytes, the logits still right; K beyond the vocabulary is a clear error. */
+Test(deployed, embed_chunks_rounds_and_values)
+{
+    tu_run a = tu_mpcsim("infer --model bert-tiny --seq 16 --mode real --net lan");
+    tu_run b = tu_mpcsim("infer --model bert-tiny --seq 16 --mode real --net lan --embed-chunks 7");
+    cr_assert_eq(a.status, 0, "%s", a.err);
+    cr_assert_eq(b.status, 0, "%s", b.err);
+    char *la = strchr(a.out, '\n') + 1, *lb = strchr(b.out, '\n') + 1;
+    char *fa[40], *fb[40];
+    int na = 0, nb = 0;
+    for (char *s = strtok(la, ",\n"); s && na < 40; s = strtok(NULL, ",\n")) fa[na++] = s;
+    for (char *s = strtok(lb, ",\n"); s && nb < 40; s = strtok(NULL, ",\n")) fb[nb++] = s;
+    cr_assert_eq(na, 22);
+    cr_assert_eq(nb, 22);
+    cr_expect_eq(strtol(fb[14], NULL, 10), strtol(fa[14], NULL, 10) + 6); /* rounds */
+    cr_expect_str_eq(fa[15], fb[15]);                                     /* online bytes sent by P0 */
+    cr_expect_lt(strtod(fb[21], NULL), 0.01);                             /* max_abs_logit_err */
+    tu_run_free(&a);
+    tu_run_free(&b);
+    tu_run r = tu_mpcsim("infer --model bert-tiny --seq 4 --embed-chunks 100000");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--embed-chunks 100000 exceeds the vocabulary"), "%s", r.err);
+    tu_run_free(&r);
 }
 
 Test(deployed, unknown_runtime_is_an_error)
