@@ -10,8 +10,10 @@
 #include "../models/tfm_io.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_schema.h"
 #include "xp_compute.h"
 #include "xp_deployed.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 #include "xp_session.h"
 
@@ -39,17 +41,17 @@ static void usage(FILE *f)
             "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
             "  --runtime R      deployed-runtime model (default: none, the lean transport): crypten-gloo-gpu or\n"
             "                   crypten-gloo-cpu (CrypTen over torch.distributed/gloo: net/net_rt.h; see\n"
-            "                   `mpcsim fit-deployed --help`); adds columns runtime, wire_msgs_p0, wire_bytes_p0,\n"
-            "                   allreduces_p0, oneways_p0, op_calls_p0\n"
-            "  --runtime-acc FILE  with --runtime: per-operator collective costs for fits (tag, cross,\n"
-            "                   crit_bytes, collectives, coll_bytes, op_calls, compute_s, time_s)\n"
-            "  --embed-chunks K the embedding as K matmuls over vocabulary slices (default 1; MPCFormer's\n"
-            "                   CrypTen benchmark uses 250): same bytes, K - 1 more rounds\n\n"
-            "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
+            "                   `mpcsim fit-deployed --help`); adds the columns of schema infer_runtime\n"
+            "  --runtime-acc FILE  with --runtime: per-operator collective costs for fits (schema runtime_acc)\n"
+            "  --op-overhead-ns N, --matmul-overhead-ns N  with --runtime: host overhead per op call and extra\n"
+            "                   per Beaver matmul call instead of the fitted ones (xp_deployed.h)\n"
+            "\nCSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
             "  online_recv_bytes_p1, dealer_bytes, dealer, [max_abs_logit_err in real mode]\n\n",
             zoo);
+    xp_mem_help(f);
+    fprintf(f, "\n");
     xp_net_help(f);
     fprintf(f, "\n");
     xp_compute_help(f);
@@ -109,16 +111,24 @@ static void infer_party(mpc_ctx *c, void *arg)
     sbert_forward(c, &s->job);
 }
 
-static void write_breakdown_row(FILE *f, const char *level, const char *tag, const net_counters *c,
-                                const net_counters *c0, const net_counters *c1, const net_counters *cd)
+static void write_breakdown_row(xp_rows *w, const char *level, const char *tag, const net_counters *c,
+                                const net_counters *c0, const net_counters *c1)
 {
     /* Dealer traffic as P0 and P1 saw it within the tag (D pushes no tags). */
-    (void)cd;
     uint64_t dealer = c0->sent_bytes[NET_D] + c0->recv_bytes[NET_D] + c1->sent_bytes[NET_D] + c1->recv_bytes[NET_D];
     int64_t t = c->compute_ns + c->transfer_ns + c->latency_ns + c->other_ns;
-    fprintf(f, "%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%.9f,%.9f,%.9f,%.9f\n", level, tag,
-            c0->rounds > c1->rounds ? c0->rounds : c1->rounds, c0->sent_bytes[1], c1->sent_bytes[0], dealer, t * 1e-9,
-            c->compute_ns * 1e-9, c->transfer_ns * 1e-9, c->latency_ns * 1e-9, c->other_ns * 1e-9);
+    xp_rows_str(w, "level", level);
+    xp_rows_str(w, "tag", tag);
+    xp_rows_uint(w, "rounds", c0->rounds > c1->rounds ? c0->rounds : c1->rounds);
+    xp_rows_uint(w, "online_sent_bytes_p0", c0->sent_bytes[1]);
+    xp_rows_uint(w, "online_sent_bytes_p1", c1->sent_bytes[0]);
+    xp_rows_uint(w, "dealer_bytes", dealer);
+    xp_rows_real(w, "time_s", t * 1e-9);
+    xp_rows_real(w, "compute_s", c->compute_ns * 1e-9);
+    xp_rows_real(w, "transfer_s", c->transfer_ns * 1e-9);
+    xp_rows_real(w, "latency_wait_s", c->latency_ns * 1e-9);
+    xp_rows_real(w, "other_wait_s", c->other_ns * 1e-9);
+    xp_rows_end(w);
 }
 
 int xp_cmd_infer(int argc, char **argv)
@@ -126,19 +136,21 @@ int xp_cmd_infer(int argc, char **argv)
     const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
     const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
     const char *runtime = NULL, *rtacc = NULL;
-    uint64_t seq = 0, batch = 1, seed = 1, chunks = 1;
+    uint64_t seq = 0, batch = 1, seed = 1, op_ns = UINT64_MAX, mm_ns = UINT64_MAX;
     int phantom = 1, check = 0;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         }
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i)) ||
+            (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -159,8 +171,12 @@ int xp_cmd_infer(int argc, char **argv)
             if (r < 0 || xp_parse_u64("--seq", v, 1, 65536, &seq) != 0) return 2;
             continue;
         }
-        if ((r = xp_arg(argc, argv, &i, "--embed-chunks", 1, &v))) {
-            if (r < 0 || xp_parse_u64("--embed-chunks", v, 1, 1000000, &chunks) != 0) return 2;
+        if ((r = xp_arg(argc, argv, &i, "--op-overhead-ns", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--op-overhead-ns", v, 0, 10000000000ull, &op_ns) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--matmul-overhead-ns", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--matmul-overhead-ns", v, 0, 10000000000ull, &mm_ns) != 0) return 2;
             continue;
         }
         if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) {
@@ -227,8 +243,8 @@ int xp_cmd_infer(int argc, char **argv)
         fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", seq, m.P - m.pos_offset);
         return 2;
     }
-    if (chunks > (uint64_t)m.V) {
-        fprintf(stderr, "error: --embed-chunks %" PRIu64 " exceeds the vocabulary (%d)\n", chunks, m.V);
+    if (cfg.embed_chunks > m.V) {
+        fprintf(stderr, "error: --embed-chunks %d exceeds the vocabulary (%d)\n", cfg.embed_chunks, m.V);
         return 2;
     }
     if (weights && phantom) {
@@ -240,9 +256,23 @@ int xp_cmd_infer(int argc, char **argv)
     if (xp_net_finish(&net) != 0) return 2;
     net_rt_cfg rtc;
     if (runtime && xp_runtime_parse(&rtc, runtime) != 0) return 2;
-    if (rtacc && !runtime) {
-        fprintf(stderr, "error: --runtime-acc needs --runtime\n");
+    if ((rtacc || op_ns != UINT64_MAX || mm_ns != UINT64_MAX) && !runtime) {
+        fprintf(stderr, "error: --runtime-acc, --op-overhead-ns and --matmul-overhead-ns need --runtime\n");
         return 2;
+    }
+    if (op_ns != UINT64_MAX) rtc.op_ns = (int64_t)op_ns;
+    if (mm_ns != UINT64_MAX) rtc.call_ns = (int64_t)mm_ns;
+    if (xp_cfg_check(&cfg) != 0) return 2;
+    const mpc_family *fam = mpc_family_of(&cfg);
+    const char *lacks = mpc_family_check(fam, (mpc_act)m.act, (mpc_attn)m.attn, (mpc_norm)m.norm);
+    if (lacks) {
+        fprintf(stderr, "error: infer: %s\n", lacks);
+        return 2;
+    }
+    if (!phantom) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode inference of %s at --seq %d", m.name, (int)seq);
+        if (xp_mem_check(&mem, what, xp_mem_infer(&m, (int)seq)) != 0) return 2;
     }
     if (check) {
         if (weights && !tfm_file_exists_(weights)) {
@@ -265,7 +295,8 @@ int xp_cmd_infer(int argc, char **argv)
     if (!phantom) {
         tfm_params_alloc(&w, &m);
         if (weights) {
-            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK) {
+            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK ||
+                tfm_params_check_fixed(&m, &w, fx_range(cfg.frac_bits), err, sizeof err) != TFM_OK) {
                 fprintf(stderr, "error: --weights %s: %s\n", weights, err);
                 tfm_params_free(&w);
                 return 2;
@@ -285,7 +316,6 @@ int xp_cmd_infer(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         slot[i].job.model = &m;
         slot[i].job.T = (int)seq;
-        slot[i].job.embed_chunks = (int)chunks;
     }
     if (!phantom) {
         slot[NET_P0].job.w = &w;
@@ -327,31 +357,57 @@ int xp_cmd_infer(int argc, char **argv)
         free(tokens), free(logits_ref);
         return 1;
     }
+    /* The capture is complete: commit it before any CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) {
+        tfm_params_free(&w);
+        free(tokens), free(logits_ref);
+        return 1;
+    }
+    pc = NULL;
     int last = rr.end_ns[0] >= rr.end_ns[1] ? 0 : 1;
     double latency = rr.latency_ns * 1e-9, comp = rr.cp_ns[last][NET_CP_COMPUTE] * 1e-9;
     xp_out o;
     if (xp_out_open(&o, out) != 0) rc = -1;
     if (rc == 0) {
-        fprintf(o.f, "model,seq,gelu,softmax,norm,protocol,mode,net,bandwidth_bps,one_way_latency_s,compute_model,"
-                     "latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,online_recv_bytes_p0,"
-                     "online_recv_bytes_p1,dealer_bytes,dealer%s%s\n",
-                phantom ? "" : ",max_abs_logit_err",
-                runtime ? ",runtime,wire_msgs_p0,wire_bytes_p0,allreduces_p0,oneways_p0,op_calls_p0" : "");
-        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,crypten,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
-                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm),
-                phantom ? "phantom" : "real", net.name, net.online.bps, net.online.latency_ns * 1e-9, cm.name, latency, comp,
-                latency - comp, rr.rounds, xp_online_sent(&rr, 0), xp_online_sent(&rr, 1), xp_online_recv(&rr, 0),
-                xp_online_recv(&rr, 1), rr.dealer_bytes, cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
+        xp_rows rw, rt;
+        xp_rows_open(&rw, o.f, &xp_schema_infer, (phantom ? XP_ROWS_CSV : XP_ROWS_OPTIONAL) | (runtime ? XP_ROWS_PREFIX : 0));
+        if (runtime) xp_rows_open(&rt, o.f, &xp_schema_infer_runtime, XP_ROWS_CSV);
+        xp_rows_str(&rw, "model", m.name);
+        xp_rows_uint(&rw, "seq", seq);
+        xp_rows_str(&rw, "gelu", tfm_act_name(m.act));
+        xp_rows_str(&rw, "softmax", tfm_attn_name(m.attn));
+        xp_rows_str(&rw, "norm", tfm_norm_name(m.norm));
+        xp_rows_str(&rw, "protocol", fam->name);
+        xp_rows_str(&rw, "mode", phantom ? "phantom" : "real");
+        xp_rows_str(&rw, "net", net.name);
+        xp_rows_uint(&rw, "bandwidth_bps", net.online.bps);
+        xp_rows_real(&rw, "one_way_latency_s", net.online.latency_ns * 1e-9);
+        xp_rows_str(&rw, "compute_model", cm.name);
+        xp_rows_real(&rw, "latency_s", latency);
+        xp_rows_real(&rw, "compute_s", comp);
+        xp_rows_real(&rw, "comm_s", latency - comp);
+        xp_rows_uint(&rw, "rounds", rr.rounds);
+        xp_rows_uint(&rw, "online_sent_bytes_p0", xp_online_sent(&rr, 0));
+        xp_rows_uint(&rw, "online_sent_bytes_p1", xp_online_sent(&rr, 1));
+        xp_rows_uint(&rw, "online_recv_bytes_p0", xp_online_recv(&rr, 0));
+        xp_rows_uint(&rw, "online_recv_bytes_p1", xp_online_recv(&rr, 1));
+        xp_rows_uint(&rw, "dealer_bytes", rr.dealer_bytes);
+        xp_rows_str(&rw, "dealer", cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
         if (!phantom) {
             double e = 0;
             for (int k = 0; k < m.NL; k++) e = fmax(e, fabs(logits_mpc[k] - (double)logits_ref[k]));
-            fprintf(o.f, ",%.6g", e);
+            xp_rows_real(&rw, "max_abs_logit_err", e);
         }
-        if (runtime)
-            fprintf(o.f, ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, rtc.name, rr.rt[0].wire_msgs,
-                    rr.rt[0].wire_bytes, rr.rt[0].allreduces, rr.rt[0].oneways, rr.rt[0].op_calls);
-        fprintf(o.f, "\n");
+        xp_rows_end(&rw);
+        if (runtime) {
+            xp_rows_str(&rt, "runtime", rtc.name);
+            xp_rows_uint(&rt, "wire_msgs_p0", rr.rt[0].wire_msgs);
+            xp_rows_uint(&rt, "wire_bytes_p0", rr.rt[0].wire_bytes);
+            xp_rows_uint(&rt, "allreduces_p0", rr.rt[0].allreduces);
+            xp_rows_uint(&rt, "oneways_p0", rr.rt[0].oneways);
+            xp_rows_uint(&rt, "op_calls_p0", rr.rt[0].op_calls);
+            xp_rows_end(&rt);
+        }
         rc = xp_out_close(&o);
         if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
     }
@@ -359,19 +415,16 @@ int xp_cmd_infer(int argc, char **argv)
         xp_out b;
         if (xp_out_open(&b, breakdown) != 0) rc = -1;
         else {
-            fprintf(b.f, "level,tag,rounds,online_sent_bytes_p0,online_sent_bytes_p1,dealer_bytes,time_s,compute_s,"
-                         "transfer_s,latency_wait_s,other_wait_s\n");
+            xp_rows rw;
+            xp_rows_open(&rw, b.f, &xp_schema_breakdown, XP_ROWS_CSV);
             const net_stats *sl = &rr.stats[last];
             for (int t = 1; t < SB_NTAGS_OPS; t++)
-                write_breakdown_row(b.f, "op", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t],
-                                    &rr.stats[2].tag[t]);
+                write_breakdown_row(&rw, "op", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t]);
             for (int l = 0; l < m.L && l < 40; l++) {
                 int t = SB_TAG_LAYER0 + l;
-                write_breakdown_row(b.f, "layer", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t],
-                                    &rr.stats[1].tag[t], &rr.stats[2].tag[t]);
+                write_breakdown_row(&rw, "layer", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t]);
             }
-            write_breakdown_row(b.f, "total", "total", &sl->total, &rr.stats[0].total, &rr.stats[1].total,
-                                &rr.stats[2].total);
+            write_breakdown_row(&rw, "total", "total", &sl->total, &rr.stats[0].total, &rr.stats[1].total);
             rc = xp_out_close(&b);
         }
     }
@@ -379,19 +432,21 @@ int xp_cmd_infer(int argc, char **argv)
         xp_out t;
         if (xp_out_open(&t, tlpath) != 0) rc = -1;
         else {
-            fprintf(t.f, "party,layer,tag,start_s,end_s\n");
-            for (size_t i = 0; i < tl.n; i++)
-                fprintf(t.f, "P%d,%d,%s,%.9f,%.9f\n", tl.s[i].party, tl.s[i].layer, sbert_tag_name(tl.s[i].tag),
-                        tl.s[i].t0 * 1e-9, tl.s[i].t1 * 1e-9);
+            xp_rows rw;
+            xp_rows_open(&rw, t.f, &xp_schema_timeline, XP_ROWS_CSV);
+            for (size_t i = 0; i < tl.n; i++) {
+                xp_rows_str(&rw, "party", tl.s[i].party ? "P1" : "P0");
+                xp_rows_int(&rw, "layer", tl.s[i].layer);
+                xp_rows_str(&rw, "tag", sbert_tag_name(tl.s[i].tag));
+                xp_rows_real(&rw, "start_s", tl.s[i].t0 * 1e-9);
+                xp_rows_real(&rw, "end_s", tl.s[i].t1 * 1e-9);
+                xp_rows_end(&rw);
+            }
             rc = xp_out_close(&t);
         }
     }
     if (rc == 0 && rtacc) rc = xp_runtime_acc_write(rtacc, &rr, last, &rtc) == 0 ? 0 : -1;
     free(tl.s);
-    if (pc) {
-        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-        else nm_pcap_discard(pc);
-    }
     tfm_params_free(&w);
     free(tokens), free(logits_ref);
     return rc == 0 ? 0 : 1;

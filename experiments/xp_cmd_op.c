@@ -6,6 +6,7 @@
 
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 
 static void usage(FILE *f)
@@ -25,6 +26,8 @@ static void usage(FILE *f)
             "  max_rel_err (real mode: against a double reference; relative error uses max(|ref|, 1e-3);\n"
             "  empty in phantom mode), then dealer, net, bandwidth_bps, one_way_latency_s, frac_bits, seed.\n"
             "  Local computation is not timed (zero compute model): latency_s is communication only.\n\n");
+    xp_mem_help(f);
+    fprintf(f, "\n");
     xp_net_help(f);
     fprintf(f, "\n");
     xp_cfg_help(f);
@@ -36,9 +39,10 @@ int xp_cmd_op(int argc, char **argv)
     int phantom = 0, table = 0, check = 0;
     uint64_t seed = 1;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -46,14 +50,15 @@ int xp_cmd_op(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--list") == 0) {
-            xp_op_list(stdout);
+            xp_op_list_in(stdout, cfg.protocol);
             return 0;
         }
         if (strcmp(argv[i], "--check") == 0) { /* validate the options only (used by sweep) */
             check = 1;
             continue;
         }
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i)) ||
+            (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -93,11 +98,9 @@ int xp_cmd_op(int argc, char **argv)
         fprintf(stderr, "error: op: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const xp_opdef *op = xp_op_find(name);
-    if (!op) {
-        fprintf(stderr, "error: op: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", name, xp_op_count());
-        return 2;
-    }
+    const xp_opdef *op = xp_op_lookup(&cfg, name, "op");
+    if (!op) return 2;
+    if (xp_cfg_check(&cfg) != 0) return 2;
     if (!shape) {
         fprintf(stderr, "error: op: --shape is required (e.g. --shape %s)\n",
                 op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
@@ -110,6 +113,11 @@ int xp_cmd_op(int argc, char **argv)
         return 2;
     }
     if (xp_net_finish(&net) != 0) return 2;
+    if (!phantom) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode run of %s on %s", op->name, s.text);
+        if (xp_mem_check(&mem, what, xp_mem_op(op, &s)) != 0) return 2;
+    }
     if (check) return 0;
 
     xp_session_opts so;
@@ -129,44 +137,15 @@ int xp_cmd_op(int argc, char **argv)
         nm_pcap_discard(pc);
         return 1;
     }
+    /* The capture is complete: commit it before the CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) return 1;
     xp_out o;
-    if (xp_out_open(&o, out) != 0) {
-        nm_pcap_discard(pc);
-        return 1;
-    }
+    if (xp_out_open(&o, out) != 0) return 1;
     const xp_result *r = &oc.res;
-    char abs_s[32] = "", rel_s[32] = "";
-    if (!phantom) {
-        snprintf(abs_s, sizeof abs_s, "%.6g", oc.max_abs_err);
-        snprintf(rel_s, sizeof rel_s, "%.6g", oc.max_rel_err);
-    }
-    const char *mode = phantom ? "phantom" : "real";
-    const char *dealer = cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline";
-    if (table) {
-        fprintf(o.f,
-                "op                    %s\nshape                 %s\nmode                  %s\nrounds                %" PRIu64 "\n"
-                "online_sent_bytes_p0  %" PRIu64 "\nonline_recv_bytes_p0  %" PRIu64 "\nonline_sent_bytes_p1  %" PRIu64
-                "\nonline_recv_bytes_p1  %" PRIu64 "\ndealer_bytes          %" PRIu64 "\nlatency_s             %.9f\n"
-                "max_abs_err           %s\nmax_rel_err           %s\ndealer                %s\nnet                   %s\n"
-                "bandwidth_bps         %" PRIu64 "\none_way_latency_s     %.9f\nfrac_bits             %d\nseed                  %" PRIu64 "\n",
-                op->name, s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
-                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, phantom ? "-" : abs_s,
-                phantom ? "-" : rel_s, dealer, net.name, net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
-    } else {
-        fprintf(o.f, "op,shape,mode,rounds,online_sent_bytes_p0,online_recv_bytes_p0,online_sent_bytes_p1,"
-                     "online_recv_bytes_p1,dealer_bytes,latency_s,max_abs_err,max_rel_err,dealer,net,bandwidth_bps,"
-                     "one_way_latency_s,frac_bits,seed\n");
-        fprintf(o.f, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%s,%s,%s,%s,%" PRIu64
-                     ",%.9f,%d,%" PRIu64 "\n",
-                op->name, s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
-                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, abs_s, rel_s, dealer, net.name,
-                net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
-    }
+    xp_op_row row = {op->name, s.text, phantom, r, oc.max_abs_err, oc.max_rel_err, &cfg, net.name, net.online.bps,
+                     net.online.latency_ns, seed};
+    xp_op_write_row(o.f, table, &row);
     int rc = xp_out_close(&o);
     if (r->pk_valid) xp_pkt_summary(stderr, r);
-    if (pc) {
-        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-        else nm_pcap_discard(pc);
-    }
     return rc == 0 ? 0 : 1;
 }

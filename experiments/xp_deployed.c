@@ -30,6 +30,7 @@
 #include "../protocols/mpc_tags.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_schema.h"
 
 #define COPY_BPS 12e9
 #define EMBED_CHUNKS "250"
@@ -51,22 +52,31 @@ int xp_runtime_parse(net_rt_cfg *c, const char *name)
     return 0;
 }
 
-static void acc_row(FILE *f, const char *tag, const net_rt_acc *a, const net_counters *c, const net_rt_cfg *cfg)
+static void acc_row(xp_rows *w, const char *tag, const net_rt_acc *a, const net_counters *c, const net_rt_cfg *cfg)
 {
     double comp = c->compute_ns * 1e-9 - (double)a->calls * cfg->op_ns * 1e-9 - (double)a->tag_calls * cfg->call_ns * 1e-9;
     double t = (c->compute_ns + c->transfer_ns + c->latency_ns + c->other_ns) * 1e-9;
-    fprintf(f, "%s,%.0f,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%.9f\n", tag, a->cross, a->crit_bytes,
-            a->coll, a->coll_bytes, a->calls, a->tag_calls, comp, t);
+    xp_rows_str(w, "tag", tag);
+    xp_rows_real(w, "cross", a->cross);
+    xp_rows_real(w, "crit_bytes", a->crit_bytes);
+    xp_rows_uint(w, "collectives", a->coll);
+    xp_rows_uint(w, "coll_bytes", a->coll_bytes);
+    xp_rows_uint(w, "op_calls", a->calls);
+    xp_rows_uint(w, "matmul_calls", a->tag_calls);
+    xp_rows_real(w, "compute_s", comp);
+    xp_rows_real(w, "time_s", t);
+    xp_rows_end(w);
 }
 
 int xp_runtime_acc_write(const char *path, const xp_result *r, int last, const net_rt_cfg *cfg)
 {
     xp_out o;
     if (xp_out_open(&o, path) != 0) return -1;
-    fprintf(o.f, "tag,cross,crit_bytes,collectives,coll_bytes,op_calls,matmul_calls,compute_s,time_s\n");
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_runtime_acc, XP_ROWS_CSV);
     for (int t = 1; t < SB_NTAGS_OPS; t++)
-        acc_row(o.f, sbert_tag_name(t), &r->rt[last].tag[t], &r->stats[last].tag[t], cfg);
-    acc_row(o.f, "total", &r->rt[last].total, &r->stats[last].total, cfg);
+        acc_row(&w, sbert_tag_name(t), &r->rt[last].tag[t], &r->stats[last].tag[t], cfg);
+    acc_row(&w, "total", &r->rt[last].total, &r->stats[last].total, cfg);
     return xp_out_close(&o);
 }
 
@@ -94,10 +104,12 @@ static int read_acc(const char *path, const char *tag, acc *a)
     return ok;
 }
 
+/* One infer run; opns / mmns (NULL: the built-in fit) override the runtime's host overheads. */
 static int run_infer(const char *seq, const char *gelu, const char *softmax, const char *compute, const char *runtime,
-                     const char *bw, const char *lat, const char *out, const char *accpath)
+                     const char *bw, const char *lat, const char *out, const char *accpath, const char *opns,
+                     const char *mmns)
 {
-    char *a[32];
+    char *a[40];
     int n = 0;
     a[n++] = "--model", a[n++] = "bert-base", a[n++] = "--seq", a[n++] = (char *)seq, a[n++] = "--norm";
     a[n++] = "batchnorm", a[n++] = "--gelu", a[n++] = (char *)gelu, a[n++] = "--softmax", a[n++] = (char *)softmax;
@@ -105,6 +117,8 @@ static int run_infer(const char *seq, const char *gelu, const char *softmax, con
     a[n++] = "--bandwidth", a[n++] = (char *)bw, a[n++] = "--latency", a[n++] = (char *)lat;
     if (runtime) a[n++] = "--runtime", a[n++] = (char *)runtime, a[n++] = "--embed-chunks", a[n++] = EMBED_CHUNKS;
     if (accpath) a[n++] = "--runtime-acc", a[n++] = (char *)accpath;
+    if (opns) a[n++] = "--op-overhead-ns", a[n++] = (char *)opns;
+    if (mmns) a[n++] = "--matmul-overhead-ns", a[n++] = (char *)mmns;
     a[n] = NULL;
     return xp_cmd_infer(n, a);
 }
@@ -162,46 +176,14 @@ static double predict(const target *t, const double x[NX])
 enum { NCFG = 3, NT = 11 };
 
 /* Runs the three seq-512 configurations once and fits. Writes the fit CSV to out. */
-static int fit(const char *out, double x[NX])
+/* Weighted least squares on relative residuals: minimise sum ((pred - paper) / paper)^2.
+ * Unknowns scaled to O(1): ms, ns/byte, ms, ms, ms. The per-collective overhead is bounded below by 0:
+ * if the free optimum puts it below, the bound is active and it is refitted without it. mm = 0 holds
+ * the per-matmul overhead at 0 (the 4-parameter ablation). */
+static int solve_fit(const target *t, int mm, double x[NX])
 {
-    static const char *const cfgs[NCFG][2] = {{"gelu-erf", "softmax"}, {"quad", "2quad"}, {"quad", "2relu"}};
-    char acc_path[NCFG][256];
-    for (int k = 0; k < NCFG; k++) {
-        snprintf(acc_path[k], sizeof acc_path[k], "/tmp/mpcsim_fitdep_%d_%d.csv", (int)getpid(), k);
-        if (run_infer("512", cfgs[k][0], cfgs[k][1], "profile:crypten-v100", "crypten-gloo-gpu", "6gbit", "1ms",
-                      "/dev/null", acc_path[k]) != 0) {
-            fprintf(stderr, "error: fit-deployed: the %s+%s run failed\n", cfgs[k][0], cfgs[k][1]);
-            return -1;
-        }
-    }
-    target t[NT] = {
-        {"softmax_total", "gelu-erf+softmax", "softmax", 1, 40, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"softmax_comm", "gelu-erf+softmax", "softmax", 0, 34.1, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"gelu_total", "gelu-erf+softmax", "act", 1, 11, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"gelu_comm", "gelu-erf+softmax", "act", 0, 9.6, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"quad_total", "quad+2quad", "act", 1, 0.5, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"quad_comm", "quad+2quad", "act", 0, 0.4, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2quad_total", "quad+2quad", "softmax", 1, 3.2, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2quad_comm", "quad+2quad", "softmax", 0, 1.7, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2relu_total", "quad+2relu", "softmax", 1, 14.7, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2relu_comm", "quad+2relu", "softmax", 0, 12.8, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"baseline_total", "gelu-erf+softmax", "total", 1, 59, {0, 0, 0, 0, 0, 0, 0, 0}},
-    };
-    int rc = 0;
-    for (int i = 0; i < NT && rc == 0; i++) {
-        int k = strcmp(t[i].cfg, "gelu-erf+softmax") == 0 ? 0 : strcmp(t[i].cfg, "quad+2quad") == 0 ? 1 : 2;
-        if (read_acc(acc_path[k], t[i].tag, &t[i].a) != 0) {
-            fprintf(stderr, "error: fit-deployed: no '%s' row in the run of %s\n", t[i].tag, t[i].cfg);
-            rc = -1;
-        }
-    }
-    for (int k = 0; k < NCFG; k++) remove(acc_path[k]);
-    if (rc) return -1;
-    /* Weighted least squares on relative residuals: minimise sum ((pred - paper) / paper)^2.
-     * Unknowns scaled to O(1): ms, ns/byte, ms, ms, ms. The per-collective overhead is bounded below by 0:
-     * if the free optimum puts it below, the bound is active and it is refitted without it. */
     const double sc[NX] = {1e-3, 1e-9, 1e-3, 1e-3, 1e-3};
-    int use[NX] = {1, 1, 1, 1, 1};
+    int use[NX] = {1, 1, 1, 1, mm};
     for (int pass = 0; pass < 2; pass++) {
         int idx[NX], n = 0;
         for (int p = 0; p < NX; p++)
@@ -232,18 +214,81 @@ static int fit(const char *out, double x[NX])
                 x[0], x[1], x[2], x[3], x[4]);
         return -1;
     }
-    xp_out o;
-    if (xp_out_open(&o, out) != 0) return -1;
-    fprintf(o.f, "target,config,tag,paper_s,fit_s,residual_s,residual_pct,cross,crit_bytes,collectives,coll_bytes,"
-                 "op_calls,matmul_calls,compute_s,one_way_latency_s,bandwidth_bps,coll_overhead_s,op_overhead_s,"
-                 "matmul_overhead_s\n");
+    return 0;
+}
+
+static void fit_rows(xp_rows *w, const char *name, const target *t, const double x[NX])
+{
     for (int i = 0; i < NT; i++) {
         double p = predict(&t[i], x);
-        fprintf(o.f, "%s,%s,%s,%.1f,%.3f,%.3f,%.1f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%.6f,%.0f,%.7f,%.7f,%.7f\n", t[i].name,
-                t[i].cfg, t[i].tag, t[i].paper_s, p, p - t[i].paper_s, 100 * (p - t[i].paper_s) / t[i].paper_s,
-                t[i].a.cross, t[i].a.crit, t[i].a.coll, t[i].a.coll_bytes, t[i].total ? t[i].a.calls : 0,
-                t[i].total ? t[i].a.mm_calls : 0, t[i].total ? t[i].a.compute : 0, x[0], 8.0 / x[1], x[2], x[3], x[4]);
+        xp_rows_str(w, "fit", name);
+        xp_rows_str(w, "target", t[i].name);
+        xp_rows_str(w, "config", t[i].cfg);
+        xp_rows_str(w, "tag", t[i].tag);
+        xp_rows_real(w, "paper_s", t[i].paper_s);
+        xp_rows_real(w, "fit_s", p);
+        xp_rows_real(w, "residual_s", p - t[i].paper_s);
+        xp_rows_real(w, "residual_pct", 100 * (p - t[i].paper_s) / t[i].paper_s);
+        xp_rows_real(w, "cross", t[i].a.cross);
+        xp_rows_real(w, "crit_bytes", t[i].a.crit);
+        xp_rows_real(w, "collectives", t[i].a.coll);
+        xp_rows_real(w, "coll_bytes", t[i].a.coll_bytes);
+        xp_rows_real(w, "op_calls", t[i].total ? t[i].a.calls : 0);
+        xp_rows_real(w, "matmul_calls", t[i].total ? t[i].a.mm_calls : 0);
+        xp_rows_real(w, "compute_s", t[i].total ? t[i].a.compute : 0);
+        xp_rows_real(w, "one_way_latency_s", x[0]);
+        xp_rows_real(w, "bandwidth_bps", 8.0 / x[1]);
+        xp_rows_real(w, "coll_overhead_s", x[2]);
+        xp_rows_real(w, "op_overhead_s", x[3]);
+        xp_rows_real(w, "matmul_overhead_s", x[4]);
+        xp_rows_end(w);
     }
+}
+
+/* Runs the three seq-512 configurations once and fits: x the model (5 parameters), x4 the ablation
+ * without the per-matmul overhead. Writes both fits to out (NULL: not written). */
+static int fit(const char *out, double x[NX], double x4[NX])
+{
+    static const char *const cfgs[NCFG][2] = {{"gelu-erf", "softmax"}, {"quad", "2quad"}, {"quad", "2relu"}};
+    char acc_path[NCFG][256];
+    for (int k = 0; k < NCFG; k++) {
+        snprintf(acc_path[k], sizeof acc_path[k], "/tmp/mpcsim_fitdep_%d_%d.csv", (int)getpid(), k);
+        if (run_infer("512", cfgs[k][0], cfgs[k][1], "profile:crypten-v100", "crypten-gloo-gpu", "6gbit", "1ms",
+                      "/dev/null", acc_path[k], NULL, NULL) != 0) {
+            fprintf(stderr, "error: fit-deployed: the %s+%s run failed\n", cfgs[k][0], cfgs[k][1]);
+            return -1;
+        }
+    }
+    target t[NT] = {
+        {"softmax_total", "gelu-erf+softmax", "softmax", 1, 40, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"softmax_comm", "gelu-erf+softmax", "softmax", 0, 34.1, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"gelu_total", "gelu-erf+softmax", "act", 1, 11, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"gelu_comm", "gelu-erf+softmax", "act", 0, 9.6, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"quad_total", "quad+2quad", "act", 1, 0.5, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"quad_comm", "quad+2quad", "act", 0, 0.4, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2quad_total", "quad+2quad", "softmax", 1, 3.2, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2quad_comm", "quad+2quad", "softmax", 0, 1.7, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2relu_total", "quad+2relu", "softmax", 1, 14.7, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2relu_comm", "quad+2relu", "softmax", 0, 12.8, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"baseline_total", "gelu-erf+softmax", "total", 1, 59, {0, 0, 0, 0, 0, 0, 0, 0}},
+    };
+    int rc = 0;
+    for (int i = 0; i < NT && rc == 0; i++) {
+        int k = strcmp(t[i].cfg, "gelu-erf+softmax") == 0 ? 0 : strcmp(t[i].cfg, "quad+2quad") == 0 ? 1 : 2;
+        if (read_acc(acc_path[k], t[i].tag, &t[i].a) != 0) {
+            fprintf(stderr, "error: fit-deployed: no '%s' row in the run of %s\n", t[i].tag, t[i].cfg);
+            rc = -1;
+        }
+    }
+    for (int k = 0; k < NCFG; k++) remove(acc_path[k]);
+    if (rc) return -1;
+    if (solve_fit(t, 1, x) != 0 || solve_fit(t, 0, x4) != 0) return -1;
+    xp_out o;
+    if (xp_out_open(&o, out) != 0) return -1;
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_deployed_fit, XP_ROWS_CSV);
+    fit_rows(&w, "model", t, x);
+    fit_rows(&w, "ablation-no-matmul", t, x4);
     return xp_out_close(&o);
 }
 
@@ -254,11 +299,11 @@ typedef struct run_out {
 } run_out;
 
 static int run_point(const char *seq, const char *gelu, const char *softmax, const char *compute, const char *runtime,
-                     const char *bw, const char *lat, run_out *ro)
+                     const char *bw, const char *lat, const char *opns, const char *mmns, run_out *ro)
 {
     char path[256];
     snprintf(path, sizeof path, "/tmp/mpcsim_fitdep_pred_%d.csv", (int)getpid());
-    int rc = run_infer(seq, gelu, softmax, compute, runtime, bw, lat, path, NULL);
+    int rc = run_infer(seq, gelu, softmax, compute, runtime, bw, lat, path, NULL, opns, mmns);
     FILE *f = rc == 0 ? fopen(path, "r") : NULL;
     char line[2048];
     rc = -1;
@@ -278,11 +323,35 @@ static int run_point(const char *seq, const char *gelu, const char *softmax, con
     return rc;
 }
 
-static int predict_all(const char *out, const double x[NX])
+/* One row of deployed_predictions; NaN leaves a cell empty. */
+static void pred_row(xp_rows *w, const char *set, const char *g, const char *s, const char *seq, const char *net,
+                     const char *runtime, const char *compute, double lat, double speedup, double paper, double err,
+                     double bytes)
 {
-    char bw[64], lat[64];
+    char cfg[64];
+    snprintf(cfg, sizeof cfg, "%s+%s", g, s);
+    xp_rows_str(w, "set", set);
+    xp_rows_str(w, "config", cfg);
+    xp_rows_uint(w, "seq", strtoull(seq, NULL, 10));
+    xp_rows_str(w, "network", net);
+    xp_rows_str(w, "runtime", runtime);
+    xp_rows_str(w, "compute", compute);
+    if (!isnan(lat)) xp_rows_real(w, "latency_s", lat);
+    if (!isnan(speedup)) xp_rows_real(w, "speedup", speedup);
+    if (!isnan(paper)) xp_rows_real(w, "paper", paper);
+    if (!isnan(err)) xp_rows_real(w, "err_pct", err);
+    xp_rows_real(w, "crypten_bytes_p0", bytes);
+    xp_rows_end(w);
+}
+
+static int predict_all(const char *out, const double x[NX], const double x4[NX])
+{
+    char bw[64], lat[64], bw4[64], lat4[64], op4[64];
     snprintf(bw, sizeof bw, "%.0fbit", 8.0 / x[1]);
     snprintf(lat, sizeof lat, "%.0fns", x[0] * 1e9);
+    snprintf(bw4, sizeof bw4, "%.0fbit", 8.0 / x4[1]);
+    snprintf(lat4, sizeof lat4, "%.0fns", x4[0] * 1e9);
+    snprintf(op4, sizeof op4, "%.0f", x4[3] * 1e9);
     static const struct {
         const char *set, *seq, *gelu, *softmax;
         double paper;
@@ -296,43 +365,49 @@ static int predict_all(const char *out, const double x[NX])
     enum { NP = sizeof pts / sizeof *pts };
     xp_out o;
     if (xp_out_open(&o, out) != 0) return -1;
-    fprintf(o.f, "set,config,seq,network,runtime,compute,latency_s,speedup,paper,err_pct,crypten_bytes_p0\n");
-    double base[2] = {0, 0};
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_deployed_predictions, XP_ROWS_CSV);
+    double base[3] = {0, 0, 0};
     int rc = 0;
     for (int i = 0; i < NP && rc == 0; i++) {
-        run_out d, l;
-        rc = run_point(pts[i].seq, pts[i].gelu, pts[i].softmax, "profile:crypten-v100", "crypten-gloo-gpu", bw, lat, &d);
+        run_out d, l, a;
+        rc = run_point(pts[i].seq, pts[i].gelu, pts[i].softmax, "profile:crypten-v100", "crypten-gloo-gpu", bw, lat, NULL, NULL, &d);
         if (rc == 0) rc = run_point(pts[i].seq, pts[i].gelu, pts[i].softmax, "profile:v100", NULL, "6211000000bit",
-                                    "1082us", &l);
+                                    "1082us", NULL, NULL, &l);
+        /* The ablation: the 4-parameter fit (no per-matmul overhead; its own network). */
+        if (rc == 0) rc = run_point(pts[i].seq, pts[i].gelu, pts[i].softmax, "profile:crypten-v100", "crypten-gloo-gpu",
+                                    bw4, lat4, op4, "0", &a);
         if (rc) break;
-        if (pts[i].paper == 1.0) base[0] = d.latency_s, base[1] = l.latency_s;
-        double sd = base[0] / d.latency_s, sl = base[1] / l.latency_s;
-        fprintf(o.f, "%s,%s+%s,%s,fitted,crypten-gloo-gpu,profile:crypten-v100,%.6f,%.3f,%.2f,%.1f,%.0f\n", pts[i].set,
-                pts[i].gelu, pts[i].softmax, pts[i].seq, d.latency_s, sd, pts[i].paper,
-                100 * (sd - pts[i].paper) / pts[i].paper, 2 * d.sent_p0 + d.dealer);
-        fprintf(o.f, "%s,%s+%s,%s,paper,lean,profile:v100,%.6f,%.3f,%.2f,%.1f,%.0f\n", pts[i].set, pts[i].gelu,
-                pts[i].softmax, pts[i].seq, l.latency_s, sl, pts[i].paper, 100 * (sl - pts[i].paper) / pts[i].paper,
-                2 * l.sent_p0 + l.dealer);
+        if (pts[i].paper == 1.0) base[0] = d.latency_s, base[1] = l.latency_s, base[2] = a.latency_s;
+        double sd = base[0] / d.latency_s, sl = base[1] / l.latency_s, sa = base[2] / a.latency_s;
+        pred_row(&w, pts[i].set, pts[i].gelu, pts[i].softmax, pts[i].seq, "fitted", "crypten-gloo-gpu",
+                 "profile:crypten-v100", d.latency_s, sd, pts[i].paper, 100 * (sd - pts[i].paper) / pts[i].paper,
+                 2 * d.sent_p0 + d.dealer);
+        pred_row(&w, pts[i].set, pts[i].gelu, pts[i].softmax, pts[i].seq, "paper", "lean", "profile:v100", l.latency_s, sl,
+                 pts[i].paper, 100 * (sl - pts[i].paper) / pts[i].paper, 2 * l.sent_p0 + l.dealer);
+        pred_row(&w, pts[i].set, pts[i].gelu, pts[i].softmax, pts[i].seq, "fitted-ablation-no-matmul",
+                 "crypten-gloo-gpu", "profile:crypten-v100", a.latency_s, sa, pts[i].paper,
+                 100 * (sa - pts[i].paper) / pts[i].paper, 2 * a.sent_p0 + a.dealer);
     }
     /* PUMA's re-measurement: BERT-base without approximations, seq 128, 5 Gbit/s, 1 ms RTT, CPU. The
      * bytes are CrypTen's counter on rank 0: all_reduce counts 2 x its size, and the TTP's broadcasts
      * to rank 0 count once (the dealer's material, as our offline dealer sends it). */
     if (rc == 0) {
         run_out d, l;
-        rc = run_point("128", "gelu-erf", "softmax", "profile:crypten-cpu", "crypten-gloo-cpu", "5gbit", "500us", &d);
-        if (rc == 0) rc = run_point("128", "gelu-erf", "softmax", "profile:zen5-2core", NULL, "5gbit", "500us", &l);
+        rc = run_point("128", "gelu-erf", "softmax", "profile:crypten-cpu", "crypten-gloo-cpu", "5gbit", "500us", NULL, NULL, &d);
+        if (rc == 0) rc = run_point("128", "gelu-erf", "softmax", "profile:zen5-2core", NULL, "5gbit", "500us", NULL, NULL, &l);
         if (rc == 0) {
-            const char *pre = "gelu-erf+softmax,128,5gbit-1msrtt";
-            fprintf(o.f, "puma_time,%s,crypten-gloo-cpu,profile:crypten-cpu,%.6f,,55.3,%.1f,%.0f\n", pre,
-                    d.latency_s, 100 * (d.latency_s - 55.3) / 55.3, 2 * d.sent_p0 + d.dealer);
-            fprintf(o.f, "puma_time,%s,lean,profile:zen5-2core,%.6f,,55.3,%.1f,%.0f\n", pre, l.latency_s,
-                    100 * (l.latency_s - 55.3) / 55.3, 2 * l.sent_p0 + l.dealer);
+            const char *n = "5gbit-1msrtt";
+            pred_row(&w, "puma_time", "gelu-erf", "softmax", "128", n, "crypten-gloo-cpu", "profile:crypten-cpu",
+                     d.latency_s, NAN, 55.3, 100 * (d.latency_s - 55.3) / 55.3, 2 * d.sent_p0 + d.dealer);
+            pred_row(&w, "puma_time", "gelu-erf", "softmax", "128", n, "lean", "profile:zen5-2core", l.latency_s, NAN,
+                     55.3, 100 * (l.latency_s - 55.3) / 55.3, 2 * l.sent_p0 + l.dealer);
             double gb = (2 * d.sent_p0 + d.dealer) * 1e-9;
-            fprintf(o.f, "puma_bytes_with_ttp,%s,crypten-gloo-cpu,profile:crypten-cpu,,,12.09,%.1f,%.0f\n", pre,
-                    100 * (gb - 12.09) / 12.09, 2 * d.sent_p0 + d.dealer);
+            pred_row(&w, "puma_bytes_with_ttp", "gelu-erf", "softmax", "128", n, "crypten-gloo-cpu", "profile:crypten-cpu",
+                     NAN, NAN, 12.09, 100 * (gb - 12.09) / 12.09, 2 * d.sent_p0 + d.dealer);
             gb = 2 * d.sent_p0 * 1e-9;
-            fprintf(o.f, "puma_bytes_without_ttp,%s,crypten-gloo-cpu,profile:crypten-cpu,,,12.09,%.1f,%.0f\n", pre,
-                    100 * (gb - 12.09) / 12.09, 2 * d.sent_p0);
+            pred_row(&w, "puma_bytes_without_ttp", "gelu-erf", "softmax", "128", n, "crypten-gloo-cpu",
+                     "profile:crypten-cpu", NAN, NAN, 12.09, 100 * (gb - 12.09) / 12.09, 2 * d.sent_p0);
         }
     }
     /* What-if: MPCFormer (Quad+2Quad, seq 512) and the baseline on named networks, deployed vs lean. */
@@ -343,16 +418,18 @@ static int predict_all(const char *out, const double x[NX])
         for (int c = 0; c < 2 && rc == 0; c++) {
             const char *g = c ? "quad" : "gelu-erf", *s = c ? "2quad" : "softmax";
             run_out d, l;
-            rc = run_point("512", g, s, "profile:crypten-v100", "crypten-gloo-gpu", nets[k].bw, nets[k].lat, &d);
-            if (rc == 0) rc = run_point("512", g, s, "profile:v100", NULL, nets[k].bw, nets[k].lat, &l);
+            rc = run_point("512", g, s, "profile:crypten-v100", "crypten-gloo-gpu", nets[k].bw, nets[k].lat, NULL, NULL,
+                           &d);
+            if (rc == 0) rc = run_point("512", g, s, "profile:v100", NULL, nets[k].bw, nets[k].lat, NULL, NULL, &l);
             if (rc) break;
-            fprintf(o.f, "whatif,%s+%s,512,%s,crypten-gloo-gpu,profile:crypten-v100,%.6f,,,,%.0f\n", g, s, nets[k].name,
-                    d.latency_s, 2 * d.sent_p0 + d.dealer);
-            fprintf(o.f, "whatif,%s+%s,512,%s,lean,profile:v100,%.6f,,,,%.0f\n", g, s, nets[k].name, l.latency_s,
-                    2 * l.sent_p0 + l.dealer);
+            pred_row(&w, "whatif", g, s, "512", nets[k].name, "crypten-gloo-gpu", "profile:crypten-v100", d.latency_s,
+                     NAN, NAN, NAN, 2 * d.sent_p0 + d.dealer);
+            pred_row(&w, "whatif", g, s, "512", nets[k].name, "lean", "profile:v100", l.latency_s, NAN, NAN, NAN,
+                     2 * l.sent_p0 + l.dealer);
         }
     if (rc) {
         fprintf(stderr, "error: fit-deployed: a prediction run failed\n");
+        xp_rows_close(&w);
         xp_out_abort(&o);
         return -1;
     }
@@ -395,8 +472,8 @@ int xp_cmd_fit_deployed(int argc, char **argv)
         fprintf(stderr, "error: fit-deployed: unknown option '%s'\n", argv[i]);
         return 2;
     }
-    double x[NX];
-    if (fit(out, x) != 0) return 1;
+    double x[NX], x4[NX];
+    if (fit(out, x, x4) != 0) return 1;
     fprintf(stderr,
             "fit-deployed: one-way latency %.9g s, bandwidth %.9g bit/s, %.9g s per collective, %.9g s per op call, "
             "%.9g s per matmul call\n",
@@ -405,6 +482,6 @@ int xp_cmd_fit_deployed(int argc, char **argv)
         fabs(x[2] - XP_DEPLOYED_COLL_S) > 5e-7 * x[2] + 1e-12 || fabs(x[3] - XP_DEPLOYED_OP_S) > 5e-7 * x[3] + 1e-12 ||
         fabs(x[4] - XP_DEPLOYED_MATMUL_S) > 5e-7 * x[4] + 1e-12)
         fprintf(stderr, "warning: fit-deployed: the fit differs from the built-in parameters (xp_deployed.h)\n");
-    if (pred && predict_all(pred, x) != 0) return 1;
+    if (pred && predict_all(pred, x, x4) != 0) return 1;
     return 0;
 }

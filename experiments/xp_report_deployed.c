@@ -1,196 +1,209 @@
-/* xp_report_deployed.c -- the report's section on the deployed-runtime model (issue 17): the fit to
- * the paper's per-operator figure, the predicted speedups beside the paper and the lean model, PUMA's
- * re-measurement, and the deployed-vs-lean network what-if. From results/deployed_fit.csv and
- * results/deployed_predictions.csv (`mpcsim fit-deployed`). */
+/* xp_report_deployed.c -- the derive step of the report's deployed-runtime section (issue 17): the fit
+ * to the paper's per-operator figure and its ablation, the predicted speedups beside the paper and the
+ * lean model, PUMA's re-measurement, and the deployed-vs-lean network what-if, as facts (dep.*). From
+ * results/deployed_fit.csv and results/deployed_predictions.csv (`mpcsim fit-deployed`). */
 #include <math.h>
 #include <string.h>
 
-#include "../net/net_rt.h"
 #include "xp.h"
 #include "xp_csv.h"
 #include "xp_report.h"
 
-/* Row of the predictions with (set, config, runtime), or 0. */
-static size_t pred_row(const xp_csv *p, const char *set, const char *config, const char *runtime, const char *network)
+/* Row of the predictions with (set, config, network), or 0. */
+static size_t pred_row(const xp_csv *p, const char *set, const char *config, const char *network)
 {
     for (size_t r = 1; r < p->rows; r++)
         if (strcmp(xp_csv_get(p, r, "set"), set) == 0 && strcmp(xp_csv_get(p, r, "config"), config) == 0 &&
-            strcmp(xp_csv_get(p, r, "runtime"), runtime) == 0 &&
-            (!network || strcmp(xp_csv_get(p, r, "network"), network) == 0))
+            strcmp(xp_csv_get(p, r, "network"), network) == 0)
             return r;
     return 0;
 }
 
-static size_t fit_row(const xp_csv *t, const char *target)
-{
-    for (size_t r = 1; r < t->rows; r++)
-        if (strcmp(xp_csv_get(t, r, "target"), target) == 0) return r;
-    return 0;
-}
+static const char *met(double err_pct, double tol) { return fabs(err_pct) <= tol ? "yes" : "**no**"; }
 
-static const char *mark(double err_pct, double tol) { return fabs(err_pct) <= tol ? "yes" : "**no**"; }
+/* Percent without a negative zero ("-0.0"). */
+static double pct(double v) { return fabs(v) < 0.05 ? 0.0 : v; }
 
-static void speedup_rows(FILE *f, const xp_csv *p, const char *set, int *hit, int *n)
+/* The ablation's misses: how many are too fast, and by how many seconds against the paper's speedup
+ * applied to the ablation's own baseline (min and max). */
+typedef struct misses {
+    int n, fast;
+    double lo, hi;
+} misses;
+
+/* The speedup rows of one set (imdb, glue): the model's, the lean model's and the ablation's. */
+static void speedups(xp_facts *F, const char *src, const xp_csv *p, const char *set, int *hit, int *abl_hit, int *n,
+                     double *worst, char *worst_cfg, size_t wn, misses *am)
 {
+    size_t i = 0;
+    double abase = NAN;
+    for (size_t r = 1; r < p->rows; r++)
+        if (strcmp(xp_csv_get(p, r, "set"), set) == 0 && strcmp(xp_csv_get(p, r, "network"), "fitted-ablation-no-matmul") == 0 &&
+            xp_csv_num(p, r, "paper") == 1.0)
+            abase = xp_csv_num(p, r, "latency_s");
     for (size_t r = 1; r < p->rows; r++) {
-        if (strcmp(xp_csv_get(p, r, "set"), set) || strcmp(xp_csv_get(p, r, "runtime"), "lean") == 0) continue;
+        if (strcmp(xp_csv_get(p, r, "set"), set) || strcmp(xp_csv_get(p, r, "network"), "fitted")) continue;
         const char *cfg = xp_csv_get(p, r, "config");
-        size_t l = pred_row(p, set, cfg, "lean", NULL);
+        size_t l = pred_row(p, set, cfg, "paper"), a = pred_row(p, set, cfg, "fitted-ablation-no-matmul");
         double paper = xp_csv_num(p, r, "paper"), e = xp_csv_num(p, r, "err_pct");
-        if (paper == 1.0) {
-            fprintf(f, "| %s | 1 (baseline) | %.1f s | -- | %.1f s | -- | |\n", cfg, xp_csv_num(p, r, "latency_s"),
-                    l ? xp_csv_num(p, l, "latency_s") : NAN);
-            continue;
-        }
-        fprintf(f, "| %s | %.2f | %.1f s: **%.2f** | %+.1f%% | %.1f s: %.2f | %+.1f%% | %s |\n", cfg, paper,
-                xp_csv_num(p, r, "latency_s"), xp_csv_num(p, r, "speedup"), e, l ? xp_csv_num(p, l, "latency_s") : NAN,
-                l ? xp_csv_num(p, l, "speedup") : NAN, l ? xp_csv_num(p, l, "err_pct") : NAN, mark(e, 10));
-        *hit += fabs(e) <= 10;
+        int base = paper == 1.0;
+        char list[32];
+        snprintf(list, sizeof list, "dep.%s", set);
+        i++;
+        xp_fact_row(F, src, list, i, "config", "%s", cfg);
+        xp_fact_row(F, src, list, i, "base", "%d", base);
+        xp_fact_row(F, src, list, i, "paper", "%.2f", paper);
+        xp_fact_row(F, src, list, i, "latency_s", "%.1f", xp_csv_num(p, r, "latency_s"));
+        xp_fact_row(F, src, list, i, "speedup", "%.2f", xp_csv_num(p, r, "speedup"));
+        xp_fact_row(F, src, list, i, "err_pct", "%+.1f", e);
+        xp_fact_row(F, src, list, i, "lean_latency_s", "%.1f", l ? xp_csv_num(p, l, "latency_s") : NAN);
+        xp_fact_row(F, src, list, i, "lean_speedup", "%.2f", l ? xp_csv_num(p, l, "speedup") : NAN);
+        xp_fact_row(F, src, list, i, "lean_err_pct", "%+.1f", l ? xp_csv_num(p, l, "err_pct") : NAN);
+        xp_fact_row(F, src, list, i, "abl_speedup", "%.2f", a ? xp_csv_num(p, a, "speedup") : NAN);
+        xp_fact_row(F, src, list, i, "abl_err_pct", "%+.1f", a ? xp_csv_num(p, a, "err_pct") : NAN);
+        xp_fact_row(F, src, list, i, "met", "%s", base ? "" : met(e, 10));
+        if (base) continue;
         (*n)++;
+        *hit += fabs(e) <= 10;
+        *abl_hit += a && fabs(xp_csv_num(p, a, "err_pct")) <= 10;
+        if (a && fabs(xp_csv_num(p, a, "err_pct")) > 10) {
+            double short_s = abase / paper - xp_csv_num(p, a, "latency_s");
+            am->n++;
+            am->fast += xp_csv_num(p, a, "err_pct") > 0;
+            am->lo = am->n == 1 ? short_s : fmin(am->lo, short_s);
+            am->hi = am->n == 1 ? short_s : fmax(am->hi, short_s);
+        }
+        if (fabs(e) > *worst) *worst = fabs(e), snprintf(worst_cfg, wn, "%s %s", set, cfg);
     }
+    char key[32];
+    snprintf(key, sizeof key, "dep.%s", set);
+    xp_fact_count(F, key, i);
 }
 
-void xp_report_deployed(FILE *f, const char *dir)
+void xp_derive_deployed(xp_facts *F, const char *dir)
 {
-    char path[512];
     xp_csv fit, pred;
-    snprintf(path, sizeof path, "%s/deployed_fit.csv", dir);
-    int have_fit = xp_csv_load(&fit, path) == 0;
-    snprintf(path, sizeof path, "%s/deployed_predictions.csv", dir);
-    int have_pred = xp_csv_load(&pred, path) == 0;
-    fprintf(f, "## The system as deployed: CrypTen over gloo (deployed-runtime model)\n\n");
-    if (!have_fit || !have_pred || fit.rows < 2) {
-        fprintf(f, "(results/deployed_fit.csv or results/deployed_predictions.csv missing: run `mpcsim fit-deployed`)\n\n");
-        if (have_fit) xp_csv_free(&fit);
-        if (have_pred) xp_csv_free(&pred);
+    char sf[600], sp[600];
+    snprintf(sf, sizeof sf, "%s/deployed_fit.csv", dir);
+    snprintf(sp, sizeof sp, "%s/deployed_predictions.csv", dir);
+    xp_report_load_opt(&fit, dir, "deployed_fit.csv");
+    xp_report_load_opt(&pred, dir, "deployed_predictions.csv");
+    int ok = fit.rows > 1 && pred.rows > 1;
+    xp_fact(F, "inputs", "have.dep", "%d", ok);
+    if (!ok) {
+        xp_csv_free(&fit), xp_csv_free(&pred);
         return;
     }
-    double L = xp_csv_num(&fit, 1, "one_way_latency_s"), bw = xp_csv_num(&fit, 1, "bandwidth_bps");
-    double hc = xp_csv_num(&fit, 1, "coll_overhead_s"), ho = xp_csv_num(&fit, 1, "op_overhead_s");
-    fprintf(f,
-            "Everything above predicts *our* implementation of CrypTen's protocols on a lean transport. The paper measured "
-            "CrypTen itself. `--runtime crypten-gloo-gpu|cpu` (net/net_rt.h, one seam in the transport layer) models what "
-            "CrypTen's communicator puts on the wire and on the host, from the public sources of CrypTen and gloo:\n\n"
-            "- **all_reduce** (every opening; CrypTen reveals by `all_reduce`): gloo's two-rank ring -- the buffer in "
-            "max(4, T / 1 MiB) segments, reduce-scatter then all-gather, two segments in flight; every segment waits for the "
-            "receiver's RECV_READY notification (48-byte gloo preamble), so a small all_reduce costs **4 one-way latencies** "
-            "where the lean transport pays 1, and carries 8 notifications and 4 data ops per side;\n"
-            "- **one-way** (reveal to one party): broadcast pattern, SEND_READY / RECV_READY then one data op (2 latencies);\n"
-            "- **host overhead per op call** (Python dispatch, tensor allocation, kernel launch), charged at every operator "
-            "call, and per collective (c10d dispatch), plus the device-host copies around each collective on a GPU "
-            "(12 GB/s, PCIe 3.0 x16 estimate);\n"
-            "- **compute as CrypTen does it**: `profile:crypten-v100` (int64 split in 16-bit limbs, 16 fp64 products per "
-            "ring MAC at 7.8 TFLOP/s: 2.4e11 MAC/s) and `profile:crypten-cpu` (PyTorch's BLAS-less int matmul, "
-            "3e9 MAC/s, pytorch#72408).\n\n"
-            "The dealer stays lean and offline: CrypTen's default provider (TFP), which the released benchmark uses, has no "
-            "third party.\n\n");
-    fprintf(f, "### The fit (4 parameters, 11 numbers)\n\n"
-               "Fitted by `mpcsim fit-deployed` (weighted least squares on relative residuals) on the paper's per-operator "
-               "total and communication times and the ~59 s baseline only: one-way latency **%.3f ms**, bandwidth **%.2f "
-               "Gbit/s**, host overhead **%.2f ms per op call** and **%.3f ms per collective** (the free optimum was negative, "
-               "so this bound is active: 3 parameters are effectively fitted).\n\n"
-               "| target | paper (s) | fit (s) | residual |\n|---|---|---|---|\n",
-            L * 1e3, bw * 1e-9, ho * 1e3, hc * 1e3);
-    for (size_t r = 1; r < fit.rows; r++)
-        fprintf(f, "| %s | %s | %.2f | %+.1f%% |\n", xp_csv_get(&fit, r, "target"), xp_csv_get(&fit, r, "paper_s"),
-                xp_csv_num(&fit, r, "fit_s"), xp_csv_num(&fit, r, "residual_pct"));
-    int hit = 0, n = 0;
-    fprintf(f, "\n### Predicted speedups (not fitted)\n\n"
-               "Deployed: fitted network, `crypten-gloo-gpu`, `profile:crypten-v100`. Lean: the `paper` network, lean "
-               "transport, `profile:v100` (Tables 1 and 2). BatchNorm stand-in as measured; target: within 10%%.\n\n"
-               "| IMDb, seq 512 | paper | deployed | error | lean | error | within 10%% |\n|---|---|---|---|---|---|---|\n");
-    speedup_rows(f, &pred, "imdb", &hit, &n);
-    fprintf(f, "\n| GLUE, seq 128 | paper | deployed | error | lean | error | within 10%% |\n|---|---|---|---|---|---|---|\n");
-    speedup_rows(f, &pred, "glue", &hit, &n);
-    fprintf(f, "\n**%d of %d speedups within 10%%.**", hit, n);
-    /* Why the misses: the remainder after the approximated operators. */
-    size_t q = pred_row(&pred, "imdb", "quad+2quad", "crypten-gloo-gpu", NULL);
-    size_t fq = fit_row(&fit, "quad_total"), f2 = fit_row(&fit, "2quad_total"), fb = fit_row(&fit, "baseline_total");
-    size_t gb = pred_row(&pred, "glue", "gelu-erf+softmax", "crypten-gloo-gpu", NULL);
-    size_t gq = pred_row(&pred, "glue", "quad+2quad", "crypten-gloo-gpu", NULL);
-    size_t ql = pred_row(&pred, "imdb", "quad+2quad", "lean", NULL);
-    if (q && ql && fq && f2 && fb && gb && gq) {
-        double lean_sp = xp_csv_num(&pred, ql, "speedup"), dep_sp = xp_csv_num(&pred, q, "speedup");
-        double tq = xp_csv_num(&pred, q, "latency_s"), ops = xp_csv_num(&fit, fq, "fit_s") + xp_csv_num(&fit, f2, "fit_s");
-        double implied = 59.0 / 5.26, paper_rest = implied - (0.5 + 3.2), rest = tq - ops;
-        double T = (512.0 * 116 + 116 * 768) * 8; /* one of CrypTen's 250 embedding chunks: eps + delta */
-        double cross, crit;
-        net_rt_allreduce_cost((uint64_t)T, &cross, &crit);
-        double chunk = cross * L + crit * 8 / bw + ho;
-        fprintf(f,
-                " Every miss is in the same direction: the approximated models are too fast. The paper implies %.1f s for "
-                "Quad+2Quad at seq 512 (59 s / 5.26); its two operators take 3.7 s, so **%.1f s** is the rest of the model "
-                "(embedding, linear layers, norms). We predict %.2f s, of which the fitted operators are %.2f s: our rest "
-                "is **%.1f s**, %.1f s short. The fit itself shows the same hole: the baseline comes out %.1f s under 59 s "
-                "(%+.1f%%) while the operators fit within a few percent. So the unmatched time is in the layers the "
-                "figure does not isolate, and the per-operator figure cannot constrain it. Known candidates we do not "
-                "model: CrypTen's embedding runs as 250 chunked matmuls (PAPER.md 6.2), each its own Beaver round -- "
-                "about %.1f ms each here (%.0f latencies, %.1f MB, one op call), so ~%.1f s for the 249 extra; "
-                "TFP's triple generation on the GPU (a product and three zero-sharings per Beaver op); and the "
-                "per-op overhead of operators we count as one call. At seq 128 the same fixed remainder weighs more: "
-                "GLUE's Quad+2Quad at 2.2x would be %.2f s against our %.2f s (%.1f s short), hence the larger GLUE "
-                "misses. The lean model predicts %.2fx for Quad+2Quad: the runtime model closes %.0f%% of the lean "
-                "model's gap to 5.26x, not all of it.\n\n",
-                implied, paper_rest, tq, ops, rest, paper_rest - rest, 59 - xp_csv_num(&fit, fb, "fit_s"),
-                xp_csv_num(&fit, fb, "residual_pct"), chunk * 1e3, cross, T * 1e-6, 249 * chunk,
-                xp_csv_num(&pred, gb, "latency_s") / 2.2, xp_csv_num(&pred, gq, "latency_s"),
-                xp_csv_num(&pred, gb, "latency_s") / 2.2 - xp_csv_num(&pred, gq, "latency_s"), lean_sp,
-                100 * (lean_sp - dep_sp) / (lean_sp - 5.26));
-    } else {
-        fprintf(f, "\n\n");
+    /* The fit and its ablation (rows fit = model / ablation-no-matmul, the same targets in order). */
+    size_t m0 = 0, a0 = 0, nt = 0;
+    for (size_t r = 1; r < fit.rows; r++) {
+        const char *w = xp_csv_get(&fit, r, "fit");
+        if (strcmp(w, "model") == 0 && !m0) m0 = r;
+        if (strcmp(w, "ablation-no-matmul") == 0 && !a0) a0 = r;
+        nt += strcmp(w, "model") == 0;
     }
-    /* PUMA */
-    size_t pt = pred_row(&pred, "puma_time", "gelu-erf+softmax", "crypten-gloo-cpu", NULL);
-    size_t pl = pred_row(&pred, "puma_time", "gelu-erf+softmax", "lean", NULL);
-    size_t pw = pred_row(&pred, "puma_bytes_with_ttp", "gelu-erf+softmax", "crypten-gloo-cpu", NULL);
-    size_t po = pred_row(&pred, "puma_bytes_without_ttp", "gelu-erf+softmax", "crypten-gloo-cpu", NULL);
-    if (pt && pl && pw && po) {
-        double e = xp_csv_num(&pred, pt, "err_pct"), ew = xp_csv_num(&pred, pw, "err_pct"),
-               eo = xp_csv_num(&pred, po, "err_pct");
-        fprintf(f,
-                "### PUMA's re-measurement (predicted)\n\n"
-                "PUMA (Dong et al., 2023, Table 3) ran MPCFormer's BERT-base without approximations, seq 128, 5 Gbit/s, "
-                "about 1 ms RTT, on CPUs: **55.3 s, 12.09 GB**. Same model, `crypten-gloo-cpu` (no device copies), "
-                "`profile:crypten-cpu`, the host overheads fitted above:\n\n"
-                "| quantity | PUMA | deployed model | error | target | met |\n|---|---|---|---|---|---|\n"
-                "| latency | 55.3 s | %.1f s | %+.1f%% | 20%% | %s |\n"
-                "| bytes, with the TTP's material | 12.09 GB | %.2f GB | %+.1f%% | 5%% | %s |\n"
-                "| bytes, without it | 12.09 GB | %.2f GB | %+.1f%% | 5%% | %s |\n"
-                "| latency, lean model (`profile:zen5-2core`) | 55.3 s | %.1f s | %+.1f%% | | |\n\n"
-                "Bytes are counted as CrypTen's communicator counts them on rank 0 (`_logging` in "
-                "crypten/communicator/communicator.py): an all_reduce of n elements counts 2 x 8n bytes (sent and "
-                "received), a broadcast received from the TTP counts 8n. The 5%% holds only **if PUMA's 12.09 GB includes "
-                "the third party's material** (our dealer's %.2f GB to P0, as CrypTen's TTP provider would broadcast it); "
-                "without it our count is %.1f%% off. PUMA's setup is not detailed enough to tell which; we assume the "
-                "former. The latency is %s within 20%%: the CPU profile's numbers come from public issue reports "
-                "on other machines, not from PUMA's 32-vCPU hosts.\n\n",
-                xp_csv_num(&pred, pt, "latency_s"), e, mark(e, 20), xp_csv_num(&pred, pw, "crypten_bytes_p0") * 1e-9, ew,
-                mark(ew, 5), xp_csv_num(&pred, po, "crypten_bytes_p0") * 1e-9, eo, mark(eo, 5),
-                xp_csv_num(&pred, pl, "latency_s"), xp_csv_num(&pred, pl, "err_pct"),
-                (xp_csv_num(&pred, pw, "crypten_bytes_p0") - xp_csv_num(&pred, po, "crypten_bytes_p0")) * 1e-9, eo,
-                fabs(e) <= 20 ? "just" : "not");
+    CHECK(m0 && a0, "%s has both fits", sf);
+    xp_fact_num(F, sf, "dep.latency_ms", "%.3f", xp_csv_num(&fit, m0, "one_way_latency_s") * 1e3);
+    xp_fact_num(F, sf, "dep.bandwidth_gbps", "%.2f", xp_csv_num(&fit, m0, "bandwidth_bps") * 1e-9);
+    xp_fact_num(F, sf, "dep.op_ms", "%.2f", xp_csv_num(&fit, m0, "op_overhead_s") * 1e3);
+    xp_fact_num(F, sf, "dep.matmul_ms", "%.2f", xp_csv_num(&fit, m0, "matmul_overhead_s") * 1e3);
+    xp_fact_num(F, sf, "dep.coll_ms", "%.3f", xp_csv_num(&fit, m0, "coll_overhead_s") * 1e3);
+    xp_fact(F, sf, "dep.coll_bound", "%d", xp_csv_num(&fit, m0, "coll_overhead_s") == 0);
+    xp_fact(F, sf, "dep.ntargets", "%zu", nt);
+    xp_fact_num(F, sf, "dep.abl.latency_ms", "%.3f", xp_csv_num(&fit, a0, "one_way_latency_s") * 1e3);
+    xp_fact_num(F, sf, "dep.abl.bandwidth_gbps", "%.2f", xp_csv_num(&fit, a0, "bandwidth_bps") * 1e-9);
+    xp_fact_num(F, sf, "dep.abl.op_ms", "%.2f", xp_csv_num(&fit, a0, "op_overhead_s") * 1e3);
+    double worst_fit = 0;
+    for (size_t i = 0; i < nt; i++) {
+        size_t r = m0 + i, a = a0 + i;
+        const char *tg = xp_csv_get(&fit, r, "target");
+        xp_fact_row(F, sf, "dep.fit", i + 1, "target", "%s", tg);
+        xp_fact_row(F, sf, "dep.fit", i + 1, "paper_s", "%s", xp_csv_get(&fit, r, "paper_s"));
+        xp_fact_row(F, sf, "dep.fit", i + 1, "fit_s", "%.2f", xp_csv_num(&fit, r, "fit_s"));
+        xp_fact_row(F, sf, "dep.fit", i + 1, "residual_pct", "%+.1f", pct(xp_csv_num(&fit, r, "residual_pct")));
+        xp_fact_row(F, sf, "dep.fit", i + 1, "abl_fit_s", "%.2f", xp_csv_num(&fit, a, "fit_s"));
+        xp_fact_row(F, sf, "dep.fit", i + 1, "abl_residual_pct", "%+.1f", pct(xp_csv_num(&fit, a, "residual_pct")));
+        xp_fact_row(F, sf, "dep.fit", i + 1, "matmul_calls", "%s", xp_csv_get(&fit, r, "matmul_calls"));
+        if (strcmp(tg, "baseline_total") == 0) {
+            xp_fact(F, sf, "dep.baseline_matmuls", "%s", xp_csv_get(&fit, r, "matmul_calls"));
+            xp_fact_num(F, sf, "dep.abl.baseline_residual_pct", "%+.1f", pct(xp_csv_num(&fit, a, "residual_pct")));
+            xp_fact_num(F, sf, "dep.baseline_residual_pct", "%+.1f", pct(xp_csv_num(&fit, r, "residual_pct")));
+        } else {
+            worst_fit = fmax(worst_fit, fabs(xp_csv_num(&fit, r, "residual_pct")));
+        }
     }
-    /* What-if */
-    fprintf(f, "### What if: MPCFormer on CrypTen as deployed, over other networks (seq 512)\n\n"
-               "Same protocol, same bytes; the deployed column adds gloo's rendezvous and ring, the host overheads and "
-               "CrypTen's compute. *runtime share* = (deployed - lean) / deployed: the part of the latency that is the "
-               "runtime, not the protocol.\n\n"
-               "| network | approximation | lean (s) | deployed (s) | runtime share |\n|---|---|---|---|---|\n");
-    static const char *const nets[3][2] = {{"lan", "3 Gbit/s, 0.4 ms"}, {"metro", "1 Gbit/s, 2 ms"},
-                                           {"wan", "200 Mbit/s, 20 ms"}};
+    xp_fact_count(F, "dep.fit", nt);
+    xp_fact_num(F, sf, "dep.fit_worst_pct", "%.1f", worst_fit);
+
+    /* Speedups. */
+    int hit = 0, abl = 0, n = 0;
+    double worst = 0;
+    char wcfg[96] = "";
+    misses am = {0, 0, 0, 0};
+    speedups(F, sp, &pred, "imdb", &hit, &abl, &n, &worst, wcfg, sizeof wcfg, &am);
+    speedups(F, sp, &pred, "glue", &hit, &abl, &n, &worst, wcfg, sizeof wcfg, &am);
+    xp_fact(F, sp, "dep.abl.misses", "%d", am.n);
+    xp_fact(F, sp, "dep.abl.misses_all_fast", "%d", am.n > 0 && am.fast == am.n);
+    xp_fact_num(F, sp, "dep.abl.short_lo_s", "%.1f", am.n ? am.lo : NAN);
+    xp_fact_num(F, sp, "dep.abl.short_hi_s", "%.1f", am.n ? am.hi : NAN);
+    xp_fact(F, sp, "dep.hits", "%d", hit);
+    xp_fact(F, sp, "dep.n", "%d", n);
+    xp_fact(F, sp, "dep.all_met", "%d", hit == n);
+    xp_fact(F, sp, "dep.abl.hits", "%d", abl);
+    xp_fact_num(F, sp, "dep.worst_pct", "%.1f", worst);
+    xp_fact(F, sp, "dep.worst_config", "%s", wcfg);
+
+    /* PUMA. */
+    size_t pt = pred_row(&pred, "puma_time", "gelu-erf+softmax", "5gbit-1msrtt");
+    size_t pw = pred_row(&pred, "puma_bytes_with_ttp", "gelu-erf+softmax", "5gbit-1msrtt");
+    size_t po = pred_row(&pred, "puma_bytes_without_ttp", "gelu-erf+softmax", "5gbit-1msrtt");
+    size_t pl = 0;
+    for (size_t r = 1; r < pred.rows; r++)
+        if (strcmp(xp_csv_get(&pred, r, "set"), "puma_time") == 0 && strcmp(xp_csv_get(&pred, r, "runtime"), "lean") == 0)
+            pl = r;
+    xp_fact(F, sp, "have.dep.puma", "%d", pt && pw && po && pl && pt != pl);
+    if (pt && pw && po && pl && pt != pl) {
+        double e = xp_csv_num(&pred, pt, "err_pct"), ew = xp_csv_num(&pred, pw, "err_pct");
+        double eo = xp_csv_num(&pred, po, "err_pct");
+        double bw = xp_csv_num(&pred, pw, "crypten_bytes_p0"), bo = xp_csv_num(&pred, po, "crypten_bytes_p0");
+        xp_fact_num(F, sp, "dep.puma.latency_s", "%.1f", xp_csv_num(&pred, pt, "latency_s"));
+        xp_fact_num(F, sp, "dep.puma.err_pct", "%+.1f", e);
+        xp_fact(F, sp, "dep.puma.met", "%s", met(e, 20));
+        xp_fact_num(F, sp, "dep.puma.gb_ttp", "%.2f", bw * 1e-9);
+        xp_fact_num(F, sp, "dep.puma.err_ttp_pct", "%+.1f", ew);
+        xp_fact(F, sp, "dep.puma.met_ttp", "%s", met(ew, 5));
+        xp_fact_num(F, sp, "dep.puma.gb_nottp", "%.2f", bo * 1e-9);
+        xp_fact_num(F, sp, "dep.puma.err_nottp_pct", "%+.1f", eo);
+        xp_fact(F, sp, "dep.puma.met_nottp", "%s", met(eo, 5));
+        xp_fact_num(F, sp, "dep.puma.ttp_gb", "%.2f", (bw - bo) * 1e-9);
+        xp_fact_num(F, sp, "dep.puma.lean_latency_s", "%.1f", xp_csv_num(&pred, pl, "latency_s"));
+        xp_fact_num(F, sp, "dep.puma.lean_err_pct", "%+.1f", xp_csv_num(&pred, pl, "err_pct"));
+    }
+
+    /* What-if: deployed against lean on named networks. */
+    static const char *const nets[3][2] = {{"lan", "3 Gbit/s / 0.4 ms"}, {"metro", "1 Gbit/s / 2 ms"},
+                                           {"wan", "200 Mbit/s / 20 ms"}};
     static const char *const cfgs[2] = {"gelu-erf+softmax", "quad+2quad"};
-    for (int k = 0; k < 3; k++)
+    size_t k = 0;
+    for (int a = 0; a < 3; a++)
         for (int c = 0; c < 2; c++) {
-            size_t d = pred_row(&pred, "whatif", cfgs[c], "crypten-gloo-gpu", nets[k][0]);
-            size_t l = pred_row(&pred, "whatif", cfgs[c], "lean", nets[k][0]);
+            size_t d = 0, l = 0;
+            for (size_t r = 1; r < pred.rows; r++) {
+                if (strcmp(xp_csv_get(&pred, r, "set"), "whatif") || strcmp(xp_csv_get(&pred, r, "config"), cfgs[c]) ||
+                    strcmp(xp_csv_get(&pred, r, "network"), nets[a][0]))
+                    continue;
+                if (strcmp(xp_csv_get(&pred, r, "runtime"), "lean") == 0) l = r;
+                else d = r;
+            }
             if (!d || !l) continue;
             double td = xp_csv_num(&pred, d, "latency_s"), tl = xp_csv_num(&pred, l, "latency_s");
-            fprintf(f, "| %s (%s) | %s | %.1f | %.1f | %.0f%% |\n", nets[k][0], nets[k][1], cfgs[c], tl, td,
-                    100 * (td - tl) / td);
+            k++;
+            xp_fact_row(F, sp, "dep.whatif", k, "network", "%s (%s)", nets[a][0], nets[a][1]);
+            xp_fact_row(F, sp, "dep.whatif", k, "config", "%s", cfgs[c]);
+            xp_fact_row(F, sp, "dep.whatif", k, "lean_s", "%.1f", tl);
+            xp_fact_row(F, sp, "dep.whatif", k, "deployed_s", "%.1f", td);
+            xp_fact_row(F, sp, "dep.whatif", k, "share_pct", "%.0f", 100 * (td - tl) / td);
         }
-    fprintf(f, "\nThe deployed column uses the fitted host overheads and `profile:crypten-v100`, the lean one "
-               "`profile:v100`: the share is the runtime's (communicator, host, CrypTen's compute) and the rest the "
-               "protocol's rounds and bytes.\n\n");
-    xp_csv_free(&fit);
-    xp_csv_free(&pred);
+    xp_fact_count(F, "dep.whatif", k);
+    xp_csv_free(&fit), xp_csv_free(&pred);
 }

@@ -21,6 +21,8 @@
 
 #include "../common/chk.h"
 #include "../common/json.h"
+#include "../common/ofile.h"
+#include "../common/sbuf.h"
 
 static uint64_t get_le64(const uint8_t *b)
 {
@@ -43,25 +45,7 @@ static void shape_str(char *o, size_t n, const uint64_t *shape, int ndim)
     if (k < n) snprintf(o + k, n - k, "]");
 }
 
-/* ---- growable byte string (header writer) ---- */
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? 2 * b->cap : 4096;
-        char *q = realloc(b->s, b->cap);
-        CHECK(q != NULL, "out of memory growing a header buffer to %zu bytes", b->cap);
-        b->s = q;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
+/* ---- the header writer (common/sbuf) ---- */
 
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -72,25 +56,25 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     CHECK(n >= 0 && (size_t)n < sizeof tmp, "sb_printf used for a long string");
-    sb_put(b, tmp, (size_t)n);
+    sbuf_put(b, tmp, (size_t)n);
 }
 
 /* A JSON string literal: quotes, backslashes and control characters escaped; UTF-8 passes through. */
 static void sb_json_str(sbuf *b, const char *s, size_t n)
 {
-    sb_put(b, "\"", 1);
+    sbuf_put(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
-            sb_put(b, e, 2);
+            sbuf_put(b, e, 2);
         } else if (c < 0x20) {
             sb_printf(b, "\\u%04x", c);
         } else {
-            sb_put(b, (const char *)&c, 1);
+            sbuf_put(b, (const char *)&c, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    sbuf_put(b, "\"", 1);
 }
 
 /* ---- dtypes ---- */
@@ -543,7 +527,28 @@ int tfm_read_safetensors_buf(const uint8_t *buf, size_t len, const tfm_config *c
         }
         src[i] = e;
     }
-    /* 2. Convert. Bounds were checked by the index: data_off + end <= len. */
+    /* 2. Every value finite (decoded chunk by chunk into scratch, so a refused file leaves p as it was).
+     * Bounds were checked by the index: data_off + end <= len. */
+    enum { SCRATCH = 4096 };
+    float scratch[SCRATCH];
+    for (size_t i = 0; i < nt && rc != TFM_EVALUE; i++) {
+        int es, kind = dtype_lookup(src[i]->dtype, &es);
+        const uint8_t *b = buf + ix.data_off + src[i]->begin;
+        for (uint64_t k = 0; k < src[i]->numel && rc != TFM_EVALUE; k += SCRATCH) {
+            uint64_t m = src[i]->numel - k < SCRATCH ? src[i]->numel - k : SCRATCH;
+            decode(scratch, b + k * (uint64_t)es, m, kind);
+            for (uint64_t j = 0; j < m; j++)
+                if (!isfinite(scratch[j])) {
+                    (void)chk_errf(err, errlen, 0, "tensor '%s' holds a non-finite value (%g at flat index %llu%s): weights must be finite",
+                                   src[i]->name, (double)scratch[j], (unsigned long long)(k + j),
+                                   kind == DT_F64 ? "; F64 values beyond float range count as infinite" : "");
+                    rc = TFM_EVALUE;
+                    break;
+                }
+        }
+    }
+    if (rc == TFM_EVALUE) goto fail;
+    /* 3. Convert. */
     for (size_t i = 0; i < nt; i++) {
         int es, kind = dtype_lookup(src[i]->dtype, &es);
         decode(tab[i].data, buf + ix.data_off + src[i]->begin, src[i]->numel, kind);
@@ -553,6 +558,26 @@ fail:
     free(src);
     free(sorted);
     tfm_st_index_free(&ix);
+    free(tab);
+    return rc;
+}
+
+int tfm_params_check_fixed(const tfm_config *cfg, const tfm_params *p, double limit, char *err, size_t errlen)
+{
+    size_t nt = tfm_tensor_count(cfg);
+    tfm_tensor *tab = chk_malloc(nt * sizeof *tab);
+    tfm_tensor_table(cfg, p, tab);
+    int rc = TFM_OK;
+    for (size_t i = 0; i < nt && rc == TFM_OK; i++)
+        for (size_t j = 0; j < table_numel(&tab[i]); j++) {
+            float v = tab[i].data[j];
+            if (!isfinite(v) || fabs((double)v) >= limit) {
+                rc = chk_errf(err, errlen, TFM_EVALUE,
+                              "tensor '%s' holds %g at flat index %zu, which does not fit the fixed-point encoding "
+                              "(|x| < %g)", tab[i].name, (double)v, j, limit);
+                break;
+            }
+        }
     free(tab);
     return rc;
 }
@@ -572,20 +597,20 @@ static int build_header(sbuf *h, const tfm_config *cfg, const tfm_tensor *tab, s
             has_format |= strcmp(md.root.u.obj.m[i].key, "format") == 0;
         }
     }
-    sb_put(h, "{\"__metadata__\":{", 17);
-    if (!has_format) sb_put(h, "\"format\":\"pt\"", 13);
+    sbuf_put(h, "{\"__metadata__\":{", 17);
+    if (!has_format) sbuf_put(h, "\"format\":\"pt\"", 13);
     for (size_t i = 0; metadata_json && i < md.root.u.obj.n; i++) {
         const json_member *m = &md.root.u.obj.m[i];
-        if (i || !has_format) sb_put(h, ",", 1);
+        if (i || !has_format) sbuf_put(h, ",", 1);
         sb_json_str(h, m->key, m->key_len);
-        sb_put(h, ":", 1);
+        sbuf_put(h, ":", 1);
         sb_json_str(h, m->val.u.str.s, m->val.u.str.len);
     }
-    sb_put(h, "}", 1);
+    sbuf_put(h, "}", 1);
     uint64_t off = 0;
     for (size_t i = 0; i < nt; i++) {
         uint64_t bytes = 4 * (uint64_t)table_numel(&tab[i]);
-        sb_put(h, ",", 1);
+        sbuf_put(h, ",", 1);
         sb_json_str(h, tab[i].name, strlen(tab[i].name));
         if (tab[i].ndim == 2)
             sb_printf(h, ":{\"dtype\":\"F32\",\"shape\":[%zu,%zu],", tab[i].shape[0], tab[i].shape[1]);
@@ -594,7 +619,7 @@ static int build_header(sbuf *h, const tfm_config *cfg, const tfm_tensor *tab, s
         sb_printf(h, "\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + bytes));
         off += bytes;
     }
-    sb_put(h, "}", 1);
+    sbuf_put(h, "}", 1);
     json_free(&md);
     return TFM_OK;
 bad:
@@ -609,24 +634,19 @@ int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_para
     tfm_tensor *tab = chk_malloc(nt * sizeof *tab);
     tfm_tensor_table(cfg, p, tab);
     sbuf h = {0};
-    char *tmp = NULL;
     uint8_t *chunk = NULL;
-    FILE *f = NULL;
-    int created = 0; /* remove only a temporary file of our own */
+    ofile of = {0};
+    FILE *f = NULL; /* of.f while the temporary is open */
     int rc = build_header(&h, cfg, tab, nt, metadata_json);
     if (rc != TFM_OK) goto fail;
-    while (h.len % 8) sb_put(&h, " ", 1); /* data starts at 8 + N, a multiple of 8 */
+    while (h.n % 8) sbuf_put(&h, " ", 1); /* data starts at 8 + N, a multiple of 8 */
 
     rc = TFM_EIO;
-    size_t plen = strlen(path);
-    tmp = chk_malloc(plen + 5);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    if (!(f = fopen(tmp, "wb"))) goto fail;
-    created = 1;
+    if (ofile_open(&of, path, NULL, 0) != 0) goto fail;
+    f = of.f;
     uint8_t lenb[8];
-    put_le64(lenb, h.len);
-    if (fwrite(lenb, 1, 8, f) != 8 || fwrite(h.s, 1, h.len, f) != h.len) goto fail;
+    put_le64(lenb, h.n);
+    if (fwrite(lenb, 1, 8, f) != 8 || fwrite(h.p, 1, h.n, f) != h.n) goto fail;
     enum { CHUNK = 16384 };
     chunk = chk_malloc(4 * CHUNK);
     for (size_t i = 0; i < p->n; i += CHUNK) {
@@ -638,17 +658,14 @@ int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_para
         }
         if (fwrite(chunk, 4, m, f) != m) goto fail;
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) goto fail;
-    int closed = fclose(f);
+    if (fflush(f) != 0 || (of.tmp && fsync(fileno(f)) != 0)) goto fail;
     f = NULL;
-    if (closed != 0 || rename(tmp, path) != 0) goto fail;
+    if (ofile_commit(&of, NULL, 0) != 0) goto fail;
     rc = TFM_OK;
 fail:
-    if (f) fclose(f);
-    if (rc != TFM_OK && created) remove(tmp);
+    if (f) ofile_abort(&of);
     free(chunk);
-    free(tmp);
-    free(h.s);
+    free(h.p);
     free(tab);
     return rc;
 }

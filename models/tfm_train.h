@@ -22,9 +22,9 @@
 
 #include "../common/rng.h"
 #include "tfm.h"
-#include "tfm_data.h"
+#include "../text/text_data.h"
 #include "tfm_kernels.h"
-#include "tfm_tok.h"
+#include "../text/text_tok.h"
 
 /* ---- backward kernels ---- */
 
@@ -140,7 +140,7 @@ typedef struct tfm_encoded {
     int *label;     /* [n] */
     size_t truncated;
 } tfm_encoded;
-void tfm_encode_dataset(tfm_encoded *e, const tfm_tok *tok, const tfm_dataset *ds, int T);
+void tfm_encode_dataset(tfm_encoded *e, const text_tok *tok, const text_dataset *ds, int T);
 void tfm_encoded_free(tfm_encoded *e);
 
 /* Predictions (argmax) of the model on e, in batches of B; pred[n] may be NULL. Returns accuracy.
@@ -225,8 +225,9 @@ typedef struct tfm_train_result {
 } tfm_train_result;
 
 /* Trains p (for cfg) on train; dev (may be NULL) selects the best epoch. After return p holds the
- * best-dev parameters when dev was given (else the last). Returns 0, or a TFM_* error code from
- * writing the checkpoint (message in err). */
+ * best-dev parameters when dev was given (else the last). Returns 0, TFM_EVALUE if a step's loss or
+ * gradient norm is not finite (training stops there, nothing more is saved; message in err), or a
+ * TFM_* error code from writing the checkpoint (message in err). */
 int tfm_train_run(const tfm_config *cfg, tfm_params *p, const tfm_encoded *train, const tfm_encoded *dev,
                   const tfm_train_opts *o, tfm_train_result *res, char *err, size_t errlen) WUR;
 

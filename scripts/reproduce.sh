@@ -41,7 +41,7 @@ if [ "$accuracy" = 1 ]; then
   step "accuracy pipeline (scripts/accuracy.sh, about 20 minutes)"
   bash scripts/accuracy.sh "$M"
 fi
-step "deployed-runtime model: fit to the per-operator figure, predictions (CrypTen over gloo, about 2 minutes)"
+step "deployed-runtime model: fit to the per-operator figure, predictions (CrypTen over gloo, about 4 minutes)"
 "$M" fit-deployed --out results/deployed_fit.csv --predict results/deployed_predictions.csv
 step "report and plots"
 "$M" report

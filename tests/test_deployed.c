@@ -174,17 +174,18 @@ Test(deployed, fit_reproduces_builtin, .timeout = 300)
     cr_assert(fgets(line, sizeof line, f));
     fclose(f);
     remove(path);
-    /* last five columns: one_way_latency_s, bandwidth_bps, coll_overhead_s, op_overhead_s,
-     * matmul_overhead_s */
+    /* the first row is the model's fit; its last five columns: one_way_latency_s, bandwidth_bps,
+     * coll_overhead_s, op_overhead_s, matmul_overhead_s */
     char *c[32];
     int n = 0;
     for (char *s = strtok(line, ",\n"); s && n < 32; s = strtok(NULL, ",\n")) c[n++] = s;
-    cr_assert_eq(n, 19);
-    cr_expect_float_eq(strtod(c[14], NULL), XP_DEPLOYED_LATENCY_S, 1e-6);
-    cr_expect_float_eq(strtod(c[15], NULL), XP_DEPLOYED_BANDWIDTH_BPS, 1.0);
-    cr_expect_float_eq(strtod(c[16], NULL), XP_DEPLOYED_COLL_S, 1e-7);
-    cr_expect_float_eq(strtod(c[17], NULL), XP_DEPLOYED_OP_S, 1e-7);
-    cr_expect_float_eq(strtod(c[18], NULL), XP_DEPLOYED_MATMUL_S, 1e-7);
+    cr_assert_eq(n, 20);
+    cr_expect_str_eq(c[0], "model");
+    cr_expect_float_eq(strtod(c[15], NULL), XP_DEPLOYED_LATENCY_S, 1e-6);
+    cr_expect_float_eq(strtod(c[16], NULL), XP_DEPLOYED_BANDWIDTH_BPS, 1.0);
+    cr_expect_float_eq(strtod(c[17], NULL), XP_DEPLOYED_COLL_S, 1e-7);
+    cr_expect_float_eq(strtod(c[18], NULL), XP_DEPLOYED_OP_S, 1e-7);
+    cr_expect_float_eq(strtod(c[19], NULL), XP_DEPLOYED_MATMUL_S, 1e-7);
 }
 
 /* The default (lean) transport is untouched: the committed results/infer_quad+2quad.csv (written by
@@ -258,5 +259,9 @@ Test(deployed, unknown_runtime_is_an_error)
     tu_run r = tu_mpcsim("infer --model bert-tiny --seq 4 --runtime gloo");
     cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "unknown runtime 'gloo'"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_mpcsim("infer --model bert-tiny --seq 4 --op-overhead-ns 5");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "need --runtime"), "%s", r.err);
     tu_run_free(&r);
 }
