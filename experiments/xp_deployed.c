@@ -30,6 +30,7 @@
 #include "../protocols/mpc_tags.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_csv.h"
 #include "xp_schema.h"
 
 #define COPY_BPS 12e9
@@ -247,8 +248,59 @@ static void fit_rows(xp_rows *w, const char *name, const target *t, const double
 
 /* Runs the three seq-512 configurations once and fits: x the model (5 parameters), x4 the ablation
  * without the per-matmul overhead. Writes both fits to out (NULL: not written). */
-static int fit(const char *out, double x[NX], double x4[NX])
+/* The paper's numbers: each operator's total_s / comm_s from ops (paper/paper_operators.csv), the
+ * baseline as the middle of imdb_baseline_low_s..high_s from claims (paper/paper_claims.csv). */
+static int paper_targets(target *t, const char *ops, const char *claims)
 {
+    xp_csv pc, cl;
+    if (xp_csv_load(&pc, ops) != 0) return -1;
+    if (xp_csv_load(&cl, claims) != 0) {
+        xp_csv_free(&pc);
+        return -1;
+    }
+    double lo = NAN, hi = NAN;
+    for (size_t r = 1; r < cl.rows; r++) {
+        if (strcmp(xp_csv_get(&cl, r, "claim"), "imdb_baseline_low_s") == 0) lo = xp_csv_num(&cl, r, "value");
+        if (strcmp(xp_csv_get(&cl, r, "claim"), "imdb_baseline_high_s") == 0) hi = xp_csv_num(&cl, r, "value");
+    }
+    int rc = 0;
+    for (int i = 0; i < NT && rc == 0; i++) {
+        double v = NAN;
+        if (strcmp(t[i].name, "baseline_total") == 0) {
+            v = (lo + hi) / 2;
+        } else {
+            char fn[32];
+            snprintf(fn, sizeof fn, "%.*s", (int)(strchr(t[i].name, '_') - t[i].name), t[i].name);
+            for (size_t r = 1; r < pc.rows; r++)
+                if (strcmp(xp_csv_get(&pc, r, "function"), fn) == 0)
+                    v = xp_csv_num(&pc, r, t[i].total ? "total_s" : "comm_s");
+        }
+        if (!(v > 0)) {
+            fprintf(stderr, "error: fit-deployed: no positive value for %s in %s / %s\n", t[i].name, ops, claims);
+            rc = -1;
+        }
+        t[i].paper_s = v;
+    }
+    xp_csv_free(&pc), xp_csv_free(&cl);
+    return rc;
+}
+
+static int fit(const char *out, const char *ops, const char *claims, double x[NX], double x4[NX])
+{
+    target t[NT] = {
+        {"softmax_total", "gelu-erf+softmax", "softmax", 1, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"softmax_comm", "gelu-erf+softmax", "softmax", 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"gelu_total", "gelu-erf+softmax", "act", 1, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"gelu_comm", "gelu-erf+softmax", "act", 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"quad_total", "quad+2quad", "act", 1, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"quad_comm", "quad+2quad", "act", 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2quad_total", "quad+2quad", "softmax", 1, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2quad_comm", "quad+2quad", "softmax", 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2relu_total", "quad+2relu", "softmax", 1, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"2relu_comm", "quad+2relu", "softmax", 0, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+        {"baseline_total", "gelu-erf+softmax", "total", 1, 0, {0, 0, 0, 0, 0, 0, 0, 0}},
+    };
+    if (paper_targets(t, ops, claims) != 0) return -1;
     static const char *const cfgs[NCFG][2] = {{"gelu-erf", "softmax"}, {"quad", "2quad"}, {"quad", "2relu"}};
     char acc_path[NCFG][256];
     for (int k = 0; k < NCFG; k++) {
@@ -259,19 +311,6 @@ static int fit(const char *out, double x[NX], double x4[NX])
             return -1;
         }
     }
-    target t[NT] = {
-        {"softmax_total", "gelu-erf+softmax", "softmax", 1, 40, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"softmax_comm", "gelu-erf+softmax", "softmax", 0, 34.1, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"gelu_total", "gelu-erf+softmax", "act", 1, 11, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"gelu_comm", "gelu-erf+softmax", "act", 0, 9.6, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"quad_total", "quad+2quad", "act", 1, 0.5, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"quad_comm", "quad+2quad", "act", 0, 0.4, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2quad_total", "quad+2quad", "softmax", 1, 3.2, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2quad_comm", "quad+2quad", "softmax", 0, 1.7, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2relu_total", "quad+2relu", "softmax", 1, 14.7, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"2relu_comm", "quad+2relu", "softmax", 0, 12.8, {0, 0, 0, 0, 0, 0, 0, 0}},
-        {"baseline_total", "gelu-erf+softmax", "total", 1, 59, {0, 0, 0, 0, 0, 0, 0, 0}},
-    };
     int rc = 0;
     for (int i = 0; i < NT && rc == 0; i++) {
         int k = strcmp(t[i].cfg, "gelu-erf+softmax") == 0 ? 0 : strcmp(t[i].cfg, "quad+2quad") == 0 ? 1 : 2;
@@ -439,29 +478,38 @@ static int predict_all(const char *out, const double x[NX], const double x4[NX])
 int xp_cmd_fit_deployed(int argc, char **argv)
 {
     const char *out = NULL, *pred = NULL, *v;
+    const char *ops = "paper/paper_operators.csv", *claims = "paper/paper_claims.csv";
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: mpcsim fit-deployed [--out FILE] [--predict FILE]\n"
+            printf("usage: mpcsim fit-deployed [--out FILE] [--predict FILE] [--paper-ops FILE] [--paper-claims FILE]\n"
                    "Fits the deployed-runtime model (CrypTen over gloo, net/net_rt.h; V100 compute) to MPCFormer's\n"
-                   "per-operator total and communication times and the ~59 s baseline (BERT-base, seq 512, as\n"
-                   "measured; the embedding in 250 chunks, as MPCFormer's benchmark): 5 parameters (one-way latency,\n"
-                   "bandwidth, host s per collective, per op call, and extra per Beaver matmul call) by least squares\n"
-                   "on relative residuals over 11 numbers.\n"
-                   "--out: CSV target, config, tag, paper_s, fit_s, residual_s, residual_pct, the target's\n"
-                   "  coefficients (cross: one-way latencies; crit_bytes; collectives; coll_bytes; op_calls;\n"
-                   "  matmul_calls; compute_s) and the fit (one_way_latency_s, bandwidth_bps, coll_overhead_s,\n"
-                   "  op_overhead_s, matmul_overhead_s).\n"
-                   "--predict: runs the predictions with the fitted model beside the lean one: the IMDb and GLUE\n"
-                   "  speedups, PUMA's re-measurement (seq 128, 5 Gbit/s, 1 ms RTT, CPU) and a network what-if.\n"
-                   "  CSV set, config, seq, network, runtime, compute, latency_s, speedup, paper (speedup, or s /\n"
-                   "  GB for PUMA), err_pct, crypten_bytes_p0 (CrypTen's counter on rank 0: 2 x all_reduce bytes +\n"
-                   "  the dealer's bytes).\n");
+                   "per-operator total and communication times (--paper-ops, default paper/paper_operators.csv)\n"
+                   "and the ~59 s baseline (the middle of imdb_baseline_low_s..high_s in --paper-claims, default\n"
+                   "paper/paper_claims.csv) -- BERT-base, seq 512, as measured, the embedding in 250 chunks as\n"
+                   "MPCFormer's benchmark: 5 parameters (one-way latency, bandwidth, host s per collective, per op\n"
+                   "call, and extra per Beaver matmul call) by least squares on relative residuals over 11 numbers;\n"
+                   "and the ablation without the per-matmul term.\n"
+                   "--out: CSV (schema deployed_fit) fit (model or ablation-no-matmul), target, config, tag,\n"
+                   "  paper_s, fit_s, residual_s, residual_pct, the target's coefficients and the fitted parameters.\n"
+                   "--predict: runs the predictions with the fitted model beside the lean one and the ablation: the\n"
+                   "  IMDb and GLUE speedups, PUMA's re-measurement (seq 128, 5 Gbit/s, 1 ms RTT, CPU) and a network\n"
+                   "  what-if (schema deployed_predictions).\n");
             return 0;
         }
         if ((r = xp_arg(argc, argv, &i, "--out", 1, &v))) {
             if (r < 0) return 2;
             out = v;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--paper-ops", 1, &v))) {
+            if (r < 0) return 2;
+            ops = v;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--paper-claims", 1, &v))) {
+            if (r < 0) return 2;
+            claims = v;
             continue;
         }
         if ((r = xp_arg(argc, argv, &i, "--predict", 1, &v))) {
@@ -473,7 +521,7 @@ int xp_cmd_fit_deployed(int argc, char **argv)
         return 2;
     }
     double x[NX], x4[NX];
-    if (fit(out, x, x4) != 0) return 1;
+    if (fit(out, ops, claims, x, x4) != 0) return 1;
     fprintf(stderr,
             "fit-deployed: one-way latency %.9g s, bandwidth %.9g bit/s, %.9g s per collective, %.9g s per op call, "
             "%.9g s per matmul call\n",

@@ -157,16 +157,17 @@ Test(deployed, op_call_overheads)
     net_sim_destroy(s);
 }
 
-/* The fit reproduces the built-in parameters from the committed data (the paper's figure, in code
- * and paper/paper_operators.csv). */
+/* The fit reproduces the built-in parameters from the committed data (paper/paper_operators.csv and
+ * paper/paper_claims.csv). */
 Test(deployed, fit_reproduces_builtin, .timeout = 300)
 {
     char path[] = "/tmp/test_deployed_fit_XXXXXX";
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     close(fd);
-    char *argv[] = {"--out", path, NULL};
-    cr_assert_eq(xp_cmd_fit_deployed(2, argv), 0);
+    char *argv[] = {"--out", path, "--paper-ops", MPCSIM_SOURCE_DIR "/paper/paper_operators.csv", "--paper-claims",
+                    MPCSIM_SOURCE_DIR "/paper/paper_claims.csv", NULL};
+    cr_assert_eq(xp_cmd_fit_deployed(6, argv), 0);
     FILE *f = fopen(path, "r");
     cr_assert(f);
     char line[1024];
