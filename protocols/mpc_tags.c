@@ -36,6 +36,19 @@ static const struct { const char *name, *formula; } tags[MPC_TAG_END - MPC_TAG_F
     {"quad", "(a x) x + b x + c: one general Beaver mul (3.1)"},
     {"2quad", "(x + c)^2 by a Beaver mul, row sums, reciprocal of sum/K, broadcast mul (3.2)"},
     {"2relu", "relu, row sums, reciprocal of sum/K, broadcast mul (3.3)"},
+    {"fss_relu", "SIGMA: DReLU by one DPF comparison (1 bit opened), select (fss_gate.h)"},
+    {"fss_gelu", "SIGMA: TrWithSlack to 6 frac bits, DReLU+clip test from one DPF, clip mux, 8-bit LUT, ReLU - LUT"},
+    {"fss_quad", "local square of x + 2 (key: 2 elements), TrFloor by f + 3, minus 1/4"},
+    {"fss_ltz", "1 - DReLU: DPF comparison, select with the public 1"},
+    {"fss_trunc", "TrFloor: TrReduce (DPF on s bits) then SignExtend (DPF on n - s bits)"},
+    {"fss_softmax", "max by a DReLU/select tree, nExp (two 8-bit LUTs, mul), inverse LUT of the row sum, mul"},
+    {"fss_2quad_2relu", "(x + c)^2 (local square, TrFloor) or ReLU, row sum, reciprocal LUT, mul"},
+    {"fss_layernorm", "mean (TrFloor), variance (local square), rsqrt LUT, two muls with P0's gamma, beta"},
+    {"fss_matmul", "masked matmul (keys: shares of R_X, R_Y, R_X R_Y + R_Z), open Z + R_Z, TrFloor by f"},
+    {"fss_batchnorm", "x a + b: P0's a masked, broadcast multiply, TrFloor; P0 adds b"},
+    {"open_masked", "each party draws its share of the mask r_in (dealer stream), opens x + r_in, bit-packed"},
+    {"eval_keys", "the dealer's DPF/LUT keys evaluated on the opened x^; the gate's inner openings"},
+    {"output", "local: the share of y + r_out, minus r_out at P0 (from its key)"},
 };
 
 const char *mpc_tag_name(int tag)
