@@ -14,7 +14,7 @@
 #include "xp_compute.h"
 #include "xp_mem.h"
 #include "xp_ops.h"
-#include "xp_session.h"
+#include "../runtime/rt_sim.h"
 
 static void usage(FILE *f)
 {
@@ -294,7 +294,7 @@ int xp_cmd_infer(int argc, char **argv)
         slot[NET_P1].job.tokens = tokens;
         slot[NET_P1].job.logits = logits_mpc;
     }
-    xp_session_opts so;
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
     so.cfg = &cfg;
     so.phantom = phantom;
@@ -319,9 +319,9 @@ int xp_cmd_infer(int argc, char **argv)
     fprintf(stderr, "infer: %s seq %" PRIu64 " %s+%s+%s, %s mode, net %s, compute %s ...\n", m.name, seq,
             tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm), phantom ? "phantom" : "real", net.name,
             cm.name);
-    xp_result rr;
+    rt_result rr;
     void *args[2] = {&slot[0], &slot[1]};
-    int rc = xp_session_run(&so, infer_party, args, &rr);
+    int rc = rt_sim_run(&so, infer_party, args, &rr);
     if (rc != 0) {
         nm_pcap_discard(pc);
         tfm_params_free(&w);
@@ -357,10 +357,10 @@ int xp_cmd_infer(int argc, char **argv)
         xp_rows_real(&rw, "compute_s", comp);
         xp_rows_real(&rw, "comm_s", latency - comp);
         xp_rows_uint(&rw, "rounds", rr.rounds);
-        xp_rows_uint(&rw, "online_sent_bytes_p0", xp_online_sent(&rr, 0));
-        xp_rows_uint(&rw, "online_sent_bytes_p1", xp_online_sent(&rr, 1));
-        xp_rows_uint(&rw, "online_recv_bytes_p0", xp_online_recv(&rr, 0));
-        xp_rows_uint(&rw, "online_recv_bytes_p1", xp_online_recv(&rr, 1));
+        xp_rows_uint(&rw, "online_sent_bytes_p0", rt_online_sent(&rr, 0));
+        xp_rows_uint(&rw, "online_sent_bytes_p1", rt_online_sent(&rr, 1));
+        xp_rows_uint(&rw, "online_recv_bytes_p0", rt_online_recv(&rr, 0));
+        xp_rows_uint(&rw, "online_recv_bytes_p1", rt_online_recv(&rr, 1));
         xp_rows_uint(&rw, "dealer_bytes", rr.dealer_bytes);
         xp_rows_str(&rw, "dealer", cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
         if (!phantom) {
@@ -370,7 +370,7 @@ int xp_cmd_infer(int argc, char **argv)
         }
         xp_rows_end(&rw);
         rc = xp_out_close(&o);
-        if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
+        if (rr.pk_valid) rt_pkt_summary(stderr, &rr);
     }
     if (rc == 0 && breakdown) {
         xp_out b;

@@ -560,7 +560,7 @@ int xp_cmd_launch(int argc, char **argv)
     fflush(stdout);
     fflush(stderr);
     pid_t parent = getpid(), pid[3] = {-1, -1, -1};
-    int64_t t0 = xp_mono_ns();
+    int64_t t0 = rt_mono_ns();
     for (int r = 0; r < 3; r++) {
         const char **cv = chk_calloc((size_t)a.npass + 24, sizeof *cv); /* 16 fixed + NULL */
         int k = 0;
@@ -634,7 +634,7 @@ int xp_cmd_launch(int argc, char **argv)
             struct timespec ts = {0, 20000000};
             nanosleep(&ts, NULL);
         }
-        int64_t now = xp_mono_ns();
+        int64_t now = rt_mono_ns();
         for (int r = 0; r < 3; r++) {
             if (done[r]) continue;
             int s;

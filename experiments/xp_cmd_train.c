@@ -25,7 +25,7 @@
 #include "xp_cmds.h"
 #include "xp_mem.h"
 #include "xp_ops.h"
-#include "xp_session.h"
+#include "../runtime/rt_sim.h"
 #include "xp_schema.h"
 
 /* ---- shared options ---- */
@@ -942,15 +942,15 @@ int xp_cmd_eval(int argc, char **argv)
             slot[NET_P0].job.w = &c.p;
             slot[NET_P1].job.tokens = e->ids + k * T;
             slot[NET_P1].job.logits = logits;
-            xp_session_opts so;
+            rt_sim_opts so;
             memset(&so, 0, sizeof so);
             so.cfg = &mcfg;
             so.phantom = 0;
             so.seed = o.seed + k;
             xp_net_topology(&net, &so.topo, 0);
-            xp_result rr;
+            rt_result rr;
             void *args[2] = {&slot[0], &slot[1]};
-            if (xp_session_run(&so, eval_party, args, &rr) != 0) {
+            if (rt_sim_run(&so, eval_party, args, &rr) != 0) {
                 rc = 1;
                 goto out;
             }

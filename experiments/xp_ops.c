@@ -245,7 +245,7 @@ void xp_op_inputs(const xp_opdef *op, const xp_shape *s, uint64_t seed, int f, d
     }
 }
 
-int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out)
+int xp_op_run(const xp_opdef *op, const xp_shape *s, const rt_sim_opts *o, int keep, xp_op_outcome *out)
 {
     memset(out, 0, sizeof *out);
     int real = !o->phantom;
@@ -271,7 +271,7 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, i
         pa[NET_P0].plain[1] = enc[1]; /* P0 owns the second (weight-like) input */
     }
     void *args[2] = {&pa[0], &pa[1]};
-    int rc = xp_session_run(o, op_party_fn, args, &out->res);
+    int rc = rt_sim_run(o, op_party_fn, args, &out->res);
     out->max_abs_err = out->max_rel_err = NAN;
     out->nout = nout;
     if (rc == 0 && real) {
@@ -483,17 +483,17 @@ void xp_cfg_help(FILE *f)
 
 void xp_op_write_row(FILE *f, int table, const xp_op_row *r)
 {
-    const xp_result *res = r->res;
+    const rt_result *res = r->res;
     xp_rows w;
     xp_rows_open(&w, f, &xp_schema_op, table ? XP_ROWS_TABLE : XP_ROWS_CSV);
     xp_rows_str(&w, "op", r->op);
     xp_rows_str(&w, "shape", r->shape);
     xp_rows_str(&w, "mode", r->phantom ? "phantom" : "real");
     xp_rows_uint(&w, "rounds", res->rounds);
-    xp_rows_uint(&w, "online_sent_bytes_p0", xp_online_sent(res, 0));
-    xp_rows_uint(&w, "online_recv_bytes_p0", xp_online_recv(res, 0));
-    xp_rows_uint(&w, "online_sent_bytes_p1", xp_online_sent(res, 1));
-    xp_rows_uint(&w, "online_recv_bytes_p1", xp_online_recv(res, 1));
+    xp_rows_uint(&w, "online_sent_bytes_p0", rt_online_sent(res, 0));
+    xp_rows_uint(&w, "online_recv_bytes_p0", rt_online_recv(res, 0));
+    xp_rows_uint(&w, "online_sent_bytes_p1", rt_online_sent(res, 1));
+    xp_rows_uint(&w, "online_recv_bytes_p1", rt_online_recv(res, 1));
     xp_rows_uint(&w, "dealer_bytes", res->dealer_bytes);
     xp_rows_real(&w, "latency_s", res->latency_ns * 1e-9);
     if (!r->phantom) {

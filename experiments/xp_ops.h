@@ -12,7 +12,7 @@
 
 #include "../protocols/family.h"
 #include "../protocols/mpc_cost.h"
-#include "xp_session.h"
+#include "../runtime/rt_sim.h"
 
 typedef enum xp_shape_kind {
     XP_SHAPE_ELEM = 0, /* elementwise: n = product of dims */
@@ -63,7 +63,7 @@ size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which);
 size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s);
 
 typedef struct xp_op_outcome {
-    xp_result res;
+    rt_result res;
     double max_abs_err, max_rel_err; /* real mode only (NAN in phantom) */
     double *got, *want;              /* real mode: reconstructed output and reference (malloc'd) */
     double *in[2];                   /* the inputs used */
@@ -81,7 +81,7 @@ void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *co
 
 /* Runs op on shape through a session. In real mode fills errors and, if keep, the arrays (free with
  * xp_op_outcome_free). Returns 0 or -1 (message printed). */
-int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out) WUR;
+int xp_op_run(const xp_opdef *op, const xp_shape *s, const rt_sim_opts *o, int keep, xp_op_outcome *out) WUR;
 void xp_op_outcome_free(xp_op_outcome *o);
 
 /* The `op` schema's row (xp_schema.h) of one run, the simulator's and the TCP backend's alike:
@@ -89,7 +89,7 @@ void xp_op_outcome_free(xp_op_outcome *o);
 typedef struct xp_op_row {
     const char *op, *shape;
     int phantom;
-    const xp_result *res;
+    const rt_result *res;
     double max_abs_err, max_rel_err;
     const mpc_config *cfg;
     const char *net; /* profile name, or NULL over TCP */
