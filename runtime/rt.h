@@ -19,6 +19,13 @@
 
 typedef void (*rt_party_fn)(mpc_ctx *c, void *arg);
 
+/* Bytes a party makes public to the other (its buffer on both: read on the publisher, written on the
+ * other party), of a length both know. */
+typedef struct rt_public {
+    void *buf;
+    size_t len;
+} rt_public;
+
 /* One computation. arg[0] goes to P0, arg[1] to P1 (over TCP a process uses only its own). */
 typedef struct rt_job {
     const mpc_config *cfg;
@@ -35,6 +42,10 @@ typedef struct rt_job {
      * party i's share after its run. */
     uint64_t *share[2];
     size_t nshare;
+    /* Public values each of P0 and P1 hands the other before the setup (e.g. P1's padding mask, P0's
+     * public calibration): the simulator's parties share memory and have them already; over TCP they
+     * travel on the authenticated channel outside the counters. */
+    rt_public pub[2];
     /* Over TCP: the job's public description, which both parties must agree on (the handshake hashes
      * it with the protocol configuration). NULL = "". */
     const char *desc;

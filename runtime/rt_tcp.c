@@ -220,6 +220,12 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         goto done;
     }
     net_party *p = net_tcp_party(t);
+    /* Public values (not counted: the statistics restart at the online phase). */
+    for (int i = 0; i < 2 && o->role != NET_D; i++) {
+        if (!j->pub[i].len) continue;
+        if (o->role == i) must(net_send(p, 1 - i, j->pub[i].buf, j->pub[i].len), me, "sending public values");
+        else must(net_recv(p, i, j->pub[i].buf, j->pub[i].len), me, "receiving the other party's public values");
+    }
 
     /* Phase 1: setup. The private randomness (which draws the dealer's seeds, the pairwise seed
      * contributions and every mask) is keyed by 32 bytes from the OS, unless asked otherwise. */
