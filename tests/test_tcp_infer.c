@@ -628,3 +628,76 @@ Test(tcp_infer, mismatched_models_a_stalled_party_and_a_wrong_vocab_fail_clearly
     rm_keys(fx.dir);
     fixture_close(&fx);
 }
+
+/* ---- eval over TCP ---- */
+
+/* The CSV row without its last column (mean_latency_s: virtual in the simulator, measured over TCP). */
+static char *row_but_latency(const char *csv)
+{
+    const char *nl = strchr(csv, '\n');
+    cr_assert(nl, "%s", csv);
+    char *row = strdup(nl + 1), *comma = strrchr(row, ',');
+    cr_assert(comma, "%s", csv);
+    *comma = 0;
+    return row;
+}
+
+Test(tcp_infer, eval_over_tcp_equals_the_simulator, .timeout = 120)
+{
+    char *dir = tu_tmpdir(), path[600], args[2048];
+    static const char *const pos[4] = {"good", "great", "fine", "nice"}, *const neg[4] = {"bad", "awful", "poor", "sad"},
+                             *const neu[4] = {"the", "movie", "was", "plot"};
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    write_text(path, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ngood\ngreat\nfine\nnice\nbad\nawful\npoor\nsad\nthe\nmovie\nwas\nplot\n");
+    static const char *const split[3] = {"train", "dev", "test"};
+    const int count[3] = {32, 8, 4};
+    rng r;
+    rng_seed(&r, 4, 0);
+    for (int s = 0; s < 3; s++) {
+        snprintf(path, sizeof path, "%s/%s.tsv", dir, split[s]);
+        FILE *f = fopen(path, "w");
+        cr_assert(f);
+        for (int i = 0; i < count[s]; i++) {
+            int p = i % 2 == 0;
+            fprintf(f, "%s\t%s %s %s\n", p ? "pos" : "neg", neu[rng_u64(&r) % 4], (p ? pos : neg)[rng_u64(&r) % 4],
+                    neu[rng_u64(&r) % 4]);
+        }
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "train --data %s --model bert-tiny --seq 8 --batch 8 --epochs 1 --out %s/t.safetensors", dir,
+             dir);
+    tu_run t = tu_mpcsim(args);
+    cr_assert_eq(t.status, 0, "train: %s", t.err);
+    tu_run_free(&t);
+    const char *common = "--mpc --n 3 --calib-n 8";
+    snprintf(args, sizeof args, "eval --data %s --weights %s/t.safetensors %s", dir, dir, common);
+    tu_run sim = tu_mpcsim(args);
+    cr_assert_eq(sim.status, 0, "%s", sim.err);
+    snprintf(args, sizeof args, "eval --data %s --weights %s/t.safetensors %s --backend tcp --insecure-reproducible", dir,
+             dir, common);
+    tu_run tcp = tu_mpcsim(args);
+    cr_assert_eq(tcp.status, 0, "%s", tcp.err);
+    char *a = row_but_latency(sim.out), *b = row_but_latency(tcp.out);
+    cr_expect_str_eq(b, a, "eval over TCP (reproducible) gives the simulator's row: %s / %s", b, a);
+    cr_expect(strstr(a, ",3,") != NULL, "3 private examples: %s", a);
+    free(a), free(b);
+    /* private mode: fresh secrets, the same predictions */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/t.safetensors %s --backend tcp", dir, dir, common);
+    tu_run priv = tu_mpcsim(args);
+    cr_assert_eq(priv.status, 0, "%s", priv.err);
+    cr_expect(csv_num(priv.out, "agreement", 1) == 1.0, "agreement with plaintext: %s", priv.out);
+    cr_expect(csv_num(priv.out, "max_abs_logit_error", 1) < 5e-2, "%s", priv.out);
+    /* bad combination */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/t.safetensors --backend tcp", dir, dir);
+    tu_run bad = tu_mpcsim(args);
+    cr_expect_eq(bad.status, 2);
+    cr_expect(strstr(bad.err, "needs --mpc") != NULL, "%s", bad.err);
+    tu_run_free(&sim), tu_run_free(&tcp), tu_run_free(&priv), tu_run_free(&bad);
+    const char *files[] = {"vocab.txt", "train.tsv", "dev.tsv", "test.tsv", "t.safetensors"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    rmdir(dir);
+    free(dir);
+}
