@@ -106,20 +106,4 @@ extern const xp_opdef xp_ops_cmp[];
 extern const xp_opdef xp_ops_math[];
 extern const xp_opdef xp_ops_nn[];
 
-/* ---- protocol configuration options shared by op/infer/explain ---- */
-
-/* Starts a configuration from the defaults of the family named by `--protocol NAME` anywhere in argv
- * (crypten when absent). Returns 0, or -1 after "error: --protocol: unknown protocol 'X' (known:
- * crypten, ...)". xp_cfg_arg then consumes --protocol (checking it names the same family). */
-int xp_cfg_init(mpc_config *cfg, int argc, char **argv);
-/* The family's own check of the finished configuration (e.g. ring width against fractional bits):
- * 0, or -1 after printing the family's message. */
-int xp_cfg_check(const mpc_config *cfg);
-/* Consumes --protocol NAME (already applied by xp_cfg_init): 1, 0 not mine, -1 error (printed). */
-int xp_protocol_arg(const mpc_config *cfg, int argc, char **argv, int *i);
-/* Tries to consume one algorithm option (--frac-bits, --exp-iters, ...). 1 consumed, 0 not mine,
- * -1 error (printed). */
-int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i);
-void xp_cfg_help(FILE *f);
-
 #endif
