@@ -45,6 +45,8 @@ void rt_tcp_config(const rt_tcp_opts *o, const rt_job *j, uint8_t hash[32], char
     static const char tag[] = "mpcsim-tcp-config/1";
     crypto_generichash_update(&st, (const unsigned char *)tag, sizeof tag);
     crypto_generichash_update(&st, (const unsigned char *)desc, strlen(desc) + 1);
+    if (j->desc) /* whole, even where the printable description was cut at desclen */
+        crypto_generichash_update(&st, (const unsigned char *)j->desc, strlen(j->desc) + 1);
     crypto_generichash_update(&st, (const unsigned char *)c, sizeof *c);
     crypto_generichash_final(&st, hash, 32);
 }
