@@ -230,6 +230,70 @@ static const xp_col bench_relay_cols[] = {
 const xp_schema xp_schema_bench_relay = {"bench_relay", "bench target (results/bench_relay.csv)",
                                          "one row per relay delay and rate", bench_relay_cols, NCOL(bench_relay_cols)};
 
+static const xp_col bench_tcp_aead_cols[] = {
+    S("mode", "", "plaintext or sealed (XChaCha20-Poly1305) frames"),
+    S("workload", "", "bulk (one large message each way) or pingpong (small messages, one at a time)"),
+    U("msg_bytes", "bytes", "payload of one message"),
+    U("msgs_per_dir", "", "messages per direction"),
+    U("wire_bytes_per_dir", "bytes", "bytes P0 put on the connection, frames and goodbye included"),
+    R("framing_bytes_per_msg", "bytes", "%.1f", "wire bytes per message beyond its payload (header, tag)"),
+    R("wall_s_median", "s", "%.6f", "median wall time of 5 runs, two threads over loopback TCP"),
+    R("wall_s_min", "s", "%.6f", "fastest run"),
+};
+const xp_schema xp_schema_bench_tcp_aead = {"bench_tcp_aead", "bench target (results/bench_tcp_aead.csv)",
+                                            "one row per frame mode and workload, measured on this machine",
+                                            bench_tcp_aead_cols, NCOL(bench_tcp_aead_cols)};
+
+/* ---- scripts/validate.sh (the header comes from `mpcsim schema --header NAME`) ---- */
+#define VALIDATION_POINT                                                                        \
+    S("op", "", "op of the point"), S("shape", "", "its shape"),                                \
+        U("bandwidth_bps", "bit/s", "emulated link rate"),                                      \
+        R("one_way_latency_s", "s", "%.6f", "emulated one-way latency"),                        \
+        S("congestion", "", "the kernel's congestion control (reno or cubic)")
+static const xp_col validation_cols[] = {
+    VALIDATION_POINT,
+    U("rounds", "", "online rounds of the op"),
+    S("model", "", "the simulator's link model of the prediction (ideal, tcp, packet)"),
+    R("predicted_s", "s", "%.6f", "the simulator's online latency"),
+    R("measured_s", "s", "%.6f", "median measured online wall latency over real TCP"),
+    R("measured_min_s", "s", "%.6f", "fastest run"),
+    R("measured_max_s", "s", "%.6f", "slowest run"),
+    I("reps", "", "runs of the point"),
+    R("rel_err", "", "%.3f", "(predicted - measured) / measured"),
+};
+const xp_schema xp_schema_validation = {"validation", "scripts/validate.sh (results/validation.csv)",
+                                        "one row per grid point, congestion control and link model",
+                                        validation_cols, NCOL(validation_cols)};
+
+static const xp_col validation_pcap_cols[] = {
+    VALIDATION_POINT,
+    U("pcap_bytes_p0_p1", "bytes", "TCP payload P0 -> P1 in the capture of P0's veth"),
+    U("pcap_bytes_p1_p0", "bytes", "TCP payload P1 -> P0 in the capture"),
+    U("kernel_bytes_p0_p1", "bytes", "the kernel's count of the connection (TCP_INFO), P0 -> P1"),
+    U("kernel_bytes_p1_p0", "bytes", "the kernel's count, P1 -> P0"),
+    U("online_bytes_p0_p1", "bytes", "the protocol counters' online bytes P0 -> P1"),
+    U("online_bytes_p1_p0", "bytes", "the protocol counters' online bytes P1 -> P0"),
+    I("pcap_equals_kernel", "", "1 if the capture equals the kernel's counts both ways"),
+};
+const xp_schema xp_schema_validation_pcap = {"validation_pcap", "scripts/validate.sh (results/validation_pcap.csv)",
+                                             "one row per grid point and congestion control (its first run)",
+                                             validation_pcap_cols, NCOL(validation_pcap_cols)};
+
+static const xp_col validation_hystart_cols[] = {
+    VALIDATION_POINT,
+    I("rep", "", "run of the point"),
+    R("measured_s", "s", "%.6f", "measured online wall latency of the run"),
+    S("kernel_exit_p0", "", "how P0's kernel HyStart ended slow start: train, delay or none (nstat TCPHystart*)"),
+    I("kernel_cwnd_p0", "segments", "P0's window when HyStart ended slow start (empty for none)"),
+    S("kernel_exit_p1", "", "as kernel_exit_p0, for P1"),
+    I("kernel_cwnd_p1", "segments", "as kernel_cwnd_p0, for P1"),
+    I("model_cwnd_p0", "segments", "the packet model's window at the end of P0's slow start (empty if it never ended)"),
+    I("model_cwnd_p1", "segments", "the packet model's, for P1"),
+};
+const xp_schema xp_schema_validation_hystart = {"validation_hystart", "scripts/validate.sh (results/validation_hystart.csv)",
+                                                "one row per run of each grid point and congestion control",
+                                                validation_hystart_cols, NCOL(validation_hystart_cols)};
+
 static const xp_col train_step_cols[] = {
     S("impl", "", "c or torch (scripts/bench_train_torch.py writes the same columns)"),
     I("layers", "", "encoder layers"),
@@ -331,7 +395,8 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
 const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval,
-    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_train_step, &xp_schema_report_facts,
+    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_tcp_aead, &xp_schema_train_step,
+    &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_report_facts,
     &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,
     &xp_schema_plot_accuracy, NULL,
 };

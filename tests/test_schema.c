@@ -144,3 +144,41 @@ Test(schema, cli_lists_and_describes)
     cr_expect(strstr(r.err, "'nosuch'") != NULL);
     tu_run_free(&r);
 }
+
+/* Files written by scripts (validate.sh takes its headers from `mpcsim schema --header`) and by the
+ * bench target: the committed results carry their schema's header. */
+static void expect_file_header(const char *rel, const xp_schema *s)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/results/%s", MPCSIM_SOURCE_DIR, rel);
+    char *text = tu_read_file(path, NULL);
+    cr_assert(text != NULL, "%s is missing", path);
+    const char *h = text; /* after the leading '#' comment lines, if any */
+    while (*h == '#' && strchr(h, '\n')) h = strchr(h, '\n') + 1;
+    char *want = memfile_text(fill_header, s);
+    cr_expect(strncmp(h, want, strlen(want)) == 0, "%s: header is not schema %s's\n%s", rel, s->name, want);
+    free(want);
+    free(text);
+}
+
+Test(schema, committed_script_outputs_carry_their_schema_header)
+{
+    expect_file_header("validation.csv", &xp_schema_validation);
+    expect_file_header("validation_pcap.csv", &xp_schema_validation_pcap);
+    expect_file_header("validation_hystart.csv", &xp_schema_validation_hystart);
+    expect_file_header("train_step.csv", &xp_schema_train_step);
+}
+
+Test(schema, header_option_prints_the_csv_header)
+{
+    tu_run r = tu_mpcsim("schema --header validation");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *want = memfile_text(fill_header, &xp_schema_validation);
+    cr_expect_str_eq(r.out, want);
+    free(want);
+    tu_run_free(&r);
+    r = tu_mpcsim("schema --header nosuch");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "no output named 'nosuch'") != NULL, "%s", r.err);
+    tu_run_free(&r);
+}
