@@ -866,6 +866,12 @@ int xp_cmd_eval(int argc, char **argv)
         fprintf(stderr, "error: eval: --backend tcp runs the private inferences: it needs --mpc\n");
         return 2;
     }
+    if (backend == 1 && (net.have_net || net.have_bw || net.have_lat || net.have_rtt || net.have_cc || net.pcap ||
+                         net.dealer_custom)) {
+        fprintf(stderr, "error: eval: --backend tcp: the simulator's network options do not apply, the network is "
+                        "real (loopback)\n");
+        return 2;
+    }
     if (reproducible && backend != 1) {
         fprintf(stderr, "error: eval: --insecure-reproducible applies to --backend tcp only (the simulator is)\n");
         return 2;

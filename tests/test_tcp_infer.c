@@ -688,6 +688,11 @@ Test(tcp_infer, eval_over_tcp_equals_the_simulator, .timeout = 120)
     tu_run bad = tu_mpcsim(args);
     cr_expect_eq(bad.status, 2);
     cr_expect(strstr(bad.err, "needs --mpc") != NULL, "%s", bad.err);
+    tu_run_free(&bad);
+    snprintf(args, sizeof args, "eval --data %s --weights %s/t.safetensors --mpc --backend tcp --net wan", dir, dir);
+    bad = tu_mpcsim(args);
+    cr_expect_eq(bad.status, 2);
+    cr_expect(strstr(bad.err, "network options do not apply") != NULL, "%s", bad.err);
     tu_run_free(&sim), tu_run_free(&tcp), tu_run_free(&priv), tu_run_free(&bad);
     const char *files[] = {"vocab.txt", "train.tsv", "dev.tsv", "test.tsv", "t.safetensors"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
