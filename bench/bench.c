@@ -109,7 +109,7 @@ int main(int argc, char **argv)
         double t[16];
         xp_op_outcome oc;
         for (int r = 0; r < cases[c].reps; r++) {
-            xp_session_opts so;
+            rt_sim_opts so;
             memset(&so, 0, sizeof so);
             so.cfg = &cfg;
             so.seed = 1 + (uint64_t)r;
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         xp_rows_real(&w, "wall_s_median", t[cases[c].reps / 2]);
         xp_rows_real(&w, "wall_s_min", t[0]);
         xp_rows_uint(&w, "rounds", oc.res.rounds);
-        xp_rows_uint(&w, "online_sent_bytes_p0", xp_online_sent(&oc.res, 0));
+        xp_rows_uint(&w, "online_sent_bytes_p0", rt_online_sent(&oc.res, 0));
         xp_rows_uint(&w, "dealer_bytes", oc.res.dealer_bytes);
         xp_rows_end(&w);
         fprintf(stderr, "bench: %-10s %-16s median %.3f s\n", op->name, s.text, t[cases[c].reps / 2]);

@@ -10,6 +10,7 @@
 #include "../common/ofile.h"
 #include "../netmodel/nm.h"
 #include "../netmodel/nm_pcap.h"
+#include "../protocols/mpc.h"
 
 /* ---- arguments ---- */
 
@@ -60,5 +61,21 @@ int xp_out_open(xp_out *o, const char *path);
 int xp_out_close(xp_out *o);
 /* Abandons the output: nothing is left at the final path. */
 void xp_out_abort(xp_out *o);
+
+/* ---- protocol configuration options shared by op/infer/explain/party/launch/eval (xp_cfg.c) ---- */
+
+/* Starts a configuration from the defaults of the family named by `--protocol NAME` anywhere in argv
+ * (crypten when absent). Returns 0, or -1 after "error: --protocol: unknown protocol 'X' (known:
+ * crypten, ...)". xp_cfg_arg then consumes --protocol (checking it names the same family). */
+int xp_cfg_init(mpc_config *cfg, int argc, char **argv);
+/* The family's own check of the finished configuration (e.g. ring width against fractional bits):
+ * 0, or -1 after printing the family's message. */
+int xp_cfg_check(const mpc_config *cfg);
+/* Consumes --protocol NAME (already applied by xp_cfg_init): 1, 0 not mine, -1 error (printed). */
+int xp_protocol_arg(const mpc_config *cfg, int argc, char **argv, int *i);
+/* Tries to consume one algorithm option (--frac-bits, --exp-iters, ...). 1 consumed, 0 not mine,
+ * -1 error (printed). */
+int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i);
+void xp_cfg_help(FILE *f);
 
 #endif

@@ -17,7 +17,7 @@
 #include "xp_cmds.h"
 #include "xp_csv.h"
 #include "xp_schema.h"
-#include "xp_session.h"
+#include "../runtime/rt_sim.h"
 
 typedef struct op_point {
     const char *name, *gelu, *softmax;
@@ -48,7 +48,7 @@ static int measure(op_point *op)
     xp_netopts net;
     xp_net_defaults(&net);
     if (xp_net_finish(&net) != 0) return -1;
-    xp_session_opts so;
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
     so.cfg = &cfg;
     so.phantom = 1;
@@ -58,8 +58,8 @@ static int measure(op_point *op)
     memset(job, 0, sizeof job);
     for (int i = 0; i < 2; i++) job[i].model = &m, job[i].T = 512;
     void *args[2] = {&job[0], &job[1]};
-    xp_result *rr = chk_malloc(sizeof *rr);
-    int rc = xp_session_run(&so, calib_party, args, rr);
+    rt_result *rr = chk_malloc(sizeof *rr);
+    int rc = rt_sim_run(&so, calib_party, args, rr);
     if (rc == 0) {
         const net_counters *c0 = &rr->stats[0].tag[op->tag], *c1 = &rr->stats[1].tag[op->tag];
         op->rounds = (double)(c0->rounds > c1->rounds ? c0->rounds : c1->rounds);

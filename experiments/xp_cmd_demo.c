@@ -29,17 +29,17 @@ static int run_op(const char *name, const char *shape, const xp_netopts *net)
     }
     mpc_config cfg;
     mpc_config_default(&cfg);
-    xp_session_opts so;
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
     so.cfg = &cfg;
     so.seed = 1;
     xp_net_topology(net, &so.topo, 0);
     xp_op_outcome oc;
     if (xp_op_run(op, &s, &so, 0, &oc) != 0) return 1;
-    const xp_result *r = &oc.res;
+    const rt_result *r = &oc.res;
     printf("2. MPC op '%s' on %s (real mode, secret-shared inputs, dealer offline):\n", op->name, s.text);
     printf("   rounds %" PRIu64 ", P0 sends %" PRIu64 " B, P1 sends %" PRIu64 " B, dealer %" PRIu64 " B (offline)\n",
-           r->rounds, xp_online_sent(r, 0), xp_online_sent(r, 1), r->dealer_bytes);
+           r->rounds, rt_online_sent(r, 0), rt_online_sent(r, 1), r->dealer_bytes);
     printf("   latency %.3f ms = %.3f ms transmitting + %.3f ms propagation (critical path)\n", r->latency_ns * 1e-6,
            r->cp_ns[0][NET_CP_TRANSFER] * 1e-6, r->cp_ns[0][NET_CP_LATENCY] * 1e-6);
     printf("   max abs error vs double reference: %.3g, max rel error %.3g\n", oc.max_abs_err, oc.max_rel_err);

@@ -157,7 +157,7 @@ int xp_cmd_explain(int argc, char **argv)
     if (xp_net_finish(&net) != 0) return 2;
     recorder rec;
     memset(&rec, 0, sizeof rec);
-    xp_session_opts so;
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
     so.cfg = &cfg;
     so.seed = 1;
@@ -203,8 +203,8 @@ int xp_cmd_explain(int argc, char **argv)
         have = 1;
     }
     if (have) print_row(f, cw, &pend, pend.level <= 1);
-    const xp_result *res = &oc.res;
-    row tot = {0, 1, "total", NULL, res->rounds, xp_online_sent(res, 0), xp_online_sent(res, 1), res->dealer_bytes,
+    const rt_result *res = &oc.res;
+    row tot = {0, 1, "total", NULL, res->rounds, rt_online_sent(res, 0), rt_online_sent(res, 1), res->dealer_bytes,
                res->latency_ns};
     if (!csv) fprintf(f, "\n");
     print_row(f, cw, &tot, 0);

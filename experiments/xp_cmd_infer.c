@@ -14,8 +14,10 @@
 #include "xp_compute.h"
 #include "xp_deployed.h"
 #include "xp_mem.h"
+#include "xp_infer.h"
 #include "xp_ops.h"
-#include "xp_session.h"
+#include "../runtime/rt_infer.h"
+#include "../runtime/rt_sim.h"
 
 static void usage(FILE *f)
 {
@@ -99,16 +101,6 @@ static void tl_hook(void *ud, net_party *p, int tag, int enter)
         CHECK(tl->s != NULL, "out of memory");
     }
     tl->s[tl->n++] = (tl_span){party, tag, tl->layer[party], tl->open_t[party][tag], t};
-}
-
-typedef struct infer_slot {
-    sbert_job job;
-} infer_slot;
-
-static void infer_party(mpc_ctx *c, void *arg)
-{
-    infer_slot *s = arg;
-    sbert_forward(c, &s->job);
 }
 
 static void write_breakdown_row(xp_rows *w, const char *level, const char *tag, const net_counters *c,
@@ -201,52 +193,9 @@ int xp_cmd_infer(int argc, char **argv)
     /* Model. */
     tfm_config m;
     char err[512];
-    if (config) {
-        if (tfm_config_load_json(&m, config, err, sizeof err) != TFM_OK) {
-            fprintf(stderr, "error: --config %s: %s\n", config, err);
-            return 2;
-        }
-        if (model) snprintf(m.name, sizeof m.name, "%s", model);
-    } else {
-        if (!model) {
-            fprintf(stderr, "error: infer: --model is required (or --config); see mpcsim infer --help\n");
-            return 2;
-        }
-        if (tfm_config_named(&m, model) != TFM_OK) {
-            char zoo[256];
-            tfm_config_list(zoo, sizeof zoo);
-            fprintf(stderr, "error: --model: unknown model '%s' (known: %s; or --config FILE)\n", model, zoo);
-            return 2;
-        }
-    }
-    if (!seq) {
-        fprintf(stderr, "error: infer: --seq is required (e.g. --seq 128)\n");
-        return 2;
-    }
-    if ((m.act = tfm_act_parse(gelu)) < 0) {
-        fprintf(stderr, "error: --gelu: unknown activation '%s' (gelu-erf, gelu-tanh, relu, quad)\n", gelu);
-        return 2;
-    }
-    if ((m.attn = tfm_attn_parse(softmax)) < 0) {
-        fprintf(stderr, "error: --softmax: unknown attention '%s' (softmax, 2relu, 2quad)\n", softmax);
-        return 2;
-    }
-    if ((m.norm = tfm_norm_parse(normname)) < 0) {
-        fprintf(stderr, "error: --norm: unknown norm '%s' (layernorm, batchnorm)\n", normname);
-        return 2;
-    }
-    if (tfm_config_check(&m, err, sizeof err) != TFM_OK) {
-        fprintf(stderr, "error: model configuration: %s\n", err);
-        return 2;
-    }
-    if ((int)seq + m.pos_offset > m.P) {
-        fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", seq, m.P - m.pos_offset);
-        return 2;
-    }
-    if (cfg.embed_chunks > m.V) {
-        fprintf(stderr, "error: --embed-chunks %d exceeds the vocabulary (%d)\n", cfg.embed_chunks, m.V);
-        return 2;
-    }
+    if (xp_cfg_check(&cfg) != 0) return 2;
+    xp_model_opts mo = {model, config, gelu, softmax, normname, seq};
+    if (xp_model_setup(&m, &cfg, &mo, "infer") != 0) return 2;
     if (weights && phantom) {
         fprintf(stderr, "error: --weights needs --mode real (phantom mode does no arithmetic)\n");
         return 2;
@@ -262,13 +211,6 @@ int xp_cmd_infer(int argc, char **argv)
     }
     if (op_ns != UINT64_MAX) rtc.op_ns = (int64_t)op_ns;
     if (mm_ns != UINT64_MAX) rtc.call_ns = (int64_t)mm_ns;
-    if (xp_cfg_check(&cfg) != 0) return 2;
-    const mpc_family *fam = mpc_family_of(&cfg);
-    const char *lacks = mpc_family_check(fam, (mpc_act)m.act, (mpc_attn)m.attn, (mpc_norm)m.norm);
-    if (lacks) {
-        fprintf(stderr, "error: infer: %s\n", lacks);
-        return 2;
-    }
     if (!phantom) {
         char what[160];
         snprintf(what, sizeof what, "a real-mode inference of %s at --seq %d", m.name, (int)seq);
@@ -281,16 +223,10 @@ int xp_cmd_infer(int argc, char **argv)
         }
         return 0;
     }
-    /* The protocol follows the model's approximations. */
-    cfg.quad_a = m.quad_a, cfg.quad_b = m.quad_b, cfg.quad_c = m.quad_c, cfg.quad2_c = m.quad2_c;
-    double res = ldexp(1, -cfg.frac_bits);
-    if (cfg.ln_eps < res) cfg.ln_eps = fmax(m.ln_eps, res); /* 4.7: below 2^-f it encodes to 0 */
-
     /* Real mode: weights, tokens, plaintext reference. */
     tfm_params w;
     memset(&w, 0, sizeof w);
     int *tokens = NULL;
-    double logits_mpc[1024];
     float *logits_ref = NULL;
     if (!phantom) {
         tfm_params_alloc(&w, &m);
@@ -311,22 +247,11 @@ int xp_cmd_infer(int argc, char **argv)
         logits_ref = chk_malloc((size_t)m.NL * sizeof *logits_ref);
         tfm_forward(&m, &w, tokens, NULL, NULL, 1, (int)seq, logits_ref, NULL, NULL);
     }
-    infer_slot slot[2];
-    memset(slot, 0, sizeof slot);
-    for (int i = 0; i < 2; i++) {
-        slot[i].job.model = &m;
-        slot[i].job.T = (int)seq;
-    }
-    if (!phantom) {
-        slot[NET_P0].job.w = &w;
-        slot[NET_P1].job.tokens = tokens;
-        slot[NET_P1].job.logits = logits_mpc;
-    }
-    xp_session_opts so;
+    rt_infer inf;
+    rt_job job;
+    rt_infer_job(&job, &inf, &cfg, phantom, seed, &m, (int)seq, phantom ? NULL : &w, tokens, NULL, NULL);
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
-    so.cfg = &cfg;
-    so.phantom = phantom;
-    so.seed = seed;
     so.cost = xp_compute_fn(&cm);
     so.cost_ud = &cm.prof;
     so.measured = cm.measured;
@@ -348,9 +273,8 @@ int xp_cmd_infer(int argc, char **argv)
     fprintf(stderr, "infer: %s seq %" PRIu64 " %s+%s+%s, %s mode, net %s, compute %s ...\n", m.name, seq,
             tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm), phantom ? "phantom" : "real", net.name,
             cm.name);
-    xp_result rr;
-    void *args[2] = {&slot[0], &slot[1]};
-    int rc = xp_session_run(&so, infer_party, args, &rr);
+    rt_result rr;
+    int rc = rt_sim_job(&so, &job, &rr);
     if (rc != 0) {
         nm_pcap_discard(pc);
         tfm_params_free(&w);
@@ -365,40 +289,18 @@ int xp_cmd_infer(int argc, char **argv)
     }
     pc = NULL;
     int last = rr.end_ns[0] >= rr.end_ns[1] ? 0 : 1;
-    double latency = rr.latency_ns * 1e-9, comp = rr.cp_ns[last][NET_CP_COMPUTE] * 1e-9;
+    double comp = rr.cp_ns[last][NET_CP_COMPUTE] * 1e-9;
     xp_out o;
     if (xp_out_open(&o, out) != 0) rc = -1;
     if (rc == 0) {
         xp_rows rw, rt;
         xp_rows_open(&rw, o.f, &xp_schema_infer, (phantom ? XP_ROWS_CSV : XP_ROWS_OPTIONAL) | (runtime ? XP_ROWS_PREFIX : 0));
         if (runtime) xp_rows_open(&rt, o.f, &xp_schema_infer_runtime, XP_ROWS_CSV);
-        xp_rows_str(&rw, "model", m.name);
-        xp_rows_uint(&rw, "seq", seq);
-        xp_rows_str(&rw, "gelu", tfm_act_name(m.act));
-        xp_rows_str(&rw, "softmax", tfm_attn_name(m.attn));
-        xp_rows_str(&rw, "norm", tfm_norm_name(m.norm));
-        xp_rows_str(&rw, "protocol", fam->name);
-        xp_rows_str(&rw, "mode", phantom ? "phantom" : "real");
-        xp_rows_str(&rw, "net", net.name);
-        xp_rows_uint(&rw, "bandwidth_bps", net.online.bps);
-        xp_rows_real(&rw, "one_way_latency_s", net.online.latency_ns * 1e-9);
-        xp_rows_str(&rw, "compute_model", cm.name);
-        xp_rows_real(&rw, "latency_s", latency);
-        xp_rows_real(&rw, "compute_s", comp);
-        xp_rows_real(&rw, "comm_s", latency - comp);
-        xp_rows_uint(&rw, "rounds", rr.rounds);
-        xp_rows_uint(&rw, "online_sent_bytes_p0", xp_online_sent(&rr, 0));
-        xp_rows_uint(&rw, "online_sent_bytes_p1", xp_online_sent(&rr, 1));
-        xp_rows_uint(&rw, "online_recv_bytes_p0", xp_online_recv(&rr, 0));
-        xp_rows_uint(&rw, "online_recv_bytes_p1", xp_online_recv(&rr, 1));
-        xp_rows_uint(&rw, "dealer_bytes", rr.dealer_bytes);
-        xp_rows_str(&rw, "dealer", cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
-        if (!phantom) {
-            double e = 0;
-            for (int k = 0; k < m.NL; k++) e = fmax(e, fabs(logits_mpc[k] - (double)logits_ref[k]));
-            xp_rows_real(&rw, "max_abs_logit_err", e);
-        }
-        xp_rows_end(&rw);
+        double e = -1;
+        for (int k = 0; k < m.NL && !phantom; k++) e = fmax(e, fabs(inf.logits[k] - (double)logits_ref[k]));
+        xp_infer_row row = {&m, (int)seq, phantom, &cfg, &rr, net.name, cm.name, net.online.bps,
+                            net.online.latency_ns, comp, e};
+        xp_infer_write_row(&rw, &row);
         if (runtime) {
             xp_rows_str(&rt, "runtime", rtc.name);
             xp_rows_uint(&rt, "wire_msgs_p0", rr.rt[0].wire_msgs);
@@ -409,7 +311,7 @@ int xp_cmd_infer(int argc, char **argv)
             xp_rows_end(&rt);
         }
         rc = xp_out_close(&o);
-        if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
+        if (rr.pk_valid) rt_pkt_summary(stderr, &rr);
     }
     if (rc == 0 && breakdown) {
         xp_out b;

@@ -120,7 +120,7 @@ int xp_cmd_op(int argc, char **argv)
     }
     if (check) return 0;
 
-    xp_session_opts so;
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
     so.cfg = &cfg;
     so.phantom = phantom;
@@ -141,11 +141,11 @@ int xp_cmd_op(int argc, char **argv)
     if (pc && nm_pcap_close(pc) != NM_OK) return 1;
     xp_out o;
     if (xp_out_open(&o, out) != 0) return 1;
-    const xp_result *r = &oc.res;
+    const rt_result *r = &oc.res;
     xp_op_row row = {op->name, s.text, phantom, r, oc.max_abs_err, oc.max_rel_err, &cfg, net.name, net.online.bps,
                      net.online.latency_ns, seed};
     xp_op_write_row(o.f, table, &row);
     int rc = xp_out_close(&o);
-    if (r->pk_valid) xp_pkt_summary(stderr, r);
+    if (r->pk_valid) rt_pkt_summary(stderr, r);
     return rc == 0 ? 0 : 1;
 }

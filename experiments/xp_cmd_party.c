@@ -23,6 +23,12 @@
 #include "xp_ops.h"
 #include "xp_keys.h"
 #include "xp_tcp.h"
+#include "xp_infer.h"
+#include "../common/fx.h"
+#include "../common/sbuf.h"
+#include "../models/tfm_io.h"
+#include "../runtime/rt_infer.h"
+#include "../text/text_tok.h"
 
 enum { LAUNCH_GRACE_S = 15 };
 
@@ -42,6 +48,16 @@ typedef struct pargs {
     char *addr[NET_MAX_PARTIES];
     const char **pass; /* launch: arguments handed to every party */
     int npass;
+    /* infer */
+    int infer;
+    const char *infer_opt; /* the first infer-only option seen (refused for ops) */
+    xp_model_opts mo;
+    const char *weights, *text, *vocab, *input_file;
+    uint64_t examples;
+    int have_examples;
+    tfm_config m;
+    const char **only[3]; /* launch: arguments handed to one party only (P0: weights; P1: the input) */
+    int nonly[3];
 } pargs;
 
 static void common_help(FILE *f)
@@ -78,6 +94,24 @@ static void common_help(FILE *f)
     xp_cfg_help(f);
 }
 
+static void infer_help(FILE *f)
+{
+    fprintf(f,
+            "Private inference (NAME = infer): P0 holds the model, P1 the input; the logits are revealed to P1 only.\n"
+            "  infer --model NAME|--config config.json --seq T [--gelu A --softmax S --norm N] [--mode real|phantom]\n"
+            "  P0:  --weights FILE.safetensors  (BERT tensor names; never sent in the clear: P0 secret-shares them.\n"
+            "                                   Without it: random weights from --seed, for tests)\n"
+            "  P1:  --vocab vocab.txt and --text \"...\" (tokenized as `mpcsim data tokenize`: [CLS] pieces [SEP], padded\n"
+            "       to T, the padding mask public; a longer text is truncated to T-2 pieces, with a note) or\n"
+            "       --input-file FILE (one example per line; one private inference each)\n"
+            "  P0, D: --examples N  the number of examples P1 brings (default 1; public: the handshake checks it)\n"
+            "  The handshake refuses parties whose model shape, approximations, --seq or protocol settings differ.\n"
+            "  P1 prints, per example, 'prediction: example K: label L, probabilities p_0 ... p_n' (stderr) and an\n"
+            "  `infer` CSV row (stdout or --out; net=tcp, latency_s measured wall time, compute_model real,\n"
+            "  link and compute columns empty). `mpcsim launch infer` hands --weights to P0 only and the input\n"
+            "  options to P1 only.\n\n");
+}
+
 static void party_usage(FILE *f)
 {
     fprintf(f,
@@ -96,6 +130,7 @@ static void party_usage(FILE *f)
             "Connections: P1 connects to P0; the dealer connects to P0, then to P1 (retried until\n"
             "--connect-timeout). Exit code 0 only if the whole run, including a clean close, succeeded; a peer that\n"
             "dies or sends a truncated message makes the others fail with a message naming it (exit 1).\n\n");
+    infer_help(f);
     common_help(f);
 }
 
@@ -109,6 +144,7 @@ static void launch_usage(FILE *f)
             "successfully. If any fails, prints how each party ended and exits 1 with no result; a party still\n"
             "running %d s after another failed is killed. The children die with the launcher.\n\n",
             LAUNCH_GRACE_S);
+    infer_help(f);
     common_help(f);
 }
 
@@ -201,6 +237,111 @@ static void pass_add(pargs *a, char **argv, int from, int to)
     for (int k = from; k <= to; k++) a->pass[a->npass++] = argv[k];
 }
 
+/* ---- infer: options ---- */
+
+enum { INFER_MAX_LINE = 1 << 20 };
+
+/* The examples of an --input-file: one per line (a last line without '\n' counts). -1 on error. */
+static long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "error: --input-file: cannot read '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    sbuf b = {0};
+    long n = 0;
+    int r;
+    while ((r = sbuf_getline(&b, f, INFER_MAX_LINE)) == 1) n++;
+    sbuf_free(&b);
+    fclose(f);
+    if (r == -2) {
+        fprintf(stderr, "error: --input-file %s: line %ld is longer than %d bytes\n", path, n + 1, INFER_MAX_LINE);
+        return -1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "error: --input-file %s: read error\n", path);
+        return -1;
+    }
+    if (n == 0) fprintf(stderr, "error: --input-file %s: no examples (the file is empty)\n", path);
+    return n ? n : -1;
+}
+
+static int infer_inputs(const pargs *a, int T, int quiet, int **ids_out, uint8_t **mask_out);
+
+static int infer_setup(pargs *a, int launch)
+{
+    const char *cmd = launch ? "launch" : "party";
+    if (a->shape) {
+        fprintf(stderr, "error: %s infer: --shape does not apply (the model and --seq fix every shape)\n", cmd);
+        return -1;
+    }
+    if (xp_cfg_check(&a->cfg) != 0 || xp_model_setup(&a->m, &a->cfg, &a->mo, cmd) != 0) return -1;
+    if (a->weights && a->phantom) {
+        fprintf(stderr, "error: --weights needs --mode real (phantom mode does no arithmetic)\n");
+        return -1;
+    }
+    if (a->out_party != NET_P1) {
+        fprintf(stderr, "error: %s infer: --output p0: an inference reveals its logits to P1 (the input's owner) only\n",
+                cmd);
+        return -1;
+    }
+    if (a->text && a->input_file) {
+        fprintf(stderr, "error: %s infer: --text and --input-file: one input at a time\n", cmd);
+        return -1;
+    }
+    if (!a->phantom && !a->text && !a->input_file && (launch || a->role == NET_P1)) {
+        fprintf(stderr, "error: %s infer: P1's input is required in real mode: --text \"...\" or --input-file FILE "
+                        "(with --vocab vocab.txt)\n", cmd);
+        return -1;
+    }
+    if ((a->text || a->input_file) && !a->vocab && (launch || a->role == NET_P1)) {
+        fprintf(stderr, "error: %s infer: --vocab vocab.txt is required to tokenize P1's input (WordPiece, as "
+                        "`mpcsim data tokenize`)\n", cmd);
+        return -1;
+    }
+    if (launch && a->input_file) { /* every party must know how many examples P1 brings */
+        long n = count_lines(a->input_file);
+        if (n < 0) return -1;
+        a->examples = (uint64_t)n;
+    }
+    if (launch && !a->phantom) { /* P1's input errors before any process starts */
+        int *ids;
+        uint8_t *mask;
+        if (infer_inputs(a, (int)a->mo.seq, 1, &ids, &mask) != 0) return -1;
+        free(ids);
+        free(mask);
+    }
+    return 0;
+}
+
+static int infer_role_check(pargs *a)
+{
+    const char *me = a->role == NET_D ? "the dealer" : net_party_names[a->role];
+    if (a->weights && a->role != NET_P0) {
+        fprintf(stderr, "error: party infer: --weights: only P0 holds the model (this is %s)\n", me);
+        return -1;
+    }
+    if ((a->text || a->input_file || a->vocab) && a->role != NET_P1) {
+        fprintf(stderr, "error: party infer: %s: only P1 holds the input (this is %s)\n",
+                a->text ? "--text" : a->input_file ? "--input-file" : "--vocab", me);
+        return -1;
+    }
+    if (a->role == NET_P1 && a->have_examples) {
+        fprintf(stderr, "error: party infer: --examples is for P0 and the dealer (P1 counts its own input)\n");
+        return -1;
+    }
+    if (a->role == NET_P1) {
+        if (a->input_file) {
+            long n = count_lines(a->input_file);
+            if (n < 0) return -1;
+            a->examples = (uint64_t)n;
+        } else
+            a->examples = 1;
+    }
+    return 0;
+}
+
 /* Returns 0 ok, 1 help printed, 2 usage error (printed). */
 static int parse_args(pargs *a, int argc, char **argv, int launch)
 {
@@ -213,6 +354,8 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
     a->out_party = NET_P1;
     if (xp_cfg_init(&a->cfg, argc, argv) != 0) return 2;
     a->pass = chk_calloc((size_t)argc + 1, sizeof *a->pass);
+    for (int r = 0; r < 3; r++) a->only[r] = chk_calloc((size_t)argc + 1, sizeof *a->only[r]);
+    a->examples = 1;
     const char *v, *cmd = launch ? "launch" : "party";
     for (int i = 0; i < argc; i++) {
         int r, st = i, pass = 1;
@@ -319,6 +462,35 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
             }
             a->fault_after = n;
             pass = 0;
+        } else if ((r = xp_arg(argc, argv, &i, "--model", 1, &a->mo.model)) ||
+                   (r = xp_arg(argc, argv, &i, "--config", 1, &a->mo.config)) ||
+                   (r = xp_arg(argc, argv, &i, "--gelu", 1, &a->mo.gelu)) ||
+                   (r = xp_arg(argc, argv, &i, "--softmax", 1, &a->mo.softmax)) ||
+                   (r = xp_arg(argc, argv, &i, "--norm", 1, &a->mo.norm))) {
+            if (r < 0) return 2;
+            if (!a->infer_opt) a->infer_opt = argv[st];
+        } else if ((r = xp_arg(argc, argv, &i, "--seq", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--seq", v, 2, 65536, &a->mo.seq) != 0) return 2;
+            if (!a->infer_opt) a->infer_opt = argv[st];
+        } else if ((r = xp_arg(argc, argv, &i, "--weights", 1, &a->weights)) ||
+                   (r = xp_arg(argc, argv, &i, "--text", 1, &a->text)) ||
+                   (r = xp_arg(argc, argv, &i, "--vocab", 1, &a->vocab)) ||
+                   (r = xp_arg(argc, argv, &i, "--input-file", 1, &a->input_file))) {
+            if (r < 0) return 2;
+            if (!a->infer_opt) a->infer_opt = argv[st];
+            if (launch) { /* the weights to P0 only, the input to P1 only */
+                int to = strcmp(argv[st], "--weights") == 0 ? NET_P0 : NET_P1;
+                for (int k = st; k <= i; k++) a->only[to][a->nonly[to]++] = argv[k];
+                pass = 0;
+            }
+        } else if ((r = xp_arg(argc, argv, &i, "--examples", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--examples", v, 1, 1000000, &a->examples) != 0) return 2;
+            if (!a->infer_opt) a->infer_opt = argv[st];
+            a->have_examples = 1;
+            if (launch) {
+                fprintf(stderr, "error: launch: --examples: launch counts P1's examples itself\n");
+                return 2;
+            }
         } else if ((r = xp_net_arg(&dummy, argc, argv, &i))) {
             fprintf(stderr, "error: %s: %s: simulator network options do not apply, the network is real\n", cmd, argv[st]);
             return 2;
@@ -327,7 +499,7 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
             return 2;
         } else {
             if (a->name) {
-                fprintf(stderr, "error: %s: one op at a time ('%s' and '%s')\n", cmd, a->name, argv[i]);
+                fprintf(stderr, "error: %s: one job at a time ('%s' and '%s')\n", cmd, a->name, argv[i]);
                 return 2;
             }
             a->name = argv[i];
@@ -335,18 +507,26 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
         if (pass) pass_add(a, argv, st, i);
     }
     if (!a->name) {
-        fprintf(stderr, "error: %s: which op? (mpcsim op --list)\n", cmd);
+        fprintf(stderr, "error: %s: which op? (mpcsim op --list; or infer)\n", cmd);
         return 2;
     }
-    a->op = xp_op_lookup(&a->cfg, a->name, cmd);
-    if (!a->op || xp_cfg_check(&a->cfg) != 0) return 2;
-    if (!a->shape) {
+    a->infer = strcmp(a->name, "infer") == 0;
+    if (a->infer) {
+        if (infer_setup(a, launch) != 0) return 2;
+    } else if (a->infer_opt) {
+        fprintf(stderr, "error: %s: %s belongs to `%s infer` (a private inference), not to op '%s'\n", cmd, a->infer_opt,
+                cmd, a->name);
+        return 2;
+    }
+    if (!a->infer) a->op = xp_op_lookup(&a->cfg, a->name, cmd);
+    if (!a->infer && (!a->op || xp_cfg_check(&a->cfg) != 0)) return 2;
+    if (!a->infer && !a->shape) {
         fprintf(stderr, "error: %s: --shape is required (e.g. --shape %s)\n", cmd,
                 a->op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
         return 2;
     }
     char err[256];
-    if (xp_shape_parse(&a->s, a->shape, a->op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+    if (!a->infer && xp_shape_parse(&a->s, a->shape, a->op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
         fprintf(stderr, "error: --shape: %s\n", err);
         return 2;
     }
@@ -383,6 +563,7 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
             return 2;
         }
     if (load_keys(a) != 0) return 2;
+    if (a->infer && infer_role_check(a) != 0) return 2;
     return 0;
 }
 
@@ -391,6 +572,7 @@ static void pargs_free(pargs *a)
     sodium_memzero(&a->key, sizeof a->key);
     for (int i = 0; i < NET_MAX_PARTIES; i++) free(a->addr[i]);
     free(a->pass);
+    for (int r = 0; r < 3; r++) free(a->only[r]);
 }
 
 /* ---- party ---- */
@@ -400,6 +582,168 @@ static void print_result(FILE *f, const pargs *a, const xp_tcp_outcome *oc)
     xp_op_row row = {a->op->name, a->s.text, a->phantom, &oc->res, oc->max_abs_err, oc->max_rel_err, &a->cfg, NULL, 0, 0,
                      a->seed};
     xp_op_write_row(f, a->table, &row);
+}
+
+/* ---- party: infer ---- */
+
+/* P1's examples, tokenized at length T. Returns 0 or -1 (message printed). */
+static int infer_inputs(const pargs *a, int T, int quiet, int **ids_out, uint8_t **mask_out)
+{
+    text_tok *tok = NULL;
+    char err[1024];
+    if (text_tok_load(&tok, a->vocab, err, sizeof err) != TEXT_TOK_OK) {
+        fprintf(stderr, "error: --vocab: %s\n", err);
+        return -1;
+    }
+    if ((int64_t)text_tok_size(tok) != a->m.V) {
+        fprintf(stderr, "error: --vocab %s has %zu tokens, but the model's vocabulary has %d: this vocab does not "
+                        "match the model (use the vocab.txt the model was trained with)\n",
+                a->vocab, text_tok_size(tok), a->m.V);
+        text_tok_destroy(tok);
+        return -1;
+    }
+    size_t n = (size_t)a->examples;
+    int32_t *id32 = chk_malloc((size_t)T * sizeof *id32);
+    int *ids = chk_malloc(n * (size_t)T * sizeof *ids);
+    uint8_t *mask = chk_malloc(n * (size_t)T);
+    FILE *f = NULL;
+    if (a->input_file && !(f = fopen(a->input_file, "rb"))) {
+        fprintf(stderr, "error: --input-file: cannot read '%s': %s\n", a->input_file, strerror(errno));
+        goto fail;
+    }
+    sbuf line = {0};
+    for (size_t k = 0; k < n; k++) {
+        const char *text = a->text;
+        size_t len = text ? strlen(text) : 0;
+        char where[64] = "--text";
+        if (f) {
+            if (sbuf_getline(&line, f, INFER_MAX_LINE) != 1) {
+                fprintf(stderr, "error: --input-file %s: line %zu: cannot read it (the file changed?)\n", a->input_file,
+                        k + 1);
+                sbuf_free(&line);
+                goto fail;
+            }
+            text = line.p ? line.p : "";
+            len = line.n;
+            snprintf(where, sizeof where, "line %zu", k + 1);
+        }
+        size_t np = 0;
+        text_tok_encode(tok, id32, mask + k * (size_t)T, (size_t)T, text, len, &np);
+        if (np == 0) {
+            if (f) fprintf(stderr, "error: P1: --input-file %s, %s: ", a->input_file, where);
+            else fprintf(stderr, "error: P1: --text: ");
+            fprintf(stderr, "the text is empty (no word pieces): nothing to classify\n");
+            sbuf_free(&line);
+            goto fail;
+        }
+        if (np > (size_t)T - 2 && !quiet)
+            fprintf(stderr, "note: P1: %s%s: %zu word pieces, truncated to the first %d (--seq %d with [CLS] and [SEP]), "
+                            "as `mpcsim data tokenize --max-len %d` does\n",
+                    f ? "example on " : "", where, np, T - 2, T, T);
+        for (int t = 0; t < T; t++) ids[k * (size_t)T + (size_t)t] = id32[t];
+    }
+    sbuf_free(&line);
+    if (f) fclose(f);
+    free(id32);
+    text_tok_destroy(tok);
+    *ids_out = ids;
+    *mask_out = mask;
+    return 0;
+fail:
+    if (f) fclose(f);
+    free(id32);
+    free(ids);
+    free(mask);
+    text_tok_destroy(tok);
+    return -1;
+}
+
+static int party_infer(pargs *a, const rt_tcp_opts *to)
+{
+    const int T = (int)a->mo.seq, real = !a->phantom;
+    tfm_params w;
+    memset(&w, 0, sizeof w);
+    int *ids = NULL;
+    uint8_t *mask = NULL;
+    char err[512];
+    if (real && a->role == NET_P0) {
+        tfm_params_alloc(&w, &a->m);
+        if (a->weights) {
+            if (tfm_load_safetensors(a->weights, &a->m, &w, err, sizeof err) != TFM_OK ||
+                tfm_params_check_fixed(&a->m, &w, fx_range(a->cfg.frac_bits), err, sizeof err) != TFM_OK) {
+                fprintf(stderr, "error: --weights %s: %s\n", a->weights, err);
+                tfm_params_free(&w);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "note: P0: no --weights: random weights from --seed %llu (for tests)\n",
+                    (unsigned long long)a->seed);
+            tfm_params_init(&w, &a->m, a->seed);
+        }
+    }
+    if (real && a->role == NET_P1 && infer_inputs(a, T, 0, &ids, &mask) != 0) return 2;
+    uint8_t *dummy = real ? chk_calloc((size_t)T, 1) : NULL; /* P0, D: the key mask P1 publishes */
+    /* P1's rows go to memory first: a failure leaves no output file at all. */
+    char *rows = NULL;
+    size_t rows_len = 0;
+    FILE *mf = a->role == NET_P1 ? open_memstream(&rows, &rows_len) : NULL;
+    xp_rows rw;
+    if (mf) xp_rows_open(&rw, mf, &xp_schema_infer, a->table ? XP_ROWS_TABLE : XP_ROWS_CSV);
+    char *lg = NULL; /* --dump-output: P1's logits, one %.17g per line, example after example */
+    size_t lg_len = 0;
+    FILE *lf = mf && a->dump ? open_memstream(&lg, &lg_len) : NULL;
+    int rc = 0;
+    for (uint64_t k = 0; k < a->examples && rc == 0; k++) {
+        rt_infer inf;
+        rt_job j;
+        const uint8_t *km = !real ? NULL : a->role == NET_P1 ? mask + k * (size_t)T : dummy;
+        rt_infer_job(&j, &inf, &a->cfg, a->phantom, a->seed, &a->m, T, a->role == NET_P0 && real ? &w : NULL,
+                     ids ? ids + k * (size_t)T : NULL, km, NULL);
+        char desc[400];
+        snprintf(desc, sizeof desc, "%s examples=%llu example=%llu", inf.desc, (unsigned long long)a->examples,
+                 (unsigned long long)k + 1);
+        j.desc = desc;
+        rt_tcp_outcome oc;
+        if (rt_tcp_run(to, &j, &oc) != 0) rc = 1;
+        else if (a->role == NET_P1) {
+            double prob[RT_INFER_MAX_LABELS];
+            if (real) {
+                int label = rt_infer_label(inf.logits, a->m.NL, prob);
+                fprintf(stderr, "prediction: example %llu: label %d, probabilities", (unsigned long long)k + 1, label);
+                for (int c = 0; c < a->m.NL; c++) fprintf(stderr, " %.6f", prob[c]);
+                fprintf(stderr, "; logits");
+                for (int c = 0; c < a->m.NL; c++) fprintf(stderr, " %.6f", inf.logits[c]);
+                fprintf(stderr, "\n");
+            }
+            xp_infer_row row = {&a->m, T, a->phantom, &a->cfg, &oc.res, NULL, NULL, 0, 0, 0, -1};
+            xp_infer_write_row(&rw, &row);
+            for (int c = 0; c < a->m.NL && real && lf; c++) fprintf(lf, "%.17g\n", inf.logits[c]);
+        }
+        rt_tcp_outcome_free(&oc);
+        rt_infer_free(&inf);
+    }
+    if (mf) fclose(mf);
+    if (lf) fclose(lf);
+    if (rc == 0 && a->role == NET_P1) {
+        xp_out out;
+        if (xp_out_open(&out, a->out) != 0) rc = 1;
+        else {
+            if (rows_len) fwrite(rows, 1, rows_len, out.f);
+            if (xp_out_close(&out) != 0) rc = 1;
+        }
+        if (rc == 0 && a->dump && xp_out_open(&out, a->dump) == 0) {
+            if (lg_len) fwrite(lg, 1, lg_len, out.f);
+            if (xp_out_close(&out) != 0) rc = 1;
+        } else if (rc == 0 && a->dump)
+            rc = 1;
+    }
+    free(rows);
+    free(lg);
+    free(dummy);
+    free(ids);
+    free(mask);
+    tfm_params_free(&w);
+    return rc;
 }
 
 int xp_cmd_party(int argc, char **argv)
@@ -435,6 +779,26 @@ int xp_cmd_party(int argc, char **argv)
         fprintf(stderr, "warning: %s: --insecure-reproducible: every secret is derived from the public --seed; anyone "
                         "who knows it can unmask every value of this run. For benchmarks only.\n",
                 net_party_names[a.role]);
+    if (a.infer) {
+        rt_tcp_opts to;
+        memset(&to, 0, sizeof to);
+        to.role = o.role;
+        for (int i = 0; i < NET_MAX_PARTIES; i++) to.addr[i] = o.addr[i], to.peer_key[i] = o.peer_key[i];
+        to.listen = o.listen;
+        to.connect_timeout_ns = o.connect_timeout_ns;
+        to.io_timeout_ns = o.io_timeout_ns;
+        to.stall_timeout_ns = o.stall_timeout_ns;
+        to.congestion = o.congestion;
+        to.congestion_strict = o.congestion_strict;
+        to.fault_mode = o.fault_mode;
+        to.fault_after = o.fault_after;
+        to.key = o.key;
+        to.out_party = o.out_party;
+        to.reproducible = o.reproducible;
+        rc = party_infer(&a, &to);
+        pargs_free(&a);
+        return rc;
+    }
     xp_tcp_outcome oc;
     if (xp_tcp_run(&o, &oc) != 0) {
         pargs_free(&a);
@@ -548,6 +912,8 @@ int xp_cmd_launch(int argc, char **argv)
     enum { KEY_FD = 9 };
     snprintf(peers, sizeof peers, "p0=%s,p1=%s,dealer=%s", addr[0], addr[1], addr[2]);
     snprintf(fault_n, sizeof fault_n, "%llu", (unsigned long long)a.fault_after);
+    char examples[32];
+    snprintf(examples, sizeof examples, "%llu", (unsigned long long)a.examples);
     static const char *const role_arg[3] = {"p0", "p1", "dealer"};
     static const char *const mode_arg[4] = {"", "die", "truncate", "stall"};
 
@@ -560,9 +926,9 @@ int xp_cmd_launch(int argc, char **argv)
     fflush(stdout);
     fflush(stderr);
     pid_t parent = getpid(), pid[3] = {-1, -1, -1};
-    int64_t t0 = xp_mono_ns();
+    int64_t t0 = rt_mono_ns();
     for (int r = 0; r < 3; r++) {
-        const char **cv = chk_calloc((size_t)a.npass + 24, sizeof *cv); /* 16 fixed + NULL */
+        const char **cv = chk_calloc((size_t)a.npass + (size_t)a.nonly[r] + 24, sizeof *cv); /* 18 fixed + NULL */
         int k = 0;
         cv[k++] = exe;
         cv[k++] = "party";
@@ -577,6 +943,11 @@ int xp_cmd_launch(int argc, char **argv)
         cv[k++] = "--peer-keys";
         cv[k++] = pubs;
         for (int j = 0; j < a.npass; j++) cv[k++] = a.pass[j];
+        for (int j = 0; j < a.nonly[r]; j++) cv[k++] = a.only[r][j];
+        if (a.infer && r != NET_P1) {
+            cv[k++] = "--examples";
+            cv[k++] = examples;
+        }
         if (a.fault_role == r) {
             cv[k++] = "--die-after-messages";
             cv[k++] = fault_n;
@@ -634,7 +1005,7 @@ int xp_cmd_launch(int argc, char **argv)
             struct timespec ts = {0, 20000000};
             nanosleep(&ts, NULL);
         }
-        int64_t now = xp_mono_ns();
+        int64_t now = rt_mono_ns();
         for (int r = 0; r < 3; r++) {
             if (done[r]) continue;
             int s;
@@ -666,8 +1037,8 @@ int xp_cmd_launch(int argc, char **argv)
             if (xp_out_close(&o) != 0) rc = 1;
         }
     } else {
-        fprintf(stderr, "error: launch: %s %s failed, no result (P0 %s, P1 %s, dealer %s):\n", a.op->name, a.s.text, addr[0],
-                addr[1], addr[2]);
+        fprintf(stderr, "error: launch: %s %s failed, no result (P0 %s, P1 %s, dealer %s):\n", a.infer ? "infer" : a.op->name,
+                a.infer ? a.m.name : a.s.text, addr[0], addr[1], addr[2]);
         for (int r = 0; r < 3; r++) {
             char d[96];
             describe_status(d, sizeof d, st[r]);

@@ -25,7 +25,9 @@
 #include "xp_cmds.h"
 #include "xp_mem.h"
 #include "xp_ops.h"
-#include "xp_session.h"
+#include "../runtime/rt_infer.h"
+#include "../runtime/rt_sim.h"
+#include "../runtime/rt_tcp.h"
 #include "xp_schema.h"
 
 /* ---- shared options ---- */
@@ -766,6 +768,10 @@ static void eval_usage(FILE *f)
             "  --mpc-gelu F       tanh (default) or erf: the GeLU form under MPC for gelu-erf checkpoints;\n"
             "                     CrypTen's erf Taylor series is accurate only for |x| < ~2 (PROTOCOLS.md 4.4)\n"
             "  --stats            print the calibration: per-site ranges and constants (stderr)\n"
+            "  --backend sim|tcp  sim (default): the simulator; tcp: each inference over real TCP between three local\n"
+            "                     processes (P0, P1, the dealer; loopback, ephemeral keys, secrets from the OS;\n"
+            "                     mean_latency_s is then measured wall time and the network options do not apply)\n"
+            "  --insecure-reproducible  with --backend tcp: secrets from --seed as in the simulator (benchmarks)\n"
             "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
@@ -793,16 +799,6 @@ static const char *eval_method(const ckpt *c)
     return exact ? "teacher" : "wo_pd";
 }
 
-typedef struct eval_slot {
-    sbert_job job;
-} eval_slot;
-
-static void eval_party(mpc_ctx *c, void *arg)
-{
-    eval_slot *s = arg;
-    sbert_forward(c, &s->job);
-}
-
 int xp_cmd_eval(int argc, char **argv)
 {
     tr_opts o;
@@ -814,7 +810,7 @@ int xp_cmd_eval(int argc, char **argv)
     xp_netopts net;
     xp_net_defaults(&net);
     uint64_t calib_n = 256;
-    int mpc_gelu = TFM_ACT_GELU_TANH;
+    int mpc_gelu = TFM_ACT_GELU_TANH, backend = 0, reproducible = 0;
     xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -830,6 +826,16 @@ int xp_cmd_eval(int argc, char **argv)
         }
         if ((r = xp_arg(argc, argv, &i, "--calib-n", 1, &v))) {
             if (r < 0 || xp_parse_u64("--calib-n", v, 0, 1000000, &calib_n) != 0) return 2;
+            continue;
+        }
+        static const char *const backends[] = {"sim", "tcp", NULL};
+        if ((r = xp_arg_choice(argc, argv, &i, "--backend", backends, &backend))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--insecure-reproducible", 0, &v))) {
+            if (r < 0) return 2;
+            reproducible = 1;
             continue;
         }
         static const char *const forms[] = {"tanh", "erf", NULL};
@@ -856,6 +862,20 @@ int xp_cmd_eval(int argc, char **argv)
         return 2;
     }
     if (xp_net_finish(&net) != 0) return 2;
+    if (backend == 1 && !o.mpc) {
+        fprintf(stderr, "error: eval: --backend tcp runs the private inferences: it needs --mpc\n");
+        return 2;
+    }
+    if (backend == 1 && (net.have_net || net.have_bw || net.have_lat || net.have_rtt || net.have_cc || net.pcap ||
+                         net.dealer_custom)) {
+        fprintf(stderr, "error: eval: --backend tcp: the simulator's network options do not apply, the network is "
+                        "real (loopback)\n");
+        return 2;
+    }
+    if (reproducible && backend != 1) {
+        fprintf(stderr, "error: eval: --insecure-reproducible applies to --backend tcp only (the simulator is)\n");
+        return 2;
+    }
     ckpt c;
     if (ckpt_load(&c, o.weights) != 0) return 2;
     if (o.mpc) { /* the protocol family must have the layers the checkpoint runs under MPC */
@@ -932,25 +952,28 @@ int xp_cmd_eval(int argc, char **argv)
         nm = o.n && o.n < e->n ? (size_t)o.n : e->n;
         size_t every = nm <= 16 ? 1 : nm / 20;
         for (size_t k = 0; k < nm; k++) {
-            double logits[TEXT_DATA_MAX_LABELS];
-            eval_slot slot[2];
-            memset(slot, 0, sizeof slot);
-            for (int i = 0; i < 2; i++) {
-                slot[i].job.model = &mc, slot[i].job.T = T, slot[i].job.keymask = e->mask + k * T;
-                slot[i].job.calib = calibrate ? &cal : NULL;
+            rt_infer inf;
+            rt_job job;
+            rt_infer_job(&job, &inf, &mcfg, 0, o.seed + k, &mc, T, &c.p, e->ids + k * T, e->mask + k * T,
+                         calibrate ? &cal : NULL);
+            rt_result rr;
+            int jr;
+            if (backend == 0) {
+                rt_sim_opts so;
+                memset(&so, 0, sizeof so);
+                xp_net_topology(&net, &so.topo, 0);
+                jr = rt_sim_job(&so, &job, &rr);
+            } else {
+                rt_tcp_opts to;
+                memset(&to, 0, sizeof to);
+                to.out_party = NET_P1;
+                to.reproducible = reproducible;
+                to.congestion = "cubic";
+                jr = rt_tcp_local(&to, -1, &job, &rr);
             }
-            slot[NET_P0].job.w = &c.p;
-            slot[NET_P1].job.tokens = e->ids + k * T;
-            slot[NET_P1].job.logits = logits;
-            xp_session_opts so;
-            memset(&so, 0, sizeof so);
-            so.cfg = &mcfg;
-            so.phantom = 0;
-            so.seed = o.seed + k;
-            xp_net_topology(&net, &so.topo, 0);
-            xp_result rr;
-            void *args[2] = {&slot[0], &slot[1]};
-            if (xp_session_run(&so, eval_party, args, &rr) != 0) {
+            const double *logits = inf.logits;
+            rt_infer_free(&inf);
+            if (jr != 0) {
                 rc = 1;
                 goto out;
             }

@@ -69,7 +69,7 @@ static void acc_row(xp_rows *w, const char *tag, const net_rt_acc *a, const net_
     xp_rows_end(w);
 }
 
-int xp_runtime_acc_write(const char *path, const xp_result *r, int last, const net_rt_cfg *cfg)
+int xp_runtime_acc_write(const char *path, const rt_result *r, int last, const net_rt_cfg *cfg)
 {
     xp_out o;
     if (xp_out_open(&o, path) != 0) return -1;

@@ -4,7 +4,7 @@
 #define XP_DEPLOYED_H
 
 #include "../net/net_rt.h"
-#include "xp_session.h"
+#include "../runtime/rt_sim.h"
 
 /* The fitted parameters (from `mpcsim fit-deployed`; tests/test_deployed.c checks they reproduce). */
 #define XP_DEPLOYED_LATENCY_S 0.000266237724
@@ -16,7 +16,7 @@
 /* "crypten-gloo-gpu" or "crypten-gloo-cpu". Returns 0 or -1 (message printed, naming the value). */
 int xp_runtime_parse(net_rt_cfg *c, const char *name);
 /* Writes the per-operator collective costs of party `last` (runtime set). 0 or -1. */
-int xp_runtime_acc_write(const char *path, const xp_result *r, int last, const net_rt_cfg *c);
+int xp_runtime_acc_write(const char *path, const rt_result *r, int last, const net_rt_cfg *c);
 int xp_cmd_fit_deployed(int argc, char **argv);
 
 #endif

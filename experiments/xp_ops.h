@@ -12,7 +12,7 @@
 
 #include "../protocols/family.h"
 #include "../protocols/mpc_cost.h"
-#include "xp_session.h"
+#include "../runtime/rt_sim.h"
 
 typedef enum xp_shape_kind {
     XP_SHAPE_ELEM = 0, /* elementwise: n = product of dims */
@@ -66,7 +66,7 @@ size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which);
 size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s);
 
 typedef struct xp_op_outcome {
-    xp_result res;
+    rt_result res;
     double max_abs_err, max_rel_err; /* real mode only (NAN in phantom) */
     double *got, *want;              /* real mode: reconstructed output and reference (malloc'd) */
     double *in[2];                   /* the inputs used */
@@ -84,7 +84,7 @@ void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *co
 
 /* Runs op on shape through a session. In real mode fills errors and, if keep, the arrays (free with
  * xp_op_outcome_free). Returns 0 or -1 (message printed). */
-int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out) WUR;
+int xp_op_run(const xp_opdef *op, const xp_shape *s, const rt_sim_opts *o, int keep, xp_op_outcome *out) WUR;
 void xp_op_outcome_free(xp_op_outcome *o);
 
 /* The `op` schema's row (xp_schema.h) of one run, the simulator's and the TCP backend's alike:
@@ -92,7 +92,7 @@ void xp_op_outcome_free(xp_op_outcome *o);
 typedef struct xp_op_row {
     const char *op, *shape;
     int phantom;
-    const xp_result *res;
+    const rt_result *res;
     double max_abs_err, max_rel_err;
     const mpc_config *cfg;
     const char *net; /* profile name, or NULL over TCP */
@@ -109,21 +109,5 @@ extern const xp_opdef xp_ops_cmp[];
 extern const xp_opdef xp_ops_math[];
 extern const xp_opdef xp_ops_nn[];
 extern const xp_opdef xp_ops_fss[]; /* the fss family's (xp_ops_fss.c) */
-
-/* ---- protocol configuration options shared by op/infer/explain ---- */
-
-/* Starts a configuration from the defaults of the family named by `--protocol NAME` anywhere in argv
- * (crypten when absent). Returns 0, or -1 after "error: --protocol: unknown protocol 'X' (known:
- * crypten, ...)". xp_cfg_arg then consumes --protocol (checking it names the same family). */
-int xp_cfg_init(mpc_config *cfg, int argc, char **argv);
-/* The family's own check of the finished configuration (e.g. ring width against fractional bits):
- * 0, or -1 after printing the family's message. */
-int xp_cfg_check(const mpc_config *cfg);
-/* Consumes --protocol NAME (already applied by xp_cfg_init): 1, 0 not mine, -1 error (printed). */
-int xp_protocol_arg(const mpc_config *cfg, int argc, char **argv, int *i);
-/* Tries to consume one algorithm option (--frac-bits, --exp-iters, ...). 1 consumed, 0 not mine,
- * -1 error (printed). */
-int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i);
-void xp_cfg_help(FILE *f);
 
 #endif

@@ -40,7 +40,7 @@ static const xp_col infer_cols[] = {
     S("dealer", "", "offline or inline"),
     {"max_abs_logit_err", "", XP_REAL, "%.6g", 1, "real mode only: max |MPC logit - plaintext logit|"},
 };
-const xp_schema xp_schema_infer = {"infer", "mpcsim infer (--out)", "one row per inference", infer_cols,
+const xp_schema xp_schema_infer = {"infer", "mpcsim infer (--out), mpcsim party/launch infer (net tcp)", "one row per inference", infer_cols,
                                    NCOL(infer_cols)};
 
 static const xp_col infer_runtime_cols[] = {

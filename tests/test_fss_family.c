@@ -89,7 +89,7 @@ static void op_party(mpc_ctx *c, void *arg)
 }
 
 typedef struct op_res {
-    xp_result r;
+    rt_result r;
     double *y; /* decoded outputs (real mode) */
 } op_res;
 
@@ -108,9 +108,9 @@ static void run_op(op_job proto, const double *xs, size_t nx, size_t ny, int pha
     op_job j[2] = {proto, proto};
     j[0].x = x0, j[1].x = x1, j[0].y = y0, j[1].y = y1;
     j[1].W = j[1].b = NULL;
-    xp_session_opts so = tu_session(&cfg, phantom, 3);
+    rt_sim_opts so = tu_session(&cfg, phantom, 3);
     void *args[2] = {&j[0], &j[1]};
-    cr_assert_eq(xp_session_run(&so, op_party, args, &o->r), 0);
+    cr_assert_eq(rt_sim_run(&so, op_party, args, &o->r), 0);
     o->y = calloc(ny + 1, sizeof *o->y);
     for (size_t i = 0; i < ny; i++) {
         uint64_t v = (y0[i] + y1[i]) & ((1ull << n) - 1);
@@ -124,9 +124,9 @@ static void run_op(op_job proto, const double *xs, size_t nx, size_t ny, int pha
 static void expect_cost(const op_res *o, mpc_cost tw, uint64_t rounds, uint64_t s0, uint64_t s1, uint64_t k0, uint64_t k1)
 {
     cr_expect_eq(o->r.rounds, rounds, "rounds %llu want %llu", (unsigned long long)o->r.rounds, (unsigned long long)rounds);
-    cr_expect_eq(xp_online_sent(&o->r, 0), s0, "P0 sent %llu want %llu", (unsigned long long)xp_online_sent(&o->r, 0),
+    cr_expect_eq(rt_online_sent(&o->r, 0), s0, "P0 sent %llu want %llu", (unsigned long long)rt_online_sent(&o->r, 0),
                  (unsigned long long)s0);
-    cr_expect_eq(xp_online_sent(&o->r, 1), s1, "P1 sent %llu want %llu", (unsigned long long)xp_online_sent(&o->r, 1),
+    cr_expect_eq(rt_online_sent(&o->r, 1), s1, "P1 sent %llu want %llu", (unsigned long long)rt_online_sent(&o->r, 1),
                  (unsigned long long)s1);
     cr_expect_eq(o->r.dealer_to[0], k0, "D->P0 %llu want %llu", (unsigned long long)o->r.dealer_to[0], (unsigned long long)k0);
     cr_expect_eq(o->r.dealer_to[1], k1, "D->P1 %llu want %llu", (unsigned long long)o->r.dealer_to[1], (unsigned long long)k1);
@@ -275,7 +275,7 @@ static void party(mpc_ctx *c, void *arg) { sbert_forward(c, arg); }
 
 
 typedef struct enc_out {
-    xp_result res;
+    rt_result res;
     double logits[16];
     float ref[16];
 } enc_out;
@@ -304,13 +304,13 @@ static void run_encoder_f(const tfm_config *m, int T, int phantom, tu_trace *tr,
         j[NET_P1].logits = o->logits;
         tfm_forward(m, &w, tokens, NULL, km, 1, T, o->ref, NULL, NULL);
     }
-    xp_session_opts so = tu_session(&cfg, phantom, 3);
+    rt_sim_opts so = tu_session(&cfg, phantom, 3);
     if (tr) {
         so.trace[0] = tu_trace_sink;
         so.trace_ud[0] = tr;
     }
     void *args[2] = {&j[0], &j[1]};
-    cr_assert_eq(xp_session_run(&so, party, args, &o->res), 0);
+    cr_assert_eq(rt_sim_run(&so, party, args, &o->res), 0);
     tfm_params_free(&w);
 }
 
@@ -364,8 +364,8 @@ Test(fss_family, encoder_traces_identical_and_equal_to_the_closed_form, .timeout
     mpc_config cfg = fss_cfg();
     mpc_cost c = sbert_cost(&cfg, &m, 6);
     cr_expect_eq(ra.res.rounds, c.rounds);
-    cr_expect_eq(xp_online_sent(&ra.res, 0), c.sent[0]);
-    cr_expect_eq(xp_online_sent(&ra.res, 1), c.sent[1]);
+    cr_expect_eq(rt_online_sent(&ra.res, 0), c.sent[0]);
+    cr_expect_eq(rt_online_sent(&ra.res, 1), c.sent[1]);
     cr_expect_eq(ra.res.dealer_to[0], mpc_cost_dealer_to(c, 0));
     cr_expect_eq(ra.res.dealer_to[1], mpc_cost_dealer_to(c, 1));
     cr_expect_eq(ra.res.dealer_requests, c.dealer_reqs);

@@ -17,25 +17,25 @@ static void setup(void) { mpc_config_default(&cfg); }
 #define ULP (1.0 / 65536)
 
 /* Measured online/dealer counters of a custom session equal the closed form (offline schedule). */
-static void expect_cost(const char *what, const xp_result *r, mpc_cost c)
+static void expect_cost(const char *what, const rt_result *r, mpc_cost c)
 {
     cr_expect_eq(r->rounds, c.rounds, "%s: rounds %llu, closed form %llu", what, (unsigned long long)r->rounds,
                  (unsigned long long)c.rounds);
     for (int i = 0; i < 2; i++) {
-        cr_expect_eq(xp_online_sent(r, i), c.sent[i], "%s: P%d sent %llu, closed form %llu", what, i,
-                     (unsigned long long)xp_online_sent(r, i), (unsigned long long)c.sent[i]);
-        cr_expect_eq(xp_online_recv(r, i), c.sent[1 - i], "%s: P%d received", what, i);
+        cr_expect_eq(rt_online_sent(r, i), c.sent[i], "%s: P%d sent %llu, closed form %llu", what, i,
+                     (unsigned long long)rt_online_sent(r, i), (unsigned long long)c.sent[i]);
+        cr_expect_eq(rt_online_recv(r, i), c.sent[1 - i], "%s: P%d received", what, i);
     }
     cr_expect_eq(r->dealer_bytes, mpc_cost_dealer_bytes(c), "%s: dealer bytes %llu, closed form %llu", what,
                  (unsigned long long)r->dealer_bytes, (unsigned long long)mpc_cost_dealer_bytes(c));
     cr_expect_eq(r->dealer_requests, c.dealer_reqs, "%s: dealer requests", what);
 }
 
-static void run_session(xp_party_fn fn, void *io0, void *io1, xp_result *res, uint64_t seed)
+static void run_session(rt_party_fn fn, void *io0, void *io1, rt_result *res, uint64_t seed)
 {
-    xp_session_opts o = tu_session(&cfg, 0, seed);
+    rt_sim_opts o = tu_session(&cfg, 0, seed);
     void *args[2] = {io0, io1};
-    cr_assert_eq(xp_session_run(&o, fn, args, res), 0);
+    cr_assert_eq(rt_sim_run(&o, fn, args, res), 0);
 }
 
 /* ---- registry ops: values, exact costs, real == phantom ---- */
@@ -181,7 +181,7 @@ Test(mpc_cmp, a2b_b2a_round_trip, .init = setup)
     rng r;
     rng_seed(&r, 21, 21);
     for (size_t i = 0; i < RT_N; i++) io[NET_P1].x[i] = i < ne ? edge[i] : i < 64 + ne ? 1ull << (i - ne) : rng_u64(&r);
-    xp_result res;
+    rt_result res;
     run_session(roundtrip_party, &io[0], &io[1], &res, 5);
     for (size_t i = 0; i < RT_N; i++) {
         uint64_t x = io[NET_P1].x[i];
@@ -252,7 +252,7 @@ Test(mpc_cmp, ltz_boundaries, .init = setup)
             io[NET_P1].x[i] = i % 2 ? v : 0 - v;
         }
     }
-    xp_result res;
+    rt_result res;
     run_session(ltz_party, &io[0], &io[1], &res, 9);
     for (size_t i = 0; i < LZ_N; i++) {
         uint64_t want = (int64_t)io[NET_P1].x[i] < 0;
@@ -299,7 +299,7 @@ Test(mpc_cmp, eq_one_bit_differences, .init = setup)
         io[NET_P1].x[i] = X[i];
         io[NET_P0].y[i] = Y[i];
     }
-    xp_result res;
+    rt_result res;
     run_session(eq_party, &io[0], &io[1], &res, 12);
     for (size_t i = 0; i < EQ_N; i++)
         cr_expect_eq(io[1].out[i], (uint64_t)(X[i] == Y[i]), "eq(%#llx, %#llx) = %llu", (unsigned long long)X[i],
@@ -358,7 +358,7 @@ Test(mpc_cmp, where_comparisons_sign_and_b2a_bits, .init = setup)
         io[NET_P1].x[i] = X[i], io[NET_P1].cond[i] = C[i];
         io[NET_P0].y[i] = Y[i], io[NET_P0].bits[i] = B[i];
     }
-    xp_result res;
+    rt_result res;
     run_session(misc_party, &io[0], &io[1], &res, 13);
     for (size_t i = 0; i < MS_N; i++) {
         int64_t x = (int64_t)X[i], y = (int64_t)Y[i];
@@ -399,7 +399,7 @@ static void max_party(mpc_ctx *c, void *arg)
 }
 
 /* Runs max on X (R x L) under cfg.max_method; checks values, argmax and cost; returns the result. */
-static xp_result check_max(const uint64_t *X, size_t R, size_t L, uint64_t *argmax_out)
+static rt_result check_max(const uint64_t *X, size_t R, size_t L, uint64_t *argmax_out)
 {
     int argm = cfg.max_method == MPC_MAX_CRYPTEN;
     size_t n = R * L;
@@ -408,7 +408,7 @@ static xp_result check_max(const uint64_t *X, size_t R, size_t L, uint64_t *argm
         io[p] = (mx_io){R, L, argm, calloc(n, 8), calloc(R, 8), calloc(n, 8)};
     }
     memcpy(io[NET_P1].x, X, n * 8);
-    xp_result res;
+    rt_result res;
     run_session(max_party, &io[0], &io[1], &res, 100 + L);
     for (size_t r = 0; r < R; r++) {
         int64_t m = INT64_MIN;
@@ -473,7 +473,7 @@ Test(mpc_cmp, max_ties_and_small_L, .init = setup)
         for (size_t k = 0; k < 5; k++) {
             size_t R = Ls[k] == 128 ? 6 : 11;
             uint64_t *X = tie_rows(R, Ls[k], Ls[k]);
-            xp_result res = check_max(X, R, Ls[k], NULL);
+            rt_result res = check_max(X, R, Ls[k], NULL);
             (void)res;
             free(X);
         }
@@ -487,7 +487,7 @@ Test(mpc_cmp, max_tie_break_is_spread, .init = setup)
     size_t R = 200, L = 4;
     uint64_t *X = malloc(R * L * 8), *am = malloc(R * L * 8);
     for (size_t i = 0; i < R * L; i++) X[i] = fx_encode(-3.25, F);
-    xp_result res = check_max(X, R, L, am);
+    rt_result res = check_max(X, R, L, am);
     (void)res;
     size_t hits[4] = {0};
     for (size_t r = 0; r < R; r++)
@@ -502,16 +502,16 @@ Test(mpc_cmp, max_noargmax_costs_less, .init = setup)
     uint64_t *X = tie_rows(R, L, 5);
     cfg.max_method = MPC_MAX_CRYPTEN;
     mpc_cost cf = mpc_max_cost(&cfg, R, L);
-    xp_result full = check_max(X, R, L, NULL);
+    rt_result full = check_max(X, R, L, NULL);
     cfg.max_method = MPC_MAX_NOARGMAX;
     mpc_cost cp = mpc_max_cost(&cfg, R, L);
-    xp_result part = check_max(X, R, L, NULL);
+    rt_result part = check_max(X, R, L, NULL);
     /* The difference is exactly stage C: eq(RL) + weighted_index(R, L). */
     cr_expect_eq(cf.rounds - cp.rounds, 7 + 1 + 1 + 8);
     cr_expect_eq(cf.sent[0] - cp.sent[0], 104 * R * L + 8 * 16 * R + 16 * R + 216 * R * L);
     /* Measured: strictly fewer rounds and bytes (the crypten run also opens argmax: R L words). */
     cr_expect_lt(part.rounds + 1, full.rounds);
-    cr_expect_lt(xp_online_sent(&part, 0) + 8 * R * L, xp_online_sent(&full, 0));
+    cr_expect_lt(rt_online_sent(&part, 0) + 8 * R * L, rt_online_sent(&full, 0));
     cr_expect_lt(part.dealer_bytes, full.dealer_bytes);
     free(X);
 }

@@ -172,10 +172,10 @@ Test(mpc_core, local_ops_binary_and_broadcast, .init = setup)
         io[NET_P1].x[i] = fx_encode(x[i], 16); /* only the owner holds its input */
         io[NET_P0].y[i] = fx_encode(y[i], 16);
     }
-    xp_session_opts o = tu_session(&cfg, 0, 11);
+    rt_sim_opts o = tu_session(&cfg, 0, 11);
     void *args[2] = {&io[0], &io[1]};
-    xp_result res;
-    cr_assert_eq(xp_session_run(&o, core_party, args, &res), 0);
+    rt_result res;
+    cr_assert_eq(rt_sim_run(&o, core_party, args, &res), 0);
     for (int i = 0; i < 64; i++) {
         double want = (3 * fx_decode(fx_encode(x[i], 16), 16) - fx_decode(fx_encode(y[i], 16), 16) + 1.5) / 2;
         cr_expect(fabs(fx_decode(io[0].open[i], 16) - want) <= 2 * ULP, "local ops [%d]", i);
@@ -189,8 +189,8 @@ Test(mpc_core, local_ops_binary_and_broadcast, .init = setup)
     /* Costs: 3 opens (1 round each) + 1 AND + 2 muls = 6 rounds. */
     cr_expect_eq(res.rounds, 6);
     uint64_t sent = 8 * 64 * 3 + 16 * 64 + 8 * (64 + 8) + 8 * (64 + 8);
-    cr_expect_eq(xp_online_sent(&res, 0), sent);
-    cr_expect_eq(xp_online_sent(&res, 1), sent);
+    cr_expect_eq(rt_online_sent(&res, 0), sent);
+    cr_expect_eq(rt_online_sent(&res, 1), sent);
     cr_expect_eq(res.dealer_bytes, 8 * (64 + 64 + 64) + 3 * DEALER_REQ_BYTES);
 }
 

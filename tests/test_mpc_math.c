@@ -232,15 +232,15 @@ static void eval_party(mpc_ctx *c, void *arg)
 }
 
 /* Runs fn (or pow(., p)) on the n inputs x, shared by P1; writes the reconstructed outputs. */
-static xp_result eval(op_fn fn, int p, const double *x, double *got, size_t n)
+static rt_result eval(op_fn fn, int p, const double *x, double *got, size_t n)
 {
     uint64_t *xe = malloc(n * 8), *o0 = calloc(n, 8), *o1 = calloc(n, 8);
     fx_encode_n(xe, x, n, 16);
     eval_io io[2] = {{fn, p, n, NULL, o0}, {fn, p, n, xe, o1}};
     void *args[2] = {&io[0], &io[1]};
-    xp_session_opts o = tu_session(&cfg, 0, 99);
-    xp_result res;
-    cr_assert_eq(xp_session_run(&o, eval_party, args, &res), 0);
+    rt_sim_opts o = tu_session(&cfg, 0, 99);
+    rt_result res;
+    cr_assert_eq(rt_sim_run(&o, eval_party, args, &res), 0);
     for (size_t i = 0; i < n; i++) got[i] = fx_decode(o0[i] + o1[i], 16);
     free(xe), free(o0), free(o1);
     return res;
@@ -296,10 +296,10 @@ Test(mpc_math, pow_odd_powers_are_correct, .init = setup)
     rng_seed(&r, 42, 1);
     for (int i = 0; i < N; i++) x[i] = i < 8 ? fixed[i] : rng_range(&r, -1.25, 1.25);
     for (int p = 1; p <= 17; p++) {
-        xp_result res = eval(NULL, p, x, got, N);
+        rt_result res = eval(NULL, p, x, got, N);
         mpc_cost c = mpc_pow_cost(N, p);
         cr_expect_eq(res.rounds, c.rounds, "pow %d rounds", p);
-        cr_expect_eq(xp_online_sent(&res, 0), c.sent[0], "pow %d bytes", p);
+        cr_expect_eq(rt_online_sent(&res, 0), c.sent[0], "pow %d bytes", p);
         cr_expect_eq(res.dealer_bytes, mpc_cost_dealer_bytes(c), "pow %d dealer", p);
         double worst = 0;
         for (int i = 0; i < N; i++) {

@@ -68,7 +68,7 @@ static double run_with(const char *name, const char *shape, const mpc_config *c,
     xp_opdef tmp = *op;
     tmp.lo = lo;
     tmp.hi = hi;
-    xp_session_opts o = tu_session(c, 0, 3);
+    rt_sim_opts o = tu_session(c, 0, 3);
     xp_op_outcome oc;
     cr_assert_eq(xp_op_run(&tmp, &s, &o, 1, &oc), 0);
     double m = max_abs(&oc);

@@ -64,12 +64,12 @@ static void collect(program_fn prog, double secret, uint64_t seed, view *v)
     }
     view_party pa[2] = {{prog, s, {0}}, {prog, in1, {0}}};
     memset(v, 0, sizeof *v);
-    xp_session_opts o = tu_session(&cfg, 0, seed);
+    rt_sim_opts o = tu_session(&cfg, 0, seed);
     o.trace[0] = view_sink;
     o.trace_ud[0] = v;
     void *args[2] = {&pa[0], &pa[1]};
-    xp_result res;
-    cr_assert_eq(xp_session_run(&o, view_party_fn, args, &res), 0);
+    rt_result res;
+    cr_assert_eq(rt_sim_run(&o, view_party_fn, args, &res), 0);
     /* P1's own shares (secret, input, output) are part of its view. */
     for (int i = 0; i < 3 * NSEC && v->n < MAXVIEW; i++) v->w[v->n++] = pa[1].mine[i];
 }
@@ -187,10 +187,10 @@ static size_t count_failures(double v_sqrt, size_t n, uint64_t seed)
     trunc_party pa[2];
     for (int i = 0; i < 2; i++)
         pa[i] = (trunc_party){plain, malloc(n * 8), malloc(n * 8), malloc(n * 8), n};
-    xp_session_opts o = tu_session(&cfg, 0, seed);
+    rt_sim_opts o = tu_session(&cfg, 0, seed);
     void *args[2] = {&pa[0], &pa[1]};
-    xp_result res;
-    cr_assert_eq(xp_session_run(&o, trunc_fn, args, &res), 0);
+    rt_result res;
+    cr_assert_eq(rt_sim_run(&o, trunc_fn, args, &res), 0);
     size_t fails = 0;
     double v = v_sqrt * v_sqrt;
     for (size_t i = 0; i < n; i++) {

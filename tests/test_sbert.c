@@ -35,7 +35,7 @@ static void init_weights(tfm_params *w, const tfm_config *m, uint64_t seed)
 }
 
 typedef struct run_out {
-    xp_result res;
+    rt_result res;
     double logits[16];
     float ref[16];
 } run_out;
@@ -86,13 +86,13 @@ static void run_model_how(const tfm_config *m, int T, const run_how *how, const 
         j[NET_P1].logits = o->logits;
         tfm_forward(m, &w, tokens, NULL, keymask, 1, T, o->ref, NULL, NULL);
     }
-    xp_session_opts so = tu_session(cfg, phantom, 3);
+    rt_sim_opts so = tu_session(cfg, phantom, 3);
     if (tr) {
         so.trace[0] = tu_trace_sink;
         so.trace_ud[0] = tr;
     }
     void *args[2] = {&j[0], &j[1]};
-    cr_assert_eq(xp_session_run(&so, party, args, &o->res), 0);
+    cr_assert_eq(rt_sim_run(&so, party, args, &o->res), 0);
     tfm_params_free(&w);
     free(tokens);
 }
@@ -299,8 +299,8 @@ Test(sbert, layer_cost_is_the_sum_of_its_ops_closed_forms, .timeout = 600)
                 cr_expect_eq(o.res.rounds, mpc_cost_rounds(tc, cfg.dealer_schedule), "%s+%s %s: rounds %llu vs %llu",
                              tfm_attn_name(attn), tfm_norm_name(norm), sched ? "inline" : "offline",
                              (unsigned long long)o.res.rounds, (unsigned long long)mpc_cost_rounds(tc, cfg.dealer_schedule));
-                cr_expect_eq(xp_online_sent(&o.res, 0), tc.sent[0]);
-                cr_expect_eq(xp_online_sent(&o.res, 1), tc.sent[1]);
+                cr_expect_eq(rt_online_sent(&o.res, 0), tc.sent[0]);
+                cr_expect_eq(rt_online_sent(&o.res, 1), tc.sent[1]);
                 cr_expect_eq(o.res.dealer_bytes, mpc_cost_dealer_bytes(tc));
             }
         }
@@ -317,7 +317,7 @@ Test(sbert, bert_base_phantom_costs_match_the_closed_form, .timeout = 600)
     run_model(&m, 128, &cfg, 1, NULL, &o);
     mpc_cost tc = sbert_cost(&cfg, &m, 128);
     cr_expect_eq(o.res.rounds, tc.rounds);
-    cr_expect_eq(xp_online_sent(&o.res, 0), tc.sent[0]);
+    cr_expect_eq(rt_online_sent(&o.res, 0), tc.sent[0]);
     cr_expect_eq(o.res.dealer_bytes, mpc_cost_dealer_bytes(tc));
     /* The embedding re-opens the whole 28996 x 768 table: at least that many words from each party. */
     cr_expect_geq(o.res.stats[0].tag[SB_TAG_EMBED].sent_bytes[NET_P1], 8ull * 28996 * 768);

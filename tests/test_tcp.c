@@ -761,7 +761,7 @@ static void compare(const char *name, const char *shape, const char *extra, int 
         mpc_config cfg;
         mpc_config_default(&cfg);
         cfg.dealer_schedule = dealer_inline ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
-        xp_session_opts o = tu_session(&cfg, 0, 11);
+        rt_sim_opts o = tu_session(&cfg, 0, 11);
         xp_op_outcome oc;
         cr_assert_eq(xp_op_run(op, &s, &o, 1, &oc), 0);
         char *txt = tu_read_file(dump, NULL);
@@ -898,10 +898,10 @@ static void barrier_case(const char *name, const char *shape, int dealer_inline)
     }
     for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < 3; i++) cr_assert_eq(a[i].rc, 0, "%s: %s failed", name, net_party_names[i]);
-    xp_session_opts so = tu_session(&cfg, 1, 5);
+    rt_sim_opts so = tu_session(&cfg, 1, 5);
     xp_op_outcome sim;
     cr_assert_eq(xp_op_run(op, &s, &so, 0, &sim), 0);
-    const xp_result *t = &a[0].out.res, *m = &sim.res;
+    const rt_result *t = &a[0].out.res, *m = &sim.res;
     for (int i = 0; i < 3; i++) {
         const net_counters *x = &t->stats[i].total, *y = &m->stats[i].total;
         for (int j = 0; j < 3; j++) {

@@ -86,9 +86,9 @@ void tu_trace_free(tu_trace *t)
     memset(t, 0, sizeof *t);
 }
 
-xp_session_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed)
+rt_sim_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed)
 {
-    xp_session_opts o;
+    rt_sim_opts o;
     memset(&o, 0, sizeof o);
     o.cfg = cfg;
     o.phantom = phantom;
@@ -98,16 +98,16 @@ xp_session_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed)
     return o;
 }
 
-static void check_cost(const char *what, const xp_result *r, mpc_cost c, int schedule)
+static void check_cost(const char *what, const rt_result *r, mpc_cost c, int schedule)
 {
     uint64_t rounds = mpc_cost_rounds(c, schedule);
     cr_expect_eq(r->rounds, rounds, "%s: rounds %llu, closed form %llu", what, (unsigned long long)r->rounds,
                  (unsigned long long)rounds);
     for (int i = 0; i < 2; i++) {
-        cr_expect_eq(xp_online_sent(r, i), c.sent[i], "%s: P%d sent %llu B, closed form %llu", what, i,
-                     (unsigned long long)xp_online_sent(r, i), (unsigned long long)c.sent[i]);
-        cr_expect_eq(xp_online_recv(r, i), c.sent[1 - i], "%s: P%d received %llu B, closed form %llu", what, i,
-                     (unsigned long long)xp_online_recv(r, i), (unsigned long long)c.sent[1 - i]);
+        cr_expect_eq(rt_online_sent(r, i), c.sent[i], "%s: P%d sent %llu B, closed form %llu", what, i,
+                     (unsigned long long)rt_online_sent(r, i), (unsigned long long)c.sent[i]);
+        cr_expect_eq(rt_online_recv(r, i), c.sent[1 - i], "%s: P%d received %llu B, closed form %llu", what, i,
+                     (unsigned long long)rt_online_recv(r, i), (unsigned long long)c.sent[1 - i]);
     }
     cr_expect_eq(r->dealer_bytes, mpc_cost_dealer_bytes(c), "%s: dealer bytes %llu, closed form %llu", what,
                  (unsigned long long)r->dealer_bytes, (unsigned long long)mpc_cost_dealer_bytes(c));
@@ -132,7 +132,7 @@ xp_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config 
         cfg.dealer_schedule = sched ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
         char what[160];
         xp_op_outcome ph, re;
-        xp_session_opts o = tu_session(&cfg, 0, 7);
+        rt_sim_opts o = tu_session(&cfg, 0, 7);
         if (sched) {
             o.trace[0] = tu_trace_sink;
             o.trace_ud[0] = &tr_real;

@@ -35,7 +35,7 @@ void tu_trace_sink(void *ud, const net_trace_rec *r);
 void tu_trace_free(tu_trace *t);
 
 /* Session options on a fixed test network (1 Gbit/s, 1 ms one way), zero compute model. */
-xp_session_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed);
+rt_sim_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed);
 
 /* Runs `name` on `shape` and asserts (with Criterion):
  *  - measured rounds, online bytes sent/received per party, dealer bytes and requests equal the

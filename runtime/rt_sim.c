@@ -1,5 +1,6 @@
-/* xp_session.c -- setup + online phases of a 2-party computation with a dealer. See xp_session.h. */
-#include "xp_session.h"
+/* rt_sim.c -- the simulator backend: setup + online phases of a 2-party computation with a dealer.
+ * See rt_sim.h. */
+#include "rt_sim.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,9 +12,10 @@
 typedef struct party_slot {
     mpc_ctx ctx;
     dealer_ctx dctx;
-    xp_party_fn fn;
+    rt_party_fn fn;
     void *arg;
     int rc;
+    const mpc_config *cfg;
 } party_slot;
 
 static void setup_party(net_party *p, void *arg)
@@ -34,6 +36,7 @@ static void online_party(net_party *p, void *arg)
 {
     party_slot *s = arg;
     s->ctx.net = p;
+    rt_phase_online(p, s->ctx.cfg);
     if (p->cpu_clock) p->cpu_mark = p->cpu_clock();
     s->fn(&s->ctx, s->arg);
     net_measure_point(p);
@@ -43,10 +46,11 @@ static void online_dealer(net_party *p, void *arg)
 {
     party_slot *s = arg;
     s->dctx.net = p;
+    rt_phase_online(p, s->cfg);
     s->rc = dealer_serve(&s->dctx);
 }
 
-int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_result *res)
+int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *res)
 {
     memset(res, 0, sizeof *res);
     party_slot slot[3];
@@ -62,6 +66,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         slot[i].fn = fn;
         slot[i].arg = arg ? arg[i] : NULL;
     }
+    slot[2].cfg = o->cfg;
     dealer_init(&slot[2].dctx, net_sim_party(s, NET_D), o->phantom, o->seed);
     dealer_set_kinds(&slot[2].dctx, mpc_family_of(o->cfg)->dealer_kinds);
     net_party_fn sfn[3] = {setup_party, setup_party, setup_dealer};
@@ -104,7 +109,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         net_rt_init(&rts[i], o->rt);
         net_sim_party(s, i)->rt = &rts[i];
     }
-    net_sim_barrier(s, 0, 1, XP_BARRIER_BYTES);
+    net_sim_barrier(s, 0, 1, RT_BARRIER_BYTES);
     net_party_fn ofn[3] = {online_party, online_party, online_dealer};
     rc = net_sim_run(s, ofn, sarg);
     if (rc == NET_OK && slot[2].rc != NET_OK) rc = slot[2].rc;
@@ -124,33 +129,18 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         res->end_ns[i] = net_sim_end_time(s, i);
         memcpy(res->cp_ns[i], p->cp, sizeof p->cp);
     }
-    res->latency_ns = res->end_ns[0] > res->end_ns[1] ? res->end_ns[0] : res->end_ns[1];
-    res->rounds = res->depth[0] > res->depth[1] ? res->depth[0] : res->depth[1];
-    const net_counters *d = &res->stats[NET_D].total;
-    res->dealer_bytes = d->sent_bytes[0] + d->sent_bytes[1] + d->recv_bytes[0] + d->recv_bytes[1];
-    res->dealer_requests = slot[2].dctx.nreq;
-    res->dealer_to[0] = d->sent_bytes[NET_P0];
-    res->dealer_to[1] = d->sent_bytes[NET_P1];
+    rt_result_assemble(res, slot[2].dctx.nreq);
     res->pk_valid = net_sim_pkt_stats(s, 0, 1, &res->pk[0]) == 0 && net_sim_pkt_stats(s, 1, 0, &res->pk[1]) == 0;
     net_sim_destroy(s);
     return 0;
 }
 
-uint64_t xp_online_sent(const xp_result *r, int i) { return r->stats[i].total.sent_bytes[1 - i]; }
-uint64_t xp_online_recv(const xp_result *r, int i) { return r->stats[i].total.recv_bytes[1 - i]; }
-
-void xp_pkt_summary(FILE *f, const xp_result *r)
+int rt_sim_job(const rt_sim_opts *o, const rt_job *j, rt_result *res)
 {
-    for (int i = 0; i < 2 && r->pk_valid; i++) {
-        const nm_pkt_stats *k = &r->pk[i];
-        fprintf(f, "packet model: P%d->P%d: ", i, 1 - i);
-        if (k->hystart_exit_ns >= 0)
-            fprintf(f, "HyStart ended slow start at %.3f ms with cwnd %u", k->hystart_exit_ns * 1e-6, k->ssthresh);
-        else if (k->ssthresh != UINT32_MAX)
-            fprintf(f, "slow start ended with ssthresh %u", k->ssthresh);
-        else
-            fprintf(f, "still in slow start");
-        fprintf(f, "; cwnd %u at the end, delay_min %.3f ms, srtt %.3f ms, %" PRIu64 " segments, %" PRIu64 " ACKs\n",
-                k->cwnd, k->delay_min_ns * 1e-6, k->srtt_ns * 1e-6, k->segments, k->acks);
-    }
+    rt_sim_opts so = *o;
+    so.cfg = j->cfg;
+    so.phantom = j->phantom;
+    so.seed = j->seed;
+    void *arg[2] = {j->arg[0], j->arg[1]};
+    return rt_sim_run(&so, j->fn, arg, res);
 }

@@ -1,0 +1,38 @@
+/* rt_sim.h -- the simulator backend of the runtime (rt.h): runs one 2-party computation with a dealer
+ * in the simulator, in two phases:
+ *   1. setup: seed exchange (mpc_setup / dealer_setup) on its own fresh network;
+ *   2. online: P0 and P1 run `fn` on a fresh network (clocks and links start at 0) while D serves
+ *      correlations; dealer links are offline links under the offline schedule.
+ * Latency = the time at which the later of P0 and P1 finishes the online phase. */
+#ifndef RT_SIM_H
+#define RT_SIM_H
+
+#include "../net/net_rt.h"
+#include "../net/net_sim.h"
+#include "../protocols/dealer.h"
+#include "../protocols/mpc.h"
+#include "rt.h"
+
+typedef struct rt_sim_opts {
+    const mpc_config *cfg;
+    int phantom;
+    uint64_t seed;
+    nm_topology topo;          /* dealer links' `offline` flag is set from cfg->dealer_schedule */
+    net_cost_fn cost;          /* compute model (NULL = zero) */
+    void *cost_ud;
+    int measured;              /* `measured` compute model: CPU time between communication calls */
+    net_trace_fn trace[2];     /* optional trace sinks for the online phase */
+    void *trace_ud[2];
+    void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* optional timeline (net.h) */
+    void *tag_hook_ud;
+    const net_rt_cfg *rt;      /* deployed-runtime model for P0 and P1 (net_rt.h); NULL = lean */
+} rt_sim_opts;
+
+/* arg[0] goes to P0, arg[1] to P1. Returns 0, or -1 after printing why (deadlock, dealer error). */
+int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *res) WUR;
+
+/* The job j in the simulator: o's network, compute model and hooks, j's configuration, mode, seed,
+ * party function and arguments (o->cfg, o->phantom and o->seed are ignored). */
+int rt_sim_job(const rt_sim_opts *o, const rt_job *j, rt_result *res) WUR;
+
+#endif
