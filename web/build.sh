@@ -15,7 +15,9 @@ mkdir -p "$out/obj" "$out/include"
 ln -sfn /usr/include/sodium.h "$out/include/sodium.h"
 ln -sfn /usr/include/sodium "$out/include/sodium"
 ln -sfn /usr/include/gsl "$out/include/gsl"
-CFLAGS=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -I"$out/include")
+CFLAGS=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+        -Wno-unused-parameter -I"$out/include")
+[ "${CI:-}" = "true" ] && CFLAGS+=(-Werror)
 srcs=(common/*.c sim/sim.c sim/sim_ctx_fiber.c netmodel/nm.c netmodel/nm_pkt.c netmodel/nm_tcp.c
       net/net.c net/net_sim.c protocols/*.c models/*.c experiments/xp_*.c web/sodium_wasm.c web/web_unavailable.c)
 shopt -s nullglob

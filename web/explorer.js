@@ -219,7 +219,8 @@ function clearError() {
 }
 
 function cleanStderr(text) {
-  return text.split('\n').filter((l) => l && !l.startsWith('infer: ')).join('\n');
+  return text.split('\n').filter((l) => l && !l.startsWith('infer: ')).join('\n')
+    .split('/explorer/config.json').join('config.json'); // the pasted text, as the command names it
 }
 
 function recompute() {

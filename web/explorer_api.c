@@ -9,12 +9,15 @@
 #include <string.h>
 
 #include "../experiments/xp_cmds.h"
+#include "../experiments/xp_compute.h"
 #include "../models/tfm.h"
 #include "../netmodel/nm.h"
 #include "../sim/sim_ctx.h"
-#include "../experiments/xp_compute.h"
 
 #define OUT_DIR "/explorer"
+
+int explorer_infer(const char *args);
+const char *explorer_catalog(void);
 
 /* Runs `mpcsim infer ARGS --out OUT_DIR/out.csv --breakdown OUT_DIR/breakdown.csv --timeline
  * OUT_DIR/timeline.csv`; ARGS are one per line. Returns infer's exit code (0, 1 or 2); messages go to
