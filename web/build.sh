@@ -38,4 +38,7 @@ emcc "${CFLAGS[@]}" web/explorer_api.c "$out/libmpcsim_web.a" -o web/mpcsim.js \
   -sENVIRONMENT=web,worker,node -sEXPORTED_FUNCTIONS=_explorer_infer,_explorer_catalog \
   -sEXPORTED_RUNTIME_METHODS=ccall,cwrap,FS,UTF8ToString -sFORCE_FILESYSTEM \
   --pre-js web/pre.js ${EMCC_EXTRA:-}
+# The actors' trace program (tests/web/sim_ctx_trace.c) on the fiber backend, for the browser test.
+emcc "${CFLAGS[@]}" tests/web/sim_ctx_trace.c "$out/libmpcsim_web.a" -o "$out/sim_ctx_trace.js" -sASYNCIFY \
+  -sASYNCIFY_STACK_SIZE=65536 -sALLOW_MEMORY_GROWTH -sENVIRONMENT=node -sSINGLE_FILE
 [ "${1:-}" = "--quiet" ] || ls -l web/mpcsim.js web/mpcsim.wasm >&2

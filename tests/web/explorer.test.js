@@ -8,6 +8,7 @@
 //  - a changed control (a select, the bandwidth slider) updates the numbers, to mpcsim infer's, and the URL;
 //  - a pasted config.json runs like --config; a malformed one, an out-of-range value (page-side and
 //    simulator-side) show a clear message, never a hang (every wait is bounded).
+//  - the actors' trace (tests/web/sim_ctx_trace.c) is identical under the fiber and threads backends.
 // Prints one line per check and a closing 'explorer: N passed, N failed'. Usage: node explorer.test.js
 'use strict';
 const { chromium } = require('playwright-core');
@@ -74,6 +75,12 @@ async function main() {
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const open = async (query) => { await page.goto(BASE + query); return settled(page); };
+
+    // ---- the fiber backend behind the browser build runs the actors as the threads backend does ----
+    const traceNative = execFileSync(path.join(path.dirname(BIN), 'sim_ctx_trace'), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const traceFiber = execFileSync(process.execPath, [path.join(ROOT, 'build-web/sim_ctx_trace.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    check('sim actors: the fiber backend\'s trace equals the threads backend\'s, byte for byte',
+          traceNative.length > 500 && traceNative.equals(traceFiber), `${traceNative.length} vs ${traceFiber.length} bytes`);
 
     // ---- the protocol selector lists what the build has ----
     await open('');
