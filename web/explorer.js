@@ -414,7 +414,7 @@ function showSpeedups(results, baseKey) {
   const max = Math.max(...rows.map((r) => r.x));
   let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="speedups">`;
   rows.forEach((r, i) => {
-    const y = 4 + i * rowH, w = (W - 220) * r.x / max;
+    const y = 4 + i * rowH, w = (W - 330) * r.x / max;
     const cur = r.k === state.gelu + '+' + state.softmax;
     svg += `<text x="124" y="${y + 12}" text-anchor="end" ${cur ? 'font-weight="bold"' : ''}>${esc(r.k)}</text>` +
            `<rect x="130" y="${y + 2}" width="${w}" height="${rowH - 5}" style="fill:var(--accent)"/>` +
@@ -424,7 +424,8 @@ function showSpeedups(results, baseKey) {
   const best = rows.reduce((a, b) => (b.x > a.x ? b : a));
   $('why-speedups').textContent = `At this network ${best.k} is fastest, ${sig(best.x)}× GeLU + Softmax: ${best.r.rounds} rounds ` +
     `instead of ${base.rounds} and ${fmtBytes(+best.r.online_sent_bytes_p0)} instead of ${fmtBytes(+base.online_sent_bytes_p0)} ` +
-    'per party — the exact exponential, reciprocal and erf need long chains of multiplications, squares need one.';
+    'per party. The exponential, the reciprocal and erf are iterative approximations (many rounds of multiplications), ' +
+    'ReLU is one secure comparison, a square one multiplication.';
 }
 
 function showCurve(pts, approx, lat) {
@@ -433,13 +434,15 @@ function showCurve(pts, approx, lat) {
   if (!ok.length) { $('curve').innerHTML = ''; $('why-curve').textContent = ''; return; }
   ok.forEach((p) => { p.x = p.base.latency_s / p.approx.latency_s; });
   const W = 640, H = 200, X0 = 50, Y0 = 170;
-  const ymax = Math.max(...ok.map((p) => p.x)) * 1.1;
-  const lx = (bw) => X0 + (W - X0 - 20) * (Math.log10(bw) - 7) / 4;
+  const top = Math.max(...ok.map((p) => p.x)) * 1.1;
+  const step = top <= 3 ? 0.5 : top <= 8 ? 1 : Math.ceil(top / 5);
+  const ymax = Math.ceil(top / step) * step;
+  const lx = (bw) => X0 + (W - X0 - 45) * (Math.log10(bw) - 7) / 4;
   const ly = (x) => Y0 - (Y0 - 10) * x / ymax;
   let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="speedup against bandwidth">`;
   svg += `<line x1="${X0}" y1="${Y0}" x2="${W - 20}" y2="${Y0}" stroke="#999"/><line x1="${X0}" y1="10" x2="${X0}" y2="${Y0}" stroke="#999"/>`;
   for (const bw of [1e7, 1e8, 1e9, 1e10, 1e11]) svg += `<text x="${lx(bw)}" y="${Y0 + 15}" text-anchor="middle">${fmtBps(bw)}</text>`;
-  for (let k = 0; k <= 4; k++) svg += `<text x="${X0 - 4}" y="${ly(ymax * k / 4) + 4}" text-anchor="end">${sig(ymax * k / 4, 2)}×</text>`;
+  for (let v = 0; v <= ymax + 1e-9; v += step) svg += `<text x="${X0 - 4}" y="${ly(v) + 4}" text-anchor="end">${sig(v)}×</text>`;
   svg += `<polyline fill="none" stroke="var(--accent)" stroke-width="2" points="${ok.map((p) => lx(p.bw) + ',' + ly(p.x)).join(' ')}"/>`;
   for (const p of ok) svg += `<circle cx="${lx(p.bw)}" cy="${ly(p.x)}" r="3" style="fill:var(--accent)"><title>${fmtBps(p.bw)}: ${sig(p.x)}×</title></circle>`;
   $('curve').innerHTML = svg + '</svg>';
