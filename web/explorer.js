@@ -162,6 +162,7 @@ function send() {
   if (inflight || !queue.length || !catalog) return;
   inflight = queue.shift();
   inflight.id = nextId++;
+  inflight.t0 = performance.now();
   inflight.timer = setTimeout(() => {
     const req = inflight;
     inflight = null;
@@ -174,8 +175,19 @@ function send() {
 }
 
 function submit(req, done) {
-  queue.push({ args: req.args, config: req.config, done });
+  queue.push({ args: req.args, config: req.config, done, gen: generation });
   send();
+}
+
+// A run for an older state that has been going for a while (a big model on the packet link model) is
+// not waited for: its worker is replaced.
+function dropStale() {
+  if (inflight && inflight.gen !== generation && performance.now() - inflight.t0 > 500) {
+    clearTimeout(inflight.timer);
+    inflight = null;
+    worker.terminate();
+    startWorker();
+  }
 }
 
 function onWorkerMessage(m) {
@@ -226,6 +238,7 @@ function cleanStderr(text) {
 function recompute() {
   const gen = ++generation;
   queue = [];
+  dropStale();
   const r = inferArgs(state);
   document.body.dataset.main = 'busy';
   if (r.error) {

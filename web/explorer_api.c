@@ -13,6 +13,12 @@
 #include "../models/tfm.h"
 #include "../netmodel/nm.h"
 #include "../sim/sim_ctx.h"
+#if defined(__has_include)
+#if __has_include("../protocols/family.h")
+#include "../protocols/family.h" /* the protocol-family registry: mpc_families[] */
+#define EXPLORER_HAVE_FAMILIES 1
+#endif
+#endif
 
 #define OUT_DIR "/explorer"
 
@@ -96,9 +102,18 @@ EMSCRIPTEN_KEEPALIVE const char *explorer_catalog(void)
         }
     }
     free(help);
-    /* Protocol families: `infer` runs CrypTen's today (its CSV's protocol column). When the family
-     * registry lands, list it here. */
-    fprintf(f, "],\"protocols\":[\"crypten\"],\"gelu\":[");
+    /* Protocol families: the registry's, in --help order, when the build has one (protocols/family.h);
+     * before it, `infer` runs CrypTen's only (its CSV's protocol column). */
+    fprintf(f, "],\"protocols\":[");
+#ifdef EXPLORER_HAVE_FAMILIES
+    for (int i = 0; mpc_families[i]; i++) {
+        if (i) fputc(',', f);
+        json_str(f, mpc_families[i]->name);
+    }
+#else
+    fprintf(f, "\"crypten\"");
+#endif
+    fprintf(f, "],\"gelu\":[");
     for (int i = 0; i <= TFM_ACT_QUAD; i++) fprintf(f, "%s\"%s\"", i ? "," : "", tfm_act_name(i));
     fprintf(f, "],\"softmax\":[");
     for (int i = 0; i <= TFM_ATTN_2QUAD; i++) fprintf(f, "%s\"%s\"", i ? "," : "", tfm_attn_name(i));
