@@ -382,7 +382,11 @@ function showTimeline(res) {
 }
 
 // The approximation grid and the bandwidth curve: more runs of the same simulator, after the main one.
+// body's data-views is 'busy' until both views have been drawn for this state ('ok').
 function secondary(gen, main) {
+  document.body.dataset.views = 'busy';
+  let views = 2;
+  const drawn = () => { if (--views === 0) document.body.dataset.views = 'ok'; };
   const base = { gelu: 'gelu-erf', softmax: 'softmax' };
   const results = {};
   const key = (g, s) => g + '+' + s;
@@ -395,7 +399,7 @@ function secondary(gen, main) {
       if (gen !== generation) return;
       const row = parseCsv(m.out)[0];
       if (m.rc === 0 && row) results[key(g, s)] = row;
-      if (--left === 0) showSpeedups(results, key(base.gelu, base.softmax));
+      if (--left === 0) { showSpeedups(results, key(base.gelu, base.softmax)); drawn(); }
     });
   }
   // Curve: this approximation (or MPCFormer's cheapest, Quad + 2Quad, when this is the baseline).
@@ -412,10 +416,11 @@ function secondary(gen, main) {
         if (gen !== generation) return;
         const row = parseCsv(m.out)[0];
         if (m.rc === 0 && row) p[which] = row;
-        if (--cleft === 0) showCurve(pts, approx, lat);
+        if (--cleft === 0) { showCurve(pts, approx, lat); drawn(); }
       });
     }
   }
+  if (cleft === 0) { showCurve(pts, approx, lat); drawn(); } // no point could run
 }
 
 function showSpeedups(results, baseKey) {

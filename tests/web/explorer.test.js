@@ -1,6 +1,6 @@
 // explorer.test.js -- the explorer (web/) in a real browser: Debian's chromium, headless, driven by
-// playwright-core. Serves web/ with scripts/explorer.sh --no-build (build it first: web/build.sh), and
-// checks the page against the native `mpcsim infer` (MPCSIM_BIN, default build/mpcsim):
+// playwright-core (harness.js). Serves web/ with scripts/explorer.sh --no-build (build it first:
+// web/build.sh), and checks the page against the native `mpcsim infer` (MPCSIM_BIN, default build/mpcsim):
 //  - three configurations set through the URL (the default LAN, a WAN with other approximations and a
 //    non-default protocol when the build has one, a custom network with the tcp link model, the inline
 //    dealer, BatchNorm and a compute profile) show latency, rounds and bytes EQUAL to mpcsim infer's CSV
@@ -11,17 +11,13 @@
 //  - the actors' trace (tests/web/sim_ctx_trace.c) is identical under the fiber and threads backends.
 // Prints one line per check and a closing 'explorer: N passed, N failed'. Usage: node explorer.test.js
 'use strict';
-const { chromium } = require('playwright-core');
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { ROOT, serve, launch } = require('./harness');
 
-const ROOT = path.resolve(__dirname, '../..');
 const BIN = process.env.MPCSIM_BIN || path.join(ROOT, 'build/mpcsim');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const PORT = 20000 + (process.pid % 20000);
-const BASE = `http://127.0.0.1:${PORT}/`;
 const WAIT = { timeout: 90000 };
 const KEYS = { latency: 'latency_s', rounds: 'rounds', 'bytes-p0': 'online_sent_bytes_p0',
                'bytes-p1': 'online_sent_bytes_p1', dealer: 'dealer_bytes' };
@@ -53,28 +49,16 @@ async function errorText(page) {
 }
 function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
-async function waitServer() {
-  for (let i = 0; i < 100; i++) {
-    try { const r = await fetch(BASE + 'index.html'); if (r.ok) return; } catch (e) { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the explorer server did not start');
-}
-
-let serverLog = '';
 async function main() {
-  const server = spawn('bash', [path.join(ROOT, 'scripts/explorer.sh'), '--no-build', '--port', String(PORT)],
-                       { stdio: ['ignore', 'ignore', 'pipe'] });
-  server.stderr.on('data', (d) => { serverLog = (serverLog + d).slice(-4000); }); // the access log, shown on failure
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'explorer-test-'));
-  let browser;
+  let browser, server;
   try {
-    await waitServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    server = await serve();
+    browser = await launch();
     const page = await browser.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    const open = async (query) => { await page.goto(BASE + query); return settled(page); };
+    const open = async (query) => { await page.goto(server.base + query); return settled(page); };
 
     // ---- the fiber backend behind the browser build runs the actors as the threads backend does ----
     const traceNative = execFileSync(path.join(path.dirname(BIN), 'sim_ctx_trace'), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -173,29 +157,15 @@ async function main() {
     st = await open('?seq=8&model=bert-tiny');
     check('after errors, a valid configuration computes again', st === 'ok' && (await errorText(page)) === '');
     check('no uncaught page errors', pageErrors.length === 0, pageErrors.join('; '));
-
-    // ---- the recompute time (reported, not asserted: speed is for benchmarks) ----
-    if (process.env.EXPLORER_BENCH) {
-      await open('');
-      await page.waitForFunction(() => document.getElementById('why-curve').textContent !== '', null, WAIT);
-      const t = [];
-      for (let i = 0; i < 10; i++) {
-        await page.selectOption('#dealer', i % 2 ? 'offline' : 'inline');
-        await settled(page);
-        t.push(+(await page.evaluate(() => document.getElementById('timing').dataset.simMs)));
-      }
-      t.sort((a, b) => a - b);
-      console.log(`bench: bert-base seq 128 recompute in chromium: median ${t[5]} ms, min ${t[0]} ms, max ${t[9]} ms`);
-    }
   } catch (e) {
     failed++;
     console.log('FAIL ' + (e && e.stack ? e.stack : e));
   } finally {
     if (browser) await browser.close();
-    server.kill();
+    if (server) server.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  if (failed) console.log('server log (last lines):\n' + serverLog);
+  if (failed && server) console.log('server log (last lines):\n' + server.log());
   console.log(`explorer: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
