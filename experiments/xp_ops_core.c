@@ -1,5 +1,5 @@
 /* xp_ops_core.c -- registry entries for the Beaver family: mul, matmul, square. */
-#include "../protocols/mpc.h"
+#include "../protocols/mpc_beaver.h"
 #include "xp_ops.h"
 
 static void run_mul(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const xp_shape *s)

@@ -31,7 +31,7 @@ struct sim_engine {
     int64_t now;
     sim_actor **actors;
     size_t nactors, capactors;
-    int running, ran;
+    int running, ran, overflow;
     char blocked_names[256];
 };
 
@@ -45,6 +45,10 @@ static int ev_less(const sim_event *a, const sim_event *b)
 void sim_schedule(sim_engine *e, int64_t t, sim_event_fn fn, void *arg)
 {
     CHECK(t >= e->now, "event scheduled in the past (t=%lld < now=%lld)", (long long)t, (long long)e->now);
+    if (t >= SIM_TIME_MAX) { /* out of virtual time: the run stops at the next turn of the engine */
+        e->overflow = 1;
+        return;
+    }
     if (e->nheap == e->capheap) {
         e->capheap = e->capheap ? 2 * e->capheap : 64;
         e->heap = realloc(e->heap, e->capheap * sizeof *e->heap);
@@ -138,7 +142,7 @@ int sim_run(sim_engine *e)
         a->started = 1;
         sim_schedule(e, 0, ev_resume, a);
     }
-    while (e->nheap > 0) {
+    while (e->nheap > 0 && !e->overflow) {
         sim_event ev = ev_pop(e);
         e->now = ev.t;
         e->nevents++;
@@ -154,7 +158,8 @@ int sim_run(sim_engine *e)
             snprintf(e->blocked_names + len, sizeof e->blocked_names - len, "%s%s", len ? " " : "", a->name);
         }
     }
-    /* Blocked actors are terminated where they wait. */
+    if (e->overflow) rc = SIM_ETIME;
+    /* Blocked actors (and, out of virtual time, those still scheduled) are terminated where they wait. */
     for (size_t i = 0; i < e->nactors; i++) {
         sim_ctx_free(e->actors[i]->ctx, e->actors[i]->done);
         e->actors[i]->ctx = NULL;
@@ -171,7 +176,8 @@ void sim_sleep(sim_actor *a, int64_t dt)
 {
     CHECK(dt >= 0, "negative sleep %lld ns", (long long)dt);
     if (dt == 0) return;
-    sim_schedule(a->e, a->e->now + dt, ev_resume, a);
+    int64_t t = a->e->now > SIM_TIME_MAX - dt ? SIM_TIME_MAX : a->e->now + dt;
+    sim_schedule(a->e, t, ev_resume, a);
     actor_yield(a);
 }
 

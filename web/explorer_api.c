@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../experiments/xp_cmds.h"
 #include "../experiments/xp_compute.h"
@@ -42,6 +43,9 @@ EMSCRIPTEN_KEEPALIVE int explorer_infer(const char *args)
     }
     static char out[] = "--out=" OUT_DIR "/out.csv", bd[] = "--breakdown=" OUT_DIR "/breakdown.csv",
                 tl[] = "--timeline=" OUT_DIR "/timeline.csv";
+    /* Emscripten's umask starts at 0777, so the outputs (created 0666 & ~umask, common/ofile.c) would be
+     * unreadable to the page; a shell's 022 instead. */
+    umask(022);
     remove(OUT_DIR "/out.csv"), remove(OUT_DIR "/breakdown.csv"), remove(OUT_DIR "/timeline.csv");
     argv[argc++] = out, argv[argc++] = bd, argv[argc++] = tl;
     argv[argc] = NULL;
