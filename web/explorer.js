@@ -13,7 +13,7 @@ const CURVE_BW = [1e7, 3e7, 1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11];
 
 let catalog = null;
 let state = null;
-let worker = null, inflight = null, queue = [], generation = 0, nextId = 1;
+let generation = 0, nextId = 1;
 
 // ---------- formatting ----------
 function sig(x, n = 3) { return Number(x.toPrecision(n)).toString(); }
@@ -147,68 +147,74 @@ function inferArgs(s, over = {}) {
   return { args: a, cmd, config: o.model === 'custom' ? o.config : null };
 }
 
-// ---------- the worker ----------
-function startWorker() {
-  worker = new Worker('worker.js');
-  worker.onmessage = (ev) => onWorkerMessage(ev.data);
-  worker.onerror = (ev) => {
+// ---------- the workers ----------
+// Two simulators, each in its own web worker: 'main' runs the configuration shown, 'views' the extra
+// runs of the speedup and curve views, so a changed control never queues behind those.
+function runner(name) { return { name, worker: null, inflight: null, queue: [] }; }
+const runners = { main: runner('main'), views: runner('views') };
+
+function startWorker(r) {
+  r.worker = new Worker('worker.js');
+  r.worker.onmessage = (ev) => onWorkerMessage(r, ev.data);
+  r.worker.onerror = (ev) => {
     showError('The simulator could not be loaded: ' + (ev.message || 'worker error') +
               '. Serve this folder with `bash scripts/explorer.sh` (a web worker cannot start from a file:// page).');
     ev.preventDefault();
   };
 }
 
-function send() {
-  if (inflight || !queue.length || !catalog) return;
-  inflight = queue.shift();
-  inflight.id = nextId++;
-  inflight.t0 = performance.now();
-  inflight.timer = setTimeout(() => {
-    const req = inflight;
-    inflight = null;
-    worker.terminate();
-    startWorker();
-    req.done({ rc: -1, stderr: `stopped: this simulation ran longer than ${WATCHDOG_MS / 1000} s (try the ideal link model or a shorter sequence)` });
-    send();
-  }, WATCHDOG_MS);
-  worker.postMessage({ id: inflight.id, args: inflight.args, config: inflight.config });
+function restartWorker(r) {
+  r.worker.terminate();
+  startWorker(r);
 }
 
-function submit(req, done) {
-  queue.push({ args: req.args, config: req.config, done, gen: generation });
-  send();
+function send(r) {
+  if (r.inflight || !r.queue.length || !catalog) return;
+  const req = r.inflight = r.queue.shift();
+  req.id = nextId++;
+  req.t0 = performance.now();
+  req.timer = setTimeout(() => {
+    r.inflight = null;
+    restartWorker(r);
+    req.done({ rc: -1, stderr: `stopped: this simulation ran longer than ${WATCHDOG_MS / 1000} s (try the ideal link model or a shorter sequence)` });
+    send(r);
+  }, WATCHDOG_MS);
+  r.worker.postMessage({ id: req.id, args: req.args, config: req.config });
+}
+
+function submit(r, req, done) {
+  r.queue.push({ args: req.args, config: req.config, done, gen: generation });
+  send(r);
 }
 
 // A run for an older state that has been going for a while (a big model on the packet link model) is
 // not waited for: its worker is replaced.
-function dropStale() {
-  if (inflight && inflight.gen !== generation && performance.now() - inflight.t0 > 500) {
-    clearTimeout(inflight.timer);
-    inflight = null;
-    worker.terminate();
-    startWorker();
+function dropStale(r) {
+  if (r.inflight && r.inflight.gen !== generation && performance.now() - r.inflight.t0 > 500) {
+    clearTimeout(r.inflight.timer);
+    r.inflight = null;
+    restartWorker(r);
   }
 }
 
-function onWorkerMessage(m) {
+function onWorkerMessage(r, m) {
   if (m.catalog) {
     if (!catalog) init(m.catalog);
-    send();
+    send(r);
     return;
   }
   if (m.loadError) { showError('The simulator failed to load: ' + m.loadError); return; }
-  if (!inflight || m.id !== inflight.id) return;
-  const req = inflight;
+  if (!r.inflight || m.id !== r.inflight.id) return;
+  const req = r.inflight;
   clearTimeout(req.timer);
-  inflight = null;
+  r.inflight = null;
   if (m.crashed) {
-    worker.terminate();
-    startWorker(); // the module stopped on an internal check: start afresh
+    restartWorker(r); // the module stopped on an internal check: start afresh
     req.done({ rc: -1, stderr: 'the simulator stopped: ' + m.crashed });
   } else {
     req.done(m);
   }
-  send();
+  send(r);
 }
 
 // ---------- recompute ----------
@@ -237,8 +243,10 @@ function cleanStderr(text) {
 
 function recompute() {
   const gen = ++generation;
-  queue = [];
-  dropStale();
+  for (const w of Object.values(runners)) {
+    w.queue = [];
+    dropStale(w);
+  }
   const r = inferArgs(state);
   document.body.dataset.main = 'busy';
   if (r.error) {
@@ -252,7 +260,7 @@ function recompute() {
   $('command').textContent = r.cmd;
   $('status').textContent = 'simulating…';
   const t0 = performance.now();
-  submit(r, (m) => {
+  submit(runners.main, r, (m) => {
     if (gen !== generation) return;
     const rows = parseCsv(m.out);
     if (m.rc !== 0 || rows.length !== 1) {
@@ -395,7 +403,7 @@ function secondary(gen, main) {
   let left = combos.length;
   for (const [g, s] of combos) {
     const r = inferArgs(state, { gelu: g, softmax: s });
-    submit(r, (m) => {
+    submit(runners.views, r, (m) => {
       if (gen !== generation) return;
       const row = parseCsv(m.out)[0];
       if (m.rc === 0 && row) results[key(g, s)] = row;
@@ -412,7 +420,7 @@ function secondary(gen, main) {
     for (const [which, ov] of [['base', base], ['approx', approx]]) {
       const r = inferArgs(state, Object.assign({ net: 'custom', bw: String(p.bw), lat }, ov));
       if (r.error) { cleft--; continue; }
-      submit(r, (m) => {
+      submit(runners.views, r, (m) => {
         if (gen !== generation) return;
         const row = parseCsv(m.out)[0];
         if (m.rc === 0 && row) p[which] = row;
@@ -518,4 +526,4 @@ function fallbackCopy(text, done) {
   done();
 }
 
-startWorker();
+for (const r of Object.values(runners)) startWorker(r);

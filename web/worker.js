@@ -1,4 +1,5 @@
-// worker.js -- runs the simulator (mpcsim.js/.wasm) off the page's thread, so the page never freezes.
+// worker.js -- runs the simulator (mpcsim.js/.wasm) off the page's thread, so the page never freezes
+// (the page starts two: one for the configuration shown, one for the extra runs of its views).
 // Request: {id, args: [...], config: string|null}. Reply: {id, rc, stderr, out, breakdown, timeline, ms}
 // or {id, crashed: message} when the C side stopped on an internal check (the page then starts a new
 // worker). args are `mpcsim infer`'s options; explorer_infer adds the output paths.
