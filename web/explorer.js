@@ -406,7 +406,7 @@ function secondary(gen, main) {
     submit(runners.views, r, (m) => {
       if (gen !== generation) return;
       const row = parseCsv(m.out)[0];
-      if (m.rc === 0 && row) results[key(g, s)] = row;
+      if (m.rc === 0 && row) results[key(g, s)] = Object.assign({ ops: parseCsv(m.breakdown).filter((b) => b.level === 'op') }, row);
       if (--left === 0) { showSpeedups(results, key(base.gelu, base.softmax)); drawn(); }
     });
   }
@@ -448,10 +448,17 @@ function showSpeedups(results, baseKey) {
   });
   $('speedups').innerHTML = svg + '</svg>';
   const best = rows.reduce((a, b) => (b.x > a.x ? b : a));
-  $('why-speedups').textContent = `At this network ${best.k} is fastest, ${sig(best.x)}× GeLU + Softmax: ${best.r.rounds} rounds ` +
+  // Where the saving is: the operators whose time dropped most from the baseline's breakdown to the
+  // best's (the breakdown sums the same step tags `mpcsim explain` reads).
+  const saved = base.ops.map((o) => {
+    const b = best.r.ops.find((q) => q.tag === o.tag);
+    return { tag: o.tag, dt: b ? o.time_s - b.time_s : 0, from: o.rounds, to: b ? b.rounds : '?' };
+  }).filter((o) => o.dt > 0).sort((a, b) => b.dt - a.dt).slice(0, 2);
+  $('why-speedups').textContent = best.k === baseKey ? 'At this network no approximation is faster than GeLU + Softmax.' :
+    `At this network ${best.k} is fastest, ${sig(best.x)}× GeLU + Softmax: ${best.r.rounds} rounds ` +
     `instead of ${base.rounds} and ${fmtBytes(+best.r.online_sent_bytes_p0)} instead of ${fmtBytes(+base.online_sent_bytes_p0)} ` +
-    'per party. The exponential, the reciprocal and erf are iterative approximations (many rounds of multiplications), ' +
-    'ReLU is one secure comparison, a square one multiplication.';
+    'per party' + (saved.length ? '; the time saved is in ' + saved.map((o) => `${o.tag} (${o.from} → ${o.to} rounds, ` +
+    `${fmtTime(o.dt)} less)`).join(' and ') : '') + '.';
 }
 
 function showCurve(pts, approx, lat) {

@@ -97,6 +97,18 @@ async function main() {
     }
     check('the three configurations differ', new Set(seen).size === 3);
 
+    // ---- every view is drawn, each with its one-line explanation ----
+    await open('?model=bert-mini&seq=32');
+    await page.waitForFunction(() => document.body.dataset.views === 'ok', null, WAIT);
+    const why = await page.evaluate(() => Object.fromEntries(['totals', 'breakdown', 'timeline', 'speedups', 'curve']
+      .map((v) => [v, document.getElementById('why-' + v).textContent])));
+    const charts = await page.evaluate(() => ['breakdown', 'timeline', 'speedups', 'curve']
+      .every((v) => document.querySelector(`#${v} svg`) !== null));
+    check('all five views are drawn and explained in one line', charts &&
+          Object.values(why).every((t) => t.length > 40 && !t.includes('\n') && !/undefined|NaN/.test(t)), JSON.stringify(why));
+    check('the speedup explanation names where the time is saved (act, softmax)',
+          /the time saved is in .*(act|softmax) \(\d+ → \d+ rounds/.test(why.speedups), why.speedups);
+
     // ---- a changed control updates the numbers ----
     await open('');
     const before = await numbers(page);
