@@ -3,7 +3,8 @@
 # `emscripten` package): web/mpcsim.js + web/mpcsim.wasm. Usage: web/build.sh [--quiet]
 # The same sources as the command line, compiled into an archive so that only what `mpcsim infer`
 # reaches is linked; sim_ctx_fiber.c replaces the threads backend (sim_ctx.h), web/sodium_wasm.c the
-# three libsodium functions used, web/web_unavailable.c what the browser build leaves out.
+# three libsodium functions used, web/web_unavailable.c what the browser build leaves out, and, when the
+# build has the fss family, web/web_fss_prg.c its AES PRG (phantom mode computes no block).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v emcc >/dev/null || { echo "web/build.sh: emcc not found; run scripts/install-deps.sh --web" >&2; exit 1; }
@@ -18,15 +19,19 @@ ln -sfn /usr/include/gsl "$out/include/gsl"
 CFLAGS=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wno-unused-parameter -I"$out/include")
 [ "${CI:-}" = "true" ] && CFLAGS+=(-Werror)
-srcs=(common/*.c sim/sim.c sim/sim_ctx_fiber.c netmodel/nm.c netmodel/nm_pkt.c netmodel/nm_tcp.c
-      net/net.c net/net_sim.c protocols/*.c models/*.c experiments/xp_*.c web/sodium_wasm.c web/web_unavailable.c)
 shopt -s nullglob
+srcs=(common/*.c sim/sim.c sim/sim_ctx_fiber.c netmodel/*.c
+      net/net.c net/net_sim.c protocols/*.c text/*.c models/*.c experiments/xp_*.c web/sodium_wasm.c web/web_unavailable.c)
 srcs+=(protocols/*/*.c models/*/*.c)
 objs=()
 for s in "${srcs[@]}"; do
-  case $s in experiments/xp_tcp.c|experiments/xp_cmd_party.c) continue ;; esac # real TCP: not in a browser
+  case $s in
+    experiments/xp_tcp.c|experiments/xp_cmd_party.c) continue ;; # real TCP: not in a browser
+    netmodel/nm_pcap.c) continue ;;                                 # libpcap: web_unavailable.c
+    protocols/fss/fss_prg.c) s=web/web_fss_prg.c ;;                # AES via OpenSSL: see web_fss_prg.c
+  esac
   o="$out/obj/${s//\//_}.o"
-  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$(dirname "$s")" common sim net netmodel protocols models experiments -name '*.h' -newer "$o" -print -quit)" ]; then
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$(dirname "$s")" common sim net netmodel protocols text models experiments -name '*.h' -newer "$o" -print -quit)" ]; then
     emcc "${CFLAGS[@]}" -c "$s" -o "$o"
   fi
   objs+=("$o")
