@@ -7,14 +7,15 @@
 // model) and times, inside the page, from the control's change event to the new numbers in the DOM
 // (page_ms), and, inside the worker, the simulation alone (sim_ms: xp_cmd_infer in WebAssembly).
 // Two scenarios: 'idle' waits for the other views (speedups, curve: 27 more runs) to finish before
-// the change; 'views_busy' changes as soon as the numbers are shown, so the change also waits for the
-// one run of those views that is in flight. Columns: bench, model, seq, scenario, browser, reps,
-// page_ms_median, page_ms_min, page_ms_max, sim_ms_median, sim_ms_min, target_ms (the issue's 100 ms).
+// the change; 'views_busy' changes as soon as the numbers are shown, so the change runs beside the
+// run of those views in flight on the other worker (sharing the cores). Columns: schema bench_explorer
+// (`mpcsim schema bench_explorer`; MPCSIM_BIN, default build/mpcsim, gives the header).
 'use strict';
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { serve, launch } = require('../tests/web/harness');
+const { ROOT, serve, launch } = require('../tests/web/harness');
 
 const WAIT = { timeout: 120000 };
 
@@ -44,6 +45,8 @@ async function main() {
   const out = process.argv[2];
   const reps = +(process.argv[3] || 11);
   if (!out || !(reps >= 1)) { console.error('usage: node bench/bench_explorer.js OUT_CSV [REPS]'); process.exit(2); }
+  const header = execFileSync(process.env.MPCSIM_BIN || path.join(ROOT, 'build/mpcsim'), ['schema', '--header', 'bench_explorer'])
+    .toString().trim();
   let server, browser;
   try {
     server = await serve();
@@ -63,15 +66,15 @@ async function main() {
         if (i > 0) { pageMs.push(r.pageMs); simMs.push(r.simMs); }
       }
       const p = stats(pageMs), s = stats(simMs);
-      rows.push(['explorer_recompute', 'bert-base', 128, scenario, 'chromium ' + version, reps, p.median.toFixed(1),
-                 p.min.toFixed(1), p.max.toFixed(1), s.median.toFixed(1), s.min.toFixed(1), 100].join(','));
+      const row = ['explorer_recompute', 'bert-base', 128, scenario, 'chromium ' + version, reps, p.median.toFixed(1),
+                   p.min.toFixed(1), p.max.toFixed(1), s.median.toFixed(1), s.min.toFixed(1), 100];
+      if (row.length !== header.split(',').length) throw new Error(`a row of ${row.length} cells for the header ${header}`);
+      rows.push(row.join(','));
       console.error(`bench: explorer bert-base seq 128 (${scenario}): page ${p.median.toFixed(1)} ms median ` +
                     `(${p.min.toFixed(1)}..${p.max.toFixed(1)}), simulation ${s.median.toFixed(1)} ms`);
     }
     const csv = `# mpcsim explorer bench: chromium headless, ${os.cpus().length} cores, load average ` +
-      `${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end\n` +
-      'bench,model,seq,scenario,browser,reps,page_ms_median,page_ms_min,page_ms_max,sim_ms_median,sim_ms_min,target_ms\n' +
-      rows.join('\n') + '\n';
+      `${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end\n` + header + '\n' + rows.join('\n') + '\n';
     const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);
     fs.writeFileSync(tmp, csv);
     fs.renameSync(tmp, out);

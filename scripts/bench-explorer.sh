@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 out=${1:-results/bench_explorer.csv}
 bash scripts/test-explorer.sh --prepare
 mkdir -p "$(dirname "$out")"
-node bench/bench_explorer.js "$out" "${2:-11}"
+MPCSIM_BIN=${MPCSIM_BIN:-$PWD/build/mpcsim} node bench/bench_explorer.js "$out" "${2:-11}"
