@@ -29,6 +29,10 @@ void xp_tcp_config(const xp_tcp_opts *o, uint8_t hash[32], char *desc, size_t de
              c->sigmoid_recip_iters, c->sigmoid_recip_init, c->max_method == MPC_MAX_NOARGMAX ? "noargmax" : "crypten",
              c->quad_a, c->quad_b, c->quad_c, c->quad2_c, c->softmax_recip_scale, c->quad2_recip_scale,
              c->relu2_recip_scale, c->ln_eps, c->ln_rsqrt_shift);
+    if (c->embed_chunks != 1) { /* default runs keep their description (and hash) */
+        size_t l = strlen(desc);
+        if (l < desclen) snprintf(desc + l, desclen - l, " embed_chunks=%d", c->embed_chunks);
+    }
     /* mpc_config_default memsets the struct, so its padding is zero and the raw bytes are stable. */
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);

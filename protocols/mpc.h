@@ -61,6 +61,9 @@ typedef struct mpc_config {
                                * k > 0 divides v by 4^k (inv_sqrt(v/4^k)/2^k); k < 0 scales the centred
                                * input by 2^|k| before squaring (v*4^|k|, precision kept). Local. */
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
+    int embed_chunks;         /* the embedding's product in K Beaver matmuls over vocabulary slices of
+                               * V/K rows (the last takes the rest), summed: 1 (default) or MPCFormer's
+                               * benchmark's 250 (PAPER.md 6.2). Same bytes, K - 1 more rounds. */
 } mpc_config;
 
 /* CrypTen's defaults, protocol "crypten". A family's own defaults: mpc_family.config_default. */
