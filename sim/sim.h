@@ -1,10 +1,11 @@
 /* sim.h -- discrete-event simulator: event heap in int64 nanoseconds, actors in virtual time.
  *
  * Events are ordered by (time, insertion sequence), so equal timestamps fire in the order they were
- * scheduled and every run is deterministic. Actors are ordinary blocking C functions running on
- * their own threads, but only one thread runs at any moment: the engine hands a baton (one POSIX
- * semaphore per actor) to the actor whose resume event fires, and the actor hands it back when it
- * sleeps, blocks or returns (SimGrid's serial thread context: debuggable, ASan-clean).
+ * scheduled and every run is deterministic. Actors are ordinary blocking C functions, each with its
+ * own stack, but only one runs at any moment: the engine hands a baton to the actor whose resume
+ * event fires, and the actor hands it back when it sleeps, blocks or returns. The stacks and the
+ * baton are an execution-context backend (sim_ctx.h): a thread and semaphores per actor natively
+ * (SimGrid's serial thread context: debuggable, ASan-clean), an Emscripten fiber in the browser.
  * The wall clock is never read here. */
 #ifndef SIM_H
 #define SIM_H
