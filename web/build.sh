@@ -21,17 +21,18 @@ CFLAGS=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow -Wstrict-p
 [ "${CI:-}" = "true" ] && CFLAGS+=(-Werror)
 shopt -s nullglob
 srcs=(common/*.c sim/sim.c sim/sim_ctx_fiber.c netmodel/*.c
-      net/*.c protocols/*.c text/*.c models/*.c experiments/xp_*.c web/sodium_wasm.c web/web_unavailable.c)
+      net/*.c protocols/*.c text/*.c models/*.c runtime/*.c experiments/xp_*.c web/sodium_wasm.c
+      web/web_unavailable.c)
 srcs+=(protocols/*/*.c models/*/*.c)
 objs=()
 for s in "${srcs[@]}"; do
   case $s in
-    experiments/xp_tcp.c|experiments/xp_cmd_party.c|net/net_tcp*.c) continue ;; # real TCP: not in a browser
+    experiments/xp_tcp.c|experiments/xp_cmd_party.c|net/net_tcp*.c|runtime/rt_tcp*.c) continue ;; # real TCP: not in a browser
     netmodel/nm_pcap.c) continue ;;                                 # libpcap: web_unavailable.c
     protocols/fss/fss_prg.c) s=web/web_fss_prg.c ;;                # AES via OpenSSL: see web_fss_prg.c
   esac
   o="$out/obj/${s//\//_}.o"
-  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$(dirname "$s")" common sim net netmodel protocols text models experiments -name '*.h' -newer "$o" -print -quit)" ]; then
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$(dirname "$s")" common sim net netmodel protocols text models runtime experiments -name '*.h' -newer "$o" -print -quit)" ]; then
     emcc "${CFLAGS[@]}" -c "$s" -o "$o"
   fi
   objs+=("$o")
