@@ -355,6 +355,8 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
     }
     static const char *const sched[] = {"offline", "inline", NULL}; /* MPC_DEALER_OFFLINE, MPC_DEALER_INLINE */
     if ((r = xp_arg_choice(argc, argv, i, "--dealer", sched, &cfg->dealer_schedule))) return r;
+    static const char *const trunc[] = {"local", "safe", NULL}; /* MPC_TRUNC_LOCAL, MPC_TRUNC_SAFE */
+    if ((r = xp_arg_choice(argc, argv, i, "--trunc", trunc, &cfg->trunc))) return r;
     return 0;
 }
 
@@ -367,6 +369,9 @@ void xp_cfg_help(FILE *f)
             "  --dealer offline|inline  dealer schedule: material delivered before the input (offline,\n"
             "                           default; dealer bytes reported apart) or CrypTen-style requests\n"
             "                           during inference (inline: dealer round trips inside the latency)\n"
+            "  --trunc local|safe       truncation after products and public divisions: local (each party\n"
+            "                           divides its share; free, wraps w.p. ~|x|/2^64: default) or safe\n"
+            "                           (dealer pair, exact to 1 ulp for |x| < 2^62; +1 round each)\n"
             "  --frac-bits N            fixed-point fractional bits (%d)\n"
             "  --exp-iters N            exp as (1 + x/2^N)^(2^N) (%d)\n"
             "  --recip-iters N          reciprocal Newton iterations (%d)\n"

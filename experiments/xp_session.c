@@ -58,6 +58,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     net_sim *s = net_sim_create(&t);
     for (int i = 0; i < 2; i++) {
         mpc_ctx_init(&slot[i].ctx, net_sim_party(s, i), o->cfg, o->phantom, o->seed);
+        slot[i].ctx.audit = o->audit;
         slot[i].fn = fn;
         slot[i].arg = arg ? arg[i] : NULL;
     }

@@ -24,6 +24,7 @@ typedef struct xp_session_opts {
     void *trace_ud[2];
     void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* optional timeline (net.h) */
     void *tag_hook_ud;
+    struct mpc_audit *audit;   /* optional truncation oracle set on both parties (mpc_audit.h) */
 } xp_session_opts;
 
 /* Payload of the 'ready' message each of P0 and P1 sends the other to start the online phase over

@@ -84,6 +84,13 @@ void dealer_b2a(mpc_ctx *c, uint64_t *rb, uint64_t *ra, size_t n)
     else draw(c, ra, n), c->ncorr++;
 }
 
+void dealer_trunc(mpc_ctx *c, uint64_t *r, uint64_t *qm, size_t n, uint64_t d)
+{
+    draw(c, r, n);
+    if (c->self == NET_P0) request(c, qm, 2 * n, DEALER_TRUNC, n, d, 0, 0, 0);
+    else draw(c, qm, 2 * n), c->ncorr++;
+}
+
 /* ---- dealer side ---- */
 
 void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed)
@@ -213,6 +220,22 @@ static int serve_one(dealer_ctx *d, const dealer_req *r)
         out = chk_malloc(n * sizeof *out);
         for (size_t i = 0; i < n; i++) out[i] = ((w0[i] ^ w1[i]) & 1) - c1[i];
         free(w0), free(w1), free(c1);
+        break;
+    }
+    case DEALER_TRUNC: {
+        if (!dims_ok(r->d, 1) || r->d[1] < 2 || r->d[1] > INT64_MAX) return bad_request(r, "bad trunc size or divisor");
+        size_t n = r->d[0];
+        uint64_t dv = r->d[1];
+        nout = 2 * n;
+        if (ph) break;
+        uint64_t *r0 = fill(d, 0, n), *r1 = fill(d, 1, n), *qm1 = fill(d, 1, 2 * n);
+        out = chk_malloc(2 * n * sizeof *out);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = r0[i] + r1[i];
+            out[i] = v / dv - qm1[i];
+            out[n + i] = (v >> 63) - qm1[n + i];
+        }
+        free(r0), free(r1), free(qm1);
         break;
     }
     default:

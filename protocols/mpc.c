@@ -10,6 +10,7 @@
 
 #include "../common/fx.h"
 #include "dealer.h"
+#include "mpc_trunc_safe.h"
 
 void mpc_config_default(mpc_config *cfg)
 {
@@ -230,23 +231,27 @@ void mpc_mul_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t k, size_t n
     LOCAL_LOOP(c, n, z[i] = x[i] * kk);
 }
 
+/* The three local divisions go through mpc_trunc_div, which picks the truncation (cfg->trunc). */
 void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n)
 {
     CHECK(d > 0, "division by non-positive %lld", (long long)d);
-    LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i], d));
+    mpc_trunc_div(c, z, x, d, n);
 }
 
 void mpc_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 {
-    int64_t d = (int64_t)1 << c->cfg->frac_bits;
-    LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i], d));
+    mpc_trunc_div(c, z, x, (int64_t)1 << c->cfg->frac_bits, n);
 }
 
 void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
 {
     uint64_t kk = fx_encode(k, c->cfg->frac_bits);
     int64_t d = (int64_t)1 << c->cfg->frac_bits;
-    LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i] * kk, d));
+    if (c->cfg->trunc == MPC_TRUNC_LOCAL && !c->audit) {
+        LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i] * kk, d));
+        return;
+    }
+    mpc_mul_const_trunc(c, z, x, kk, d, n);
 }
 
 void mpc_lift(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)

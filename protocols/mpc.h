@@ -31,6 +31,9 @@
 
 enum { MPC_DEALER_OFFLINE = 0, MPC_DEALER_INLINE = 1 };
 enum { MPC_MAX_CRYPTEN = 0, MPC_MAX_NOARGMAX = 1 };
+/* Truncation (mpc_trunc_safe.h): local (2.3, CrypTen's 2-party default; wraps w.p. ~|x|/2^64) or
+ * safe (dealer-assisted, exact to 1 ulp, no wrap for |x| < 2^62; one more round per truncation). */
+enum { MPC_TRUNC_LOCAL = 0, MPC_TRUNC_SAFE = 1 };
 
 typedef struct mpc_config {
     int frac_bits;            /* f: fractional bits of the fixed-point encoding (16) */
@@ -55,6 +58,8 @@ typedef struct mpc_config {
                                * k > 0 divides v by 4^k (inv_sqrt(v/4^k)/2^k); k < 0 scales the centred
                                * input by 2^|k| before squaring (v*4^|k|, precision kept). Local. */
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
+    int trunc;                /* MPC_TRUNC_LOCAL (default) or MPC_TRUNC_SAFE: mpc_trunc, mpc_div_int and
+                               * mpc_mul_const divide through mpc_trunc_div (mpc_trunc_safe.h) */
 } mpc_config;
 
 void mpc_config_default(mpc_config *cfg);
@@ -75,6 +80,7 @@ typedef struct mpc_ctx {
     uint64_t *corr;            /* P0, offline schedule: where dealer_collect puts the pending correction */
     size_t ncorr_words;        /* its length in words */
     int corr_pending;          /* a request's correction is still to be read */
+    struct mpc_audit *audit;   /* simulation-only measurement oracle (mpc_audit.h); NULL = off */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */

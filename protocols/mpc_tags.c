@@ -36,6 +36,7 @@ static const struct { const char *name, *formula; } tags[MPC_TAG_END - MPC_TAG_F
     {"quad", "(a x) x + b x + c: one general Beaver mul (3.1)"},
     {"2quad", "(x + c)^2 by a Beaver mul, row sums, reciprocal of sum/K, broadcast mul (3.2)"},
     {"2relu", "relu, row sums, reciprocal of sum/K, broadcast mul (3.3)"},
+    {"trunc_safe", "dealer pair r, floor(r/d), r>>63: open c = x + 2^62 + r; floor(c/d) - q + wrap M - 2^62/d"},
 };
 
 const char *mpc_tag_name(int tag)
