@@ -12,6 +12,7 @@
 #include "xp_cmds.h"
 #include "xp_compute.h"
 #include "xp_ops.h"
+#include "xp_safety.h"
 #include "xp_session.h"
 
 static void usage(FILE *f)
@@ -35,11 +36,18 @@ static void usage(FILE *f)
             "  --breakdown FILE per-operator CSV: level, tag, rounds, online_sent_bytes_p0/_p1, dealer_bytes,\n"
             "                   time_s, compute_s, transfer_s, latency_wait_s, other_wait_s (seen by the party\n"
             "                   that finishes last; per-tag times are that party's local view)\n"
-            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n\n"
+            "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
+            "  --force-wrap K   real mode, test hook: the K-th truncation-oracle call, if a local truncation,\n"
+            "                   gets shares that wrap (two extra one-way messages)\n\n"
             "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
-            "  online_recv_bytes_p1, dealer_bytes, dealer, [max_abs_logit_err in real mode]\n\n",
+            "  online_recv_bytes_p1, dealer_bytes, dealer, [real mode: max_abs_logit_err, then from the\n"
+            "  simulator's truncation oracle (mpc_audit.h): p_fail = analytic probability that this inference\n"
+            "  failed silently (1 - prod(1 - |x|/2^64) over local truncations; 1 if a safe truncation or a\n"
+            "  domain-limited op saw an input outside its domain), wraps (local truncations whose shares did\n"
+            "  wrap), domain (inputs outside a domain), first_event (tag path of the first, or 'none')],\n"
+            "  [trunc, with --trunc safe or in real mode]\n\n",
             zoo);
     xp_net_help(f);
     fprintf(f, "\n");
@@ -116,7 +124,7 @@ int xp_cmd_infer(int argc, char **argv)
 {
     const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
     const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
-    uint64_t seq = 0, batch = 1, seed = 1;
+    uint64_t seq = 0, batch = 1, seed = 1, force_wrap = 0;
     int phantom = 1, check = 0;
     mpc_config cfg;
     mpc_config_default(&cfg);
@@ -154,6 +162,10 @@ int xp_cmd_infer(int argc, char **argv)
                 fprintf(stderr, "hint: only batch 1 is supported (as MPCFormer's benchmark)\n");
                 return 2;
             }
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--force-wrap", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--force-wrap", v, 1, UINT64_MAX, &force_wrap) != 0) return 2;
             continue;
         }
         if ((r = xp_arg(argc, argv, &i, "--seed", 1, &v))) {
@@ -211,6 +223,10 @@ int xp_cmd_infer(int argc, char **argv)
     }
     if ((int)seq + m.pos_offset > m.P) {
         fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", seq, m.P - m.pos_offset);
+        return 2;
+    }
+    if (force_wrap && phantom) {
+        fprintf(stderr, "error: --force-wrap needs --mode real (the truncation oracle reads values)\n");
         return 2;
     }
     if (weights && phantom) {
@@ -282,6 +298,10 @@ int xp_cmd_infer(int argc, char **argv)
         so.tag_hook = tl_hook;
         so.tag_hook_ud = &tl;
     }
+    mpc_audit audit;
+    mpc_audit_init(&audit);
+    audit.force_call = force_wrap;
+    if (!phantom) so.audit = &audit;
     xp_net_topology(&net, &so.topo, 0);
     nm_pcap *pc = NULL;
     if (net.pcap) {
@@ -308,8 +328,9 @@ int xp_cmd_infer(int argc, char **argv)
     if (rc == 0) {
         fprintf(o.f, "model,seq,gelu,softmax,norm,protocol,mode,net,bandwidth_bps,one_way_latency_s,compute_model,"
                      "latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,online_recv_bytes_p0,"
-                     "online_recv_bytes_p1,dealer_bytes,dealer%s\n",
-                phantom ? "" : ",max_abs_logit_err");
+                     "online_recv_bytes_p1,dealer_bytes,dealer%s%s\n",
+                phantom ? "" : ",max_abs_logit_err,p_fail,wraps,domain,first_event",
+                !phantom || cfg.trunc != MPC_TRUNC_LOCAL ? ",trunc" : "");
         fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,crypten,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
                 m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm),
@@ -319,8 +340,12 @@ int xp_cmd_infer(int argc, char **argv)
         if (!phantom) {
             double e = 0;
             for (int k = 0; k < m.NL; k++) e = fmax(e, fabs(logits_mpc[k] - (double)logits_ref[k]));
-            fprintf(o.f, ",%.6g", e);
+            char where[160] = "none";
+            if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
+            fprintf(o.f, ",%.6g,%.3e,%llu,%llu,%s", e, mpc_audit_p_fail(&audit) + 0.0, (unsigned long long)audit.wraps,
+                    (unsigned long long)audit.domain, where);
         }
+        if (!phantom || cfg.trunc != MPC_TRUNC_LOCAL) fprintf(o.f, ",%s", cfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local");
         fprintf(o.f, "\n");
         rc = xp_out_close(&o);
         if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
@@ -357,6 +382,7 @@ int xp_cmd_infer(int argc, char **argv)
         }
     }
     free(tl.s);
+    mpc_audit_free(&audit);
     if (pc) {
         if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
         else nm_pcap_discard(pc);

@@ -23,6 +23,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_ops.h"
+#include "xp_safety.h"
 #include "xp_session.h"
 
 /* ---- shared options ---- */
@@ -749,12 +750,16 @@ static void eval_usage(FILE *f)
             "  --mpc-gelu F       tanh (default) or erf: the GeLU form under MPC for gelu-erf checkpoints;\n"
             "                     CrypTen's erf Taylor series is accurate only for |x| < ~2 (PROTOCOLS.md 4.4)\n"
             "  --stats            print the calibration: per-site ranges and constants (stderr)\n"
+            "  --trunc local|safe truncation (local: CrypTen's, default; safe: mpc_trunc_safe.h, never wraps)\n"
+            "  --failures FILE    CSV of the catastrophic examples (logit error > %g): example, label,\n"
+            "                     mpc_pred, plain_pred, logit_error, p_fail, wraps, domain, first_event\n"
+            "  --force-wrap K     test hook: in the first MPC example, oracle call K gets wrapping shares\n"
             "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
             "  weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,\n"
             "  frac_bits,mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,\n"
-            "  mean_latency_s\n"
+            "  mean_latency_s,trunc,p_fail_mean,p_fail_max,catastrophic,catastrophic_rate_lo,catastrophic_rate_hi\n"
             "  method: teacher, mpcformer, wo_d or wo_pd (from the checkpoint's metadata: distilled; trained\n"
             "  from the teacher; trained from random init with exact GeLU+softmax = teacher, else wo_pd);\n"
             "  accuracy: plaintext accuracy on all `examples` of the split (fraction); mpc_act: the activation\n"
@@ -762,8 +767,12 @@ static void eval_usage(FILE *f)
             "  plain_accuracy_same: plaintext accuracy on those same examples; agreement: fraction where\n"
             "  the MPC and plaintext predictions agree; max_abs_logit_error: largest |MPC - plaintext logit|;\n"
             "  mean_latency_s: mean simulated latency of one private inference (virtual seconds, zero\n"
-            "  compute model). Without --mpc the MPC columns are empty.\n",
-            data_help);
+            "  compute model); p_fail_mean/_max: the analytic probability that one private inference fails\n"
+            "  silently, from the values the simulator's truncation oracle saw (mpc_audit.h), mean and max\n"
+            "  over the examples; catastrophic: examples whose logit error exceeds %g (each named on stderr\n"
+            "  with the op where the oracle saw the first wrap or domain violation); catastrophic_rate_lo/_hi:\n"
+            "  95%% Clopper-Pearson interval of the catastrophic rate. Without --mpc the MPC columns are empty.\n",
+            XP_CATASTROPHIC_LOGIT_ERR, data_help, XP_CATASTROPHIC_LOGIT_ERR);
     xp_net_help(f);
 }
 
@@ -795,8 +804,9 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_config_default(&mcfg);
     xp_netopts net;
     xp_net_defaults(&net);
-    uint64_t calib_n = 256;
+    uint64_t calib_n = 256, force_wrap = 0;
     int mpc_gelu = TFM_ACT_GELU_TANH;
+    const char *failures = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             eval_usage(stdout);
@@ -810,6 +820,19 @@ int xp_cmd_eval(int argc, char **argv)
         }
         if ((r = xp_arg(argc, argv, &i, "--calib-n", 1, &v))) {
             if (r < 0 || xp_parse_u64("--calib-n", v, 0, 1000000, &calib_n) != 0) return 2;
+            continue;
+        }
+        static const char *const truncs[] = {"local", "safe", NULL}; /* MPC_TRUNC_LOCAL, MPC_TRUNC_SAFE */
+        if ((r = xp_arg_choice(argc, argv, &i, "--trunc", truncs, &mcfg.trunc))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--failures", 1, &failures))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--force-wrap", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--force-wrap", v, 1, UINT64_MAX, &force_wrap) != 0) return 2;
             continue;
         }
         static const char *const forms[] = {"tanh", "erf", NULL};
@@ -844,6 +867,10 @@ int xp_cmd_eval(int argc, char **argv)
     int rc = 2;
     int *pred = NULL;
     float *lg = NULL;
+    mpc_audit audit; /* the truncation oracle (one inference at a time) */
+    mpc_audit_init(&audit);
+    xp_out fail;
+    memset(&fail, 0, sizeof fail);
     if (tr_data_load(&d, &o, 1 << split | (calibrate || o.stats ? 1 : 0), &c.labels, (int)o.seq) != 0) goto out;
     if ((int)tfm_tok_size(d.tok) != c.cfg.V) {
         fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", tfm_tok_size(d.tok),
@@ -876,8 +903,12 @@ int xp_cmd_eval(int argc, char **argv)
         sbert_calib_fit(&cal, &c.cfg, &st);
         if (o.stats) sbert_calib_print(stderr, &c.cfg, &cal, &st);
     }
-    size_t nm = 0, mcorrect = 0, agree = 0, pcorrect = 0;
-    double maxerr = 0.0, lat = 0.0, t0 = now_s();
+    size_t nm = 0, mcorrect = 0, agree = 0, pcorrect = 0, ncat = 0;
+    double maxerr = 0.0, lat = 0.0, t0 = now_s(), pf_sum = 0.0, pf_max = 0.0;
+    if (o.mpc && failures) {
+        if (xp_out_open(&fail, failures) != 0) goto out;
+        fprintf(fail.f, "example,label,mpc_pred,plain_pred,logit_error,p_fail,wraps,domain,first_event\n");
+    }
     if (o.mpc) {
         nm = o.n && o.n < e->n ? (size_t)o.n : e->n;
         size_t every = nm <= 16 ? 1 : nm / 20;
@@ -897,6 +928,9 @@ int xp_cmd_eval(int argc, char **argv)
             so.cfg = &mcfg;
             so.phantom = 0;
             so.seed = o.seed + k;
+            mpc_audit_reset(&audit);
+            audit.force_call = k == 0 ? force_wrap : 0;
+            so.audit = &audit;
             xp_net_topology(&net, &so.topo, 0);
             xp_result rr;
             void *args[2] = {&slot[0], &slot[1]};
@@ -914,6 +948,22 @@ int xp_cmd_eval(int argc, char **argv)
             pcorrect += pred[k] == e->label[k];
             agree += mp == pred[k];
             lat += rr.latency_ns * 1e-9;
+            double pf = mpc_audit_p_fail(&audit);
+            pf_sum += pf, pf_max = fmax(pf_max, pf);
+            if (err_k > XP_CATASTROPHIC_LOGIT_ERR) {
+                char where[160] = "none";
+                if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
+                ncat++;
+                fprintf(stderr, "eval --mpc: CATASTROPHIC: example %zu of %s (label %d, MPC %d, plaintext %d): logit error "
+                                "%.3g; oracle: p_fail %.3g, %llu wraps, %llu domain, first at %s (%s, call %llu)\n",
+                        k, o.split, e->label[k], mp, pred[k], err_k, pf, (unsigned long long)audit.wraps,
+                        (unsigned long long)audit.domain, where,
+                        !audit.nev ? "no oracle event: an approximation error" : audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain",
+                        (unsigned long long)(audit.nev ? audit.ev[0].call : 0));
+                if (fail.f)
+                    fprintf(fail.f, "%zu,%d,%d,%d,%.6g,%.3e,%llu,%llu,%s\n", k, e->label[k], mp, pred[k], err_k, pf,
+                            (unsigned long long)audit.wraps, (unsigned long long)audit.domain, where);
+            }
             if ((k + 1) % every == 0 || k + 1 == nm || mp != pred[k])
                 fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "
                                 "%zu/%zu, max error %.2e (%.1f s wall)\n",
@@ -926,20 +976,31 @@ int xp_cmd_eval(int argc, char **argv)
         goto out;
     }
     fprintf(out.f, "weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,frac_bits,"
-                   "mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,mean_latency_s\n");
+                   "mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,mean_latency_s,trunc,"
+                   "p_fail_mean,p_fail_max,catastrophic,catastrophic_rate_lo,catastrophic_rate_hi\n");
     fprintf(out.f, "%s,%s,%s,%s,%d,%d,%s,%d,%zu,%.4f,", o.weights, eval_method(&c), tfm_act_name(c.cfg.act),
             tfm_attn_name(c.cfg.attn), c.cfg.L, c.cfg.C, o.split, T, e->n, acc);
     if (o.mpc && nm) {
         char calname[32];
         if (calibrate) snprintf(calname, sizeof calname, "per-site(%zu)", d.enc[0].n < calib_n ? d.enc[0].n : (size_t)calib_n);
         else snprintf(calname, sizeof calname, "global");
-        fprintf(out.f, "%s,%s,%d,%zu,%.4f,%.4f,%.4f,%.3e,%.6f\n", tfm_act_name(mc.act), calname, mcfg.frac_bits, nm,
-                (double)mcorrect / nm, (double)pcorrect / nm, (double)agree / nm, maxerr, lat / nm);
+        double clo, chi;
+        xp_clopper_pearson(ncat, nm, 0.95, &clo, &chi);
+        fprintf(out.f, "%s,%s,%d,%zu,%.4f,%.4f,%.4f,%.3e,%.6f,%s,%.3e,%.3e,%zu,%.3e,%.3e\n", tfm_act_name(mc.act), calname,
+                mcfg.frac_bits, nm, (double)mcorrect / nm, (double)pcorrect / nm, (double)agree / nm, maxerr, lat / nm,
+                mcfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local", pf_sum / nm, pf_max, ncat, clo, chi);
     } else {
-        fprintf(out.f, ",,,,,,,,\n");
+        fprintf(out.f, ",,,,,,,,,,,,,,\n");
     }
     rc = xp_out_close(&out) != 0 ? 1 : 0;
+    if (fail.f) {
+        if (rc == 0) rc = xp_out_close(&fail) != 0 ? 1 : 0;
+        else xp_out_abort(&fail);
+        fail.f = NULL;
+    }
 out:
+    if (fail.f) xp_out_abort(&fail);
+    mpc_audit_free(&audit);
     free(pred);
     free(lg);
     tr_data_free(&d);

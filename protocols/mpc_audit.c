@@ -10,9 +10,10 @@
 /* One party's shares of one truncation call, waiting for the other party's. */
 struct mpc_audit_pending {
     mpc_audit_pending *next;
-    int party, safe, ntags;
+    int party, safe, ntags; /* safe: 0 local truncation, 1 safe truncation, 2 domain check */
     uint64_t seq;
-    int64_t d;
+    int64_t d;               /* divisor; for a domain check 2^f */
+    double lo, hi;           /* domain check: the op's input domain (real values) */
     size_t n;
     int tags[MPC_AUDIT_TAGS];
     uint64_t *x;
@@ -43,7 +44,7 @@ void mpc_audit_free(mpc_audit *a)
 
 double mpc_audit_p_fail(const mpc_audit *a)
 {
-    return -expm1(a->log_ok);
+    return -expm1(a->log_ok) + 0.0; /* never -0 */
 }
 
 static void record(mpc_audit *a, int kind, uint64_t call, size_t i, int64_t x, int64_t d, const int *tags, int ntags)
@@ -64,6 +65,15 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
         uint64_t v = x0[i] + x1[i];
         int64_t x = (int64_t)v;
         double ax = fabs((double)x);
+        if (p->safe == 2) {
+            double xr = (double)x / (double)p->d;
+            if (!(xr >= p->lo && xr <= p->hi)) {
+                a->domain++;
+                lsum = -INFINITY;
+                record(a, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
+            }
+            continue;
+        }
         if (ax * 0x1p-63 > mx) mx = ax * 0x1p-63;
         if (p->safe) {
             if (!mpc_trunc_safe_in_domain(v, (uint64_t)p->d)) {
@@ -83,14 +93,27 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
         psum += pi;
         lsum += log1p(-pi);
     }
-    if (p->safe) a->elems_safe += p->n;
-    else a->elems_local += p->n;
+    if (p->safe == 1) a->elems_safe += p->n;
+    else if (p->safe == 0) a->elems_local += p->n;
+    else a->elems_domain += p->n;
     a->p_sum += psum;
     a->log_ok += lsum;
     a->max_abs_x = mx;
 }
 
+static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, double lo, double hi);
+
 void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe)
+{
+    observe(c, x, d, n, safe, 0, 0);
+}
+
+void mpc_audit_domain(mpc_ctx *c, const uint64_t *x, size_t n, double lo, double hi)
+{
+    observe(c, x, (int64_t)1 << c->cfg->frac_bits, n, 2, lo, hi);
+}
+
+static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, double lo, double hi)
 {
     mpc_audit *a = c->audit;
     if (!a) return;
@@ -101,7 +124,7 @@ void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int saf
     for (mpc_audit_pending **pp = &a->head; *pp; pp = &(*pp)->next) {
         mpc_audit_pending *p = *pp;
         if (p->party == me || p->seq != seq) continue;
-        CHECK(p->n == n && p->d == d && p->safe == safe, "audit: truncation %llu differs between the parties",
+        CHECK(p->n == n && p->d == d && p->safe == safe, "audit: call %llu differs between the parties",
               (unsigned long long)seq);
         combine(a, p, x);
         *pp = p->next;
@@ -111,7 +134,7 @@ void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int saf
     }
     mpc_audit_pending *p = chk_malloc(sizeof *p);
     memset(p, 0, sizeof *p);
-    p->party = me, p->safe = safe, p->seq = seq, p->d = d, p->n = n;
+    p->party = me, p->safe = safe, p->seq = seq, p->d = d, p->n = n, p->lo = lo, p->hi = hi;
     p->ntags = c->net->ntags < MPC_AUDIT_TAGS ? c->net->ntags : MPC_AUDIT_TAGS;
     memcpy(p->tags, c->net->tags, (size_t)p->ntags * sizeof *p->tags);
     p->x = chk_malloc((n ? n : 1) * sizeof *p->x);
