@@ -13,6 +13,7 @@
 #include "xp_cmds.h"
 #include "xp_csv.h"
 #include "xp_report.h"
+#include "xp_safety.h"
 
 const char *const xp_report_approx6[6][2] = {{"gelu-erf", "softmax"}, {"quad", "softmax"}, {"gelu-erf", "2relu"},
                                              {"quad", "2relu"},       {"gelu-erf", "2quad"}, {"quad", "2quad"}};
@@ -589,6 +590,7 @@ int xp_cmd_report(int argc, char **argv)
     }
     fprintf(f, "## A layer on the wire\n\n![two-party timeline of one encoder layer](../plots/timeline.png)\n\n");
     xp_report_accuracy(f, dir, &p_imdb);
+    xp_report_safety(f, dir);
     report_validation(f, dir);
 
     /* ---- differences ---- */

@@ -754,6 +754,9 @@ static void eval_usage(FILE *f)
             "  --failures FILE    CSV of the catastrophic examples (logit error > %g): example, label,\n"
             "                     mpc_pred, plain_pred, logit_error, p_fail, wraps, domain, first_event\n"
             "  --force-wrap K     test hook: in the first MPC example, oracle call K gets wrapping shares\n"
+            "  --stress N         instead of the split: N random token sequences (random lengths, ids uniform\n"
+            "                     over the vocabulary, deterministic for --seed), all run under MPC; accuracy\n"
+            "                     columns are then meaningless, agreement and the failure columns are not\n"
             "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
@@ -804,7 +807,7 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_config_default(&mcfg);
     xp_netopts net;
     xp_net_defaults(&net);
-    uint64_t calib_n = 256, force_wrap = 0;
+    uint64_t calib_n = 256, force_wrap = 0, stress = 0;
     int mpc_gelu = TFM_ACT_GELU_TANH;
     const char *failures = NULL;
     for (int i = 0; i < argc; i++) {
@@ -835,6 +838,10 @@ int xp_cmd_eval(int argc, char **argv)
             if (r < 0 || xp_parse_u64("--force-wrap", v, 1, UINT64_MAX, &force_wrap) != 0) return 2;
             continue;
         }
+        if ((r = xp_arg(argc, argv, &i, "--stress", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--stress", v, 1, 100000000, &stress) != 0) return 2;
+            continue;
+        }
         static const char *const forms[] = {"tanh", "erf", NULL};
         int form;
         if ((r = xp_arg_choice(argc, argv, &i, "--mpc-gelu", forms, &form))) {
@@ -853,6 +860,10 @@ int xp_cmd_eval(int argc, char **argv)
         fprintf(stderr, "error: eval: --weights FILE is required\n");
         return 2;
     }
+    if ((stress || force_wrap || failures) && !o.mpc) {
+        fprintf(stderr, "error: eval: --stress, --force-wrap and --failures need --mpc\n");
+        return 2;
+    }
     int split = strcmp(o.split, "train") == 0 ? 0 : strcmp(o.split, "dev") == 0 ? 1 : strcmp(o.split, "test") == 0 ? 2 : -1;
     if (split < 0) {
         fprintf(stderr, "error: --split: '%s' is not train, dev or test\n", o.split);
@@ -867,6 +878,8 @@ int xp_cmd_eval(int argc, char **argv)
     int rc = 2;
     int *pred = NULL;
     float *lg = NULL;
+    tfm_encoded rnd; /* --stress inputs */
+    memset(&rnd, 0, sizeof rnd);
     mpc_audit audit; /* the truncation oracle (one inference at a time) */
     mpc_audit_init(&audit);
     xp_out fail;
@@ -882,6 +895,12 @@ int xp_cmd_eval(int argc, char **argv)
         goto out;
     }
     const tfm_encoded *e = &d.enc[split];
+    if (stress) {
+        xp_stress_inputs(&rnd, e, (size_t)stress, c.cfg.V, o.seed);
+        e = &rnd;
+        o.split = "stress";
+        o.n = 0;
+    }
     const int NL = c.cfg.NL, T = (int)o.seq;
     pred = chk_malloc(e->n * sizeof *pred);
     lg = chk_malloc(e->n * (size_t)NL * sizeof *lg);
@@ -1001,6 +1020,7 @@ int xp_cmd_eval(int argc, char **argv)
 out:
     if (fail.f) xp_out_abort(&fail);
     mpc_audit_free(&audit);
+    if (rnd.ids) tfm_encoded_free(&rnd);
     free(pred);
     free(lg);
     tr_data_free(&d);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../models/tfm_train.h"
 #include "../protocols/mpc_audit.h"
 
 /* A logit error beyond this (in real units) is a catastrophic error: fixed-point and approximation
@@ -21,5 +22,15 @@ void xp_clopper_pearson(size_t k, size_t n, double conf, double *lo, double *hi)
  * mpc_tag_name; "?" when empty). */
 void xp_audit_where(char *buf, size_t len, const mpc_audit_event *e);
 
+
+/* The report's section on silent failures, from DIR/safety_eval.csv, safety_bert_base.csv and
+ * safety_latency.csv (scripts/safety.sh); a missing file is said in the text. */
+void xp_report_safety(FILE *f, const char *dir);
+
+/* n random inputs for a stress run, shaped like `like` (T tokens): per sequence a length uniform in
+ * [3, T], like's first token ([CLS]) first and the last unmasked token of like's first sequence
+ * ([SEP]) last, token ids uniform over [0, V) in between, padding after (mask 0, id 0); labels 0.
+ * Deterministic for the seed. Free with tfm_encoded_free. */
+void xp_stress_inputs(tfm_encoded *out, const tfm_encoded *like, size_t n, int V, uint64_t seed);
 
 #endif

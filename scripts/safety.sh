@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Issue 21 (silent failures): what the safe truncation costs, and, on request, the measurement runs.
+#
+#   always      results/safety_latency.csv: BERT-base (seq 128 and 512; GeLU+Softmax and Quad+2Quad with
+#               the BatchNorm stand-in, as the paper's tables) on the paper's network and on `wan`, V100
+#               compute profile, phantom mode, --trunc local and --trunc safe (a few seconds)
+#   --bert-base results/safety_bert_base.csv: one real-mode BERT-base inference (seq 128, random-init
+#               weights) per truncation: the analytic p_fail from the magnitudes seen (minutes; needs
+#               about 6 GB of memory)
+#   --eval W    results/safety_eval.csv: `eval --mpc` of checkpoint W on its whole test split and on a
+#               stress run of SAFETY_STRESS (10000) random inputs, each with --trunc local and safe
+#               (SAFETY_DATA: the data directory, default data/spam; SAFETY_STRESS_SEQ: the stress run's
+#               sequence length, default the checkpoint's)
+#
+# Usage: bash scripts/safety.sh [--bin MPCSIM] [--bert-base] [--eval WEIGHTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+M=build/mpcsim bert=0 weights=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bin) M=$2; shift ;;
+    --bert-base) bert=1 ;;
+    --eval) weights=$2; shift ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "error: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+R=results
+mkdir -p "$R"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Appends infer's CSV row with a trunc column (the local row has none in phantom mode).
+row() { # out trunc args...
+  local out=$1 t=$2; shift 2
+  "$M" infer "$@" --trunc "$t" --out "$tmp/one.csv" 2>/dev/null
+  if [ ! -s "$out" ]; then head -1 "$tmp/one.csv" | sed 's/,trunc$//; s/$/,trunc/' >"$out"; fi
+  tail -1 "$tmp/one.csv" | awk -v t="$t" -F, -v OFS=, '{ if ($NF == t) NF--; print $0, t }' >>"$out"
+}
+
+out=$tmp/latency.csv
+for seq in 128 512; do
+  for a in gelu-erf+softmax quad+2quad; do
+    for net in paper wan; do
+      for t in local safe; do
+        row "$out" "$t" --model bert-base --seq "$seq" --norm batchnorm --gelu "${a%+*}" --softmax "${a#*+}" \
+          --net "$net" --compute profile:v100
+      done
+    done
+  done
+done
+mv "$out" "$R/safety_latency.csv"
+echo "wrote $R/safety_latency.csv" >&2
+
+if [ "$bert" = 1 ]; then
+  out=$tmp/bert.csv
+  for t in local safe; do
+    "$M" infer --model bert-base --seq 128 --mode real --trunc "$t" --out "$tmp/one.csv"
+    [ -s "$out" ] || head -1 "$tmp/one.csv" >"$out"
+    tail -1 "$tmp/one.csv" >>"$out"
+  done
+  mv "$out" "$R/safety_bert_base.csv"
+  echo "wrote $R/safety_bert_base.csv" >&2
+fi
+
+if [ -n "$weights" ]; then
+  out=$tmp/eval.csv
+  data=${SAFETY_DATA:-data/spam}
+  stress_seq=()
+  [ -n "${SAFETY_STRESS_SEQ:-}" ] && stress_seq=(--seq "$SAFETY_STRESS_SEQ")
+  for t in local safe; do
+    "$M" eval --data "$data" --weights "$weights" --mpc --n 0 --trunc "$t" --csv "$tmp/one.csv" \
+      --failures "$R/safety_failures_test_$t.csv"
+    [ -s "$out" ] || head -1 "$tmp/one.csv" >"$out"
+    tail -1 "$tmp/one.csv" >>"$out"
+  done
+  for t in local safe; do
+    "$M" eval --data "$data" --weights "$weights" --mpc --stress "${SAFETY_STRESS:-10000}" "${stress_seq[@]}" \
+      --trunc "$t" --csv "$tmp/one.csv" --failures "$R/safety_failures_stress_$t.csv"
+    tail -1 "$tmp/one.csv" >>"$out"
+  done
+  mv "$out" "$R/safety_eval.csv"
+  echo "wrote $R/safety_eval.csv" >&2
+fi
