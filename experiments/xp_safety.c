@@ -132,7 +132,7 @@ static void section_latency(FILE *f, const xp_csv *l)
     fprintf(f, "\n");
 }
 
-static void section_bert_base(FILE *f, const xp_csv *b)
+static void section_real(FILE *f, const xp_csv *b)
 {
     fprintf(f, "| model, seq | approximation | trunc | analytic p_fail | wraps seen | domain events | max logit error |\n"
                "|---|---|---|---:|---:|---:|---:|\n");
@@ -174,10 +174,10 @@ void xp_report_safety(FILE *f, const char *dir)
     } else {
         fprintf(f, "(results/safety_eval.csv missing: run `bash scripts/safety.sh --eval`)\n\n");
     }
-    if (load_opt(&t, dir, "safety_bert_base.csv") == 0) {
-        fprintf(f, "BERT-base, one real-mode inference with random-init weights (results/safety_bert_base.csv): the "
-                   "analytic probability from the magnitudes the oracle saw.\n\n");
-        section_bert_base(f, &t);
+    if (load_opt(&t, dir, "safety_real.csv") == 0) {
+        fprintf(f, "One real-mode inference per row, random-init weights (results/safety_real.csv, `scripts/safety.sh "
+                   "--real MODEL`): the analytic probability from the magnitudes the oracle saw.\n\n");
+        section_real(f, &t);
         xp_csv_free(&t);
     }
     if (load_opt(&t, dir, "safety_latency.csv") == 0) {

@@ -23,7 +23,7 @@ void xp_clopper_pearson(size_t k, size_t n, double conf, double *lo, double *hi)
 void xp_audit_where(char *buf, size_t len, const mpc_audit_event *e);
 
 
-/* The report's section on silent failures, from DIR/safety_eval.csv, safety_bert_base.csv and
+/* The report's section on silent failures, from DIR/safety_eval.csv, safety_real.csv and
  * safety_latency.csv (scripts/safety.sh); a missing file is said in the text. */
 void xp_report_safety(FILE *f, const char *dir);
 

@@ -4,22 +4,22 @@
 #   always      results/safety_latency.csv: BERT-base (seq 128 and 512; GeLU+Softmax and Quad+2Quad with
 #               the BatchNorm stand-in, as the paper's tables) on the paper's network and on `wan`, V100
 #               compute profile, phantom mode, --trunc local and --trunc safe (a few seconds)
-#   --bert-base results/safety_bert_base.csv: one real-mode BERT-base inference (seq 128, random-init
-#               weights) per truncation: the analytic p_fail from the magnitudes seen (minutes; needs
-#               about 6 GB of memory)
+#   --real NAME results/safety_real.csv: one real-mode inference of zoo model NAME (seq 128, random-init
+#               weights, GeLU+Softmax and Quad+2Quad) per truncation: the analytic p_fail from the
+#               magnitudes seen (bert-base: minutes and several GB of memory; bert-mini: a minute)
 #   --eval W    results/safety_eval.csv: `eval --mpc` of checkpoint W on its whole test split and on a
 #               stress run of SAFETY_STRESS (10000) random inputs, each with --trunc local and safe
 #               (SAFETY_DATA: the data directory, default data/spam; SAFETY_STRESS_SEQ: the stress run's
 #               sequence length, default the checkpoint's)
 #
-# Usage: bash scripts/safety.sh [--bin MPCSIM] [--bert-base] [--eval WEIGHTS]
+# Usage: bash scripts/safety.sh [--bin MPCSIM] [--real MODEL] [--eval WEIGHTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-M=build/mpcsim bert=0 weights=
+M=build/mpcsim real= weights=
 while [ $# -gt 0 ]; do
   case $1 in
     --bin) M=$2; shift ;;
-    --bert-base) bert=1 ;;
+    --real) real=$2; shift ;;
     --eval) weights=$2; shift ;;
     -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -53,15 +53,17 @@ done
 mv "$out" "$R/safety_latency.csv"
 echo "wrote $R/safety_latency.csv" >&2
 
-if [ "$bert" = 1 ]; then
-  out=$tmp/bert.csv
-  for t in local safe; do
-    "$M" infer --model bert-base --seq 128 --mode real --trunc "$t" --out "$tmp/one.csv"
-    [ -s "$out" ] || head -1 "$tmp/one.csv" >"$out"
-    tail -1 "$tmp/one.csv" >>"$out"
+if [ -n "$real" ]; then
+  out=$tmp/real.csv
+  for a in gelu-erf+softmax quad+2quad; do
+    for t in local safe; do
+      "$M" infer --model "$real" --seq 128 --mode real --gelu "${a%+*}" --softmax "${a#*+}" --trunc "$t" --out "$tmp/one.csv"
+      [ -s "$out" ] || head -1 "$tmp/one.csv" >"$out"
+      tail -1 "$tmp/one.csv" >>"$out"
+    done
   done
-  mv "$out" "$R/safety_bert_base.csv"
-  echo "wrote $R/safety_bert_base.csv" >&2
+  mv "$out" "$R/safety_real.csv"
+  echo "wrote $R/safety_real.csv" >&2
 fi
 
 if [ -n "$weights" ]; then
