@@ -169,6 +169,22 @@ Test(trunc_safe, costs_by_the_op_registry)
     cr_expect_eq(mpc_cost_rounds(c, MPC_DEALER_INLINE), 3);
 }
 
+/* Safe mode divides by 1 (a public rescale K = 1) without a protocol: identity, no messages. */
+Test(trunc_safe, divide_by_one_is_free)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    cfg.trunc = MPC_TRUNC_SAFE;
+    uint64_t x[3] = {5, 0 - (uint64_t)7, UINT64_C(1) << 62};
+    trunc_run r = {.n = 3, .d = 1, .op = 0, .x = x};
+    xp_result res;
+    uint64_t *z = run(&cfg, &r, NULL, 1, &res);
+    for (int i = 0; i < 3; i++) cr_expect_eq(z[i], x[i]);
+    cr_expect_eq(res.rounds, 0);
+    cr_expect_eq(res.dealer_bytes, 0);
+    free(z);
+}
+
 Test(trunc_safe, domain_edges)
 {
     uint64_t d = 65536;
