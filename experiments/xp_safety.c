@@ -2,6 +2,7 @@
 #include "xp_safety.h"
 
 #include <gsl/gsl_cdf.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,18 +92,39 @@ static int load_opt(xp_csv *t, const char *dir, const char *name)
     return xp_csv_load(t, path);
 }
 
+/* Rows of the same checkpoint, inputs, sequence length and truncation (chunks of one stress run) are
+ * added up: counts summed, the interval recomputed, p_fail_mean weighted by the inferences. */
+static int same_run(const xp_csv *e, size_t a, size_t b)
+{
+    const char *keys[] = {"weights", "split", "seq", "trunc"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        if (strcmp(xp_csv_get(e, a, keys[k]), xp_csv_get(e, b, keys[k])) != 0) return 0;
+    return 1;
+}
+
 static void section_eval(FILE *f, const xp_csv *e)
 {
     fprintf(f, "| model | inputs | trunc | inferences | agreement | max logit error | catastrophic | observed rate "
                "(95%% CI) | analytic p_fail per inference (mean / max) |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
     for (size_t r = 1; r < e->rows; r++) {
-        double n = xp_csv_num(e, r, "mpc_examples"), k = xp_csv_num(e, r, "catastrophic");
+        int seen = 0;
+        for (size_t q = 1; q < r && !seen; q++) seen = same_run(e, q, r);
+        if (seen) continue;
+        double n = 0, k = 0, agree = 0, err = 0, pf = 0, pfmax = 0;
+        for (size_t q = r; q < e->rows; q++) {
+            if (!same_run(e, q, r)) continue;
+            double nq = xp_csv_num(e, q, "mpc_examples");
+            n += nq, k += xp_csv_num(e, q, "catastrophic"), agree += nq * xp_csv_num(e, q, "agreement");
+            pf += nq * xp_csv_num(e, q, "p_fail_mean");
+            err = fmax(err, xp_csv_num(e, q, "max_abs_logit_error"));
+            pfmax = fmax(pfmax, xp_csv_num(e, q, "p_fail_max"));
+        }
+        double lo, hi;
+        xp_clopper_pearson((size_t)k, (size_t)n, 0.95, &lo, &hi);
         fprintf(f, "| %s+%s (%s layers, hidden %s, seq %s) | %s | %s | %.0f | %.4f | %.3g | %.0f | %.2g [%.2g, %.2g] | %.2g / %.2g |\n",
                 xp_csv_get(e, r, "mpc_act"), xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"),
                 xp_csv_get(e, r, "hidden"), xp_csv_get(e, r, "seq"), xp_csv_get(e, r, "split"), xp_csv_get(e, r, "trunc"),
-                n, xp_csv_num(e, r, "agreement"), xp_csv_num(e, r, "max_abs_logit_error"), k, n > 0 ? k / n : 0.0,
-                xp_csv_num(e, r, "catastrophic_rate_lo"), xp_csv_num(e, r, "catastrophic_rate_hi"),
-                xp_csv_num(e, r, "p_fail_mean"), xp_csv_num(e, r, "p_fail_max"));
+                n, n > 0 ? agree / n : 0.0, err, k, n > 0 ? k / n : 0.0, lo, hi, n > 0 ? pf / n : 0.0, pfmax);
     }
     fprintf(f, "\n");
 }
@@ -172,7 +194,7 @@ void xp_report_safety(FILE *f, const char *dir)
         section_eval(f, &t);
         xp_csv_free(&t);
     } else {
-        fprintf(f, "(results/safety_eval.csv missing: run `bash scripts/safety.sh --eval`)\n\n");
+        fprintf(f, "(results/safety_eval.csv missing: run `bash scripts/safety.sh --eval CHECKPOINT`)\n\n");
     }
     if (load_opt(&t, dir, "safety_real.csv") == 0) {
         fprintf(f, "One real-mode inference per row, random-init weights (results/safety_real.csv, `scripts/safety.sh "

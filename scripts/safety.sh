@@ -8,9 +8,10 @@
 #               weights, GeLU+Softmax and Quad+2Quad) per truncation: the analytic p_fail from the
 #               magnitudes seen (bert-base: minutes and several GB of memory; bert-mini: a minute)
 #   --eval W    results/safety_eval.csv: `eval --mpc` of checkpoint W on its whole test split and on a
-#               stress run of SAFETY_STRESS (10000) random inputs, each with --trunc local and safe
-#               (SAFETY_DATA: the data directory, default data/spam; SAFETY_STRESS_SEQ: the stress run's
-#               sequence length, default the checkpoint's)
+#               stress run of SAFETY_STRESS (10000) random inputs in chunks of SAFETY_CHUNK (500; chunk i
+#               uses --seed 1+500i: disjoint inputs and share seeds; the report adds chunks up), each for
+#               the truncations in SAFETY_TRUNCS ("local safe"). SAFETY_DATA: the data directory
+#               (data/spam); SAFETY_SKIP_TEST=1 skips the test split. Hours on a loaded 2-core machine.
 #
 # Usage: bash scripts/safety.sh [--bin MPCSIM] [--real MODEL] [--eval WEIGHTS]
 set -euo pipefail
@@ -68,19 +69,23 @@ fi
 
 if [ -n "$weights" ]; then
   out=$tmp/eval.csv
-  data=${SAFETY_DATA:-data/spam}
-  stress_seq=()
-  [ -n "${SAFETY_STRESS_SEQ:-}" ] && stress_seq=(--seq "$SAFETY_STRESS_SEQ")
-  for t in local safe; do
-    "$M" eval --data "$data" --weights "$weights" --mpc --n 0 --trunc "$t" --csv "$tmp/one.csv" \
-      --failures "$R/safety_failures_test_$t.csv"
-    [ -s "$out" ] || head -1 "$tmp/one.csv" >"$out"
-    tail -1 "$tmp/one.csv" >>"$out"
-  done
-  for t in local safe; do
-    "$M" eval --data "$data" --weights "$weights" --mpc --stress "${SAFETY_STRESS:-10000}" "${stress_seq[@]}" \
-      --trunc "$t" --csv "$tmp/one.csv" --failures "$R/safety_failures_stress_$t.csv"
-    tail -1 "$tmp/one.csv" >>"$out"
+  data=${SAFETY_DATA:-data/spam} total=${SAFETY_STRESS:-10000} chunk=${SAFETY_CHUNK:-500}
+  read -r -a truncs <<<"${SAFETY_TRUNCS:-local safe}"
+  add() { [ -s "$out" ] || head -1 "$tmp/one.csv" >"$out"; tail -1 "$tmp/one.csv" >>"$out"; }
+  for t in "${truncs[@]}"; do
+    if [ "${SAFETY_SKIP_TEST:-0}" != 1 ]; then
+      "$M" eval --data "$data" --weights "$weights" --mpc --n 0 --trunc "$t" --csv "$tmp/one.csv" \
+        --failures "$R/safety_failures_test_$t.csv"
+      add
+    fi
+    for ((i = 0; i * chunk < total; i++)); do
+      "$M" eval --data "$data" --weights "$weights" --mpc --stress "$chunk" --seed $((1 + chunk * i)) --trunc "$t" \
+        --csv "$tmp/one.csv" --failures "$tmp/fail.csv"
+      add
+      tail -n +2 "$tmp/fail.csv" >>"$tmp/stress_fail_$t.csv"
+    done
+    { echo "example,label,mpc_pred,plain_pred,logit_error,p_fail,wraps,domain,first_event"
+      cat "$tmp/stress_fail_$t.csv" 2>/dev/null || true; } >"$R/safety_failures_stress_$t.csv"
   done
   mv "$out" "$R/safety_eval.csv"
   echo "wrote $R/safety_eval.csv" >&2
