@@ -754,6 +754,8 @@ static void eval_usage(FILE *f)
             "  --failures FILE    CSV of the catastrophic examples (logit error > %g): example, label,\n"
             "                     mpc_pred, plain_pred, logit_error, p_fail, wraps, domain, first_event\n"
             "  --force-wrap K     test hook: in the first MPC example, oracle call K gets wrapping shares\n"
+            "  --skip K           under MPC, start at example K (0-based) of the split: runs of disjoint\n"
+            "                     slices (each example keeps its seed --seed + K) add up to one run\n"
             "  --stress N         instead of the split: N random token sequences (random lengths, ids uniform\n"
             "                     over the vocabulary, deterministic for --seed), all run under MPC; accuracy\n"
             "                     columns are then meaningless, agreement and the failure columns are not\n"
@@ -807,7 +809,7 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_config_default(&mcfg);
     xp_netopts net;
     xp_net_defaults(&net);
-    uint64_t calib_n = 256, force_wrap = 0, stress = 0;
+    uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0;
     int mpc_gelu = TFM_ACT_GELU_TANH;
     const char *failures = NULL;
     for (int i = 0; i < argc; i++) {
@@ -838,6 +840,10 @@ int xp_cmd_eval(int argc, char **argv)
             if (r < 0 || xp_parse_u64("--force-wrap", v, 1, UINT64_MAX, &force_wrap) != 0) return 2;
             continue;
         }
+        if ((r = xp_arg(argc, argv, &i, "--skip", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--skip", v, 0, 100000000, &skip) != 0) return 2;
+            continue;
+        }
         if ((r = xp_arg(argc, argv, &i, "--stress", 1, &v))) {
             if (r < 0 || xp_parse_u64("--stress", v, 1, 100000000, &stress) != 0) return 2;
             continue;
@@ -860,8 +866,8 @@ int xp_cmd_eval(int argc, char **argv)
         fprintf(stderr, "error: eval: --weights FILE is required\n");
         return 2;
     }
-    if ((stress || force_wrap || failures) && !o.mpc) {
-        fprintf(stderr, "error: eval: --stress, --force-wrap and --failures need --mpc\n");
+    if ((stress || force_wrap || failures || skip) && !o.mpc) {
+        fprintf(stderr, "error: eval: --stress, --skip, --force-wrap and --failures need --mpc\n");
         return 2;
     }
     int split = strcmp(o.split, "train") == 0 ? 0 : strcmp(o.split, "dev") == 0 ? 1 : strcmp(o.split, "test") == 0 ? 2 : -1;
@@ -929,9 +935,10 @@ int xp_cmd_eval(int argc, char **argv)
         fprintf(fail.f, "example,label,mpc_pred,plain_pred,logit_error,p_fail,wraps,domain,first_event\n");
     }
     if (o.mpc) {
-        nm = o.n && o.n < e->n ? (size_t)o.n : e->n;
+        size_t left = skip < e->n ? e->n - (size_t)skip : 0;
+        nm = o.n && o.n < left ? (size_t)o.n : left;
         size_t every = nm <= 16 ? 1 : nm / 20;
-        for (size_t k = 0; k < nm; k++) {
+        for (size_t k = (size_t)skip; k < (size_t)skip + nm; k++) {
             double logits[TFM_DATA_MAX_LABELS];
             eval_slot slot[2];
             memset(slot, 0, sizeof slot);
@@ -948,7 +955,7 @@ int xp_cmd_eval(int argc, char **argv)
             so.phantom = 0;
             so.seed = o.seed + k;
             mpc_audit_reset(&audit);
-            audit.force_call = k == 0 ? force_wrap : 0;
+            audit.force_call = k == skip ? force_wrap : 0;
             so.audit = &audit;
             xp_net_topology(&net, &so.topo, 0);
             xp_result rr;
@@ -983,10 +990,11 @@ int xp_cmd_eval(int argc, char **argv)
                     fprintf(fail.f, "%zu,%d,%d,%d,%.6g,%.3e,%llu,%llu,%s\n", k, e->label[k], mp, pred[k], err_k, pf,
                             (unsigned long long)audit.wraps, (unsigned long long)audit.domain, where);
             }
-            if ((k + 1) % every == 0 || k + 1 == nm || mp != pred[k])
+            size_t done = k - (size_t)skip + 1;
+            if (done % every == 0 || done == nm || mp != pred[k])
                 fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "
                                 "%zu/%zu, max error %.2e (%.1f s wall)\n",
-                        k + 1, nm, e->label[k], mp, pred[k], err_k, agree, k + 1, maxerr, now_s() - t0);
+                        done, nm, e->label[k], mp, pred[k], err_k, agree, done, maxerr, now_s() - t0);
         }
     }
     xp_out out;

@@ -591,6 +591,12 @@ Test(tfm_train, cli_train_distill_eval_mpc_on_a_synthetic_task, .timeout = 300)
                   strcmp(csv_field(r.out, "trunc"), "safe") == 0 && atof(csv_field(r.out, "agreement")) == 1.0,
               "%s", r.out);
     tu_run_free(&r);
+    /* a slice of the split: example 1 only */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --skip 1 --n 1", dir, dir);
+    r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strcmp(csv_field(r.out, "mpc_examples"), "1") == 0, "%s", r.out);
+    tu_run_free(&r);
     /* a stress run: random token sequences instead of the split */
     snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --stress 3 --trunc safe", dir, dir);
     r = tu_mpcsim(args);
