@@ -136,7 +136,10 @@ void mpc_add_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_
 void mpc_rsub_const(mpc_ctx *c, uint64_t *z, uint64_t k, const uint64_t *x, size_t n);
 /* z = x * k for a public integer k (no truncation). */
 void mpc_mul_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t k, size_t n);
-/* z = x / d, d > 0 public integer: each party divides its signed share (2.3). */
+/* z = x / d, d > 0 public integer: each party divides its signed share (2.3). Here and in mpc_trunc
+ * and mpc_mul_const, cfg->trunc = MPC_TRUNC_SAFE runs the safe truncation instead (mpc_trunc_safe.h:
+ * +1 round, +8n B per party, +16n dealer B each), also inside mpc_mul, mpc_matmul and mpc_square; the
+ * costs stated in this file are those of MPC_TRUNC_LOCAL. */
 void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n);
 /* z = trunc(x * encode(k)) / 2^f: multiply by a public real. */
 void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n);
