@@ -19,6 +19,7 @@ static const cmd cmds[] = {
     {"eval", xp_cmd_eval, "accuracy of a checkpoint in plaintext and (--mpc) under private inference"},
     {"explain", xp_cmd_explain, "each step of an op's algorithm: formula, rounds, bytes, time (teaching)"},
     {"infer", xp_cmd_infer, "one private inference of BERT/RoBERTa (phantom or real), cost and breakdown as CSV"},
+    {"keygen", xp_cmd_keygen, "make a party's long-term X25519 key pair for party/launch (prints the public key)"},
     {"launch", xp_cmd_launch, "run an op's three parties as local processes over loopback TCP"},
     {"merge", xp_cmd_merge, "join per-point sweep outputs into the CSV a serial run writes"},
     {"op", xp_cmd_op, "run one MPC protocol op (real or phantom) and report its cost as CSV"},

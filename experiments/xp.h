@@ -1,5 +1,5 @@
 /* xp.h -- command-line plumbing shared by the mpcsim subcommands: argument scanning, network
- * options, CSV output written atomically (temporary name, then rename).
+ * options, CSV output written atomically (mkstemp temporary, then rename).
  * This is the only layer that prints for users and decides exit codes. */
 #ifndef XP_H
 #define XP_H
@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../common/ofile.h"
 #include "../netmodel/nm.h"
 #include "../netmodel/nm_pcap.h"
 
@@ -33,6 +34,7 @@ typedef struct xp_netopts {
     const char *pcap;     /* path or NULL */
     /* internal: what was given, for conflict checks */
     int have_net, have_bw, have_lat, have_rtt, have_cc;
+    int tcp_aead;         /* --tcp-aead: charge the real backend's 16-byte tag per message too */
 } xp_netopts;
 
 void xp_net_defaults(xp_netopts *o); /* lan */
@@ -47,12 +49,12 @@ void xp_net_help(FILE *f);
 /* ---- CSV output ---- */
 
 typedef struct xp_out {
-    FILE *f;
-    char *path, *tmp; /* NULL when writing to stdout or to a device */
-    int device;       /* an existing non-regular file, written in place */
+    FILE *f;  /* stdout, or of.f */
+    ofile of; /* zeroed when writing to stdout */
 } xp_out;
 
-/* Opens PATH.tmp (or stdout when path is NULL or "-"). Returns 0 or -1 (message printed). */
+/* Opens a temporary beside PATH (common/ofile.h), or stdout when path is NULL or "-". Returns 0 or -1
+ * (message printed). */
 int xp_out_open(xp_out *o, const char *path);
 /* Flushes, closes and renames to the final name; on failure removes the temporary. */
 int xp_out_close(xp_out *o);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../netmodel/nm_tcp.h"
+
 int xp_arg(int argc, char **argv, int *i, const char *name, int want_value, const char **val)
 {
     const char *a = argv[*i];
@@ -133,6 +135,11 @@ int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i)
         o->online.overhead_bytes = (uint32_t)b;
         return 1;
     }
+    if ((r = xp_arg(argc, argv, i, "--tcp-aead", 0, &v))) {
+        if (r < 0) return -1;
+        o->tcp_aead = 1;
+        return 1;
+    }
     if ((r = xp_arg(argc, argv, i, "--dealer-net", 1, &v))) {
         if (r < 0) return -1;
         const nm_profile *p = nm_profile_find(v);
@@ -207,8 +214,16 @@ int xp_net_finish(xp_netopts *o)
         fprintf(stderr, "error: --pcap is not available with --link-model packet (use ideal or tcp)\n");
         return -1;
     }
+    if (o->tcp_aead && o->online.model == NM_MODEL_IDEAL) {
+        fprintf(stderr, "error: --tcp-aead applies to --link-model tcp or packet (the ideal model has no frame header)\n");
+        return -1;
+    }
     if (o->online.model != NM_MODEL_IDEAL)
         snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+%s", nm_link_model_name(o->online.model));
+    if (o->tcp_aead) { /* framing on the wire only: never in the byte counters */
+        o->online.overhead_bytes += NM_TCP_AEAD_TAG;
+        snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "+aead");
+    }
     if (o->online.model == NM_MODEL_PKT && o->online.cc != NM_CC_CUBIC)
         snprintf(o->name + strlen(o->name), sizeof o->name - strlen(o->name), "-%s", nm_congestion_name(o->online.cc));
     /* Dealer links: the online link's settings (link model included), with the dealer-specific ones on top. */
@@ -250,6 +265,9 @@ void xp_net_help(FILE *f)
             "                           or packet: every segment and ACK an event, ACKs queued behind the\n"
             "                           other direction's data, delayed ACKs, slow start with HyStart and\n"
             "                           CUBIC's growth after it (netmodel/nm_pkt.h); slower to simulate\n"
+            "  --tcp-aead               tcp and packet models: also the real backend's 16-byte AEAD tag per\n"
+            "                           message (XChaCha20-Poly1305; its nonce is the frame counter, not sent),\n"
+            "                           so a message is n + 48 + 16 bytes on the wire, as `mpcsim party` sends it\n"
             "  --congestion C           packet model only: cubic (default, Linux's and `mpcsim party`'s)\n"
             "                           or reno (no HyStart: slow start until the window bound)\n"
             "  --pcap FILE              write the simulated traffic as a pcap (virtual ns timestamps)\n"
@@ -265,31 +283,12 @@ int xp_out_open(xp_out *o, const char *path)
         o->f = stdout;
         return 0;
     }
-    /* Existing non-regular files (/dev/null, FIFOs, terminals) are written in place: renaming a
-     * temporary over them would replace a device with a regular file. */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        o->f = fopen(path, "w");
-        if (!o->f) {
-            fprintf(stderr, "error: cannot write '%s': %s\n", path, strerror(errno));
-            return -1;
-        }
-        o->device = 1;
-        return 0;
-    }
-    size_t n = strlen(path);
-    o->path = malloc(n + 1);
-    o->tmp = malloc(n + 16);
-    memcpy(o->path, path, n + 1);
-    snprintf(o->tmp, n + 16, "%s.tmp", path);
-    o->f = fopen(o->tmp, "w");
-    if (!o->f) {
-        fprintf(stderr, "error: cannot write '%s': %s\n", o->tmp, strerror(errno));
-        free(o->path);
-        free(o->tmp);
-        memset(o, 0, sizeof *o);
+    char err[700];
+    if (ofile_open(&o->of, path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
         return -1;
     }
+    o->f = o->of.f;
     return 0;
 }
 
@@ -297,35 +296,24 @@ int xp_out_close(xp_out *o)
 {
     int rc = 0;
     if (!o->f) return -1;
-    if (o->device) {
-        rc = fclose(o->f) == 0 ? 0 : -1;
-    } else if (!o->path) {
-        rc = fflush(o->f) == 0 ? 0 : -1;
-    } else {
-        if (ferror(o->f) | (fclose(o->f) != 0)) {
-            fprintf(stderr, "error: writing '%s' failed\n", o->tmp);
-            remove(o->tmp);
+    if (!o->of.f) {
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            fprintf(stderr, "error: writing the standard output failed\n");
             rc = -1;
-        } else if (rename(o->tmp, o->path) != 0) {
-            fprintf(stderr, "error: cannot rename '%s' to '%s': %s\n", o->tmp, o->path, strerror(errno));
-            remove(o->tmp);
+        }
+    } else {
+        char err[700];
+        if (ofile_commit(&o->of, err, sizeof err) != 0) {
+            fprintf(stderr, "error: %s\n", err);
             rc = -1;
         }
     }
-    free(o->path);
-    free(o->tmp);
     memset(o, 0, sizeof *o);
     return rc;
 }
 
 void xp_out_abort(xp_out *o)
 {
-    if (o->f && o->device) fclose(o->f);
-    if (o->f && o->path) {
-        fclose(o->f);
-        remove(o->tmp);
-    }
-    free(o->path);
-    free(o->tmp);
+    if (o->of.f) ofile_abort(&o->of);
     memset(o, 0, sizeof *o);
 }

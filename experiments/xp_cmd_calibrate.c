@@ -7,6 +7,7 @@
  * are full duplex and sequential needs about R l + 8 B / bw. A least-squares fit of (l, 1/bw) over
  * the five operators gives the `paper` network profile; the per-operator residuals say how well one
  * link explains all five numbers. Output: CSV with the fit and each operator's prediction. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ int xp_cmd_calibrate(int argc, char **argv)
                    "Fits one link (bandwidth, one-way latency) to MPCFormer's per-operator communication times\n"
                    "(BERT-base, seq 512) from our exact per-operator rounds and bytes; prints CSV: op, rounds,\n"
                    "bytes_per_party, paper_comm_s, predicted_comm_s, then the fit (bandwidth_bps,\n"
-                   "one_way_latency_s). The `paper` network profile holds this fit.\n");
+                   "one_way_latency_s). The `paper` network profile holds this fit. The paper measured CrypTen,\n"
+                   "so the counts are the crypten family's (no --protocol: it does not apply here).\n");
             return 0;
         }
         if ((r = xp_arg(argc, argv, &i, "--out", 1, &v))) {
@@ -70,12 +72,27 @@ int xp_cmd_calibrate(int argc, char **argv)
         {"2relu", "quad", "2relu", "softmax", 12.8, 0, 0},
     };
     enum { NOPS = sizeof ops / sizeof *ops };
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, "/tmp/mpcsim_calibrate_%d.csv", (int)getpid());
+    /* The per-operator breakdowns pass through a mkstemp file beside the output (the current
+     * directory for stdout or a device): an unpredictable name, never a planted symlink. */
+    char tmp[600];
+    {
+        const char *slash = out && strcmp(out, "-") ? strrchr(out, '/') : NULL;
+        int dl = slash ? (int)(slash - out) + 1 : 0;
+        if (dl > 500) dl = 0;
+        snprintf(tmp, sizeof tmp, "%.*s.mpcsim-calibrate.XXXXXX", dl, out ? out : "");
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            fprintf(stderr, "error: calibrate: cannot create a temporary file '%s': %s\n", tmp, strerror(errno));
+            return 1;
+        }
+        close(fd);
+    }
     for (int k = 0; k < NOPS; k++) {
+        /* The paper's times are CrypTen's: the fit is against the crypten family's counts. */
         char *args[] = {"--model", "bert-base", "--seq", "512", "--norm", "batchnorm", "--gelu", (char *)ops[k].gelu,
-                        "--softmax", (char *)ops[k].softmax, "--out", "/dev/null", "--breakdown", tmp, NULL};
-        if (xp_cmd_infer(14, args) != 0 || breakdown_row(tmp, ops[k].tag, &ops[k].rounds, &ops[k].bytes) != 0) {
+                        "--softmax", (char *)ops[k].softmax, "--out", "/dev/null", "--breakdown", tmp,
+                        "--protocol", "crypten", NULL};
+        if (xp_cmd_infer(16, args) != 0 || breakdown_row(tmp, ops[k].tag, &ops[k].rounds, &ops[k].bytes) != 0) {
             fprintf(stderr, "error: calibrate: could not measure operator %s\n", ops[k].name);
             remove(tmp);
             return 1;

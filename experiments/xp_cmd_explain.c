@@ -88,6 +88,7 @@ static void usage(FILE *f)
                "line equals `mpcsim op` for the same op and shape. CSV: level, step, count, rounds,\n"
                "sent_bytes_p0, sent_bytes_p1, dealer_bytes, time_s (a final row with step 'total').\n\n");
     xp_net_help(f);
+    xp_cfg_help(f);
 }
 
 int xp_cmd_explain(int argc, char **argv)
@@ -96,7 +97,7 @@ int xp_cmd_explain(int argc, char **argv)
     int csv = 0;
     uint64_t maxdepth = 2;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
     for (int i = 0; i < argc; i++) {
@@ -128,12 +129,12 @@ int xp_cmd_explain(int argc, char **argv)
         }
         name = argv[i];
     }
-    const xp_opdef *op = name ? xp_op_find(name) : NULL;
-    if (!op) {
-        fprintf(stderr, "error: explain: %s op%s%s%s (mpcsim op --list)\n", name ? "unknown" : "which", name ? " '" : "?",
-                name ? name : "", name ? "'" : "");
+    if (!name) {
+        fprintf(stderr, "error: explain: which op? (mpcsim op --list)\n");
         return 2;
     }
+    const xp_opdef *op = xp_op_lookup(&cfg, name, "explain");
+    if (!op || xp_cfg_check(&cfg) != 0) return 2;
     xp_shape s;
     char err[256];
     if (!shape) {

@@ -11,6 +11,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_compute.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 #include "xp_safety.h"
 #include "xp_session.h"
@@ -38,8 +39,8 @@ static void usage(FILE *f)
             "                   that finishes last; per-tag times are that party's local view)\n"
             "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
             "  --force-wrap K   real mode, test hook: the K-th truncation-oracle call, if a local truncation,\n"
-            "                   gets shares that wrap (two extra one-way messages)\n\n"
-            "CSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
+            "                   gets shares that wrap (two extra one-way messages)\n"
+            "\nCSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
             "  online_recv_bytes_p1, dealer_bytes, dealer, [real mode: max_abs_logit_err, then from the\n"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
             "  wrap), domain (inputs outside a domain), first_event (tag path of the first, or 'none')],\n"
             "  [trunc, with --trunc safe or in real mode]\n\n",
             zoo);
+    xp_mem_help(f);
+    fprintf(f, "\n");
     xp_net_help(f);
     fprintf(f, "\n");
     xp_compute_help(f);
@@ -127,16 +130,18 @@ int xp_cmd_infer(int argc, char **argv)
     uint64_t seq = 0, batch = 1, seed = 1, force_wrap = 0;
     int phantom = 1, check = 0;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         }
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i)) ||
+            (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -236,6 +241,18 @@ int xp_cmd_infer(int argc, char **argv)
     xp_compute cm;
     if (xp_compute_parse(&cm, compute) != 0) return 2;
     if (xp_net_finish(&net) != 0) return 2;
+    if (xp_cfg_check(&cfg) != 0) return 2;
+    const mpc_family *fam = mpc_family_of(&cfg);
+    const char *lacks = mpc_family_check(fam, (mpc_act)m.act, (mpc_attn)m.attn, (mpc_norm)m.norm);
+    if (lacks) {
+        fprintf(stderr, "error: infer: %s\n", lacks);
+        return 2;
+    }
+    if (!phantom) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode inference of %s at --seq %d", m.name, (int)seq);
+        if (xp_mem_check(&mem, what, xp_mem_infer(&m, (int)seq)) != 0) return 2;
+    }
     if (check) {
         if (weights && !tfm_file_exists_(weights)) {
             fprintf(stderr, "error: --weights: cannot read '%s'\n", weights);
@@ -257,7 +274,8 @@ int xp_cmd_infer(int argc, char **argv)
     if (!phantom) {
         tfm_params_alloc(&w, &m);
         if (weights) {
-            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK) {
+            if (tfm_load_safetensors(weights, &m, &w, err, sizeof err) != TFM_OK ||
+                tfm_params_check_fixed(&m, &w, fx_range(cfg.frac_bits), err, sizeof err) != TFM_OK) {
                 fprintf(stderr, "error: --weights %s: %s\n", weights, err);
                 tfm_params_free(&w);
                 return 2;
@@ -317,10 +335,19 @@ int xp_cmd_infer(int argc, char **argv)
     int rc = xp_session_run(&so, infer_party, args, &rr);
     if (rc != 0) {
         nm_pcap_discard(pc);
+        mpc_audit_free(&audit);
         tfm_params_free(&w);
         free(tokens), free(logits_ref);
         return 1;
     }
+    /* The capture is complete: commit it before any CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) {
+        mpc_audit_free(&audit);
+        tfm_params_free(&w);
+        free(tokens), free(logits_ref);
+        return 1;
+    }
+    pc = NULL;
     int last = rr.end_ns[0] >= rr.end_ns[1] ? 0 : 1;
     double latency = rr.latency_ns * 1e-9, comp = rr.cp_ns[last][NET_CP_COMPUTE] * 1e-9;
     xp_out o;
@@ -331,9 +358,9 @@ int xp_cmd_infer(int argc, char **argv)
                      "online_recv_bytes_p1,dealer_bytes,dealer%s%s\n",
                 phantom ? "" : ",max_abs_logit_err,p_fail,wraps,domain,first_event",
                 !phantom || cfg.trunc != MPC_TRUNC_LOCAL ? ",trunc" : "");
-        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,crypten,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
+        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,%s,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
-                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm),
+                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm), fam->name,
                 phantom ? "phantom" : "real", net.name, net.online.bps, net.online.latency_ns * 1e-9, cm.name, latency, comp,
                 latency - comp, rr.rounds, xp_online_sent(&rr, 0), xp_online_sent(&rr, 1), xp_online_recv(&rr, 0),
                 xp_online_recv(&rr, 1), rr.dealer_bytes, cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
@@ -383,10 +410,6 @@ int xp_cmd_infer(int argc, char **argv)
     }
     free(tl.s);
     mpc_audit_free(&audit);
-    if (pc) {
-        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-        else nm_pcap_discard(pc);
-    }
     tfm_params_free(&w);
     free(tokens), free(logits_ref);
     return rc == 0 ? 0 : 1;

@@ -6,6 +6,7 @@
 
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 
 static void usage(FILE *f)
@@ -25,6 +26,8 @@ static void usage(FILE *f)
             "  max_rel_err (real mode: against a double reference; relative error uses max(|ref|, 1e-3);\n"
             "  empty in phantom mode), then dealer, net, bandwidth_bps, one_way_latency_s, frac_bits, seed.\n"
             "  Local computation is not timed (zero compute model): latency_s is communication only.\n\n");
+    xp_mem_help(f);
+    fprintf(f, "\n");
     xp_net_help(f);
     fprintf(f, "\n");
     xp_cfg_help(f);
@@ -36,9 +39,10 @@ int xp_cmd_op(int argc, char **argv)
     int phantom = 0, table = 0, check = 0;
     uint64_t seed = 1;
     mpc_config cfg;
-    mpc_config_default(&cfg);
+    if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -46,14 +50,15 @@ int xp_cmd_op(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--list") == 0) {
-            xp_op_list(stdout);
+            xp_op_list_in(stdout, cfg.protocol);
             return 0;
         }
         if (strcmp(argv[i], "--check") == 0) { /* validate the options only (used by sweep) */
             check = 1;
             continue;
         }
-        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_cfg_arg(&cfg, argc, argv, &i)) ||
+            (r = xp_mem_arg(&mem, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -93,11 +98,9 @@ int xp_cmd_op(int argc, char **argv)
         fprintf(stderr, "error: op: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const xp_opdef *op = xp_op_find(name);
-    if (!op) {
-        fprintf(stderr, "error: op: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", name, xp_op_count());
-        return 2;
-    }
+    const xp_opdef *op = xp_op_lookup(&cfg, name, "op");
+    if (!op) return 2;
+    if (xp_cfg_check(&cfg) != 0) return 2;
     if (!shape) {
         fprintf(stderr, "error: op: --shape is required (e.g. --shape %s)\n",
                 op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
@@ -110,6 +113,11 @@ int xp_cmd_op(int argc, char **argv)
         return 2;
     }
     if (xp_net_finish(&net) != 0) return 2;
+    if (!phantom) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode run of %s on %s", op->name, s.text);
+        if (xp_mem_check(&mem, what, xp_mem_op(op, &s)) != 0) return 2;
+    }
     if (check) return 0;
 
     xp_session_opts so;
@@ -129,11 +137,10 @@ int xp_cmd_op(int argc, char **argv)
         nm_pcap_discard(pc);
         return 1;
     }
+    /* The capture is complete: commit it before the CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) return 1;
     xp_out o;
-    if (xp_out_open(&o, out) != 0) {
-        nm_pcap_discard(pc);
-        return 1;
-    }
+    if (xp_out_open(&o, out) != 0) return 1;
     const xp_result *r = &oc.res;
     char abs_s[32] = "", rel_s[32] = "";
     if (!phantom) {
@@ -164,9 +171,5 @@ int xp_cmd_op(int argc, char **argv)
     }
     int rc = xp_out_close(&o);
     if (r->pk_valid) xp_pkt_summary(stderr, r);
-    if (pc) {
-        if (rc == 0) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-        else nm_pcap_discard(pc);
-    }
     return rc == 0 ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_ops.h"
+#include "xp_keys.h"
 #include "xp_tcp.h"
 
 enum { LAUNCH_GRACE_S = 15 };
@@ -27,8 +29,10 @@ enum { LAUNCH_GRACE_S = 15 };
 /* ---- options shared by party and launch ---- */
 
 typedef struct pargs {
-    const char *name, *shape, *out, *dump, *listen, *peers, *congestion;
-    int phantom, table, role, cc_given;
+    const char *name, *shape, *out, *dump, *listen, *peers, *congestion, *keyfile, *peer_keys;
+    int phantom, table, role, cc_given, key_fd, reproducible, out_party;
+    net_keypair key;
+    uint8_t peer_key[NET_MAX_PARTIES][NET_KEY_BYTES];
     uint64_t seed, fault_after, base_port;
     int fault_mode, fault_role, have_base_port;
     double connect_s, timeout_s, stall_s;
@@ -46,6 +50,15 @@ static void common_help(FILE *f)
             "Op options (as `mpcsim op`): NAME --shape SHAPE [--mode real|phantom] [--seed N] [--dealer offline|inline]\n"
             "  [--format csv|table] [--out FILE] and the protocol options below. Every party must get the same ones:\n"
             "  a handshake compares a hash of op, shape, mode, seed and every protocol setting and refuses a mismatch.\n"
+            "  --seed N chooses the synthetic test INPUTS only (public test data; each party uses only its own input).\n"
+            "Security:\n"
+            "  Every secret (the dealer's seeds, the pairwise seeds, every mask) comes from the OS CSPRNG; every\n"
+            "  connection is authenticated with the parties' X25519 keys (mpcsim keygen) and every message is\n"
+            "  encrypted and authenticated (XChaCha20-Poly1305: 16 bytes per message on the wire).\n"
+            "  --output p0|p1          the party that learns the output (default p1): only it receives the other's\n"
+            "                          output share, and it prints the result; the other parties print nothing\n"
+            "  --insecure-reproducible derive every secret from --seed as the simulator does (byte-identical\n"
+            "                          transcripts for benchmarks): INSECURE, anyone knowing the seed unmasks all\n"
             "Transport options:\n"
             "  --connect-timeout S   connecting, accepting and the handshakes must finish within S s (30)\n"
             "  --timeout S           a party waiting S s with nothing from a peer fails (60): peers may compute that\n"
@@ -54,8 +67,8 @@ static void common_help(FILE *f)
             "  --congestion NAME     TCP congestion control for every socket (cubic; `default` = the system's). A\n"
             "                        named algorithm must be available (/proc/sys/net/ipv4/tcp_available_congestion_control);\n"
             "                        if the default cubic is not, the system default is kept with a warning\n"
-            "  --dump-output FILE    P0, real mode: write the reconstructed output, one %%.17g value per line\n"
-            "CSV (P0's stdout or --out): the columns of `mpcsim op`. rounds, bytes and dealer_bytes are counted by the\n"
+            "  --dump-output FILE    output party, real mode: the reconstructed output, one %%.17g value per line\n"
+            "CSV (the output party's stdout or --out): the columns of `mpcsim op`. rounds, bytes and dealer_bytes are counted by the\n"
             "same transport wrappers as in the simulator and equal its numbers for the same op, shape and seed;\n"
             "max_abs_err/max_rel_err too (same seed => same shares => same output). latency_s is MEASURED wall time:\n"
             "the larger of P0's and P1's online phase, each timed from a shared start (P0 and P1 exchange one uncounted\n"
@@ -69,11 +82,16 @@ static void party_usage(FILE *f)
 {
     fprintf(f,
             "usage: mpcsim party --role p0|p1|dealer --peers p0=ADDR:PORT,p1=ADDR:PORT,dealer=ADDR:PORT\n"
+            "                    --key FILE --peer-keys p0=KEY,p1=KEY,dealer=KEY\n"
             "                    [--listen ADDR:PORT] NAME --shape SHAPE [op and transport options]\n\n"
+            "  --key FILE        this party's secret key (from `mpcsim keygen`; must not be readable by others)\n"
+            "  --peer-keys LIST  every other party's public key: x25519:... as keygen prints it, or a .pub file\n"
+            "                    (this party's own entry may be given: it must match --key). A peer that does not\n"
+            "                    hold the private key of the public key given here is refused.\n"
             "Runs ONE party of a 2-party computation with a dealer over real TCP (one process per party, on one\n"
-            "host or several). P0 prints the result, and on stderr a `wire:` line with the kernel's byte count of\n"
-            "its connection to P1 (TCP_INFO: frames, headers, handshake; what a capture shows) beside the\n"
-            "protocol counters; P1 and the dealer print nothing unless something fails.\n"
+            "host or several). The output party prints the result, and on stderr a `wire:` line with the kernel's\n"
+            "byte count of its connection to the other party (TCP_INFO: frames, headers, tags, handshake; what a\n"
+            "capture shows) beside the protocol counters; the others print nothing unless something fails.\n"
             "Addresses are numeric (127.0.0.1:9000, [::1]:9000). --listen defaults to this party's --peers entry.\n"
             "Connections: P1 connects to P0; the dealer connects to P0, then to P1 (retried until\n"
             "--connect-timeout). Exit code 0 only if the whole run, including a clean close, succeeded; a peer that\n"
@@ -86,7 +104,8 @@ static void launch_usage(FILE *f)
     fprintf(f,
             "usage: mpcsim launch NAME --shape SHAPE [--base-port N] [op and transport options]\n\n"
             "Runs P0, P1 and the dealer as three `mpcsim party` processes on 127.0.0.1 (ports N, N+1, N+2; by\n"
-            "default three free ports chosen by the kernel) and prints P0's result once all three have exited\n"
+            "default three free ports chosen by the kernel), each with an ephemeral key pair made for this run\n"
+            "(secret keys handed over a pipe, never on a command line), and prints the output party's result once all three have exited\n"
             "successfully. If any fails, prints how each party ended and exits 1 with no result; a party still\n"
             "running %d s after another failed is killed. The children die with the launcher.\n\n",
             LAUNCH_GRACE_S);
@@ -122,6 +141,61 @@ static int parse_fault_mode(const char *v)
     return -1;
 }
 
+static int load_keys(pargs *a)
+{
+    if (a->key_fd >= 0) {
+        char text[512];
+        int rc = xp_key_read_fd(a->key_fd, text, sizeof text);
+        close(a->key_fd);
+        rc = rc == 0 ? xp_key_parse_secret(text, &a->key) : -1;
+        sodium_memzero(text, sizeof text);
+        if (rc != 0) {
+            fprintf(stderr, "error: --key-fd: no secret key on descriptor %d\n", a->key_fd);
+            return -1;
+        }
+    } else if (!a->keyfile) {
+        fprintf(stderr, "error: party: --key is required: this party's secret key (mpcsim keygen --out NAME makes "
+                        "NAME and NAME.pub; `mpcsim launch` makes ephemeral ones by itself)\n");
+        return -1;
+    } else if (xp_key_load_secret(a->keyfile, &a->key) != 0)
+        return -1;
+    if (!a->peer_keys) {
+        fprintf(stderr, "error: party: --peer-keys is required (p0=KEY,p1=KEY,dealer=KEY: x25519:... or .pub files; "
+                        "this party's own entry may be left out)\n");
+        return -1;
+    }
+    int have[NET_MAX_PARTIES] = {0};
+    char *list = strdup(a->peer_keys), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(list, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        int role = -1;
+        if (eq) {
+            *eq = 0;
+            role = parse_role(tok);
+        }
+        if (role < 0 || !eq[1] || have[role]) {
+            fprintf(stderr, "error: --peer-keys: bad or repeated entry '%s' (want p0=KEY,p1=KEY,dealer=KEY)\n", tok);
+            rc = -1;
+            break;
+        }
+        have[role] = 1;
+        rc = xp_key_load_public(eq + 1, a->peer_key[role], net_party_names[role]);
+        if (rc == 0 && role == a->role && sodium_memcmp(a->peer_key[role], a->key.pk, NET_KEY_BYTES) != 0) {
+            fprintf(stderr, "error: --peer-keys: the entry for %s (this party) is not the public half of --key\n",
+                    net_party_names[role]);
+            rc = -1;
+        }
+    }
+    free(list);
+    for (int i = 0; i < NET_MAX_PARTIES && rc == 0; i++)
+        if (!have[i] && i != a->role) {
+            fprintf(stderr, "error: --peer-keys: no key for %s\n", i == NET_D ? "dealer" : net_party_names[i]);
+            rc = -1;
+        }
+    return rc;
+}
+
 static void pass_add(pargs *a, char **argv, int from, int to)
 {
     for (int k = from; k <= to; k++) a->pass[a->npass++] = argv[k];
@@ -135,7 +209,9 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
     a->seed = 1;
     a->fault_role = -1;
     a->congestion = "cubic";
-    mpc_config_default(&a->cfg);
+    a->key_fd = -1;
+    a->out_party = NET_P1;
+    if (xp_cfg_init(&a->cfg, argc, argv) != 0) return 2;
     a->pass = chk_calloc((size_t)argc + 1, sizeof *a->pass);
     const char *v, *cmd = launch ? "launch" : "party";
     for (int i = 0; i < argc; i++) {
@@ -193,6 +269,28 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
                 fprintf(stderr, "error: --role: unknown role '%s' (p0, p1 or dealer)\n", v);
                 return 2;
             }
+        } else if ((r = xp_arg(argc, argv, &i, "--insecure-reproducible", 0, &v))) {
+            if (r < 0) return 2;
+            a->reproducible = 1;
+        } else if ((r = xp_arg(argc, argv, &i, "--output", 1, &v))) {
+            if (r < 0) return 2;
+            int ro = parse_role(v);
+            if (ro != NET_P0 && ro != NET_P1) {
+                fprintf(stderr, "error: --output: '%s' is not p0 or p1 (the dealer never learns the output)\n", v);
+                return 2;
+            }
+            a->out_party = ro;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--key", 1, &a->keyfile))) {
+            if (r < 0) return 2;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--peer-keys", 1, &a->peer_keys))) {
+            if (r < 0) return 2;
+        } else if (!launch && (r = xp_arg(argc, argv, &i, "--key-fd", 1, &v))) { /* hidden: launch */
+            uint64_t fdv;
+            if (r < 0 || xp_parse_u64("--key-fd", v, 0, 1023, &fdv) != 0) return 2;
+            a->key_fd = (int)fdv;
+        } else if (launch && (strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--peer-keys") == 0)) {
+            fprintf(stderr, "error: launch: %s: launch makes an ephemeral key pair for each of its parties\n", argv[i]);
+            return 2;
         } else if (!launch && (r = xp_arg(argc, argv, &i, "--listen", 1, &a->listen))) {
             if (r < 0) return 2;
         } else if (!launch && (r = xp_arg(argc, argv, &i, "--peers", 1, &a->peers))) {
@@ -240,11 +338,8 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
         fprintf(stderr, "error: %s: which op? (mpcsim op --list)\n", cmd);
         return 2;
     }
-    a->op = xp_op_find(a->name);
-    if (!a->op) {
-        fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, a->name, xp_op_count());
-        return 2;
-    }
+    a->op = xp_op_lookup(&a->cfg, a->name, cmd);
+    if (!a->op || xp_cfg_check(&a->cfg) != 0) return 2;
     if (!a->shape) {
         fprintf(stderr, "error: %s: --shape is required (e.g. --shape %s)\n", cmd,
                 a->op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
@@ -287,11 +382,13 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
                     i == NET_D ? "dealer" : net_party_names[i]);
             return 2;
         }
+    if (load_keys(a) != 0) return 2;
     return 0;
 }
 
 static void pargs_free(pargs *a)
 {
+    sodium_memzero(&a->key, sizeof a->key);
     for (int i = 0; i < NET_MAX_PARTIES; i++) free(a->addr[i]);
     free(a->pass);
 }
@@ -353,13 +450,21 @@ int xp_cmd_party(int argc, char **argv)
     o.congestion_strict = a.cc_given;
     o.fault_mode = a.fault_mode;
     o.fault_after = a.fault_after;
+    o.key = &a.key;
+    for (int i = 0; i < NET_MAX_PARTIES; i++) o.peer_key[i] = i == a.role ? NULL : a.peer_key[i];
+    o.out_party = a.out_party;
+    o.reproducible = a.reproducible;
+    if (a.reproducible)
+        fprintf(stderr, "warning: %s: --insecure-reproducible: every secret is derived from the public --seed; anyone "
+                        "who knows it can unmask every value of this run. For benchmarks only.\n",
+                net_party_names[a.role]);
     xp_tcp_outcome oc;
     if (xp_tcp_run(&o, &oc) != 0) {
         pargs_free(&a);
         return 1;
     }
     rc = 0;
-    if (a.role == NET_P0) {
+    if (a.role == a.out_party) {
         xp_out out;
         if (xp_out_open(&out, a.out) != 0) rc = 1;
         else {
@@ -434,8 +539,36 @@ int xp_cmd_launch(int argc, char **argv)
         return 1;
     }
     exe[el] = 0;
-    char addr[3][32], peers[128], fault_n[32];
+    char addr[3][32], peers[128], fault_n[32], pubs[3 * NET_KEY_TEXT + 32];
     for (int i = 0; i < 3; i++) snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", port[i]);
+    /* Ephemeral key pairs for this run; each secret goes to its party through a pipe. */
+    net_keypair kp[3];
+    char pk[3][NET_KEY_TEXT];
+    int kfd[3] = {-1, -1, -1};
+    for (int r = 0; r < 3; r++) {
+        net_key_generate(&kp[r]);
+        net_key_format(pk[r], kp[r].pk);
+        int kp2[2];
+        char line[XP_KEY_SECRET_TEXT];
+        int ll = xp_key_format_secret(line, &kp[r]);
+        int ok = pipe2(kp2, O_CLOEXEC) == 0;
+        if (ok) {
+            ok = write(kp2[1], line, (size_t)ll) == ll; /* 70 bytes: a pipe takes them at once */
+            close(kp2[1]);
+            kfd[r] = kp2[0];
+        }
+        sodium_memzero(line, sizeof line);
+        sodium_memzero(&kp[r].sk, sizeof kp[r].sk);
+        if (!ok) {
+            fprintf(stderr, "error: launch: cannot hand a key to a party (pipe): %s\n", strerror(errno));
+            for (int q = 0; q <= r; q++)
+                if (kfd[q] >= 0) close(kfd[q]);
+            pargs_free(&a);
+            return 1;
+        }
+    }
+    snprintf(pubs, sizeof pubs, "p0=%s,p1=%s,dealer=%s", pk[0], pk[1], pk[2]);
+    enum { KEY_FD = 9 };
     snprintf(peers, sizeof peers, "p0=%s,p1=%s,dealer=%s", addr[0], addr[1], addr[2]);
     snprintf(fault_n, sizeof fault_n, "%llu", (unsigned long long)a.fault_after);
     static const char *const role_arg[3] = {"p0", "p1", "dealer"};
@@ -452,7 +585,7 @@ int xp_cmd_launch(int argc, char **argv)
     pid_t parent = getpid(), pid[3] = {-1, -1, -1};
     int64_t t0 = xp_mono_ns();
     for (int r = 0; r < 3; r++) {
-        const char **cv = chk_calloc((size_t)a.npass + 16, sizeof *cv);
+        const char **cv = chk_calloc((size_t)a.npass + 24, sizeof *cv); /* 16 fixed + NULL */
         int k = 0;
         cv[k++] = exe;
         cv[k++] = "party";
@@ -462,6 +595,10 @@ int xp_cmd_launch(int argc, char **argv)
         cv[k++] = addr[r];
         cv[k++] = "--peers";
         cv[k++] = peers;
+        cv[k++] = "--key-fd";
+        cv[k++] = "9";
+        cv[k++] = "--peer-keys";
+        cv[k++] = pubs;
         for (int j = 0; j < a.npass; j++) cv[k++] = a.pass[j];
         if (a.fault_role == r) {
             cv[k++] = "--die-after-messages";
@@ -474,16 +611,21 @@ int xp_cmd_launch(int argc, char **argv)
         if (pid[r] == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the launcher */
             if (getppid() != parent) _exit(1);
-            if (r == NET_P0) dup2(pfd[1], STDOUT_FILENO);
+            if (r == a.out_party) dup2(pfd[1], STDOUT_FILENO);
+            if (kfd[r] == KEY_FD) (void)fcntl(KEY_FD, F_SETFD, 0);
+            else if (dup2(kfd[r], KEY_FD) < 0) _exit(126);
             execv(exe, (char *const *)cv);
             fprintf(stderr, "error: launch: exec %s: %s\n", exe, strerror(errno));
             _exit(127);
         }
         free(cv);
+        close(kfd[r]);
+        kfd[r] = -1;
         if (pid[r] < 0) {
             fprintf(stderr, "error: launch: fork: %s\n", strerror(errno));
             for (int q = 0; q < r; q++) kill(pid[q], SIGKILL);
             for (int q = 0; q < r; q++) waitpid(pid[q], NULL, 0);
+            for (int q = r + 1; q < 3; q++) close(kfd[q]);
             close(pfd[0]);
             close(pfd[1]);
             pargs_free(&a);

@@ -83,8 +83,7 @@ int xp_cmd_ping(int argc, char **argv)
     net_sim *s = net_sim_create(&topo);
     nm_pcap *pc = NULL;
     if (net.pcap) {
-        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) {
-            fprintf(stderr, "error: --mss %u out of range\n", net.mss);
+        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) { /* --mss was range-checked: the file failed */
             net_sim_destroy(s);
             return 2;
         }
@@ -98,9 +97,13 @@ int xp_cmd_ping(int argc, char **argv)
         net_sim_destroy(s);
         return 1;
     }
+    /* The capture is complete: commit it before the CSV, so a failed write leaves no CSV behind. */
+    if (pc && nm_pcap_close(pc) != NM_OK) {
+        net_sim_destroy(s);
+        return 1;
+    }
     xp_out o;
     if (xp_out_open(&o, out) != 0) {
-        nm_pcap_discard(pc);
         net_sim_destroy(s);
         return 1;
     }
@@ -114,8 +117,6 @@ int xp_cmd_ping(int argc, char **argv)
             p0->depth, p0->stats.total.sent_bytes[NET_P1], p1->stats.total.sent_bytes[NET_P0], t * 1e-9,
             p0->cp[NET_CP_TRANSFER] * 1e-9, p0->cp[NET_CP_LATENCY] * 1e-9);
     rc = xp_out_close(&o);
-    if (rc == 0 && pc) rc = nm_pcap_close(pc) == NM_OK ? 0 : -1;
-    else nm_pcap_discard(pc);
     net_sim_destroy(s);
     return rc == 0 ? 0 : 1;
 }

@@ -16,12 +16,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/fx.h"
 #include "../common/rng.h"
 #include "../models/sbert.h"
 #include "../models/tfm_io.h"
 #include "../models/tfm_train.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_mem.h"
 #include "xp_ops.h"
 #include "xp_safety.h"
 #include "xp_session.h"
@@ -743,6 +745,7 @@ static void eval_usage(FILE *f)
             "run as one private inference in real mode (P0 holds the weights, P1 the tokens; the padding\n"
             "mask is public), with the checkpoint's approximations and Quad/2Quad coefficients.\n"
             "MPC options:\n"
+            "  --protocol NAME    protocol family of the private inference (crypten, the default)\n"
             "  --calib-n N        per-call-site rescale constants (LayerNorm's inv_sqrt shift, the attention\n"
             "                     reciprocal's K) fitted to plaintext statistics of the first N TRAINING\n"
             "                     examples (default 256; 0 = the protocol's global defaults). Public model\n"
@@ -778,6 +781,7 @@ static void eval_usage(FILE *f)
             "  with the op where the oracle saw the first wrap or domain violation); catastrophic_rate_lo/_hi:\n"
             "  95%% Clopper-Pearson interval of the catastrophic rate. Without --mpc the MPC columns are empty.\n",
             XP_CATASTROPHIC_LOGIT_ERR, data_help, XP_CATASTROPHIC_LOGIT_ERR);
+    xp_mem_help(f);
     xp_net_help(f);
 }
 
@@ -806,12 +810,13 @@ int xp_cmd_eval(int argc, char **argv)
     o.seq = 0;
     o.t.batch = 32;
     mpc_config mcfg;
-    mpc_config_default(&mcfg);
+    if (xp_cfg_init(&mcfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
     uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0;
     int mpc_gelu = TFM_ACT_GELU_TANH;
     const char *failures = NULL;
+    xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             eval_usage(stdout);
@@ -819,7 +824,8 @@ int xp_cmd_eval(int argc, char **argv)
         }
         int r;
         const char *v;
-        if ((r = xp_net_arg(&net, argc, argv, &i))) {
+        if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_mem_arg(&mem, argc, argv, &i)) ||
+            (r = xp_protocol_arg(&mcfg, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -878,8 +884,38 @@ int xp_cmd_eval(int argc, char **argv)
     if (xp_net_finish(&net) != 0) return 2;
     ckpt c;
     if (ckpt_load(&c, o.weights) != 0) return 2;
+    if (o.mpc) { /* the protocol family must have the layers the checkpoint runs under MPC */
+        int act = c.cfg.act == TFM_ACT_GELU_ERF ? mpc_gelu : c.cfg.act;
+        const char *lacks =
+            mpc_family_check(mpc_family_of(&mcfg), (mpc_act)act, (mpc_attn)c.cfg.attn, (mpc_norm)c.cfg.norm);
+        if (lacks) fprintf(stderr, "error: eval: %s\n", lacks);
+        if (lacks || xp_cfg_check(&mcfg) != 0) {
+            ckpt_free(&c);
+            return 2;
+        }
+    }
     if (!o.seq) o.seq = (uint64_t)c.seq;
     const int calibrate = o.mpc && calib_n > 0;
+    if (o.mpc && o.seq <= (uint64_t)c.cfg.P) {
+        char what[160];
+        snprintf(what, sizeof what, "a real-mode private inference of this checkpoint at --seq %d", (int)o.seq);
+        if (xp_mem_check(&mem, what, xp_mem_infer(&c.cfg, (int)o.seq)) != 0) {
+            ckpt_free(&c);
+            return 2;
+        }
+    }
+    if ((calibrate || o.stats) && c.cfg.L > SBERT_MAX_LAYERS) {
+        fprintf(stderr, "error: checkpoint %s: %d layers, but calibration and --stats cover at most %d (use --calib-n 0)\n",
+                o.weights, c.cfg.L, SBERT_MAX_LAYERS);
+        ckpt_free(&c);
+        return 2;
+    }
+    char ferr[512];
+    if (o.mpc && tfm_params_check_fixed(&c.cfg, &c.p, fx_range(mcfg.frac_bits), ferr, sizeof ferr) != TFM_OK) {
+        fprintf(stderr, "error: checkpoint %s: %s\n", o.weights, ferr);
+        ckpt_free(&c);
+        return 2;
+    }
     tr_data d;
     int rc = 2;
     int *pred = NULL;

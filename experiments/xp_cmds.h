@@ -15,6 +15,7 @@ int xp_cmd_sweep(int argc, char **argv);
 int xp_cmd_merge(int argc, char **argv);
 int xp_cmd_party(int argc, char **argv);
 int xp_cmd_launch(int argc, char **argv);
+int xp_cmd_keygen(int argc, char **argv);
 int xp_cmd_train(int argc, char **argv);
 int xp_cmd_distill(int argc, char **argv);
 int xp_cmd_eval(int argc, char **argv);

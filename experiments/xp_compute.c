@@ -89,7 +89,10 @@ int64_t xp_compute_cost(void *ud, const net_work *w)
     const xp_compute_profile *p = ud;
     double s = (double)w->ring_macs / p->mac_per_s + (double)w->elem_ops / p->elem_per_s +
                (double)w->prg_bytes / p->prg_bytes_per_s;
-    return (int64_t)llround(s * 1e9);
+    double ns = s * 1e9;
+    /* Beyond int64 (or NaN from a corrupt profile) the run is out of virtual time: saturate, and the
+     * simulator stops it with a clear error (sim.h, SIM_ETIME). */
+    return ns >= 9.2e18 || ns != ns ? INT64_MAX : (int64_t)llround(ns);
 }
 
 net_cost_fn xp_compute_fn(const xp_compute *c) { return c->have_prof ? xp_compute_cost : NULL; }

@@ -115,38 +115,78 @@ int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t 
 
 /* ---- registry ---- */
 
-static const xp_opdef *const families[] = {xp_ops_core, xp_ops_cmp, xp_ops_math, xp_ops_nn};
+/* Each protocol family's op tables (NULL-terminated), by family name; the first is the default
+ * family's, which xp_op_count / xp_op_at / xp_op_find walk. A family adds one row. */
+static const xp_opdef *const crypten_tables[] = {xp_ops_core, xp_ops_cmp, xp_ops_math, xp_ops_nn, NULL};
 
-size_t xp_op_count(void)
+static const struct {
+    const char *protocol;
+    const xp_opdef *const *tables;
+} op_families[] = {
+    {"crypten", crypten_tables},
+};
+
+static const xp_opdef *const *tables_of(const char *protocol)
+{
+    for (size_t f = 0; f < sizeof op_families / sizeof *op_families; f++)
+        if (strcmp(op_families[f].protocol, protocol) == 0) return op_families[f].tables;
+    return NULL;
+}
+
+static size_t count_in(const xp_opdef *const *t)
 {
     size_t n = 0;
-    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
-        for (const xp_opdef *d = families[f]; d->name; d++) n++;
+    for (; t && *t; t++)
+        for (const xp_opdef *d = *t; d->name; d++) n++;
     return n;
 }
 
-const xp_opdef *xp_op_at(size_t i)
+static const xp_opdef *at_in(const xp_opdef *const *t, size_t i)
 {
-    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
-        for (const xp_opdef *d = families[f]; d->name; d++)
+    for (; t && *t; t++)
+        for (const xp_opdef *d = *t; d->name; d++)
             if (i-- == 0) return d;
     return NULL;
 }
 
-const xp_opdef *xp_op_find(const char *name)
+size_t xp_op_count(void) { return count_in(op_families[0].tables); }
+const xp_opdef *xp_op_at(size_t i) { return at_in(op_families[0].tables, i); }
+
+const xp_opdef *xp_op_find_in(const char *protocol, const char *name)
 {
-    for (size_t i = 0; i < xp_op_count(); i++)
-        if (strcmp(xp_op_at(i)->name, name) == 0) return xp_op_at(i);
+    const xp_opdef *const *t = tables_of(protocol);
+    for (size_t i = 0; i < count_in(t); i++)
+        if (strcmp(at_in(t, i)->name, name) == 0) return at_in(t, i);
     return NULL;
 }
 
-void xp_op_list(FILE *f)
+const xp_opdef *xp_op_find(const char *name) { return xp_op_find_in(op_families[0].protocol, name); }
+
+const xp_opdef *xp_op_lookup(const mpc_config *cfg, const char *name, const char *cmd)
 {
-    for (size_t i = 0; i < xp_op_count(); i++) {
-        const xp_opdef *d = xp_op_at(i);
+    const xp_opdef *op = xp_op_find_in(cfg->protocol, name);
+    if (op) return op;
+    for (size_t f = 0; f < sizeof op_families / sizeof *op_families; f++)
+        if (xp_op_find_in(op_families[f].protocol, name)) {
+            fprintf(stderr, "error: %s: protocol '%s' has no op '%s' (mpcsim op --protocol %s --list)\n", cmd,
+                    cfg->protocol, name, cfg->protocol);
+            return NULL;
+        }
+    fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, name,
+            count_in(tables_of(cfg->protocol)));
+    return NULL;
+}
+
+void xp_op_list_in(FILE *f, const char *protocol)
+{
+    const xp_opdef *const *t = tables_of(protocol);
+    for (size_t i = 0; i < count_in(t); i++) {
+        const xp_opdef *d = at_in(t, i);
         fprintf(f, "%-15s %s\n", d->name, d->summary);
     }
 }
+
+void xp_op_list(FILE *f) { xp_op_list_in(f, op_families[0].protocol); }
 
 size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which)
 {
@@ -301,9 +341,58 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
     return 0;
 }
 
+/* --protocol NAME -> the family, or NULL after printing the error with the known names. */
+static const mpc_family *protocol_named(const char *v)
+{
+    const mpc_family *f = mpc_family_find(v);
+    if (f) return f;
+    fprintf(stderr, "error: --protocol: unknown protocol '%s' (known: ", v);
+    mpc_family_names(stderr);
+    fprintf(stderr, ")\n");
+    return NULL;
+}
+
+int xp_cfg_init(mpc_config *cfg, int argc, char **argv)
+{
+    const mpc_family *fam = mpc_families[0]; /* the default family */
+    for (int i = 0; i < argc; i++) {
+        const char *v;
+        int r = xp_arg(argc, argv, &i, "--protocol", 1, &v);
+        if (r < 0) return -1;
+        if (r > 0 && !(fam = protocol_named(v))) return -1;
+    }
+    CHECK(fam, "the default protocol family is not registered");
+    fam->config_default(cfg);
+    return 0;
+}
+
+int xp_cfg_check(const mpc_config *cfg)
+{
+    const mpc_family *fam = mpc_family_of(cfg);
+    const char *why = fam->config_check ? fam->config_check(cfg) : NULL;
+    if (!why) return 0;
+    fprintf(stderr, "error: --protocol %s: %s\n", fam->name, why);
+    return -1;
+}
+
+int xp_protocol_arg(const mpc_config *cfg, int argc, char **argv, int *i)
+{
+    const char *v;
+    int r = xp_arg(argc, argv, i, "--protocol", 1, &v); /* applied by xp_cfg_init; must agree */
+    if (r <= 0) return r;
+    const mpc_family *f = protocol_named(v);
+    if (!f) return -1;
+    if (strcmp(f->name, cfg->protocol) != 0) {
+        fprintf(stderr, "error: --protocol: given twice ('%s' and '%s')\n", cfg->protocol, f->name);
+        return -1;
+    }
+    return 1;
+}
+
 int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
 {
     static const struct { const char *name; int is_int; size_t off; double lo, hi; } opts[] = {
+        {"--ring-bits", 1, offsetof(mpc_config, ring_bits), 16, 64},
         {"--frac-bits", 1, offsetof(mpc_config, frac_bits), 1, 30},
         {"--exp-iters", 1, offsetof(mpc_config, exp_iters), 1, 16},
         {"--recip-iters", 1, offsetof(mpc_config, recip_nr_iters), 1, 64},
@@ -322,6 +411,7 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
     };
     const char *v;
     int r;
+    if ((r = xp_protocol_arg(cfg, argc, argv, i))) return r;
     for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
         if ((r = xp_arg(argc, argv, i, opts[k].name, 1, &v))) {
             if (r < 0) return -1;
@@ -366,12 +456,14 @@ void xp_cfg_help(FILE *f)
     mpc_config_default(&d);
     fprintf(f,
             "Protocol options (CrypTen's defaults):\n"
+            "  --protocol NAME          protocol family (crypten, the default); each has its own defaults\n"
             "  --dealer offline|inline  dealer schedule: material delivered before the input (offline,\n"
             "                           default; dealer bytes reported apart) or CrypTen-style requests\n"
             "                           during inference (inline: dealer round trips inside the latency)\n"
             "  --trunc local|safe       truncation after products and public divisions: local (each party\n"
             "                           divides its share; free, wraps w.p. ~|x|/2^64: default) or safe\n"
             "                           (dealer pair, exact to 1 ulp for |x| < 2^62; +1 round each)\n"
+            "  --ring-bits N            ring width n of Z_2^n (%d; crypten: 64 only)\n"
             "  --frac-bits N            fixed-point fractional bits (%d)\n"
             "  --exp-iters N            exp as (1 + x/2^N)^(2^N) (%d)\n"
             "  --recip-iters N          reciprocal Newton iterations (%d)\n"
@@ -388,7 +480,7 @@ void xp_cfg_help(FILE *f)
             "                           0 = automatic power of two from the row length (default); 1 = CrypTen\n"
             "  --ln-eps E               LayerNorm epsilon (%g)\n"
             "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n",
-            d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,
+            d.ring_bits, d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,
             d.erf_iters, d.sigmoid_recip_iters, d.sigmoid_recip_init, d.quad_a, d.quad_b, d.quad_c, d.quad2_c,
             d.ln_eps, d.ln_rsqrt_shift);
 }

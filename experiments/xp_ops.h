@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "../protocols/family.h"
 #include "../protocols/mpc_cost.h"
 #include "xp_session.h"
 
@@ -46,11 +47,17 @@ typedef struct xp_opdef {
     void (*prepare)(double *in0, double *in1, const xp_shape *s);
 } xp_opdef;
 
-/* All ops, in --list order. */
+/* The default family's (crypten's) ops, in --list order. */
 const xp_opdef *xp_op_find(const char *name);
 size_t xp_op_count(void);
 const xp_opdef *xp_op_at(size_t i);
 void xp_op_list(FILE *f);
+/* The ops of the family named `protocol` (each family registers its op tables in xp_ops.c). */
+const xp_opdef *xp_op_find_in(const char *protocol, const char *name);
+void xp_op_list_in(FILE *f, const char *protocol);
+/* The op `name` of cfg's family, or NULL after printing "error: CMD: protocol 'P' has no op 'N'" (an
+ * op another family has) or "error: CMD: unknown op 'N'". */
+const xp_opdef *xp_op_lookup(const mpc_config *cfg, const char *name, const char *cmd);
 
 size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which);
 size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s);
@@ -85,6 +92,15 @@ extern const xp_opdef xp_ops_nn[];
 
 /* ---- protocol configuration options shared by op/infer/explain ---- */
 
+/* Starts a configuration from the defaults of the family named by `--protocol NAME` anywhere in argv
+ * (crypten when absent). Returns 0, or -1 after "error: --protocol: unknown protocol 'X' (known:
+ * crypten, ...)". xp_cfg_arg then consumes --protocol (checking it names the same family). */
+int xp_cfg_init(mpc_config *cfg, int argc, char **argv);
+/* The family's own check of the finished configuration (e.g. ring width against fractional bits):
+ * 0, or -1 after printing the family's message. */
+int xp_cfg_check(const mpc_config *cfg);
+/* Consumes --protocol NAME (already applied by xp_cfg_init): 1, 0 not mine, -1 error (printed). */
+int xp_protocol_arg(const mpc_config *cfg, int argc, char **argv, int *i);
 /* Tries to consume one algorithm option (--frac-bits, --exp-iters, ...). 1 consumed, 0 not mine,
  * -1 error (printed). */
 int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i);

@@ -1,11 +1,11 @@
-/* xp_ops_cmp.c -- registry entries for the ops of protocols/mpc_cmp.h: relu, ltz, eq, max.
+/* xp_ops_cmp.c -- registry entries for the ops of protocols/crypten/mpc_cmp.h: relu, ltz, eq, max.
  * ltz and eq produce scale-1 integers; the runner decodes at scale 2^f, so run() lifts them locally
  * (mpc_lift: free) and they read 0.0 / 1.0. References compare the values as encoded, so the 0/1
  * results are exact; relu and max return encoded inputs, within 1 ulp of the double reference. */
 #include <math.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_cmp.h"
+#include "../protocols/crypten/mpc_cmp.h"
 #include "xp_ops.h"
 
 /* The value the protocol sees: x as encoded at f fractional bits. */

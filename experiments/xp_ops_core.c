@@ -1,5 +1,5 @@
 /* xp_ops_core.c -- registry entries for the Beaver family: mul, matmul, square. */
-#include "../protocols/mpc.h"
+#include "../protocols/mpc_beaver.h"
 #include "../protocols/mpc_trunc_safe.h"
 #include "xp_ops.h"
 

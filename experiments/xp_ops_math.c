@@ -1,8 +1,8 @@
-/* xp_ops_math.c -- registry entries for the ops of protocols/mpc_math.h. Each summary names the input
+/* xp_ops_math.c -- registry entries for the ops of protocols/crypten/mpc_math.h. Each summary names the input
  * domain on which the op is accurate (PROTOCOLS.md 4.1-4.4); references are libm in double. */
 #include <math.h>
 
-#include "../protocols/mpc_math.h"
+#include "../protocols/crypten/mpc_math.h"
 #include "xp_ops.h"
 
 /* run_NAME and cost_NAME for an elementwise op mpc_NAME(c, out, x, n) with mpc_NAME_cost(cfg, n). */

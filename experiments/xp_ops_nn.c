@@ -1,10 +1,10 @@
-/* xp_ops_nn.c -- registry entries for protocols/mpc_nn.h: softmax, layer_norm, batchnorm, quad, 2quad,
+/* xp_ops_nn.c -- registry entries for protocols/crypten/mpc_nn.h: softmax, layer_norm, batchnorm, quad, 2quad,
  * 2relu. Per-feature parameters (gamma, beta, running mean, inverse std) are fixed public-formula values
  * that P0 secret-shares, so the reference can recompute them. */
 #include <math.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_nn.h"
+#include "../protocols/crypten/mpc_nn.h"
 #include "xp_ops.h"
 
 static double ln_gamma(size_t j) { return 1.0 + 0.25 * sin((double)j); }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../protocols/family.h"
 #include "../sim/sim.h"
 
 typedef struct party_slot {
@@ -63,6 +64,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         slot[i].arg = arg ? arg[i] : NULL;
     }
     dealer_init(&slot[2].dctx, net_sim_party(s, NET_D), o->phantom, o->seed);
+    dealer_set_kinds(&slot[2].dctx, mpc_family_of(o->cfg)->dealer_kinds);
     net_party_fn sfn[3] = {setup_party, setup_party, setup_dealer};
     void *sarg[3] = {&slot[0], &slot[1], &slot[2]};
     int rc = net_sim_run(s, sfn, sarg);
@@ -119,6 +121,8 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     const net_counters *d = &res->stats[NET_D].total;
     res->dealer_bytes = d->sent_bytes[0] + d->sent_bytes[1] + d->recv_bytes[0] + d->recv_bytes[1];
     res->dealer_requests = slot[2].dctx.nreq;
+    res->dealer_to[0] = d->sent_bytes[NET_P0];
+    res->dealer_to[1] = d->sent_bytes[NET_P1];
     res->pk_valid = net_sim_pkt_stats(s, 0, 1, &res->pk[0]) == 0 && net_sim_pkt_stats(s, 1, 0, &res->pk[1]) == 0;
     net_sim_destroy(s);
     return 0;

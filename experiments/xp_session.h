@@ -41,6 +41,7 @@ typedef struct xp_result {
     uint64_t rounds;                        /* max(depth P0, depth P1) */
     uint64_t dealer_bytes;                  /* D->P0 corrections + P0->D requests (+ anything to P1) */
     uint64_t dealer_requests;
+    uint64_t dealer_to[2];                  /* dealer material D->P0 and D->P1, bytes (per direction) */
     int64_t setup_ns;
     int pk_valid;                           /* the P0-P1 link uses the packet model: */
     nm_pkt_stats pk[2];                     /* its state after the online phase, P0->P1 and P1->P0 */

@@ -18,15 +18,19 @@ void xp_tcp_config(const xp_tcp_opts *o, uint8_t hash[32], char *desc, size_t de
 {
     const mpc_config *c = o->cfg;
     snprintf(desc, desclen,
-             "op=%s shape=%s mode=%s seed=%llu dealer=%s frac_bits=%d exp_iters=%d recip=%d,%.17g,%.17g sqrt_iters=%d "
+             "protocol=%s ring_bits=%d op=%s shape=%s mode=%s seed=%llu randomness=%s output=%s dealer=%s "
+             "frac_bits=%d exp_iters=%d recip=%d,%.17g,%.17g sqrt_iters=%d "
              "erf_iters=%d sigmoid_recip=%d,%.17g max=%s quad=%.17g,%.17g,%.17g quad2_c=%.17g "
              "recip_scales=%.17g,%.17g,%.17g ln_eps=%.17g ln_rsqrt_shift=%d",
-             o->op->name, o->shape->text, o->phantom ? "phantom" : "real", (unsigned long long)o->seed,
+             mpc_family_of(c)->name, c->ring_bits, o->op->name, o->shape->text, o->phantom ? "phantom" : "real",
+             (unsigned long long)o->seed, o->reproducible ? "seed-INSECURE" : "os", o->out_party == NET_P1 ? "P1" : "P0",
              c->dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline", c->frac_bits, c->exp_iters,
              c->recip_nr_iters, c->recip_init_mul, c->recip_init_add, c->sqrt_nr_iters, c->erf_iters,
              c->sigmoid_recip_iters, c->sigmoid_recip_init, c->max_method == MPC_MAX_NOARGMAX ? "noargmax" : "crypten",
              c->quad_a, c->quad_b, c->quad_c, c->quad2_c, c->softmax_recip_scale, c->quad2_recip_scale,
              c->relu2_recip_scale, c->ln_eps, c->ln_rsqrt_shift);
+    size_t used = strlen(desc); /* the safe truncation (mpc_trunc_safe.h) named when chosen */
+    if (c->trunc == MPC_TRUNC_SAFE && used < desclen) snprintf(desc + used, desclen - used, " trunc=safe");
     /* mpc_config_default memsets the struct, so its padding is zero and the raw bytes are stable. */
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
@@ -227,6 +231,10 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     to.fault_mode = o->fault_mode;
     to.fault_after = o->fault_after;
     to.on_error = die_on_net_error;
+    to.key = o->key;
+    for (int i = 0; i < 3; i++) to.peer_key[i] = o->peer_key[i];
+    to.tap = o->tap;
+    to.tap_ud = o->tap_ud;
     net_tcp *t = NULL;
     char err[1024];
     int rc = net_tcp_connect(&t, &to, err, sizeof err);
@@ -237,16 +245,23 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     }
     net_party *p = net_tcp_party(t);
 
-    /* Phase 1: setup. */
+    /* Phase 1: setup. The private randomness (which draws the dealer's seeds, the pairwise seed
+     * contributions and every mask) is keyed by 32 bytes from the OS, unless asked otherwise. */
     mpc_ctx ctx;
     dealer_ctx dctx;
+    uint8_t rkey[32];
+    randombytes_buf(rkey, sizeof rkey);
     if (o->role == NET_D) {
-        dealer_init(&dctx, p, o->phantom, o->seed);
+        if (o->reproducible) dealer_init(&dctx, p, o->phantom, o->seed);
+        else dealer_init_key(&dctx, p, o->phantom, rkey);
+        dealer_set_kinds(&dctx, mpc_family_of(o->cfg)->dealer_kinds);
         must(dealer_setup(&dctx), me, "setup (seed exchange)");
     } else {
-        mpc_ctx_init(&ctx, p, o->cfg, o->phantom, o->seed);
+        if (o->reproducible) mpc_ctx_init(&ctx, p, o->cfg, o->phantom, o->seed);
+        else mpc_ctx_init_key(&ctx, p, o->cfg, o->phantom, rkey);
         must(mpc_setup(&ctx), me, "setup (seed exchange)");
     }
+    sodium_memzero(rkey, sizeof rkey);
     int64_t setup_ns = net_now(p);
 
     /* Phase 2: online, from a shared start (before the reset, so it is never counted). */
@@ -274,67 +289,70 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     mine.depth = p->depth;
     mine.online_ns = (uint64_t)(t_end - t_start);
     mine.c = p->stats.total;
-    net_stats p0_stats = p->stats; /* snapshot before the (uncounted) reports */
+    net_stats own_stats = p->stats; /* snapshot before the (uncounted) reports */
 
-    /* Phase 3: reports to P0. */
+    /* Phase 3: reports to the output party R; only the other party O sends R its output share. */
+    int R = o->out_party == NET_P1 ? NET_P1 : NET_P0, O = 1 - R;
     uint8_t rb[REPORT_WORDS * 8];
-    if (o->role != NET_P0) {
+    if (o->role == NET_P0) must(net_tcp_send_bye(t, NET_D), me, "telling D we are done");
+    if (o->role != R) {
         report_encode(rb, &mine);
-        must(net_send(p, NET_P0, rb, sizeof rb), me, "sending the report");
-        if (o->role == NET_P1 && real) {
+        must(net_send(p, R, rb, sizeof rb), me, "sending the report");
+        if (o->role == O && real) {
             uint8_t *sb = chk_malloc(io.nout * 8);
             for (size_t i = 0; i < io.nout; i++) put64(sb + 8 * i, io.out_sh[i]);
-            must(net_send(p, NET_P0, sb, io.nout * 8), me, "sending the output share");
+            must(net_send(p, R, sb, io.nout * 8), me, "sending the output share");
             free(sb);
         }
-        must(net_flush(p, NET_P0), me, "flushing the report");
+        must(net_flush(p, R), me, "flushing the report");
         must(net_tcp_finish(t), me, "closing");
         ret = 0;
         goto done;
     }
-    must(net_tcp_send_bye(t, NET_D), me, "telling D we are done");
-    report r1, rd;
-    must(net_recv(p, NET_P1, rb, sizeof rb), me, "receiving P1's report");
-    if (report_decode(&r1, rb) != 0) {
-        fprintf(stderr, "error: P0: P1's report is malformed\n");
+    report ro, rd;
+    must(net_recv(p, O, rb, sizeof rb), me, "receiving the other party's report");
+    if (report_decode(&ro, rb) != 0) {
+        fprintf(stderr, "error: %s: %s's report is malformed\n", me, net_party_names[O]);
         goto done;
     }
     uint64_t *sh1 = NULL;
     if (real) {
         uint8_t *sb = chk_malloc(io.nout * 8);
-        must(net_recv(p, NET_P1, sb, io.nout * 8), me, "receiving P1's output share");
+        must(net_recv(p, O, sb, io.nout * 8), me, "receiving the other party's output share");
         sh1 = chk_malloc(io.nout * sizeof(uint64_t));
         for (size_t i = 0; i < io.nout; i++) sh1[i] = get64(sb + 8 * i);
         free(sb);
     }
     must(net_recv(p, NET_D, rb, sizeof rb), me, "receiving D's report");
     if (report_decode(&rd, rb) != 0) {
-        fprintf(stderr, "error: P0: D's report is malformed\n");
+        fprintf(stderr, "error: %s: D's report is malformed\n", me);
         free(sh1);
         goto done;
     }
-    net_tcp_congestion(t, NET_P1, out->congestion, sizeof out->congestion);
+    net_tcp_congestion(t, O, out->congestion, sizeof out->congestion);
     must(net_tcp_finish(t), me, "closing");
     uint64_t ws, wr;
-    if (net_tcp_wire_bytes(t, NET_P1, &ws, &wr) == 0)
-        fprintf(stderr, "wire: P0-P1 connection: %llu bytes P0->P1, %llu bytes P1->P0 (TCP payload, kernel count: "
-                        "frames with 48-byte headers, handshake, barrier, reports); online protocol bytes %llu and %llu\n",
-                (unsigned long long)ws, (unsigned long long)wr, (unsigned long long)p0_stats.total.sent_bytes[NET_P1],
-                (unsigned long long)p0_stats.total.recv_bytes[NET_P1]);
+    if (net_tcp_wire_bytes(t, O, &ws, &wr) == 0)
+        fprintf(stderr, "wire: %s-%s connection: %llu bytes %s->%s, %llu bytes %s->%s (TCP payload, kernel count: "
+                        "sealed frames with 48-byte headers and 16-byte tags, handshake, barrier, reports); online "
+                        "protocol bytes %llu and %llu\n",
+                me, net_party_names[O], (unsigned long long)ws, me, net_party_names[O], (unsigned long long)wr,
+                net_party_names[O], me, (unsigned long long)own_stats.total.sent_bytes[O],
+                (unsigned long long)own_stats.total.recv_bytes[O]);
 
     /* Results: the same fields as xp_session_run fills. */
     xp_result *res = &out->res;
-    res->stats[NET_P0] = p0_stats;
-    res->stats[NET_P1].total = r1.c;
+    res->stats[R] = own_stats;
+    res->stats[O].total = ro.c;
     res->stats[NET_D].total = rd.c;
-    res->depth[NET_P0] = mine.depth;
-    res->depth[NET_P1] = r1.depth;
+    res->depth[R] = mine.depth;
+    res->depth[O] = ro.depth;
     res->depth[NET_D] = rd.depth;
-    res->end_ns[NET_P0] = (int64_t)mine.online_ns;
-    res->end_ns[NET_P1] = (int64_t)r1.online_ns;
+    res->end_ns[R] = (int64_t)mine.online_ns;
+    res->end_ns[O] = (int64_t)ro.online_ns;
     res->latency_ns = res->end_ns[0] > res->end_ns[1] ? res->end_ns[0] : res->end_ns[1];
     res->rounds = res->depth[0] > res->depth[1] ? res->depth[0] : res->depth[1];
-    const net_counters *c0 = &p0_stats.total, *c1 = &r1.c, *cd = &rd.c;
+    const net_counters *c0 = &res->stats[NET_P0].total, *c1 = &res->stats[NET_P1].total, *cd = &rd.c;
     res->dealer_bytes = cd->sent_bytes[0] + cd->sent_bytes[1] + cd->recv_bytes[0] + cd->recv_bytes[1];
     res->dealer_requests = rd.nreq;
     res->setup_ns = setup_ns;
@@ -346,7 +364,7 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     };
     for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
         if (pairs[i].a != pairs[i].b) {
-            fprintf(stderr, "error: P0: byte counters disagree on %s: %llu sent, %llu received\n", pairs[i].what,
+            fprintf(stderr, "error: %s: byte counters disagree on %s: %llu sent, %llu received\n", me, pairs[i].what,
                     (unsigned long long)pairs[i].a, (unsigned long long)pairs[i].b);
             free(sh1);
             goto done;

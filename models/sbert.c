@@ -7,9 +7,6 @@
 #include <string.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_cmp.h"
-#include "../protocols/mpc_math.h"
-#include "../protocols/mpc_nn.h"
 
 static const char *const tag_names[SB_NTAGS_OPS] = {
     NULL, "embed", "qkv", "scores", "softmax", "context", "out_proj", "norm1", "ffn1", "act", "ffn2", "norm2",
@@ -28,47 +25,25 @@ const char *sbert_tag_name(int tag)
     return NULL;
 }
 
-/* ---- weights (P0's inputs, shared at model setup) ---- */
+/* ---- the layers, from the protocol family's table (family.h) ---- */
 
-/* Shares W^T ([in, out]) of P0's weight W ([out, in]). */
-static uint64_t *share_wt(mpc_ctx *c, const float *W, size_t out, size_t in)
-{
-    uint64_t *plain = NULL, *sh = mpc_tmp(c, in * out);
-    int f = c->cfg->frac_bits;
-    if (!c->phantom && c->self == NET_P0) {
-        plain = chk_malloc(in * out * sizeof *plain);
-        for (size_t o = 0; o < out; o++)
-            for (size_t i = 0; i < in; i++) plain[i * out + o] = fx_encode(W[o * in + i], f);
-    }
-    mpc_share_model(c, sh, plain, in * out);
-    free(plain);
-    return sh;
-}
+static const mpc_family *fam(const mpc_ctx *c) { return mpc_family_of(c->cfg); }
 
-static uint64_t *share_vec(mpc_ctx *c, const float *v, size_t n)
-{
-    uint64_t *plain = NULL, *sh = mpc_tmp(c, n);
-    if (!c->phantom && c->self == NET_P0) {
-        plain = chk_malloc(n * sizeof *plain);
-        for (size_t i = 0; i < n; i++) plain[i] = fx_encode(v[i], c->cfg->frac_bits);
-    }
-    mpc_share_model(c, sh, plain, n);
-    free(plain);
-    return sh;
-}
+_Static_assert(TFM_ACT_GELU_ERF == (int)MPC_ACT_GELU_ERF && TFM_ACT_GELU_TANH == (int)MPC_ACT_GELU_TANH &&
+                   TFM_ACT_RELU == (int)MPC_ACT_RELU && TFM_ACT_QUAD == (int)MPC_ACT_QUAD, "activation ids");
+_Static_assert(TFM_ATTN_SOFTMAX == (int)MPC_ATTN_SOFTMAX && TFM_ATTN_2RELU == (int)MPC_ATTN_2RELU &&
+                   TFM_ATTN_2QUAD == (int)MPC_ATTN_2QUAD, "attention ids");
+_Static_assert(TFM_NORM_LAYERNORM == (int)MPC_NORM_LAYERNORM && TFM_NORM_BATCHNORM == (int)MPC_NORM_BATCHNORM,
+               "norm ids");
 
-/* y (T x out) = x (T x in) W^T + b: a Beaver matmul re-opening the weight's mask, bias added locally. */
+static mpc_act act_kind(const tfm_config *m) { return (mpc_act)m->act; }
+static mpc_attn attn_kind(const tfm_config *m) { return (mpc_attn)m->attn; }
+static mpc_norm norm_kind(const tfm_config *m) { return (mpc_norm)m->norm; }
+
 static void linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W, const float *b, size_t T, size_t in,
                    size_t out)
 {
-    const float *Wp = c->self == NET_P0 ? W : NULL, *bp = c->self == NET_P0 ? b : NULL;
-    uint64_t *Wt = share_wt(c, Wp, out, in), *bs = share_vec(c, bp, out);
-    mpc_matmul(c, y, x, Wt, 1, T, in, out, 1);
-    mpc_work(c, 0, T * out, 0);
-    if (!c->phantom)
-        for (size_t t = 0; t < T; t++)
-            for (size_t o = 0; o < out; o++) y[t * out + o] += bs[o];
-    mpc_tmp_free(Wt), mpc_tmp_free(bs);
+    fam(c)->linear(c, y, x, W, b, T, in, out);
 }
 
 /* The protocol configuration of one call site: the global one, or a copy with the site's public
@@ -92,40 +67,12 @@ static void norm(mpc_ctx *c, const sbert_job *j, int site, uint64_t *out, const 
                  const float *b, const float *mu, const float *var)
 {
     const tfm_config *m = j->model;
-    size_t C = (size_t)m->C, T = (size_t)j->T;
-    int p0 = c->self == NET_P0;
-    uint64_t *gs = share_vec(c, p0 ? g : NULL, C), *bs = share_vec(c, p0 ? b : NULL, C);
-    if (m->norm == TFM_NORM_LAYERNORM) {
-        mpc_config buf;
-        const mpc_config *saved = c->cfg;
-        c->cfg = site_cfg(c, j, site, &buf);
-        mpc_layernorm(c, out, x, gs, bs, T, C);
-        c->cfg = saved;
-    } else {
-        /* Model setup: the inverse std from P0's running variance (CrypTen computes it once under
-         * MPC; sbert_setup_cost reports that cost). */
-        float *inv = NULL;
-        if (p0 && !c->phantom) {
-            inv = chk_malloc(C * sizeof *inv);
-            for (size_t i = 0; i < C; i++) inv[i] = (float)(1.0 / sqrt((double)var[i] + m->ln_eps));
-        }
-        uint64_t *ms = share_vec(c, p0 ? mu : NULL, C), *is = share_vec(c, inv, C);
-        mpc_batchnorm(c, out, x, ms, is, gs, bs, T, C);
-        mpc_tmp_free(ms), mpc_tmp_free(is);
-        free(inv);
-    }
-    mpc_tmp_free(gs), mpc_tmp_free(bs);
-}
-
-static void activation(mpc_ctx *c, int act, uint64_t *out, const uint64_t *x, size_t n)
-{
-    switch (act) {
-    case TFM_ACT_GELU_ERF: mpc_gelu_erf(c, out, x, n); break;
-    case TFM_ACT_GELU_TANH: mpc_gelu_tanh(c, out, x, n); break;
-    case TFM_ACT_RELU: mpc_relu(c, out, x, n); break;
-    case TFM_ACT_QUAD: mpc_quad(c, out, x, n); break;
-    default: CHECK(0, "activation %d", act);
-    }
+    mpc_norm_params p = {g, b, mu, var, m->ln_eps};
+    mpc_config buf;
+    const mpc_config *saved = c->cfg;
+    if (m->norm == TFM_NORM_LAYERNORM) c->cfg = site_cfg(c, j, site, &buf);
+    fam(c)->norm[norm_kind(m)].run(c, out, x, &p, (size_t)j->T, (size_t)m->C);
+    c->cfg = saved;
 }
 
 /* Attention normalisation of layer l along keys, in place allowed. */
@@ -134,12 +81,7 @@ static void attn_norm(mpc_ctx *c, const sbert_job *j, int l, uint64_t *out, cons
     mpc_config buf;
     const mpc_config *saved = c->cfg;
     c->cfg = site_cfg(c, j, -1 - l, &buf);
-    switch (j->model->attn) {
-    case TFM_ATTN_SOFTMAX: mpc_softmax_masked(c, out, x, j->keymask, R, L); break;
-    case TFM_ATTN_2RELU: mpc_2relu_masked(c, out, x, j->keymask, R, L); break;
-    case TFM_ATTN_2QUAD: mpc_2quad_masked(c, out, x, j->keymask, R, L); break;
-    default: CHECK(0, "attention %d", j->model->attn);
-    }
+    fam(c)->attn_norm[attn_kind(j->model)].run(c, out, x, j->keymask, R, L);
     c->cfg = saved;
 }
 
@@ -149,40 +91,17 @@ static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
 {
     const tfm_config *m = j->model;
     size_t T = (size_t)j->T, V = (size_t)m->V, C = (size_t)m->C;
-    int f = c->cfg->frac_bits, p0 = c->self == NET_P0, real = !c->phantom;
+    int p0 = c->self == NET_P0, real = !c->phantom;
     const tfm_params *w = j->w;
-    /* 1. P1 shares its one-hot tokens (fixed point), P0 its table; one Beaver matmul. */
-    uint64_t *onehot = NULL, *oh_sh = mpc_tmp(c, T * V);
-    if (real && c->self == NET_P1) {
-        onehot = chk_calloc(T * V, sizeof *onehot);
-        for (size_t t = 0; t < T; t++) {
-            CHECK(j->tokens[t] >= 0 && j->tokens[t] < m->V, "token %d out of [0,%d)", j->tokens[t], m->V);
-            onehot[t * V + (size_t)j->tokens[t]] = fx_encode(1.0, f);
-        }
-    }
-    mpc_share(c, oh_sh, onehot, T * V, NET_P1);
-    free(onehot);
-    /* The table is [V, C] = (W^T of a [C, V] "weight"), shared as is. */
-    uint64_t *table = NULL, *tab_sh = mpc_tmp(c, V * C);
-    if (real && p0) {
-        table = chk_malloc(V * C * sizeof *table);
-        for (size_t i = 0; i < V * C; i++) table[i] = fx_encode(w->wte[i], f);
-    }
-    mpc_share_model(c, tab_sh, table, V * C);
-    free(table);
-    mpc_matmul(c, h, oh_sh, tab_sh, 1, T, V, C, 1);
-    mpc_tmp_free(oh_sh), mpc_tmp_free(tab_sh);
-    /* 2. + position rows pos_offset.. and token type 0 (P0's shares; public positions): local. */
+    /* 1-2. Token lookup plus P0's rows: position rows pos_offset.. and token type 0 (public positions). */
     float *pt = NULL;
     if (real && p0) {
         pt = chk_malloc(T * C * sizeof *pt);
         for (size_t t = 0; t < T; t++)
             for (size_t d = 0; d < C; d++) pt[t * C + d] = w->wpe[((size_t)m->pos_offset + t) * C + d] + w->wtt[d];
     }
-    uint64_t *pts = share_vec(c, pt, T * C);
+    fam(c)->embed(c, h, real && c->self == NET_P1 ? j->tokens : NULL, real && p0 ? w->wte : NULL, pt, T, V, C);
     free(pt);
-    mpc_add(c, h, h, pts, T * C);
-    mpc_tmp_free(pts);
     /* 3. Embedding norm. */
     const tfm_params *wp = p0 && real ? w : NULL; /* P0's plaintext weights, real mode only */
     norm(c, j, 0, h, h, wp ? wp->emb_ln_g : NULL, wp ? wp->emb_ln_b : NULL, wp ? wp->emb_bn_mu : NULL,
@@ -218,8 +137,8 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
                 }
     /* scores = Q K^T / sqrt(hs), batched over heads, both operands secret. */
     net_tag_push(c->net, SB_TAG_SCORES);
-    mpc_matmul(c, s, qh, kt, NH, T, hs, T, 0);
-    mpc_mul_const(c, s, s, 1.0 / sqrt((double)hs), NH * T * T);
+    fam(c)->matmul(c, s, qh, kt, NH, T, hs, T);
+    fam(c)->scale(c, s, s, 1.0 / sqrt((double)hs), NH * T * T);
     net_tag_pop(c->net, SB_TAG_SCORES);
     /* Attention normalisation along keys, with the public key mask. */
     net_tag_push(c->net, SB_TAG_SOFTMAX);
@@ -227,7 +146,7 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     net_tag_pop(c->net, SB_TAG_SOFTMAX);
     /* context = P V, merged back to [T, C]. */
     net_tag_push(c->net, SB_TAG_CONTEXT);
-    mpc_matmul(c, qh, s, vh, NH, T, T, hs, 0);
+    fam(c)->matmul(c, qh, s, vh, NH, T, T, hs);
     net_tag_pop(c->net, SB_TAG_CONTEXT);
     mpc_work(c, 0, T * C, 0);
     if (real)
@@ -250,7 +169,7 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     linear(c, u, a, W(w1), W(b1), T, C, F);
     net_tag_pop(c->net, SB_TAG_FFN1);
     net_tag_push(c->net, SB_TAG_ACT);
-    activation(c, m->act, u, u, T * F);
+    fam(c)->activation[act_kind(m)].run(c, u, u, T * F);
     net_tag_pop(c->net, SB_TAG_ACT);
     net_tag_push(c->net, SB_TAG_FFN2);
     linear(c, h, u, W(w2), W(b2), T, F, C);
@@ -288,64 +207,57 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
     uint64_t *pooled = mpc_tmp(c, C), *logit = mpc_tmp(c, NL), *plain = mpc_tmp(c, NL);
     net_tag_push(c->net, SB_TAG_POOLER);
     linear(c, pooled, h, p0 && real ? j->w->pool_w : NULL, p0 && real ? j->w->pool_b : NULL, 1, C, C);
-    mpc_tanh(c, pooled, pooled, C);
+    fam(c)->activation[MPC_ACT_TANH].run(c, pooled, pooled, C);
     net_tag_pop(c->net, SB_TAG_POOLER);
     net_tag_push(c->net, SB_TAG_CLASSIFIER);
     linear(c, logit, pooled, p0 && real ? j->w->cls_w : NULL, p0 && real ? j->w->cls_b : NULL, 1, C, NL);
-    mpc_reveal_to(c, plain, logit, NL, NET_P1);
+    fam(c)->reveal(c, plain, logit, NL, NET_P1);
     net_tag_pop(c->net, SB_TAG_CLASSIFIER);
     if (real && c->self == NET_P1)
         for (size_t i = 0; i < NL; i++) j->logits[i] = fx_decode(plain[i], c->cfg->frac_bits);
     mpc_tmp_free(h), mpc_tmp_free(pooled), mpc_tmp_free(logit), mpc_tmp_free(plain);
 }
 
-/* ---- closed-form costs ---- */
+/* ---- closed-form costs: the layer graph over the family's cost twins ---- */
 
 static mpc_cost norm_cost(const mpc_config *cfg, const tfm_config *m, int T)
 {
-    return m->norm == TFM_NORM_LAYERNORM ? mpc_layernorm_cost(cfg, (uint64_t)T, (uint64_t)m->C)
-                                         : mpc_batchnorm_cost(cfg, (uint64_t)T, (uint64_t)m->C);
+    return mpc_family_of(cfg)->norm[norm_kind(m)].cost(cfg, (uint64_t)T, (uint64_t)m->C);
 }
 
 mpc_cost sbert_embed_cost(const mpc_config *cfg, const tfm_config *m, int T)
 {
-    mpc_cost c = mpc_matmul_cost(1, (uint64_t)T, (uint64_t)m->V, (uint64_t)m->C, 1);
+    mpc_cost c = mpc_family_of(cfg)->embed_cost(cfg, (uint64_t)T, (uint64_t)m->V, (uint64_t)m->C);
     mpc_cost_add(&c, norm_cost(cfg, m, T));
     return c;
 }
 
 mpc_cost sbert_layer_cost(const mpc_config *cfg, const tfm_config *m, int T)
 {
+    const mpc_family *f = mpc_family_of(cfg);
     uint64_t t = (uint64_t)T, C = (uint64_t)m->C, F = (uint64_t)m->F, NH = (uint64_t)m->NH, hs = C / NH;
-    mpc_cost c = mpc_cost_times(mpc_matmul_cost(1, t, C, C, 1), 3);
-    mpc_cost_add(&c, mpc_matmul_cost(NH, t, hs, t, 0));
-    switch (m->attn) {
-    case TFM_ATTN_SOFTMAX: mpc_cost_add(&c, mpc_softmax_cost(cfg, NH * t, t)); break;
-    case TFM_ATTN_2RELU: mpc_cost_add(&c, mpc_2relu_cost(cfg, NH * t, t)); break;
-    default: mpc_cost_add(&c, mpc_2quad_cost(cfg, NH * t, t)); break;
-    }
-    mpc_cost_add(&c, mpc_matmul_cost(NH, t, t, hs, 0));
-    mpc_cost_add(&c, mpc_matmul_cost(1, t, C, C, 1));
+    mpc_cost c = mpc_cost_times(f->linear_cost(cfg, t, C, C), 3);
+    mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, hs, t));
+    mpc_cost_add(&c, f->scale_cost(cfg, NH * t * t));
+    mpc_cost_add(&c, f->attn_norm[attn_kind(m)].cost(cfg, NH * t, t));
+    mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, t, hs));
+    mpc_cost_add(&c, f->linear_cost(cfg, t, C, C));
     mpc_cost_add(&c, norm_cost(cfg, m, T));
-    mpc_cost_add(&c, mpc_matmul_cost(1, t, C, F, 1));
-    switch (m->act) {
-    case TFM_ACT_GELU_ERF: mpc_cost_add(&c, mpc_gelu_erf_cost(cfg, t * F)); break;
-    case TFM_ACT_GELU_TANH: mpc_cost_add(&c, mpc_gelu_tanh_cost(cfg, t * F)); break;
-    case TFM_ACT_RELU: mpc_cost_add(&c, mpc_relu_cost(t * F)); break;
-    default: mpc_cost_add(&c, mpc_quad_cost(cfg, t * F)); break;
-    }
-    mpc_cost_add(&c, mpc_matmul_cost(1, t, F, C, 1));
+    mpc_cost_add(&c, f->linear_cost(cfg, t, C, F));
+    mpc_cost_add(&c, f->activation[act_kind(m)].cost(cfg, t * F));
+    mpc_cost_add(&c, f->linear_cost(cfg, t, F, C));
     mpc_cost_add(&c, norm_cost(cfg, m, T));
     return c;
 }
 
 mpc_cost sbert_head_cost(const mpc_config *cfg, const tfm_config *m, int T)
 {
+    const mpc_family *f = mpc_family_of(cfg);
     uint64_t C = (uint64_t)m->C, NL = (uint64_t)m->NL;
-    mpc_cost c = mpc_matmul_cost(1, 1, C, C, 1);
-    mpc_cost_add(&c, mpc_tanh_cost(cfg, C));
-    mpc_cost_add(&c, mpc_matmul_cost(1, 1, C, NL, 1));
-    mpc_cost_add(&c, mpc_reveal_to_cost(NL, NET_P1));
+    mpc_cost c = f->linear_cost(cfg, 1, C, C);
+    mpc_cost_add(&c, f->activation[MPC_ACT_TANH].cost(cfg, C));
+    mpc_cost_add(&c, f->linear_cost(cfg, 1, C, NL));
+    mpc_cost_add(&c, f->reveal_cost(cfg, NL, NET_P1));
     return c;
 }
 
@@ -359,7 +271,8 @@ mpc_cost sbert_cost(const mpc_config *cfg, const tfm_config *m, int T)
 
 mpc_cost sbert_setup_cost(const mpc_config *cfg, const tfm_config *m)
 {
-    if (m->norm != TFM_NORM_BATCHNORM) return mpc_cost_zero();
-    /* One inverse std per norm site: the embedding's and two per layer. */
-    return mpc_cost_times(mpc_batchnorm_setup_cost(cfg, (uint64_t)m->C), 1 + 2 * (uint64_t)m->L);
+    const mpc_norm_op *n = &mpc_family_of(cfg)->norm[norm_kind(m)];
+    if (!n->setup_cost) return mpc_cost_zero();
+    /* One setup per norm site: the embedding's and two per layer. */
+    return mpc_cost_times(n->setup_cost(cfg, (uint64_t)m->C), 1 + 2 * (uint64_t)m->L);
 }

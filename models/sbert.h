@@ -1,23 +1,20 @@
-/* sbert.h -- the secure encoder forward: BERT/RoBERTa with a sequence-classification head, built from
- * mpc_ ops, for P0 (weights) and P1 (tokens); the logits are revealed to P1 only.
+/* sbert.h -- the secure encoder forward: BERT/RoBERTa with a sequence-classification head, for P0
+ * (weights) and P1 (tokens); the logits are revealed to P1 only.
  *
- * Protocol `crypten` (CrypTen's behaviour, MPCFormer's setting):
- *  - P0's weights are secret-shared at model setup (no messages); every linear layer is a Beaver
- *    matmul with both operands secret, so each use re-opens a fresh mask of the whole weight.
- *  - Embedding: P1 secret-shares the one-hot matrix of its tokens (T x V, fixed point) and it is
- *    multiplied by P0's secret word-embedding table (the table is re-opened per inference); position
- *    rows and token type 0 are P0's shares, added locally (positions are public).
- *  - Attention with a public key mask (padding is public: T is); softmax / 2ReLU / 2Quad per
- *    --softmax; activation GeLU (erf or tanh form), ReLU or Quad; LayerNorm or the BatchNorm stand-in
- *    (its inverse std is model-setup output: P0 computes it from its running variance).
- *  - Residuals are local; the pooler's tanh is mpc_tanh; the classifier is a Beaver matmul; logits are
- *    revealed to P1 (one one-way round).
+ * This file is the layer graph only: every layer comes from the protocol family of the configuration
+ * (mpc_config.protocol, family.h): linear layers, the embedding (P1's tokens, P0's table and
+ * position/type rows), the secret products of attention and its public 1/sqrt(d) scale, attention
+ * normalisation (softmax / 2ReLU / 2Quad, with the public key mask: padding is public, T is), the
+ * activation (GeLU erf or tanh form, ReLU, Quad), the norm (LayerNorm or the BatchNorm stand-in),
+ * the pooler's tanh and the reveal of the logits to P1. How the `crypten` family does each is in
+ * protocols/crypten/crypten.c. Residuals and the head split/merge are local.
  * Every exchange is tagged by operator (SB_TAG_*), for the per-operator breakdown. */
 #ifndef SBERT_H
 #define SBERT_H
 
 #include <stdio.h>
 
+#include "../protocols/family.h"
 #include "../protocols/mpc.h"
 #include "../protocols/mpc_cost.h"
 #include "tfm.h"

@@ -21,6 +21,7 @@
 
 #include "../common/chk.h"
 #include "../common/json.h"
+#include "../common/ofile.h"
 
 static uint64_t get_le64(const uint8_t *b)
 {
@@ -543,7 +544,28 @@ int tfm_read_safetensors_buf(const uint8_t *buf, size_t len, const tfm_config *c
         }
         src[i] = e;
     }
-    /* 2. Convert. Bounds were checked by the index: data_off + end <= len. */
+    /* 2. Every value finite (decoded chunk by chunk into scratch, so a refused file leaves p as it was).
+     * Bounds were checked by the index: data_off + end <= len. */
+    enum { SCRATCH = 4096 };
+    float scratch[SCRATCH];
+    for (size_t i = 0; i < nt && rc != TFM_EVALUE; i++) {
+        int es, kind = dtype_lookup(src[i]->dtype, &es);
+        const uint8_t *b = buf + ix.data_off + src[i]->begin;
+        for (uint64_t k = 0; k < src[i]->numel && rc != TFM_EVALUE; k += SCRATCH) {
+            uint64_t m = src[i]->numel - k < SCRATCH ? src[i]->numel - k : SCRATCH;
+            decode(scratch, b + k * (uint64_t)es, m, kind);
+            for (uint64_t j = 0; j < m; j++)
+                if (!isfinite(scratch[j])) {
+                    (void)chk_errf(err, errlen, 0, "tensor '%s' holds a non-finite value (%g at flat index %llu%s): weights must be finite",
+                                   src[i]->name, (double)scratch[j], (unsigned long long)(k + j),
+                                   kind == DT_F64 ? "; F64 values beyond float range count as infinite" : "");
+                    rc = TFM_EVALUE;
+                    break;
+                }
+        }
+    }
+    if (rc == TFM_EVALUE) goto fail;
+    /* 3. Convert. */
     for (size_t i = 0; i < nt; i++) {
         int es, kind = dtype_lookup(src[i]->dtype, &es);
         decode(tab[i].data, buf + ix.data_off + src[i]->begin, src[i]->numel, kind);
@@ -553,6 +575,26 @@ fail:
     free(src);
     free(sorted);
     tfm_st_index_free(&ix);
+    free(tab);
+    return rc;
+}
+
+int tfm_params_check_fixed(const tfm_config *cfg, const tfm_params *p, double limit, char *err, size_t errlen)
+{
+    size_t nt = tfm_tensor_count(cfg);
+    tfm_tensor *tab = chk_malloc(nt * sizeof *tab);
+    tfm_tensor_table(cfg, p, tab);
+    int rc = TFM_OK;
+    for (size_t i = 0; i < nt && rc == TFM_OK; i++)
+        for (size_t j = 0; j < table_numel(&tab[i]); j++) {
+            float v = tab[i].data[j];
+            if (!isfinite(v) || fabs((double)v) >= limit) {
+                rc = chk_errf(err, errlen, TFM_EVALUE,
+                              "tensor '%s' holds %g at flat index %zu, which does not fit the fixed-point encoding "
+                              "(|x| < %g)", tab[i].name, (double)v, j, limit);
+                break;
+            }
+        }
     free(tab);
     return rc;
 }
@@ -609,21 +651,16 @@ int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_para
     tfm_tensor *tab = chk_malloc(nt * sizeof *tab);
     tfm_tensor_table(cfg, p, tab);
     sbuf h = {0};
-    char *tmp = NULL;
     uint8_t *chunk = NULL;
-    FILE *f = NULL;
-    int created = 0; /* remove only a temporary file of our own */
+    ofile of = {0};
+    FILE *f = NULL; /* of.f while the temporary is open */
     int rc = build_header(&h, cfg, tab, nt, metadata_json);
     if (rc != TFM_OK) goto fail;
     while (h.len % 8) sb_put(&h, " ", 1); /* data starts at 8 + N, a multiple of 8 */
 
     rc = TFM_EIO;
-    size_t plen = strlen(path);
-    tmp = chk_malloc(plen + 5);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    if (!(f = fopen(tmp, "wb"))) goto fail;
-    created = 1;
+    if (ofile_open(&of, path, NULL, 0) != 0) goto fail;
+    f = of.f;
     uint8_t lenb[8];
     put_le64(lenb, h.len);
     if (fwrite(lenb, 1, 8, f) != 8 || fwrite(h.s, 1, h.len, f) != h.len) goto fail;
@@ -638,16 +675,13 @@ int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_para
         }
         if (fwrite(chunk, 4, m, f) != m) goto fail;
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) goto fail;
-    int closed = fclose(f);
+    if (fflush(f) != 0 || (of.tmp && fsync(fileno(f)) != 0)) goto fail;
     f = NULL;
-    if (closed != 0 || rename(tmp, path) != 0) goto fail;
+    if (ofile_commit(&of, NULL, 0) != 0) goto fail;
     rc = TFM_OK;
 fail:
-    if (f) fclose(f);
-    if (rc != TFM_OK && created) remove(tmp);
+    if (f) ofile_abort(&of);
     free(chunk);
-    free(tmp);
     free(h.s);
     free(tab);
     return rc;

@@ -20,6 +20,8 @@
  *   TFM_EMISSING a tensor the configuration needs is absent (named in the message).
  *   TFM_ESHAPE   its dtype is not F32/F16/BF16/F64, or its shape differs from the configuration's
  *                (both shapes in the message).
+ *   TFM_EVALUE   a value of a needed tensor is NaN or infinite after conversion (tensor and index
+ *                in the message).
  * F16, BF16 and F64 tensors are converted to float32 (F64 beyond float range becomes +-inf, as
  * torch's .float() does). Tensors the configuration does not use (other heads, position_ids
  * buffers, ...) are ignored. A name the configuration wants as "bert.X" / "roberta.X" may also be
@@ -65,10 +67,10 @@ typedef struct tfm_st_index {
 
 /* ---- safetensors ---- */
 
-/* Writes every tensor of p (allocated for cfg) as F32 to `path`, via `path`.tmp and rename(), so the
- * path never holds a partial file. metadata_json: NULL, or a JSON object whose values are all
+/* Writes every tensor of p (allocated for cfg) as F32 to `path`, via a mkstemp temporary beside it
+ * and rename() (common/ofile.h), so the path never holds a partial file. metadata_json: NULL, or a JSON object whose values are all
  * strings, merged into "__metadata__" (its own "format" wins over "pt").
- * TFM_OK, TFM_EIO (nothing left at path or path.tmp), TFM_EVALUE (metadata_json invalid). */
+ * TFM_OK, TFM_EIO (nothing left at path, no temporary left), TFM_EVALUE (metadata_json invalid). */
 int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_params *p,
                          const char *metadata_json) WUR;
 
@@ -89,6 +91,10 @@ int tfm_safetensors_index(tfm_st_index *ix, const uint8_t *buf, size_t len, char
 /* The same for a file; reads only its header. TFM_EIO if it cannot be read. */
 int tfm_safetensors_index_file(tfm_st_index *ix, const char *path, char *err, size_t errlen) WUR;
 void tfm_st_index_free(tfm_st_index *ix);
+
+/* TFM_OK if every parameter is finite with |x| < limit (for fixed point with f fractional bits,
+ * limit = fx_range(f)); else TFM_EVALUE naming the first offending tensor, index and value. */
+int tfm_params_check_fixed(const tfm_config *cfg, const tfm_params *p, double limit, char *err, size_t errlen) WUR;
 
 /* ---- Hugging Face config.json ---- */
 

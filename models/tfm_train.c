@@ -282,6 +282,13 @@ int tfm_train_run(const tfm_config *cfg, tfm_params *p, const tfm_encoded *train
             }
             double lr = tfm_lr_schedule(o->lr, step, warmup, o->constant_lr ? 0 : total);
             double loss = tfm_trainer_step(&tr, ids, mask, q, lr, &gn);
+            if (!isfinite(loss) || !isfinite(gn)) { /* the parameters are no longer meaningful: stop */
+                rc = chk_errf(err, errlen, TFM_EVALUE,
+                              "training stopped at step %ld (epoch %d): the %s is %g, not finite (a non-finite "
+                              "teacher or input, or a learning rate too high); no checkpoint written at this step",
+                              step + 1, ep + 1, isfinite(loss) ? "gradient norm" : "loss", isfinite(loss) ? gn : loss);
+                break;
+            }
             if (step == 0) rs.first_loss = loss;
             rs.final_loss = loss;
             loss_acc += loss;
@@ -294,6 +301,7 @@ int tfm_train_run(const tfm_config *cfg, tfm_params *p, const tfm_encoded *train
                 t_last = now, loss_acc = 0.0, since = 0;
             }
         }
+        if (rc != TFM_OK) break;
         /* end of epoch */
         double acc = -1.0;
         int saved = 0;

@@ -225,8 +225,9 @@ typedef struct tfm_train_result {
 } tfm_train_result;
 
 /* Trains p (for cfg) on train; dev (may be NULL) selects the best epoch. After return p holds the
- * best-dev parameters when dev was given (else the last). Returns 0, or a TFM_* error code from
- * writing the checkpoint (message in err). */
+ * best-dev parameters when dev was given (else the last). Returns 0, TFM_EVALUE if a step's loss or
+ * gradient norm is not finite (training stops there, nothing more is saved; message in err), or a
+ * TFM_* error code from writing the checkpoint (message in err). */
 int tfm_train_run(const tfm_config *cfg, tfm_params *p, const tfm_encoded *train, const tfm_encoded *dev,
                   const tfm_train_opts *o, tfm_train_result *res, char *err, size_t errlen) WUR;
 

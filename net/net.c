@@ -13,6 +13,7 @@ const char *net_strerror(int code)
     case NET_ECLOSED: return "peer closed the connection";
     case NET_ETIMEOUT: return "timed out";
     case NET_EPROTO: return "protocol or configuration mismatch";
+    case NET_ETIME: return "virtual time out of range (more than 2^63 ns, about 292 years)";
     default: return "unknown error";
     }
 }

@@ -47,6 +47,7 @@ enum {
     NET_ECLOSED = -2,  /* peer closed or died */
     NET_ETIMEOUT = -3, /* deadline passed */
     NET_EPROTO = -4,   /* malformed frame or configuration mismatch */
+    NET_ETIME = -8,    /* simulator: the run needs virtual time beyond 2^63 ns (bad input, see sim.h) */
 };
 const char *net_strerror(int code);
 

@@ -272,6 +272,11 @@ int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[])
         sp->actor = sim_spawn(s->e, net_party_names[i], party_main, sp);
     }
     int rc = sim_run(s->e);
+    if (rc == SIM_ETIME) {
+        fprintf(stderr, "error: the simulated run needs more virtual time than 2^63 ns (about 292 years): bad input "
+                        "(a bandwidth too low, a latency or compute time too large for the traffic)\n");
+        return NET_ETIME;
+    }
     if (rc == SIM_EDEADLOCK) {
         fprintf(stderr, "error: simulation deadlock: %s blocked waiting for messages that never come\n",
                 sim_blocked_names(s->e));

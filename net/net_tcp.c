@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "net_tcp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -20,15 +21,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "../netmodel/nm_tcp.h"
+
+_Static_assert(NET_TCP_TAG_BYTES == NM_TCP_AEAD_TAG, "the link models charge the real tag size");
+_Static_assert(NET_TCP_HDR_BYTES == NM_TCP_MSG_HDR, "the link models charge the real header size");
+
 enum {
     OBUF_LIMIT = 64 * 1024, /* frames up to this size (with what is queued) are buffered and coalesced */
     READ_CHUNK = 64 * 1024,
     ZERO_BYTES = 64 * 1024,
-    HELLO_VERSION = 1,
-    HELLO_FIXED = 24, /* version, kind/status, from, to, hash_len ... desc_len */
-    HELLO_MAX = HELLO_FIXED + NET_TCP_MAX_HASH + NET_TCP_MAX_DESC,
 };
-enum { ACK_OK = 0, ACK_MISMATCH = 1, ACK_ROLE = 2, ACK_DUPLICATE = 3 };
 #define MAX_FRAME ((uint64_t)1 << 40) /* larger lengths are garbage */
 #define NS_PER_S 1000000000LL
 
@@ -53,6 +57,13 @@ typedef struct conn {
     int wr_errno; /* errno of a failed write */
     int bye_in, bye_out;
     int64_t last_rx, last_tx; /* monotonic ns of the last byte moved */
+    size_t expect;            /* the frame size recv() waits for (0: none): input is sized by this, never by a header */
+    /* sealed frames (sec = 1): keys and counters per direction; eb holds a large sealed payload */
+    int sec;
+    uint8_t k_tx[32], k_rx[32];
+    uint64_t n_tx, n_rx;
+    uint8_t *eb;
+    size_t eb_cap;
 } conn;
 
 struct net_tcp {
@@ -172,7 +183,7 @@ static double secs(int64_t ns) { return (double)ns / 1e9; }
 
 static size_t pending(const conn *c) { return (c->ob_len - c->ob_off) + c->d_len; }
 
-static void ob_append(conn *c, const void *p, size_t n)
+static size_t ob_append(conn *c, const void *p, size_t n)
 {
     if (c->ob_off == c->ob_len) c->ob_off = c->ob_len = 0;
     if (c->ob_off > 0 && c->ob_off >= c->ob_cap / 2) {
@@ -186,6 +197,22 @@ static void ob_append(conn *c, const void *p, size_t n)
         else memset(c->ob + c->ob_len, 0, n);
     }
     c->ob_len += n;
+    return c->ob_len - n;
+}
+
+static size_t tag_bytes(const conn *c) { return c->sec ? NET_TCP_TAG_BYTES : 0; }
+
+/* Queues a whole frame (header, payload, tag) in the output buffer; p NULL = zeros. */
+static void ob_frame(conn *c, int type, const void *p, size_t n, uint64_t label, const int64_t *cp)
+{
+    size_t ho = ob_append(c, NULL, NET_TCP_HDR_BYTES);
+    net_tcp_frame_header(c->ob + ho, type, n, label, cp);
+    size_t po = ob_append(c, p, n);
+    if (!c->sec) return;
+    size_t to = ob_append(c, NULL, NET_TCP_TAG_BYTES);
+    ho = to - n - NET_TCP_HDR_BYTES; /* ob may have moved its content: recompute from the end */
+    po = to - n;
+    net_frame_seal(c->k_tx, c->n_tx++, c->ob + ho, c->ob + po, n, c->ob + to);
 }
 
 /* Writes as much as the kernel takes without blocking. Header and payload go in one sendmsg. */
@@ -234,13 +261,9 @@ static void do_read(conn *c)
             c->ib_len = unread;
         }
         size_t want = READ_CHUNK;
-        if (unread >= NET_TCP_HDR_BYTES) { /* room for the whole frame at once */
-            const uint8_t *h = c->ib + c->ib_off;
-            uint64_t len = get64(h + 8);
-            if (get32(h) == NET_TCP_MAGIC && len <= MAX_FRAME && NET_TCP_HDR_BYTES + len > unread &&
-                NET_TCP_HDR_BYTES + len - unread > want)
-                want = (size_t)(NET_TCP_HDR_BYTES + len - unread);
-        }
+        /* Room for the whole expected frame at once. Sized by what recv() expects, never by what a
+         * header announces (wait_frame refuses a header that disagrees before it gets here). */
+        if (c->expect > unread && c->expect - unread > want) want = c->expect - unread;
         if (c->ib_cap - c->ib_len < want) reserve(&c->ib, &c->ib_cap, c->ib_len + want);
         ssize_t r = read(c->fd, c->ib + c->ib_len, c->ib_cap - c->ib_len);
         if (r > 0) {
@@ -332,6 +355,8 @@ static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h)
     conn *c = &t->c[peer];
     const char *me = pname(t->base.self), *pn = pname(peer);
     int64_t start = mono_ns();
+    size_t tl = tag_bytes(c);
+    c->expect = expect_n != SIZE_MAX && expect_n <= MAX_FRAME ? NET_TCP_HDR_BYTES + expect_n + tl : 0;
     for (;;) {
         size_t avail = c->ib_len - c->ib_off;
         int have_hdr = avail >= NET_TCP_HDR_BYTES;
@@ -344,11 +369,17 @@ static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h)
                 return fail(t, NET_EPROTO, "%s: unexpected frame type %u from %s", me, h->type, pn);
             if (h->type == NET_TCP_DATA && expect_n != SIZE_MAX && h->len != expect_n)
                 return fail(t, NET_EPROTO,
-                            "%s: protocol desync: %s expects a %zu-byte message from %s, the next one has %llu bytes "
-                            "(do all parties run the same build and options?)",
+                            "%s: protocol desync or tampering: %s expects a %zu-byte message from %s, the next one "
+                            "announces %llu bytes (do all parties run the same build and options?)",
                             me, me, expect_n, pn, (unsigned long long)h->len);
+            if (h->type == NET_TCP_BYE && h->len != 0)
+                return fail(t, NET_EPROTO, "%s: malformed goodbye from %s (announces %llu bytes)", me, pn,
+                            (unsigned long long)h->len);
             if (h->len > MAX_FRAME) return fail(t, NET_EPROTO, "%s: absurd frame length %llu from %s", me, (unsigned long long)h->len, pn);
-            if (avail - NET_TCP_HDR_BYTES >= h->len) return NET_OK;
+            if (avail - NET_TCP_HDR_BYTES >= h->len + tl) {
+                c->expect = 0;
+                return NET_OK;
+            }
         }
         if (c->eof) {
             if (avail == 0) {
@@ -358,7 +389,7 @@ static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h)
                 return fail(t, NET_ECLOSED, "%s: %s closed the connection without a goodbye (it died or failed)", me, pn);
             }
             char total[32] = "?";
-            if (have_hdr) snprintf(total, sizeof total, "%llu", (unsigned long long)(h->len + NET_TCP_HDR_BYTES));
+            if (have_hdr) snprintf(total, sizeof total, "%llu", (unsigned long long)(h->len + NET_TCP_HDR_BYTES + tl));
             return fail(t, NET_EPROTO, "%s: truncated message from %s: the connection %s%s%s after %zu of %s bytes (%s died mid-message?)",
                         me, pn, c->rd_errno ? "failed (" : "closed", c->rd_errno ? strerror(c->rd_errno) : "",
                         c->rd_errno ? ")" : "", avail, total, pn);
@@ -368,7 +399,7 @@ static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h)
         if (now - since >= limit) {
             if (avail) {
                 char total[32] = "?";
-                if (have_hdr) snprintf(total, sizeof total, "%llu", (unsigned long long)(h->len + NET_TCP_HDR_BYTES));
+                if (have_hdr) snprintf(total, sizeof total, "%llu", (unsigned long long)(h->len + NET_TCP_HDR_BYTES + tl));
                 return fail(t, NET_ETIMEOUT, "%s: message from %s stalled: %zu of %s bytes, then nothing for %.1f s (%s hung mid-message, or the network is down)",
                             me, pn, avail, total, secs(limit), pn);
             }
@@ -385,6 +416,22 @@ static void consume(conn *c, size_t n)
     if (c->ib_off == c->ib_len) c->ib_off = c->ib_len = 0;
 }
 
+/* Verifies and decrypts (in the input buffer) the complete frame at the head of c's input, whose
+ * header h was checked by wait_frame. Plaintext connections: nothing to do. */
+static int open_frame(net_tcp *t, int peer, const hdr *h)
+{
+    conn *c = &t->c[peer];
+    if (!c->sec) return NET_OK;
+    uint8_t *f = c->ib + c->ib_off;
+    if (net_frame_open(c->k_rx, c->n_rx, f, f + NET_TCP_HDR_BYTES, (size_t)h->len, f + NET_TCP_HDR_BYTES + h->len) != 0)
+        return fail(t, NET_EPROTO,
+                    "%s: a message from %s failed authentication (frame %llu, %llu bytes): it was altered in transit "
+                    "(tampering or corruption), replayed or forged; refusing to continue",
+                    pname(t->base.self), pname(peer), (unsigned long long)c->n_rx, (unsigned long long)h->len);
+    c->n_rx++;
+    return NET_OK;
+}
+
 /* ---- fault injection (tests) ---- */
 
 static void inject_fault(net_tcp *t, int peer, const void *buf, size_t n)
@@ -397,14 +444,13 @@ static void inject_fault(net_tcp *t, int peer, const void *buf, size_t n)
         fflush(stderr);
         kill(getpid(), SIGKILL);
     }
-    uint8_t h[NET_TCP_HDR_BYTES];
-    net_tcp_frame_header(h, NET_TCP_DATA, n, 0, NULL);
     conn *c = &t->c[peer];
-    ob_append(c, h, sizeof h);
-    ob_append(c, buf, n / 2);
+    size_t whole = NET_TCP_HDR_BYTES + n + tag_bytes(c), start = c->ob_len;
+    ob_frame(c, NET_TCP_DATA, buf, n, 0, NULL);
+    c->ob_len = start + NET_TCP_HDR_BYTES + n / 2; /* the header and half the payload */
     (void)flush_all(t);
     fprintf(stderr, "fault injection: %s sent %zu of %zu bytes of its message %llu (to %s), then %s\n", me,
-            n / 2 + sizeof h, n + sizeof h, (unsigned long long)t->frames_sent + 1, pname(peer),
+            n / 2 + NET_TCP_HDR_BYTES, whole, (unsigned long long)t->frames_sent + 1, pname(peer),
             t->o.fault_mode == NET_TCP_FAULT_TRUNCATE ? "dies" : "hangs");
     fflush(stderr);
     if (t->o.fault_mode == NET_TCP_FAULT_TRUNCATE) kill(getpid(), SIGKILL);
@@ -435,18 +481,28 @@ static int tp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     if (c->wr_errno) return write_fail(t, peer);
     if (t->o.fault_mode != NET_TCP_FAULT_NONE && t->frames_sent == t->o.fault_after) inject_fault(t, peer, buf, n);
     t->frames_sent++;
-    uint8_t h[NET_TCP_HDR_BYTES];
-    net_tcp_frame_header(h, NET_TCP_DATA, n, meta->label, meta->cp);
-    if (pending(c) + sizeof h + n <= OBUF_LIMIT) { /* small: coalesce, goes out at the next flush */
-        ob_append(c, h, sizeof h);
-        ob_append(c, buf, n);
+    if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 0, buf, n);
+    if (pending(c) + NET_TCP_HDR_BYTES + n + tag_bytes(c) <= OBUF_LIMIT) { /* small: coalesce, goes out at the next flush */
+        ob_frame(c, NET_TCP_DATA, buf, n, meta->label, meta->cp);
         return NET_OK;
     }
-    /* Large: queued bytes, header and payload leave together, straight from the caller's buffer. */
-    ob_append(c, h, sizeof h);
-    c->dp = buf;
-    c->d_zero = buf == NULL;
-    c->d_len = n;
+    /* Large: queued bytes, header and payload leave together: straight from the caller's buffer, or
+     * sealed into eb (the caller's buffer is never written). */
+    size_t ho = ob_append(c, NULL, NET_TCP_HDR_BYTES);
+    net_tcp_frame_header(c->ob + ho, NET_TCP_DATA, n, meta->label, meta->cp);
+    if (c->sec) {
+        reserve(&c->eb, &c->eb_cap, n + NET_TCP_TAG_BYTES);
+        if (buf) memcpy(c->eb, buf, n);
+        else memset(c->eb, 0, n);
+        net_frame_seal(c->k_tx, c->n_tx++, c->ob + ho, c->eb, n, c->eb + n);
+        c->dp = c->eb;
+        c->d_zero = 0;
+        c->d_len = n + NET_TCP_TAG_BYTES;
+    } else {
+        c->dp = buf;
+        c->d_zero = buf == NULL;
+        c->d_len = n;
+    }
     int rc = flush_all(t);
     c->dp = NULL; /* on failure the connection is dead anyway: never keep the caller's pointer */
     c->d_len = 0;
@@ -464,13 +520,17 @@ static int tp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *in
     hdr h;
     rc = wait_frame(t, peer, n, &h);
     if (rc != NET_OK) return rc;
+    rc = open_frame(t, peer, &h);
+    if (rc != NET_OK) return rc;
+    size_t tl = tag_bytes(c);
     if (h.type == NET_TCP_BYE) {
-        consume(c, NET_TCP_HDR_BYTES + (size_t)h.len);
+        consume(c, NET_TCP_HDR_BYTES + tl);
         c->bye_in = 1;
         return NET_ECLOSED; /* clean: not an error */
     }
     if (buf && n) memcpy(buf, c->ib + c->ib_off + NET_TCP_HDR_BYTES, n);
-    consume(c, NET_TCP_HDR_BYTES + n);
+    if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 1, buf ? c->ib + c->ib_off + NET_TCP_HDR_BYTES : NULL, n);
+    consume(c, NET_TCP_HDR_BYTES + n + tl);
     memset(info, 0, sizeof *info);
     info->label = h.label;
     memcpy(info->cp, h.cp, sizeof info->cp);
@@ -528,7 +588,10 @@ static void conn_free(conn *c)
     c->fd = -1;
     free(c->ob);
     free(c->ib);
-    c->ob = c->ib = NULL;
+    free(c->eb);
+    c->ob = c->ib = c->eb = NULL;
+    sodium_memzero(c->k_tx, sizeof c->k_tx);
+    sodium_memzero(c->k_rx, sizeof c->k_rx);
 }
 
 void net_tcp_destroy(net_tcp *t)
@@ -565,8 +628,17 @@ int net_tcp_from_fds(net_tcp **out, const net_tcp_opts *o, const int fd[NET_MAX_
             *out = NULL;
             return NET_EIO;
         }
-        t->c[i].fd = fd[i];
-        conn_ready(&t->c[i]);
+        conn *c = &t->c[i];
+        c->fd = fd[i];
+        if (o->psk) { /* per direction: BLAKE2b_psk("mpcsim-psk" || from || to) */
+            uint8_t in[12] = "mpcsim-psk";
+            c->sec = 1;
+            in[10] = (uint8_t)o->self, in[11] = (uint8_t)i;
+            crypto_generichash(c->k_tx, 32, in, sizeof in, o->psk, 32);
+            in[10] = (uint8_t)i, in[11] = (uint8_t)o->self;
+            crypto_generichash(c->k_rx, 32, in, sizeof in, o->psk, 32);
+        }
+        conn_ready(c);
     }
     *out = t;
     return NET_OK;
@@ -576,9 +648,7 @@ int net_tcp_send_bye(net_tcp *t, int peer)
 {
     conn *c = &t->c[peer];
     if (c->fd < 0 || c->bye_out) return NET_OK;
-    uint8_t h[NET_TCP_HDR_BYTES];
-    net_tcp_frame_header(h, NET_TCP_BYE, 0, 0, NULL);
-    ob_append(c, h, sizeof h);
+    ob_frame(c, NET_TCP_BYE, NULL, 0, 0, NULL);
     c->bye_out = 1;
     return flush_all(t);
 }
@@ -589,9 +659,7 @@ int net_tcp_finish(net_tcp *t)
     for (int i = 0; i < t->base.nparties; i++) {
         conn *c = &t->c[i];
         if (c->fd < 0 || c->bye_out) continue;
-        uint8_t h[NET_TCP_HDR_BYTES];
-        net_tcp_frame_header(h, NET_TCP_BYE, 0, 0, NULL);
-        ob_append(c, h, sizeof h);
+        ob_frame(c, NET_TCP_BYE, NULL, 0, 0, NULL);
         c->bye_out = 1;
     }
     int rc = flush_all(t);
@@ -611,10 +679,13 @@ int net_tcp_finish(net_tcp *t)
                 hdr_decode(c->ib + c->ib_off, &h);
                 if (h.magic != NET_TCP_MAGIC)
                     return fail(t, NET_EPROTO, "%s: garbled stream from %s at the end", me, pname(i));
-                if (h.type != NET_TCP_BYE)
+                if (h.type != NET_TCP_BYE || h.len != 0)
                     return fail(t, NET_EPROTO, "%s: protocol desync: an unread %llu-byte message from %s at the end", me,
                                 (unsigned long long)h.len, pname(i));
-                consume(c, NET_TCP_HDR_BYTES);
+                if (c->ib_len - c->ib_off < NET_TCP_HDR_BYTES + tag_bytes(c)) break; /* the tag is still on its way */
+                int rc2 = open_frame(t, i, &h);
+                if (rc2 != NET_OK) return rc2;
+                consume(c, NET_TCP_HDR_BYTES + tag_bytes(c));
                 c->bye_in = 1;
             }
             if (!c->eof) {
@@ -800,75 +871,6 @@ static int fd_read_exact(int fd, uint8_t *p, size_t n, int64_t deadline)
     return 0;
 }
 
-typedef struct hello {
-    uint32_t version, kind, from, to; /* kind: ACK status for an ACK */
-    uint32_t hash_len;
-    uint8_t hash[NET_TCP_MAX_HASH];
-    char desc[NET_TCP_MAX_DESC + 1];
-} hello;
-
-static int hello_send(int fd, int type, const hello *m, int64_t deadline)
-{
-    uint8_t buf[NET_TCP_HDR_BYTES + HELLO_MAX];
-    size_t dl = strlen(m->desc), n = HELLO_FIXED + m->hash_len + dl;
-    net_tcp_frame_header(buf, type, n, 0, NULL);
-    uint8_t *p = buf + NET_TCP_HDR_BYTES;
-    put32(p, m->version);
-    put32(p + 4, m->kind);
-    put32(p + 8, m->from);
-    put32(p + 12, m->to);
-    put32(p + 16, m->hash_len);
-    memcpy(p + 20, m->hash, m->hash_len);
-    put32(p + 20 + m->hash_len, (uint32_t)dl);
-    memcpy(p + 24 + m->hash_len, m->desc, dl);
-    return fd_write_all(fd, buf, NET_TCP_HDR_BYTES + n, deadline);
-}
-
-/* 0 ok, -1..-3 as fd_read_exact, -4 malformed. */
-static int hello_recv(int fd, int type, hello *m, int64_t deadline)
-{
-    uint8_t hb[NET_TCP_HDR_BYTES], p[HELLO_MAX];
-    int r = fd_read_exact(fd, hb, sizeof hb, deadline);
-    if (r) return r;
-    hdr h;
-    hdr_decode(hb, &h);
-    if (h.magic != NET_TCP_MAGIC || h.type != (uint32_t)type || h.len < HELLO_FIXED || h.len > HELLO_MAX) return -4;
-    r = fd_read_exact(fd, p, (size_t)h.len, deadline);
-    if (r) return r;
-    memset(m, 0, sizeof *m);
-    m->version = get32(p);
-    m->kind = get32(p + 4);
-    m->from = get32(p + 8);
-    m->to = get32(p + 12);
-    m->hash_len = get32(p + 16);
-    if (m->hash_len > NET_TCP_MAX_HASH || HELLO_FIXED + m->hash_len > h.len) return -4;
-    memcpy(m->hash, p + 20, m->hash_len);
-    uint32_t dl = get32(p + 20 + m->hash_len);
-    if (dl > NET_TCP_MAX_DESC || HELLO_FIXED + m->hash_len + dl != h.len) return -4;
-    memcpy(m->desc, p + 24 + m->hash_len, dl);
-    m->desc[dl] = 0;
-    return 0;
-}
-
-static void hello_mine(const net_tcp *t, hello *m, uint32_t kind, int to)
-{
-    memset(m, 0, sizeof *m);
-    m->version = HELLO_VERSION;
-    m->kind = kind;
-    m->from = (uint32_t)t->base.self;
-    m->to = (uint32_t)to;
-    m->hash_len = (uint32_t)t->o.hash_len;
-    if (t->o.hash_len) memcpy(m->hash, t->o.hash, t->o.hash_len);
-    snprintf(m->desc, sizeof m->desc, "%s", t->o.desc ? t->o.desc : "");
-}
-
-static int same_config(const net_tcp *t, const hello *m)
-{
-    return m->version == HELLO_VERSION && m->hash_len == t->o.hash_len &&
-           (t->o.hash_len == 0 || memcmp(m->hash, t->o.hash, t->o.hash_len) == 0);
-}
-
-/* "key=value ..." descriptions: lists the keys whose values differ, as "seed (P1: 2, P0: 1)". */
 static void desc_diff(char *out, size_t n, const char *theirs, const char *mine, const char *tn, const char *mn)
 {
     out[0] = 0;
@@ -898,21 +900,53 @@ static void desc_diff(char *out, size_t n, const char *theirs, const char *mine,
     }
 }
 
-static int mismatch(net_tcp *t, int peer, const hello *m)
+static int mismatch(net_tcp *t, int peer, const char *theirs)
 {
     const char *me = pname(t->base.self);
-    if (m->version != HELLO_VERSION)
-        return note(t, NET_EPROTO, "%s: %s speaks handshake version %u, we speak %d (different mpcsim builds)", me,
-                    pname(peer), m->version, HELLO_VERSION);
     const char *mine = t->o.desc ? t->o.desc : "";
     char diff[512];
-    desc_diff(diff, sizeof diff, m->desc, mine, pname(peer), me);
+    desc_diff(diff, sizeof diff, theirs, mine, pname(peer), me);
     return note(t, NET_EPROTO,
                 "%s: configuration mismatch with %s, refusing to run: %s\n  %-2s runs: %s\n  %-2s runs: %s\n"
                 "  Start every party with the same op, shape, seed, mode and protocol options.",
                 me, pname(peer), *diff ? diff : "the descriptions agree: the builds differ in configuration fields",
-                pname(peer), m->desc, me, mine);
+                pname(peer), theirs, me, mine);
 }
+
+static int same_hash(const net_tcp *t, const uint8_t *h, size_t hl)
+{
+    return hl == t->o.hash_len && (hl == 0 || memcmp(h, t->o.hash, hl) == 0);
+}
+
+static size_t my_payload(const net_tcp *t, uint32_t status, uint8_t *out)
+{
+    return net_hs_payload_encode(out, status, t->o.hash, t->o.hash_len, t->o.desc ? t->o.desc : "");
+}
+
+static void conn_keys(conn *c, const net_hs *hs)
+{
+    c->sec = 1;
+    memcpy(c->k_tx, hs->k_send, 32);
+    memcpy(c->k_rx, hs->k_recv, 32);
+    c->n_tx = c->n_rx = 0;
+}
+
+/* The sealed, empty CONFIRM frame (header and tag) with counter 0. */
+static void confirm_frame(uint8_t out[NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES], const uint8_t key[32])
+{
+    net_tcp_frame_header(out, NET_TCP_CONFIRM, 0, 0, NULL);
+    net_frame_seal(key, 0, out, out + NET_TCP_HDR_BYTES, 0, out + NET_TCP_HDR_BYTES);
+}
+
+static int confirm_ok(const uint8_t f[NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES], const uint8_t key[32])
+{
+    hdr h;
+    hdr_decode(f, &h);
+    return h.magic == NET_TCP_MAGIC && h.type == NET_TCP_CONFIRM && h.len == 0 &&
+           net_frame_open(key, 0, f, (uint8_t *)f + NET_TCP_HDR_BYTES, 0, f + NET_TCP_HDR_BYTES) == 0;
+}
+
+static void key_text(const net_tcp *t, char out[NET_KEY_TEXT]) { net_key_format(out, t->o.key->pk); }
 
 static int do_listen(net_tcp *t, const char *addr, int *lfd)
 {
@@ -936,7 +970,7 @@ static int do_listen(net_tcp *t, const char *addr, int *lfd)
         close(fd);
         return rc;
     }
-    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 8) != 0) {
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0) {
         int er = errno;
         close(fd);
         return note(t, NET_EIO, "%s: cannot listen on %s: %s%s", me, addr, strerror(er),
@@ -1000,37 +1034,201 @@ static int connect_peer(net_tcp *t, int j, int64_t deadline)
                         me, pn, addr, secs(t->o.connect_timeout_ns), tries, strerror(last), pn);
         sleep_ns(deadline - now < 50000000 ? deadline - now : 50000000);
     }
-    hello m;
-    hello_mine(t, &m, 0, j);
-    int r = hello_send(fd, NET_TCP_HELLO, &m, deadline);
-    if (r == 0) r = hello_recv(fd, NET_TCP_ACK, &m, deadline);
+    /* Handshake, initiator side (net_tcp_sec.h). */
+    net_hs hs;
+    net_hs_init(&hs, 1, (uint32_t)t->base.self, (uint32_t)j, t->o.key, t->o.peer_key[j]);
+    uint8_t pl[NET_HS_MAX_PAYLOAD], msg[NET_HS_MAX_MSG];
+    size_t pln = my_payload(t, NET_HS_OK, pl);
+    size_t mn = net_hs_write(&hs, pl, pln, msg);
+    net_hs_hdr hh;
+    uint32_t status = 0;
+    uint8_t th[NET_TCP_MAX_HASH];
+    size_t thl = 0;
+    char theirs[NET_TCP_MAX_DESC + 1];
+    int r = fd_write_all(fd, msg, mn, deadline);
+    if (r == 0) r = fd_read_exact(fd, msg, NET_HS_FIXED, deadline);
+    if (r == 0 && net_hs_parse_fixed(msg, NET_HS_FIXED, &hh) != 0) r = -4;
+    if (r == 0) r = fd_read_exact(fd, msg + NET_HS_FIXED, hh.ct_len, deadline);
+    if (r == 0 && net_hs_read(&hs, msg, NET_HS_FIXED + hh.ct_len, pl, &pln) != 0) r = -5;
+    if (r == 0 && net_hs_payload_decode(pl, pln, &status, th, &thl, theirs) != 0) r = -4;
     if (r != 0) {
         int er = errno;
+        char kt[NET_KEY_TEXT];
+        key_text(t, kt);
         close(fd);
+        net_hs_wipe(&hs);
         if (r == -2) return note(t, NET_ETIMEOUT, "%s: %s at %s did not answer the handshake in time", me, pn, addr);
         if (r == -3 || (r == -1 && (er == ECONNRESET || er == EPIPE)))
-            return note(t, NET_ECLOSED, "%s: %s at %s closed the connection during the handshake (it failed: see its message)", me, pn, addr);
-        if (r == -4) return note(t, NET_EPROTO, "%s: %s at %s is not an mpcsim party (malformed handshake)", me, pn, addr);
+            return note(t, NET_ECLOSED,
+                        "%s: %s at %s closed the connection during the handshake: it did not accept us (is our public "
+                        "key %s its key for %s? are --role and --peers right?), or it failed (see its message)",
+                        me, pn, addr, kt, me);
+        if (r == -4) return note(t, NET_EPROTO, "%s: %s at %s is not an mpcsim party of this version (malformed handshake)", me, pn, addr);
+        if (r == -5)
+            return note(t, NET_EPROTO,
+                        "%s: the party at %s failed to prove it is %s: it does not hold the private key of the public "
+                        "key we have for %s (wrong key given for %s, or a stranger at that address); refused",
+                        me, addr, pn, pn, pn);
         return note(t, NET_EIO, "%s: handshake with %s at %s failed: %s", me, pn, addr, strerror(er));
     }
-    if (m.kind != ACK_OK || m.from != (uint32_t)j) {
+    uint8_t cf[NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES];
+    confirm_frame(cf, hs.k_send);
+    if (status != NET_HS_OK || !same_hash(t, th, thl)) {
+        /* The CONFIRM proves to the responder that this is a live peer, not a replayed msg1: only
+         * then does it give up on the configuration mismatch too. */
+        (void)fd_write_all(fd, cf, sizeof cf, deadline);
         close(fd);
-        if (m.kind == ACK_MISMATCH) return mismatch(t, j, &m);
-        if (m.from != (uint32_t)j)
-            return note(t, NET_EPROTO, "%s: the party at %s is %s, not %s (check --peers)", me, addr, pname((int)m.from), pn);
-        return note(t, NET_EPROTO, "%s: %s at %s refused us (%s)", me, pn, addr,
-                    m.kind == ACK_DUPLICATE ? "it already has a connection from us: another run on the same ports?"
-                                            : "unexpected role: check --role and --peers");
+        net_hs_wipe(&hs);
+        return mismatch(t, j, theirs);
     }
-    t->c[j].fd = fd;
-    conn_ready(&t->c[j]);
+    if (fd_write_all(fd, cf, sizeof cf, deadline) != 0) {
+        int er = errno;
+        close(fd);
+        net_hs_wipe(&hs);
+        return note(t, NET_ECLOSED, "%s: %s at %s closed the connection at the end of the handshake: %s", me, pn, addr,
+                    strerror(er));
+    }
+    conn *c = &t->c[j];
+    c->fd = fd;
+    conn_keys(c, &hs);
+    c->n_tx = 1; /* the CONFIRM used counter 0 */
+    net_hs_wipe(&hs);
+    conn_ready(c);
     return NET_OK;
+}
+
+/* ---- the acceptor: every pending handshake at once, one deadline ---- */
+
+typedef struct pend {
+    int fd, stage, from; /* stage 0: reading msg1; 1: reading the CONFIRM frame */
+    size_t got, need;
+    uint8_t buf[NET_HS_MAX_MSG];
+    net_hs hs;
+    char who[64];
+    int mismatch;                       /* an authenticated msg1 with another configuration */
+    char theirs[NET_TCP_MAX_DESC + 1];  /* its description */
+} pend;
+
+static void peer_addr(int fd, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+            port = ntohs(a->sin6_port);
+        }
+    }
+    snprintf(out, n, "%s:%d", host, port);
+}
+
+/* Closes a pending connection WITHOUT a reply; says why on our stderr (the first 20 times). */
+static void pend_drop(net_tcp *t, pend *p, int *ndrop, const char *why)
+{
+    if (++*ndrop <= 20)
+        fprintf(stderr, "warning: %s: dropped a connection from %s without reply: %s%s\n", pname(t->base.self), p->who, why,
+                *ndrop == 20 ? " (further drops not shown)" : "");
+    close(p->fd);
+    net_hs_wipe(&p->hs);
+    p->fd = -1;
+}
+
+/* Advances one pending handshake whose buffer just filled. 1 = committed to a slot, 0 = continue,
+ * -1 = dropped, or a NET_* error (< -1) for the whole setup (configuration mismatch). */
+static int pend_step(net_tcp *t, pend *p, int *ndrop, int64_t deadline)
+{
+    int self = t->base.self, n = t->base.nparties;
+    char why[160];
+    if (p->stage == 0 && p->need == NET_HS_FIXED) {
+        net_hs_hdr hh;
+        if (net_hs_parse_fixed(p->buf, p->got, &hh) != 0) {
+            pend_drop(t, p, ndrop, "not an mpcsim handshake of this version");
+            return -1;
+        }
+        if (hh.to != (uint32_t)self || hh.from <= (uint32_t)self || hh.from >= (uint32_t)n) {
+            snprintf(why, sizeof why, "it claims to be party %u and addresses party %u (we are %s and expect %s)", hh.from,
+                     hh.to, pname(self), self == NET_P0 ? "P1 or D" : "D");
+            pend_drop(t, p, ndrop, why);
+            return -1;
+        }
+        p->from = (int)hh.from;
+        p->need = NET_HS_FIXED + hh.ct_len;
+        return 0;
+    }
+    if (p->stage == 0) {
+        uint8_t pl[NET_HS_MAX_PAYLOAD], th[NET_TCP_MAX_HASH];
+        size_t pln = 0, thl = 0;
+        uint32_t status = 0;
+        char theirs[NET_TCP_MAX_DESC + 1];
+        net_hs_init(&p->hs, 0, (uint32_t)p->from, (uint32_t)self, t->o.key, t->o.peer_key[p->from]);
+        if (net_hs_read(&p->hs, p->buf, p->got, pl, &pln) != 0) {
+            snprintf(why, sizeof why, "it claims to be %s but does not hold %s's key (a stranger, or a wrong key)",
+                     pname(p->from), pname(p->from));
+            pend_drop(t, p, ndrop, why);
+            return -1;
+        }
+        if (net_hs_payload_decode(pl, pln, &status, th, &thl, theirs) != 0 || status != NET_HS_OK) {
+            pend_drop(t, p, ndrop, "malformed handshake payload");
+            return -1;
+        }
+        int same = same_hash(t, th, thl);
+        pln = my_payload(t, same ? NET_HS_OK : NET_HS_MISMATCH, pl);
+        size_t mn = net_hs_write(&p->hs, pl, pln, p->buf);
+        /* 64 ms at most: a fresh connection's send buffer takes ~1 KiB at once. */
+        int64_t wd = mono_ns() + 64000000;
+        int wr = fd_write_all(p->fd, p->buf, mn, wd < deadline ? wd : deadline);
+        if (!same) { /* another configuration: refuse the run once its CONFIRM shows it is live */
+            p->mismatch = 1;
+            snprintf(p->theirs, sizeof p->theirs, "%s", theirs);
+        }
+        if (wr != 0) {
+            pend_drop(t, p, ndrop, "could not answer its handshake");
+            return -1;
+        }
+        p->stage = 1;
+        p->got = 0;
+        p->need = NET_TCP_HDR_BYTES + NET_TCP_TAG_BYTES;
+        return 0;
+    }
+    if (!confirm_ok(p->buf, p->hs.k_recv)) {
+        pend_drop(t, p, ndrop, "its handshake confirmation did not verify (a replayed handshake?)");
+        return -1;
+    }
+    if (p->mismatch) { /* a live, authenticated peer with another configuration: both sides refuse */
+        close(p->fd);
+        p->fd = -1;
+        net_hs_wipe(&p->hs);
+        return mismatch(t, p->from, p->theirs);
+    }
+    conn *c = &t->c[p->from];
+    if (c->fd >= 0) {
+        snprintf(why, sizeof why, "%s is already connected", pname(p->from));
+        pend_drop(t, p, ndrop, why);
+        return -1;
+    }
+    c->fd = p->fd;
+    conn_keys(c, &p->hs);
+    c->n_rx = 1; /* the CONFIRM used counter 0 */
+    conn_ready(c);
+    net_hs_wipe(&p->hs);
+    p->fd = -1;
+    return 1;
 }
 
 static int accept_peers(net_tcp *t, int lfd, int64_t deadline)
 {
     const char *me = pname(t->base.self);
-    int n = t->base.nparties, self = t->base.self;
+    int n = t->base.nparties, self = t->base.self, ndrop = 0, rc = NET_OK;
+    pend *pd = chk_calloc(NET_TCP_MAX_PENDING, sizeof *pd);
+    int64_t born[NET_TCP_MAX_PENDING];
+    for (int k = 0; k < NET_TCP_MAX_PENDING; k++) pd[k].fd = -1;
     for (;;) {
         int missing = 0;
         char names[32] = "";
@@ -1039,65 +1237,104 @@ static int accept_peers(net_tcp *t, int lfd, int64_t deadline)
                 missing++;
                 snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", pname(j));
             }
-        if (!missing) return NET_OK;
-        if (setup_peer_gone(t) != NET_OK) return NET_ECLOSED;
-        int64_t slice = mono_ns() + 100000000;
-        int w = fd_wait(lfd, POLLIN, slice < deadline ? slice : deadline);
-        if (w == -2 && slice < deadline) continue;
-        if (w == -2)
-            return note(t, NET_ETIMEOUT, "%s: waited %.1f s for %s to connect to %s", me, secs(t->o.connect_timeout_ns),
-                        names, t->o.listen ? t->o.listen : t->o.addr[self]);
-        if (w != 0) return note(t, NET_EIO, "%s: poll on the listening socket: %s", me, strerror(errno));
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) continue;
-            return note(t, NET_EIO, "%s: accept: %s", me, strerror(errno));
+        if (!missing) break;
+        if (setup_peer_gone(t) != NET_OK) {
+            rc = NET_ECLOSED;
+            break;
         }
-        int rc = setup_socket(t, fd);
-        if (rc != NET_OK) {
-            close(fd);
-            return rc;
+        int64_t now = mono_ns();
+        if (now >= deadline) {
+            rc = note(t, NET_ETIMEOUT, "%s: waited %.1f s for %s to connect to %s%s", me, secs(t->o.connect_timeout_ns),
+                      names, t->o.listen ? t->o.listen : t->o.addr[self],
+                      ndrop ? " (connections that did not authenticate were dropped: see the warnings)" : "");
+            break;
         }
-        /* A real party sends its HELLO at once; a silent client must not hold the setup. */
-        int64_t hd = mono_ns() + t->o.stall_timeout_ns;
-        hello m;
-        int r = hello_recv(fd, NET_TCP_HELLO, &m, hd < deadline ? hd : deadline);
-        if (r != 0) {
-            fprintf(stderr, "warning: %s: dropped a connection that did not complete an mpcsim handshake (%s)\n", me,
-                    r == -2 ? "silent" : r == -3 ? "closed" : r == -4 ? "malformed" : strerror(errno));
-            close(fd);
-            continue;
+        struct pollfd pf[NET_TCP_MAX_PENDING + 1];
+        int who[NET_TCP_MAX_PENDING + 1], np = 0;
+        pf[np] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        who[np++] = -1;
+        for (int k = 0; k < NET_TCP_MAX_PENDING; k++)
+            if (pd[k].fd >= 0) {
+                pf[np] = (struct pollfd){.fd = pd[k].fd, .events = POLLIN};
+                who[np++] = k;
+            }
+        int64_t slice = now + 100000000, until = slice < deadline ? slice : deadline;
+        int pr = poll(pf, (nfds_t)np, (int)((until - now + 999999) / 1000000));
+        if (pr < 0 && errno != EINTR) {
+            rc = note(t, NET_EIO, "%s: poll during setup: %s", me, strerror(errno));
+            break;
         }
-        hello a;
-        int from = (int)m.from;
-        if (m.to != (uint32_t)self || m.from <= (uint32_t)self || m.from >= (uint32_t)n || t->c[from].fd >= 0) {
-            int dup = m.to == (uint32_t)self && m.from > (uint32_t)self && m.from < (uint32_t)n;
-            hello_mine(t, &a, dup ? ACK_DUPLICATE : ACK_ROLE, (int)m.from);
-            (void)hello_send(fd, NET_TCP_ACK, &a, hd < deadline ? hd : deadline);
-            close(fd);
-            fprintf(stderr, "warning: %s: refused a connection from a party claiming to be %s (to %s)%s\n", me,
-                    pname((int)m.from), pname((int)m.to), dup ? ": already connected" : ": unexpected role");
-            continue;
+        if (pr <= 0) continue;
+        for (int q = 1; q < np && rc == NET_OK; q++) {
+            if (!(pf[q].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            pend *p = &pd[who[q]];
+            while (p->fd >= 0) {
+                ssize_t got = read(p->fd, p->buf + p->got, p->need - p->got); /* never past this message */
+                if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    pend_drop(t, p, &ndrop, got == 0 ? "it closed before completing a handshake" : strerror(errno));
+                    break;
+                }
+                if (got < 0) {
+                    if (errno == EINTR) continue;
+                    break;
+                }
+                p->got += (size_t)got;
+                if (p->got < p->need) continue;
+                int s = pend_step(t, p, &ndrop, deadline);
+                if (s < -1) rc = s;
+                if (s != 0) break;
+            }
         }
-        if (!same_config(t, &m)) {
-            hello_mine(t, &a, ACK_MISMATCH, from);
-            (void)hello_send(fd, NET_TCP_ACK, &a, hd < deadline ? hd : deadline);
-            close(fd);
-            return mismatch(t, from, &m);
+        if (rc != NET_OK) break;
+        if (pf[0].revents & POLLIN) {
+            for (;;) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0) {
+                    if (errno == EINTR || errno == ECONNABORTED) continue;
+                    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+                    rc = note(t, NET_EIO, "%s: accept: %s", me, strerror(errno));
+                    break;
+                }
+                if (setup_socket(t, fd) != NET_OK) {
+                    close(fd);
+                    continue;
+                }
+                int slot = -1, oldest = 0;
+                for (int k = 0; k < NET_TCP_MAX_PENDING; k++) {
+                    if (pd[k].fd < 0) {
+                        slot = k;
+                        break;
+                    }
+                    if (born[k] < born[oldest]) oldest = k;
+                }
+                if (slot < 0) {
+                    pend_drop(t, &pd[oldest], &ndrop, "too many unauthenticated connections at once: the oldest goes");
+                    slot = oldest;
+                }
+                pend *p = &pd[slot];
+                memset(p, 0, sizeof *p);
+                p->fd = fd;
+                p->need = NET_HS_FIXED;
+                born[slot] = mono_ns();
+                peer_addr(fd, p->who, sizeof p->who);
+            }
         }
-        hello_mine(t, &a, ACK_OK, from);
-        if (hello_send(fd, NET_TCP_ACK, &a, deadline) != 0) {
-            int er = errno;
-            close(fd);
-            return note(t, NET_EIO, "%s: handshake answer to %s failed: %s", me, pname(from), strerror(er));
-        }
-        t->c[from].fd = fd;
-        conn_ready(&t->c[from]);
+        if (rc != NET_OK) break;
     }
+    for (int k = 0; k < NET_TCP_MAX_PENDING; k++)
+        if (pd[k].fd >= 0) {
+            close(pd[k].fd);
+            net_hs_wipe(&pd[k].hs);
+        }
+    free(pd);
+    return rc;
 }
 
 int net_tcp_connect(net_tcp **out, const net_tcp_opts *o, char *err, size_t errlen)
 {
+    CHECK(o->key != NULL, "net_tcp_connect needs this party's key pair");
+    for (int i = 0; i < o->nparties; i++)
+        CHECK(i == o->self || o->peer_key[i] != NULL, "net_tcp_connect needs %s's public key", pname(i));
     net_tcp *t = tcp_alloc(o);
     int64_t deadline = t->t0 + o->connect_timeout_ns;
     int lfd = -1, rc = NET_OK;

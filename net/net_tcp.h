@@ -11,23 +11,35 @@
  * accepting and the handshakes). Every socket gets TCP_NODELAY and, if asked, TCP_CONGESTION.
  * Addresses are numeric: "127.0.0.1:9000" or "[::1]:9000".
  *
- * ---- Handshake ----
- * The connecting side sends HELLO {version, from, to, config hash, config description}; the
- * acceptor checks the magic, the roles (the expected higher party, not seen yet) and the hash, and
- * answers ACK {status, its hash, its description}. A hash mismatch makes BOTH sides fail with
- * NET_EPROTO and a message showing both descriptions. A connection with a bad magic (a stray
- * client) is dropped with a warning and the acceptor keeps waiting.
+ * ---- Handshake: authenticated, encrypted (net_tcp_sec.h) ----
+ * Every party has a long-term X25519 key pair and knows every peer's public key. The connecting
+ * side runs the initiator's part of a Noise-KK-like handshake (msg1, msg2, then a sealed CONFIRM
+ * frame); its encrypted payload is {config hash, config description}. The acceptor runs every
+ * pending connection's handshake CONCURRENTLY in one poll() loop under the one setup deadline
+ * (at most NET_TCP_MAX_PENDING at once; when full, the oldest is dropped): a connection whose
+ * msg1 is malformed, names the wrong roles, or does not open with the claimed peer's key is
+ * closed WITHOUT ANY REPLY (a warning on our stderr), and a connection takes a peer's slot only
+ * once its CONFIRM frame opens (a replayed msg1 never does). Idle or hostile connections thus
+ * cannot stop the setup nor take the real peer's place. A configuration mismatch between
+ * authenticated peers makes both fail with NET_EPROTO and both (encrypted) descriptions (the
+ * acceptor only after the initiator's CONFIRM: a replayed msg1 of an old run with another
+ * configuration is merely dropped). A
+ * responder that does not prove it holds the expected key fails the initiator with NET_EPROTO.
  *
  * ---- Framing ----
  * Every message is one frame: a 48-byte little-endian header
  *     u32 magic "MPCT" | u32 type | u64 payload length | u64 round label | i64 cp[3]
- * followed by the payload. Types: DATA (a protocol message), BYE (the sender will send nothing
- * more), HELLO and ACK (handshake). The header and the payload always leave in the same sendmsg()
- * call (a separate small header write would cost a round trip in slow start); small frames are
- * buffered and coalesced. recv() checks the magic, the type and that the length equals the n the
- * protocol asked for (else NET_EPROTO naming both sizes).
- * Phantom mode (buf == NULL): send() transmits n zero bytes, so the traffic is real; recv()
- * discards the payload.
+ * followed by the payload, encrypted, and a 16-byte Poly1305 tag (the header is authenticated as
+ * associated data; the nonce is the frame counter, implicit). Types: DATA (a protocol message), BYE
+ * (the sender will send nothing more), CONFIRM (end of handshake). The header and the payload
+ * always leave in the same sendmsg() call (a separate small header write would cost a round trip
+ * in slow start); small frames are buffered and coalesced. recv() checks the magic, the type and
+ * that the length equals the n the protocol asked for (else NET_EPROTO naming both sizes) BEFORE
+ * any buffer is sized for it; a frame whose tag does not verify fails with NET_EPROTO ("failed
+ * authentication"). Frames without tag (plaintext) exist only for net_tcp_from_fds without a key
+ * (tests of the framing itself).
+ * Phantom mode (buf == NULL): send() transmits n zero bytes, encrypted, so the traffic is real;
+ * recv() verifies and discards the payload.
  *
  * ---- Deadlock avoidance: nonblocking sockets + poll() ----
  * In an exchange both parties send, then receive. With messages of megabytes, blocking write()s
@@ -83,9 +95,10 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "net_tcp_sec.h"
 
-enum { NET_TCP_HDR_BYTES = 48, NET_TCP_MAX_HASH = 64, NET_TCP_MAX_DESC = 1024 };
-enum { NET_TCP_DATA = 1, NET_TCP_BYE = 2, NET_TCP_HELLO = 3, NET_TCP_ACK = 4 };
+enum { NET_TCP_HDR_BYTES = 48, NET_TCP_MAX_HASH = 64, NET_TCP_MAX_DESC = 1024, NET_TCP_MAX_PENDING = 32 };
+enum { NET_TCP_DATA = 1, NET_TCP_BYE = 2, NET_TCP_CONFIRM = 5 };
 #define NET_TCP_MAGIC 0x5443504Du /* "MPCT" little-endian */
 
 /* Fault injection for tests: after fault_after DATA frames (setup included), the next send ... */
@@ -99,6 +112,9 @@ enum {
 typedef struct net_tcp net_tcp;
 /* Called on every failure except a clean BYE; msg names the parties involved. May not return. */
 typedef void (*net_tcp_error_fn)(void *ud, int code, const char *msg);
+/* Tests only (never set by the command line): sees every DATA payload in plaintext, as sent
+ * (dir 0) or as received after authentication (dir 1); buf NULL in phantom mode. */
+typedef void (*net_tcp_tap_fn)(void *ud, int self, int peer, int dir, const void *buf, size_t n);
 
 /* Pointer fields (addresses, hash, desc, congestion) are borrowed during net_tcp_connect only. */
 typedef struct net_tcp_opts {
@@ -117,6 +133,12 @@ typedef struct net_tcp_opts {
     uint64_t fault_after;
     net_tcp_error_fn on_error;
     void *on_error_ud;
+    const net_keypair *key;                     /* this party's long-term key pair (net_tcp_connect: required) */
+    const uint8_t *peer_key[NET_MAX_PARTIES];   /* every peer's public key, NET_KEY_BYTES each */
+    const uint8_t *psk;                         /* net_tcp_from_fds only: a 32-byte key shared by all parties ->
+                                                 * sealed frames without handshake (tests, bench); NULL = plaintext */
+    net_tcp_tap_fn tap;                         /* tests */
+    void *tap_ud;
 } net_tcp_opts;
 
 /* Defaults: 3 parties, timeouts as above, no congestion override, no fault, no hook. */
@@ -126,7 +148,8 @@ void net_tcp_opts_default(net_tcp_opts *o);
  * NET_* code and writes a message into err; *out is then NULL. */
 int net_tcp_connect(net_tcp **out, const net_tcp_opts *o, char *err, size_t errlen) WUR;
 /* Builds a party from already-connected stream sockets (fd[peer], -1 for none; fd[self] ignored),
- * with no handshake: for tests (socketpair). Takes ownership of the fds. */
+ * with no handshake: for tests and benchmarks (socketpair). Frames are sealed with keys derived
+ * from o->psk per direction, or plaintext if psk is NULL. Takes ownership of the fds. */
 int net_tcp_from_fds(net_tcp **out, const net_tcp_opts *o, const int fd[NET_MAX_PARTIES]) WUR;
 
 net_party *net_tcp_party(net_tcp *t);
@@ -140,7 +163,8 @@ void net_tcp_destroy(net_tcp *t);
 const char *net_tcp_error(const net_tcp *t);
 /* After net_tcp_finish: every TCP payload byte the connection to peer carried (frames with their
  * 48-byte headers, handshake, goodbye) as the kernel counted them (TCP_INFO bytes_sent, and
- * bytes_received less the FIN): what a capture of that connection shows. 0, or -1 if unknown. */
+ * bytes_received less the FIN): what a capture of that connection shows. 0, or -1 if unknown.
+ * Sealed frames are 48 + n + NET_TCP_TAG_BYTES bytes. */
 int net_tcp_wire_bytes(const net_tcp *t, int peer, uint64_t *sent, uint64_t *recv);
 /* The kernel's minimum RTT of the connection to peer (TCP_INFO tcpi_min_rtt, in ns at microsecond
  * resolution). 0, or -1 if unknown (no sample yet, or not a TCP socket). */

@@ -25,8 +25,7 @@ int64_t nm_tx_time(uint64_t bps, uint64_t bytes)
     CHECK(bps > 0, "zero bandwidth");
     unsigned __int128 num = (unsigned __int128)bytes * 8000000000ull;
     unsigned __int128 t = (num + bps - 1) / bps;
-    CHECK(t < ((unsigned __int128)1 << 62), "transmission time overflows int64 ns");
-    return (int64_t)t;
+    return t >= (unsigned __int128)NM_TIME_MAX ? NM_TIME_MAX : (int64_t)t; /* saturates: see nm_time_add */
 }
 
 int64_t nm_link_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart)
@@ -39,10 +38,11 @@ int64_t nm_link_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depar
     CHECK(l->spec.model != NM_MODEL_PKT, "the packet model is event-driven: use nm_pkt_send");
     CHECK(l->spec.model == NM_MODEL_IDEAL, "unknown link model %d", l->spec.model);
     int64_t start = now > l->busy_until ? now : l->busy_until;
-    int64_t d = start + nm_tx_time(l->spec.bps, bytes + l->spec.overhead_bytes);
+    uint64_t wire = bytes > UINT64_MAX - l->spec.overhead_bytes ? UINT64_MAX : bytes + l->spec.overhead_bytes;
+    int64_t d = nm_time_add(start, nm_tx_time(l->spec.bps, wire));
     l->busy_until = d;
     *depart = d;
-    return d + l->spec.latency_ns;
+    return nm_time_add(d, l->spec.latency_ns);
 }
 
 const nm_profile *nm_profile_find(const char *name)

@@ -64,8 +64,18 @@ typedef struct nm_profile {
     int64_t latency_ns;
 } nm_profile;
 
-/* ceil(bytes * 8e9 / bps) in ns, exact (128-bit intermediate). */
+/* ceil(bytes * 8e9 / bps) in ns, exact (128-bit intermediate); NM_TIME_MAX if it does not fit. */
 int64_t nm_tx_time(uint64_t bps, uint64_t bytes);
+
+/* Virtual times at or beyond NM_TIME_MAX (2^63 - 1 ns, about 292 years) are out of range: time
+ * arithmetic saturates there instead of overflowing, and the simulator stops a run that schedules
+ * an event at that time with a clear input error (sim.h, SIM_ETIME). */
+#define NM_TIME_MAX INT64_MAX
+/* a + b for a, b >= 0, saturating at NM_TIME_MAX. */
+static inline int64_t nm_time_add(int64_t a, int64_t b)
+{
+    return a > NM_TIME_MAX - b ? NM_TIME_MAX : a + b;
+}
 
 /* Puts `bytes` on the link at `now`; returns the arrival time and stores the departure time (end
  * of serialization; of the last segment under the tcp model) in *depart. Offline links return now

@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <pcap/pcap.h>
+#include "../common/ofile.h"
 
 typedef struct seg {
     int64_t ts;
@@ -18,46 +17,129 @@ typedef struct seg {
     uint8_t src, dst, psh;
 } seg;
 
+/* Segments wait in a min-heap on (ts, order) until the simulator's clock passes them: a message
+ * recorded at `now` has segments stamped at or after `now`, so every waiting segment stamped at or
+ * before `now` precedes all future ones and is written out. Memory is the traffic still in flight. */
 struct nm_pcap {
-    char *path;
+    ofile of;
     uint32_t mss;
-    seg *segs;
-    size_t nsegs, cap;
+    seg *heap;
+    size_t nsegs, cap, peak;
+    uint64_t order;
+    int64_t now;       /* the latest `now` seen: messages arrive in clock order */
+    int werr;          /* errno of the first failed write (0: none) */
     uint32_t next_seq[NM_MAX_PARTIES][NM_MAX_PARTIES]; /* payload bytes sent per direction, +1 */
     uint16_t ipid[NM_MAX_PARTIES];
 };
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
+
+/* The pcap format (host byte order, as libpcap's pcap_dump writes it): a 24-byte file header with
+ * the nanosecond magic, then per record ts_sec, ts_nsec, caplen, len and the captured bytes. */
+static void put_raw(nm_pcap *pc, const void *buf, size_t n)
+{
+    if (pc->werr) return;
+    errno = 0;
+    if (fwrite(buf, 1, n, pc->of.f) != n) pc->werr = errno ? errno : EIO;
+}
 
 int nm_pcap_open(nm_pcap **out, const char *path, uint32_t mss)
 {
     if (mss < 64 || mss > 65000) return NM_EINVAL;
     nm_pcap *pc = chk_calloc(1, sizeof *pc);
-    pc->path = chk_malloc(strlen(path) + 1);
-    strcpy(pc->path, path);
+    char err[600];
+    if (ofile_open(&pc->of, path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --pcap: %s\n", err);
+        free(pc);
+        return NM_EINVAL;
+    }
     pc->mss = mss;
+    pc->now = INT64_MIN;
     for (int i = 0; i < NM_MAX_PARTIES; i++)
         for (int j = 0; j < NM_MAX_PARTIES; j++) pc->next_seq[i][j] = 1;
+    struct {
+        uint32_t magic;
+        uint16_t major, minor;
+        int32_t thiszone;
+        uint32_t sigfigs, snaplen, linktype;
+    } h = {0xa1b23c4d, 2, 4, 0, 0, 65535, 1 /* DLT_EN10MB */};
+    put_raw(pc, &h, sizeof h);
     *out = pc;
     return NM_OK;
 }
 
-static void add_seg(nm_pcap *pc, int src, int dst, uint32_t len, int64_t ts, int psh)
+static int seg_less(const seg *x, const seg *y)
+{
+    return x->ts != y->ts ? x->ts < y->ts : x->order < y->order;
+}
+
+static void heap_push(nm_pcap *pc, const seg *s)
 {
     if (pc->nsegs == pc->cap) {
         pc->cap = pc->cap ? 2 * pc->cap : 1024;
-        pc->segs = realloc(pc->segs, pc->cap * sizeof *pc->segs);
-        CHECK(pc->segs != NULL, "out of memory in pcap writer");
+        pc->heap = chk_realloc(pc->heap, pc->cap * sizeof *pc->heap);
     }
-    seg *s = &pc->segs[pc->nsegs];
-    s->order = pc->nsegs++;
-    s->ts = ts;
-    s->src = (uint8_t)src;
-    s->dst = (uint8_t)dst;
-    s->len = len;
-    s->seq = pc->next_seq[src][dst];
-    s->ack = pc->next_seq[dst][src];
-    s->ipid = pc->ipid[src]++;
-    s->psh = (uint8_t)psh;
+    size_t i = pc->nsegs++;
+    if (pc->nsegs > pc->peak) pc->peak = pc->nsegs;
+    while (i > 0 && seg_less(s, &pc->heap[(i - 1) / 2])) {
+        pc->heap[i] = pc->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    pc->heap[i] = *s;
+}
+
+static seg heap_pop(nm_pcap *pc)
+{
+    seg top = pc->heap[0], last = pc->heap[--pc->nsegs];
+    size_t i = 0, n = pc->nsegs;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && seg_less(&pc->heap[c + 1], &pc->heap[c])) c++;
+        if (!seg_less(&pc->heap[c], &last)) break;
+        pc->heap[i] = pc->heap[c];
+        i = c;
+    }
+    if (n) pc->heap[i] = last;
+    return top;
+}
+
+static void build_frame(uint8_t *f, const seg *s);
+
+static void write_seg(nm_pcap *pc, const seg *s)
+{
+    uint8_t rec[16 + NM_PCAP_HDR_BYTES];
+    uint32_t h[4] = {(uint32_t)(s->ts / 1000000000), (uint32_t)(s->ts % 1000000000), NM_PCAP_HDR_BYTES,
+                     NM_PCAP_HDR_BYTES + s->len};
+    memcpy(rec, h, 16);
+    build_frame(rec + 16, s);
+    put_raw(pc, rec, sizeof rec);
+}
+
+/* Writes every waiting segment stamped at or before t. */
+static void drain(nm_pcap *pc, int64_t t)
+{
+    while (pc->nsegs && pc->heap[0].ts <= t) {
+        seg s = heap_pop(pc);
+        write_seg(pc, &s);
+    }
+}
+
+static void add_seg(nm_pcap *pc, int src, int dst, uint32_t len, int64_t ts, int psh)
+{
+    seg s;
+    s.order = pc->order++;
+    s.ts = ts;
+    s.src = (uint8_t)src;
+    s.dst = (uint8_t)dst;
+    s.len = len;
+    s.seq = pc->next_seq[src][dst];
+    s.ack = pc->next_seq[dst][src];
+    s.ipid = pc->ipid[src]++;
+    s.psh = (uint8_t)psh;
     pc->next_seq[src][dst] += len;
+    heap_push(pc, &s);
 }
 
 typedef struct tcp_seg_ctx {
@@ -76,6 +158,10 @@ void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t now,
 {
     CHECK(src >= 0 && src < NM_MAX_PARTIES && dst >= 0 && dst < NM_MAX_PARTIES && src != dst,
           "bad pcap endpoints %d->%d", src, dst);
+    CHECK(now >= pc->now, "pcap message at %lld ns after one at %lld ns: messages must come in clock order",
+          (long long)now, (long long)pc->now);
+    pc->now = now;
+    drain(pc, now);
     const nm_linkspec *spec = &before->spec;
     if (!spec->offline && spec->model == NM_MODEL_TCP) {
         /* Replay the model on a copy of the link: the same segments at the same times. */
@@ -94,16 +180,6 @@ void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t now,
         off += len;
     } while (off < bytes);
 }
-
-static int seg_cmp(const void *a, const void *b)
-{
-    const seg *x = a, *y = b;
-    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
-    return x->order < y->order ? -1 : (x->order > y->order);
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
 
 static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
 {
@@ -155,53 +231,29 @@ static void build_frame(uint8_t *f, const seg *s)
 int nm_pcap_close(nm_pcap *pc)
 {
     if (!pc) return NM_OK;
+    drain(pc, INT64_MAX);
     int rc = NM_OK;
-    size_t tlen = strlen(pc->path) + 5;
-    char *tmp = chk_malloc(tlen);
-    snprintf(tmp, tlen, "%s.tmp", pc->path);
-    /* An existing non-regular file (/dev/null, a FIFO) is written in place, never renamed over. */
-    struct stat st;
-    int in_place = stat(pc->path, &st) == 0 && !S_ISREG(st.st_mode);
-    if (in_place) snprintf(tmp, tlen, "%s", pc->path);
-    qsort(pc->segs, pc->nsegs, sizeof *pc->segs, seg_cmp);
-    pcap_t *p = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
-    pcap_dumper_t *d = p ? pcap_dump_open(p, tmp) : NULL;
-    if (!d) {
-        fprintf(stderr, "error: cannot write pcap '%s': %s\n", tmp, p ? pcap_geterr(p) : "pcap_open_dead failed");
+    if (pc->werr) {
+        fprintf(stderr, "error: writing pcap '%s' failed: %s\n", pc->of.path, strerror(pc->werr));
+        ofile_abort(&pc->of);
         rc = NM_EINVAL;
     } else {
-        uint8_t frame[NM_PCAP_HDR_BYTES];
-        for (size_t i = 0; i < pc->nsegs; i++) {
-            const seg *s = &pc->segs[i];
-            build_frame(frame, s);
-            struct pcap_pkthdr h;
-            h.ts.tv_sec = (time_t)(s->ts / 1000000000);
-            h.ts.tv_usec = (suseconds_t)(s->ts % 1000000000); /* nanoseconds with NANO precision */
-            h.caplen = NM_PCAP_HDR_BYTES;
-            h.len = NM_PCAP_HDR_BYTES + s->len;
-            pcap_dump((u_char *)d, &h, frame);
-        }
-        if (pcap_dump_flush(d) != 0) {
-            fprintf(stderr, "error: writing pcap '%s' failed\n", tmp);
+        char err[600];
+        if (ofile_commit(&pc->of, err, sizeof err) != 0) {
+            fprintf(stderr, "error: pcap: %s\n", err);
             rc = NM_EINVAL;
         }
-        pcap_dump_close(d);
-        if (rc == NM_OK && !in_place && rename(tmp, pc->path) != 0) {
-            fprintf(stderr, "error: cannot rename '%s' to '%s': %s\n", tmp, pc->path, strerror(errno));
-            rc = NM_EINVAL;
-        }
-        if (rc != NM_OK && !in_place) remove(tmp);
     }
-    if (p) pcap_close(p);
-    free(tmp);
     nm_pcap_discard(pc);
     return rc;
 }
 
+size_t nm_pcap_peak_waiting(const nm_pcap *pc) { return pc->peak; }
+
 void nm_pcap_discard(nm_pcap *pc)
 {
     if (!pc) return;
-    free(pc->segs);
-    free(pc->path);
+    ofile_abort(&pc->of);
+    free(pc->heap);
     free(pc);
 }

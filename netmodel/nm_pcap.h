@@ -18,7 +18,12 @@
  * Only the headers are captured (caplen 66, the frame's true length in `len`): payloads are
  * shares and would make captures as large as the traffic. Payload totals are
  * sum(ip_total_length - 52), which equals the transport's byte counters.
- * Records are sorted by timestamp at close, written to PATH.tmp, then renamed to PATH. */
+ * The capture streams with bounded memory: a segment waits only until the simulator's clock passes
+ * its timestamp (messages must be recorded in clock order), then is written in (timestamp, record
+ * order), to a mkstemp temporary beside PATH renamed into place at close (common/ofile.h). The
+ * format is libpcap's (nanosecond magic, host byte order), written here rather than through
+ * pcap_dump so that every write, the final flush and the close are checked: a full disk is an
+ * error and leaves nothing at PATH. */
 #ifndef NM_PCAP_H
 #define NM_PCAP_H
 
@@ -30,16 +35,20 @@ enum { NM_PCAP_HDR_BYTES = 14 + 20 + 32, NM_PCAP_DEFAULT_MSS = 1448 };
 
 typedef struct nm_pcap nm_pcap;
 
-/* Returns NM_OK or NM_EINVAL (mss out of [64, 65000]); the file is created at close. */
+/* Returns NM_OK, or NM_EINVAL if mss is out of [64, 65000] or the temporary beside PATH cannot be
+ * created (message on stderr). */
 int nm_pcap_open(nm_pcap **out, const char *path, uint32_t mss) WUR;
 /* Records one message of `bytes` payload bytes from src to dst, sent at `now` on the link `before`
  * (borrowed; its state just BEFORE this message was put on it: busy_until, and the window under the
  * tcp model, which is replayed on a copy). */
 void nm_pcap_message(nm_pcap *pc, int src, int dst, uint64_t bytes, int64_t now, const nm_link *before);
-/* Writes and frees. Returns NM_OK, or -errno-like NM_EINVAL with a message on stderr if the file
- * cannot be written (nothing is left at PATH then). Closing NULL is a no-op. */
+/* Writes what is left, commits the file and frees. Returns NM_OK, or NM_EINVAL with a message on
+ * stderr if any write, the flush, the close or the rename failed (nothing is left at PATH then).
+ * Closing NULL is a no-op. */
 int nm_pcap_close(nm_pcap *pc) WUR;
-/* Frees without writing anything. */
+/* The most segments that waited in memory at once (the bound the streaming keeps). */
+size_t nm_pcap_peak_waiting(const nm_pcap *pc);
+/* Frees and removes the temporary: nothing appears at PATH. */
 void nm_pcap_discard(nm_pcap *pc);
 
 #endif

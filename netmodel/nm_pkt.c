@@ -109,7 +109,7 @@ static int64_t put_frame(nm_pkt *p, int src, int dst, int64_t t, uint64_t wire)
 {
     const nm_linkspec *s = &p->d[src][dst].spec;
     int64_t start = t > p->busy[src][dst] ? t : p->busy[src][dst];
-    int64_t dep = start + nm_tx_time(s->bps, wire);
+    int64_t dep = nm_time_add(start, nm_tx_time(s->bps, wire));
     p->busy[src][dst] = dep;
     return dep;
 }
@@ -151,7 +151,7 @@ static void try_send(nm_pkt *p, int src, int dst, int64_t t)
         /* The segment carries src's cumulative ACK of the reverse direction: whatever src has
          * received and not yet ACKed rides on it (a pending delayed ACK is then void). */
         pdir *r = &p->d[dst][src];
-        pev ev = {.t = dep + d->spec.latency_ns, .x = d->snd_nxt, .kind = EV_DATA, .src = (uint8_t)src,
+        pev ev = {.t = nm_time_add(dep, d->spec.latency_ns), .x = d->snd_nxt, .kind = EV_DATA, .src = (uint8_t)src,
                   .dst = (uint8_t)dst, .ends = (uint8_t)ends};
         if (r->rcv_nxt > r->rcv_acked) {
             r->rcv_acked = r->rcv_nxt;
@@ -297,7 +297,7 @@ static void on_data(nm_pkt *p, const pev *e, nm_pkt_deliver_fn fn, void *ud)
     } else {
         /* A completed message is ACKed as soon as the application has read it: 1 ns later, so
          * that a reply it sends at once carries the ACK instead (see try_send). */
-        int64_t at = e->t + (e->ends ? NM_PKT_REPLY_NS : NM_PKT_DELACK_NS);
+        int64_t at = nm_time_add(e->t, e->ends ? NM_PKT_REPLY_NS : NM_PKT_DELACK_NS);
         push(p, at, EV_DELACK, e->src, e->dst, ++d->delack_gen, 0);
     }
 }
@@ -373,8 +373,8 @@ void nm_pkt_prelude(nm_pkt *p, int a, int b, uint64_t bytes)
     uint64_t bab = bytes + NM_TCP_MSG_HDR + ab->spec.overhead_bytes, bba = bytes + NM_TCP_MSG_HDR + ba->spec.overhead_bytes;
     CHECK(bab <= NM_TCP_MSS && bba <= NM_TCP_MSS, "packet model: a prelude message must fit one segment");
     /* sent one frame time and one latency before 0, on idle FIFOs */
-    int64_t ta = nm_tx_time(ab->spec.bps, bab + NM_TCP_SEG_OVERHEAD) + ab->spec.latency_ns;
-    int64_t tb = nm_tx_time(ba->spec.bps, bba + NM_TCP_SEG_OVERHEAD) + ba->spec.latency_ns;
+    int64_t ta = nm_time_add(nm_tx_time(ab->spec.bps, bab + NM_TCP_SEG_OVERHEAD), ab->spec.latency_ns);
+    int64_t tb = nm_time_add(nm_tx_time(ba->spec.bps, bba + NM_TCP_SEG_OVERHEAD), ba->spec.latency_ns);
     p->now = ta > tb ? -ta : -tb;
     p->busy[a][b] = p->busy[b][a] = p->now;
     nm_pkt_send(p, a, b, -ta, bytes, NULL);

@@ -17,7 +17,7 @@ static uint32_t grow(uint32_t cwnd, uint32_t u)
 
 uint32_t nm_tcp_restart_cwnd(uint32_t cwnd, int64_t idle, int64_t rtt)
 {
-    int64_t rto = rtt + NM_TCP_RTO_MIN_NS;
+    int64_t rto = nm_time_add(rtt, NM_TCP_RTO_MIN_NS);
     uint32_t lo = cwnd < NM_TCP_IW ? cwnd : NM_TCP_IW;
     if (idle <= rto) return cwnd;
     int64_t h = (idle - 1) / rto; /* whole RTOs strictly below idle: >= 1 here */
@@ -34,7 +34,7 @@ int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int
                              void *ud)
 {
     nm_tcp_state *st = &l->tcp;
-    const int64_t lat = l->spec.latency_ns, rtt = 2 * lat;
+    const int64_t lat = l->spec.latency_ns, rtt = nm_time_add(lat, lat);
     const uint64_t seg_wire = NM_TCP_MSS + NM_TCP_SEG_OVERHEAD;
     if (st->cwnd == 0) st->cwnd = NM_TCP_IW;
 
@@ -66,15 +66,15 @@ int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int
         int64_t start = max64(t, l->busy_until);
         if (st->used == 0) {
             uint64_t first = (k == left && k == 1) ? last_payload + NM_TCP_SEG_OVERHEAD : seg_wire;
-            st->round_ack = start + nm_tx_time(l->spec.bps, first) + rtt;
+            st->round_ack = nm_time_add(nm_time_add(start, nm_tx_time(l->spec.bps, first)), rtt);
             st->rounds++;
         }
-        d = start + nm_tx_time(l->spec.bps, wire);
+        d = nm_time_add(start, nm_tx_time(l->spec.bps, wire));
         for (uint64_t j = 0; fn && j < k; j++) { /* segment j of the burst leaves after its cumulative bytes */
             int last = (j + 1 == left);
             uint64_t off = (S - left + j) * NM_TCP_MSS;
             uint64_t len = last ? last_payload : NM_TCP_MSS;
-            fn(ud, off, (uint32_t)len, last ? d : start + nm_tx_time(l->spec.bps, (j + 1) * seg_wire));
+            fn(ud, off, (uint32_t)len, last ? d : nm_time_add(start, nm_tx_time(l->spec.bps, (j + 1) * seg_wire)));
         }
         l->busy_until = d;
         st->used += (uint32_t)k;
@@ -82,7 +82,7 @@ int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int
         left -= k;
         st->last_send = t;
     }
-    st->last_ack = d + rtt;
+    st->last_ack = nm_time_add(d, rtt);
     *depart = d;
-    return d + lat;
+    return nm_time_add(d, lat);
 }

@@ -46,6 +46,7 @@
 #define NM_TCP_MSS 1448u            /* payload bytes per segment */
 #define NM_TCP_SEG_OVERHEAD 66u     /* Ethernet + IPv4 + TCP + timestamps, per segment */
 #define NM_TCP_MSG_HDR 48u          /* the real backend's frame header, per message */
+#define NM_TCP_AEAD_TAG 16u         /* the real backend's Poly1305 tag per sealed frame (--tcp-aead adds it to overhead_bytes) */
 #define NM_TCP_IW 10u               /* initial window, segments */
 #define NM_TCP_WND_MAX 4096u        /* window bound, segments (about 5.9 MB of payload) */
 #define NM_TCP_RTO_MIN_NS 200000000 /* 200 ms */

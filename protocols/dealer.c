@@ -1,37 +1,43 @@
-/* dealer.c -- correlated randomness by the seed trick. See dealer.h. */
+/* dealer.c -- correlated randomness by the seed trick; the kinds table and the core kinds. See
+ * dealer.h. */
 #include "dealer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Request layout: kind, then up to 5 shape words (little-endian uint64). */
+/* Request layout: kind, then DEALER_SHAPE_WORDS shape words (little-endian uint64). */
 typedef struct dealer_req {
-    uint64_t kind, d[5];
+    uint64_t kind, d[DEALER_SHAPE_WORDS];
 } dealer_req;
 
 _Static_assert(sizeof(dealer_req) == DEALER_REQ_BYTES, "request size");
 
-static void draw(mpc_ctx *c, uint64_t *buf, size_t n)
+void dealer_draw(mpc_ctx *c, uint64_t *buf, size_t n)
 {
     if (!c->phantom) rng_fill_u64(&c->dealer, buf, n);
     mpc_work(c, 0, 0, 8 * n);
 }
 
-/* P0: ask D for one correlation; its correction (n words) is read at once in the inline schedule,
- * by dealer_collect in the offline one. */
-static void request(mpc_ctx *c, uint64_t *corr, size_t n, dealer_kind kind, uint64_t d0, uint64_t d1,
-                    uint64_t d2, uint64_t d3, uint64_t d4)
+void dealer_request(mpc_ctx *c, const dealer_kind_def *k, const uint64_t shape[DEALER_SHAPE_WORDS], void *material)
 {
-    CHECK(!c->corr_pending, "P0: dealer request while a correction is pending (dealer_collect missing)");
-    dealer_req r = {kind, {d0, d1, d2, d3, d4}};
-    int rc = net_send(c->net, NET_D, &r, sizeof r); /* always real bytes: D needs the shapes */
-    if (rc == NET_OK) rc = net_flush(c->net, NET_D);
-    CHECK(rc == NET_OK, "P0: dealer request failed: %s", net_strerror(rc));
-    c->corr = corr;
-    c->ncorr_words = n;
-    c->corr_pending = 1;
+    uint64_t bytes[2] = {0, 0};
+    const char *why = k->sizes(shape, bytes);
+    CHECK(!why, "%s: dealer request '%s': %s", net_party_names[c->self], k->name, why);
+    CHECK(!c->corr_pending, "%s: dealer request while material is pending (dealer_collect missing)",
+          net_party_names[c->self]);
+    if (c->self == NET_P0) {
+        dealer_req r = {k->id, {0}};
+        memcpy(r.d, shape, sizeof r.d);
+        int rc = net_send(c->net, NET_D, &r, sizeof r); /* always real bytes: D needs the shapes */
+        if (rc == NET_OK) rc = net_flush(c->net, NET_D);
+        CHECK(rc == NET_OK, "P0: dealer request failed: %s", net_strerror(rc));
+    }
     c->ncorr++;
+    if (bytes[c->self] == 0) return;
+    c->corr = material;
+    c->ncorr_bytes = bytes[c->self];
+    c->corr_pending = 1;
     if (c->cfg->dealer_schedule == MPC_DEALER_INLINE) dealer_collect(c);
 }
 
@@ -39,56 +45,211 @@ void dealer_collect(mpc_ctx *c)
 {
     if (!c->corr_pending) return;
     c->corr_pending = 0;
-    mpc_recv(c, NET_D, c->corr, c->ncorr_words);
+    mpc_recv_bytes(c, NET_D, c->corr, c->ncorr_bytes);
+}
+
+/* ---- the core kinds: sizes and D's side ---- */
+
+/* Largest tensor D accepts in one request (2^32 words = 32 GiB): anything larger is a bad request. */
+#define DEALER_MAX_WORDS (1ull << 32)
+
+static int dims_ok(const uint64_t *d, int k)
+{
+    uint64_t prod = 1;
+    for (int i = 0; i < k; i++) {
+        if (d[i] == 0 || d[i] > DEALER_MAX_WORDS) return 0;
+        if (prod > DEALER_MAX_WORDS / d[i]) return 0;
+        prod *= d[i];
+    }
+    return 1;
+}
+
+static uint64_t *fill(dealer_ctx *d, int who, size_t n)
+{
+    uint64_t *p = chk_malloc(n * sizeof *p);
+    rng_fill_u64(&d->s[who], p, n);
+    return p;
+}
+
+/* shape: R, L, bcast */
+static const char *mul_sizes(const uint64_t *s, uint64_t bytes[2])
+{
+    if (!dims_ok(s, 2) || s[2] > MPC_BC_COL) return "bad mul shape";
+    bytes[0] = 8 * s[0] * s[1];
+    return NULL;
+}
+
+static void mul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t R = s[0], L = s[1], n = R * L;
+    mpc_bcast bc = (mpc_bcast)s[2];
+    size_t ny = mpc_bcast_len(bc, R, L);
+    uint64_t *a0 = fill(d, 0, n), *b0 = fill(d, 0, ny);
+    uint64_t *a1 = fill(d, 1, n), *b1 = fill(d, 1, ny), *c1 = fill(d, 1, n);
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t rr = 0; rr < R; rr++)
+        for (size_t j = 0; j < L; j++) {
+            size_t i = rr * L + j, k = bc == MPC_BC_NONE ? i : bc == MPC_BC_ROW ? rr : j;
+            out[i] = (a0[i] + a1[i]) * (b0[k] + b1[k]) - c1[i];
+        }
+    free(a0), free(b0), free(a1), free(b1), free(c1);
+}
+
+/* shape: B, m, k, p, y_shared. Bound each tensor (A: B m k, Bm: B k p, C: B m p), not the product of
+ * all four dims. */
+static const char *matmul_sizes(const uint64_t *s, uint64_t bytes[2])
+{
+    uint64_t da[3] = {s[0], s[1], s[2]}, db[3] = {s[0], s[2], s[3]}, dc[3] = {s[0], s[1], s[3]};
+    if (!dims_ok(da, 3) || !dims_ok(db, 3) || !dims_ok(dc, 3) || s[4] > 1) return "bad matmul shape";
+    bytes[0] = 8 * s[0] * s[1] * s[3];
+    return NULL;
+}
+
+static void matmul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t B = s[0], m = s[1], k = s[2], p = s[3], ys = s[4];
+    size_t nx = B * m * k, ny = (ys ? 1 : B) * k * p, nout = B * m * p;
+    uint64_t *A0 = fill(d, 0, nx), *B0 = fill(d, 0, ny);
+    uint64_t *A1 = fill(d, 1, nx), *B1 = fill(d, 1, ny), *C1 = fill(d, 1, nout);
+    for (size_t i = 0; i < nx; i++) A0[i] += A1[i];
+    for (size_t i = 0; i < ny; i++) B0[i] += B1[i];
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t b = 0; b < B; b++)
+        mpc_ring_matmul(out + b * m * p, A0 + b * m * k, B0 + (ys ? 0 : b * k * p), m, k, p);
+    for (size_t i = 0; i < nout; i++) out[i] -= C1[i];
+    free(A0), free(B0), free(A1), free(B1), free(C1);
+}
+
+/* shape: n (square, and, b2a) */
+static const char *n_sizes(const uint64_t *s, uint64_t bytes[2])
+{
+    if (!dims_ok(s, 1)) return "bad size";
+    bytes[0] = 8 * s[0];
+    return NULL;
+}
+
+static void square_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t n = s[0];
+    uint64_t *r0 = fill(d, 0, n), *r1 = fill(d, 1, n), *c1 = fill(d, 1, n);
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = r0[i] + r1[i];
+        out[i] = v * v - c1[i];
+    }
+    free(r0), free(r1), free(c1);
+}
+
+static void and_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t n = s[0];
+    uint64_t *a0 = fill(d, 0, n), *b0 = fill(d, 0, n);
+    uint64_t *a1 = fill(d, 1, n), *b1 = fill(d, 1, n), *c1 = fill(d, 1, n);
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t i = 0; i < n; i++) out[i] = ((a0[i] ^ a1[i]) & (b0[i] ^ b1[i])) ^ c1[i];
+    free(a0), free(b0), free(a1), free(b1), free(c1);
+}
+
+static void b2a_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t n = s[0];
+    uint64_t *w0 = fill(d, 0, n), *w1 = fill(d, 1, n), *c1 = fill(d, 1, n);
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t i = 0; i < n; i++) out[i] = ((w0[i] ^ w1[i]) & 1) - c1[i];
+    free(w0), free(w1), free(c1);
+}
+
+/* shape: n, d (the safe truncation's pair, mpc_trunc_safe.h): [floor(r/d)] then [r >> 63], 16n bytes */
+static const char *trunc_sizes(const uint64_t *s, uint64_t bytes[2])
+{
+    if (!dims_ok(s, 1) || s[1] < 2 || s[1] > INT64_MAX) return "bad trunc size or divisor";
+    bytes[0] = 16 * s[0];
+    return NULL;
+}
+
+static void trunc_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t n = s[0];
+    uint64_t dv = s[1];
+    uint64_t *r0 = fill(d, 0, n), *r1 = fill(d, 1, n), *qm1 = fill(d, 1, 2 * n);
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = r0[i] + r1[i];
+        out[i] = v / dv - qm1[i];
+        out[n + i] = (v >> 63) - qm1[n + i];
+    }
+    free(r0), free(r1), free(qm1);
+}
+
+const dealer_kind_def dealer_core_kinds[] = {
+    {DEALER_MUL, "mul", DEALER_TO_P0, mul_sizes, mul_serve},
+    {DEALER_MATMUL, "matmul", DEALER_TO_P0, matmul_sizes, matmul_serve},
+    {DEALER_SQUARE, "square", DEALER_TO_P0, n_sizes, square_serve},
+    {DEALER_AND, "and", DEALER_TO_P0, n_sizes, and_serve},
+    {DEALER_B2A, "b2a", DEALER_TO_P0, n_sizes, b2a_serve},
+    {DEALER_TRUNC, "trunc", DEALER_TO_P0, trunc_sizes, trunc_serve},
+    {0, NULL, 0, NULL, NULL},
+};
+
+const dealer_kind_def *dealer_kind_find(const dealer_kind_def *kinds, uint64_t id)
+{
+    for (const dealer_kind_def *k = dealer_core_kinds; k->name; k++)
+        if (k->id == id) return k;
+    for (const dealer_kind_def *k = kinds; k && k->name; k++)
+        if (k->id == id) return k;
+    return NULL;
+}
+
+/* ---- party side of the core kinds: P0 and P1 draw their masks; P1 also draws its result share,
+ * P0 receives the correction ---- */
+
+static void request5(mpc_ctx *c, dealer_kind id, void *material, uint64_t d0, uint64_t d1, uint64_t d2,
+                     uint64_t d3, uint64_t d4)
+{
+    const uint64_t shape[DEALER_SHAPE_WORDS] = {d0, d1, d2, d3, d4};
+    dealer_request(c, dealer_kind_find(NULL, id), shape, material);
 }
 
 void dealer_mul(mpc_ctx *c, uint64_t *a, uint64_t *b, uint64_t *ab, size_t R, size_t L, mpc_bcast bc)
 {
     size_t n = R * L, ny = mpc_bcast_len(bc, R, L);
-    draw(c, a, n);
-    draw(c, b, ny);
-    if (c->self == NET_P0) request(c, ab, n, DEALER_MUL, R, L, (uint64_t)bc, 0, 0);
-    else draw(c, ab, n), c->ncorr++;
+    dealer_draw(c, a, n);
+    dealer_draw(c, b, ny);
+    request5(c, DEALER_MUL, ab, R, L, (uint64_t)bc, 0, 0);
+    if (c->self == NET_P1) dealer_draw(c, ab, n);
 }
 
 void dealer_matmul(mpc_ctx *c, uint64_t *A, uint64_t *Bm, uint64_t *C, size_t B, size_t m, size_t k,
                    size_t p, int y_shared)
 {
-    draw(c, A, B * m * k);
-    draw(c, Bm, (y_shared ? 1 : B) * k * p);
-    if (c->self == NET_P0) request(c, C, B * m * p, DEALER_MATMUL, B, m, k, p, (uint64_t)!!y_shared);
-    else draw(c, C, B * m * p), c->ncorr++;
+    dealer_draw(c, A, B * m * k);
+    dealer_draw(c, Bm, (y_shared ? 1 : B) * k * p);
+    request5(c, DEALER_MATMUL, C, B, m, k, p, (uint64_t)!!y_shared);
+    if (c->self == NET_P1) dealer_draw(c, C, B * m * p);
 }
 
 void dealer_square(mpc_ctx *c, uint64_t *r, uint64_t *r2, size_t n)
 {
-    draw(c, r, n);
-    if (c->self == NET_P0) request(c, r2, n, DEALER_SQUARE, n, 0, 0, 0, 0);
-    else draw(c, r2, n), c->ncorr++;
+    dealer_draw(c, r, n);
+    request5(c, DEALER_SQUARE, r2, n, 0, 0, 0, 0);
+    if (c->self == NET_P1) dealer_draw(c, r2, n);
 }
 
 void dealer_and(mpc_ctx *c, uint64_t *a, uint64_t *b, uint64_t *ab, size_t n)
 {
-    draw(c, a, n);
-    draw(c, b, n);
-    if (c->self == NET_P0) request(c, ab, n, DEALER_AND, n, 0, 0, 0, 0);
-    else draw(c, ab, n), c->ncorr++;
+    dealer_draw(c, a, n);
+    dealer_draw(c, b, n);
+    request5(c, DEALER_AND, ab, n, 0, 0, 0, 0);
+    if (c->self == NET_P1) dealer_draw(c, ab, n);
 }
 
 void dealer_b2a(mpc_ctx *c, uint64_t *rb, uint64_t *ra, size_t n)
 {
-    draw(c, rb, n);
+    dealer_draw(c, rb, n);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) rb[i] &= 1;
-    if (c->self == NET_P0) request(c, ra, n, DEALER_B2A, n, 0, 0, 0, 0);
-    else draw(c, ra, n), c->ncorr++;
-}
-
-void dealer_trunc(mpc_ctx *c, uint64_t *r, uint64_t *qm, size_t n, uint64_t d)
-{
-    draw(c, r, n);
-    if (c->self == NET_P0) request(c, qm, 2 * n, DEALER_TRUNC, n, d, 0, 0, 0);
-    else draw(c, qm, 2 * n), c->ncorr++;
+    request5(c, DEALER_B2A, ra, n, 0, 0, 0, 0);
+    if (c->self == NET_P1) dealer_draw(c, ra, n);
 }
 
 /* ---- dealer side ---- */
@@ -101,6 +262,15 @@ void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed)
     d->phantom = phantom;
     rng_seed(&d->local, seed, 2000);
 }
+
+void dealer_init_key(dealer_ctx *d, net_party *net, int phantom, const uint8_t key[32])
+{
+    static const uint8_t nonce[8] = {0};
+    dealer_init(d, net, phantom, 0);
+    rng_init_key(&d->local, key, nonce);
+}
+
+void dealer_set_kinds(dealer_ctx *d, const dealer_kind_def *kinds) { d->kinds = kinds; }
 
 int dealer_setup(dealer_ctx *d)
 {
@@ -115,137 +285,34 @@ int dealer_setup(dealer_ctx *d)
     return NET_OK;
 }
 
-static uint64_t *fill(dealer_ctx *d, int who, size_t n)
-{
-    uint64_t *p = chk_malloc(n * sizeof *p);
-    rng_fill_u64(&d->s[who], p, n);
-    return p;
-}
-
-/* Largest tensor D accepts in one request (2^32 words = 32 GiB): anything larger is a bad request. */
-#define DEALER_MAX_WORDS (1ull << 32)
-
 static int bad_request(const dealer_req *r, const char *why)
 {
     fprintf(stderr, "error: dealer: malformed request (kind %llu): %s\n", (unsigned long long)r->kind, why);
     return NET_EPROTO;
 }
 
-static int dims_ok(const uint64_t *d, int k)
-{
-    uint64_t prod = 1;
-    for (int i = 0; i < k; i++) {
-        if (d[i] == 0 || d[i] > DEALER_MAX_WORDS) return 0;
-        if (prod > DEALER_MAX_WORDS / d[i]) return 0;
-        prod *= d[i];
-    }
-    return 1;
-}
-
 static int serve_one(dealer_ctx *d, const dealer_req *r)
 {
-    uint64_t *out = NULL;
-    size_t nout;
-    int ph = d->phantom;
-    switch (r->kind) {
-    case DEALER_MUL: {
-        if (!dims_ok(r->d, 2) || r->d[2] > MPC_BC_COL) return bad_request(r, "bad mul shape");
-        size_t R = r->d[0], L = r->d[1], n = R * L;
-        mpc_bcast bc = (mpc_bcast)r->d[2];
-        size_t ny = mpc_bcast_len(bc, R, L);
-        nout = n;
-        if (ph) break;
-        uint64_t *a0 = fill(d, 0, n), *b0 = fill(d, 0, ny);
-        uint64_t *a1 = fill(d, 1, n), *b1 = fill(d, 1, ny), *c1 = fill(d, 1, n);
-        out = chk_malloc(n * sizeof *out);
-        for (size_t rr = 0; rr < R; rr++)
-            for (size_t j = 0; j < L; j++) {
-                size_t i = rr * L + j, k = bc == MPC_BC_NONE ? i : bc == MPC_BC_ROW ? rr : j;
-                out[i] = (a0[i] + a1[i]) * (b0[k] + b1[k]) - c1[i];
-            }
-        free(a0), free(b0), free(a1), free(b1), free(c1);
-        break;
+    const dealer_kind_def *k = dealer_kind_find(d->kinds, r->kind);
+    if (!k) return bad_request(r, "unknown correlation kind");
+    uint64_t bytes[2] = {0, 0};
+    const char *why = k->sizes(r->d, bytes);
+    if (why) return bad_request(r, why);
+    uint8_t *out[2] = {NULL, NULL};
+    if (!d->phantom) {
+        for (int i = 0; i < 2; i++)
+            if (bytes[i]) out[i] = chk_malloc(bytes[i]);
+        k->serve(d, r->d, out);
     }
-    case DEALER_MATMUL: {
-        /* Bound each tensor (A: B m k, Bm: B k p, C: B m p), not the product of all four dims. */
-        uint64_t da[3] = {r->d[0], r->d[1], r->d[2]}, db[3] = {r->d[0], r->d[2], r->d[3]}, dc[3] = {r->d[0], r->d[1], r->d[3]};
-        if (!dims_ok(da, 3) || !dims_ok(db, 3) || !dims_ok(dc, 3) || r->d[4] > 1) return bad_request(r, "bad matmul shape");
-        size_t B = r->d[0], m = r->d[1], k = r->d[2], p = r->d[3], ys = r->d[4];
-        size_t nx = B * m * k, ny = (ys ? 1 : B) * k * p;
-        nout = B * m * p;
-        if (ph) break;
-        uint64_t *A0 = fill(d, 0, nx), *B0 = fill(d, 0, ny);
-        uint64_t *A1 = fill(d, 1, nx), *B1 = fill(d, 1, ny), *C1 = fill(d, 1, nout);
-        for (size_t i = 0; i < nx; i++) A0[i] += A1[i];
-        for (size_t i = 0; i < ny; i++) B0[i] += B1[i];
-        out = chk_malloc(nout * sizeof *out);
-        for (size_t b = 0; b < B; b++)
-            mpc_ring_matmul(out + b * m * p, A0 + b * m * k, B0 + (ys ? 0 : b * k * p), m, k, p);
-        for (size_t i = 0; i < nout; i++) out[i] -= C1[i];
-        free(A0), free(B0), free(A1), free(B1), free(C1);
-        break;
+    int rc = NET_OK;
+    for (int i = 0; i < 2 && rc == NET_OK; i++) {
+        if (!bytes[i]) continue;
+        rc = net_send(d->net, i, out[i], bytes[i]);
+        if (rc == NET_OK) rc = net_flush(d->net, i);
+        d->bytes_out[i] += bytes[i];
     }
-    case DEALER_SQUARE: {
-        if (!dims_ok(r->d, 1)) return bad_request(r, "bad square size");
-        size_t n = r->d[0];
-        nout = n;
-        if (ph) break;
-        uint64_t *r0 = fill(d, 0, n), *r1 = fill(d, 1, n), *c1 = fill(d, 1, n);
-        out = chk_malloc(n * sizeof *out);
-        for (size_t i = 0; i < n; i++) {
-            uint64_t v = r0[i] + r1[i];
-            out[i] = v * v - c1[i];
-        }
-        free(r0), free(r1), free(c1);
-        break;
-    }
-    case DEALER_AND: {
-        if (!dims_ok(r->d, 1)) return bad_request(r, "bad and size");
-        size_t n = r->d[0];
-        nout = n;
-        if (ph) break;
-        uint64_t *a0 = fill(d, 0, n), *b0 = fill(d, 0, n);
-        uint64_t *a1 = fill(d, 1, n), *b1 = fill(d, 1, n), *c1 = fill(d, 1, n);
-        out = chk_malloc(n * sizeof *out);
-        for (size_t i = 0; i < n; i++) out[i] = ((a0[i] ^ a1[i]) & (b0[i] ^ b1[i])) ^ c1[i];
-        free(a0), free(b0), free(a1), free(b1), free(c1);
-        break;
-    }
-    case DEALER_B2A: {
-        if (!dims_ok(r->d, 1)) return bad_request(r, "bad b2a size");
-        size_t n = r->d[0];
-        nout = n;
-        if (ph) break;
-        uint64_t *w0 = fill(d, 0, n), *w1 = fill(d, 1, n), *c1 = fill(d, 1, n);
-        out = chk_malloc(n * sizeof *out);
-        for (size_t i = 0; i < n; i++) out[i] = ((w0[i] ^ w1[i]) & 1) - c1[i];
-        free(w0), free(w1), free(c1);
-        break;
-    }
-    case DEALER_TRUNC: {
-        if (!dims_ok(r->d, 1) || r->d[1] < 2 || r->d[1] > INT64_MAX) return bad_request(r, "bad trunc size or divisor");
-        size_t n = r->d[0];
-        uint64_t dv = r->d[1];
-        nout = 2 * n;
-        if (ph) break;
-        uint64_t *r0 = fill(d, 0, n), *r1 = fill(d, 1, n), *qm1 = fill(d, 1, 2 * n);
-        out = chk_malloc(2 * n * sizeof *out);
-        for (size_t i = 0; i < n; i++) {
-            uint64_t v = r0[i] + r1[i];
-            out[i] = v / dv - qm1[i];
-            out[n + i] = (v >> 63) - qm1[n + i];
-        }
-        free(r0), free(r1), free(qm1);
-        break;
-    }
-    default:
-        return bad_request(r, "unknown correlation kind");
-    }
-    int rc = net_send(d->net, NET_P0, out, nout * 8);
-    if (rc == NET_OK) rc = net_flush(d->net, NET_P0);
-    free(out);
+    free(out[0]), free(out[1]);
     d->nreq++;
-    d->words_out += nout;
     return rc;
 }
 
@@ -259,4 +326,11 @@ int dealer_serve(dealer_ctx *d)
         rc = serve_one(d, &r);
         if (rc != NET_OK) return rc;
     }
+}
+
+void dealer_trunc(mpc_ctx *c, uint64_t *r, uint64_t *qm, size_t n, uint64_t d)
+{
+    dealer_draw(c, r, n);
+    request5(c, DEALER_TRUNC, qm, n, d, 0, 0, 0);
+    if (c->self == NET_P1) dealer_draw(c, qm, 2 * n);
 }

@@ -1,6 +1,8 @@
 /* mpc.h -- 2-party additive secret sharing over Z_2^64 with a dealer: context, configuration,
- * shares, openings, local ops, truncation, Beaver multiplication, matrix multiplication, square and
- * binary AND. The higher ops (comparisons, exp, reciprocal, softmax, ...) build on these.
+ * shares, openings, local ops, truncation and the plaintext ring kernels. Beaver multiplication,
+ * matrix multiplication, square and binary AND (the ops that consume dealer material) are in
+ * mpc_beaver.h, above the dealer: mpc <- dealer <- mpc_beaver. The higher ops (comparisons, exp,
+ * reciprocal, softmax, ...) build on these.
  *
  * Conventions (PROTOCOLS.md is the spec):
  *  - Shares are caller-allocated uint64_t arrays. Argument order: ctx, outputs, inputs, sizes.
@@ -35,7 +37,11 @@ enum { MPC_MAX_CRYPTEN = 0, MPC_MAX_NOARGMAX = 1 };
  * safe (dealer-assisted, exact to 1 ulp, no wrap for |x| < 2^62; one more round per truncation). */
 enum { MPC_TRUNC_LOCAL = 0, MPC_TRUNC_SAFE = 1 };
 
+enum { MPC_PROTOCOL_NAME_MAX = 24 };
+
 typedef struct mpc_config {
+    char protocol[MPC_PROTOCOL_NAME_MAX]; /* the protocol family (family.h) by name: "crypten" */
+    int ring_bits;            /* n: shares live in Z_2^n (64; a family may support smaller rings) */
     int frac_bits;            /* f: fractional bits of the fixed-point encoding (16) */
     int exp_iters;            /* exp: (1 + x/2^d)^(2^d), d = 8 */
     int recip_nr_iters;       /* reciprocal Newton-Raphson iterations (10) */
@@ -62,6 +68,7 @@ typedef struct mpc_config {
                                * mpc_mul_const divide through mpc_trunc_div (mpc_trunc_safe.h) */
 } mpc_config;
 
+/* CrypTen's defaults, protocol "crypten". A family's own defaults: mpc_family.config_default. */
 void mpc_config_default(mpc_config *cfg);
 
 /* ---- context ---- */
@@ -77,14 +84,18 @@ typedef struct mpc_ctx {
     rng dealer;                /* this party's dealer stream (seed from D) */
     rng local;                 /* private randomness */
     uint64_t ncorr;            /* correlations consumed so far */
-    uint64_t *corr;            /* P0, offline schedule: where dealer_collect puts the pending correction */
-    size_t ncorr_words;        /* its length in words */
-    int corr_pending;          /* a request's correction is still to be read */
+    void *corr;                /* offline schedule: where dealer_collect puts this party's pending material */
+    size_t ncorr_bytes;        /* its length in bytes */
+    int corr_pending;          /* a request's material is still to be read */
     struct mpc_audit *audit;   /* simulation-only measurement oracle (mpc_audit.h); NULL = off */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
 void mpc_ctx_init(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, uint64_t seed);
+/* As mpc_ctx_init, the private randomness keyed by 32 secret bytes (a real deployment passes bytes
+ * from the OS CSPRNG: then nothing this party draws, its pairwise seed included, follows from any
+ * public value). */
+void mpc_ctx_init_key(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, const uint8_t key[32]);
 /* Setup phase: P0 and P1 each send the other a 32-byte random seed and derive the common stream
  * key = BLAKE2b(seed_P0 || seed_P1); D sends each party its 32-byte dealer seed (dealer_setup).
  * Cost: 1 round; 32 B sent per party to the other; 32 B D->P0 and D->P1. Setup, not online. */
@@ -100,6 +111,17 @@ void mpc_send(mpc_ctx *c, int peer, const uint64_t *buf, size_t nwords);
 void mpc_recv(mpc_ctx *c, int peer, uint64_t *buf, size_t nwords);
 /* Sends v (n words) to the other party and receives its n words into w: one round. */
 void mpc_exchange(mpc_ctx *c, uint64_t *w, const uint64_t *v, size_t n);
+/* The same with byte-sized messages (bit-packed values, keys): any length, not only whole words. */
+void mpc_send_bytes(mpc_ctx *c, int peer, const void *buf, size_t nbytes);
+void mpc_recv_bytes(mpc_ctx *c, int peer, void *buf, size_t nbytes);
+void mpc_exchange_bytes(mpc_ctx *c, void *w, const void *v, size_t nbytes);
+
+/* Bit packing of b-bit values (1 <= b <= 64) for the wire: N values take ceil(N*b/8) bytes, value i
+ * at bits [i*b, (i+1)*b) of the little-endian byte string; pack keeps the low b bits of each value,
+ * unpack zero-extends. Padding bits of the last byte are 0. */
+size_t mpc_packed_bytes(size_t n, int b);
+void mpc_pack_bits(uint8_t *out, const uint64_t *v, size_t n, int b);
+void mpc_unpack_bits(uint64_t *v, const uint8_t *in, size_t n, int b);
 
 /* Charges local work to the compute model. */
 void mpc_work(mpc_ctx *c, uint64_t ring_macs, uint64_t elem_ops, uint64_t prg_bytes);
@@ -139,7 +161,8 @@ void mpc_mul_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t k, size_t n
 /* z = x / d, d > 0 public integer: each party divides its signed share (2.3). Here and in mpc_trunc
  * and mpc_mul_const, cfg->trunc = MPC_TRUNC_SAFE runs the safe truncation instead (mpc_trunc_safe.h:
  * +1 round, +8n B per party, +16n dealer B each), also inside mpc_mul, mpc_matmul and mpc_square; the
- * costs stated in this file are those of MPC_TRUNC_LOCAL. */
+ * costs stated in this file are those of MPC_TRUNC_LOCAL. These three are defined in mpc_trunc_safe.c,
+ * above dealer.h (the safe truncation consumes dealer material); mpc.c does not depend on them. */
 void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n);
 /* z = trunc(x * encode(k)) / 2^f: multiply by a public real. */
 void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n);
@@ -150,7 +173,7 @@ void mpc_lift(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n);
 /* Sums each row of an R x L matrix: out[r] = sum_j x[r*L+j] (local). */
 void mpc_rowsum(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
 
-/* ---- Beaver multiplication ---- */
+/* ---- broadcast shapes (Beaver multiplication is in mpc_beaver.h) ---- */
 
 /* Broadcast of the second operand y against x of shape R x L. */
 typedef enum mpc_bcast {
@@ -161,28 +184,11 @@ typedef enum mpc_bcast {
 
 size_t mpc_bcast_len(mpc_bcast bc, size_t R, size_t L);
 
-/* z = x * y elementwise (y broadcast per bc), truncated by 2^f if trunc. 2.4.
- * Cost: 1 round; sent per party 8*(RL + len(y)) B; dealer 8*RL B + 1 request. */
-void mpc_mul(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
-             mpc_bcast bc, int trunc);
-/* Shorthand for mpc_mul(c, z, x, y, 1, n, MPC_BC_NONE, trunc). */
-void mpc_mul_n(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n, int trunc);
-
-/* Z (B x m x p) = X (B x m x k) @ Y, with Y of shape B x k x p, or k x p shared by all B batches
- * when y_shared. Truncated by 2^f. 2.5.
- * Cost: 1 round; sent per party 8*(Bmk + |Y|) B; dealer 8*Bmp B + 1 request. */
-void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
-                size_t k, size_t p, int y_shared);
-
-/* z = x^2 with a square pair (2.6), truncated. Cost: 1 round; 8n B per party; dealer 8n B + 1 req. */
-void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n);
-
-/* Binary AND of XOR-shared words (2.7). Cost: 1 round; 16n B per party; dealer 8n B + 1 request. */
-void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
 /* Local binary ops: XOR of shares, AND with a public mask, XOR with a public word (P0), shifts. */
 void mpc_xor(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
 void mpc_and_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t mask, size_t n);
 void mpc_xor_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_t n);
+
 
 /* Plaintext ring reference kernels (also used by the dealer): naive and blocked matmul. */
 void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpc_trunc_safe.h"
 
 /* One party's shares of one truncation call, waiting for the other party's. */
 struct mpc_audit_pending {
     mpc_audit_pending *next;
     int party, safe, ntags; /* safe: 0 local truncation, 1 safe truncation, 2 domain check */
+    uint64_t bias;           /* safe truncation: its bias B (inside the domain iff x + B < 2^63) */
     uint64_t seq;
     int64_t d;               /* divisor; for a domain check 2^f */
     double lo, hi;           /* domain check: the op's input domain (real values) */
@@ -76,7 +76,7 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
         }
         if (ax * 0x1p-63 > mx) mx = ax * 0x1p-63;
         if (p->safe) {
-            if (!mpc_trunc_safe_in_domain(v, (uint64_t)p->d)) {
+            if ((v + p->bias) >> 63) { /* mpc_trunc_safe_in_domain */
                 a->domain++;
                 lsum = -INFINITY;
                 record(a, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
@@ -101,19 +101,19 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
     a->max_abs_x = mx;
 }
 
-static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, double lo, double hi);
+static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, uint64_t bias, double lo, double hi);
 
-void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe)
+void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, uint64_t safe_bias)
 {
-    observe(c, x, d, n, safe, 0, 0);
+    observe(c, x, d, n, safe_bias != 0, safe_bias, 0, 0);
 }
 
 void mpc_audit_domain(mpc_ctx *c, const uint64_t *x, size_t n, double lo, double hi)
 {
-    observe(c, x, (int64_t)1 << c->cfg->frac_bits, n, 2, lo, hi);
+    observe(c, x, (int64_t)1 << c->cfg->frac_bits, n, 2, 0, lo, hi);
 }
 
-static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, double lo, double hi)
+static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, uint64_t bias, double lo, double hi)
 {
     mpc_audit *a = c->audit;
     if (!a) return;
@@ -134,7 +134,7 @@ static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe
     }
     mpc_audit_pending *p = chk_malloc(sizeof *p);
     memset(p, 0, sizeof *p);
-    p->party = me, p->safe = safe, p->seq = seq, p->d = d, p->n = n, p->lo = lo, p->hi = hi;
+    p->party = me, p->safe = safe, p->bias = bias, p->seq = seq, p->d = d, p->n = n, p->lo = lo, p->hi = hi;
     p->ntags = c->net->ntags < MPC_AUDIT_TAGS ? c->net->ntags : MPC_AUDIT_TAGS;
     memcpy(p->tags, c->net->tags, (size_t)p->ntags * sizeof *p->tags);
     p->x = chk_malloc((n ? n : 1) * sizeof *p->x);

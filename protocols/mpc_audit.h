@@ -63,9 +63,10 @@ void mpc_audit_free(mpc_audit *a);
 /* Analytic probability that at least one truncation of the run failed: 1 - prod(1 - p_i). */
 double mpc_audit_p_fail(const mpc_audit *a);
 
-/* Called by each party just before it divides its shares x (n elements) by d; safe = the safe
- * truncation (domain check) or the local one (wrap check). No-op without c->audit or in phantom. */
-void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe);
+/* Called by each party just before it divides its shares x (n elements) by d: safe_bias = 0 for the
+ * local truncation (wrap check), else the safe truncation's bias B (domain check: x + B < 2^63,
+ * mpc_trunc_safe_bias). No-op without c->audit or in phantom. */
+void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, uint64_t safe_bias);
 /* Called by each party at the start of a domain-limited op on its shares x (scale 2^f): an element
  * outside [lo, hi] (real values) is a domain event. No-op without c->audit or in phantom. */
 void mpc_audit_domain(mpc_ctx *c, const uint64_t *x, size_t n, double lo, double hi);

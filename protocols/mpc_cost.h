@@ -4,8 +4,10 @@
  * can assert the measured counters equal it exactly, and layers above can add costs up.
  * Conventions: rounds = causal depth of the online phase under the OFFLINE dealer schedule;
  * sent[i] = online bytes party i sends to the other (what the other receives); dealer traffic is
- * dealer_words correction words D->P0 (8 bytes each) plus dealer_reqs requests P0->D
- * (DEALER_REQ_BYTES each).
+ * dealer_words correction words D->P0 (8 bytes each), plus dealer_key_bytes[i] bytes of byte-sized
+ * material D->Pi (keys, packed values: a kind whose material goes to both parties or is not whole
+ * words), plus dealer_reqs requests P0->D (DEALER_REQ_BYTES each). Per direction:
+ * mpc_cost_dealer_to(c, i) = D->Pi bytes.
  *
  * Rounds under the INLINE schedule depend on the order of exchanges, not only on their number: P0
  * makes a dealer round trip before each exchange that uses a correlation, while P1's half of that
@@ -32,11 +34,12 @@ typedef struct mpc_cost {
     uint64_t dealer_words;
     uint64_t dealer_reqs;
     int64_t inl[2][2];     /* inline schedule: max-plus step matrix, (a', b') = inl (x) (a, b) */
+    uint64_t dealer_key_bytes[2]; /* byte-sized material D->P0, D->P1 (beyond dealer_words) */
 } mpc_cost;
 
 static inline mpc_cost mpc_cost_zero(void)
 {
-    mpc_cost c = {0, {0, 0}, 0, 0, {{0, MPC_MP_NEG}, {MPC_MP_NEG, 0}}};
+    mpc_cost c = {0, {0, 0}, 0, 0, {{0, MPC_MP_NEG}, {MPC_MP_NEG, 0}}, {0, 0}};
     return c;
 }
 /* a = a followed by b. */
@@ -47,6 +50,8 @@ static inline void mpc_cost_add(mpc_cost *a, mpc_cost b)
     a->sent[1] += b.sent[1];
     a->dealer_words += b.dealer_words;
     a->dealer_reqs += b.dealer_reqs;
+    a->dealer_key_bytes[0] += b.dealer_key_bytes[0];
+    a->dealer_key_bytes[1] += b.dealer_key_bytes[1];
     int64_t m[2][2];
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
@@ -67,7 +72,16 @@ static inline mpc_cost mpc_cost_times(mpc_cost c, uint64_t k)
     for (uint64_t i = 0; i < k; i++) mpc_cost_add(&r, c);
     return r;
 }
-static inline uint64_t mpc_cost_dealer_bytes(mpc_cost c) { return 8 * c.dealer_words + DEALER_REQ_BYTES * c.dealer_reqs; }
+/* Dealer material D -> P`to`, bytes. */
+static inline uint64_t mpc_cost_dealer_to(mpc_cost c, int to)
+{
+    return (to == 0 ? 8 * c.dealer_words : 0) + c.dealer_key_bytes[to == 0 ? 0 : 1];
+}
+/* All dealer bytes: material both ways plus the requests P0 -> D. */
+static inline uint64_t mpc_cost_dealer_bytes(mpc_cost c)
+{
+    return mpc_cost_dealer_to(c, 0) + mpc_cost_dealer_to(c, 1) + DEALER_REQ_BYTES * c.dealer_reqs;
+}
 static inline uint64_t mpc_cost_rounds(mpc_cost c, int schedule)
 {
     if (schedule != MPC_DEALER_INLINE) return c.rounds;
@@ -81,13 +95,19 @@ static inline uint64_t mpc_cost_rounds(mpc_cost c, int schedule)
 /* Symmetric exchange of w words each without a correlation: 1 round, 8w bytes each. */
 static inline mpc_cost mpc_cost_exchange(uint64_t w)
 {
-    mpc_cost c = {1, {8 * w, 8 * w}, 0, 0, {{0, 1}, {1, 0}}};
+    mpc_cost c = {1, {8 * w, 8 * w}, 0, 0, {{0, 1}, {1, 0}}, {0, 0}};
+    return c;
+}
+/* A symmetric exchange of `bytes` bytes each (bit-packed values: mpc_packed_bytes): 1 round. */
+static inline mpc_cost mpc_cost_exchange_bytes(uint64_t bytes)
+{
+    mpc_cost c = {1, {bytes, bytes}, 0, 0, {{0, 1}, {1, 0}}, {0, 0}};
     return c;
 }
 /* An exchange of w words each that consumes one dealer correlation of `words` correction words. */
 static inline mpc_cost mpc_cost_dealt_exchange(uint64_t w, uint64_t words)
 {
-    mpc_cost c = {1, {8 * w, 8 * w}, words, 1, {{2, 1}, {3, 0}}};
+    mpc_cost c = {1, {8 * w, 8 * w}, words, 1, {{2, 1}, {3, 0}}, {0, 0}};
     return c;
 }
 

@@ -1,4 +1,5 @@
-/* mpc_trunc_safe.c -- the safe truncation and the local/safe switch. See mpc_trunc_safe.h. */
+/* mpc_trunc_safe.c -- the safe truncation, the local/safe switch, and mpc.h's three public divisions
+ * (mpc_div_int, mpc_trunc, mpc_mul_const), which go through the switch. See mpc_trunc_safe.h. */
 #include "mpc_trunc_safe.h"
 
 #include <string.h>
@@ -25,7 +26,7 @@ static void mpc_trunc_safe_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, int
     uint64_t ud = (uint64_t)d, B = mpc_trunc_safe_bias(ud), Bd = B / ud;
     uint64_t M = UINT64_MAX / ud + (UINT64_MAX % ud == ud - 1); /* floor(2^64 / d) */
     int p0 = c->self == NET_P0;
-    mpc_audit_trunc(c, x, d, n, 1);
+    mpc_audit_trunc(c, x, d, n, B);
     uint64_t *r = mpc_tmp(c, n), *qm = mpc_tmp(c, 2 * n), *cv = mpc_tmp(c, n), *co = mpc_tmp(c, n);
     /* 1-2. Dealer pair r, floor(r/d), r >> 63; [c] = [x] + B + [r] (P0 adds B). */
     dealer_trunc(c, r, qm, n, ud);
@@ -70,7 +71,7 @@ static void trunc_local_audited_(mpc_ctx *c, uint64_t *z, const uint64_t *x, int
     uint64_t *t = mpc_tmp(c, n);
     if (!c->phantom) memcpy(t, x, n * sizeof *t);
     mpc_audit_force(c, t, n);
-    mpc_audit_trunc(c, t, d, n, 0);
+    mpc_audit_trunc(c, t, d, n, 0); /* 0: a local truncation */
     mpc_work(c, 0, n, 0);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) z[i] = fx_div_trunc(t[i], d);
@@ -111,4 +112,30 @@ void mpc_mul_const_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t kk
     if (c->cfg->trunc == MPC_TRUNC_SAFE) mpc_work(c, 0, n, 0);
     mpc_trunc_div(c, z, t, d, n);
     mpc_tmp_free(t);
+}
+
+/* ---- mpc.h's public divisions ---- */
+
+void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n)
+{
+    CHECK(d > 0, "division by non-positive %lld", (long long)d);
+    mpc_trunc_div(c, z, x, d, n);
+}
+
+void mpc_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
+{
+    mpc_trunc_div(c, z, x, (int64_t)1 << c->cfg->frac_bits, n);
+}
+
+void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
+{
+    uint64_t kk = fx_encode(k, c->cfg->frac_bits);
+    int64_t d = (int64_t)1 << c->cfg->frac_bits;
+    if (c->cfg->trunc == MPC_TRUNC_LOCAL && !c->audit) { /* one pass, as it always was */
+        mpc_work(c, 0, n, 0);
+        if (c->phantom) return;
+        for (size_t i = 0; i < n; i++) z[i] = fx_div_trunc(x[i] * kk, d);
+        return;
+    }
+    mpc_mul_const_trunc(c, z, x, kk, d, n);
 }

@@ -61,6 +61,11 @@ for t in ip tc cc tcpdump; do command -v $t >/dev/null || { echo "validate.sh: '
 [ -x "$MPCSIM" ] || { echo "validate.sh: no $BUILD/mpcsim; build first" >&2; exit 1; }
 
 TMP=$(mktemp -d)
+# The parties' key pairs (party authenticates every connection and seals every frame: 16 more bytes
+# per message on the wire, which the prediction charges with --tcp-aead).
+mkdir -m 700 "$TMP/keys"
+for r in p0 p1 dealer; do "$MPCSIM" keygen --out "$TMP/keys/$r" >/dev/null 2>&1; done
+PEERKEYS="p0=$TMP/keys/p0.pub,p1=$TMP/keys/p1.pub,dealer=$TMP/keys/dealer.pub"
 RELAY="$TMP/relay"
 cc -O2 -Wall -Wextra -std=c11 -pthread -o "$RELAY" "$HERE/experiments/relay/relay.c" "$HERE/experiments/relay/relay_core.c"
 
@@ -182,7 +187,8 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
     local op=$1 shape=$2 cc=$3 p0=$PORT p1=$((PORT + 1)) pd=$((PORT + 2))
     PORT=$((PORT + 3))
     local peers="p0=10.77.1.1:$p0,p1=10.77.1.2:$p1,dealer=10.77.3.2:$pd"
-    local common=("$op" --shape "$shape" --mode phantom --peers "$peers" --connect-timeout 20 --timeout 60 --congestion "$cc")
+    local common=("$op" --shape "$shape" --mode phantom --peers "$peers" --peer-keys "$PEERKEYS" --output p0
+                  --connect-timeout 20 --timeout 60 --congestion "$cc")
     # Start order P0, P1 (connects to P0 across the link), then the dealer, whose connections (on the
     # direct links) complete the handshakes of P0 and P1 within microseconds of each other: both then
     # start the setup, and so the online phase, at the same time, as in the simulator. (Any other
@@ -200,11 +206,11 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
     fi
     local hya hyb
     hya=$(hystart_counters $NSA) hyb=$(hystart_counters $NSB)
-    in_ns $NSA "$MPCSIM" party --role p0 "${common[@]}" >"$TMP/p0.csv" 2>"$TMP/p0.err" & PIDS+=($!)
+    in_ns $NSA "$MPCSIM" party --role p0 --key "$TMP/keys/p0" "${common[@]}" >"$TMP/p0.csv" 2>"$TMP/p0.err" & PIDS+=($!)
     sleep 0.2
-    in_ns $NSB "$MPCSIM" party --role p1 "${common[@]}" 2>"$TMP/p1.err" & PIDS+=($!)
+    in_ns $NSB "$MPCSIM" party --role p1 --key "$TMP/keys/p1" "${common[@]}" 2>"$TMP/p1.err" & PIDS+=($!)
     sleep "$gap"
-    in_ns $NSD "$MPCSIM" party --role dealer "${common[@]}" 2>"$TMP/d.err" & PIDS+=($!)
+    in_ns $NSD "$MPCSIM" party --role dealer --key "$TMP/keys/dealer" "${common[@]}" 2>"$TMP/d.err" & PIDS+=($!)
     local rc=0
     for p in "${PIDS[@]}"; do wait "$p" || rc=1; done
     PIDS=()
@@ -217,6 +223,7 @@ run_once() { # OP SHAPE CC [CAPTURE] -> prints measured latency_s,rounds (CAPTUR
 predict() { # OP SHAPE RATE DELAY MODEL CC -> latency_s (the packet model uses the run's congestion control)
     local cc=()
     [ "$5" = packet ] && cc=(--congestion "$6")
+    [ "$5" != ideal ] && cc+=(--tcp-aead) # the sealed frames' tags (the ideal model has no framing)
     "$MPCSIM" op "$1" --shape "$2" --mode phantom --bandwidth "$3" --latency "$4" --link-model "$5" "${cc[@]}" 2>"$TMP/pred.err" |
         awk -F, 'NR==1{for(i=1;i<=NF;i++) c[$i]=i} NR==2{print $c["latency_s"]}'
     # the packet model's slow-start exit per direction ("packet model: P0->P1: HyStart ended ... with cwnd N")
@@ -227,7 +234,7 @@ predict() { # OP SHAPE RATE DELAY MODEL CC -> latency_s (the packet model uses t
 
 # Payload bytes of the capture per direction, beside the kernel's count (P0's "wire:" line) and the
 # protocol counters: the capture must equal the kernel's count exactly; the difference to the counters
-# is framing (48 bytes per frame), handshake, setup, barrier and the end-of-run reports.
+# is framing (48 header + 16 tag bytes per frame), handshake, setup, barrier and the end-of-run reports.
 capture_row() { # OP SHAPE RATE DELAY CC -> one CSV row
     local s01 s10 k01 k10 o01 o10
     read -r s01 s10 < <(tcpdump -r "$TMP/cap.pcap" -nn -q 2>/dev/null |

@@ -33,7 +33,7 @@ struct sim_engine {
     sim_actor **actors;
     size_t nactors, capactors;
     sem_t baton;      /* the engine's turn */
-    int running, ran, aborting;
+    int running, ran, aborting, overflow;
     char blocked_names[256];
 };
 
@@ -47,6 +47,10 @@ static int ev_less(const sim_event *a, const sim_event *b)
 void sim_schedule(sim_engine *e, int64_t t, sim_event_fn fn, void *arg)
 {
     CHECK(t >= e->now, "event scheduled in the past (t=%lld < now=%lld)", (long long)t, (long long)e->now);
+    if (t >= SIM_TIME_MAX) { /* out of virtual time: the run stops at the next turn of the engine */
+        e->overflow = 1;
+        return;
+    }
     if (e->nheap == e->capheap) {
         e->capheap = e->capheap ? 2 * e->capheap : 64;
         e->heap = realloc(e->heap, e->capheap * sizeof *e->heap);
@@ -155,7 +159,7 @@ int sim_run(sim_engine *e)
         a->started = 1;
         sim_schedule(e, 0, ev_resume, a);
     }
-    while (e->nheap > 0) {
+    while (e->nheap > 0 && !e->overflow) {
         sim_event ev = ev_pop(e);
         e->now = ev.t;
         e->nevents++;
@@ -171,6 +175,7 @@ int sim_run(sim_engine *e)
             snprintf(e->blocked_names + len, sizeof e->blocked_names - len, "%s%s", len ? " " : "", a->name);
         }
     }
+    if (e->overflow) rc = SIM_ETIME;
     if (rc != SIM_OK) {
         /* Terminate blocked actors: each wakes, sees aborting and exits its thread. */
         e->aborting = 1;
@@ -190,7 +195,8 @@ void sim_sleep(sim_actor *a, int64_t dt)
 {
     CHECK(dt >= 0, "negative sleep %lld ns", (long long)dt);
     if (dt == 0) return;
-    sim_schedule(a->e, a->e->now + dt, ev_resume, a);
+    int64_t t = a->e->now > SIM_TIME_MAX - dt ? SIM_TIME_MAX : a->e->now + dt;
+    sim_schedule(a->e, t, ev_resume, a);
     actor_yield(a);
 }
 

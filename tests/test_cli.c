@@ -2,6 +2,8 @@
  * exit, no output file), exact ping arithmetic, determinism of CSV output. */
 #define _DEFAULT_SOURCE
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +62,52 @@ Test(cli, bad_op_input)
     expect_fail("op mul --shape 4 --mode imaginary", "'imaginary'");
     expect_fail("op mul --shape 4 --dealer sometimes", "'sometimes'");
     expect_fail("op mul --shape 4 --frac-bits 99", "--frac-bits");
+}
+
+Test(cli, unknown_protocol_is_named_with_the_known_ones)
+{
+    /* Every command that runs a protocol takes --protocol; an unknown name fails before anything runs,
+     * naming the value and the registered families. */
+    const char *cmds[] = {
+        "op mul --shape 4 --protocol nope",
+        "infer --model bert-tiny --seq 8 --protocol nope",
+        "explain mul --shape 4 --protocol nope",
+        "party mul --shape 4 --role p0 --protocol nope",
+        "launch mul --shape 4 --protocol nope",
+        "eval --weights /nonexistent --mpc --protocol nope",
+        "op mul --shape 4 --protocol",
+    };
+    for (size_t k = 0; k + 1 < sizeof cmds / sizeof *cmds; k++) {
+        expect_fail(cmds[k], "unknown protocol 'nope'");
+        expect_fail(cmds[k], "known: crypten");
+    }
+    expect_fail(cmds[6], "needs a value");
+    /* The family's own check of the configuration: crypten works over Z_2^64 only. */
+    expect_fail("op mul --shape 4 --ring-bits 50", "Z_2^64");
+    expect_fail("infer --model bert-tiny --seq 8 --ring-bits 50", "--protocol crypten");
+    expect_fail("op mul --shape 4 --ring-bits 8", "--ring-bits");
+    /* A sweep point with an unknown protocol is refused at validation, naming the file's line. */
+    char *dir = tu_tmpdir(), path[512], args[700];
+    snprintf(path, sizeof path, "%s/p.ini", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[sweep]\nname = p\ncommand = infer\n[fixed]\nmodel = bert-tiny\nseq = 8\n[grid]\nprotocol = crypten, nope\n");
+    fclose(f);
+    snprintf(args, sizeof args, "sweep %s --out %s/p.csv", path, dir);
+    expect_fail(args, "unknown protocol 'nope'");
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    cr_expect(!tu_file_exists(path), "nothing written");
+    free(dir);
+    /* The default and an explicit crypten give the same CSV, and it names the family. */
+    tu_run a = tu_mpcsim("infer --model bert-tiny --seq 8"), b = tu_mpcsim("infer --model bert-tiny --seq 8 --protocol crypten");
+    cr_expect_eq(a.status, 0);
+    cr_expect_eq(b.status, 0);
+    cr_expect_str_eq(a.out, b.out);
+    cr_expect(strstr(a.out, ",layernorm,crypten,phantom,") != NULL, "%s", a.out);
+    tu_run_free(&a), tu_run_free(&b);
+    a = tu_mpcsim("op relu --shape 4 --protocol crypten --protocol crypten");
+    cr_expect_eq(a.status, 0, "the same family twice is fine: %s", a.err);
+    tu_run_free(&a);
 }
 
 Test(cli, failed_run_leaves_no_output_file)

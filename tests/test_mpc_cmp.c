@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_cmp.h"
+#include "../protocols/crypten/mpc_cmp.h"
 #include "testutil.h"
 
 static mpc_config cfg;

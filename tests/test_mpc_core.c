@@ -6,7 +6,7 @@
 #include "../common/fx.h"
 #include "testutil.h"
 #include "../net/net_sim.h"
-#include "../protocols/dealer.h"
+#include "../protocols/mpc_beaver.h"
 
 static mpc_config cfg;
 static void setup(void) { mpc_config_default(&cfg); }

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_math.h"
+#include "../protocols/crypten/mpc_math.h"
 #include "testutil.h"
 
 static mpc_config cfg;

@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_nn.h"
+#include "../protocols/crypten/mpc_nn.h"
 #include "testutil.h"
 
 static mpc_config cfg;

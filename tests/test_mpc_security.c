@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "../common/fx.h"
-#include "../protocols/mpc_cmp.h"
-#include "../protocols/mpc_math.h"
-#include "../protocols/mpc_nn.h"
+#include "../protocols/crypten/mpc_cmp.h"
+#include "../protocols/crypten/mpc_math.h"
+#include "../protocols/crypten/mpc_nn.h"
 #include "testutil.h"
 
 enum { NSEC = 8, MAXVIEW = 256, SEEDS = 320 };

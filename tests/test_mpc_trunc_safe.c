@@ -8,7 +8,9 @@
 
 #include "../common/fx.h"
 #include "../protocols/mpc_audit.h"
+#include "../protocols/mpc_beaver.h"
 #include "../protocols/mpc_tags.h"
+#include "../protocols/family.h"
 #include "../protocols/mpc_trunc_safe.h"
 #include "../experiments/xp_safety.h"
 #include "testutil.h"
@@ -311,4 +313,34 @@ Test(trunc_audit, clopper_pearson_closed_forms)
      * (1-p)^1000 + 1000 p (1-p)^999 = 0.025). */
     xp_clopper_pearson(1, 1000, 0.95, &lo, &hi);
     cr_expect(fabs(lo - 2.5317e-05) < 1e-8 && fabs(hi - 5.55892e-03) < 1e-8, "[%g, %g]", lo, hi);
+}
+
+/* The crypten family's cost twins under --trunc safe: each product's and the public scale's
+ * truncation costs 1 round, 8n B per party, 2n dealer words and 1 request more (by hand). */
+Test(trunc_safe, crypten_twins_include_the_safe_truncation)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    cfg.trunc = MPC_TRUNC_SAFE;
+    const mpc_family *f = mpc_family_of(&cfg);
+    mpc_cost c = f->trunc.cost(&cfg, 1000);
+    cr_expect(c.rounds == 1 && c.sent[0] == 8000 && c.sent[1] == 8000 && c.dealer_words == 2000 && c.dealer_reqs == 1);
+    cr_expect_eq(mpc_cost_dealer_bytes(c), 16000 + 48);
+    c = f->scale_cost(&cfg, 1000);
+    cr_expect(c.rounds == 1 && c.sent[0] == 8000 && c.dealer_words == 2000);
+    /* Linear 128 x 768 @ 768 x 768: 5,505,024 B (the local form, test_family) + 8 * 98,304 = 6,291,456 B
+     * each way; 98,304 + 2 * 98,304 = 294,912 dealer words; 2 requests; 2 rounds. */
+    c = f->linear_cost(&cfg, 128, 768, 768);
+    cr_expect_eq(c.rounds, 2);
+    cr_expect_eq(c.sent[0], 6291456);
+    cr_expect_eq(c.sent[1], 6291456);
+    cr_expect_eq(c.dealer_words, 294912);
+    cr_expect_eq(c.dealer_reqs, 2);
+    /* Scores 12 x 128 x 64 @ 12 x 64 x 128: 1,572,864 + 8 * 196,608 = 3,145,728 B. */
+    c = f->matmul_cost(&cfg, 12, 128, 64, 128);
+    cr_expect_eq(c.sent[1], 3145728);
+    cr_expect_eq(c.dealer_words, 196608 * 3);
+    cfg.trunc = MPC_TRUNC_LOCAL;
+    c = f->trunc.cost(&cfg, 1000);
+    cr_expect(c.rounds == 0 && c.sent[0] == 0 && c.dealer_words == 0);
 }

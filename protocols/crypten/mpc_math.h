@@ -13,8 +13,8 @@
 #ifndef MPC_MATH_H
 #define MPC_MATH_H
 
-#include "mpc.h"
-#include "mpc_cost.h"
+#include "../mpc_beaver.h"
+#include "../mpc_cost.h"
 
 /* exp(x) = (1 + x/2^d)^(2^d) (2.13): x/2^d by local truncation, P0 adds 1, d squarings.
  * Domain: relative error ~x^2/2^(d+1) from the formula (-5% at x = -5, -12% at -8, -3% at 4) plus up

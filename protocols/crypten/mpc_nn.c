@@ -9,13 +9,13 @@
  *   2quad(R,L)        = mul(n) + reciprocal(R) + mul(R,L,row)  ((x+c)*(x+c) as a general mul)
  *   2relu(R,L)        = relu(n) + reciprocal(R) + mul(R,L,row)
  * Divisions by the public rescale K and by H are local truncations: no messages. */
-#include "mpc_tags.h"
+#include "../mpc_tags.h"
 #include "mpc_nn.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "../common/fx.h"
+#include "../../common/fx.h"
 #include "mpc_cmp.h"
 #include "mpc_math.h"
 

@@ -3,8 +3,8 @@
 #ifndef MPC_NN_H
 #define MPC_NN_H
 
-#include "mpc.h"
-#include "mpc_cost.h"
+#include "../mpc_beaver.h"
+#include "../mpc_cost.h"
 
 /* The public rescale K of each reciprocal call site (PROTOCOLS.md 4.2): the configured value if > 0,
  * else automatic: softmax sums lie in [1, L] -> K = max(1, 2^ceil(log2 L) / 16); 2Quad sums are about

@@ -5,14 +5,14 @@
  * Every op runs its exchanges one after another in program order (no merging), as CrypTen does.
  * Phantom mode needs no special care here: the core ops skip arithmetic on NULL buffers and
  * mpc_tmp() returns NULL, so the same messages flow without touching shares. */
-#include "mpc_tags.h"
+#include "../mpc_tags.h"
 #include "mpc_math.h"
-#include "mpc_audit.h"
+#include "../mpc_audit.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "../common/fx.h"
+#include "../../common/fx.h"
 #include "mpc_cmp.h"
 
 #define MATH_2_SQRTPI 1.1283791670955126 /* 2/sqrt(pi) */

@@ -19,13 +19,13 @@
  *
  * Phantom mode: share buffers are never touched (callers pass NULL); scratch comes from mpc_tmp,
  * which is NULL in phantom mode; every message size depends only on public shapes. */
-#include "mpc_tags.h"
+#include "../mpc_tags.h"
 #include "mpc_cmp.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "dealer.h"
+#include "../dealer.h"
 
 /* ---- A2B (2.8) ---- */
 

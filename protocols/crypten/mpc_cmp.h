@@ -4,8 +4,8 @@
 #ifndef MPC_CMP_H
 #define MPC_CMP_H
 
-#include "mpc.h"
-#include "mpc_cost.h"
+#include "../mpc_beaver.h"
+#include "../mpc_cost.h"
 
 /* [x] (n) -> <x> via CrypTen's parallel-prefix (SPK) adder. */
 void mpc_a2b(mpc_ctx *c, uint64_t *xb, const uint64_t *x, size_t n);

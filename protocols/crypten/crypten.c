@@ -1,0 +1,214 @@
+/* crypten.c -- the `crypten` family's table (family.h): how CrypTen does each layer, with its cost.
+ *
+ *  - Weights are P0's, secret-shared at model setup (mpc_share_model: no messages, PRG work not
+ *    charged); every linear layer is a Beaver matmul with both operands secret, so each use re-opens
+ *    a fresh mask of the whole weight; the bias is added locally.
+ *    Cost (T x in @ in x out): 1 round; 8 (T in + in out) B per party; dealer 8 T out B + 1 request.
+ *  - Embedding: P1 secret-shares the one-hot matrix of its tokens (T x V, fixed point), multiplied by
+ *    P0's secret table (re-opened per inference); P0's position/type rows are added locally.
+ *    Cost: one Beaver matmul T x V @ V x C.
+ *  - Products of two secrets: Beaver matmul (batched, Y per batch). Public scale: local.
+ *  - Non-linear layers and norms: mpc_cmp.h, mpc_math.h, mpc_nn.h (BatchNorm's inverse std is model
+ *    setup: P0 computes it from its running variance; its MPC cost is norm[].setup_cost).
+ *  - Truncation (after each product, and the public scale): --trunc local (each party divides its
+ *    share; 2.3; free, wraps w.p. |x|/2^64) or safe (mpc_trunc_safe.h: +1 round, +8n B per party,
+ *    +16n dealer B and 1 request per truncation of n values); the twins of the linear layer, the
+ *    embedding, the products, the scale and the truncation include it. The non-linear entries' twins
+ *    (mpc_cmp.h, mpc_math.h, mpc_nn.h) are the local truncation's: with --trunc safe they understate;
+ *    measured runs (infer, op) are exact under either.
+ *  - Comparison: ltz by A2B; output:
+ *    mpc_reveal_to (one one-way round, 8n B). */
+#include "crypten.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "../../common/fx.h"
+#include "mpc_cmp.h"
+#include "mpc_math.h"
+#include "mpc_nn.h"
+#include "../mpc_trunc_safe.h"
+
+/* ---- sharing P0's weights (model setup) ---- */
+
+/* Shares W^T ([in, out]) of P0's weight W ([out, in]). */
+static uint64_t *share_wt(mpc_ctx *c, const float *W, size_t out, size_t in)
+{
+    uint64_t *plain = NULL, *sh = mpc_tmp(c, in * out);
+    int f = c->cfg->frac_bits;
+    if (!c->phantom && c->self == NET_P0) {
+        plain = chk_malloc(in * out * sizeof *plain);
+        for (size_t o = 0; o < out; o++)
+            for (size_t i = 0; i < in; i++) plain[i * out + o] = fx_encode(W[o * in + i], f);
+    }
+    mpc_share_model(c, sh, plain, in * out);
+    free(plain);
+    return sh;
+}
+
+static uint64_t *share_vec(mpc_ctx *c, const float *v, size_t n)
+{
+    uint64_t *plain = NULL, *sh = mpc_tmp(c, n);
+    if (!c->phantom && c->self == NET_P0) {
+        plain = chk_malloc(n * sizeof *plain);
+        for (size_t i = 0; i < n; i++) plain[i] = fx_encode(v[i], c->cfg->frac_bits);
+    }
+    mpc_share_model(c, sh, plain, n);
+    free(plain);
+    return sh;
+}
+
+/* ---- linear layer and embedding ---- */
+
+static void cr_linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W, const float *b, size_t T,
+                      size_t in, size_t out)
+{
+    const float *Wp = c->self == NET_P0 ? W : NULL, *bp = c->self == NET_P0 ? b : NULL;
+    uint64_t *Wt = share_wt(c, Wp, out, in), *bs = share_vec(c, bp, out);
+    mpc_matmul(c, y, x, Wt, 1, T, in, out, 1);
+    mpc_work(c, 0, T * out, 0);
+    if (!c->phantom)
+        for (size_t t = 0; t < T; t++)
+            for (size_t o = 0; o < out; o++) y[t * out + o] += bs[o];
+    mpc_tmp_free(Wt), mpc_tmp_free(bs);
+}
+
+static mpc_cost cr_linear_cost(const mpc_config *cfg, uint64_t T, uint64_t in, uint64_t out)
+{
+    mpc_cost c = mpc_matmul_cost(1, T, in, out, 1);
+    mpc_cost_add(&c, mpc_trunc_cost(cfg, T * out));
+    return c;
+}
+
+static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *table, const float *rows, size_t T,
+                     size_t V, size_t C)
+{
+    int f = c->cfg->frac_bits, p0 = c->self == NET_P0, real = !c->phantom;
+    /* 1. P1 shares its one-hot tokens (fixed point), P0 its table; one Beaver matmul. */
+    uint64_t *onehot = NULL, *oh_sh = mpc_tmp(c, T * V);
+    if (real && c->self == NET_P1) {
+        onehot = chk_calloc(T * V, sizeof *onehot);
+        for (size_t t = 0; t < T; t++) {
+            CHECK(tokens[t] >= 0 && (size_t)tokens[t] < V, "token %d out of [0,%zu)", tokens[t], V);
+            onehot[t * V + (size_t)tokens[t]] = fx_encode(1.0, f);
+        }
+    }
+    mpc_share(c, oh_sh, onehot, T * V, NET_P1);
+    free(onehot);
+    /* The table is [V, C] = (W^T of a [C, V] "weight"), shared as is. */
+    uint64_t *enc = NULL, *tab_sh = mpc_tmp(c, V * C);
+    if (real && p0) {
+        enc = chk_malloc(V * C * sizeof *enc);
+        for (size_t i = 0; i < V * C; i++) enc[i] = fx_encode(table[i], f);
+    }
+    mpc_share_model(c, tab_sh, enc, V * C);
+    free(enc);
+    mpc_matmul(c, h, oh_sh, tab_sh, 1, T, V, C, 1);
+    mpc_tmp_free(oh_sh), mpc_tmp_free(tab_sh);
+    /* 2. + P0's rows (positions are public): local. */
+    uint64_t *rs = share_vec(c, real && p0 ? rows : NULL, T * C);
+    mpc_add(c, h, h, rs, T * C);
+    mpc_tmp_free(rs);
+}
+
+static mpc_cost cr_embed_cost(const mpc_config *cfg, uint64_t T, uint64_t V, uint64_t C)
+{
+    mpc_cost c = mpc_matmul_cost(1, T, V, C, 1);
+    mpc_cost_add(&c, mpc_trunc_cost(cfg, T * C));
+    return c;
+}
+
+/* ---- products, scale ---- */
+
+static void cr_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m, size_t k,
+                      size_t p)
+{
+    mpc_matmul(c, Z, X, Y, B, m, k, p, 0);
+}
+
+static mpc_cost cr_matmul_cost(const mpc_config *cfg, uint64_t B, uint64_t m, uint64_t k, uint64_t p)
+{
+    mpc_cost c = mpc_matmul_cost(B, m, k, p, 0);
+    mpc_cost_add(&c, mpc_trunc_cost(cfg, B * m * p));
+    return c;
+}
+
+/* The public scale and the truncation: one truncation of n values (zero under --trunc local). */
+static mpc_cost cr_trunc_cost(const mpc_config *cfg, uint64_t n) { return mpc_trunc_cost(cfg, n); }
+
+/* ---- norms ---- */
+
+static void cr_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc_norm_params *p, size_t R, size_t H)
+{
+    int p0 = c->self == NET_P0;
+    uint64_t *gs = share_vec(c, p0 ? p->gamma : NULL, H), *bs = share_vec(c, p0 ? p->beta : NULL, H);
+    mpc_layernorm(c, out, x, gs, bs, R, H);
+    mpc_tmp_free(gs), mpc_tmp_free(bs);
+}
+
+static void cr_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc_norm_params *p, size_t R, size_t H)
+{
+    int p0 = c->self == NET_P0;
+    uint64_t *gs = share_vec(c, p0 ? p->gamma : NULL, H), *bs = share_vec(c, p0 ? p->beta : NULL, H);
+    /* Model setup: the inverse std from P0's running variance (CrypTen computes it once under MPC;
+     * setup_cost reports that cost). */
+    float *inv = NULL;
+    if (p0 && !c->phantom) {
+        inv = chk_malloc(H * sizeof *inv);
+        for (size_t i = 0; i < H; i++) inv[i] = (float)(1.0 / sqrt((double)p->var[i] + p->eps));
+    }
+    uint64_t *ms = share_vec(c, p0 ? p->mean : NULL, H), *is = share_vec(c, inv, H);
+    mpc_batchnorm(c, out, x, ms, is, gs, bs, R, H);
+    mpc_tmp_free(ms), mpc_tmp_free(is);
+    free(inv);
+    mpc_tmp_free(gs), mpc_tmp_free(bs);
+}
+
+/* ---- cost twins whose op's closed form does not take the configuration ---- */
+
+static mpc_cost cr_relu_cost(const mpc_config *cfg, uint64_t n) { return mpc_relu_cost(n); }
+static mpc_cost cr_ltz_cost(const mpc_config *cfg, uint64_t n) { return mpc_ltz_cost(n); }
+static mpc_cost cr_reveal_cost(const mpc_config *cfg, uint64_t n, int to) { return mpc_reveal_to_cost(n, to); }
+
+static void cr_config_default(mpc_config *cfg) { mpc_config_default(cfg); }
+
+static const char *cr_config_check(const mpc_config *cfg)
+{
+    return cfg->ring_bits == 64 ? NULL : "CrypTen's protocols work over Z_2^64 only (--ring-bits 64)";
+}
+
+const mpc_family mpc_family_crypten = {
+    .name = "crypten",
+    .description = "CrypTen's algorithms and defaults: 2 parties + dealer, Z_2^64, Beaver products",
+    .config_default = cr_config_default,
+    .config_check = cr_config_check,
+    .dealer_kinds = NULL, /* the core (Beaver) kinds only */
+    .linear = cr_linear,
+    .linear_cost = cr_linear_cost,
+    .embed = cr_embed,
+    .embed_cost = cr_embed_cost,
+    .matmul = cr_matmul,
+    .matmul_cost = cr_matmul_cost,
+    .scale = mpc_mul_const,
+    .scale_cost = cr_trunc_cost,
+    .activation = {
+        [MPC_ACT_GELU_ERF] = {mpc_gelu_erf, mpc_gelu_erf_cost},
+        [MPC_ACT_GELU_TANH] = {mpc_gelu_tanh, mpc_gelu_tanh_cost},
+        [MPC_ACT_RELU] = {mpc_relu, cr_relu_cost},
+        [MPC_ACT_QUAD] = {mpc_quad, mpc_quad_cost},
+        [MPC_ACT_TANH] = {mpc_tanh, mpc_tanh_cost},
+    },
+    .attn_norm = {
+        [MPC_ATTN_SOFTMAX] = {mpc_softmax_masked, mpc_softmax_cost},
+        [MPC_ATTN_2RELU] = {mpc_2relu_masked, mpc_2relu_cost},
+        [MPC_ATTN_2QUAD] = {mpc_2quad_masked, mpc_2quad_cost},
+    },
+    .norm = {
+        [MPC_NORM_LAYERNORM] = {cr_layernorm, mpc_layernorm_cost, NULL},
+        [MPC_NORM_BATCHNORM] = {cr_batchnorm, mpc_batchnorm_cost, mpc_batchnorm_setup_cost},
+    },
+    .ltz = {mpc_ltz, cr_ltz_cost},
+    .trunc = {mpc_trunc, cr_trunc_cost},
+    .reveal = mpc_reveal_to,
+    .reveal_cost = cr_reveal_cost,
+};

@@ -1,0 +1,185 @@
+/* mpc_beaver.c -- Beaver multiplication, matmul, square and AND. See mpc_beaver.h. */
+#include "mpc_beaver.h"
+
+#include <string.h>
+
+#include "mpc_tags.h"
+
+static inline size_t bc_index(mpc_bcast bc, size_t r, size_t j, size_t L)
+{
+    return bc == MPC_BC_NONE ? r * L + j : bc == MPC_BC_ROW ? r : j;
+}
+
+static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
+             mpc_bcast bc, int trunc)
+{
+    size_t n = R * L, ny = mpc_bcast_len(bc, R, L);
+    uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, ny), *ab = mpc_tmp(c, n);
+    uint64_t *ed = mpc_tmp(c, n + ny), *ed_other = mpc_tmp(c, n + ny);
+    /* 1. Triple from the dealer. */
+    dealer_mul(c, a, b, ab, R, L, bc);
+    /* 2. [e] = [x] - [a], [d] = [y] - [b], opened together in one exchange. */
+    if (!c->phantom) {
+        for (size_t i = 0; i < n; i++) ed[i] = x[i] - a[i];
+        for (size_t i = 0; i < ny; i++) ed[n + i] = y[i] - b[i];
+    }
+    mpc_exchange(c, ed_other, ed, n + ny);
+    dealer_collect(c);
+    /* 3. [z] = [c] + e*[b] + [a]*d, and P0 adds e*d. */
+    mpc_work(c, 3 * n, 2 * (n + ny), 0);
+    if (!c->phantom) {
+        const uint64_t *e = ed, *d = ed + n;
+        for (size_t i = 0; i < n + ny; i++) ed[i] += ed_other[i];
+        int p0 = c->self == NET_P0;
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < L; j++) {
+                size_t i = r * L + j, k = bc_index(bc, r, j, L);
+                uint64_t v = ab[i] + e[i] * b[k] + a[i] * d[k];
+                if (p0) v += e[i] * d[k];
+                z[i] = v;
+            }
+    }
+    mpc_tmp_free(a);
+    mpc_tmp_free(b);
+    mpc_tmp_free(ab);
+    mpc_tmp_free(ed);
+    mpc_tmp_free(ed_other);
+    /* 4. Truncate when both operands had scale 2^f. */
+    if (trunc) mpc_trunc(c, z, z, n);
+}
+
+void mpc_mul(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t R, size_t L,
+             mpc_bcast bc, int trunc)
+{
+    net_tag_push(c->net, MPC_TAG_MUL);
+    mpc_mul_body_(c, z, x, y, R, L, bc, trunc);
+    net_tag_pop(c->net, MPC_TAG_MUL);
+}
+
+void mpc_mul_n(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n, int trunc)
+{
+    mpc_mul(c, z, x, y, 1, n, MPC_BC_NONE, trunc);
+}
+
+static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+                size_t k, size_t p, int y_shared)
+{
+    size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
+    uint64_t *A = mpc_tmp(c, nx), *Bm = mpc_tmp(c, ny), *C = mpc_tmp(c, nz);
+    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_other = mpc_tmp(c, nx + ny), *t = mpc_tmp(c, m * p);
+    /* 1. Matrix triple. */
+    dealer_matmul(c, A, Bm, C, B, m, k, p, y_shared);
+    /* 2. Open E = X - A and D = Y - Bm together. */
+    if (!c->phantom) {
+        for (size_t i = 0; i < nx; i++) ed[i] = X[i] - A[i];
+        for (size_t i = 0; i < ny; i++) ed[nx + i] = Y[i] - Bm[i];
+    }
+    mpc_exchange(c, ed_other, ed, nx + ny);
+    dealer_collect(c);
+    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D. */
+    int p0 = c->self == NET_P0;
+    mpc_work(c, (uint64_t)(p0 ? 3 : 2) * B * m * k * p, nx + ny + 3 * nz, 0);
+    if (!c->phantom) {
+        for (size_t i = 0; i < nx + ny; i++) ed[i] += ed_other[i];
+        for (size_t bt = 0; bt < B; bt++) {
+            const uint64_t *E = ed + bt * m * k, *D = ed + nx + (y_shared ? 0 : bt * k * p);
+            const uint64_t *Bb = Bm + (y_shared ? 0 : bt * k * p), *Ab = A + bt * m * k;
+            uint64_t *Zb = Z + bt * m * p;
+            const uint64_t *Cb = C + bt * m * p;
+            memcpy(Zb, Cb, m * p * sizeof *Zb);
+            mpc_ring_matmul(t, E, Bb, m, k, p);
+            for (size_t i = 0; i < m * p; i++) Zb[i] += t[i];
+            mpc_ring_matmul(t, Ab, D, m, k, p);
+            for (size_t i = 0; i < m * p; i++) Zb[i] += t[i];
+            if (p0) {
+                mpc_ring_matmul(t, E, D, m, k, p);
+                for (size_t i = 0; i < m * p; i++) Zb[i] += t[i];
+            }
+        }
+    }
+    mpc_tmp_free(A);
+    mpc_tmp_free(Bm);
+    mpc_tmp_free(C);
+    mpc_tmp_free(ed);
+    mpc_tmp_free(ed_other);
+    mpc_tmp_free(t);
+    /* 4. Truncate. */
+    mpc_trunc(c, Z, Z, nz);
+}
+
+void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+                size_t k, size_t p, int y_shared)
+{
+    net_tag_push(c->net, MPC_TAG_MATMUL);
+    mpc_matmul_body_(c, Z, X, Y, B, m, k, p, y_shared);
+    net_tag_pop(c->net, MPC_TAG_MATMUL);
+}
+
+static void mpc_square_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
+{
+    uint64_t *r = mpc_tmp(c, n), *r2 = mpc_tmp(c, n), *e = mpc_tmp(c, n), *eo = mpc_tmp(c, n);
+    /* 1. Square pair. 2. Open e = x - r. */
+    dealer_square(c, r, r2, n);
+    if (!c->phantom)
+        for (size_t i = 0; i < n; i++) e[i] = x[i] - r[i];
+    mpc_exchange(c, eo, e, n);
+    dealer_collect(c);
+    /* 3. [x^2] = [r^2] + 2e[r], P0 adds e^2. */
+    mpc_work(c, 2 * n, 3 * n, 0);
+    if (!c->phantom) {
+        int p0 = c->self == NET_P0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t ev = e[i] + eo[i];
+            z[i] = r2[i] + 2 * ev * r[i] + (p0 ? ev * ev : 0);
+        }
+    }
+    mpc_tmp_free(r);
+    mpc_tmp_free(r2);
+    mpc_tmp_free(e);
+    mpc_tmp_free(eo);
+    /* 4. Truncate. */
+    mpc_trunc(c, z, z, n);
+}
+
+void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_SQUARE);
+    mpc_square_body_(c, z, x, n);
+    net_tag_pop(c->net, MPC_TAG_SQUARE);
+}
+
+static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
+{
+    uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, n), *ab = mpc_tmp(c, n);
+    uint64_t *ed = mpc_tmp(c, 2 * n), *edo = mpc_tmp(c, 2 * n);
+    /* 1. Binary triple. 2. Open e = x ^ a, d = y ^ b together. */
+    dealer_and(c, a, b, ab, n);
+    if (!c->phantom)
+        for (size_t i = 0; i < n; i++) {
+            ed[i] = x[i] ^ a[i];
+            ed[n + i] = y[i] ^ b[i];
+        }
+    mpc_exchange(c, edo, ed, 2 * n);
+    dealer_collect(c);
+    /* 3. <z> = <c> ^ (e & <b>) ^ (<a> & d), P0 also XORs e & d. */
+    mpc_work(c, 0, 6 * n, 0);
+    if (!c->phantom) {
+        int p0 = c->self == NET_P0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t e = ed[i] ^ edo[i], d = ed[n + i] ^ edo[n + i];
+            z[i] = ab[i] ^ (e & b[i]) ^ (a[i] & d) ^ (p0 ? e & d : 0);
+        }
+    }
+    mpc_tmp_free(a);
+    mpc_tmp_free(b);
+    mpc_tmp_free(ab);
+    mpc_tmp_free(ed);
+    mpc_tmp_free(edo);
+}
+
+void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_AND);
+    mpc_and_body_(c, z, x, y, n);
+    net_tag_pop(c->net, MPC_TAG_AND);
+}
