@@ -12,6 +12,7 @@
 
 #include "../experiments/xp.h"
 #include "../experiments/xp_ops.h"
+#include "../experiments/xp_schema.h"
 #include "../common/rng.h"
 
 static double now_s(void)
@@ -58,7 +59,13 @@ static void calibrate(const char *path)
     xp_out o;
     if (xp_out_open(&o, path) == 0) {
         fprintf(o.f, "# compute profile of this machine (profile:local): ring_macs_per_s, elem_ops_per_s, prg_bytes_per_s\n");
-        fprintf(o.f, "name,mac_per_s,elem_per_s,prg_bytes_per_s\nlocal,%.4g,%.4g,%.4g\n", best_mac, best_elem, best_prg);
+        xp_rows w;
+        xp_rows_open(&w, o.f, &xp_schema_compute_profile, XP_ROWS_CSV);
+        xp_rows_str(&w, "name", "local");
+        xp_rows_real(&w, "mac_per_s", best_mac);
+        xp_rows_real(&w, "elem_per_s", best_elem);
+        xp_rows_real(&w, "prg_bytes_per_s", best_prg);
+        xp_rows_end(&w);
         if (xp_out_close(&o) == 0)
             fprintf(stderr, "bench: compute profile: %.3g MAC/s, %.3g elem/s, %.3g PRG B/s -> %s\n", best_mac, best_elem,
                     best_prg, path);
@@ -82,7 +89,8 @@ int main(int argc, char **argv)
     if (xp_out_open(&o, path) != 0) return 1;
     fprintf(o.f, "# mpcsim bench: real mode, both parties and the dealer in one process; OPENBLAS_CORETYPE=%s\n",
             getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "(unset)");
-    fprintf(o.f, "op,shape,mode,reps,wall_s_median,wall_s_min,rounds,online_sent_bytes_p0,dealer_bytes\n");
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_bench, XP_ROWS_CSV);
     mpc_config cfg;
     mpc_config_default(&cfg);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -111,8 +119,16 @@ int main(int argc, char **argv)
             t[r] = now_s() - t0;
         }
         qsort(t, (size_t)cases[c].reps, sizeof *t, cmp_d);
-        fprintf(o.f, "%s,%s,real,%d,%.6f,%.6f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", op->name, s.text, cases[c].reps,
-                t[cases[c].reps / 2], t[0], oc.res.rounds, xp_online_sent(&oc.res, 0), oc.res.dealer_bytes);
+        xp_rows_str(&w, "op", op->name);
+        xp_rows_str(&w, "shape", s.text);
+        xp_rows_str(&w, "mode", "real");
+        xp_rows_int(&w, "reps", cases[c].reps);
+        xp_rows_real(&w, "wall_s_median", t[cases[c].reps / 2]);
+        xp_rows_real(&w, "wall_s_min", t[0]);
+        xp_rows_uint(&w, "rounds", oc.res.rounds);
+        xp_rows_uint(&w, "online_sent_bytes_p0", xp_online_sent(&oc.res, 0));
+        xp_rows_uint(&w, "dealer_bytes", oc.res.dealer_bytes);
+        xp_rows_end(&w);
         fprintf(stderr, "bench: %-10s %-16s median %.3f s\n", op->name, s.text, t[cases[c].reps / 2]);
     }
     return xp_out_close(&o) == 0 ? 0 : 1;

@@ -16,6 +16,7 @@
 
 #include "../experiments/relay/relay_core.h"
 #include "../experiments/xp.h"
+#include "../experiments/xp_schema.h"
 
 enum { FRAME = 1514 };
 
@@ -77,7 +78,7 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* One configuration; returns 0 and prints a CSV row, or -1. */
-static int run(FILE *out, int64_t delay_ns, double rate, double seconds)
+static int run(xp_rows *out, int64_t delay_ns, double rate, double seconds)
 {
     long n = (long)(rate * seconds);
     int in[2], outp[2];
@@ -108,8 +109,15 @@ static int run(FILE *out, int64_t delay_ns, double rate, double seconds)
     size_t k = r.d.nlate;
     qsort(late, k, sizeof *late, cmp_i64);
     double med = k ? late[k / 2] / 1e3 : 0, p99 = k ? late[(k * 99) / 100] / 1e3 : 0, mx = k ? late[k - 1] / 1e3 : 0;
-    fprintf(out, "%.0f,%.0f,%d,%zu,%.1f,%.1f,%.1f,%llu\n", delay_ns / 1e3, rate, FRAME, k, med, p99, mx,
-            (unsigned long long)r.d.dropped);
+    xp_rows_real(out, "delay_us", delay_ns / 1e3);
+    xp_rows_real(out, "frames_per_s", rate);
+    xp_rows_int(out, "frame_bytes", FRAME);
+    xp_rows_uint(out, "frames", k);
+    xp_rows_real(out, "late_median_us", med);
+    xp_rows_real(out, "late_p99_us", p99);
+    xp_rows_real(out, "late_max_us", mx);
+    xp_rows_uint(out, "dropped", r.d.dropped);
+    xp_rows_end(out);
     fprintf(stderr, "bench_relay: delay %6.0f us, %6.0f frames/s: lateness median %.1f us, p99 %.1f us, max %.1f us\n",
             delay_ns / 1e3, rate, med, p99, mx);
     relay_dir_free(&r.d);
@@ -129,9 +137,10 @@ int main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     fprintf(o.f, "# mpcsim relay bench: one direction over AF_UNIX seqpacket socketpairs, %ld online CPUs; "
                  "lateness = write time - (read time + delay)\n", ncpu);
-    fprintf(o.f, "delay_us,frames_per_s,frame_bytes,frames,late_median_us,late_p99_us,late_max_us,dropped\n");
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_bench_relay, XP_ROWS_CSV);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
-        if (run(o.f, cases[c].delay_ns, cases[c].rate, 1.0) != 0) {
+        if (run(&w, cases[c].delay_ns, cases[c].rate, 1.0) != 0) {
             xp_out_abort(&o);
             return 1;
         }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../experiments/xp.h"
+#include "../experiments/xp_schema.h"
 #include "../net/net_tcp.h"
 
 static double now_s(void)
@@ -131,9 +132,8 @@ int main(int argc, char **argv)
     };
     xp_out o;
     if (xp_out_open(&o, path) != 0) return 1;
-    fprintf(o.f, "# mpcsim bench_tcp: plaintext vs sealed (XChaCha20-Poly1305) frames over loopback TCP, 2 threads; "
-                 "measured on this machine\n");
-    fprintf(o.f, "mode,workload,msg_bytes,msgs_per_dir,wire_bytes_per_dir,framing_bytes_per_msg,wall_s_median,wall_s_min\n");
+    xp_rows rw;
+    xp_rows_open(&rw, o.f, &xp_schema_bench_tcp_aead, XP_ROWS_CSV);
     for (size_t k = 0; k < sizeof w / sizeof *w; k++)
         for (int sealed = 0; sealed < 2; sealed++) {
             double t[5];
@@ -144,8 +144,15 @@ int main(int argc, char **argv)
             double per = wire ? ((double)wire - (double)(NET_TCP_HDR_BYTES + (sealed ? NET_TCP_TAG_BYTES : 0))) / (double)w[k].reps -
                                     (double)w[k].n
                               : 0;
-            fprintf(o.f, "%s,%s,%zu,%zu,%" PRIu64 ",%.1f,%.6f,%.6f\n", sealed ? "sealed" : "plaintext", w[k].name, w[k].n,
-                    w[k].reps, wire, per, t[2], t[0]);
+            xp_rows_str(&rw, "mode", sealed ? "sealed" : "plaintext");
+            xp_rows_str(&rw, "workload", w[k].name);
+            xp_rows_uint(&rw, "msg_bytes", w[k].n);
+            xp_rows_uint(&rw, "msgs_per_dir", w[k].reps);
+            xp_rows_uint(&rw, "wire_bytes_per_dir", wire);
+            xp_rows_real(&rw, "framing_bytes_per_msg", per);
+            xp_rows_real(&rw, "wall_s_median", t[2]);
+            xp_rows_real(&rw, "wall_s_min", t[0]);
+            xp_rows_end(&rw);
             fprintf(stderr, "bench_tcp: %-9s %-8s median %.4f s (%" PRIu64 " wire bytes per direction)\n",
                     sealed ? "sealed" : "plaintext", w[k].name, t[2], wire);
         }

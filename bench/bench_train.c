@@ -32,6 +32,7 @@
 
 #include "../common/chk.h"
 #include "../common/rng.h"
+#include "../experiments/xp_schema.h"
 #include "../experiments/xp.h"
 #include "../models/tfm.h"
 #include "../models/tfm_kernels.h"
@@ -257,15 +258,26 @@ int main(int argc, char **argv)
     const int nthr = openblas_get_num_threads();
     fprintf(stderr, "c: %s, %d OpenBLAS thread(s), %d warm-up + %d timed steps per shape\n", blas, nthr,
             (int)warmup, (int)steps);
-    if (header)
-        printf("impl,layers,hidden,heads,ffn,seq,batch,act,attn,threads,step_ms_median,step_ms_min,steps,blas,"
-               "torch_version\n");
+    xp_rows w;
+    xp_rows_open(&w, stdout, &xp_schema_train_step, header ? XP_ROWS_CSV : XP_ROWS_NOHEADER);
     for (int i = 0; i < nspec; i++) {
         bt_result res;
         run_spec(&res, &sp[i], (int)warmup, (int)steps, prof);
-        printf("c,%d,%d,%d,%d,%d,%d,%s,%s,%d,%.2f,%.2f,%d,%s,\n", sp[i].L, sp[i].C, sp[i].NH, sp[i].F, sp[i].T,
-               sp[i].B, tfm_act_name(sp[i].act), tfm_attn_name(sp[i].attn), nthr, res.med_ms, res.min_ms,
-               (int)steps, blas);
+        xp_rows_str(&w, "impl", "c");
+        xp_rows_int(&w, "layers", sp[i].L);
+        xp_rows_int(&w, "hidden", sp[i].C);
+        xp_rows_int(&w, "heads", sp[i].NH);
+        xp_rows_int(&w, "ffn", sp[i].F);
+        xp_rows_int(&w, "seq", sp[i].T);
+        xp_rows_int(&w, "batch", sp[i].B);
+        xp_rows_str(&w, "act", tfm_act_name(sp[i].act));
+        xp_rows_str(&w, "attn", tfm_attn_name(sp[i].attn));
+        xp_rows_int(&w, "threads", nthr);
+        xp_rows_real(&w, "step_ms_median", res.med_ms);
+        xp_rows_real(&w, "step_ms_min", res.min_ms);
+        xp_rows_int(&w, "steps", (int)steps);
+        xp_rows_str(&w, "blas", blas);
+        xp_rows_end(&w);
         fflush(stdout);
     }
     free(sp), free(specs);

@@ -33,3 +33,19 @@ void sbuf_free(sbuf *b)
     b->p = NULL;
     b->n = b->cap = 0;
 }
+
+int sbuf_getline(sbuf *b, FILE *f, size_t max)
+{
+    b->n = 0;
+    sbuf_reserve(b, 0);
+    b->p[0] = 0;
+    int c, any = 0;
+    while ((c = getc(f)) != EOF) {
+        any = 1;
+        if (c == '\n') return 1;
+        if (b->n == max) return -2;
+        sbuf_putc(b, (char)c);
+    }
+    if (ferror(f)) return -1;
+    return any;
+}

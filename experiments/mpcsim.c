@@ -26,6 +26,7 @@ static const cmd cmds[] = {
     {"party", xp_cmd_party, "run ONE party (p0, p1 or dealer) of an op over real TCP"},
     {"ping", xp_cmd_ping, "2-party ping-pong through the simulated network (CSV)"},
     {"report", xp_cmd_report, "generate the reproduction report paper/REPORT.md from results/"},
+    {"schema", xp_cmd_schema, "the columns, units and formats of every CSV output (--markdown: the README's)"},
     {"sweep", xp_cmd_sweep, "run a declarative sweep file into results/NAME.csv (or --list its points)"},
     {"train", xp_cmd_train, "train a BERT classifier (teacher, w/o{d}, w/o{p,d}) with the task loss"},
     {NULL, NULL, NULL},

@@ -1,59 +1,87 @@
 /* xp_cmd_calibrate.c -- `mpcsim calibrate`: fits the network the paper never published.
  *
- * MPCFormer reports the communication time of five operators of BERT-base in CrypTen (PAPER.md 7.3:
- * softmax 34.1 s, GeLU 9.6 s, Quad 0.4 s, 2ReLU 12.8 s, 2Quad 1.7 s, at seq 512). Our simulator gives
- * each operator's rounds R and bytes per party B exactly (phantom BERT-base, seq 512, as measured:
- * BatchNorm stand-in). On a link of bandwidth bw and one-way latency l, an operator whose exchanges
- * are full duplex and sequential needs about R l + 8 B / bw. A least-squares fit of (l, 1/bw) over
- * the five operators gives the `paper` network profile; the per-operator residuals say how well one
- * link explains all five numbers. Output: CSV with the fit and each operator's prediction. */
-#include <errno.h>
+ * MPCFormer reports the communication time of five operators of BERT-base in CrypTen (PAPER.md 7.3,
+ * read from paper/paper_operators.csv: function, total_s, comm_s). Our simulator gives each
+ * operator's rounds R and bytes per party B exactly (one phantom BERT-base inference at seq 512, as
+ * measured: BatchNorm stand-in, per-operator tag counters). On a link of bandwidth bw and one-way
+ * latency l, an operator whose exchanges are full duplex and sequential needs about R l + 8 B / bw. A
+ * least-squares fit of (l, 1/bw) over the five operators gives the `paper` network profile; the
+ * per-operator residuals say how well one link explains all five numbers. Output: the `calibrate`
+ * schema (xp_schema.h), the fit and each operator's prediction. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "../models/sbert.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_csv.h"
+#include "xp_schema.h"
+#include "xp_session.h"
 
 typedef struct op_point {
-    const char *name, *gelu, *softmax, *tag;
+    const char *name, *gelu, *softmax;
+    int tag;
     double paper_comm_s;
     double rounds, bytes;
 } op_point;
 
-static int breakdown_row(const char *path, const char *tag, double *rounds, double *bytes)
+static void calib_party(mpc_ctx *c, void *arg)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char line[1024], want[64];
-    snprintf(want, sizeof want, "op,%s,", tag);
-    int ok = -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, want, strlen(want)) != 0) continue;
-        unsigned long long r, b;
-        if (sscanf(line + strlen(want), "%llu,%llu", &r, &b) == 2) {
-            *rounds = (double)r;
-            *bytes = (double)b;
-            ok = 0;
-        }
+    sbert_forward(c, arg);
+}
+
+/* One phantom BERT-base inference at seq 512 (BatchNorm stand-in, default protocol settings, zero
+ * compute): rounds and bytes P0 sends within the operator's tag, as `infer --breakdown` reports. */
+static int measure(op_point *op)
+{
+    tfm_config m;
+    if (tfm_config_named(&m, "bert-base") != TFM_OK) return -1;
+    m.act = tfm_act_parse(op->gelu);
+    m.attn = tfm_attn_parse(op->softmax);
+    m.norm = TFM_NORM_BATCHNORM;
+    mpc_config cfg;
+    mpc_config_default(&cfg); /* the crypten family: the paper's times are CrypTen's */
+    cfg.quad_a = m.quad_a, cfg.quad_b = m.quad_b, cfg.quad_c = m.quad_c, cfg.quad2_c = m.quad2_c;
+    double res = ldexp(1, -cfg.frac_bits);
+    if (cfg.ln_eps < res) cfg.ln_eps = fmax(m.ln_eps, res);
+    xp_netopts net;
+    xp_net_defaults(&net);
+    if (xp_net_finish(&net) != 0) return -1;
+    xp_session_opts so;
+    memset(&so, 0, sizeof so);
+    so.cfg = &cfg;
+    so.phantom = 1;
+    so.seed = 1;
+    xp_net_topology(&net, &so.topo, 0);
+    sbert_job job[2];
+    memset(job, 0, sizeof job);
+    for (int i = 0; i < 2; i++) job[i].model = &m, job[i].T = 512;
+    void *args[2] = {&job[0], &job[1]};
+    xp_result *rr = chk_malloc(sizeof *rr);
+    int rc = xp_session_run(&so, calib_party, args, rr);
+    if (rc == 0) {
+        const net_counters *c0 = &rr->stats[0].tag[op->tag], *c1 = &rr->stats[1].tag[op->tag];
+        op->rounds = (double)(c0->rounds > c1->rounds ? c0->rounds : c1->rounds);
+        op->bytes = (double)c0->sent_bytes[NET_P1];
     }
-    fclose(f);
-    return ok;
+    free(rr);
+    return rc;
 }
 
 int xp_cmd_calibrate(int argc, char **argv)
 {
-    const char *out = NULL, *v;
+    const char *out = NULL, *paper = "paper/paper_operators.csv", *v;
     for (int i = 0; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: mpcsim calibrate [--out FILE]\n"
+            printf("usage: mpcsim calibrate [--out FILE] [--paper FILE]\n"
                    "Fits one link (bandwidth, one-way latency) to MPCFormer's per-operator communication times\n"
-                   "(BERT-base, seq 512) from our exact per-operator rounds and bytes; prints CSV: op, rounds,\n"
-                   "bytes_per_party, paper_comm_s, predicted_comm_s, then the fit (bandwidth_bps,\n"
-                   "one_way_latency_s). The `paper` network profile holds this fit. The paper measured CrypTen,\n"
-                   "so the counts are the crypten family's (no --protocol: it does not apply here).\n");
+                   "(BERT-base, seq 512; --paper, default paper/paper_operators.csv: function, total_s, comm_s)\n"
+                   "from our exact per-operator rounds and bytes; prints CSV: op, rounds, bytes_per_party,\n"
+                   "paper_comm_s, predicted_comm_s, then the fit (bandwidth_bps, one_way_latency_s). The\n"
+                   "`paper` network profile holds this fit. The paper measured CrypTen, so the counts are the\n"
+                   "crypten family's (no --protocol: it does not apply here).\n");
             return 0;
         }
         if ((r = xp_arg(argc, argv, &i, "--out", 1, &v))) {
@@ -61,44 +89,41 @@ int xp_cmd_calibrate(int argc, char **argv)
             out = v;
             continue;
         }
+        if ((r = xp_arg(argc, argv, &i, "--paper", 1, &v))) {
+            if (r < 0) return 2;
+            paper = v;
+            continue;
+        }
         fprintf(stderr, "error: calibrate: unknown option '%s'\n", argv[i]);
         return 2;
     }
+    /* Which of our runs and tags measures each of the paper's operators. */
     op_point ops[] = {
-        {"softmax", "gelu-erf", "softmax", "softmax", 34.1, 0, 0},
-        {"gelu", "gelu-erf", "softmax", "act", 9.6, 0, 0},
-        {"quad", "quad", "2quad", "act", 0.4, 0, 0},
-        {"2quad", "quad", "2quad", "softmax", 1.7, 0, 0},
-        {"2relu", "quad", "2relu", "softmax", 12.8, 0, 0},
+        {"softmax", "gelu-erf", "softmax", SB_TAG_SOFTMAX, NAN, 0, 0},
+        {"gelu", "gelu-erf", "softmax", SB_TAG_ACT, NAN, 0, 0},
+        {"quad", "quad", "2quad", SB_TAG_ACT, NAN, 0, 0},
+        {"2quad", "quad", "2quad", SB_TAG_SOFTMAX, NAN, 0, 0},
+        {"2relu", "quad", "2relu", SB_TAG_SOFTMAX, NAN, 0, 0},
     };
     enum { NOPS = sizeof ops / sizeof *ops };
-    /* The per-operator breakdowns pass through a mkstemp file beside the output (the current
-     * directory for stdout or a device): an unpredictable name, never a planted symlink. */
-    char tmp[600];
-    {
-        const char *slash = out && strcmp(out, "-") ? strrchr(out, '/') : NULL;
-        int dl = slash ? (int)(slash - out) + 1 : 0;
-        if (dl > 500) dl = 0;
-        snprintf(tmp, sizeof tmp, "%.*s.mpcsim-calibrate.XXXXXX", dl, out ? out : "");
-        int fd = mkstemp(tmp);
-        if (fd < 0) {
-            fprintf(stderr, "error: calibrate: cannot create a temporary file '%s': %s\n", tmp, strerror(errno));
-            return 1;
-        }
-        close(fd);
-    }
+    xp_csv pc;
+    if (xp_csv_load(&pc, paper) != 0) return 1;
     for (int k = 0; k < NOPS; k++) {
-        /* The paper's times are CrypTen's: the fit is against the crypten family's counts. */
-        char *args[] = {"--model", "bert-base", "--seq", "512", "--norm", "batchnorm", "--gelu", (char *)ops[k].gelu,
-                        "--softmax", (char *)ops[k].softmax, "--out", "/dev/null", "--breakdown", tmp,
-                        "--protocol", "crypten", NULL};
-        if (xp_cmd_infer(16, args) != 0 || breakdown_row(tmp, ops[k].tag, &ops[k].rounds, &ops[k].bytes) != 0) {
-            fprintf(stderr, "error: calibrate: could not measure operator %s\n", ops[k].name);
-            remove(tmp);
+        for (size_t r = 1; r < pc.rows; r++)
+            if (strcmp(xp_csv_get(&pc, r, "function"), ops[k].name) == 0) ops[k].paper_comm_s = xp_csv_num(&pc, r, "comm_s");
+        if (!(ops[k].paper_comm_s > 0)) {
+            fprintf(stderr, "error: calibrate: %s has no positive comm_s for function '%s'\n", paper, ops[k].name);
+            xp_csv_free(&pc);
             return 1;
         }
     }
-    remove(tmp);
+    xp_csv_free(&pc);
+    for (int k = 0; k < NOPS; k++) {
+        if (measure(&ops[k]) != 0) {
+            fprintf(stderr, "error: calibrate: could not measure operator %s\n", ops[k].name);
+            return 1;
+        }
+    }
     /* Least squares for t = R l + B x (x = 8 / bw): 2x2 normal equations. */
     double a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0;
     for (int k = 0; k < NOPS; k++) {
@@ -114,9 +139,17 @@ int xp_cmd_calibrate(int argc, char **argv)
     double bw = 8.0 / x;
     xp_out o;
     if (xp_out_open(&o, out) != 0) return 1;
-    fprintf(o.f, "op,rounds,bytes_per_party,paper_comm_s,predicted_comm_s,bandwidth_bps,one_way_latency_s\n");
-    for (int k = 0; k < NOPS; k++)
-        fprintf(o.f, "%s,%.0f,%.0f,%.1f,%.3f,%.0f,%.6f\n", ops[k].name, ops[k].rounds, ops[k].bytes, ops[k].paper_comm_s,
-                ops[k].rounds * l + ops[k].bytes * x, bw, l);
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_calibrate, XP_ROWS_CSV);
+    for (int k = 0; k < NOPS; k++) {
+        xp_rows_str(&w, "op", ops[k].name);
+        xp_rows_real(&w, "rounds", ops[k].rounds);
+        xp_rows_real(&w, "bytes_per_party", ops[k].bytes);
+        xp_rows_real(&w, "paper_comm_s", ops[k].paper_comm_s);
+        xp_rows_real(&w, "predicted_comm_s", ops[k].rounds * l + ops[k].bytes * x);
+        xp_rows_real(&w, "bandwidth_bps", bw);
+        xp_rows_real(&w, "one_way_latency_s", l);
+        xp_rows_end(&w);
+    }
     return xp_out_close(&o) == 0 ? 0 : 1;
 }

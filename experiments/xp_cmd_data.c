@@ -1,5 +1,5 @@
 /* xp_cmd_data.c -- `mpcsim data`: prepare the SpamAssassin splits, build a WordPiece vocabulary,
- * and describe or tokenize datasets. The work is in models/tfm_data and models/tfm_tok; this file
+ * and describe or tokenize datasets. The work is in text/text_data and text/text_tok; this file
  * parses options, prints reports and chooses exit codes (0 ok, 1 runtime failure, 2 usage).
  *
  * `prepare` does not fetch: it reads the package unpacked by scripts/fetch-data.sh and, when that
@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../models/tfm_data.h"
-#include "../models/tfm_tok.h"
+#include "../common/sbuf.h"
+#include "../text/text_data.h"
+#include "../text/text_tok.h"
 #include "xp.h"
 #include "xp_cmds.h"
 
@@ -67,9 +68,9 @@ static const char **split_labels(const char *s, char **store, size_t *n)
 }
 
 /* Loads a dataset with an optional --labels list; prints the error. Returns 0 or 1. */
-static int load(tfm_dataset *ds, const char *path, const char *labels)
+static int load(text_dataset *ds, const char *path, const char *labels)
 {
-    tfm_data_load_opts o = {0};
+    text_data_load_opts o = {0};
     char *store = NULL;
     const char **v = NULL;
     if (labels) {
@@ -77,10 +78,10 @@ static int load(tfm_dataset *ds, const char *path, const char *labels)
         o.labels = v;
     }
     char err[1024];
-    int rc = tfm_data_load(ds, path, &o, err, sizeof err);
+    int rc = text_data_load(ds, path, &o, err, sizeof err);
     free(v);
     free(store);
-    if (rc != TFM_DATA_OK) {
+    if (rc != TEXT_DATA_OK) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
@@ -106,10 +107,10 @@ static int cmd_prepare(int argc, char **argv)
             return 2;
         }
     }
-    tfm_data_prep_stats st;
+    text_data_prep_stats st;
     char err[1024];
-    int rc = tfm_data_spam_prepare(src, out, seed, &st, err, sizeof err);
-    if (rc != TFM_DATA_OK) {
+    int rc = text_data_spam_prepare(src, out, seed, &st, err, sizeof err);
+    if (rc != TEXT_DATA_OK) {
         fprintf(stderr, "error: %s\n", err);
         fprintf(stderr, "nothing in %s was changed\n", out);
         return 1;
@@ -178,36 +179,36 @@ static int cmd_vocab(int argc, char **argv)
         memcpy(def_out + dl, "vocab.txt", 10);
         out = def_out;
     }
-    tfm_dataset ds;
-    tfm_data_init(&ds);
+    text_dataset ds;
+    text_data_init(&ds);
     int rc = 1;
-    tfm_tok *tok = NULL;
+    text_tok *tok = NULL;
     if (load(&ds, in, labels) != 0) goto done;
-    tfm_tok_build_opts o = {.vocab_size = size, .min_count = min_count, .char_coverage = coverage};
-    tfm_tok_build_info info;
+    text_tok_build_opts o = {.vocab_size = size, .min_count = min_count, .char_coverage = coverage};
+    text_tok_build_info info;
     char err[1024];
-    if (tfm_tok_build(&tok, (const char *const *)ds.text, ds.len, ds.n, &o, &info, err, sizeof err) != TFM_TOK_OK) {
+    if (text_tok_build(&tok, (const char *const *)ds.text, ds.len, ds.n, &o, &info, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: %s: %s\n", in, err);
         goto done;
     }
-    if (tfm_tok_save(tok, out, err, sizeof err) != TFM_TOK_OK) {
+    if (text_tok_save(tok, out, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: %s\n", err);
         goto done;
     }
-    tfm_tok_stats ts = {0};
-    tfm_tok_encode_batch(tok, NULL, NULL, 512, (const char *const *)ds.text, ds.len, ds.n, &ts);
-    printf("vocabulary: %zu tokens (5 special, %zu alphabet, %zu merges) from %zu texts of %s\n", tfm_tok_size(tok),
+    text_tok_stats ts = {0};
+    text_tok_encode_batch(tok, NULL, NULL, 512, (const char *const *)ds.text, ds.len, ds.n, &ts);
+    printf("vocabulary: %zu tokens (5 special, %zu alphabet, %zu merges) from %zu texts of %s\n", text_tok_size(tok),
            info.alphabet, info.merges, ds.n, in);
     printf("words: %zu (%zu distinct, %zu longer than %d characters)\n", info.words, info.distinct_words,
-           info.long_words, TFM_TOK_MAX_WORD_CHARS);
+           info.long_words, TEXT_TOK_MAX_WORD_CHARS);
     printf("on its own corpus: %.3f pieces per word, [UNK] %.3f%% of pieces\n",
            ts.words ? (double)ts.pieces / (double)ts.words : 0.0,
            ts.pieces ? 100.0 * (double)ts.unk / (double)ts.pieces : 0.0);
     printf("wrote %s\n", out);
     rc = 0;
 done:
-    tfm_tok_destroy(tok);
-    tfm_data_free(&ds);
+    text_tok_destroy(tok);
+    text_data_free(&ds);
     free(def_out);
     return rc;
 }
@@ -246,19 +247,19 @@ static int cmd_stats(int argc, char **argv)
         fprintf(stderr, "error: data stats: FILE is required (e.g. mpcsim data stats data/spam/train.tsv)\n");
         return 2;
     }
-    tfm_tok *tok = NULL;
+    text_tok *tok = NULL;
     char err[1024];
-    if (vocab && tfm_tok_load(&tok, vocab, err, sizeof err) != TFM_TOK_OK) {
+    if (vocab && text_tok_load(&tok, vocab, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    tfm_dataset ds;
+    text_dataset ds;
     if (load(&ds, file, labels) != 0) {
-        tfm_tok_destroy(tok);
+        text_tok_destroy(tok);
         return 1;
     }
     size_t *cnt = chk_calloc(ds.nlabels, sizeof *cnt), bytes = 0, maxb = 0;
-    tfm_data_count(&ds, cnt);
+    text_data_count(&ds, cnt);
     for (size_t i = 0; i < ds.n; i++) {
         bytes += ds.len[i];
         if (ds.len[i] > maxb) maxb = ds.len[i];
@@ -270,10 +271,10 @@ static int cmd_stats(int argc, char **argv)
     printf("text bytes: mean %.0f, max %zu\n", (double)bytes / (double)ds.n, maxb);
     if (tok) {
         size_t *pieces = chk_malloc(ds.n * sizeof *pieces);
-        tfm_tok_stats ts = {0};
+        text_tok_stats ts = {0};
         for (size_t i = 0; i < ds.n; i++) {
-            tfm_tok_stats one = {0};
-            tfm_tok_encode_batch(tok, NULL, NULL, (size_t)T, (const char *const *)&ds.text[i], &ds.len[i], 1, &one);
+            text_tok_stats one = {0};
+            text_tok_encode_batch(tok, NULL, NULL, (size_t)T, (const char *const *)&ds.text[i], &ds.len[i], 1, &one);
             pieces[i] = one.pieces;
             ts.texts++;
             ts.words += one.words;
@@ -283,7 +284,7 @@ static int cmd_stats(int argc, char **argv)
         }
         qsort(pieces, ds.n, sizeof *pieces, cmp_size);
         printf("word pieces per text (%s, %zu tokens): mean %.1f, median %zu, p90 %zu, max %zu\n", vocab,
-               tfm_tok_size(tok), (double)ts.pieces / (double)ds.n, pieces[ds.n / 2], pieces[(ds.n * 9) / 10],
+               text_tok_size(tok), (double)ts.pieces / (double)ds.n, pieces[ds.n / 2], pieces[(ds.n * 9) / 10],
                pieces[ds.n - 1]);
         printf("[UNK]: %.3f%% of pieces; texts longer than %llu tokens (truncated): %zu (%.1f%%)\n",
                ts.pieces ? 100.0 * (double)ts.unk / (double)ts.pieces : 0.0, (unsigned long long)T, ts.truncated,
@@ -291,8 +292,8 @@ static int cmd_stats(int argc, char **argv)
         free(pieces);
     }
     free(cnt);
-    tfm_data_free(&ds);
-    tfm_tok_destroy(tok);
+    text_data_free(&ds);
+    text_tok_destroy(tok);
     return 0;
 }
 
@@ -300,8 +301,9 @@ static int cmd_tokenize(int argc, char **argv)
 {
     const char *vocab = NULL, *v;
     uint64_t T = 0;
-    size_t tl = 0;
-    char *text = chk_calloc(1, 1);
+    sbuf text = {0};
+    sbuf_reserve(&text, 0);
+    text.p[0] = 0;
     for (int i = 0; i < argc; i++) {
         int r;
         if ((r = xp_arg(argc, argv, &i, "--vocab", 1, &v))) {
@@ -310,43 +312,38 @@ static int cmd_tokenize(int argc, char **argv)
         } else if ((r = xp_arg(argc, argv, &i, "--max-len", 1, &v))) {
             if (r < 0 || xp_parse_u64("--max-len", v, 2, 1u << 20, &T) != 0) goto usage_err;
         } else {
-            size_t n = strlen(argv[i]);
-            char *p = realloc(text, tl + n + 2);
-            CHECK(p != NULL, "out of memory");
-            text = p;
-            if (tl) text[tl++] = ' ';
-            memcpy(text + tl, argv[i], n + 1);
-            tl += n;
+            if (text.n) sbuf_putc(&text, ' ');
+            sbuf_put(&text, argv[i], strlen(argv[i]));
         }
     }
     if (!vocab) {
         fprintf(stderr, "error: data tokenize: --vocab FILE is required\n");
         goto usage_err;
     }
-    tfm_tok *tok;
+    text_tok *tok;
     char err[1024];
-    if (tfm_tok_load(&tok, vocab, err, sizeof err) != TFM_TOK_OK) {
+    if (text_tok_load(&tok, vocab, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: %s\n", err);
-        free(text);
+        sbuf_free(&text);
         return 1;
     }
-    size_t np = tfm_tok_wordpiece(tok, NULL, 0, text, tl);
+    size_t np = text_tok_wordpiece(tok, NULL, 0, text.p, text.n);
     size_t len = T ? (size_t)T : np + 2;
     int32_t *ids = chk_malloc(len * sizeof *ids);
     uint8_t *mask = chk_malloc(len);
-    size_t real = tfm_tok_encode(tok, ids, mask, len, text, tl, &np);
-    for (size_t i = 0; i < real; i++) printf("%s%s", i ? " " : "", tfm_tok_token(tok, ids[i]));
+    size_t real = text_tok_encode(tok, ids, mask, len, text.p, text.n, &np);
+    for (size_t i = 0; i < real; i++) printf("%s%s", i ? " " : "", text_tok_token(tok, ids[i]));
     printf("\n");
     for (size_t i = 0; i < len; i++) printf("%s%d", i ? " " : "", ids[i]);
     printf("\n%zu tokens with [CLS] and [SEP]%s; %zu word pieces\n", real,
            np + 2 > len ? " (truncated)" : "", np);
     free(ids);
     free(mask);
-    free(text);
-    tfm_tok_destroy(tok);
+    sbuf_free(&text);
+    text_tok_destroy(tok);
     return 0;
 usage_err:
-    free(text);
+    sbuf_free(&text);
     return 2;
 }
 

@@ -9,6 +9,7 @@
 #include "../protocols/mpc_tags.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_schema.h"
 #include "xp_ops.h"
 
 typedef struct snap {
@@ -64,14 +65,22 @@ typedef struct row {
     int64_t time;
 } row;
 
-static void print_row(FILE *f, int csv, const row *r, int with_formula)
+/* csv: a row of the `explain` schema (xp_schema.h); otherwise the indented teaching table. */
+static void print_row(FILE *f, xp_rows *csv, const row *r, int with_formula)
 {
     char name[96];
     if (r->count > 1) snprintf(name, sizeof name, "%s x%d", r->name, r->count);
     else snprintf(name, sizeof name, "%s", r->name);
     if (csv) {
-        fprintf(f, "%d,%s,%d,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f\n", r->level, r->name, r->count, r->rounds,
-                r->sent0, r->sent1, r->dealer, r->time * 1e-9);
+        xp_rows_int(csv, "level", r->level);
+        xp_rows_str(csv, "step", r->name);
+        xp_rows_int(csv, "count", r->count);
+        xp_rows_uint(csv, "rounds", r->rounds);
+        xp_rows_uint(csv, "sent_bytes_p0", r->sent0);
+        xp_rows_uint(csv, "sent_bytes_p1", r->sent1);
+        xp_rows_uint(csv, "dealer_bytes", r->dealer);
+        xp_rows_real(csv, "time_s", r->time * 1e-9);
+        xp_rows_end(csv);
         return;
     }
     fprintf(f, "%*s%-*s %7" PRIu64 " %14" PRIu64 " %14" PRIu64 " %13" PRIu64 " %12.6f\n", 2 * r->level, "",
@@ -163,7 +172,8 @@ int xp_cmd_explain(int argc, char **argv)
     char bw[32], lat[32];
     nm_format_bandwidth(bw, sizeof bw, net.online.bps);
     nm_format_duration(lat, sizeof lat, net.online.latency_ns);
-    if (csv) fprintf(f, "level,step,count,rounds,sent_bytes_p0,sent_bytes_p1,dealer_bytes,time_s\n");
+    xp_rows rows, *cw = csv ? &rows : NULL;
+    if (csv) xp_rows_open(&rows, f, &xp_schema_explain, XP_ROWS_CSV);
     else
         fprintf(f, "%s on %s -- network %s (%s, %s one way), dealer %s, f = %d\n\n%-34s %7s %14s %14s %13s %12s\n",
                 op->name, s.text, net.name, bw, lat, cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline",
@@ -188,16 +198,16 @@ int xp_cmd_explain(int argc, char **argv)
             pend.time += r.time;
             continue;
         }
-        if (have) print_row(f, csv, &pend, pend.level <= 1);
+        if (have) print_row(f, cw, &pend, pend.level <= 1);
         pend = r;
         have = 1;
     }
-    if (have) print_row(f, csv, &pend, pend.level <= 1);
+    if (have) print_row(f, cw, &pend, pend.level <= 1);
     const xp_result *res = &oc.res;
     row tot = {0, 1, "total", NULL, res->rounds, xp_online_sent(res, 0), xp_online_sent(res, 1), res->dealer_bytes,
                res->latency_ns};
     if (!csv) fprintf(f, "\n");
-    print_row(f, csv, &tot, 0);
+    print_row(f, cw, &tot, 0);
     if (!csv)
         fprintf(f, "\nRounds of nested steps add up to their parent's; times are virtual (zero compute model), as seen by the\n"
                    "party that finishes the step last. Dealer bytes are offline material (D -> P0) and requests.\n");

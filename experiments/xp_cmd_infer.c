@@ -10,6 +10,7 @@
 #include "../models/tfm_io.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_schema.h"
 #include "xp_compute.h"
 #include "xp_mem.h"
 #include "xp_ops.h"
@@ -111,16 +112,24 @@ static void infer_party(mpc_ctx *c, void *arg)
     sbert_forward(c, &s->job);
 }
 
-static void write_breakdown_row(FILE *f, const char *level, const char *tag, const net_counters *c,
-                                const net_counters *c0, const net_counters *c1, const net_counters *cd)
+static void write_breakdown_row(xp_rows *w, const char *level, const char *tag, const net_counters *c,
+                                const net_counters *c0, const net_counters *c1)
 {
     /* Dealer traffic as P0 and P1 saw it within the tag (D pushes no tags). */
-    (void)cd;
     uint64_t dealer = c0->sent_bytes[NET_D] + c0->recv_bytes[NET_D] + c1->sent_bytes[NET_D] + c1->recv_bytes[NET_D];
     int64_t t = c->compute_ns + c->transfer_ns + c->latency_ns + c->other_ns;
-    fprintf(f, "%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%.9f,%.9f,%.9f,%.9f\n", level, tag,
-            c0->rounds > c1->rounds ? c0->rounds : c1->rounds, c0->sent_bytes[1], c1->sent_bytes[0], dealer, t * 1e-9,
-            c->compute_ns * 1e-9, c->transfer_ns * 1e-9, c->latency_ns * 1e-9, c->other_ns * 1e-9);
+    xp_rows_str(w, "level", level);
+    xp_rows_str(w, "tag", tag);
+    xp_rows_uint(w, "rounds", c0->rounds > c1->rounds ? c0->rounds : c1->rounds);
+    xp_rows_uint(w, "online_sent_bytes_p0", c0->sent_bytes[1]);
+    xp_rows_uint(w, "online_sent_bytes_p1", c1->sent_bytes[0]);
+    xp_rows_uint(w, "dealer_bytes", dealer);
+    xp_rows_real(w, "time_s", t * 1e-9);
+    xp_rows_real(w, "compute_s", c->compute_ns * 1e-9);
+    xp_rows_real(w, "transfer_s", c->transfer_ns * 1e-9);
+    xp_rows_real(w, "latency_wait_s", c->latency_ns * 1e-9);
+    xp_rows_real(w, "other_wait_s", c->other_ns * 1e-9);
+    xp_rows_end(w);
 }
 
 int xp_cmd_infer(int argc, char **argv)
@@ -353,27 +362,44 @@ int xp_cmd_infer(int argc, char **argv)
     xp_out o;
     if (xp_out_open(&o, out) != 0) rc = -1;
     if (rc == 0) {
-        fprintf(o.f, "model,seq,gelu,softmax,norm,protocol,mode,net,bandwidth_bps,one_way_latency_s,compute_model,"
-                     "latency_s,compute_s,comm_s,rounds,online_sent_bytes_p0,online_sent_bytes_p1,online_recv_bytes_p0,"
-                     "online_recv_bytes_p1,dealer_bytes,dealer%s%s\n",
-                phantom ? "" : ",max_abs_logit_err,p_fail,wraps,domain,first_event",
-                !phantom || cfg.trunc != MPC_TRUNC_LOCAL ? ",trunc" : "");
-        fprintf(o.f, "%s,%" PRIu64 ",%s,%s,%s,%s,%s,%s,%" PRIu64 ",%.9f,%s,%.9f,%.9f,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
-                m.name, seq, tfm_act_name(m.act), tfm_attn_name(m.attn), tfm_norm_name(m.norm), fam->name,
-                phantom ? "phantom" : "real", net.name, net.online.bps, net.online.latency_ns * 1e-9, cm.name, latency, comp,
-                latency - comp, rr.rounds, xp_online_sent(&rr, 0), xp_online_sent(&rr, 1), xp_online_recv(&rr, 0),
-                xp_online_recv(&rr, 1), rr.dealer_bytes, cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
+        xp_rows rw;
+        /* The optional columns: real mode (the logit error and the oracle's findings), and trunc with
+         * --trunc safe or in real mode. */
+        xp_rows_open(&rw, o.f, &xp_schema_infer, phantom && cfg.trunc == MPC_TRUNC_LOCAL ? XP_ROWS_CSV : XP_ROWS_OPTIONAL);
+        xp_rows_str(&rw, "model", m.name);
+        xp_rows_uint(&rw, "seq", seq);
+        xp_rows_str(&rw, "gelu", tfm_act_name(m.act));
+        xp_rows_str(&rw, "softmax", tfm_attn_name(m.attn));
+        xp_rows_str(&rw, "norm", tfm_norm_name(m.norm));
+        xp_rows_str(&rw, "protocol", fam->name);
+        xp_rows_str(&rw, "mode", phantom ? "phantom" : "real");
+        xp_rows_str(&rw, "net", net.name);
+        xp_rows_uint(&rw, "bandwidth_bps", net.online.bps);
+        xp_rows_real(&rw, "one_way_latency_s", net.online.latency_ns * 1e-9);
+        xp_rows_str(&rw, "compute_model", cm.name);
+        xp_rows_real(&rw, "latency_s", latency);
+        xp_rows_real(&rw, "compute_s", comp);
+        xp_rows_real(&rw, "comm_s", latency - comp);
+        xp_rows_uint(&rw, "rounds", rr.rounds);
+        xp_rows_uint(&rw, "online_sent_bytes_p0", xp_online_sent(&rr, 0));
+        xp_rows_uint(&rw, "online_sent_bytes_p1", xp_online_sent(&rr, 1));
+        xp_rows_uint(&rw, "online_recv_bytes_p0", xp_online_recv(&rr, 0));
+        xp_rows_uint(&rw, "online_recv_bytes_p1", xp_online_recv(&rr, 1));
+        xp_rows_uint(&rw, "dealer_bytes", rr.dealer_bytes);
+        xp_rows_str(&rw, "dealer", cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
         if (!phantom) {
             double e = 0;
             for (int k = 0; k < m.NL; k++) e = fmax(e, fabs(logits_mpc[k] - (double)logits_ref[k]));
+            xp_rows_real(&rw, "max_abs_logit_err", e);
             char where[160] = "none";
             if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
-            fprintf(o.f, ",%.6g,%.3e,%llu,%llu,%s", e, mpc_audit_p_fail(&audit) + 0.0, (unsigned long long)audit.wraps,
-                    (unsigned long long)audit.domain, where);
+            xp_rows_real(&rw, "p_fail", mpc_audit_p_fail(&audit) + 0.0);
+            xp_rows_uint(&rw, "wraps", audit.wraps);
+            xp_rows_uint(&rw, "domain", audit.domain);
+            xp_rows_str(&rw, "first_event", where);
         }
-        if (!phantom || cfg.trunc != MPC_TRUNC_LOCAL) fprintf(o.f, ",%s", cfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local");
-        fprintf(o.f, "\n");
+        if (!phantom || cfg.trunc != MPC_TRUNC_LOCAL) xp_rows_str(&rw, "trunc", cfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local");
+        xp_rows_end(&rw);
         rc = xp_out_close(&o);
         if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
     }
@@ -381,19 +407,16 @@ int xp_cmd_infer(int argc, char **argv)
         xp_out b;
         if (xp_out_open(&b, breakdown) != 0) rc = -1;
         else {
-            fprintf(b.f, "level,tag,rounds,online_sent_bytes_p0,online_sent_bytes_p1,dealer_bytes,time_s,compute_s,"
-                         "transfer_s,latency_wait_s,other_wait_s\n");
+            xp_rows rw;
+            xp_rows_open(&rw, b.f, &xp_schema_breakdown, XP_ROWS_CSV);
             const net_stats *sl = &rr.stats[last];
             for (int t = 1; t < SB_NTAGS_OPS; t++)
-                write_breakdown_row(b.f, "op", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t],
-                                    &rr.stats[2].tag[t]);
+                write_breakdown_row(&rw, "op", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t]);
             for (int l = 0; l < m.L && l < 40; l++) {
                 int t = SB_TAG_LAYER0 + l;
-                write_breakdown_row(b.f, "layer", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t],
-                                    &rr.stats[1].tag[t], &rr.stats[2].tag[t]);
+                write_breakdown_row(&rw, "layer", sbert_tag_name(t), &sl->tag[t], &rr.stats[0].tag[t], &rr.stats[1].tag[t]);
             }
-            write_breakdown_row(b.f, "total", "total", &sl->total, &rr.stats[0].total, &rr.stats[1].total,
-                                &rr.stats[2].total);
+            write_breakdown_row(&rw, "total", "total", &sl->total, &rr.stats[0].total, &rr.stats[1].total);
             rc = xp_out_close(&b);
         }
     }
@@ -401,10 +424,16 @@ int xp_cmd_infer(int argc, char **argv)
         xp_out t;
         if (xp_out_open(&t, tlpath) != 0) rc = -1;
         else {
-            fprintf(t.f, "party,layer,tag,start_s,end_s\n");
-            for (size_t i = 0; i < tl.n; i++)
-                fprintf(t.f, "P%d,%d,%s,%.9f,%.9f\n", tl.s[i].party, tl.s[i].layer, sbert_tag_name(tl.s[i].tag),
-                        tl.s[i].t0 * 1e-9, tl.s[i].t1 * 1e-9);
+            xp_rows rw;
+            xp_rows_open(&rw, t.f, &xp_schema_timeline, XP_ROWS_CSV);
+            for (size_t i = 0; i < tl.n; i++) {
+                xp_rows_str(&rw, "party", tl.s[i].party ? "P1" : "P0");
+                xp_rows_int(&rw, "layer", tl.s[i].layer);
+                xp_rows_str(&rw, "tag", sbert_tag_name(tl.s[i].tag));
+                xp_rows_real(&rw, "start_s", tl.s[i].t0 * 1e-9);
+                xp_rows_real(&rw, "end_s", tl.s[i].t1 * 1e-9);
+                xp_rows_end(&rw);
+            }
             rc = xp_out_close(&t);
         }
     }

@@ -142,33 +142,9 @@ int xp_cmd_op(int argc, char **argv)
     xp_out o;
     if (xp_out_open(&o, out) != 0) return 1;
     const xp_result *r = &oc.res;
-    char abs_s[32] = "", rel_s[32] = "";
-    if (!phantom) {
-        snprintf(abs_s, sizeof abs_s, "%.6g", oc.max_abs_err);
-        snprintf(rel_s, sizeof rel_s, "%.6g", oc.max_rel_err);
-    }
-    const char *mode = phantom ? "phantom" : "real";
-    const char *dealer = cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline";
-    if (table) {
-        fprintf(o.f,
-                "op                    %s\nshape                 %s\nmode                  %s\nrounds                %" PRIu64 "\n"
-                "online_sent_bytes_p0  %" PRIu64 "\nonline_recv_bytes_p0  %" PRIu64 "\nonline_sent_bytes_p1  %" PRIu64
-                "\nonline_recv_bytes_p1  %" PRIu64 "\ndealer_bytes          %" PRIu64 "\nlatency_s             %.9f\n"
-                "max_abs_err           %s\nmax_rel_err           %s\ndealer                %s\nnet                   %s\n"
-                "bandwidth_bps         %" PRIu64 "\none_way_latency_s     %.9f\nfrac_bits             %d\nseed                  %" PRIu64 "\n",
-                op->name, s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
-                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, phantom ? "-" : abs_s,
-                phantom ? "-" : rel_s, dealer, net.name, net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
-    } else {
-        fprintf(o.f, "op,shape,mode,rounds,online_sent_bytes_p0,online_recv_bytes_p0,online_sent_bytes_p1,"
-                     "online_recv_bytes_p1,dealer_bytes,latency_s,max_abs_err,max_rel_err,dealer,net,bandwidth_bps,"
-                     "one_way_latency_s,frac_bits,seed\n");
-        fprintf(o.f, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%s,%s,%s,%s,%" PRIu64
-                     ",%.9f,%d,%" PRIu64 "\n",
-                op->name, s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
-                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, abs_s, rel_s, dealer, net.name,
-                net.online.bps, net.online.latency_ns * 1e-9, cfg.frac_bits, seed);
-    }
+    xp_op_row row = {op->name, s.text, phantom, r, oc.max_abs_err, oc.max_rel_err, &cfg, net.name, net.online.bps,
+                     net.online.latency_ns, seed};
+    xp_op_write_row(o.f, table, &row);
     int rc = xp_out_close(&o);
     if (r->pk_valid) xp_pkt_summary(stderr, r);
     return rc == 0 ? 0 : 1;

@@ -397,32 +397,9 @@ static void pargs_free(pargs *a)
 
 static void print_result(FILE *f, const pargs *a, const xp_tcp_outcome *oc)
 {
-    const xp_result *r = &oc->res;
-    char abs_s[32] = "", rel_s[32] = "";
-    if (!a->phantom) {
-        snprintf(abs_s, sizeof abs_s, "%.6g", oc->max_abs_err);
-        snprintf(rel_s, sizeof rel_s, "%.6g", oc->max_rel_err);
-    }
-    const char *mode = a->phantom ? "phantom" : "real";
-    const char *dealer = a->cfg.dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline";
-    if (a->table) {
-        fprintf(f,
-                "op                    %s\nshape                 %s\nmode                  %s\nrounds                %" PRIu64 "\n"
-                "online_sent_bytes_p0  %" PRIu64 "\nonline_recv_bytes_p0  %" PRIu64 "\nonline_sent_bytes_p1  %" PRIu64
-                "\nonline_recv_bytes_p1  %" PRIu64 "\ndealer_bytes          %" PRIu64 "\nlatency_s             %.9f\n"
-                "max_abs_err           %s\nmax_rel_err           %s\ndealer                %s\nnet                   tcp\n"
-                "bandwidth_bps         -\none_way_latency_s     -\nfrac_bits             %d\nseed                  %" PRIu64 "\n",
-                a->op->name, a->s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
-                xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, a->phantom ? "-" : abs_s,
-                a->phantom ? "-" : rel_s, dealer, a->cfg.frac_bits, a->seed);
-        return;
-    }
-    fprintf(f, "op,shape,mode,rounds,online_sent_bytes_p0,online_recv_bytes_p0,online_sent_bytes_p1,"
-               "online_recv_bytes_p1,dealer_bytes,latency_s,max_abs_err,max_rel_err,dealer,net,bandwidth_bps,"
-               "one_way_latency_s,frac_bits,seed\n");
-    fprintf(f, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%s,%s,%s,tcp,,,%d,%" PRIu64 "\n",
-            a->op->name, a->s.text, mode, r->rounds, xp_online_sent(r, 0), xp_online_recv(r, 0), xp_online_sent(r, 1),
-            xp_online_recv(r, 1), r->dealer_bytes, r->latency_ns * 1e-9, abs_s, rel_s, dealer, a->cfg.frac_bits, a->seed);
+    xp_op_row row = {a->op->name, a->s.text, a->phantom, &oc->res, oc->max_abs_err, oc->max_rel_err, &a->cfg, NULL, 0, 0,
+                     a->seed};
+    xp_op_write_row(f, a->table, &row);
 }
 
 int xp_cmd_party(int argc, char **argv)

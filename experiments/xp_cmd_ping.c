@@ -8,6 +8,7 @@
 #include "../net/net_sim.h"
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_schema.h"
 
 typedef struct ping_cfg {
     uint64_t bytes, count;
@@ -109,13 +110,21 @@ int xp_cmd_ping(int argc, char **argv)
     }
     const net_party *p0 = net_sim_party(s, NET_P0), *p1 = net_sim_party(s, NET_P1);
     int64_t t = net_sim_end_time(s, NET_P0);
-    fprintf(o.f, "net,bandwidth_bps,one_way_latency_s,bytes,count,messages,rounds,sent_bytes_p0,sent_bytes_p1,"
-                 "latency_s,transfer_s,propagation_s\n");
-    fprintf(o.f, "%s,%" PRIu64 ",%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                 ",%.9f,%.9f,%.9f\n",
-            net.name, net.online.bps, net.online.latency_ns * 1e-9, cfg.bytes, cfg.count, net_sim_messages(s),
-            p0->depth, p0->stats.total.sent_bytes[NET_P1], p1->stats.total.sent_bytes[NET_P0], t * 1e-9,
-            p0->cp[NET_CP_TRANSFER] * 1e-9, p0->cp[NET_CP_LATENCY] * 1e-9);
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_ping, XP_ROWS_CSV);
+    xp_rows_str(&w, "net", net.name);
+    xp_rows_uint(&w, "bandwidth_bps", net.online.bps);
+    xp_rows_real(&w, "one_way_latency_s", net.online.latency_ns * 1e-9);
+    xp_rows_uint(&w, "bytes", cfg.bytes);
+    xp_rows_uint(&w, "count", cfg.count);
+    xp_rows_uint(&w, "messages", net_sim_messages(s));
+    xp_rows_uint(&w, "rounds", p0->depth);
+    xp_rows_uint(&w, "sent_bytes_p0", p0->stats.total.sent_bytes[NET_P1]);
+    xp_rows_uint(&w, "sent_bytes_p1", p1->stats.total.sent_bytes[NET_P0]);
+    xp_rows_real(&w, "latency_s", t * 1e-9);
+    xp_rows_real(&w, "transfer_s", p0->cp[NET_CP_TRANSFER] * 1e-9);
+    xp_rows_real(&w, "propagation_s", p0->cp[NET_CP_LATENCY] * 1e-9);
+    xp_rows_end(&w);
     rc = xp_out_close(&o);
     net_sim_destroy(s);
     return rc == 0 ? 0 : 1;

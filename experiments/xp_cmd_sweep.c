@@ -24,6 +24,7 @@
 
 #include "xp.h"
 #include "xp_cmds.h"
+#include "xp_schema.h"
 #include "xp_sweep.h"
 
 typedef xp_sweep sweep;
@@ -81,8 +82,19 @@ static int run_point(const sweep *s, size_t p, int rep, FILE *out, const char *t
         char line[8192];
         int ln = 0;
         while (fgets(line, sizeof line, f)) {
-            if (ln == 0 && want_header) fprintf(out, "sweep,point,rep,%s", line);
-            if (ln == 1) fprintf(out, "%s,%zu,%d,%s", s->name, p, rep, line);
+            xp_rows w; /* the `sweep` schema's columns, then the command's line */
+            if (ln == 0 && want_header) {
+                xp_rows_open(&w, out, &xp_schema_sweep, XP_ROWS_PREFIX);
+                fputs(line, out);
+            }
+            if (ln == 1) {
+                xp_rows_open(&w, out, &xp_schema_sweep, XP_ROWS_PREFIX | XP_ROWS_NOHEADER);
+                xp_rows_str(&w, "sweep", s->name);
+                xp_rows_int(&w, "point", (int64_t)p);
+                xp_rows_int(&w, "rep", rep);
+                xp_rows_end(&w);
+                fputs(line, out);
+            }
             ln++;
         }
         fclose(f);

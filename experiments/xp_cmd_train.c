@@ -27,6 +27,7 @@
 #include "xp_ops.h"
 #include "xp_safety.h"
 #include "xp_session.h"
+#include "xp_schema.h"
 
 /* ---- shared options ---- */
 
@@ -187,7 +188,7 @@ static void meta_kv(char **buf, size_t *len, size_t *cap, const char *k, const c
 }
 
 /* "__metadata__" entries of a checkpoint (malloc'd JSON object). */
-static char *ckpt_meta(const tfm_config *cfg, int T, const tfm_dataset *labels, const char *role)
+static char *ckpt_meta(const tfm_config *cfg, int T, const text_dataset *labels, const char *role)
 {
     size_t cap = 256, len = 1;
     char *b = malloc(cap), v[64];
@@ -223,7 +224,7 @@ static char *ckpt_meta(const tfm_config *cfg, int T, const tfm_dataset *labels, 
 typedef struct ckpt {
     tfm_config cfg;
     tfm_params p;
-    tfm_dataset labels; /* label names only (n = 0) */
+    text_dataset labels; /* label names only (n = 0) */
     int seq;
     char role[32];      /* "task", "baseline-wo-d" or "mpcformer" (metadata; "" if absent) */
 } ckpt;
@@ -257,7 +258,7 @@ static int meta_int(const tfm_st_index *ix, const char *path, const char *k, int
 static int ckpt_load(ckpt *c, const char *path)
 {
     memset(c, 0, sizeof *c);
-    tfm_data_init(&c->labels);
+    text_data_init(&c->labels);
     char err[512];
     tfm_st_index ix;
     memset(&ix, 0, sizeof ix);
@@ -280,7 +281,7 @@ static int ckpt_load(ckpt *c, const char *path)
     if (meta_int(&ix, path, "vocab_size", 8, 10000000, &c->cfg.V) || meta_int(&ix, path, "hidden_size", 2, 8192, &c->cfg.C) ||
         meta_int(&ix, path, "num_layers", 1, 64, &c->cfg.L) || meta_int(&ix, path, "num_heads", 1, 128, &c->cfg.NH) ||
         meta_int(&ix, path, "intermediate_size", 1, 65536, &c->cfg.F) ||
-        meta_int(&ix, path, "num_labels", 2, TFM_DATA_MAX_LABELS, &c->cfg.NL) || meta_int(&ix, path, "seq", 2, 512, &c->seq))
+        meta_int(&ix, path, "num_labels", 2, TEXT_DATA_MAX_LABELS, &c->cfg.NL) || meta_int(&ix, path, "seq", 2, 512, &c->seq))
         goto done;
     const char *role = meta_get(&ix, "role");
     snprintf(c->role, sizeof c->role, "%s", role ? role : "");
@@ -297,11 +298,11 @@ static int ckpt_load(ckpt *c, const char *path)
         char k[32];
         snprintf(k, sizeof k, "label_%d", i);
         const char *l = meta_get(&ix, k);
-        if (!l || !*l || tfm_data_find_label(&c->labels, l) >= 0) {
+        if (!l || !*l || text_data_find_label(&c->labels, l) >= 0) {
             fprintf(stderr, "error: checkpoint %s: metadata \"%s\" missing, empty or repeated\n", path, k);
             goto done;
         }
-        tfm_data_add_label(&c->labels, l);
+        text_data_add_label(&c->labels, l);
     }
     tfm_params_alloc(&c->p, &c->cfg);
     if (tfm_load_safetensors(path, &c->cfg, &c->p, err, sizeof err) != TFM_OK) {
@@ -313,7 +314,7 @@ done:
     tfm_st_index_free(&ix);
     if (rc) {
         tfm_params_free(&c->p);
-        tfm_data_free(&c->labels);
+        text_data_free(&c->labels);
     }
     return rc;
 }
@@ -321,23 +322,23 @@ done:
 static void ckpt_free(ckpt *c)
 {
     tfm_params_free(&c->p);
-    tfm_data_free(&c->labels);
+    text_data_free(&c->labels);
 }
 
 /* ---- data ---- */
 
 typedef struct tr_data {
-    tfm_tok *tok;
-    tfm_dataset ds[3]; /* train, dev, test */
+    text_tok *tok;
+    text_dataset ds[3]; /* train, dev, test */
     tfm_encoded enc[3];
     int have[3];
 } tr_data;
 
 static void tr_data_free(tr_data *d)
 {
-    tfm_tok_destroy(d->tok);
+    text_tok_destroy(d->tok);
     for (int s = 0; s < 3; s++) {
-        tfm_data_free(&d->ds[s]);
+        text_data_free(&d->ds[s]);
         tfm_encoded_free(&d->enc[s]);
     }
 }
@@ -369,7 +370,7 @@ static void subset(tfm_encoded *e, size_t k, uint64_t seed)
 
 /* Loads the vocabulary and the splits in `want` (bit s = split s); with `labels` (may be NULL) all
  * splits must use that label set, else train's labels fix it. Errors printed; -1. */
-static int tr_data_load(tr_data *d, const tr_opts *o, int want, const tfm_dataset *labels, int T)
+static int tr_data_load(tr_data *d, const tr_opts *o, int want, const text_dataset *labels, int T)
 {
     memset(d, 0, sizeof *d);
     static const char *names[3] = {"train.tsv", "dev.tsv", "test.tsv"};
@@ -377,25 +378,25 @@ static int tr_data_load(tr_data *d, const tr_opts *o, int want, const tfm_datase
     char path[4096], err[1024];
     if (o->vocab) snprintf(path, sizeof path, "%s", o->vocab);
     else path_in(path, sizeof path, o->data, "vocab.txt");
-    if (tfm_tok_load(&d->tok, path, err, sizeof err) != TFM_TOK_OK) {
+    if (text_tok_load(&d->tok, path, err, sizeof err) != TEXT_TOK_OK) {
         fprintf(stderr, "error: vocabulary: %s\nhint: mpcsim data vocab --in %s/train.tsv --out %s\n", err, o->data, path);
         return -1;
     }
     for (int s = 0; s < 3; s++) {
         if (!(want & (1 << s))) continue;
-        tfm_data_init(&d->ds[s]);
+        text_data_init(&d->ds[s]);
         if (given[s]) snprintf(path, sizeof path, "%s", given[s]);
         else path_in(path, sizeof path, o->data, names[s]);
-        const tfm_dataset *ls = labels ? labels : (s > 0 && d->have[0] ? &d->ds[0] : NULL);
-        tfm_data_load_opts lo = {TFM_DATA_FMT_AUTO, ls ? (const char *const *)ls->label_name : NULL,
-                                 ls ? ls->nlabels : 0};
-        int rc = tfm_data_load(&d->ds[s], path, &lo, err, sizeof err);
-        if (rc != TFM_DATA_OK) {
+        const text_dataset *ls = labels ? labels : (s > 0 && d->have[0] ? &d->ds[0] : NULL);
+        text_data_load_opts lo = {TEXT_DATA_FMT_AUTO, ls ? (const char *const *)ls->label_name : NULL,
+                                 ls ? ls->nlabels : 0, 0};
+        int rc = text_data_load(&d->ds[s], path, &lo, err, sizeof err);
+        if (rc != TEXT_DATA_OK) {
             fprintf(stderr, "error: %s\n", err);
-            if (rc == TFM_DATA_ELABEL && ls)
+            if (rc == TEXT_DATA_ELABEL && ls)
                 fprintf(stderr, "hint: the label set is fixed by %s (%zu labels)\n",
                         labels ? "the checkpoint" : "the training file", ls->nlabels);
-            if (rc == TFM_DATA_EIO && !given[s])
+            if (rc == TEXT_DATA_EIO && !given[s])
                 fprintf(stderr, "hint: bash scripts/fetch-data.sh && mpcsim data prepare\n");
             return -1;
         }
@@ -472,7 +473,7 @@ static int approx(tfm_config *cfg, const char *gelu, const char *softmax)
     return 0;
 }
 
-static int same_labels(const tfm_dataset *a, const tfm_dataset *b)
+static int same_labels(const text_dataset *a, const text_dataset *b)
 {
     if (a->nlabels != b->nlabels) return 0;
     for (size_t i = 0; i < a->nlabels; i++)
@@ -521,12 +522,25 @@ static int write_summary(const char *csvpath, const char *cmd, const tfm_config 
 {
     xp_out o;
     if (xp_out_open(&o, csvpath) != 0) return 1;
-    fprintf(o.f,
-            "command,model,layers,hidden,act,softmax,seq,epochs,steps,sec_per_step,first_loss,final_loss,"
-            "best_dev_accuracy,best_epoch,test_accuracy,out\n");
-    fprintf(o.f, "%s,%s,%d,%d,%s,%s,%d,%d,%ld,%.4f,%.5f,%.5f,%.4f,%d,%.4f,%s\n", cmd, cfg->name, cfg->L, cfg->C,
-            tfm_act_name(cfg->act), tfm_attn_name(cfg->attn), T, epochs, r->steps, r->sec_per_step, r->first_loss,
-            r->final_loss, r->best_dev_acc, r->best_epoch, test_acc, out);
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_train, XP_ROWS_CSV);
+    xp_rows_str(&w, "command", cmd);
+    xp_rows_str(&w, "model", cfg->name);
+    xp_rows_int(&w, "layers", cfg->L);
+    xp_rows_int(&w, "hidden", cfg->C);
+    xp_rows_str(&w, "act", tfm_act_name(cfg->act));
+    xp_rows_str(&w, "softmax", tfm_attn_name(cfg->attn));
+    xp_rows_int(&w, "seq", T);
+    xp_rows_int(&w, "epochs", epochs);
+    xp_rows_int(&w, "steps", r->steps);
+    xp_rows_real(&w, "sec_per_step", r->sec_per_step);
+    xp_rows_real(&w, "first_loss", r->first_loss);
+    xp_rows_real(&w, "final_loss", r->final_loss);
+    xp_rows_real(&w, "best_dev_accuracy", r->best_dev_acc);
+    xp_rows_int(&w, "best_epoch", r->best_epoch);
+    xp_rows_real(&w, "test_accuracy", test_acc);
+    xp_rows_str(&w, "out", out);
+    xp_rows_end(&w);
     return xp_out_close(&o) != 0 ? 1 : 0;
 }
 
@@ -563,7 +577,7 @@ int xp_cmd_train(int argc, char **argv)
     ckpt init;
     memset(&init, 0, sizeof init);
     int rc = 2;
-    if (model_config(&cfg, &o, (int)tfm_tok_size(d.tok), (int)d.ds[0].nlabels) != 0) goto out;
+    if (model_config(&cfg, &o, (int)text_tok_size(d.tok), (int)d.ds[0].nlabels) != 0) goto out;
     if (o.init) {
         if (ckpt_load(&init, o.init) != 0) goto out;
         if (init.cfg.V != cfg.V || init.cfg.NL != cfg.NL) {
@@ -671,9 +685,9 @@ int xp_cmd_distill(int argc, char **argv)
     tfm_params s = {0};
     char *meta = NULL;
     if (tr_data_load(&d, &o, 7, &t.labels, (int)o.seq) != 0) goto out;
-    if ((int)tfm_tok_size(d.tok) != t.cfg.V) {
+    if ((int)text_tok_size(d.tok) != t.cfg.V) {
         fprintf(stderr, "error: vocabulary has %zu tokens, the teacher %d: use the teacher's vocab.txt\n",
-                tfm_tok_size(d.tok), t.cfg.V);
+                text_tok_size(d.tok), t.cfg.V);
         goto out;
     }
     if ((int)o.seq > t.cfg.P) {
@@ -926,9 +940,11 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_audit_init(&audit);
     xp_out fail;
     memset(&fail, 0, sizeof fail);
+    xp_rows failrows; /* rows of --failures (schema eval_failures) */
+    memset(&failrows, 0, sizeof failrows);
     if (tr_data_load(&d, &o, 1 << split | (calibrate || o.stats ? 1 : 0), &c.labels, (int)o.seq) != 0) goto out;
-    if ((int)tfm_tok_size(d.tok) != c.cfg.V) {
-        fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", tfm_tok_size(d.tok),
+    if ((int)text_tok_size(d.tok) != c.cfg.V) {
+        fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", text_tok_size(d.tok),
                 c.cfg.V);
         goto out;
     }
@@ -968,14 +984,14 @@ int xp_cmd_eval(int argc, char **argv)
     double maxerr = 0.0, lat = 0.0, t0 = now_s(), pf_sum = 0.0, pf_max = 0.0;
     if (o.mpc && failures) {
         if (xp_out_open(&fail, failures) != 0) goto out;
-        fprintf(fail.f, "example,label,mpc_pred,plain_pred,logit_error,p_fail,wraps,domain,first_event\n");
+        xp_rows_open(&failrows, fail.f, &xp_schema_eval_failures, XP_ROWS_CSV);
     }
     if (o.mpc) {
         size_t left = skip < e->n ? e->n - (size_t)skip : 0;
         nm = o.n && o.n < left ? (size_t)o.n : left;
         size_t every = nm <= 16 ? 1 : nm / 20;
         for (size_t k = (size_t)skip; k < (size_t)skip + nm; k++) {
-            double logits[TFM_DATA_MAX_LABELS];
+            double logits[TEXT_DATA_MAX_LABELS];
             eval_slot slot[2];
             memset(slot, 0, sizeof slot);
             for (int i = 0; i < 2; i++) {
@@ -1022,9 +1038,18 @@ int xp_cmd_eval(int argc, char **argv)
                         (unsigned long long)audit.domain, where,
                         !audit.nev ? "no oracle event: an approximation error" : audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain",
                         (unsigned long long)(audit.nev ? audit.ev[0].call : 0));
-                if (fail.f)
-                    fprintf(fail.f, "%zu,%d,%d,%d,%.6g,%.3e,%llu,%llu,%s\n", k, e->label[k], mp, pred[k], err_k, pf,
-                            (unsigned long long)audit.wraps, (unsigned long long)audit.domain, where);
+                if (fail.f) {
+                    xp_rows_uint(&failrows, "example", k);
+                    xp_rows_int(&failrows, "label", e->label[k]);
+                    xp_rows_int(&failrows, "mpc_pred", mp);
+                    xp_rows_int(&failrows, "plain_pred", pred[k]);
+                    xp_rows_real(&failrows, "logit_error", err_k);
+                    xp_rows_real(&failrows, "p_fail", pf);
+                    xp_rows_uint(&failrows, "wraps", audit.wraps);
+                    xp_rows_uint(&failrows, "domain", audit.domain);
+                    xp_rows_str(&failrows, "first_event", where);
+                    xp_rows_end(&failrows);
+                }
             }
             size_t done = k - (size_t)skip + 1;
             if (done % every == 0 || done == nm || mp != pred[k])
@@ -1038,23 +1063,41 @@ int xp_cmd_eval(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    fprintf(out.f, "weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,frac_bits,"
-                   "mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,mean_latency_s,trunc,"
-                   "p_fail_mean,p_fail_max,catastrophic,catastrophic_rate_lo,catastrophic_rate_hi\n");
-    fprintf(out.f, "%s,%s,%s,%s,%d,%d,%s,%d,%zu,%.4f,", o.weights, eval_method(&c), tfm_act_name(c.cfg.act),
-            tfm_attn_name(c.cfg.attn), c.cfg.L, c.cfg.C, o.split, T, e->n, acc);
+    xp_rows w;
+    xp_rows_open(&w, out.f, &xp_schema_eval, o.mpc ? XP_ROWS_OPTIONAL : XP_ROWS_CSV); /* optional: --mpc's safety columns */
+    xp_rows_str(&w, "weights", o.weights);
+    xp_rows_str(&w, "method", eval_method(&c));
+    xp_rows_str(&w, "act", tfm_act_name(c.cfg.act));
+    xp_rows_str(&w, "softmax", tfm_attn_name(c.cfg.attn));
+    xp_rows_int(&w, "layers", c.cfg.L);
+    xp_rows_int(&w, "hidden", c.cfg.C);
+    xp_rows_str(&w, "split", o.split);
+    xp_rows_int(&w, "seq", T);
+    xp_rows_uint(&w, "examples", e->n);
+    xp_rows_real(&w, "accuracy", acc);
     if (o.mpc && nm) {
         char calname[32];
         if (calibrate) snprintf(calname, sizeof calname, "per-site(%zu)", d.enc[0].n < calib_n ? d.enc[0].n : (size_t)calib_n);
         else snprintf(calname, sizeof calname, "global");
+        xp_rows_str(&w, "mpc_act", tfm_act_name(mc.act));
+        xp_rows_str(&w, "calibration", calname);
+        xp_rows_int(&w, "frac_bits", mcfg.frac_bits);
+        xp_rows_uint(&w, "mpc_examples", nm);
+        xp_rows_real(&w, "mpc_accuracy", (double)mcorrect / nm);
+        xp_rows_real(&w, "plain_accuracy_same", (double)pcorrect / nm);
+        xp_rows_real(&w, "agreement", (double)agree / nm);
+        xp_rows_real(&w, "max_abs_logit_error", maxerr);
+        xp_rows_real(&w, "mean_latency_s", lat / nm);
         double clo, chi;
         xp_clopper_pearson(ncat, nm, 0.95, &clo, &chi);
-        fprintf(out.f, "%s,%s,%d,%zu,%.4f,%.4f,%.4f,%.3e,%.6f,%s,%.3e,%.3e,%zu,%.3e,%.3e\n", tfm_act_name(mc.act), calname,
-                mcfg.frac_bits, nm, (double)mcorrect / nm, (double)pcorrect / nm, (double)agree / nm, maxerr, lat / nm,
-                mcfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local", pf_sum / nm, pf_max, ncat, clo, chi);
-    } else {
-        fprintf(out.f, ",,,,,,,,,,,,,,\n");
+        xp_rows_str(&w, "trunc", mcfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local");
+        xp_rows_real(&w, "p_fail_mean", pf_sum / nm);
+        xp_rows_real(&w, "p_fail_max", pf_max);
+        xp_rows_uint(&w, "catastrophic", ncat);
+        xp_rows_real(&w, "catastrophic_rate_lo", clo);
+        xp_rows_real(&w, "catastrophic_rate_hi", chi);
     }
+    xp_rows_end(&w);
     rc = xp_out_close(&out) != 0 ? 1 : 0;
     if (fail.f) {
         if (rc == 0) rc = xp_out_close(&fail) != 0 ? 1 : 0;

@@ -19,5 +19,6 @@ int xp_cmd_keygen(int argc, char **argv);
 int xp_cmd_train(int argc, char **argv);
 int xp_cmd_distill(int argc, char **argv);
 int xp_cmd_eval(int argc, char **argv);
+int xp_cmd_schema(int argc, char **argv);
 
 #endif

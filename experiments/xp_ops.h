@@ -84,6 +84,22 @@ void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *co
 int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, int keep, xp_op_outcome *out) WUR;
 void xp_op_outcome_free(xp_op_outcome *o);
 
+/* The `op` schema's row (xp_schema.h) of one run, the simulator's and the TCP backend's alike:
+ * errors are written in real mode only; net == NULL means TCP (net "tcp", link columns empty). */
+typedef struct xp_op_row {
+    const char *op, *shape;
+    int phantom;
+    const xp_result *res;
+    double max_abs_err, max_rel_err;
+    const mpc_config *cfg;
+    const char *net; /* profile name, or NULL over TCP */
+    uint64_t bandwidth_bps;
+    int64_t one_way_latency_ns;
+    uint64_t seed;
+} xp_op_row;
+/* Writes the header and the row, as CSV or (table) name/value lines. */
+void xp_op_write_row(FILE *f, int table, const xp_op_row *r);
+
 /* Family tables, each terminated by an entry with name == NULL. */
 extern const xp_opdef xp_ops_core[];
 extern const xp_opdef xp_ops_cmp[];

@@ -12,6 +12,7 @@
 #include "../models/sbert.h"
 #include "../protocols/mpc_tags.h"
 #include "xp_csv.h"
+#include "xp_report.h"
 
 /* Smallest p with P(X >= k | p) >= a (increasing in p), or largest p with P(X <= k | p) >= a. */
 static double bisect(size_t k, size_t n, double a, int upper)
@@ -80,20 +81,11 @@ void xp_stress_inputs(tfm_encoded *out, const tfm_encoded *like, size_t n, int V
     }
 }
 
-/* ---- the report section ---- */
+/* ---- the report's derive step ---- */
 
-static int load_opt(xp_csv *t, const char *dir, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *probe = fopen(path, "r");
-    if (!probe) return -1;
-    fclose(probe);
-    return xp_csv_load(t, path);
-}
-
-/* Rows of the same checkpoint, inputs, sequence length and truncation (chunks of one stress run) are
- * added up: counts summed, the interval recomputed, p_fail_mean weighted by the inferences. */
+/* Rows of the same checkpoint, inputs, sequence length and truncation (slices of one split, chunks of
+ * one stress run) are added up: counts summed, the interval recomputed, p_fail_mean weighted by the
+ * inferences. */
 static int same_run(const xp_csv *e, size_t a, size_t b)
 {
     const char *keys[] = {"weights", "split", "seq", "trunc"};
@@ -102,15 +94,16 @@ static int same_run(const xp_csv *e, size_t a, size_t b)
     return 1;
 }
 
-static void section_eval(FILE *f, const xp_csv *e)
+static void derive_eval(xp_facts *F, const char *src, const xp_csv *e)
 {
-    fprintf(f, "| model | inputs | trunc | inferences | agreement | max logit error | catastrophic | observed rate "
-               "(95%% CI) | analytic p_fail per inference (mean / max) |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
+    size_t i = 0;
+    double safe_n = 0, safe_k = 0;
     for (size_t r = 1; r < e->rows; r++) {
         int seen = 0;
         for (size_t q = 1; q < r && !seen; q++) seen = same_run(e, q, r);
         if (seen) continue;
         double n = 0, k = 0, agree = 0, err = 0, pf = 0, pfmax = 0;
+        size_t parts = 0;
         for (size_t q = r; q < e->rows; q++) {
             if (!same_run(e, q, r)) continue;
             double nq = xp_csv_num(e, q, "mpc_examples");
@@ -118,21 +111,64 @@ static void section_eval(FILE *f, const xp_csv *e)
             pf += nq * xp_csv_num(e, q, "p_fail_mean");
             err = fmax(err, xp_csv_num(e, q, "max_abs_logit_error"));
             pfmax = fmax(pfmax, xp_csv_num(e, q, "p_fail_max"));
+            parts++;
         }
         double lo, hi;
         xp_clopper_pearson((size_t)k, (size_t)n, 0.95, &lo, &hi);
-        fprintf(f, "| %s+%s (%s layers, hidden %s, seq %s) | %s | %s | %.0f | %.4f | %.3g | %.0f | %.2g [%.2g, %.2g] | %.2g / %.2g |\n",
-                xp_csv_get(e, r, "mpc_act"), xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"),
-                xp_csv_get(e, r, "hidden"), xp_csv_get(e, r, "seq"), xp_csv_get(e, r, "split"), xp_csv_get(e, r, "trunc"),
-                n, n > 0 ? agree / n : 0.0, err, k, n > 0 ? k / n : 0.0, lo, hi, n > 0 ? pf / n : 0.0, pfmax);
+        int safe = strcmp(xp_csv_get(e, r, "trunc"), "safe") == 0;
+        if (safe) safe_n += n, safe_k += k;
+        i++;
+        xp_fact_row(F, src, "safety.eval", i, "model", "%s+%s (%s layers; hidden %s; seq %s)", xp_csv_get(e, r, "mpc_act"),
+                    xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"), xp_csv_get(e, r, "hidden"),
+                    xp_csv_get(e, r, "seq"));
+        xp_fact_row(F, src, "safety.eval", i, "inputs", "%s%s", xp_csv_get(e, r, "split"),
+                    strcmp(xp_csv_get(e, r, "split"), "stress") == 0 ? "" : " (whole split)");
+        xp_fact_row(F, src, "safety.eval", i, "trunc", "%s", xp_csv_get(e, r, "trunc"));
+        xp_fact_row(F, src, "safety.eval", i, "parts", "%zu", parts);
+        xp_fact_row(F, src, "safety.eval", i, "inferences", "%.0f", n);
+        xp_fact_row(F, src, "safety.eval", i, "agreement", "%.4f", n > 0 ? agree / n : 0.0);
+        xp_fact_row(F, src, "safety.eval", i, "max_err", "%.3g", err);
+        xp_fact_row(F, src, "safety.eval", i, "catastrophic", "%.0f", k);
+        xp_fact_row(F, src, "safety.eval", i, "rate", "%.2g", n > 0 ? k / n : 0.0);
+        xp_fact_row(F, src, "safety.eval", i, "ci_lo", "%.2g", lo);
+        xp_fact_row(F, src, "safety.eval", i, "ci_hi", "%.2g", hi);
+        xp_fact_row(F, src, "safety.eval", i, "p_fail_mean", "%.2g", n > 0 ? pf / n : 0.0);
+        xp_fact_row(F, src, "safety.eval", i, "p_fail_max", "%.2g", pfmax);
+        xp_fact_row(F, src, "safety.eval", i, "expected", "%.2g", pf);
     }
-    fprintf(f, "\n");
+    xp_fact_count(F, "safety.eval", i);
+    double lo, hi;
+    xp_clopper_pearson((size_t)safe_k, (size_t)safe_n, 0.95, &lo, &hi);
+    xp_fact(F, src, "safety.safe.inferences", "%.0f", safe_n);
+    xp_fact(F, src, "safety.safe.catastrophic", "%.0f", safe_k);
+    xp_fact(F, src, "safety.safe.ci_hi", "%.2g", hi);
 }
 
-static void section_latency(FILE *f, const xp_csv *l)
+static void derive_real(xp_facts *F, const char *src, const xp_csv *b)
 {
-    fprintf(f, "| model, seq | approximation | network | latency local (s) | latency safe (s) | cost | rounds local -> safe "
-               "| online MB per party local -> safe | dealer MB local -> safe |\n|---|---|---|---:|---:|---:|---|---|---|\n");
+    double bb_safe = -1;
+    for (size_t r = 1; r < b->rows; r++) {
+        xp_fact_row(F, src, "safety.real", r, "model", "%s seq %s", xp_csv_get(b, r, "model"), xp_csv_get(b, r, "seq"));
+        xp_fact_row(F, src, "safety.real", r, "approx", "%s+%s", xp_csv_get(b, r, "gelu"), xp_csv_get(b, r, "softmax"));
+        xp_fact_row(F, src, "safety.real", r, "trunc", "%s", xp_csv_get(b, r, "trunc"));
+        xp_fact_row(F, src, "safety.real", r, "p_fail", "%.3g", xp_csv_num(b, r, "p_fail"));
+        xp_fact_row(F, src, "safety.real", r, "wraps", "%s", xp_csv_get(b, r, "wraps"));
+        xp_fact_row(F, src, "safety.real", r, "domain", "%s", xp_csv_get(b, r, "domain"));
+        xp_fact_row(F, src, "safety.real", r, "max_err", "%.3g", xp_csv_num(b, r, "max_abs_logit_err"));
+        if (strcmp(xp_csv_get(b, r, "model"), "bert-base") == 0 && strcmp(xp_csv_get(b, r, "trunc"), "safe") == 0)
+            bb_safe = fmax(bb_safe, xp_csv_num(b, r, "p_fail"));
+    }
+    xp_fact_count(F, "safety.real", b->rows ? b->rows - 1 : 0);
+    xp_fact(F, "inputs", "have.safety.bert_base", "%d", bb_safe >= 0);
+    if (bb_safe >= 0) {
+        xp_fact(F, src, "safety.bert_base.p_fail_safe", "%.3g", bb_safe);
+        xp_fact(F, src, "safety.bert_base.target", "%s", bb_safe < 1e-9 ? "met" : "not met");
+    }
+}
+
+static void derive_latency(xp_facts *F, const char *src, const xp_csv *l)
+{
+    size_t i = 0;
     for (size_t r = 1; r < l->rows; r++) {
         if (strcmp(xp_csv_get(l, r, "trunc"), "local") != 0) continue;
         for (size_t s = 1; s < l->rows; s++) {
@@ -143,70 +179,45 @@ static void section_latency(FILE *f, const xp_csv *l)
                 same &= strcmp(xp_csv_get(l, r, keys[k]), xp_csv_get(l, s, keys[k])) == 0;
             if (!same) continue;
             double a = xp_csv_num(l, r, "latency_s"), b = xp_csv_num(l, s, "latency_s");
-            fprintf(f, "| %s, %s | %s+%s (%s) | %s | %.2f | %.2f | +%.0f%% | %s -> %s | %.0f -> %.0f | %.0f -> %.0f |\n",
-                    xp_csv_get(l, r, "model"), xp_csv_get(l, r, "seq"), xp_csv_get(l, r, "gelu"), xp_csv_get(l, r, "softmax"),
-                    xp_csv_get(l, r, "norm"), xp_csv_get(l, r, "net"), a, b, 100 * (b / a - 1), xp_csv_get(l, r, "rounds"),
-                    xp_csv_get(l, s, "rounds"), xp_csv_num(l, r, "online_sent_bytes_p0") * 1e-6,
-                    xp_csv_num(l, s, "online_sent_bytes_p0") * 1e-6, xp_csv_num(l, r, "dealer_bytes") * 1e-6,
-                    xp_csv_num(l, s, "dealer_bytes") * 1e-6);
+            i++;
+            xp_fact_row(F, src, "safety.lat", i, "model", "%s seq %s", xp_csv_get(l, r, "model"), xp_csv_get(l, r, "seq"));
+            xp_fact_row(F, src, "safety.lat", i, "approx", "%s+%s (%s)", xp_csv_get(l, r, "gelu"),
+                        xp_csv_get(l, r, "softmax"), xp_csv_get(l, r, "norm"));
+            xp_fact_row(F, src, "safety.lat", i, "net", "%s", xp_csv_get(l, r, "net"));
+            xp_fact_row(F, src, "safety.lat", i, "local_s", "%.2f", a);
+            xp_fact_row(F, src, "safety.lat", i, "safe_s", "%.2f", b);
+            xp_fact_row(F, src, "safety.lat", i, "cost_pct", "+%.0f%%", 100 * (b / a - 1));
+            xp_fact_row(F, src, "safety.lat", i, "rounds_local", "%s", xp_csv_get(l, r, "rounds"));
+            xp_fact_row(F, src, "safety.lat", i, "rounds_safe", "%s", xp_csv_get(l, s, "rounds"));
+            xp_fact_row(F, src, "safety.lat", i, "mb_local", "%.0f", xp_csv_num(l, r, "online_sent_bytes_p0") * 1e-6);
+            xp_fact_row(F, src, "safety.lat", i, "mb_safe", "%.0f", xp_csv_num(l, s, "online_sent_bytes_p0") * 1e-6);
+            xp_fact_row(F, src, "safety.lat", i, "dealer_local", "%.0f", xp_csv_num(l, r, "dealer_bytes") * 1e-6);
+            xp_fact_row(F, src, "safety.lat", i, "dealer_safe", "%.0f", xp_csv_num(l, s, "dealer_bytes") * 1e-6);
         }
     }
-    fprintf(f, "\n");
+    xp_fact_count(F, "safety.lat", i);
 }
 
-static void section_real(FILE *f, const xp_csv *b)
+void xp_derive_safety(xp_facts *F, const char *dir)
 {
-    fprintf(f, "| model, seq | approximation | trunc | analytic p_fail | wraps seen | domain events | max logit error |\n"
-               "|---|---|---|---:|---:|---:|---:|\n");
-    for (size_t r = 1; r < b->rows; r++)
-        fprintf(f, "| %s, %s | %s+%s | %s | %.3g | %s | %s | %.3g |\n", xp_csv_get(b, r, "model"), xp_csv_get(b, r, "seq"),
-                xp_csv_get(b, r, "gelu"), xp_csv_get(b, r, "softmax"), xp_csv_get(b, r, "trunc"),
-                xp_csv_num(b, r, "p_fail"), xp_csv_get(b, r, "wraps"), xp_csv_get(b, r, "domain"),
-                xp_csv_num(b, r, "max_abs_logit_err"));
-    fprintf(f, "\n");
-}
-
-void xp_report_safety(FILE *f, const char *dir)
-{
-    fprintf(f,
-            "## Silent failures: measured, bounded, removed (issue 21)\n\n"
-            "CrypTen's two-party truncation divides each share locally. When the signed sum of the two shares "
-            "overflows, which happens with probability |x|/2^64 for a value x = v 2^(2f) (|v| 2^-32 per element at "
-            "f = 16), the result is off by about 2^32: a confident wrong answer with no sign of it. "
-            "`--trunc safe` (protocols/mpc_trunc_safe.h) replaces every truncation (after products, public "
-            "divisions and multiplications by a real constant) by a dealer-assisted one: P0 adds 2^62, so the top "
-            "bit of x' is 0; the dealer deals r with [floor(r/d)] and [r >> 63]; c = x' + r is opened; the wrap of "
-            "x' + r is then exactly (r >> 63)(1 - c >> 63), a local function. The result is within one ulp for every "
-            "share split while |x| < 2^62 (tested over 200,000 values per divisor up to that edge). Cost: one round, "
-            "8n bytes per party and 16n dealer bytes per truncation of n elements.\n\n"
-            "**Bound.** In simulated real-mode runs an oracle that sees both parties' shares (protocols/mpc_audit.h; "
-            "it is not part of the protocol and sends nothing) adds up the wrap probability |x|/2^64 of every "
-            "local truncation, p_fail = 1 - prod(1 - p_i), and counts a certain failure for any input outside the "
-            "safe truncation's domain or a domain-limited op's (exp, reciprocal, inv_sqrt). Under `--trunc safe` "
-            "p_fail is exactly 0 unless a domain is left. **Measure.** `eval --mpc` counts examples whose logit error "
-            "exceeds %g (fixed-point error of these models is below 0.1; a wrap is off by ~2^32 before later layers "
-            "shrink it), names them, and names the op where the oracle saw the first wrap or domain violation.\n\n",
-            XP_CATASTROPHIC_LOGIT_ERR);
-    xp_csv t;
-    if (load_opt(&t, dir, "safety_eval.csv") == 0) {
-        fprintf(f, "Observed catastrophic errors beside the analytic probability (results/safety_eval.csv, "
-                   "scripts/safety.sh; `stress` = random token sequences of random length):\n\n");
-        section_eval(f, &t);
+    xp_fact(F, "experiments/xp_safety.h", "safety.threshold", "%g", XP_CATASTROPHIC_LOGIT_ERR);
+    static const char *const names[3] = {"safety_eval.csv", "safety_real.csv", "safety_latency.csv"};
+    static const char *const have[3] = {"have.safety.eval", "have.safety.real", "have.safety.lat"};
+    static const char *const pathkey[3] = {"safety.eval_path", "safety.real_path", "safety.lat_path"};
+    for (int k = 0; k < 3; k++) {
+        char src[600];
+        snprintf(src, sizeof src, "%s/%s", dir, names[k]);
+        xp_fact(F, "mpcsim report", pathkey[k], "%s", src);
+        xp_csv t;
+        int ok = xp_report_load_opt(&t, dir, names[k]) == 0;
+        xp_fact(F, "inputs", have[k], "%d", ok);
+        if (!ok) {
+            if (k == 1) xp_fact(F, "inputs", "have.safety.bert_base", "0");
+            continue;
+        }
+        if (k == 0) derive_eval(F, src, &t);
+        else if (k == 1) derive_real(F, src, &t);
+        else derive_latency(F, src, &t);
         xp_csv_free(&t);
-    } else {
-        fprintf(f, "(results/safety_eval.csv missing: run `bash scripts/safety.sh --eval CHECKPOINT`)\n\n");
-    }
-    if (load_opt(&t, dir, "safety_real.csv") == 0) {
-        fprintf(f, "One real-mode inference per row, random-init weights (results/safety_real.csv, `scripts/safety.sh "
-                   "--real MODEL`): the analytic probability from the magnitudes the oracle saw.\n\n");
-        section_real(f, &t);
-        xp_csv_free(&t);
-    }
-    if (load_opt(&t, dir, "safety_latency.csv") == 0) {
-        fprintf(f, "What the safe truncation costs (phantom runs, V100 compute profile, results/safety_latency.csv):\n\n");
-        section_latency(f, &t);
-        xp_csv_free(&t);
-    } else {
-        fprintf(f, "(results/safety_latency.csv missing: run `bash scripts/safety.sh`)\n\n");
     }
 }

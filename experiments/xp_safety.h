@@ -23,9 +23,11 @@ void xp_clopper_pearson(size_t k, size_t n, double conf, double *lo, double *hi)
 void xp_audit_where(char *buf, size_t len, const mpc_audit_event *e);
 
 
-/* The report's section on silent failures, from DIR/safety_eval.csv, safety_real.csv and
- * safety_latency.csv (scripts/safety.sh); a missing file is said in the text. */
-void xp_report_safety(FILE *f, const char *dir);
+/* The report's derive step for the section on silent failures: facts safety.* (and have.safety.*)
+ * from DIR/safety_eval.csv, safety_real.csv and safety_latency.csv (scripts/safety.sh); a missing file
+ * leaves its have.* fact 0. */
+struct xp_facts;
+void xp_derive_safety(struct xp_facts *F, const char *dir);
 
 /* n random inputs for a stress run, shaped like `like` (T tokens): per sequence a length uniform in
  * [3, T], like's first token ([CLS]) first and the last unmasked token of like's first sequence

@@ -30,14 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     err[0] = 0;
     int rc = tfm_read_safetensors_buf(data, size, &cfg, &p, err, sizeof err);
-    MUST(rc == TFM_OK || rc == TFM_EFORMAT || rc == TFM_ESHAPE || rc == TFM_EMISSING);
+    MUST(rc == TFM_OK || rc == TFM_EFORMAT || rc == TFM_ESHAPE || rc == TFM_EMISSING || rc == TFM_EVALUE);
     MUST(rc == TFM_OK || err[0]);
 
     tfm_st_index ix;
     err[0] = 0;
     int rc2 = tfm_safetensors_index(&ix, data, size, err, sizeof err);
     MUST(rc2 == TFM_OK || (rc2 == TFM_EFORMAT && err[0]));
-    MUST(rc2 != TFM_OK || rc == TFM_OK || rc == TFM_ESHAPE || rc == TFM_EMISSING);
+    MUST(rc2 != TFM_OK || rc == TFM_OK || rc == TFM_ESHAPE || rc == TFM_EMISSING || rc == TFM_EVALUE);
     MUST(rc2 == TFM_OK || rc == rc2);
     if (rc2 == TFM_OK) {
         MUST(ix.data_off + ix.data_len == size && ix.data_off == 8 + ix.header_len);

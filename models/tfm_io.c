@@ -22,6 +22,7 @@
 #include "../common/chk.h"
 #include "../common/json.h"
 #include "../common/ofile.h"
+#include "../common/sbuf.h"
 
 static uint64_t get_le64(const uint8_t *b)
 {
@@ -44,25 +45,7 @@ static void shape_str(char *o, size_t n, const uint64_t *shape, int ndim)
     if (k < n) snprintf(o + k, n - k, "]");
 }
 
-/* ---- growable byte string (header writer) ---- */
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? 2 * b->cap : 4096;
-        char *q = realloc(b->s, b->cap);
-        CHECK(q != NULL, "out of memory growing a header buffer to %zu bytes", b->cap);
-        b->s = q;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
+/* ---- the header writer (common/sbuf) ---- */
 
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -73,25 +56,25 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     CHECK(n >= 0 && (size_t)n < sizeof tmp, "sb_printf used for a long string");
-    sb_put(b, tmp, (size_t)n);
+    sbuf_put(b, tmp, (size_t)n);
 }
 
 /* A JSON string literal: quotes, backslashes and control characters escaped; UTF-8 passes through. */
 static void sb_json_str(sbuf *b, const char *s, size_t n)
 {
-    sb_put(b, "\"", 1);
+    sbuf_put(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
-            sb_put(b, e, 2);
+            sbuf_put(b, e, 2);
         } else if (c < 0x20) {
             sb_printf(b, "\\u%04x", c);
         } else {
-            sb_put(b, (const char *)&c, 1);
+            sbuf_put(b, (const char *)&c, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    sbuf_put(b, "\"", 1);
 }
 
 /* ---- dtypes ---- */
@@ -614,20 +597,20 @@ static int build_header(sbuf *h, const tfm_config *cfg, const tfm_tensor *tab, s
             has_format |= strcmp(md.root.u.obj.m[i].key, "format") == 0;
         }
     }
-    sb_put(h, "{\"__metadata__\":{", 17);
-    if (!has_format) sb_put(h, "\"format\":\"pt\"", 13);
+    sbuf_put(h, "{\"__metadata__\":{", 17);
+    if (!has_format) sbuf_put(h, "\"format\":\"pt\"", 13);
     for (size_t i = 0; metadata_json && i < md.root.u.obj.n; i++) {
         const json_member *m = &md.root.u.obj.m[i];
-        if (i || !has_format) sb_put(h, ",", 1);
+        if (i || !has_format) sbuf_put(h, ",", 1);
         sb_json_str(h, m->key, m->key_len);
-        sb_put(h, ":", 1);
+        sbuf_put(h, ":", 1);
         sb_json_str(h, m->val.u.str.s, m->val.u.str.len);
     }
-    sb_put(h, "}", 1);
+    sbuf_put(h, "}", 1);
     uint64_t off = 0;
     for (size_t i = 0; i < nt; i++) {
         uint64_t bytes = 4 * (uint64_t)table_numel(&tab[i]);
-        sb_put(h, ",", 1);
+        sbuf_put(h, ",", 1);
         sb_json_str(h, tab[i].name, strlen(tab[i].name));
         if (tab[i].ndim == 2)
             sb_printf(h, ":{\"dtype\":\"F32\",\"shape\":[%zu,%zu],", tab[i].shape[0], tab[i].shape[1]);
@@ -636,7 +619,7 @@ static int build_header(sbuf *h, const tfm_config *cfg, const tfm_tensor *tab, s
         sb_printf(h, "\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + bytes));
         off += bytes;
     }
-    sb_put(h, "}", 1);
+    sbuf_put(h, "}", 1);
     json_free(&md);
     return TFM_OK;
 bad:
@@ -656,14 +639,14 @@ int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_para
     FILE *f = NULL; /* of.f while the temporary is open */
     int rc = build_header(&h, cfg, tab, nt, metadata_json);
     if (rc != TFM_OK) goto fail;
-    while (h.len % 8) sb_put(&h, " ", 1); /* data starts at 8 + N, a multiple of 8 */
+    while (h.n % 8) sbuf_put(&h, " ", 1); /* data starts at 8 + N, a multiple of 8 */
 
     rc = TFM_EIO;
     if (ofile_open(&of, path, NULL, 0) != 0) goto fail;
     f = of.f;
     uint8_t lenb[8];
-    put_le64(lenb, h.len);
-    if (fwrite(lenb, 1, 8, f) != 8 || fwrite(h.s, 1, h.len, f) != h.len) goto fail;
+    put_le64(lenb, h.n);
+    if (fwrite(lenb, 1, 8, f) != 8 || fwrite(h.p, 1, h.n, f) != h.n) goto fail;
     enum { CHUNK = 16384 };
     chunk = chk_malloc(4 * CHUNK);
     for (size_t i = 0; i < p->n; i += CHUNK) {
@@ -682,7 +665,7 @@ int tfm_save_safetensors(const char *path, const tfm_config *cfg, const tfm_para
 fail:
     if (f) ofile_abort(&of);
     free(chunk);
-    free(h.s);
+    free(h.p);
     free(tab);
     return rc;
 }

@@ -66,7 +66,7 @@ double tfm_lr_schedule(double base, long step, long warmup, long total)
 
 /* ---- data ---- */
 
-void tfm_encode_dataset(tfm_encoded *e, const tfm_tok *tok, const tfm_dataset *ds, int T)
+void tfm_encode_dataset(tfm_encoded *e, const text_tok *tok, const text_dataset *ds, int T)
 {
     CHECK(T >= 2, "sequence length %d < 2", T);
     memset(e, 0, sizeof *e);
@@ -77,7 +77,7 @@ void tfm_encode_dataset(tfm_encoded *e, const tfm_tok *tok, const tfm_dataset *d
     int32_t *ids = chk_malloc((size_t)T * sizeof *ids);
     for (size_t i = 0; i < ds->n; i++) {
         size_t np = 0;
-        tfm_tok_encode(tok, ids, e->mask + i * T, (size_t)T, ds->text[i], ds->len[i], &np);
+        text_tok_encode(tok, ids, e->mask + i * T, (size_t)T, ds->text[i], ds->len[i], &np);
         for (int t = 0; t < T; t++) e->ids[i * T + t] = ids[t];
         e->label[i] = ds->label[i];
         if (np > (size_t)T - 2) e->truncated++;

@@ -22,9 +22,9 @@
 
 #include "../common/rng.h"
 #include "tfm.h"
-#include "tfm_data.h"
+#include "../text/text_data.h"
 #include "tfm_kernels.h"
-#include "tfm_tok.h"
+#include "../text/text_tok.h"
 
 /* ---- backward kernels ---- */
 
@@ -140,7 +140,7 @@ typedef struct tfm_encoded {
     int *label;     /* [n] */
     size_t truncated;
 } tfm_encoded;
-void tfm_encode_dataset(tfm_encoded *e, const tfm_tok *tok, const tfm_dataset *ds, int T);
+void tfm_encode_dataset(tfm_encoded *e, const text_tok *tok, const text_dataset *ds, int T);
 void tfm_encoded_free(tfm_encoded *e);
 
 /* Predictions (argmax) of the model on e, in batches of B; pred[n] may be NULL. Returns accuracy.

@@ -20,14 +20,6 @@ const nm_profile nm_profiles[] = {
     {NULL, NULL, 0, 0},
 };
 
-int64_t nm_tx_time(uint64_t bps, uint64_t bytes)
-{
-    CHECK(bps > 0, "zero bandwidth");
-    unsigned __int128 num = (unsigned __int128)bytes * 8000000000ull;
-    unsigned __int128 t = (num + bps - 1) / bps;
-    return t >= (unsigned __int128)NM_TIME_MAX ? NM_TIME_MAX : (int64_t)t; /* saturates: see nm_time_add */
-}
-
 int64_t nm_link_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart)
 {
     if (l->spec.offline) {

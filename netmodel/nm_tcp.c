@@ -1,7 +1,7 @@
 /* nm_tcp.c -- the TCP-aware link model. See nm_tcp.h for the equations and their sources. */
 #include "nm_tcp.h"
 
-#include "nm.h"
+#include <stddef.h>
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -25,12 +25,12 @@ uint32_t nm_tcp_restart_cwnd(uint32_t cwnd, int64_t idle, int64_t rtt)
     return c > lo ? c : lo;
 }
 
-int64_t nm_tcp_transmit(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart)
+int64_t nm_tcp_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart)
 {
     return nm_tcp_transmit_segs(l, now, bytes, depart, NULL, NULL);
 }
 
-int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart, nm_tcp_seg_fn fn,
+int64_t nm_tcp_transmit_segs(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart, nm_tcp_seg_fn fn,
                              void *ud)
 {
     nm_tcp_state *st = &l->tcp;

@@ -43,6 +43,8 @@
 
 #include <stdint.h>
 
+#include "nm_link.h"
+
 #define NM_TCP_MSS 1448u            /* payload bytes per segment */
 #define NM_TCP_SEG_OVERHEAD 66u     /* Ethernet + IPv4 + TCP + timestamps, per segment */
 #define NM_TCP_MSG_HDR 48u          /* the real backend's frame header, per message */
@@ -51,23 +53,10 @@
 #define NM_TCP_WND_MAX 4096u        /* window bound, segments (about 5.9 MB of payload) */
 #define NM_TCP_RTO_MIN_NS 200000000 /* 200 ms */
 
-/* Per-direction connection state; all zero = a fresh connection (cwnd 0 means "not used yet"). */
-typedef struct nm_tcp_state {
-    uint32_t cwnd;     /* congestion window, segments */
-    uint32_t used;     /* segments sent in the current round */
-    int64_t round_ack; /* when the current round's first ACK returns (valid when used > 0) */
-    int64_t last_send; /* release time of the last segment sent (Linux lsndtime) */
-    int64_t last_ack;  /* when the ACK of the last segment sent returns: nothing in flight after */
-    uint64_t segments; /* segments sent so far (statistics) */
-    uint64_t rounds;   /* rounds (windows) opened so far (statistics) */
-} nm_tcp_state;
-
-struct nm_link;
-
 /* Puts a message of `bytes` payload bytes on a TCP-model link at `now` (see above). Returns the
  * arrival time of its last segment and stores that segment's departure in *depart. Updates the
  * link's busy_until and TCP state. The caller handles offline links. */
-int64_t nm_tcp_transmit(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart);
+int64_t nm_tcp_transmit(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart);
 
 /* One segment of a message as the model sends it, for traces (nm_pcap): its offset and length in the
  * message's byte stream of B bytes (frame header and overhead bytes first, then the payload; every
@@ -79,7 +68,7 @@ typedef void (*nm_tcp_seg_fn)(void *ud, uint64_t off, uint32_t len, int64_t depa
 
 /* nm_tcp_transmit that also calls fn (if not NULL) for every segment, in order. Same state changes
  * and result; O(segments) extra work when fn is set. */
-int64_t nm_tcp_transmit_segs(struct nm_link *l, int64_t now, uint64_t bytes, int64_t *depart, nm_tcp_seg_fn fn,
+int64_t nm_tcp_transmit_segs(nm_link *l, int64_t now, uint64_t bytes, int64_t *depart, nm_tcp_seg_fn fn,
                              void *ud);
 
 /* The idle-restart window: cwnd after `idle` ns without sending on a link whose round trip is `rtt`

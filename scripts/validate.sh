@@ -246,10 +246,10 @@ capture_row() { # OP SHAPE RATE DELAY CC -> one CSV row
 mkdir -p "$(dirname "$OUT")"
 TMPOUT="$OUT.tmp"
 PCAPOUT="${OUT%.csv}_pcap.csv"
-echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,pcap_bytes_p0_p1,pcap_bytes_p1_p0,kernel_bytes_p0_p1,kernel_bytes_p1_p0,online_bytes_p0_p1,online_bytes_p1_p0,pcap_equals_kernel" >"$PCAPOUT.tmp"
-echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,rounds,model,predicted_s,measured_s,measured_min_s,measured_max_s,reps,rel_err" >"$TMPOUT"
+"$MPCSIM" schema --header validation_pcap >"$PCAPOUT.tmp"
+"$MPCSIM" schema --header validation >"$TMPOUT"
 HYOUT="${OUT%.csv}_hystart.csv"
-echo "op,shape,bandwidth_bps,one_way_latency_s,congestion,rep,measured_s,kernel_exit_p0,kernel_cwnd_p0,kernel_exit_p1,kernel_cwnd_p1,model_cwnd_p0,model_cwnd_p1" >"$HYOUT.tmp"
+"$MPCSIM" schema --header validation_hystart >"$HYOUT.tmp"
 cur=
 for pt in $GRID; do
     IFS=: read -r rate delay op shape <<<"$pt"

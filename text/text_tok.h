@@ -1,4 +1,4 @@
-/* tfm_tok.h -- BERT's uncased tokenizer: the BasicTokenizer (clean, lowercase, strip accents, split
+/* text_tok.h -- BERT's uncased tokenizer: the BasicTokenizer (clean, lowercase, strip accents, split
  * on whitespace and punctuation, CJK ideographs as single words) followed by WordPiece
  * (greedy longest-match-first with "##" continuations), a vocab.txt reader/writer in BERT's
  * format, and a vocabulary builder for our own corpora.
@@ -23,69 +23,75 @@
  * split greedily into the longest vocabulary prefix, then the longest "##"-continuation, ...; if
  * any position has no match, the whole word is [UNK] (as BERT).
  *
- * Errors are integer codes (TFM_TOK_*) with a message in a caller buffer naming the file and line.
+ * Errors are integer codes (TEXT_TOK_*) with a message in a caller buffer naming the file and line.
  * No global state; the tokenizer is immutable after loading and may be shared between threads. */
-#ifndef TFM_TOK_H
-#define TFM_TOK_H
+#ifndef TEXT_TOK_H
+#define TEXT_TOK_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../common/chk.h"
 
 enum {
-    TFM_TOK_OK = 0,
-    TFM_TOK_EIO = -1,      /* cannot open, read, write or rename a file */
-    TFM_TOK_EFORMAT = -2,  /* malformed vocab.txt: empty or duplicate token, NUL byte */
-    TFM_TOK_EMISSING = -3, /* a required special token ([PAD], [UNK], [CLS], [SEP]) is missing */
-    TFM_TOK_EVALUE = -4,   /* bad argument: vocabulary size too small, empty corpus, too many tokens */
+    TEXT_TOK_OK = 0,
+    TEXT_TOK_EIO = -1,      /* cannot open, read, write or rename a file */
+    TEXT_TOK_EFORMAT = -2,  /* malformed vocab.txt: empty or duplicate token, NUL byte */
+    TEXT_TOK_EMISSING = -3, /* a required special token ([PAD], [UNK], [CLS], [SEP]) is missing */
+    TEXT_TOK_EVALUE = -4,   /* bad argument: vocabulary size too small, empty corpus, too many tokens */
 };
-const char *tfm_tok_strerror(int code);
+const char *text_tok_strerror(int code);
 
 /* Special tokens, in the order the builder puts them at ids 0..4. */
-#define TFM_TOK_PAD "[PAD]"
-#define TFM_TOK_UNK "[UNK]"
-#define TFM_TOK_CLS "[CLS]"
-#define TFM_TOK_SEP "[SEP]"
-#define TFM_TOK_MASK "[MASK]"
-#define TFM_TOK_NSPECIAL 5
-#define TFM_TOK_MAX_WORD_CHARS 100 /* BERT's max_input_chars_per_word */
+#define TEXT_TOK_PAD "[PAD]"
+#define TEXT_TOK_UNK "[UNK]"
+#define TEXT_TOK_CLS "[CLS]"
+#define TEXT_TOK_SEP "[SEP]"
+#define TEXT_TOK_MASK "[MASK]"
+#define TEXT_TOK_NSPECIAL 5
+#define TEXT_TOK_MAX_WORD_CHARS 100 /* BERT's max_input_chars_per_word */
+/* Bounds on an untrusted vocab.txt: one token line, the whole file (BERT's are 30k lines, 230 kB). */
+#define TEXT_TOK_MAX_LINE 4096
+#define TEXT_TOK_MAX_FILE (64 << 20)
 
-typedef struct tfm_tok tfm_tok; /* opaque: vocabulary, its hash index and the special ids */
+typedef struct text_tok text_tok; /* opaque: vocabulary, its hash index and the special ids */
 
 /* ---- basic tokenizer (no vocabulary needed) ---- */
 
 /* Called once per word, in order. `word` is NUL-terminated UTF-8, valid only during the call. */
-typedef void (*tfm_tok_word_fn)(void *ud, const char *word, size_t len);
+typedef void (*text_tok_word_fn)(void *ud, const char *word, size_t len);
 /* Runs BERT's BasicTokenizer (uncased) over text[0..len) and calls fn for every word. */
-void tfm_tok_basic(const char *text, size_t len, tfm_tok_word_fn fn, void *ud);
+void text_tok_basic(const char *text, size_t len, text_tok_word_fn fn, void *ud);
 
 /* ---- vocabulary ---- */
 
 /* Reads a BERT vocab.txt: one token per line, id = line number from 0, "\n" or "\r\n" endings.
- * Empty lines, duplicate tokens and NUL bytes are TFM_TOK_EFORMAT ("path:line: ..."); a missing
- * [PAD], [UNK], [CLS] or [SEP] is TFM_TOK_EMISSING. On failure *out is NULL. */
-int tfm_tok_load(tfm_tok **out, const char *path, char *err, size_t errlen) WUR;
-/* Builds a tokenizer from an in-memory token list (id = index); same checks as tfm_tok_load. */
-int tfm_tok_from_tokens(tfm_tok **out, const char *const *tokens, size_t n, char *err, size_t errlen) WUR;
+ * Empty lines, duplicate tokens and NUL bytes are TEXT_TOK_EFORMAT ("path:line: ..."); a missing
+ * [PAD], [UNK], [CLS] or [SEP] is TEXT_TOK_EMISSING. On failure *out is NULL. */
+int text_tok_load(text_tok **out, const char *path, char *err, size_t errlen) WUR;
+/* The same from an open stream; name stands for the path in messages. */
+int text_tok_read(text_tok **out, FILE *f, const char *name, char *err, size_t errlen) WUR;
+/* Builds a tokenizer from an in-memory token list (id = index); same checks as text_tok_load. */
+int text_tok_from_tokens(text_tok **out, const char *const *tokens, size_t n, char *err, size_t errlen) WUR;
 /* Writes vocab.txt (one token per line) via PATH.tmp then rename: on failure PATH is untouched. */
-int tfm_tok_save(const tfm_tok *t, const char *path, char *err, size_t errlen) WUR;
-void tfm_tok_destroy(tfm_tok *t); /* NULL is a no-op */
+int text_tok_save(const text_tok *t, const char *path, char *err, size_t errlen) WUR;
+void text_tok_destroy(text_tok *t); /* NULL is a no-op */
 
-size_t tfm_tok_size(const tfm_tok *t);
-const char *tfm_tok_token(const tfm_tok *t, int32_t id); /* NULL if out of range */
-int32_t tfm_tok_id(const tfm_tok *t, const char *token);  /* -1 if absent */
-int32_t tfm_tok_pad_id(const tfm_tok *t);
-int32_t tfm_tok_unk_id(const tfm_tok *t);
-int32_t tfm_tok_cls_id(const tfm_tok *t);
-int32_t tfm_tok_sep_id(const tfm_tok *t);
-int32_t tfm_tok_mask_id(const tfm_tok *t); /* -1 if the vocabulary has no [MASK] */
+size_t text_tok_size(const text_tok *t);
+const char *text_tok_token(const text_tok *t, int32_t id); /* NULL if out of range */
+int32_t text_tok_id(const text_tok *t, const char *token);  /* -1 if absent */
+int32_t text_tok_pad_id(const text_tok *t);
+int32_t text_tok_unk_id(const text_tok *t);
+int32_t text_tok_cls_id(const text_tok *t);
+int32_t text_tok_sep_id(const text_tok *t);
+int32_t text_tok_mask_id(const text_tok *t); /* -1 if the vocabulary has no [MASK] */
 
 /* ---- encoding ---- */
 
 /* Word-piece ids of text (no [CLS]/[SEP]): writes the first min(total, cap) ids to ids[] and
  * returns the total number of pieces (so a call with cap = 0 counts). ids may be NULL if cap = 0. */
-size_t tfm_tok_wordpiece(const tfm_tok *t, int32_t *ids, size_t cap, const char *text, size_t len);
+size_t text_tok_wordpiece(const text_tok *t, int32_t *ids, size_t cap, const char *text, size_t len);
 
 /* BERT single-sentence input of fixed length T >= 2:
  *   ids  = [CLS] p_1 ... p_k [SEP] [PAD] ... [PAD],  k = min(pieces, T - 2)
@@ -93,22 +99,22 @@ size_t tfm_tok_wordpiece(const tfm_tok *t, int32_t *ids, size_t cap, const char 
  * ids[T] and mask[T] are caller-allocated (mask may be NULL). Returns k + 2; *n_pieces (may be
  * NULL) receives the number of pieces before truncation, so truncation happened iff it is > T - 2.
  * Token type ids are all 0 for a single sentence and are not written. */
-size_t tfm_tok_encode(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *text, size_t len,
+size_t text_tok_encode(const text_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *text, size_t len,
                       size_t *n_pieces);
 
 /* Corpus statistics of encoding texts at length T (for `mpcsim data stats`). */
-typedef struct tfm_tok_stats {
+typedef struct text_tok_stats {
     size_t texts;      /* texts encoded */
     size_t words;      /* basic-tokenizer words */
     size_t pieces;     /* word pieces before truncation */
     size_t unk;        /* [UNK] pieces (each is one whole word) */
     size_t truncated;  /* texts with more than T - 2 pieces */
     size_t max_pieces; /* longest text, in pieces */
-} tfm_tok_stats;
+} text_tok_stats;
 /* Encodes n texts into ids[n*T], mask[n*T] (either may be NULL to only gather statistics) and adds
  * to *st (zero it first). lens may be NULL (strlen). */
-void tfm_tok_encode_batch(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *const *texts,
-                          const size_t *lens, size_t n, tfm_tok_stats *st);
+void text_tok_encode_batch(const text_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *const *texts,
+                          const size_t *lens, size_t n, text_tok_stats *st);
 
 /* ---- vocabulary builder ---- */
 
@@ -128,20 +134,20 @@ void tfm_tok_encode_batch(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t 
  *      if new. Ties: the merged string in bytewise order, then the pair's ids. Stops at vocab_size
  *      tokens or when no pair occurs min_count times.
  * Encoding then uses greedy longest-match WordPiece over that vocabulary, as BERT does. */
-typedef struct tfm_tok_build_opts {
+typedef struct text_tok_build_opts {
     size_t vocab_size;   /* target size including the 5 special tokens (>= 16) */
     uint64_t min_count;  /* a merge needs at least this many occurrences (0 means 2) */
     size_t max_alphabet; /* most frequent characters kept (0 means vocab_size / 4) */
     double char_coverage; /* ...and only until they cover this share of all character occurrences
                            * (0 means 0.9999, as SentencePiece's character_coverage) */
-} tfm_tok_build_opts;
+} text_tok_build_opts;
 /* Summary of a build, for reports. */
-typedef struct tfm_tok_build_info {
+typedef struct text_tok_build_info {
     size_t words, distinct_words, alphabet, merges, long_words;
-} tfm_tok_build_info;
-/* texts[n] with optional lens[n]. TFM_TOK_EVALUE for vocab_size < 16 or a corpus without words.
+} text_tok_build_info;
+/* texts[n] with optional lens[n]. TEXT_TOK_EVALUE for vocab_size < 16 or a corpus without words.
  * info may be NULL. */
-int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, size_t n,
-                  const tfm_tok_build_opts *o, tfm_tok_build_info *info, char *err, size_t errlen) WUR;
+int text_tok_build(text_tok **out, const char *const *texts, const size_t *lens, size_t n,
+                  const text_tok_build_opts *o, text_tok_build_info *info, char *err, size_t errlen) WUR;
 
 #endif

