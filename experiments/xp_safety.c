@@ -118,7 +118,7 @@ static void derive_eval(xp_facts *F, const char *src, const xp_csv *e)
         int safe = strcmp(xp_csv_get(e, r, "trunc"), "safe") == 0;
         if (safe) safe_n += n, safe_k += k;
         i++;
-        xp_fact_row(F, src, "safety.eval", i, "model", "%s+%s (%s layers; hidden %s; seq %s)", xp_csv_get(e, r, "mpc_act"),
+        xp_fact_row(F, src, "safety.eval", i, "model", "%s+%s (L%s H%s seq %s)", xp_csv_get(e, r, "mpc_act"),
                     xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"), xp_csv_get(e, r, "hidden"),
                     xp_csv_get(e, r, "seq"));
         xp_fact_row(F, src, "safety.eval", i, "inputs", "%s%s", xp_csv_get(e, r, "split"),

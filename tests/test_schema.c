@@ -163,6 +163,29 @@ static void expect_file_header(const char *rel, const xp_schema *s)
     free(text);
 }
 
+static void fill_header_optional(FILE *f, const void *ud)
+{
+    xp_schema_header(f, ud, 1);
+}
+
+/* scripts/safety.sh's outputs are infer and eval rows with their optional columns (issue 21). */
+Test(schema, committed_safety_outputs_carry_their_schema_header)
+{
+    static const struct { const char *rel; const xp_schema *s; } files[] = {
+        {"safety_latency.csv", &xp_schema_infer}, {"safety_real.csv", &xp_schema_infer}, {"safety_eval.csv", &xp_schema_eval}};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/results/%s", MPCSIM_SOURCE_DIR, files[k].rel);
+        char *text = tu_read_file(path, NULL);
+        cr_assert(text != NULL, "%s is missing", path);
+        char *want = memfile_text(fill_header_optional, files[k].s);
+        cr_expect(strncmp(text, want, strlen(want)) == 0, "%s: header is not schema %s's with its optional columns\n%s",
+                  files[k].rel, files[k].s->name, want);
+        free(want);
+        free(text);
+    }
+}
+
 Test(schema, committed_script_outputs_carry_their_schema_header)
 {
     expect_file_header("validation.csv", &xp_schema_validation);
