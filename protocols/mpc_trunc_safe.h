@@ -22,13 +22,17 @@
  *   ulp for d = 2^k and < 2 ulp otherwise, for EVERY share split: no catastrophic case inside the
  *   domain. Outside it the result is garbage (mpc_audit reports such inputs as domain violations).
  * Cost: 1 round; 8n B sent per party; dealer 16n B (two correction words per element) + 1 request
- *   (mpc_cost_dealt_exchange(n, 2n)). Local truncation costs 0 rounds and 0 bytes.
+ *   (mpc_cost_dealt_exchange(n, 2n); 48 B request); under the inline dealer schedule 3 rounds (the
+ *   request's round trip before the opening). Local truncation costs 0 rounds and 0 bytes.
  *
  * Where the switch applies: mpc_trunc (after mpc_mul, mpc_matmul, mpc_square), mpc_div_int and
- * mpc_mul_const call mpc_trunc_div, which runs the local or the safe truncation per cfg->trunc. With
+ * mpc_mul_const (declared in mpc.h, defined in mpc_trunc_safe.c: above dealer.h, since the safe
+ * truncation consumes dealer material) call mpc_trunc_div, which runs the local or the safe
+ * truncation per cfg->trunc. The crypten family's table (crypten.c) takes its truncation from here,
+ * and its twins of the linear layer, embedding, products and public scale add mpc_trunc_cost. With
  * --trunc safe every Beaver product therefore costs one more round, and every public division or
  * multiplication by a real constant one round instead of none. The closed forms of mpc_cost.h and of
- * the higher ops (mpc_math.h, mpc_nn.h, sbert.h) describe --trunc local; mpc_trunc_cost gives the
+ * the higher ops (mpc_math.h, mpc_nn.h) describe --trunc local; mpc_trunc_cost gives the
  * extra cost of one truncation under either choice. */
 #ifndef MPC_TRUNC_SAFE_H
 #define MPC_TRUNC_SAFE_H
