@@ -15,7 +15,8 @@
 #               truncations in SAFETY_STRESS_TRUNCS ("safe"), SAFETY_JOBS at a time. The report adds
 #               slices and chunks up. SAFETY_DATA: the data directory (data/spam). --eval and --stress
 #               may be repeated; hours on a loaded 2-core machine. Catastrophic examples:
-#               results/safety_failures.csv (schema eval_failures plus weights, split, trunc).
+#               results/safety_failures.csv (schema eval_failures plus weights, split, trunc). SAFETY_RESULTS:
+#               the output directory (results).
 #
 # Usage: bash scripts/safety.sh [--bin MPCSIM] [--real MODEL] [--eval WEIGHTS]... [--stress WEIGHTS]...
 set -euo pipefail
@@ -28,12 +29,12 @@ while [ $# -gt 0 ]; do
     --real) real=$2; shift ;;
     --eval) evals+=("$2"); shift ;;
     --stress) stresses+=("$2"); shift ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
-R=results
+R=${SAFETY_RESULTS:-results}
 mkdir -p "$R"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -97,7 +98,10 @@ if [ ${#evals[@]} -gt 0 ] || [ ${#stresses[@]} -gt 0 ]; then
   done
   for w in "${stresses[@]}"; do
     for t in "${struncs[@]}"; do
-      for ((i = 0; i * chunk < total; i++)); do run --weights "$w" --stress "$chunk" --seed $((1 + chunk * i)) --trunc "$t"; done
+      for ((i = 0; i * chunk < total; i++)); do
+        c=$((total - i * chunk < chunk ? total - i * chunk : chunk))
+        run --weights "$w" --stress "$c" --seed $((1 + chunk * i)) --trunc "$t"
+      done
     done
   done
   while [ "$running" -gt 0 ]; do wait -n || exit 1; running=$((running - 1)); done
