@@ -13,6 +13,7 @@ typedef struct cmd {
 
 static const cmd cmds[] = {
     {"calibrate", xp_cmd_calibrate, "fit the paper's unpublished network to its per-operator communication times"},
+    {"fit-deployed", xp_cmd_fit_deployed, "fit and predict the deployed-runtime model (CrypTen over gloo)"},
     {"data", xp_cmd_data, "datasets and tokenizer: prepare SpamAssassin splits, build a vocab, stats"},
     {"demo", xp_cmd_demo, "short tour: a 2-party exchange, then one MPC op, under a named network"},
     {"distill", xp_cmd_distill, "MPCFormer 2-stage distillation of a student with cheap approximations"},

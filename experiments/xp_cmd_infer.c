@@ -12,6 +12,7 @@
 #include "xp_cmds.h"
 #include "xp_schema.h"
 #include "xp_compute.h"
+#include "xp_deployed.h"
 #include "xp_mem.h"
 #include "xp_ops.h"
 #include "xp_safety.h"
@@ -41,6 +42,12 @@ static void usage(FILE *f)
             "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
             "  --force-wrap K   real mode, test hook: the K-th truncation-oracle call, if a local truncation,\n"
             "                   gets shares that wrap (two extra one-way messages)\n"
+            "  --runtime R      deployed-runtime model (default: none, the lean transport): crypten-gloo-gpu or\n"
+            "                   crypten-gloo-cpu (CrypTen over torch.distributed/gloo: net/net_rt.h; see\n"
+            "                   `mpcsim fit-deployed --help`); adds the columns of schema infer_runtime\n"
+            "  --runtime-acc FILE  with --runtime: per-operator collective costs for fits (schema runtime_acc)\n"
+            "  --op-overhead-ns N, --matmul-overhead-ns N  with --runtime: host overhead per op call and extra\n"
+            "                   per Beaver matmul call instead of the fitted ones (xp_deployed.h)\n"
             "\nCSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
@@ -136,7 +143,8 @@ int xp_cmd_infer(int argc, char **argv)
 {
     const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
     const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
-    uint64_t seq = 0, batch = 1, seed = 1, force_wrap = 0;
+    const char *runtime = NULL, *rtacc = NULL;
+    uint64_t force_wrap = 0, seq = 0, batch = 1, seed = 1, op_ns = UINT64_MAX, mm_ns = UINT64_MAX;
     int phantom = 1, check = 0;
     mpc_config cfg;
     if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
@@ -165,10 +173,18 @@ int xp_cmd_infer(int argc, char **argv)
         }
         STR("--model", model) STR("--config", config) STR("--weights", weights) STR("--out", out)
         STR("--breakdown", breakdown) STR("--gelu", gelu) STR("--softmax", softmax) STR("--norm", normname)
-        STR("--compute", compute) STR("--timeline", tlpath)
+        STR("--compute", compute) STR("--timeline", tlpath) STR("--runtime", runtime) STR("--runtime-acc", rtacc)
 #undef STR
         if ((r = xp_arg(argc, argv, &i, "--seq", 1, &v))) {
             if (r < 0 || xp_parse_u64("--seq", v, 1, 65536, &seq) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--op-overhead-ns", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--op-overhead-ns", v, 0, 10000000000ull, &op_ns) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--matmul-overhead-ns", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--matmul-overhead-ns", v, 0, 10000000000ull, &mm_ns) != 0) return 2;
             continue;
         }
         if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) {
@@ -239,6 +255,10 @@ int xp_cmd_infer(int argc, char **argv)
         fprintf(stderr, "error: --seq %" PRIu64 " exceeds the model's %d positions\n", seq, m.P - m.pos_offset);
         return 2;
     }
+    if (cfg.embed_chunks > m.V) {
+        fprintf(stderr, "error: --embed-chunks %d exceeds the vocabulary (%d)\n", cfg.embed_chunks, m.V);
+        return 2;
+    }
     if (force_wrap && phantom) {
         fprintf(stderr, "error: --force-wrap needs --mode real (the truncation oracle reads values)\n");
         return 2;
@@ -250,6 +270,14 @@ int xp_cmd_infer(int argc, char **argv)
     xp_compute cm;
     if (xp_compute_parse(&cm, compute) != 0) return 2;
     if (xp_net_finish(&net) != 0) return 2;
+    net_rt_cfg rtc;
+    if (runtime && xp_runtime_parse(&rtc, runtime) != 0) return 2;
+    if ((rtacc || op_ns != UINT64_MAX || mm_ns != UINT64_MAX) && !runtime) {
+        fprintf(stderr, "error: --runtime-acc, --op-overhead-ns and --matmul-overhead-ns need --runtime\n");
+        return 2;
+    }
+    if (op_ns != UINT64_MAX) rtc.op_ns = (int64_t)op_ns;
+    if (mm_ns != UINT64_MAX) rtc.call_ns = (int64_t)mm_ns;
     if (xp_cfg_check(&cfg) != 0) return 2;
     const mpc_family *fam = mpc_family_of(&cfg);
     const char *lacks = mpc_family_check(fam, (mpc_act)m.act, (mpc_attn)m.attn, (mpc_norm)m.norm);
@@ -318,6 +346,7 @@ int xp_cmd_infer(int argc, char **argv)
     so.cost = xp_compute_fn(&cm);
     so.cost_ud = &cm.prof;
     so.measured = cm.measured;
+    so.rt = runtime ? &rtc : NULL;
     timeline tl;
     memset(&tl, 0, sizeof tl);
     tl.layer[0] = tl.layer[1] = -1;
@@ -362,10 +391,12 @@ int xp_cmd_infer(int argc, char **argv)
     xp_out o;
     if (xp_out_open(&o, out) != 0) rc = -1;
     if (rc == 0) {
-        xp_rows rw;
+        xp_rows rw, rt;
         /* The optional columns: real mode (the logit error and the oracle's findings), and trunc with
          * --trunc safe or in real mode. */
-        xp_rows_open(&rw, o.f, &xp_schema_infer, phantom && cfg.trunc == MPC_TRUNC_LOCAL ? XP_ROWS_CSV : XP_ROWS_OPTIONAL);
+        xp_rows_open(&rw, o.f, &xp_schema_infer,
+                     (phantom && cfg.trunc == MPC_TRUNC_LOCAL ? XP_ROWS_CSV : XP_ROWS_OPTIONAL) | (runtime ? XP_ROWS_PREFIX : 0));
+        if (runtime) xp_rows_open(&rt, o.f, &xp_schema_infer_runtime, XP_ROWS_CSV);
         xp_rows_str(&rw, "model", m.name);
         xp_rows_uint(&rw, "seq", seq);
         xp_rows_str(&rw, "gelu", tfm_act_name(m.act));
@@ -400,6 +431,15 @@ int xp_cmd_infer(int argc, char **argv)
         }
         if (!phantom || cfg.trunc != MPC_TRUNC_LOCAL) xp_rows_str(&rw, "trunc", cfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local");
         xp_rows_end(&rw);
+        if (runtime) {
+            xp_rows_str(&rt, "runtime", rtc.name);
+            xp_rows_uint(&rt, "wire_msgs_p0", rr.rt[0].wire_msgs);
+            xp_rows_uint(&rt, "wire_bytes_p0", rr.rt[0].wire_bytes);
+            xp_rows_uint(&rt, "allreduces_p0", rr.rt[0].allreduces);
+            xp_rows_uint(&rt, "oneways_p0", rr.rt[0].oneways);
+            xp_rows_uint(&rt, "op_calls_p0", rr.rt[0].op_calls);
+            xp_rows_end(&rt);
+        }
         rc = xp_out_close(&o);
         if (rr.pk_valid) xp_pkt_summary(stderr, &rr);
     }
@@ -437,6 +477,7 @@ int xp_cmd_infer(int argc, char **argv)
             rc = xp_out_close(&t);
         }
     }
+    if (rc == 0 && rtacc) rc = xp_runtime_acc_write(rtacc, &rr, last, &rtc) == 0 ? 0 : -1;
     free(tl.s);
     mpc_audit_free(&audit);
     tfm_params_free(&w);

@@ -9,6 +9,7 @@ int xp_cmd_demo(int argc, char **argv);
 int xp_cmd_data(int argc, char **argv);
 int xp_cmd_infer(int argc, char **argv);
 int xp_cmd_calibrate(int argc, char **argv);
+int xp_cmd_fit_deployed(int argc, char **argv);
 int xp_cmd_report(int argc, char **argv);
 int xp_cmd_explain(int argc, char **argv);
 int xp_cmd_sweep(int argc, char **argv);

@@ -14,6 +14,13 @@
 static const xp_compute_profile builtin[] = {
     {"zen5-2core", "measured by bench on the development machine, 2026-11-23 (1 core per party)", 7.4e9, 1.0e10, 2.4e9},
     {"v100", "estimate for a V100-class GPU (not measured)", 4.9e11, 3.7e10, 1.0e11},
+    /* CrypTen as it computes (for --runtime crypten-gloo-*; sources in experiments/xp_deployed.c):
+     * crypten-v100: CUDALongTensor splits int64 into 4 16-bit blocks and runs all 16 block products as
+     * fp64 matmuls (crypten/cuda/cuda_tensor.py): 32 flops per ring MAC at 7.8 TFLOP/s fp64.
+     * crypten-cpu: PyTorch's int matmul has no BLAS path: 1000^3 MACs in 328 ms (pytorch#72408);
+     * int64 elementwise at ~12 GB/s read / 24 B per op (pytorch#37053); PRG ~1 GB/s (estimate). */
+    {"crypten-v100", "CrypTen's 16-bit-limb fp64 matmuls on a V100 (estimate from the datasheet)", 2.4e11, 3.7e10, 1.0e11},
+    {"crypten-cpu", "PyTorch int64 on CPU as CrypTen runs it (estimate from public issues)", 3.0e9, 5.0e8, 1.0e9},
     {NULL, NULL, 0, 0, 0},
 };
 
@@ -69,7 +76,7 @@ int xp_compute_parse(xp_compute *c, const char *s)
             }
     }
     fprintf(stderr, "error: --compute: unknown compute model '%s' (zero, profile:zen5-2core, profile:v100, "
-                    "profile:local, measured)\n", s);
+                    "profile:crypten-v100, profile:crypten-cpu, profile:local, measured)\n", s);
     return -1;
 }
 

@@ -409,6 +409,7 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
         {"--relu2-recip-scale", 0, offsetof(mpc_config, relu2_recip_scale), 0, 1e9},
         {"--ln-eps", 0, offsetof(mpc_config, ln_eps), 0, 1},
         {"--ln-rsqrt-shift", 2, offsetof(mpc_config, ln_rsqrt_shift), -20, 20},
+        {"--embed-chunks", 1, offsetof(mpc_config, embed_chunks), 1, 1000000},
     };
     const char *v;
     int r;
@@ -480,10 +481,12 @@ void xp_cfg_help(FILE *f)
             "                           reciprocal in its domain (PROTOCOLS.md 4.2); no extra traffic.\n"
             "                           0 = automatic power of two from the row length (default); 1 = CrypTen\n"
             "  --ln-eps E               LayerNorm epsilon (%g)\n"
-            "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n",
+            "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n"
+            "  --embed-chunks K         the embedding as K matmuls over vocabulary slices, summed (%d;\n"
+            "                           MPCFormer's CrypTen benchmark: 250): same bytes, K - 1 more rounds\n",
             d.ring_bits, d.frac_bits, d.exp_iters, d.recip_nr_iters, d.recip_init_mul, d.recip_init_add, d.sqrt_nr_iters,
             d.erf_iters, d.sigmoid_recip_iters, d.sigmoid_recip_init, d.quad_a, d.quad_b, d.quad_c, d.quad2_c,
-            d.ln_eps, d.ln_rsqrt_shift);
+            d.ln_eps, d.ln_rsqrt_shift, d.embed_chunks);
 }
 
 void xp_op_write_row(FILE *f, int table, const xp_op_row *r)

@@ -60,4 +60,7 @@ void xp_derive_latency(xp_facts *F, const char *dir, const char *pdir);
 void xp_derive_accuracy(xp_facts *F, const char *dir, const xp_csv *p_imdb);
 void xp_derive_validation(xp_facts *F, const char *dir);
 
+/* The deployed-runtime section (xp_report_deployed.c) from DIR/deployed_*.csv: facts dep.*. */
+void xp_derive_deployed(xp_facts *F, const char *dir);
+
 #endif

@@ -49,6 +49,76 @@ static const xp_col infer_cols[] = {
 const xp_schema xp_schema_infer = {"infer", "mpcsim infer (--out)", "one row per inference", infer_cols,
                                    NCOL(infer_cols)};
 
+static const xp_col infer_runtime_cols[] = {
+    S("runtime", "", "deployed-runtime model (net/net_rt.h): crypten-gloo-gpu or crypten-gloo-cpu"),
+    U("wire_msgs_p0", "", "gloo operations P0 put on the wire (notifications and data)"),
+    U("wire_bytes_p0", "bytes", "bytes of them, 48-byte preambles included"),
+    U("allreduces_p0", "", "protocol exchanges carried as a ring all_reduce"),
+    U("oneways_p0", "", "one-way sends carried as a broadcast"),
+    U("op_calls_p0", "", "op calls charged the host overhead"),
+};
+const xp_schema xp_schema_infer_runtime = {"infer_runtime", "mpcsim infer --runtime (after infer's columns)",
+                                           "the runtime's counters, appended to infer's row", infer_runtime_cols,
+                                           NCOL(infer_runtime_cols)};
+
+static const xp_col runtime_acc_cols[] = {
+    S("tag", "", "operator tag (as breakdown) or total"),
+    R("cross", "", "%.0f", "one-way latencies on the critical path (symmetric case)"),
+    R("crit_bytes", "bytes", "%.0f", "bytes serialized on the critical path"),
+    U("collectives", "", "collectives"),
+    U("coll_bytes", "bytes", "their payload"),
+    U("op_calls", "", "op calls"),
+    U("matmul_calls", "", "of which Beaver matmuls"),
+    R("compute_s", "s", "%.9f", "compute without the host overheads"),
+    R("time_s", "s", "%.9f", "local time in the tag"),
+};
+const xp_schema xp_schema_runtime_acc = {"runtime_acc", "mpcsim infer --runtime-acc",
+                                         "one row per operator tag and the total: the terms of the deployed fit",
+                                         runtime_acc_cols, NCOL(runtime_acc_cols)};
+
+static const xp_col deployed_fit_cols[] = {
+    S("fit", "", "model (5 parameters) or ablation-no-matmul (the per-matmul overhead held at 0)"),
+    S("target", "", "the paper's number: OPERATOR_total, OPERATOR_comm or baseline_total"),
+    S("config", "", "the run it is read from (activation+attention)"),
+    S("tag", "", "operator tag (act, softmax) or total"),
+    R("paper_s", "s", "%.1f", "the paper's value (paper/paper_operators.csv; baseline ~59 s)"),
+    R("fit_s", "s", "%.3f", "the fitted model's value"),
+    R("residual_s", "s", "%.3f", "fit_s - paper_s"),
+    R("residual_pct", "%", "%.1f", "residual relative to paper_s"),
+    R("cross", "", "%.0f", "one-way latencies (coefficient of the latency)"),
+    R("crit_bytes", "bytes", "%.0f", "critical-path bytes (coefficient of s per byte)"),
+    R("collectives", "", "%.0f", "collectives (coefficient of the per-collective overhead)"),
+    R("coll_bytes", "bytes", "%.0f", "collective payload (device-host copies)"),
+    R("op_calls", "", "%.0f", "op calls (total targets only)"),
+    R("matmul_calls", "", "%.0f", "Beaver matmul calls (total targets only)"),
+    R("compute_s", "s", "%.3f", "modeled compute (total targets only)"),
+    R("one_way_latency_s", "s", "%.6f", "fitted one-way latency"),
+    R("bandwidth_bps", "bit/s", "%.0f", "fitted bandwidth"),
+    R("coll_overhead_s", "s", "%.7f", "fitted host overhead per collective"),
+    R("op_overhead_s", "s", "%.7f", "fitted host overhead per op call"),
+    R("matmul_overhead_s", "s", "%.7f", "fitted extra host overhead per Beaver matmul call"),
+};
+const xp_schema xp_schema_deployed_fit = {"deployed_fit", "mpcsim fit-deployed --out",
+                                          "one row per fitted number of the paper", deployed_fit_cols,
+                                          NCOL(deployed_fit_cols)};
+
+static const xp_col deployed_pred_cols[] = {
+    S("set", "", "imdb, glue (speedups), puma_time, puma_bytes_with_ttp, puma_bytes_without_ttp, whatif"),
+    S("config", "", "activation+attention"),
+    U("seq", "tokens", "sequence length"),
+    S("network", "", "fitted, fitted-ablation-no-matmul, paper, 5gbit-1msrtt, lan, metro, wan"),
+    S("runtime", "", "crypten-gloo-gpu, crypten-gloo-cpu or lean"),
+    S("compute", "", "compute model"),
+    R("latency_s", "s", "%.6f", "predicted latency"),
+    R("speedup", "", "%.3f", "over the set's GeLU+Softmax (speedup sets)"),
+    R("paper", "", "%.2f", "the paper's speedup, or PUMA's s / GB"),
+    R("err_pct", "%", "%.1f", "relative error against paper"),
+    R("crypten_bytes_p0", "bytes", "%.0f", "CrypTen's byte counter on rank 0: 2 x all_reduce bytes + the dealer's"),
+};
+const xp_schema xp_schema_deployed_predictions = {"deployed_predictions", "mpcsim fit-deployed --predict",
+                                                  "one row per predicted point", deployed_pred_cols,
+                                                  NCOL(deployed_pred_cols)};
+
 static const xp_col breakdown_cols[] = {
     S("level", "", "op, layer or total"),
     S("tag", "", "embed, qkv, scores, softmax, context, out_proj, norm1, ffn1, act, ffn2, norm2, pooler, "
@@ -421,12 +491,12 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
                                            NCOL(plot_accuracy_cols)};
 
 const xp_schema *const xp_schemas[] = {
-    &xp_schema_infer, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
+    &xp_schema_infer, &xp_schema_infer_runtime, &xp_schema_runtime_acc, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval, &xp_schema_eval_failures,
     &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_tcp_aead, &xp_schema_train_step,
     &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_report_facts,
     &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,
-    &xp_schema_plot_accuracy, NULL,
+    &xp_schema_plot_accuracy, &xp_schema_deployed_fit, &xp_schema_deployed_predictions, NULL,
 };
 
 const xp_schema *xp_schema_find(const char *name)

@@ -100,10 +100,19 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
         p->tag_hook = o->tag_hook;
         p->tag_hook_ud = o->tag_hook_ud;
     }
+    net_rt rts[2];
+    for (int i = 0; i < 2 && o->rt; i++) {
+        net_rt_init(&rts[i], o->rt);
+        net_sim_party(s, i)->rt = &rts[i];
+    }
     net_sim_barrier(s, 0, 1, XP_BARRIER_BYTES);
     net_party_fn ofn[3] = {online_party, online_party, online_dealer};
     rc = net_sim_run(s, ofn, sarg);
     if (rc == NET_OK && slot[2].rc != NET_OK) rc = slot[2].rc;
+    for (int i = 0; i < 2 && o->rt; i++) {
+        res->rt[i] = rts[i].st;
+        net_rt_free(&rts[i]);
+    }
     if (rc != NET_OK) {
         fprintf(stderr, "error: online phase failed: %s\n", net_strerror(rc));
         net_sim_destroy(s);

@@ -6,6 +6,7 @@
 #ifndef XP_SESSION_H
 #define XP_SESSION_H
 
+#include "../net/net_rt.h"
 #include "../net/net_sim.h"
 #include "../protocols/dealer.h"
 #include "../protocols/mpc.h"
@@ -25,6 +26,7 @@ typedef struct xp_session_opts {
     void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* optional timeline (net.h) */
     void *tag_hook_ud;
     struct mpc_audit *audit;   /* optional truncation oracle set on both parties (mpc_audit.h) */
+    const net_rt_cfg *rt;      /* deployed-runtime model for P0 and P1 (net_rt.h); NULL = lean */
 } xp_session_opts;
 
 /* Payload of the 'ready' message each of P0 and P1 sends the other to start the online phase over
@@ -45,6 +47,7 @@ typedef struct xp_result {
     int64_t setup_ns;
     int pk_valid;                           /* the P0-P1 link uses the packet model: */
     nm_pkt_stats pk[2];                     /* its state after the online phase, P0->P1 and P1->P0 */
+    net_rt_stats rt[2];                     /* runtime model (o->rt): wire ops of P0 and P1, else 0 */
 } xp_result;
 
 /* arg[0] goes to P0, arg[1] to P1. Returns 0, or -1 after printing why (deadlock, dealer error). */

@@ -31,6 +31,10 @@ void xp_tcp_config(const xp_tcp_opts *o, uint8_t hash[32], char *desc, size_t de
              c->relu2_recip_scale, c->ln_eps, c->ln_rsqrt_shift);
     size_t used = strlen(desc); /* the safe truncation (mpc_trunc_safe.h) named when chosen */
     if (c->trunc == MPC_TRUNC_SAFE && used < desclen) snprintf(desc + used, desclen - used, " trunc=safe");
+    if (c->embed_chunks != 1) { /* default runs keep their description (and hash) */
+        size_t l = strlen(desc);
+        if (l < desclen) snprintf(desc + l, desclen - l, " embed_chunks=%d", c->embed_chunks);
+    }
     /* mpc_config_default memsets the struct, so its padding is zero and the raw bytes are stable. */
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);

@@ -1,6 +1,8 @@
 /* net.c -- the counting wrappers around a backend. See net.h for the conventions. */
 #include "net.h"
 
+#include "net_rt.h"
+
 #include <string.h>
 
 const char *const net_party_names[NET_MAX_PARTIES] = {"P0", "P1", "D"};
@@ -72,6 +74,30 @@ static void charge(net_party *p, int64_t ns)
     FOR_COUNTERS(p, c, c->compute_ns += ns);
 }
 
+void net_charge(net_party *p, int64_t ns, int kind)
+{
+    if (ns <= 0) return;
+    if (kind == NET_CP_COMPUTE) {
+        charge(p, ns);
+        return;
+    }
+    p->vt->advance(p, ns);
+    p->cp[NET_CP_TRANSFER] += ns;
+    FOR_COUNTERS(p, c, c->transfer_ns += ns);
+}
+
+/* The runtime model applies to the link between the two compute parties. */
+static int rt_link(const net_party *p, int peer)
+{
+    return p->rt && (p->self == NET_P0 || p->self == NET_P1) && (peer == NET_P0 || peer == NET_P1) &&
+           !p->offline_peer[peer];
+}
+
+static int rt_settle(net_party *p)
+{
+    return p->rt ? net_rt_settle(p) : NET_OK;
+}
+
 void net_measure_point(net_party *p)
 {
     if (!p->cpu_clock) return;
@@ -91,6 +117,9 @@ int net_send(net_party *p, int peer, const void *buf, size_t n)
     }
     memcpy(meta.cp, p->cp, sizeof meta.cp);
     FOR_COUNTERS(p, c, (c->sent_bytes[peer] += n, c->sent_msgs[peer]++));
+    if (rt_link(p, peer)) return net_rt_send(p, peer, buf, n, &meta);
+    int rc = rt_settle(p);
+    if (rc != NET_OK) return rc;
     return p->vt->send(p, peer, buf, n, &meta);
 }
 
@@ -106,7 +135,9 @@ int net_recv(net_party *p, int peer, void *buf, size_t n)
     net_measure_point(p);
     int64_t t0 = p->vt->now(p);
     net_msg_info info;
-    int rc = p->vt->recv(p, peer, buf, n, &info);
+    memset(&info, 0, sizeof info);
+    int rc = rt_link(p, peer) ? net_rt_recv(p, peer, buf, n, &info) : rt_settle(p);
+    if (rc == NET_OK && !rt_link(p, peer)) rc = p->vt->recv(p, peer, buf, n, &info);
     if (rc != NET_OK) return rc;
     int64_t t1 = p->vt->now(p);
     if (info.label > p->rmax) p->rmax = info.label;
@@ -135,6 +166,7 @@ int64_t net_now(net_party *p) { return p->vt->now(p); }
 
 void net_compute(net_party *p, const net_work *w)
 {
+    if (p->rt) CHECK(net_rt_settle(p) == NET_OK, "runtime: a held send failed");
     if (!p->cost || p->cpu_clock) return;
     int64_t ns = p->cost(p->cost_ud, w);
     CHECK(ns >= 0, "compute model returned %lld ns", (long long)ns);
@@ -145,7 +177,9 @@ void net_tag_push(net_party *p, int tag)
 {
     CHECK(tag >= 0 && tag < NET_MAX_TAGS, "tag %d out of range", tag);
     CHECK(p->ntags < NET_TAG_DEPTH, "tag stack overflow (depth %d)", NET_TAG_DEPTH);
+    if (p->rt) CHECK(net_rt_settle(p) == NET_OK, "runtime: a held send failed");
     p->tags[p->ntags++] = tag;
+    if (p->rt) net_rt_op(p); /* host overhead of this op call, inside its own tag */
     if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p, tag, 1);
 }
 
@@ -153,6 +187,7 @@ void net_tag_pop(net_party *p, int tag)
 {
     CHECK(p->ntags > 0 && p->tags[p->ntags - 1] == tag, "tag pop %d does not match the top of the stack",
           tag);
+    if (p->rt) CHECK(net_rt_settle(p) == NET_OK, "runtime: a held send failed");
     p->ntags--;
     if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p, tag, 0);
 }

@@ -89,6 +89,7 @@ typedef struct net_work {
 typedef int64_t (*net_cost_fn)(void *ud, const net_work *w);
 
 typedef struct net_party net_party;
+typedef struct net_rt net_rt; /* deployed-runtime model, net_rt.h */
 
 typedef struct net_party_vt {
     int iversion;
@@ -120,6 +121,9 @@ struct net_party {
      * party's clock; for two-party timelines. NULL = off. */
     void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* p: read clock, counters, depth */
     void *tag_hook_ud;
+    /* Deployed-runtime model (net_rt.h) for the link to the other compute party: NULL = lean (one
+     * protocol message, one wire message; the default). Set by the layer above; borrowed. */
+    net_rt *rt;
 };
 
 /* Initialises the common part; backends call it, then set vt. */
@@ -131,6 +135,9 @@ int net_flush(net_party *p, int peer) WUR;
 int64_t net_now(net_party *p);
 /* Charges local work to the clock through the compute model. */
 void net_compute(net_party *p, const net_work *w);
+/* Lets ns of host time pass, counted as compute (kind NET_CP_COMPUTE) or as time in the
+ * communicator (NET_CP_TRANSFER); for runtime models (net_rt.h). */
+void net_charge(net_party *p, int64_t ns, int kind);
 /* Measured model: charges the CPU time since the last mark (called by send/recv; call once at the
  * end of a party's work too). No-op without cpu_clock. */
 void net_measure_point(net_party *p);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../sim/sim.h"
+#include "net_rt.h"
 
 typedef struct msg {
     struct msg *next;
@@ -251,6 +252,7 @@ static void party_main(sim_actor *a, void *arg)
     (void)a;
     sim_party *sp = arg;
     sp->fn(&sp->base, sp->arg);
+    if (sp->base.rt) CHECK(net_rt_settle(&sp->base) == NET_OK, "runtime: the last held send failed");
     sp->end_time = sim_now(sp->w->e);
     sp->finished = 1;
     /* Whoever waits on us learns that the channel is closed. */

@@ -36,6 +36,7 @@ void mpc_config_default(mpc_config *cfg)
     cfg->ln_eps = 1.0 / 65536;
     cfg->ln_rsqrt_shift = 0;
     cfg->dealer_schedule = MPC_DEALER_OFFLINE;
+    cfg->embed_chunks = 1;
 }
 
 void mpc_ctx_init(mpc_ctx *c, net_party *net, const mpc_config *cfg, int phantom, uint64_t seed)

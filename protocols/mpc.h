@@ -66,6 +66,9 @@ typedef struct mpc_config {
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
     int trunc;                /* MPC_TRUNC_LOCAL (default) or MPC_TRUNC_SAFE: mpc_trunc, mpc_div_int and
                                * mpc_mul_const divide through mpc_trunc_div (mpc_trunc_safe.h) */
+    int embed_chunks;         /* the embedding's product in K Beaver matmuls over vocabulary slices of
+                               * V/K rows (the last takes the rest), summed: 1 (default) or MPCFormer's
+                               * benchmark's 250 (PAPER.md 6.2). Same bytes, K - 1 more rounds. */
 } mpc_config;
 
 /* CrypTen's defaults, protocol "crypten". A family's own defaults: mpc_family.config_default. */

@@ -43,6 +43,8 @@ if [ "$accuracy" = 1 ]; then
   step "accuracy pipeline (scripts/accuracy.sh, about 20 minutes)"
   bash scripts/accuracy.sh "$M"
 fi
+step "deployed-runtime model: fit to the per-operator figure, predictions (CrypTen over gloo, about 4 minutes)"
+"$M" fit-deployed --out results/deployed_fit.csv --predict results/deployed_predictions.csv
 step "report and plots"
 "$M" report
 for g in latency_bars breakdown heatmap network_lines seq timeline validation; do gnuplot "plots/$g.gp"; done

@@ -192,6 +192,8 @@ Test(schema, committed_script_outputs_carry_their_schema_header)
     expect_file_header("validation_pcap.csv", &xp_schema_validation_pcap);
     expect_file_header("validation_hystart.csv", &xp_schema_validation_hystart);
     expect_file_header("train_step.csv", &xp_schema_train_step);
+    expect_file_header("deployed_fit.csv", &xp_schema_deployed_fit);
+    expect_file_header("deployed_predictions.csv", &xp_schema_deployed_predictions);
 }
 
 Test(schema, header_option_prints_the_csv_header)

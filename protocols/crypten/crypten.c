@@ -22,6 +22,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../common/fx.h"
 #include "mpc_cmp.h"
@@ -103,7 +104,23 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
     }
     mpc_share_model(c, tab_sh, enc, V * C);
     free(enc);
-    mpc_matmul(c, h, oh_sh, tab_sh, 1, T, V, C, 1);
+    size_t K = c->cfg->embed_chunks > 1 ? (size_t)c->cfg->embed_chunks : 1;
+    CHECK(K <= V, "embed_chunks %zu exceeds the vocabulary %zu", K, V);
+    if (K == 1) {
+        mpc_matmul(c, h, oh_sh, tab_sh, 1, T, V, C, 1);
+    } else {
+        /* Chunk i (MPCFormer's benchmark): one-hot columns [i s, i s + n) times table rows [i s, i s + n). */
+        size_t s = V / K;
+        uint64_t *oh_i = mpc_tmp(c, T * (V - (K - 1) * s)), *part = mpc_tmp(c, T * C);
+        for (size_t i = 0; i < K; i++) {
+            size_t n = i + 1 < K ? s : V - (K - 1) * s;
+            if (real)
+                for (size_t t = 0; t < T; t++) memcpy(oh_i + t * n, oh_sh + t * V + i * s, n * sizeof *oh_i);
+            mpc_matmul(c, i == 0 ? h : part, oh_i, real ? tab_sh + i * s * C : NULL, 1, T, n, C, 1);
+            if (i > 0) mpc_add(c, h, h, part, T * C);
+        }
+        mpc_tmp_free(oh_i), mpc_tmp_free(part);
+    }
     mpc_tmp_free(oh_sh), mpc_tmp_free(tab_sh);
     /* 2. + P0's rows (positions are public): local. */
     uint64_t *rs = share_vec(c, real && p0 ? rows : NULL, T * C);
@@ -113,8 +130,15 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
 
 static mpc_cost cr_embed_cost(const mpc_config *cfg, uint64_t T, uint64_t V, uint64_t C)
 {
-    mpc_cost c = mpc_matmul_cost(1, T, V, C, 1);
-    mpc_cost_add(&c, mpc_trunc_cost(cfg, T * C));
+    uint64_t K = cfg->embed_chunks > 1 ? (uint64_t)cfg->embed_chunks : 1, s = V / K;
+    mpc_cost c;
+    if (K == 1) c = mpc_matmul_cost(1, T, V, C, 1);
+    else {
+        c = mpc_cost_times(mpc_matmul_cost(1, T, s, C, 1), K - 1);
+        mpc_cost_add(&c, mpc_matmul_cost(1, T, V - (K - 1) * s, C, 1));
+    }
+    /* each chunk's product is truncated */
+    mpc_cost_add(&c, mpc_cost_times(mpc_trunc_cost(cfg, T * C), K));
     return c;
 }
 
