@@ -14,6 +14,7 @@
 #include "../experiments/xp_ops.h"
 #include "../experiments/xp_schema.h"
 #include "../common/rng.h"
+#include "bench_fss.h"
 
 static double now_s(void)
 {
@@ -131,5 +132,6 @@ int main(int argc, char **argv)
         xp_rows_end(&w);
         fprintf(stderr, "bench: %-10s %-16s median %.3f s\n", op->name, s.text, t[cases[c].reps / 2]);
     }
+    bench_fss_rows(o.f); /* the fss family's rows (bench_fss.c) */
     return xp_out_close(&o) == 0 ? 0 : 1;
 }

@@ -120,11 +120,14 @@ int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t 
  * family's, which xp_op_count / xp_op_at / xp_op_find walk. A family adds one row. */
 static const xp_opdef *const crypten_tables[] = {xp_ops_core, xp_ops_cmp, xp_ops_math, xp_ops_nn, NULL};
 
+static const xp_opdef *const fss_tables[] = {xp_ops_fss, NULL};
+
 static const struct {
     const char *protocol;
     const xp_opdef *const *tables;
 } op_families[] = {
     {"crypten", crypten_tables},
+    {"fss", fss_tables},
 };
 
 static const xp_opdef *const *tables_of(const char *protocol)
@@ -188,6 +191,17 @@ void xp_op_list_in(FILE *f, const char *protocol)
 }
 
 void xp_op_list(FILE *f) { xp_op_list_in(f, op_families[0].protocol); }
+
+double xp_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b)
+{
+    uint64_t v = a + b;
+    int nb = cfg->ring_bits;
+    if (nb < 64) {
+        v &= ((uint64_t)1 << nb) - 1;
+        if ((v >> (nb - 1)) & 1) v |= ~(((uint64_t)1 << nb) - 1);
+    }
+    return fx_decode(v, cfg->frac_bits);
+}
 
 size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which)
 {
@@ -276,7 +290,7 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const xp_session_opts *o, i
     out->nout = nout;
     if (rc == 0 && real) {
         double *got = chk_malloc(nout * sizeof(double)), *want = chk_malloc(nout * sizeof(double));
-        for (size_t i = 0; i < nout; i++) got[i] = fx_decode(pa[0].out_sh[i] + pa[1].out_sh[i], f);
+        for (size_t i = 0; i < nout; i++) got[i] = xp_op_decode(o->cfg, pa[0].out_sh[i], pa[1].out_sh[i]);
         const double *const cin[2] = {in[0], in[1]};
         op->ref(o->cfg, want, cin, s);
         double ma = 0, mr = 0;
@@ -370,6 +384,11 @@ int xp_cfg_init(mpc_config *cfg, int argc, char **argv)
 int xp_cfg_check(const mpc_config *cfg)
 {
     const mpc_family *fam = mpc_family_of(cfg);
+    if (cfg->trunc == MPC_TRUNC_SAFE && strcmp(fam->name, "crypten") != 0) { /* mpc_trunc_safe.h: Z_2^64 */
+        fprintf(stderr, "error: --trunc safe is the crypten family's (Z_2^64); --protocol %s truncates its own way\n",
+                fam->name);
+        return -1;
+    }
     const char *why = fam->config_check ? fam->config_check(cfg) : NULL;
     if (!why) return 0;
     fprintf(stderr, "error: --protocol %s: %s\n", fam->name, why);

@@ -59,6 +59,9 @@ void xp_op_list_in(FILE *f, const char *protocol);
  * op another family has) or "error: CMD: unknown op 'N'". */
 const xp_opdef *xp_op_lookup(const mpc_config *cfg, const char *name, const char *cmd);
 
+/* The value of two output shares: their sum, sign-extended from cfg->ring_bits (a family on Z_2^n),
+ * decoded at cfg->frac_bits. */
+double xp_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b);
 size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which);
 size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s);
 
@@ -105,6 +108,7 @@ extern const xp_opdef xp_ops_core[];
 extern const xp_opdef xp_ops_cmp[];
 extern const xp_opdef xp_ops_math[];
 extern const xp_opdef xp_ops_nn[];
+extern const xp_opdef xp_ops_fss[]; /* the fss family's (xp_ops_fss.c) */
 
 /* ---- protocol configuration options shared by op/infer/explain ---- */
 

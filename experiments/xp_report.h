@@ -58,6 +58,8 @@ int xp_report_load_opt(xp_csv *t, const char *dir, const char *name);
 void xp_derive_settings(xp_facts *F);
 void xp_derive_latency(xp_facts *F, const char *dir, const char *pdir);
 void xp_derive_accuracy(xp_facts *F, const char *dir, const xp_csv *p_imdb);
+/* MPCFormer's approximations under `crypten` and `fss`, and the fss family against SIGMA (xp_report_fss.c). */
+void xp_derive_fss(xp_facts *F, const char *dir);
 void xp_derive_validation(xp_facts *F, const char *dir);
 
 /* The deployed-runtime section (xp_report_deployed.c) from DIR/deployed_*.csv: facts dep.*. */

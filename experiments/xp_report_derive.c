@@ -424,6 +424,7 @@ void xp_derive_latency(xp_facts *F, const char *dir, const char *pdir)
     snprintf(path, sizeof path, "%s/timeline.csv", dir);
     xp_fact(F, "mpcsim infer --timeline", "plot.timeline", "%s", path);
     xp_derive_accuracy(F, dir, &p_imdb);
+    xp_derive_fss(F, dir);
     xp_csv_free(&p_imdb), xp_csv_free(&p_glue), xp_csv_free(&p_ops), xp_csv_free(&claims);
 }
 

@@ -376,7 +376,7 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     if (real) {
         out->nout = io.nout;
         double *got = chk_malloc(io.nout * sizeof(double)), *want = chk_malloc(io.nout * sizeof(double));
-        for (size_t i = 0; i < io.nout; i++) got[i] = fx_decode(io.out_sh[i] + sh1[i], f);
+        for (size_t i = 0; i < io.nout; i++) got[i] = xp_op_decode(o->cfg, io.out_sh[i], sh1[i]);
         const double *const cin[2] = {in[0], in[1]};
         op->ref(o->cfg, want, cin, s);
         double ma = 0, mr = 0;

@@ -108,6 +108,33 @@ static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
          wp ? wp->emb_bn_var : NULL);
 }
 
+/* Q, K, V (T x C each) as one linear layer T x C @ C x 3C of P0's concatenated weights. */
+static void qkv_fused(mpc_ctx *c, uint64_t *q, uint64_t *k, uint64_t *v, const uint64_t *h, const tfm_layer *w,
+                      size_t T, size_t C)
+{
+    float *Wc = NULL, *bc = NULL;
+    if (w) {
+        Wc = chk_malloc(3 * C * C * sizeof *Wc);
+        bc = chk_malloc(3 * C * sizeof *bc);
+        const float *Ws[3] = {w->wq, w->wk, w->wv}, *bs[3] = {w->bq, w->bk, w->bv};
+        for (int i = 0; i < 3; i++) {
+            memcpy(Wc + (size_t)i * C * C, Ws[i], C * C * sizeof *Wc);
+            memcpy(bc + (size_t)i * C, bs[i], C * sizeof *bc);
+        }
+    }
+    uint64_t *y = mpc_tmp(c, 3 * T * C);
+    linear(c, y, h, Wc, bc, T, C, 3 * C);
+    mpc_work(c, 0, 3 * T * C, 0);
+    if (!c->phantom)
+        for (size_t t = 0; t < T; t++) {
+            memcpy(q + t * C, y + t * 3 * C, C * sizeof *y);
+            memcpy(k + t * C, y + t * 3 * C + C, C * sizeof *y);
+            memcpy(v + t * C, y + t * 3 * C + 2 * C, C * sizeof *y);
+        }
+    mpc_tmp_free(y);
+    free(Wc), free(bc);
+}
+
 static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
 {
     const tfm_config *m = j->model;
@@ -118,11 +145,15 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     uint64_t *q = mpc_tmp(c, T * C), *k = mpc_tmp(c, T * C), *v = mpc_tmp(c, T * C);
     uint64_t *qh = mpc_tmp(c, T * C), *kt = mpc_tmp(c, T * C), *vh = mpc_tmp(c, T * C);
     uint64_t *s = mpc_tmp(c, NH * T * T), *ctx = mpc_tmp(c, T * C), *a = mpc_tmp(c, T * C);
-    /* qkv: three linear layers, one after another (CrypTen order). */
+    /* qkv: three linear layers, one after another (CrypTen order), or one of concatenated weights
+     * (the family's fused_qkv, SIGMA's order). */
     net_tag_push(c->net, SB_TAG_QKV);
-    linear(c, q, h, W(wq), W(bq), T, C, C);
-    linear(c, k, h, W(wk), W(bk), T, C, C);
-    linear(c, v, h, W(wv), W(bv), T, C, C);
+    if (fam(c)->fused_qkv) qkv_fused(c, q, k, v, h, w, T, C);
+    else {
+        linear(c, q, h, W(wq), W(bq), T, C, C);
+        linear(c, k, h, W(wk), W(bk), T, C, C);
+        linear(c, v, h, W(wv), W(bv), T, C, C);
+    }
     net_tag_pop(c->net, SB_TAG_QKV);
     /* Split heads (local): qh, vh [NH, T, hs]; kt [NH, hs, T]. */
     mpc_work(c, 0, 3 * T * C, 0);
@@ -137,8 +168,11 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
                 }
     /* scores = Q K^T / sqrt(hs), batched over heads, both operands secret. */
     net_tag_push(c->net, SB_TAG_SCORES);
-    fam(c)->matmul(c, s, qh, kt, NH, T, hs, T);
-    fam(c)->scale(c, s, s, 1.0 / sqrt((double)hs), NH * T * T);
+    if (fam(c)->matmul_scaled) fam(c)->matmul_scaled(c, s, qh, kt, NH, T, hs, T, 1.0 / sqrt((double)hs));
+    else {
+        fam(c)->matmul(c, s, qh, kt, NH, T, hs, T);
+        fam(c)->scale(c, s, s, 1.0 / sqrt((double)hs), NH * T * T);
+    }
     net_tag_pop(c->net, SB_TAG_SCORES);
     /* Attention normalisation along keys, with the public key mask. */
     net_tag_push(c->net, SB_TAG_SOFTMAX);
@@ -236,9 +270,12 @@ mpc_cost sbert_layer_cost(const mpc_config *cfg, const tfm_config *m, int T)
 {
     const mpc_family *f = mpc_family_of(cfg);
     uint64_t t = (uint64_t)T, C = (uint64_t)m->C, F = (uint64_t)m->F, NH = (uint64_t)m->NH, hs = C / NH;
-    mpc_cost c = mpc_cost_times(f->linear_cost(cfg, t, C, C), 3);
-    mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, hs, t));
-    mpc_cost_add(&c, f->scale_cost(cfg, NH * t * t));
+    mpc_cost c = f->fused_qkv ? f->linear_cost(cfg, t, C, 3 * C) : mpc_cost_times(f->linear_cost(cfg, t, C, C), 3);
+    if (f->matmul_scaled_cost) mpc_cost_add(&c, f->matmul_scaled_cost(cfg, NH, t, hs, t, 1.0 / sqrt((double)hs)));
+    else {
+        mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, hs, t));
+        mpc_cost_add(&c, f->scale_cost(cfg, NH * t * t));
+    }
     mpc_cost_add(&c, f->attn_norm[attn_kind(m)].cost(cfg, NH * t, t));
     mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, t, hs));
     mpc_cost_add(&c, f->linear_cost(cfg, t, C, C));

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "crypten/crypten.h"
+#include "fss/fss_family.h"
 
 const mpc_family *const mpc_families[] = {
     &mpc_family_crypten,
+    &mpc_family_fss,
     NULL,
 };
 

@@ -105,6 +105,15 @@ typedef struct mpc_family {
     /* z = x * k for a public real k (the attention's 1/sqrt(d)). */
     void (*scale)(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n);
     mpc_cost (*scale_cost)(const mpc_config *cfg, uint64_t n);
+    /* Optional (NULL: matmul, then scale): Z = (X @ Y) * k in one step; SIGMA folds the attention's
+     * 1/sqrt(d) into the product's truncation. */
+    void (*matmul_scaled)(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t B, size_t m,
+                          size_t k, size_t p, double scale);
+    mpc_cost (*matmul_scaled_cost)(const mpc_config *cfg, uint64_t B, uint64_t m, uint64_t k, uint64_t p,
+                                   double scale);
+    /* Nonzero: the encoder computes Q, K and V as ONE linear layer of concatenated weights (T x C @
+     * C x 3C, SIGMA's order); 0: three linear layers one after another (CrypTen's order). */
+    int fused_qkv;
     mpc_unary_op activation[MPC_ACT_N];
     mpc_attn_op attn_norm[MPC_ATTN_N];
     mpc_norm_op norm[MPC_NORM_N];

@@ -10,6 +10,7 @@ PKGS=(
   libgsl-dev libopenblas-dev                # statistics, distributions, CBLAS (OpenBLAS)
   libpcap-dev tcpdump                       # pcap traces (writer) and a reader to check them
   libsodium-dev                             # ChaCha20 PRG for shares
+  libssl-dev                                # libcrypto: AES-128 (AES-NI) PRG of the fss DPF/DCF
   gnuplot-nox                               # plots at run time
   clang libclang-rt-14-dev                  # libFuzzer for the safetensors fuzz target
 )

@@ -25,7 +25,7 @@ step() { echo "== $*" >&2; }
 
 step "calibrating the paper's network to its per-operator communication times"
 "$M" calibrate --out results/calibration.csv
-for s in paper_imdb paper_glue paper_models whatif_seq whatif_dealer whatif_network; do
+for s in paper_imdb paper_glue paper_models whatif_seq whatif_dealer whatif_network fss_families fss_sigma fss_network; do
   step "sweep $s"
   "$M" sweep "experiments/sweeps/$s.ini"
 done

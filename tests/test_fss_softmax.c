@@ -1,0 +1,188 @@
+/* test_fss_softmax.c -- clip, nExp, inverse and softmax on masked wires (fss_softmax.h): values against
+ * exact or double references within stated tolerances, exact rounds, bytes, key bytes, real == phantom. */
+#include <math.h>
+
+#include "../protocols/fss/fss_softmax.h"
+#include "fss_harness.h"
+
+typedef struct sm_io {
+    size_t N;
+    const uint64_t *x_hat;
+    uint64_t *y_hat[2];
+    void *key[2];
+} sm_io;
+
+static void clip_party(mpc_ctx *c, void *a)
+{
+    sm_io *io = a;
+    fss_clip(c, io->y_hat[c->self], io->key[c->self], io->x_hat, io->N);
+}
+static void nexp_party(mpc_ctx *c, void *a)
+{
+    sm_io *io = a;
+    fss_nexp(c, io->y_hat[c->self], io->key[c->self], io->x_hat, io->N);
+}
+static void inv_party(mpc_ctx *c, void *a)
+{
+    sm_io *io = a;
+    fss_inv(c, io->y_hat[c->self], io->key[c->self], io->x_hat, io->N);
+}
+static void softmax_party(mpc_ctx *c, void *a)
+{
+    sm_io *io = a;
+    fss_softmax(c, io->y_hat[c->self], io->key[c->self], io->x_hat);
+}
+
+/* x^ = x + r for N values of b bits, masks from d */
+static void masked(fss_dealer *d, uint64_t *xh, uint64_t *r, const uint64_t *x, size_t N, int b)
+{
+    fss_dealer_masks(d, r, N, b);
+    for (size_t i = 0; i < N; i++) xh[i] = (x[i] + r[i]) & fss_mask(b);
+}
+
+Test(fss_softmax, clip_exact_costs_phantom)
+{
+    int bs[] = {50, 24};
+    for (int t = 0; t < 2; t++) {
+        int b = bs[t], bout = 16;
+        size_t N = 300;
+        uint64_t M = 65535;
+        fss_dealer d;
+        fss_dealer_init(&d, 90);
+        uint64_t *x = calloc(N, 8), *r = calloc(N, 8), *xh = calloc(N, 8), *ro = calloc(N, 8), *y0 = calloc(N, 8),
+                 *y1 = calloc(N, 8);
+        rng g;
+        rng_seed(&g, 9, t);
+        for (size_t i = 0; i < N; i++) x[i] = rng_u64(&g) & fss_mask(i % 2 ? 17 : b - 1);
+        x[0] = 0, x[1] = M - 1, x[2] = M, x[3] = M + 1, x[4] = fss_mask(b - 1);
+        masked(&d, xh, r, x, N, b);
+        fss_clip_key k0, k1, p0, p1;
+        fss_clip_keygen(&d, &k0, &k1, ro, r, b, bout, M, N);
+        fss_clip_keygen(NULL, &p0, &p1, NULL, NULL, b, bout, M, N);
+        sm_io io = {N, xh, {y0, y1}, {&k0, &k1}}, ioph = {N, NULL, {NULL, NULL}, {&p0, &p1}};
+        fh_check("clip", clip_party, &io, &ioph, fss_clip_cost(b, bout, N));
+        size_t bad = 0;
+        for (size_t i = 0; i < N; i++) bad += y0[i] != y1[i] || ((y0[i] - ro[i]) & fss_mask(bout)) != (x[i] < M ? x[i] : M);
+        cr_expect_eq(bad, 0, "clip b = %d: %zu wrong", b, bad);
+        fss_clip_key_free(&k0);
+        fss_clip_key_free(&k1);
+        free(x), free(r), free(xh), free(ro), free(y0), free(y1);
+        fss_dealer_free(&d);
+    }
+}
+
+Test(fss_softmax, nexp_values_costs_phantom)
+{
+    int n = 50, f = 12;
+    size_t Ns[] = {800, 33};
+    for (int t = 0; t < 2; t++) {
+        size_t N = Ns[t];
+        fss_dealer d;
+        fss_dealer_init(&d, 91 + (uint64_t)t);
+        uint64_t *x = calloc(N, 8), *r = calloc(N, 8), *xh = calloc(N, 8), *ro = calloc(N, 8), *y0 = calloc(N, 8),
+                 *y1 = calloc(N, 8);
+        for (size_t i = 0; i < N; i++) x[i] = (uint64_t)llround(20.0 * (double)i / (double)(N - 1) * 4096);
+        x[N - 1] = (uint64_t)1 << 40; /* far beyond the clip */
+        masked(&d, xh, r, x, N, n);
+        fss_nexp_key k0, k1, p0, p1;
+        fss_nexp_keygen(&d, &k0, &k1, ro, r, n, f, N);
+        fss_nexp_keygen(NULL, &p0, &p1, NULL, NULL, n, f, N);
+        sm_io io = {N, xh, {y0, y1}, {&k0, &k1}}, ioph = {N, NULL, {NULL, NULL}, {&p0, &p1}};
+        fh_check("nexp", nexp_party, &io, &ioph, fss_nexp_cost(n, f, N));
+        double worst = 0;
+        for (size_t i = 0; i < N; i++) {
+            double got = (double)fh_signed(y0[i] - ro[i], n) / 4096, want = exp(-(double)x[i] / 4096);
+            if (fabs(got - want) > worst) worst = fabs(got - want);
+        }
+        /* two table entries each within 2^-13, their product, the floor: < 3 ulp */
+        cr_expect(worst <= 3.0 / 4096, "nexp: worst error %g", worst);
+        fss_nexp_key_free(&k0);
+        fss_nexp_key_free(&k1);
+        free(x), free(r), free(xh), free(ro), free(y0), free(y1);
+        fss_dealer_free(&d);
+    }
+    /* 6n + 29 bits (329 at n = 50; 8 elements: 329 bytes), 11 rounds */
+    fss_cost c = fss_nexp_cost(50, 12, 8);
+    cr_expect_eq(c.bytes, 329);
+    cr_expect_eq(c.rounds, 11);
+}
+
+Test(fss_softmax, inverse_values_costs_phantom)
+{
+    int n = 50, f = 12, in = 20;
+    size_t N = 600;
+    fss_dealer d;
+    fss_dealer_init(&d, 93);
+    uint64_t *x = calloc(N, 8), *r = calloc(N, 8), *xh = calloc(N, 8), *ro = calloc(N, 8), *y0 = calloc(N, 8),
+             *y1 = calloc(N, 8);
+    for (size_t i = 0; i < N; i++) x[i] = 4096 + (uint64_t)llround(127.0 * 4096 * (double)i / (double)(N - 1));
+    masked(&d, xh, r, x, N, n);
+    fss_inv_key k0, k1, p0, p1;
+    fss_inv_keygen(&d, &k0, &k1, ro, r, n, f, in, N);
+    fss_inv_keygen(NULL, &p0, &p1, NULL, NULL, n, f, in, N);
+    sm_io io = {N, xh, {y0, y1}, {&k0, &k1}}, ioph = {N, NULL, {NULL, NULL}, {&p0, &p1}};
+    fh_check("inverse", inv_party, &io, &ioph, fss_inv_cost(n, f, in, N));
+    size_t bad = 0;
+    for (size_t i = 0; i < N; i++) {
+        double S = (double)x[i] / 4096, got = (double)fh_signed(y0[i] - ro[i], n) / 4096;
+        /* SIGMA's 6-bit drop: S loses < 2^-6 of a unit: error <= 2^-6 / (S (S - 2^-6)) + 1/2 ulp */
+        double tol = ldexp(1, -6) / (S * (S - ldexp(1, -6))) + 0.5 / 4096;
+        bad += fabs(got - 1 / S) > tol;
+    }
+    cr_expect_eq(bad, 0, "inverse: %zu outside the tolerance", bad);
+    fss_inv_key_free(&k0);
+    fss_inv_key_free(&k1);
+    free(x), free(r), free(xh), free(ro), free(y0), free(y1);
+    fss_dealer_free(&d);
+    fss_cost c = fss_inv_cost(50, 12, 20, 8);
+    cr_expect_eq(c.bytes, 1 + 14 + 1 + 100);
+    cr_expect_eq(c.rounds, 4);
+}
+
+Test(fss_softmax, softmax_values_costs_phantom)
+{
+    int n = 50, f = 12;
+    size_t shapes[][2] = {{3, 16}, {2, 128}};
+    for (int t = 0; t < 2; t++) {
+        size_t R = shapes[t][0], L = shapes[t][1], N = R * L;
+        fss_dealer d;
+        fss_dealer_init(&d, 95 + (uint64_t)t);
+        uint64_t *x = calloc(N, 8), *r = calloc(N, 8), *xh = calloc(N, 8), *ro = calloc(N, 8), *y0 = calloc(N, 8),
+                 *y1 = calloc(N, 8);
+        double *xr = calloc(N, 8);
+        rng g;
+        rng_seed(&g, 10, t);
+        for (size_t i = 0; i < N; i++) {
+            xr[i] = rng_range(&g, -6, 6);
+            x[i] = (uint64_t)(int64_t)llround(xr[i] * 4096) & fss_mask(n);
+            xr[i] = (double)fh_signed(x[i], n) / 4096;
+        }
+        masked(&d, xh, r, x, N, n);
+        fss_softmax_key k0, k1, p0, p1;
+        fss_softmax_keygen(&d, &k0, &k1, ro, r, n, f, R, L);
+        fss_softmax_keygen(NULL, &p0, &p1, NULL, NULL, n, f, R, L);
+        sm_io io = {N, xh, {y0, y1}, {&k0, &k1}}, ioph = {N, NULL, {NULL, NULL}, {&p0, &p1}};
+        fh_check("softmax", softmax_party, &io, &ioph, fss_softmax_cost(n, f, R, L));
+        double worst = 0;
+        for (size_t rr = 0; rr < R; rr++) {
+            double m = -1e9, s = 0;
+            for (size_t j = 0; j < L; j++) m = fmax(m, xr[rr * L + j]);
+            for (size_t j = 0; j < L; j++) s += exp(xr[rr * L + j] - m);
+            for (size_t j = 0; j < L; j++) {
+                size_t i = rr * L + j;
+                double got = (double)fh_signed(y0[i] - ro[i], n) / 4096, want = exp(xr[i] - m) / s;
+                cr_assert_eq(y0[i], y1[i]);
+                worst = fmax(worst, fabs(got - want));
+            }
+        }
+        /* dominated by the inverse's 6-bit drop (relative 2^-6 / S) on an output <= 1: 0.02 */
+        cr_log_info("softmax %zux%zu: worst error %g", R, L, worst);
+        cr_expect(worst <= 0.02, "softmax %zux%zu: worst error %g", R, L, worst);
+        fss_softmax_key_free(&k0);
+        fss_softmax_key_free(&k1);
+        free(x), free(r), free(xh), free(ro), free(y0), free(y1), free(xr);
+        fss_dealer_free(&d);
+    }
+    /* rounds: max tree 2 x 7 + nExp 11 + inverse 4 + multiply 1 + truncation 2 = 32 at L = 128 */
+    cr_expect_eq(fss_softmax_cost(50, 12, 8, 128).rounds, 32);
+}
