@@ -59,6 +59,11 @@ int xp_cfg_init(mpc_config *cfg, int argc, char **argv)
 int xp_cfg_check(const mpc_config *cfg)
 {
     const mpc_family *fam = mpc_family_of(cfg);
+    if (cfg->trunc == MPC_TRUNC_SAFE && strcmp(fam->name, "crypten") != 0) { /* mpc_trunc_safe.h: Z_2^64 */
+        fprintf(stderr, "error: --trunc safe is the crypten family's (Z_2^64); --protocol %s truncates its own way\n",
+                fam->name);
+        return -1;
+    }
     const char *why = fam->config_check ? fam->config_check(cfg) : NULL;
     if (!why) return 0;
     fprintf(stderr, "error: --protocol %s: %s\n", fam->name, why);
@@ -136,6 +141,8 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
     }
     static const char *const sched[] = {"offline", "inline", NULL}; /* MPC_DEALER_OFFLINE, MPC_DEALER_INLINE */
     if ((r = xp_arg_choice(argc, argv, i, "--dealer", sched, &cfg->dealer_schedule))) return r;
+    static const char *const trunc[] = {"local", "safe", NULL}; /* MPC_TRUNC_LOCAL, MPC_TRUNC_SAFE */
+    if ((r = xp_arg_choice(argc, argv, i, "--trunc", trunc, &cfg->trunc))) return r;
     return 0;
 }
 
@@ -149,6 +156,9 @@ void xp_cfg_help(FILE *f)
             "  --dealer offline|inline  dealer schedule: material delivered before the input (offline,\n"
             "                           default; dealer bytes reported apart) or CrypTen-style requests\n"
             "                           during inference (inline: dealer round trips inside the latency)\n"
+            "  --trunc local|safe       truncation after products and public divisions: local (each party\n"
+            "                           divides its share; free, wraps w.p. ~|x|/2^64: default) or safe\n"
+            "                           (dealer pair, exact to 1 ulp for |x| < 2^62; +1 round each)\n"
             "  --ring-bits N            ring width n of Z_2^n (%d; crypten: 64 only)\n"
             "  --frac-bits N            fixed-point fractional bits (%d)\n"
             "  --exp-iters N            exp as (1 + x/2^N)^(2^N) (%d)\n"

@@ -18,6 +18,7 @@
 #include "xp_ops.h"
 #include "../runtime/rt_infer.h"
 #include "../runtime/rt_sim.h"
+#include "xp_safety.h"
 
 static void usage(FILE *f)
 {
@@ -41,6 +42,8 @@ static void usage(FILE *f)
             "                   time_s, compute_s, transfer_s, latency_wait_s, other_wait_s (seen by the party\n"
             "                   that finishes last; per-tag times are that party's local view)\n"
             "  --timeline FILE  two-party timeline CSV: party, layer (-1 outside layers), tag, start_s, end_s\n"
+            "  --force-wrap K   real mode, test hook: the K-th truncation-oracle call, if a local truncation,\n"
+            "                   gets shares that wrap (two extra one-way messages)\n"
             "  --runtime R      deployed-runtime model (default: none, the lean transport): crypten-gloo-gpu or\n"
             "                   crypten-gloo-cpu (CrypTen over torch.distributed/gloo: net/net_rt.h; see\n"
             "                   `mpcsim fit-deployed --help`); adds the columns of schema infer_runtime\n"
@@ -50,7 +53,12 @@ static void usage(FILE *f)
             "\nCSV columns: model, seq, gelu, softmax, norm, protocol, mode, net, bandwidth_bps,\n"
             "  one_way_latency_s, compute_model, latency_s, compute_s (critical path), comm_s (= latency_s -\n"
             "  compute_s), rounds, online_sent_bytes_p0, online_sent_bytes_p1, online_recv_bytes_p0,\n"
-            "  online_recv_bytes_p1, dealer_bytes, dealer, [max_abs_logit_err in real mode]\n\n",
+            "  online_recv_bytes_p1, dealer_bytes, dealer, [real mode: max_abs_logit_err, then from the\n"
+            "  simulator's truncation oracle (mpc_audit.h): p_fail = analytic probability that this inference\n"
+            "  failed silently (1 - prod(1 - |x|/2^64) over local truncations; 1 if a safe truncation or a\n"
+            "  domain-limited op saw an input outside its domain), wraps (local truncations whose shares did\n"
+            "  wrap), domain (inputs outside a domain), first_event (tag path of the first, or 'none')],\n"
+            "  [trunc, with --trunc safe or in real mode]\n\n",
             zoo);
     xp_mem_help(f);
     fprintf(f, "\n");
@@ -128,7 +136,7 @@ int xp_cmd_infer(int argc, char **argv)
     const char *model = NULL, *config = NULL, *weights = NULL, *out = NULL, *breakdown = NULL, *tlpath = NULL, *v;
     const char *gelu = "gelu-erf", *softmax = "softmax", *normname = "layernorm", *compute = "zero";
     const char *runtime = NULL, *rtacc = NULL;
-    uint64_t seq = 0, batch = 1, seed = 1, op_ns = UINT64_MAX, mm_ns = UINT64_MAX;
+    uint64_t force_wrap = 0, seq = 0, batch = 1, seed = 1, op_ns = UINT64_MAX, mm_ns = UINT64_MAX;
     int phantom = 1, check = 0;
     mpc_config cfg;
     if (xp_cfg_init(&cfg, argc, argv) != 0) return 2;
@@ -178,6 +186,10 @@ int xp_cmd_infer(int argc, char **argv)
             }
             continue;
         }
+        if ((r = xp_arg(argc, argv, &i, "--force-wrap", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--force-wrap", v, 1, UINT64_MAX, &force_wrap) != 0) return 2;
+            continue;
+        }
         if ((r = xp_arg(argc, argv, &i, "--seed", 1, &v))) {
             if (r < 0 || xp_parse_u64("--seed", v, 0, UINT64_MAX, &seed) != 0) return 2;
             continue;
@@ -196,6 +208,10 @@ int xp_cmd_infer(int argc, char **argv)
     if (xp_cfg_check(&cfg) != 0) return 2;
     xp_model_opts mo = {model, config, gelu, softmax, normname, seq};
     if (xp_model_setup(&m, &cfg, &mo, "infer") != 0) return 2;
+    if (force_wrap && phantom) {
+        fprintf(stderr, "error: --force-wrap needs --mode real (the truncation oracle reads values)\n");
+        return 2;
+    }
     if (weights && phantom) {
         fprintf(stderr, "error: --weights needs --mode real (phantom mode does no arithmetic)\n");
         return 2;
@@ -263,6 +279,10 @@ int xp_cmd_infer(int argc, char **argv)
         so.tag_hook = tl_hook;
         so.tag_hook_ud = &tl;
     }
+    mpc_audit audit;
+    mpc_audit_init(&audit);
+    audit.force_call = force_wrap;
+    if (!phantom) so.audit = &audit;
     xp_net_topology(&net, &so.topo, 0);
     nm_pcap *pc = NULL;
     if (net.pcap) {
@@ -277,12 +297,14 @@ int xp_cmd_infer(int argc, char **argv)
     int rc = rt_sim_job(&so, &job, &rr);
     if (rc != 0) {
         nm_pcap_discard(pc);
+        mpc_audit_free(&audit);
         tfm_params_free(&w);
         free(tokens), free(logits_ref);
         return 1;
     }
     /* The capture is complete: commit it before any CSV, so a failed write leaves no CSV behind. */
     if (pc && nm_pcap_close(pc) != NM_OK) {
+        mpc_audit_free(&audit);
         tfm_params_free(&w);
         free(tokens), free(logits_ref);
         return 1;
@@ -294,12 +316,16 @@ int xp_cmd_infer(int argc, char **argv)
     if (xp_out_open(&o, out) != 0) rc = -1;
     if (rc == 0) {
         xp_rows rw, rt;
-        xp_rows_open(&rw, o.f, &xp_schema_infer, (phantom ? XP_ROWS_CSV : XP_ROWS_OPTIONAL) | (runtime ? XP_ROWS_PREFIX : 0));
+        /* The optional columns: real mode (the logit error and the oracle's findings), and trunc with
+         * --trunc safe or in real mode. */
+        xp_rows_open(&rw, o.f, &xp_schema_infer,
+                     (phantom && cfg.trunc == MPC_TRUNC_LOCAL ? XP_ROWS_CSV : XP_ROWS_OPTIONAL) | (runtime ? XP_ROWS_PREFIX : 0));
         if (runtime) xp_rows_open(&rt, o.f, &xp_schema_infer_runtime, XP_ROWS_CSV);
         double e = -1;
         for (int k = 0; k < m.NL && !phantom; k++) e = fmax(e, fabs(inf.logits[k] - (double)logits_ref[k]));
         xp_infer_row row = {&m, (int)seq, phantom, &cfg, &rr, net.name, cm.name, net.online.bps,
-                            net.online.latency_ns, comp, e};
+                            net.online.latency_ns, comp, e, phantom ? NULL : &audit,
+                            !phantom || cfg.trunc != MPC_TRUNC_LOCAL};
         xp_infer_write_row(&rw, &row);
         if (runtime) {
             xp_rows_str(&rt, "runtime", rtc.name);
@@ -349,6 +375,7 @@ int xp_cmd_infer(int argc, char **argv)
     }
     if (rc == 0 && rtacc) rc = xp_runtime_acc_write(rtacc, &rr, last, &rtc) == 0 ? 0 : -1;
     free(tl.s);
+    mpc_audit_free(&audit);
     tfm_params_free(&w);
     free(tokens), free(logits_ref);
     return rc == 0 ? 0 : 1;

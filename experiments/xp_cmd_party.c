@@ -715,7 +715,8 @@ static int party_infer(pargs *a, const rt_tcp_opts *to)
                 for (int c = 0; c < a->m.NL; c++) fprintf(stderr, " %.6f", inf.logits[c]);
                 fprintf(stderr, "\n");
             }
-            xp_infer_row row = {&a->m, T, a->phantom, &a->cfg, &oc.res, NULL, NULL, 0, 0, 0, -1};
+            xp_infer_row row = {&a->m, T, a->phantom, &a->cfg, &oc.res, NULL, NULL, 0, 0, 0, -1, NULL,
+                                real || a->cfg.trunc != MPC_TRUNC_LOCAL};
             xp_infer_write_row(&rw, &row);
             for (int c = 0; c < a->m.NL && real && lf; c++) fprintf(lf, "%.17g\n", inf.logits[c]);
         }

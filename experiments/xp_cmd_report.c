@@ -13,6 +13,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_report.h"
+#include "xp_safety.h"
 
 static char *slurp(const char *path)
 {
@@ -81,6 +82,7 @@ int xp_cmd_report(int argc, char **argv)
         xp_facts F = {0};
         xp_derive_settings(&F);
         xp_derive_latency(&F, dir, pdir);
+        xp_derive_safety(&F, dir);
         xp_derive_deployed(&F, dir);
         xp_derive_validation(&F, dir);
         int rc = xp_facts_write(&F, facts_path);

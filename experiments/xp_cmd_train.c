@@ -28,6 +28,7 @@
 #include "../runtime/rt_infer.h"
 #include "../runtime/rt_sim.h"
 #include "../runtime/rt_tcp.h"
+#include "xp_safety.h"
 #include "xp_schema.h"
 
 /* ---- shared options ---- */
@@ -772,12 +773,21 @@ static void eval_usage(FILE *f)
             "                     processes (P0, P1, the dealer; loopback, ephemeral keys, secrets from the OS;\n"
             "                     mean_latency_s is then measured wall time and the network options do not apply)\n"
             "  --insecure-reproducible  with --backend tcp: secrets from --seed as in the simulator (benchmarks)\n"
+            "  --trunc local|safe truncation (local: CrypTen's, default; safe: mpc_trunc_safe.h, never wraps)\n"
+            "  --failures FILE    CSV of the catastrophic examples (logit error > %g): example, label,\n"
+            "                     mpc_pred, plain_pred, logit_error, p_fail, wraps, domain, first_event\n"
+            "  --force-wrap K     test hook: in the first MPC example, oracle call K gets wrapping shares\n"
+            "  --skip K           under MPC, start at example K (0-based) of the split: runs of disjoint\n"
+            "                     slices (each example keeps its seed --seed + K) add up to one run\n"
+            "  --stress N         instead of the split: N random token sequences (random lengths, ids uniform\n"
+            "                     over the vocabulary, deterministic for --seed), all run under MPC; accuracy\n"
+            "                     columns are then meaningless, agreement and the failure columns are not\n"
             "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
             "  weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,\n"
             "  frac_bits,mpc_examples,mpc_accuracy,plain_accuracy_same,agreement,max_abs_logit_error,\n"
-            "  mean_latency_s\n"
+            "  mean_latency_s,trunc,p_fail_mean,p_fail_max,catastrophic,catastrophic_rate_lo,catastrophic_rate_hi\n"
             "  method: teacher, mpcformer, wo_d or wo_pd (from the checkpoint's metadata: distilled; trained\n"
             "  from the teacher; trained from random init with exact GeLU+softmax = teacher, else wo_pd);\n"
             "  accuracy: plaintext accuracy on all `examples` of the split (fraction); mpc_act: the activation\n"
@@ -785,8 +795,12 @@ static void eval_usage(FILE *f)
             "  plain_accuracy_same: plaintext accuracy on those same examples; agreement: fraction where\n"
             "  the MPC and plaintext predictions agree; max_abs_logit_error: largest |MPC - plaintext logit|;\n"
             "  mean_latency_s: mean simulated latency of one private inference (virtual seconds, zero\n"
-            "  compute model). Without --mpc the MPC columns are empty.\n",
-            data_help);
+            "  compute model); p_fail_mean/_max: the analytic probability that one private inference fails\n"
+            "  silently, from the values the simulator's truncation oracle saw (mpc_audit.h), mean and max\n"
+            "  over the examples; catastrophic: examples whose logit error exceeds %g (each named on stderr\n"
+            "  with the op where the oracle saw the first wrap or domain violation); catastrophic_rate_lo/_hi:\n"
+            "  95%% Clopper-Pearson interval of the catastrophic rate. Without --mpc the MPC columns are empty.\n",
+            XP_CATASTROPHIC_LOGIT_ERR, data_help, XP_CATASTROPHIC_LOGIT_ERR);
     xp_mem_help(f);
     xp_net_help(f);
 }
@@ -809,8 +823,9 @@ int xp_cmd_eval(int argc, char **argv)
     if (xp_cfg_init(&mcfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
-    uint64_t calib_n = 256;
+    uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0;
     int mpc_gelu = TFM_ACT_GELU_TANH, backend = 0, reproducible = 0;
+    const char *failures = NULL;
     xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -838,6 +853,27 @@ int xp_cmd_eval(int argc, char **argv)
             reproducible = 1;
             continue;
         }
+        static const char *const truncs[] = {"local", "safe", NULL}; /* MPC_TRUNC_LOCAL, MPC_TRUNC_SAFE */
+        if ((r = xp_arg_choice(argc, argv, &i, "--trunc", truncs, &mcfg.trunc))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--failures", 1, &failures))) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--force-wrap", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--force-wrap", v, 1, UINT64_MAX, &force_wrap) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--skip", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--skip", v, 0, 100000000, &skip) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--stress", 1, &v))) {
+            if (r < 0 || xp_parse_u64("--stress", v, 1, 100000000, &stress) != 0) return 2;
+            continue;
+        }
         static const char *const forms[] = {"tanh", "erf", NULL};
         int form;
         if ((r = xp_arg_choice(argc, argv, &i, "--mpc-gelu", forms, &form))) {
@@ -854,6 +890,15 @@ int xp_cmd_eval(int argc, char **argv)
     }
     if (!o.weights) {
         fprintf(stderr, "error: eval: --weights FILE is required\n");
+        return 2;
+    }
+    if ((stress || force_wrap || failures || skip) && !o.mpc) {
+        fprintf(stderr, "error: eval: --stress, --skip, --force-wrap and --failures need --mpc\n");
+        return 2;
+    }
+    if ((force_wrap || failures) && backend == 1) {
+        fprintf(stderr, "error: eval: --force-wrap and --failures need the truncation oracle, which sees both "
+                        "parties' shares: simulator only (--backend sim)\n");
         return 2;
     }
     int split = strcmp(o.split, "train") == 0 ? 0 : strcmp(o.split, "dev") == 0 ? 1 : strcmp(o.split, "test") == 0 ? 2 : -1;
@@ -914,6 +959,14 @@ int xp_cmd_eval(int argc, char **argv)
     int rc = 2;
     int *pred = NULL;
     float *lg = NULL;
+    tfm_encoded rnd; /* --stress inputs */
+    memset(&rnd, 0, sizeof rnd);
+    mpc_audit audit; /* the truncation oracle (one inference at a time) */
+    mpc_audit_init(&audit);
+    xp_out fail;
+    memset(&fail, 0, sizeof fail);
+    xp_rows failrows; /* rows of --failures (schema eval_failures) */
+    memset(&failrows, 0, sizeof failrows);
     if (tr_data_load(&d, &o, 1 << split | (calibrate || o.stats ? 1 : 0), &c.labels, (int)o.seq) != 0) goto out;
     if ((int)text_tok_size(d.tok) != c.cfg.V) {
         fprintf(stderr, "error: vocabulary has %zu tokens, the checkpoint %d: use its vocab.txt\n", text_tok_size(d.tok),
@@ -925,6 +978,12 @@ int xp_cmd_eval(int argc, char **argv)
         goto out;
     }
     const tfm_encoded *e = &d.enc[split];
+    if (stress) {
+        xp_stress_inputs(&rnd, e, (size_t)stress, c.cfg.V, o.seed);
+        e = &rnd;
+        o.split = "stress";
+        o.n = 0;
+    }
     const int NL = c.cfg.NL, T = (int)o.seq;
     pred = chk_malloc(e->n * sizeof *pred);
     lg = chk_malloc(e->n * (size_t)NL * sizeof *lg);
@@ -946,21 +1005,29 @@ int xp_cmd_eval(int argc, char **argv)
         sbert_calib_fit(&cal, &c.cfg, &st);
         if (o.stats) sbert_calib_print(stderr, &c.cfg, &cal, &st);
     }
-    size_t nm = 0, mcorrect = 0, agree = 0, pcorrect = 0;
-    double maxerr = 0.0, lat = 0.0, t0 = now_s();
+    size_t nm = 0, mcorrect = 0, agree = 0, pcorrect = 0, ncat = 0;
+    double maxerr = 0.0, lat = 0.0, t0 = now_s(), pf_sum = 0.0, pf_max = 0.0;
+    if (o.mpc && failures) {
+        if (xp_out_open(&fail, failures) != 0) goto out;
+        xp_rows_open(&failrows, fail.f, &xp_schema_eval_failures, XP_ROWS_CSV);
+    }
     if (o.mpc) {
-        nm = o.n && o.n < e->n ? (size_t)o.n : e->n;
+        size_t left = skip < e->n ? e->n - (size_t)skip : 0;
+        nm = o.n && o.n < left ? (size_t)o.n : left;
         size_t every = nm <= 16 ? 1 : nm / 20;
-        for (size_t k = 0; k < nm; k++) {
+        for (size_t k = (size_t)skip; k < (size_t)skip + nm; k++) {
             rt_infer inf;
             rt_job job;
             rt_infer_job(&job, &inf, &mcfg, 0, o.seed + k, &mc, T, &c.p, e->ids + k * T, e->mask + k * T,
                          calibrate ? &cal : NULL);
             rt_result rr;
             int jr;
+            mpc_audit_reset(&audit);
             if (backend == 0) {
                 rt_sim_opts so;
                 memset(&so, 0, sizeof so);
+                audit.force_call = k == skip ? force_wrap : 0;
+                so.audit = &audit; /* the truncation oracle sees both shares: simulator only */
                 xp_net_topology(&net, &so.topo, 0);
                 jr = rt_sim_job(&so, &job, &rr);
             } else {
@@ -987,10 +1054,36 @@ int xp_cmd_eval(int argc, char **argv)
             pcorrect += pred[k] == e->label[k];
             agree += mp == pred[k];
             lat += rr.latency_ns * 1e-9;
-            if ((k + 1) % every == 0 || k + 1 == nm || mp != pred[k])
+            double pf = mpc_audit_p_fail(&audit);
+            pf_sum += pf, pf_max = fmax(pf_max, pf);
+            if (err_k > XP_CATASTROPHIC_LOGIT_ERR) {
+                char where[160] = "none";
+                if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
+                ncat++;
+                fprintf(stderr, "eval --mpc: CATASTROPHIC: example %zu of %s (label %d, MPC %d, plaintext %d): logit error "
+                                "%.3g; oracle: p_fail %.3g, %llu wraps, %llu domain, first at %s (%s, call %llu)\n",
+                        k, o.split, e->label[k], mp, pred[k], err_k, pf, (unsigned long long)audit.wraps,
+                        (unsigned long long)audit.domain, where,
+                        !audit.nev ? "no oracle event: an approximation error" : audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain",
+                        (unsigned long long)(audit.nev ? audit.ev[0].call : 0));
+                if (fail.f) {
+                    xp_rows_uint(&failrows, "example", k);
+                    xp_rows_int(&failrows, "label", e->label[k]);
+                    xp_rows_int(&failrows, "mpc_pred", mp);
+                    xp_rows_int(&failrows, "plain_pred", pred[k]);
+                    xp_rows_real(&failrows, "logit_error", err_k);
+                    xp_rows_real(&failrows, "p_fail", pf);
+                    xp_rows_uint(&failrows, "wraps", audit.wraps);
+                    xp_rows_uint(&failrows, "domain", audit.domain);
+                    xp_rows_str(&failrows, "first_event", where);
+                    xp_rows_end(&failrows);
+                }
+            }
+            size_t done = k - (size_t)skip + 1;
+            if (done % every == 0 || done == nm || mp != pred[k])
                 fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "
                                 "%zu/%zu, max error %.2e (%.1f s wall)\n",
-                        k + 1, nm, e->label[k], mp, pred[k], err_k, agree, k + 1, maxerr, now_s() - t0);
+                        done, nm, e->label[k], mp, pred[k], err_k, agree, done, maxerr, now_s() - t0);
         }
     }
     xp_out out;
@@ -999,7 +1092,7 @@ int xp_cmd_eval(int argc, char **argv)
         goto out;
     }
     xp_rows w;
-    xp_rows_open(&w, out.f, &xp_schema_eval, XP_ROWS_CSV);
+    xp_rows_open(&w, out.f, &xp_schema_eval, o.mpc ? XP_ROWS_OPTIONAL : XP_ROWS_CSV); /* optional: --mpc's safety columns */
     xp_rows_str(&w, "weights", o.weights);
     xp_rows_str(&w, "method", eval_method(&c));
     xp_rows_str(&w, "act", tfm_act_name(c.cfg.act));
@@ -1023,10 +1116,28 @@ int xp_cmd_eval(int argc, char **argv)
         xp_rows_real(&w, "agreement", (double)agree / nm);
         xp_rows_real(&w, "max_abs_logit_error", maxerr);
         xp_rows_real(&w, "mean_latency_s", lat / nm);
+        double clo, chi;
+        xp_clopper_pearson(ncat, nm, 0.95, &clo, &chi);
+        xp_rows_str(&w, "trunc", mcfg.trunc == MPC_TRUNC_SAFE ? "safe" : "local");
+        if (backend == 0) { /* the oracle runs in the simulator only: over TCP these cells stay empty */
+            xp_rows_real(&w, "p_fail_mean", pf_sum / nm);
+            xp_rows_real(&w, "p_fail_max", pf_max);
+        }
+        xp_rows_uint(&w, "catastrophic", ncat);
+        xp_rows_real(&w, "catastrophic_rate_lo", clo);
+        xp_rows_real(&w, "catastrophic_rate_hi", chi);
     }
     xp_rows_end(&w);
     rc = xp_out_close(&out) != 0 ? 1 : 0;
+    if (fail.f) {
+        if (rc == 0) rc = xp_out_close(&fail) != 0 ? 1 : 0;
+        else xp_out_abort(&fail);
+        fail.f = NULL;
+    }
 out:
+    if (fail.f) xp_out_abort(&fail);
+    mpc_audit_free(&audit);
+    if (rnd.ids) tfm_encoded_free(&rnd);
     free(pred);
     free(lg);
     tr_data_free(&d);

@@ -7,6 +7,7 @@
 
 #include "../models/tfm_io.h"
 #include "../protocols/family.h"
+#include "xp_safety.h"
 
 int xp_model_setup(tfm_config *m, mpc_config *cfg, const xp_model_opts *o, const char *cmd)
 {
@@ -99,5 +100,14 @@ void xp_infer_write_row(xp_rows *w, const xp_infer_row *r)
     xp_rows_uint(w, "dealer_bytes", rr->dealer_bytes);
     xp_rows_str(w, "dealer", r->cfg->dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
     if (r->max_abs_logit_err >= 0) xp_rows_real(w, "max_abs_logit_err", r->max_abs_logit_err);
+    if (r->audit) {
+        char where[160] = "none";
+        if (r->audit->nev) xp_audit_where(where, sizeof where, &r->audit->ev[0]);
+        xp_rows_real(w, "p_fail", mpc_audit_p_fail(r->audit) + 0.0);
+        xp_rows_uint(w, "wraps", r->audit->wraps);
+        xp_rows_uint(w, "domain", r->audit->domain);
+        xp_rows_str(w, "first_event", where);
+    }
+    if (r->trunc_col) xp_rows_str(w, "trunc", r->cfg->trunc == MPC_TRUNC_SAFE ? "safe" : "local");
     xp_rows_end(w);
 }

@@ -33,6 +33,9 @@ typedef struct xp_infer_row {
     int64_t one_way_latency_ns;
     double compute_s;
     double max_abs_logit_err;
+    const struct mpc_audit *audit; /* the simulator's truncation oracle (mpc_audit.h): p_fail, wraps,
+                                    * domain, first_event; NULL = those cells empty */
+    int trunc_col;                 /* write the trunc column */
 } xp_infer_row;
 void xp_infer_write_row(xp_rows *w, const xp_infer_row *r);
 

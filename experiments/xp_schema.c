@@ -39,6 +39,12 @@ static const xp_col infer_cols[] = {
     U("dealer_bytes", "bytes", "D<->P0/P1 traffic (corrections and requests)"),
     S("dealer", "", "offline or inline"),
     {"max_abs_logit_err", "", XP_REAL, "%.6g", 1, "real mode only: max |MPC logit - plaintext logit|"},
+    {"p_fail", "probability", XP_REAL, "%.3e", 1,
+     "real mode only: analytic probability that the inference failed silently (mpc_audit.h)"},
+    {"wraps", "", XP_UINT, NULL, 1, "real mode only: local truncations whose shares wrapped"},
+    {"domain", "", XP_UINT, NULL, 1, "real mode only: inputs outside a safe truncation's or an op's domain"},
+    {"first_event", "", XP_STR, NULL, 1, "real mode only: tag path of the first wrap or domain event, or none"},
+    {"trunc", "", XP_STR, NULL, 1, "real mode or --trunc safe: the truncation, local or safe"},
 };
 const xp_schema xp_schema_infer = {"infer", "mpcsim infer (--out), mpcsim party/launch infer (net tcp)", "one row per inference", infer_cols,
                                    NCOL(infer_cols)};
@@ -256,11 +262,33 @@ static const xp_col eval_cols[] = {
     R("agreement", "fraction", "%.4f", "MPC and plaintext predictions equal"),
     R("max_abs_logit_error", "", "%.3e", "max |MPC logit - plaintext logit|"),
     R("mean_latency_s", "s", "%.6f", "mean virtual latency per private inference"),
+    {"trunc", "", XP_STR, NULL, 1, "with --mpc: the truncation, local or safe"},
+    {"p_fail_mean", "probability", XP_REAL, "%.3e", 1,
+     "with --mpc: analytic probability of a silent failure per inference (mpc_audit.h), mean over examples"},
+    {"p_fail_max", "probability", XP_REAL, "%.3e", 1, "with --mpc: its maximum over the examples"},
+    {"catastrophic", "", XP_UINT, NULL, 1, "with --mpc: examples whose logit error exceeds XP_CATASTROPHIC_LOGIT_ERR"},
+    {"catastrophic_rate_lo", "fraction", XP_REAL, "%.3e", 1, "with --mpc: 95% Clopper-Pearson interval, low end"},
+    {"catastrophic_rate_hi", "fraction", XP_REAL, "%.3e", 1, "with --mpc: its high end"},
 };
 const xp_schema xp_schema_eval = {"eval", "mpcsim eval (--csv)",
                                   "one row per checkpoint; results/accuracy.csv adds train_command, train_epochs, "
                                   "train_steps, train_sec_per_step, best_dev_accuracy (scripts/accuracy.sh)",
                                   eval_cols, NCOL(eval_cols)};
+
+static const xp_col eval_failures_cols[] = {
+    U("example", "", "index of the example in the split (or in the stress inputs)"),
+    I("label", "", "its label"),
+    I("mpc_pred", "", "prediction under MPC"),
+    I("plain_pred", "", "plaintext prediction"),
+    R("logit_error", "", "%.6g", "max |MPC logit - plaintext logit|"),
+    R("p_fail", "probability", "%.3e", "analytic probability of a silent failure of this inference (mpc_audit.h)"),
+    U("wraps", "", "local truncations whose shares wrapped"),
+    U("domain", "", "inputs outside a safe truncation's or an op's domain"),
+    S("first_event", "", "tag path of the first wrap or domain event (none: an approximation error)"),
+};
+const xp_schema xp_schema_eval_failures = {"eval_failures", "mpcsim eval --mpc --failures",
+                                           "one row per catastrophic example (logit error above XP_CATASTROPHIC_LOGIT_ERR)",
+                                           eval_failures_cols, NCOL(eval_failures_cols)};
 
 /* ---- benchmarks (never part of the tests) ---- */
 static const xp_col bench_cols[] = {
@@ -483,7 +511,7 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
 
 const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_infer_runtime, &xp_schema_runtime_acc, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
-    &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval,
+    &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval, &xp_schema_eval_failures,
     &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
     &xp_schema_train_step,
     &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_report_facts,

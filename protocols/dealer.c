@@ -159,12 +159,35 @@ static void b2a_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     free(w0), free(w1), free(c1);
 }
 
+/* shape: n, d (the safe truncation's pair, mpc_trunc_safe.h): [floor(r/d)] then [r >> 63], 16n bytes */
+static const char *trunc_sizes(const uint64_t *s, uint64_t bytes[2])
+{
+    if (!dims_ok(s, 1) || s[1] < 2 || s[1] > INT64_MAX) return "bad trunc size or divisor";
+    bytes[0] = 16 * s[0];
+    return NULL;
+}
+
+static void trunc_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
+{
+    size_t n = s[0];
+    uint64_t dv = s[1];
+    uint64_t *r0 = fill(d, 0, n), *r1 = fill(d, 1, n), *qm1 = fill(d, 1, 2 * n);
+    uint64_t *out = (uint64_t *)(void *)o[0];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = r0[i] + r1[i];
+        out[i] = v / dv - qm1[i];
+        out[n + i] = (v >> 63) - qm1[n + i];
+    }
+    free(r0), free(r1), free(qm1);
+}
+
 const dealer_kind_def dealer_core_kinds[] = {
     {DEALER_MUL, "mul", DEALER_TO_P0, mul_sizes, mul_serve},
     {DEALER_MATMUL, "matmul", DEALER_TO_P0, matmul_sizes, matmul_serve},
     {DEALER_SQUARE, "square", DEALER_TO_P0, n_sizes, square_serve},
     {DEALER_AND, "and", DEALER_TO_P0, n_sizes, and_serve},
     {DEALER_B2A, "b2a", DEALER_TO_P0, n_sizes, b2a_serve},
+    {DEALER_TRUNC, "trunc", DEALER_TO_P0, trunc_sizes, trunc_serve},
     {0, NULL, 0, NULL, NULL},
 };
 
@@ -303,4 +326,11 @@ int dealer_serve(dealer_ctx *d)
         rc = serve_one(d, &r);
         if (rc != NET_OK) return rc;
     }
+}
+
+void dealer_trunc(mpc_ctx *c, uint64_t *r, uint64_t *qm, size_t n, uint64_t d)
+{
+    dealer_draw(c, r, n);
+    request5(c, DEALER_TRUNC, qm, n, d, 0, 0, 0);
+    if (c->self == NET_P1) dealer_draw(c, qm, 2 * n);
 }

@@ -30,7 +30,9 @@
  *   matmul  A (B x m x k), Bm (B x k x p | k x p), C = A @ Bm     C - [C]_1        8 B m p bytes
  *   square  r, r^2                                                r^2 - [r^2]_1    8 n bytes
  *   and     <a>, <b>, <c> = <a & b> (64-bit words)                (a&b) ^ <c>_1    8 n bytes
- *   b2a     <r> one bit (bit 0 of each word), [r] the same bit     r - [r]_1        8 n bytes */
+ *   b2a     <r> one bit (bit 0 of each word), [r] the same bit     r - [r]_1        8 n bytes
+ *   trunc   [r] (r uniform mod 2^64), [q] = [floor(r/d)], [m] = [r >> 63] for a public d >= 2
+ *           (mpc_trunc_safe.h); P0 draws [r]_0; P1 draws [r]_1, [q]_1, [m]_1   q - [q]_1, m - [m]_1  16 n bytes */
 #ifndef DEALER_H
 #define DEALER_H
 
@@ -46,6 +48,7 @@ typedef enum dealer_kind {
     DEALER_SQUARE = 3,
     DEALER_AND = 4,
     DEALER_B2A = 5,
+    DEALER_TRUNC = 6,
     DEALER_KIND_FAMILY0 = 64,
 } dealer_kind;
 
@@ -71,7 +74,7 @@ typedef struct dealer_kind_def {
     void (*serve)(struct dealer_ctx *d, const uint64_t shape[DEALER_SHAPE_WORDS], uint8_t *out[2]);
 } dealer_kind_def;
 
-/* The core kinds (mul, matmul, square, and, b2a), terminated by an entry with name == NULL. */
+/* The core kinds (mul, matmul, square, and, b2a, trunc), terminated by an entry with name == NULL. */
 extern const dealer_kind_def dealer_core_kinds[];
 
 /* ---- party side (P0 and P1); outputs are this party's shares; all NULL-able in phantom ---- */
@@ -93,6 +96,9 @@ void dealer_square(mpc_ctx *c, uint64_t *r, uint64_t *r2, size_t n);
 void dealer_and(mpc_ctx *c, uint64_t *a, uint64_t *b, uint64_t *ab, size_t n);
 /* rb: binary share of r in bit 0 (other bits 0); ra: arithmetic share of r (scale 1). */
 void dealer_b2a(mpc_ctx *c, uint64_t *rb, uint64_t *ra, size_t n);
+/* Truncation pair for the safe truncation by d (mpc_trunc_safe.h): r (n words), then qm (2n words:
+ * [floor(r/d)] in qm[0..n), [r >> 63] in qm[n..2n)). */
+void dealer_trunc(mpc_ctx *c, uint64_t *r, uint64_t *qm, size_t n, uint64_t d);
 /* Reads the material of the last request if it is still pending for this party (offline schedule);
  * a no-op otherwise. Callers call it after their opening and before using the material. */
 void dealer_collect(mpc_ctx *c);

@@ -284,24 +284,7 @@ void mpc_mul_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t k, size_t n
     LOCAL_LOOP(c, n, z[i] = x[i] * kk);
 }
 
-void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n)
-{
-    CHECK(d > 0, "division by non-positive %lld", (long long)d);
-    LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i], d));
-}
-
-void mpc_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
-{
-    int64_t d = (int64_t)1 << c->cfg->frac_bits;
-    LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i], d));
-}
-
-void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
-{
-    uint64_t kk = fx_encode(k, c->cfg->frac_bits);
-    int64_t d = (int64_t)1 << c->cfg->frac_bits;
-    LOCAL_LOOP(c, n, z[i] = fx_div_trunc(x[i] * kk, d));
-}
+/* mpc_div_int, mpc_trunc and mpc_mul_const are in mpc_trunc_safe.c (see mpc.h). */
 
 void mpc_lift(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 {

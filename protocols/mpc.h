@@ -33,6 +33,9 @@
 
 enum { MPC_DEALER_OFFLINE = 0, MPC_DEALER_INLINE = 1 };
 enum { MPC_MAX_CRYPTEN = 0, MPC_MAX_NOARGMAX = 1 };
+/* Truncation (mpc_trunc_safe.h): local (2.3, CrypTen's 2-party default; wraps w.p. ~|x|/2^64) or
+ * safe (dealer-assisted, exact to 1 ulp, no wrap for |x| < 2^62; one more round per truncation). */
+enum { MPC_TRUNC_LOCAL = 0, MPC_TRUNC_SAFE = 1 };
 
 enum { MPC_PROTOCOL_NAME_MAX = 24 };
 
@@ -61,6 +64,8 @@ typedef struct mpc_config {
                                * k > 0 divides v by 4^k (inv_sqrt(v/4^k)/2^k); k < 0 scales the centred
                                * input by 2^|k| before squaring (v*4^|k|, precision kept). Local. */
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
+    int trunc;                /* MPC_TRUNC_LOCAL (default) or MPC_TRUNC_SAFE: mpc_trunc, mpc_div_int and
+                               * mpc_mul_const divide through mpc_trunc_div (mpc_trunc_safe.h) */
     int embed_chunks;         /* the embedding's product in K Beaver matmuls over vocabulary slices of
                                * V/K rows (the last takes the rest), summed: 1 (default) or MPCFormer's
                                * benchmark's 250 (PAPER.md 6.2). Same bytes, K - 1 more rounds. */
@@ -85,6 +90,7 @@ typedef struct mpc_ctx {
     void *corr;                /* offline schedule: where dealer_collect puts this party's pending material */
     size_t ncorr_bytes;        /* its length in bytes */
     int corr_pending;          /* a request's material is still to be read */
+    struct mpc_audit *audit;   /* simulation-only measurement oracle (mpc_audit.h); NULL = off */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
@@ -155,7 +161,11 @@ void mpc_add_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_
 void mpc_rsub_const(mpc_ctx *c, uint64_t *z, uint64_t k, const uint64_t *x, size_t n);
 /* z = x * k for a public integer k (no truncation). */
 void mpc_mul_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t k, size_t n);
-/* z = x / d, d > 0 public integer: each party divides its signed share (2.3). */
+/* z = x / d, d > 0 public integer: each party divides its signed share (2.3). Here and in mpc_trunc
+ * and mpc_mul_const, cfg->trunc = MPC_TRUNC_SAFE runs the safe truncation instead (mpc_trunc_safe.h:
+ * +1 round, +8n B per party, +16n dealer B each), also inside mpc_mul, mpc_matmul and mpc_square; the
+ * costs stated in this file are those of MPC_TRUNC_LOCAL. These three are defined in mpc_trunc_safe.c,
+ * above dealer.h (the safe truncation consumes dealer material); mpc.c does not depend on them. */
 void mpc_div_int(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n);
 /* z = trunc(x * encode(k)) / 2^f: multiply by a public real. */
 void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n);

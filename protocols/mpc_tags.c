@@ -49,6 +49,7 @@ static const struct { const char *name, *formula; } tags[MPC_TAG_END - MPC_TAG_F
     {"open_masked", "each party draws its share of the mask r_in (dealer stream), opens x + r_in, bit-packed"},
     {"eval_keys", "the dealer's DPF/LUT keys evaluated on the opened x^; the gate's inner openings"},
     {"output", "local: the share of y + r_out, minus r_out at P0 (from its key)"},
+    {"trunc_safe", "dealer pair r, floor(r/d), r>>63: open c = x + 2^62 + r; floor(c/d) - q + wrap M - 2^62/d"},
 };
 
 const char *mpc_tag_name(int tag)

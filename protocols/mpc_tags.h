@@ -14,6 +14,7 @@ enum {
     /* the fss family (protocols/fss/fss_family.h): one tag per gate kind, then a gate's three steps */
     MPC_TAG_FSS_RELU, MPC_TAG_FSS_GELU, MPC_TAG_FSS_QUAD, MPC_TAG_FSS_LTZ, MPC_TAG_FSS_TRUNC, MPC_TAG_FSS_SOFTMAX,
     MPC_TAG_FSS_ATTN, MPC_TAG_FSS_LN, MPC_TAG_FSS_MATMUL, MPC_TAG_FSS_BN, MPC_TAG_FSS_OPEN, MPC_TAG_FSS_EVAL, MPC_TAG_FSS_OUT,
+    MPC_TAG_TRUNC_SAFE, /* mpc_trunc_safe.h */
     MPC_TAG_END
 };
 

@@ -63,6 +63,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     net_sim *s = net_sim_create(&t);
     for (int i = 0; i < 2; i++) {
         mpc_ctx_init(&slot[i].ctx, net_sim_party(s, i), o->cfg, o->phantom, o->seed);
+        slot[i].ctx.audit = o->audit;
         slot[i].fn = fn;
         slot[i].arg = arg ? arg[i] : NULL;
     }

@@ -25,6 +25,7 @@ typedef struct rt_sim_opts {
     void *trace_ud[2];
     void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* optional timeline (net.h) */
     void *tag_hook_ud;
+    struct mpc_audit *audit;   /* optional truncation oracle set on both parties (mpc_audit.h) */
     const net_rt_cfg *rt;      /* deployed-runtime model for P0 and P1 (net_rt.h); NULL = lean */
 } rt_sim_opts;
 

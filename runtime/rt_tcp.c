@@ -39,6 +39,8 @@ void rt_tcp_config(const rt_tcp_opts *o, const rt_job *j, uint8_t hash[32], char
              c->sigmoid_recip_iters, c->sigmoid_recip_init, c->max_method == MPC_MAX_NOARGMAX ? "noargmax" : "crypten",
              c->quad_a, c->quad_b, c->quad_c, c->quad2_c, c->softmax_recip_scale, c->quad2_recip_scale,
              c->relu2_recip_scale, c->ln_eps, c->ln_rsqrt_shift);
+    size_t used = strlen(desc); /* the safe truncation (mpc_trunc_safe.h) named when chosen */
+    if (c->trunc == MPC_TRUNC_SAFE && used < desclen) snprintf(desc + used, desclen - used, " trunc=safe");
     if (c->embed_chunks != 1) { /* default runs keep their description (and hash) */
         size_t l = strlen(desc);
         if (l < desclen) snprintf(desc + l, desclen - l, " embed_chunks=%d", c->embed_chunks);

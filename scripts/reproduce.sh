@@ -37,6 +37,8 @@ done
 step "two-party timeline of one layer (BERT-base, seq 128, Quad+2Quad)"
 "$M" infer --model bert-base --seq 128 --gelu quad --softmax 2quad --net paper --compute profile:v100 \
   --timeline results/timeline.csv --out results/infer_timeline.csv
+step "what the safe truncation costs (issue 21: BERT-base, paper and wan networks, local vs safe)"
+bash scripts/safety.sh --bin "$M"
 if [ "$accuracy" = 1 ]; then
   step "accuracy pipeline (scripts/accuracy.sh, about 20 minutes)"
   bash scripts/accuracy.sh "$M"

@@ -218,13 +218,13 @@ Test(deployed, real_mode_same_values)
     int na = 0, nb = 0;
     for (char *s = strtok(la, ",\n"); s && na < 40; s = strtok(NULL, ",\n")) fa[na++] = s;
     for (char *s = strtok(lb, ",\n"); s && nb < 40; s = strtok(NULL, ",\n")) fb[nb++] = s;
-    cr_assert_eq(na, 22);
-    cr_assert_eq(nb, 28);
+    cr_assert_eq(na, 27); /* real mode: 21 + max_abs_logit_err, p_fail, wraps, domain, first_event, trunc */
+    cr_assert_eq(nb, 33);
     cr_expect_str_eq(fa[14], fb[14]); /* rounds */
     cr_expect_str_eq(fa[15], fb[15]); /* online bytes sent by P0 */
     cr_expect_str_eq(fa[21], fb[21]); /* max_abs_logit_err */
     cr_expect_gt(strtod(fb[11], NULL), strtod(fa[11], NULL)); /* latency */
-    cr_expect_str_eq(fb[22], "crypten-gloo-gpu");
+    cr_expect_str_eq(fb[27], "crypten-gloo-gpu");
     tu_run_free(&a);
     tu_run_free(&b);
 }
@@ -242,8 +242,8 @@ Test(deployed, embed_chunks_rounds_and_values)
     int na = 0, nb = 0;
     for (char *s = strtok(la, ",\n"); s && na < 40; s = strtok(NULL, ",\n")) fa[na++] = s;
     for (char *s = strtok(lb, ",\n"); s && nb < 40; s = strtok(NULL, ",\n")) fb[nb++] = s;
-    cr_assert_eq(na, 22);
-    cr_assert_eq(nb, 22);
+    cr_assert_eq(na, 27); /* real mode: 21 + max_abs_logit_err, p_fail, wraps, domain, first_event, trunc */
+    cr_assert_eq(nb, 27);
     cr_expect_eq(strtol(fb[14], NULL, 10), strtol(fa[14], NULL, 10) + 6); /* rounds */
     cr_expect_str_eq(fa[15], fb[15]);                                     /* online bytes sent by P0 */
     cr_expect_lt(strtod(fb[21], NULL), 0.01);                             /* max_abs_logit_err */

@@ -74,7 +74,9 @@ Test(schema, real_mode_infer_adds_the_optional_column)
     char *nl = strchr(r.out, '\n');
     cr_assert(nl != NULL);
     *nl = 0;
-    cr_expect(strstr(r.out, ",dealer,max_abs_logit_err") != NULL && nl[-1] == 'r', "header: %s", r.out);
+    /* then the truncation oracle's (issue 21): p_fail, wraps, domain, first_event, and trunc */
+    cr_expect(strstr(r.out, ",dealer,max_abs_logit_err,p_fail,wraps,domain,first_event,trunc") != NULL && nl[-1] == 'c',
+              "header: %s", r.out);
     tu_run_free(&r);
 }
 
@@ -159,6 +161,29 @@ static void expect_file_header(const char *rel, const xp_schema *s)
     cr_expect(strncmp(h, want, strlen(want)) == 0, "%s: header is not schema %s's\n%s", rel, s->name, want);
     free(want);
     free(text);
+}
+
+static void fill_header_optional(FILE *f, const void *ud)
+{
+    xp_schema_header(f, ud, 1);
+}
+
+/* scripts/safety.sh's outputs are infer and eval rows with their optional columns (issue 21). */
+Test(schema, committed_safety_outputs_carry_their_schema_header)
+{
+    static const struct { const char *rel; const xp_schema *s; } files[] = {
+        {"safety_latency.csv", &xp_schema_infer}, {"safety_real.csv", &xp_schema_infer}, {"safety_eval.csv", &xp_schema_eval}};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/results/%s", MPCSIM_SOURCE_DIR, files[k].rel);
+        char *text = tu_read_file(path, NULL);
+        cr_assert(text != NULL, "%s is missing", path);
+        char *want = memfile_text(fill_header_optional, files[k].s);
+        cr_expect(strncmp(text, want, strlen(want)) == 0, "%s: header is not schema %s's with its optional columns\n%s",
+                  files[k].rel, files[k].s->name, want);
+        free(want);
+        free(text);
+    }
 }
 
 Test(schema, committed_script_outputs_carry_their_schema_header)

@@ -565,6 +565,45 @@ Test(tfm_train, cli_train_distill_eval_mpc_on_a_synthetic_task, .timeout = 300)
     /* fixed-point error on trained logits of magnitude ~3-5 (test_sbert's random ones are ~0.3):
      * measured 1.4e-2 for Quad + 2Quad */
     cr_expect(atof(csv_field(r.out, "max_abs_logit_error")) < 5e-2, "%s", r.out);
+    cr_expect(strcmp(csv_field(r.out, "catastrophic"), "0") == 0, "%s", r.out);
+    tu_run_free(&r);
+    /* issue 21: a wrap forced into the first truncation (the embedding's one-hot x table matmul) of
+     * the first example is counted as catastrophic, named, and attributed to embed/matmul */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --n 2 --force-wrap 1 "
+             "--failures %s/fail.csv", dir, dir, dir);
+    r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "eval --mpc --force-wrap failed: %s", r.err);
+    cr_expect(strcmp(csv_field(r.out, "catastrophic"), "1") == 0, "%s", r.out);
+    cr_expect(strstr(r.err, "CATASTROPHIC: example 0 ") != NULL && strstr(r.err, "first at embed/matmul (wrap, call 1)"),
+              "%s", r.err);
+    snprintf(pa, sizeof pa, "%s/fail.csv", dir);
+    char *fails = tu_read_file(pa, NULL);
+    cr_expect(fails && strstr(fails, "\n0,") && strstr(fails, ",embed/matmul\n"), "%s", fails ? fails : "(none)");
+    free(fails);
+    remove(pa);
+    tu_run_free(&r);
+    /* the safe truncation: nothing to force, zero analytic failure probability */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --n 2 --trunc safe --force-wrap 1",
+             dir, dir);
+    r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strcmp(csv_field(r.out, "catastrophic"), "0") == 0 && atof(csv_field(r.out, "p_fail_max")) == 0.0 &&
+                  strcmp(csv_field(r.out, "trunc"), "safe") == 0 && atof(csv_field(r.out, "agreement")) == 1.0,
+              "%s", r.out);
+    tu_run_free(&r);
+    /* a slice of the split: example 1 only */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --skip 1 --n 1", dir, dir);
+    r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strcmp(csv_field(r.out, "mpc_examples"), "1") == 0, "%s", r.out);
+    tu_run_free(&r);
+    /* a stress run: random token sequences instead of the split */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --stress 3 --trunc safe", dir, dir);
+    r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strcmp(csv_field(r.out, "split"), "stress") == 0 && strcmp(csv_field(r.out, "mpc_examples"), "3") == 0 &&
+                  strcmp(csv_field(r.out, "catastrophic"), "0") == 0,
+              "%s", r.out);
     tu_run_free(&r);
     rm_dir(dir);
 }

@@ -10,7 +10,13 @@
  *  - Products of two secrets: Beaver matmul (batched, Y per batch). Public scale: local.
  *  - Non-linear layers and norms: mpc_cmp.h, mpc_math.h, mpc_nn.h (BatchNorm's inverse std is model
  *    setup: P0 computes it from its running variance; its MPC cost is norm[].setup_cost).
- *  - Comparison: ltz by A2B; truncation: local (each party divides its share; 2.3); output:
+ *  - Truncation (after each product, and the public scale): --trunc local (each party divides its
+ *    share; 2.3; free, wraps w.p. |x|/2^64) or safe (mpc_trunc_safe.h: +1 round, +8n B per party,
+ *    +16n dealer B and 1 request per truncation of n values); the twins of the linear layer, the
+ *    embedding, the products, the scale and the truncation include it. The non-linear entries' twins
+ *    (mpc_cmp.h, mpc_math.h, mpc_nn.h) are the local truncation's: with --trunc safe they understate;
+ *    measured runs (infer, op) are exact under either.
+ *  - Comparison: ltz by A2B; output:
  *    mpc_reveal_to (one one-way round, 8n B). */
 #include "crypten.h"
 
@@ -22,6 +28,7 @@
 #include "mpc_cmp.h"
 #include "mpc_math.h"
 #include "mpc_nn.h"
+#include "../mpc_trunc_safe.h"
 
 /* ---- sharing P0's weights (model setup) ---- */
 
@@ -69,7 +76,9 @@ static void cr_linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W
 
 static mpc_cost cr_linear_cost(const mpc_config *cfg, uint64_t T, uint64_t in, uint64_t out)
 {
-    return mpc_matmul_cost(1, T, in, out, 1);
+    mpc_cost c = mpc_matmul_cost(1, T, in, out, 1);
+    mpc_cost_add(&c, mpc_trunc_cost(cfg, T * out));
+    return c;
 }
 
 static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *table, const float *rows, size_t T,
@@ -122,9 +131,14 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
 static mpc_cost cr_embed_cost(const mpc_config *cfg, uint64_t T, uint64_t V, uint64_t C)
 {
     uint64_t K = cfg->embed_chunks > 1 ? (uint64_t)cfg->embed_chunks : 1, s = V / K;
-    if (K == 1) return mpc_matmul_cost(1, T, V, C, 1);
-    mpc_cost c = mpc_cost_times(mpc_matmul_cost(1, T, s, C, 1), K - 1);
-    mpc_cost_add(&c, mpc_matmul_cost(1, T, V - (K - 1) * s, C, 1));
+    mpc_cost c;
+    if (K == 1) c = mpc_matmul_cost(1, T, V, C, 1);
+    else {
+        c = mpc_cost_times(mpc_matmul_cost(1, T, s, C, 1), K - 1);
+        mpc_cost_add(&c, mpc_matmul_cost(1, T, V - (K - 1) * s, C, 1));
+    }
+    /* each chunk's product is truncated */
+    mpc_cost_add(&c, mpc_cost_times(mpc_trunc_cost(cfg, T * C), K));
     return c;
 }
 
@@ -138,10 +152,13 @@ static void cr_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t
 
 static mpc_cost cr_matmul_cost(const mpc_config *cfg, uint64_t B, uint64_t m, uint64_t k, uint64_t p)
 {
-    return mpc_matmul_cost(B, m, k, p, 0);
+    mpc_cost c = mpc_matmul_cost(B, m, k, p, 0);
+    mpc_cost_add(&c, mpc_trunc_cost(cfg, B * m * p));
+    return c;
 }
 
-static mpc_cost cr_local_cost(const mpc_config *cfg, uint64_t n) { return mpc_cost_zero(); }
+/* The public scale and the truncation: one truncation of n values (zero under --trunc local). */
+static mpc_cost cr_trunc_cost(const mpc_config *cfg, uint64_t n) { return mpc_trunc_cost(cfg, n); }
 
 /* ---- norms ---- */
 
@@ -197,7 +214,7 @@ const mpc_family mpc_family_crypten = {
     .matmul = cr_matmul,
     .matmul_cost = cr_matmul_cost,
     .scale = mpc_mul_const,
-    .scale_cost = cr_local_cost,
+    .scale_cost = cr_trunc_cost,
     .activation = {
         [MPC_ACT_GELU_ERF] = {mpc_gelu_erf, mpc_gelu_erf_cost},
         [MPC_ACT_GELU_TANH] = {mpc_gelu_tanh, mpc_gelu_tanh_cost},
@@ -215,7 +232,7 @@ const mpc_family mpc_family_crypten = {
         [MPC_NORM_BATCHNORM] = {cr_batchnorm, mpc_batchnorm_cost, mpc_batchnorm_setup_cost},
     },
     .ltz = {mpc_ltz, cr_ltz_cost},
-    .trunc = {mpc_trunc, cr_local_cost},
+    .trunc = {mpc_trunc, cr_trunc_cost},
     .reveal = mpc_reveal_to,
     .reveal_cost = cr_reveal_cost,
 };

@@ -7,6 +7,7 @@
  * mpc_tmp() returns NULL, so the same messages flow without touching shares. */
 #include "../mpc_tags.h"
 #include "mpc_math.h"
+#include "../mpc_audit.h"
 
 #include <math.h>
 #include <string.h>
@@ -41,6 +42,7 @@ static mpc_cost mul_cost(uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
 static void mpc_exp_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     int d = c->cfg->exp_iters;
+    mpc_audit_domain(c, x, n, -511.0, 20.0); /* 4.1; above 20 the squarings leave the product range */
     /* 1. t = x / 2^d: division by a public integer, local truncation of each share (2.3). */
     mpc_div_int(c, out, x, (int64_t)1 << d, n);
     /* 2. t = 1 + t (P0 adds). */
@@ -83,6 +85,7 @@ static void mpc_reciprocal_pos_body_(mpc_ctx *c, uint64_t *out, const uint64_t *
 {
     const mpc_config *cfg = c->cfg;
     uint64_t *y = mpc_tmp(c, n), *t = mpc_tmp(c, n);
+    mpc_audit_domain(c, x, n, ldexp(1, -cfg->frac_bits), 254.0); /* 4.2: diverges outside */
     /* 1. Initial guess y = 3 exp(1 - 2x) + 0.003; only the exp communicates. */
     mpc_mul_int(c, t, x, 2, n);
     mpc_rsub_const(c, t, enc(c, 1.0), t, n);
@@ -146,6 +149,7 @@ mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
 static void mpc_inv_sqrt_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *y = mpc_tmp(c, n), *t = mpc_tmp(c, n);
+    mpc_audit_domain(c, x, n, ldexp(1, -c->cfg->frac_bits), 200.0); /* 4.3: garbage outside */
     /* 1. Initial guess y = 2.2 exp(-(x/2 + 0.2)) + 0.2 - x/1024; only the exp communicates. */
     mpc_div_int(c, t, x, 2, n);
     mpc_add_const(c, t, t, enc(c, 0.2), n);

@@ -1,0 +1,175 @@
+/* mpc_audit.c -- the simulation-only truncation oracle. See mpc_audit.h. */
+#include "mpc_audit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* One party's shares of one truncation call, waiting for the other party's. */
+struct mpc_audit_pending {
+    mpc_audit_pending *next;
+    int party, safe, ntags; /* safe: 0 local truncation, 1 safe truncation, 2 domain check */
+    uint64_t bias;           /* safe truncation: its bias B (inside the domain iff x + B < 2^63) */
+    uint64_t seq;
+    int64_t d;               /* divisor; for a domain check 2^f */
+    double lo, hi;           /* domain check: the op's input domain (real values) */
+    size_t n;
+    int tags[MPC_AUDIT_TAGS];
+    uint64_t *x;
+};
+
+void mpc_audit_init(mpc_audit *a)
+{
+    memset(a, 0, sizeof *a);
+}
+
+void mpc_audit_reset(mpc_audit *a)
+{
+    uint64_t force = a->force_call;
+    mpc_audit_free(a);
+    mpc_audit_init(a);
+    a->force_call = force;
+}
+
+void mpc_audit_free(mpc_audit *a)
+{
+    while (a->head) {
+        mpc_audit_pending *p = a->head;
+        a->head = p->next;
+        free(p->x);
+        free(p);
+    }
+}
+
+double mpc_audit_p_fail(const mpc_audit *a)
+{
+    return -expm1(a->log_ok) + 0.0; /* never -0 */
+}
+
+static void record(mpc_audit *a, int kind, uint64_t call, size_t i, int64_t x, int64_t d, const int *tags, int ntags)
+{
+    if (a->nev == MPC_AUDIT_EVENTS) return;
+    mpc_audit_event *e = &a->ev[a->nev++];
+    e->kind = kind, e->call = call, e->index = i, e->x = x, e->d = d, e->ntags = ntags;
+    memcpy(e->tags, tags, (size_t)ntags * sizeof *tags);
+}
+
+/* Both parties' shares of call `seq` are known: reconstruct and account. */
+static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
+{
+    const uint64_t *x0 = p->party == NET_P0 ? p->x : y, *x1 = p->party == NET_P0 ? y : p->x;
+    a->calls++;
+    double lsum = 0.0, psum = 0.0, mx = a->max_abs_x;
+    for (size_t i = 0; i < p->n; i++) {
+        uint64_t v = x0[i] + x1[i];
+        int64_t x = (int64_t)v;
+        double ax = fabs((double)x);
+        if (p->safe == 2) {
+            double xr = (double)x / (double)p->d;
+            if (!(xr >= p->lo && xr <= p->hi)) {
+                a->domain++;
+                lsum = -INFINITY;
+                record(a, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
+            }
+            continue;
+        }
+        if (ax * 0x1p-63 > mx) mx = ax * 0x1p-63;
+        if (p->safe) {
+            if ((v + p->bias) >> 63) { /* mpc_trunc_safe_in_domain */
+                a->domain++;
+                lsum = -INFINITY;
+                record(a, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
+            }
+            continue;
+        }
+        /* The signed sum of the shares overflows: the local quotients are off by ~2^64/d. */
+        __int128 s = (__int128)(int64_t)x0[i] + (__int128)(int64_t)x1[i];
+        if (s != (__int128)x) {
+            a->wraps++;
+            record(a, MPC_AUDIT_WRAP, p->seq, i, x, p->d, p->tags, p->ntags);
+        }
+        double pi = ax * 0x1p-64;
+        psum += pi;
+        lsum += log1p(-pi);
+    }
+    if (p->safe == 1) a->elems_safe += p->n;
+    else if (p->safe == 0) a->elems_local += p->n;
+    else a->elems_domain += p->n;
+    a->p_sum += psum;
+    a->log_ok += lsum;
+    a->max_abs_x = mx;
+}
+
+static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, uint64_t bias, double lo, double hi);
+
+void mpc_audit_trunc(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, uint64_t safe_bias)
+{
+    observe(c, x, d, n, safe_bias != 0, safe_bias, 0, 0);
+}
+
+void mpc_audit_domain(mpc_ctx *c, const uint64_t *x, size_t n, double lo, double hi)
+{
+    observe(c, x, (int64_t)1 << c->cfg->frac_bits, n, 2, 0, lo, hi);
+}
+
+static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe, uint64_t bias, double lo, double hi)
+{
+    mpc_audit *a = c->audit;
+    if (!a) return;
+    int me = c->self;
+    uint64_t seq = ++a->seq[me];
+    if (c->phantom) return;
+    /* The other party's record of the same call, if it got there first. */
+    for (mpc_audit_pending **pp = &a->head; *pp; pp = &(*pp)->next) {
+        mpc_audit_pending *p = *pp;
+        if (p->party == me || p->seq != seq) continue;
+        CHECK(p->n == n && p->d == d && p->safe == safe, "audit: call %llu differs between the parties",
+              (unsigned long long)seq);
+        combine(a, p, x);
+        *pp = p->next;
+        free(p->x);
+        free(p);
+        return;
+    }
+    mpc_audit_pending *p = chk_malloc(sizeof *p);
+    memset(p, 0, sizeof *p);
+    p->party = me, p->safe = safe, p->bias = bias, p->seq = seq, p->d = d, p->n = n, p->lo = lo, p->hi = hi;
+    p->ntags = c->net->ntags < MPC_AUDIT_TAGS ? c->net->ntags : MPC_AUDIT_TAGS;
+    memcpy(p->tags, c->net->tags, (size_t)p->ntags * sizeof *p->tags);
+    p->x = chk_malloc((n ? n : 1) * sizeof *p->x);
+    memcpy(p->x, x, n * sizeof *x);
+    /* Append, so the list stays in program order. */
+    mpc_audit_pending **tail = &a->head;
+    while (*tail) tail = &(*tail)->next;
+    *tail = p;
+}
+
+int mpc_audit_force(mpc_ctx *c, uint64_t *x, size_t n)
+{
+    mpc_audit *a = c->audit;
+    /* The call number this truncation will get in mpc_audit_trunc. */
+    if (!a || !a->force_call || n == 0 || a->seq[c->self] + 1 != a->force_call) return 0;
+    uint64_t w = 0;
+    if (c->self == NET_P1) {
+        mpc_send(c, NET_P0, c->phantom ? NULL : x, 1);
+        int rc = net_flush(c->net, NET_P0);
+        CHECK(rc == NET_OK, "audit: flush failed: %s", net_strerror(rc));
+        mpc_recv(c, NET_P0, c->phantom ? NULL : &w, 1);
+        if (!c->phantom) x[0] = w;
+        return 1;
+    }
+    mpc_recv(c, NET_P1, c->phantom ? NULL : &w, 1);
+    uint64_t t = 0;
+    if (!c->phantom) {
+        uint64_t v = x[0] + w;
+        /* P1's new share t: INT64_MIN for x >= 0, INT64_MAX for x < 0; P0's is x - t. The signed sum
+         * (x - t) + t then leaves the int64 range: a wrap (for every x except -1). */
+        t = (int64_t)v >= 0 ? UINT64_C(1) << 63 : (UINT64_C(1) << 63) - 1;
+        x[0] = v - t;
+    }
+    mpc_send(c, NET_P1, c->phantom ? NULL : &t, 1);
+    int rc = net_flush(c->net, NET_P1);
+    CHECK(rc == NET_OK, "audit: flush failed: %s", net_strerror(rc));
+    return 1;
+}
