@@ -16,6 +16,13 @@ typedef struct party_slot {
     int rc;
 } party_slot;
 
+/* Each party's scratch arena lives for the whole session (setup and online phases). */
+static void slots_free(party_slot *slot)
+{
+    for (int i = 0; i < 2; i++) arena_destroy(slot[i].ctx.scratch);
+    arena_destroy(slot[2].dctx.scratch);
+}
+
 static void setup_party(net_party *p, void *arg)
 {
     party_slot *s = arg;
@@ -59,10 +66,12 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     net_sim *s = net_sim_create(&t);
     for (int i = 0; i < 2; i++) {
         mpc_ctx_init(&slot[i].ctx, net_sim_party(s, i), o->cfg, o->phantom, o->seed);
+        if (!o->phantom) slot[i].ctx.scratch = arena_create();
         slot[i].fn = fn;
         slot[i].arg = arg ? arg[i] : NULL;
     }
     dealer_init(&slot[2].dctx, net_sim_party(s, NET_D), o->phantom, o->seed);
+    if (!o->phantom) slot[2].dctx.scratch = arena_create();
     dealer_set_kinds(&slot[2].dctx, mpc_family_of(o->cfg)->dealer_kinds);
     net_party_fn sfn[3] = {setup_party, setup_party, setup_dealer};
     void *sarg[3] = {&slot[0], &slot[1], &slot[2]};
@@ -72,6 +81,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     if (rc != NET_OK) {
         fprintf(stderr, "error: setup phase failed: %s\n", net_strerror(rc));
         net_sim_destroy(s);
+        slots_free(slot);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
@@ -106,6 +116,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     if (rc != NET_OK) {
         fprintf(stderr, "error: online phase failed: %s\n", net_strerror(rc));
         net_sim_destroy(s);
+        slots_free(slot);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
@@ -124,6 +135,7 @@ int xp_session_run(const xp_session_opts *o, xp_party_fn fn, void *arg[2], xp_re
     res->dealer_to[1] = d->sent_bytes[NET_P1];
     res->pk_valid = net_sim_pkt_stats(s, 0, 1, &res->pk[0]) == 0 && net_sim_pkt_stats(s, 1, 0, &res->pk[1]) == 0;
     net_sim_destroy(s);
+    slots_free(slot);
     return 0;
 }
 

@@ -143,10 +143,10 @@ int mpc_setup(mpc_ctx *c)
 
 uint64_t *mpc_tmp(const mpc_ctx *c, size_t n)
 {
-    return c->phantom ? NULL : chk_malloc(n * sizeof(uint64_t));
+    return c->phantom ? NULL : arena_block_alloc(c->scratch, n * sizeof(uint64_t));
 }
 
-void mpc_tmp_free(uint64_t *p) { free(p); }
+void mpc_tmp_free(uint64_t *p) { arena_block_free(p); }
 
 void mpc_work(mpc_ctx *c, uint64_t ring_macs, uint64_t elem_ops, uint64_t prg_bytes)
 {

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/arena.h"
 #include "../common/chk.h"
 #include "../common/rng.h"
 #include "../net/net.h"
@@ -82,6 +83,9 @@ typedef struct mpc_ctx {
     void *corr;                /* offline schedule: where dealer_collect puts this party's pending material */
     size_t ncorr_bytes;        /* its length in bytes */
     int corr_pending;          /* a request's material is still to be read */
+    arena *scratch;            /* borrowed: where mpc_tmp takes its buffers (NULL: malloc per buffer).
+                                * The party's runner creates one per party and sets it after init,
+                                * so ops reuse mapped pages instead of faulting fresh ones per op. */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
@@ -95,7 +99,9 @@ void mpc_ctx_init_key(mpc_ctx *c, net_party *net, const mpc_config *cfg, int pha
  * Cost: 1 round; 32 B sent per party to the other; 32 B D->P0 and D->P1. Setup, not online. */
 int mpc_setup(mpc_ctx *c) WUR;
 
-/* Scratch buffer of n words for the op in progress; NULL in phantom mode. Free with mpc_tmp_free. */
+/* Scratch buffer of n words for the op in progress; NULL in phantom mode. Free with mpc_tmp_free
+ * (any order; the memory is reused once every later buffer is freed too: arena.h). From c->scratch
+ * when set, else from malloc. Uninitialised. */
 uint64_t *mpc_tmp(const mpc_ctx *c, size_t n);
 void mpc_tmp_free(uint64_t *p);
 

@@ -1,8 +1,10 @@
-/* test_common.c -- fixed point (known answers, negatives, wraparound) and the ChaCha20 PRG. */
+/* test_common.c -- fixed point (known answers, negatives, wraparound), the ChaCha20 PRG and the
+ * scratch arena (reuse, alignment, out-of-order frees). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
+#include "../common/arena.h"
 #include "../common/fx.h"
 #include "../common/rng.h"
 
@@ -122,4 +124,46 @@ Test(rng, uniform_moments)
     double mean = s / n, var = s2 / n - mean * mean;
     cr_expect(fabs(mean - 0.5) < 0.005, "mean %g", mean);
     cr_expect(fabs(var - 1.0 / 12) < 0.002, "var %g", var);
+}
+
+Test(arena, reuses_memory_across_ops_and_frees_in_any_order)
+{
+    arena *a = arena_create();
+    /* An "op": five temporaries of 3 MiB, freed first-in first-out (as mpc_mul frees them). */
+    uint8_t *first[5];
+    for (int op = 0; op < 20; op++) {
+        uint8_t *p[5];
+        for (int i = 0; i < 5; i++) {
+            p[i] = arena_block_alloc(a, (3u << 20) + (size_t)i);
+            cr_assert_eq((uintptr_t)p[i] % 64, 0, "64-byte aligned");
+            memset(p[i], op + i, (3u << 20) + (size_t)i); /* blocks do not overlap: checked below */
+        }
+        for (int i = 0; i < 5; i++) cr_assert_eq(p[i][(3u << 20) - 1], (uint8_t)(op + i));
+        if (op == 0) memcpy(first, p, sizeof p);
+        else
+            for (int i = 0; i < 5; i++) cr_assert_eq(p[i], first[i], "op %d reuses block %d's memory", op, i);
+        for (int i = 0; i < 5; i++) arena_block_free(p[i]);
+    }
+    /* Chunks are allocated while the first op grows the arena, never after. */
+    size_t chunks = arena_chunk_allocs(a);
+    cr_assert_leq(chunks, 4);
+    cr_assert_geq(arena_peak(a), 5 * (3u << 20));
+    /* Nested: a long-lived block under short ones; freeing the long one first keeps the others valid. */
+    uint64_t *h = arena_block_alloc(a, 1000 * 8), *t = arena_block_alloc(a, 2000 * 8);
+    for (int i = 0; i < 1000; i++) h[i] = (uint64_t)i;
+    for (int i = 0; i < 2000; i++) t[i] = 7;
+    arena_block_free(h);
+    uint64_t *u = arena_block_alloc(a, 10 * 8); /* must not land on t */
+    for (int i = 0; i < 10; i++) u[i] = 9;
+    for (int i = 0; i < 2000; i++) cr_assert_eq(t[i], 7u);
+    arena_block_free(t);
+    arena_block_free(u);
+    cr_assert_eq(arena_chunk_allocs(a), chunks);
+    arena_block_free(NULL);
+    arena_destroy(a);
+    /* Without an arena: the same interface over malloc. */
+    void *m = arena_block_alloc(NULL, 100);
+    cr_assert_eq((uintptr_t)m % 64, 0);
+    arena_block_free(m);
+    arena_destroy(NULL);
 }
