@@ -189,5 +189,7 @@ void mpc_xor_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_
 /* Plaintext ring reference kernels (also used by the dealer): naive and blocked matmul. */
 void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
+/* Z += X @ Y (the same kernel without clearing Z; on all kernel threads, par.h). */
+void mpc_ring_matmul_acc(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 
 #endif

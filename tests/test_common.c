@@ -6,6 +6,7 @@
 
 #include "../common/arena.h"
 #include "../common/fx.h"
+#include "../common/par.h"
 #include "../common/rng.h"
 
 Test(fx, known_answers)
@@ -92,6 +93,29 @@ Test(rng, chunking_does_not_change_the_stream)
         step = step * 3 + 1;
     }
     cr_assert_arr_eq(x, y, sizeof x);
+}
+
+/* Long runs are expanded on the kernel threads (64 KiB a part): the stream is the same for 1 and 2
+ * threads and equals the byte-by-byte stream (block counters continue across calls). */
+Test(rng, threads_do_not_change_the_stream)
+{
+    size_t n = 600000 + 13;
+    uint8_t *x = malloc(n), *y = malloc(n), *z = malloc(n);
+    int saved = par_threads();
+    rng a, b, c;
+    rng_seed(&a, 9, 1), rng_seed(&b, 9, 1), rng_seed(&c, 9, 1);
+    par_set_threads(1);
+    rng_bytes(&a, x, 7);
+    rng_bytes(&a, x + 7, n - 7);
+    par_set_threads(2);
+    rng_bytes(&b, y, 7);
+    rng_bytes(&b, y + 7, n - 7);
+    for (size_t off = 0; off < n; off += 4096) rng_bytes(&c, z + off, n - off < 4096 ? n - off : 4096);
+    cr_assert_arr_eq(x, y, n);
+    cr_assert_arr_eq(x, z, n);
+    cr_assert_eq(rng_u64(&a), rng_u64(&b));
+    par_set_threads(saved);
+    free(x), free(y), free(z);
 }
 
 Test(rng, seeds_and_streams_are_independent)
