@@ -9,7 +9,11 @@
  * Variants: GeLU(erf) + softmax + LayerNorm, and Quad + 2Quad + LayerNorm.
  * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment; the row says how many were used.
  * Rows (bench_layer schema): backend, variant, threads, reps, wall_s_median, wall_s_min,
- * online_sent_bytes_p0, dealer_bytes, target_s. Measured on this machine; noisy when it is shared.
+ * online_sent_bytes_p0, dealer_bytes, cpu_s_p0, cpu_s_p1, cpu_s_d (fastest rep; sim: the whole process
+ * in cpu_s_p0, 0 in the others; tcp: each process over its online phase), target_s. Wall times are
+ * measured on this machine and are only as good as its load: CPU seconds do not count the waiting
+ * for a shared core, so they bound what an idle machine gives (tcp, 2 cores, 3 processes: wall >=
+ * max(cpu P0, cpu P1, sum / 2)).
  * Usage: mpcsim_bench_layer [OUT.csv] [--backend sim|tcp|both] [--reps N] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +42,13 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -96,6 +107,8 @@ static void layer_in_free(layer_in *in)
 
 typedef struct outcome {
     double wall;
+    double cpu[3]; /* sim: the process's CPU seconds over the session (all parties, all threads) in
+                    * cpu[0]; tcp: each party process's CPU seconds over its online phase */
     uint64_t sent_p0, dealer_bytes;
 } outcome;
 
@@ -109,9 +122,11 @@ static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
     nm_topology_init(&so.topo, 3, &l);
     void *args[2] = {in, in};
     xp_result res;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     if (xp_session_run(&so, layer_party, args, &res) != 0) return -1;
     oc->wall = now_s() - t0;
+    oc->cpu[0] = cpu_s() - c0;
+    oc->cpu[1] = oc->cpu[2] = 0;
     oc->sent_p0 = xp_online_sent(&res, 0);
     oc->dealer_bytes = res.dealer_bytes;
     return 0;
@@ -154,7 +169,7 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
     must(net_tcp_from_fds(&t, &to, fds), "connecting");
     net_party *p = net_tcp_party(t);
     arena *scratch = arena_create();
-    double dt = 0;
+    double dt = 0, c0 = 0;
     uint64_t sent = 0;
     if (role == NET_D) {
         dealer_ctx d;
@@ -163,6 +178,7 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         dealer_set_kinds(&d, mpc_family_of(cfg)->dealer_kinds);
         must(dealer_setup(&d), "dealer setup");
         p->offline_peer[NET_P0] = p->offline_peer[NET_P1] = 1;
+        c0 = cpu_s();
         must(dealer_serve(&d), "serving");
         sent = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1] +
                p->stats.total.recv_bytes[NET_P0];
@@ -177,16 +193,18 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         must(net_recv(p, 1 - role, &r, 1), "barrier");
         net_stats_reset(p);
         p->offline_peer[NET_D] = 1;
+        c0 = cpu_s();
         layer_party(&c, in);
         must(net_flush(p, 1 - role), "final flush");
         dt = in->t_end - in->t_start;
         sent = p->stats.total.sent_bytes[1 - role];
         if (role == NET_P0) must(net_tcp_send_bye(t, NET_D), "bye");
     }
+    double cpu = cpu_s() - c0;
     must(net_tcp_finish(t), "closing");
     net_tcp_destroy(t);
     arena_destroy(scratch);
-    double msg[2] = {dt, (double)sent};
+    double msg[3] = {dt, (double)sent, cpu};
     if (write(out_fd, msg, sizeof msg) != (ssize_t)sizeof msg) _exit(3);
     _exit(0);
 }
@@ -212,7 +230,7 @@ static int run_tcp(const mpc_config *cfg, layer_in *in, outcome *oc)
     for (int k = 0; k < 3; k++)
         for (int q = 0; q < 3; q++)
             if (fds[k][q] >= 0) close(fds[k][q]);
-    double msg[3][2];
+    double msg[3][3];
     int bad = 0;
     for (int r = 0; r < 3; r++) {
         if (read(pipes[r][0], msg[r], sizeof msg[r]) != (ssize_t)sizeof msg[r]) bad = 1;
@@ -225,6 +243,7 @@ static int run_tcp(const mpc_config *cfg, layer_in *in, outcome *oc)
     oc->wall = msg[0][0] > msg[1][0] ? msg[0][0] : msg[1][0];
     oc->sent_p0 = (uint64_t)msg[0][1];
     oc->dealer_bytes = (uint64_t)msg[2][1];
+    for (int r = 0; r < 3; r++) oc->cpu[r] = msg[r][2];
     return 0;
 }
 
@@ -261,11 +280,12 @@ int main(int argc, char **argv)
         if (strcmp(backend, "both") != 0 && strcmp(backend, cases[k].backend) != 0) continue;
         layer_in in;
         layer_in_init(&in, cases[k].quad);
-        double t[16];
+        double t[16], cp[16][3];
         outcome oc = {0};
         for (int r = 0; r < reps && rc == 0; r++) {
             rc = strcmp(cases[k].backend, "sim") == 0 ? run_sim(&cfg, &in, &oc) : run_tcp(&cfg, &in, &oc);
             t[r] = oc.wall;
+            memcpy(cp[r], oc.cpu, sizeof oc.cpu);
         }
         layer_in_free(&in);
         if (rc != 0) {
@@ -273,6 +293,10 @@ int main(int argc, char **argv)
             break;
         }
         qsort(t, (size_t)reps, sizeof *t, cmp_d);
+        double cmin[3] = {cp[0][0], cp[0][1], cp[0][2]};
+        for (int r = 1; r < reps; r++)
+            for (int q = 0; q < 3; q++)
+                if (cp[r][q] < cmin[q]) cmin[q] = cp[r][q];
         xp_rows_str(&w, "backend", cases[k].backend);
         xp_rows_str(&w, "variant", cases[k].variant);
         xp_rows_int(&w, "threads", par_threads());
@@ -281,10 +305,13 @@ int main(int argc, char **argv)
         xp_rows_real(&w, "wall_s_min", t[0]);
         xp_rows_uint(&w, "online_sent_bytes_p0", oc.sent_p0);
         xp_rows_uint(&w, "dealer_bytes", oc.dealer_bytes);
+        xp_rows_real(&w, "cpu_s_p0", cmin[0]);
+        xp_rows_real(&w, "cpu_s_p1", cmin[1]);
+        xp_rows_real(&w, "cpu_s_d", cmin[2]);
         xp_rows_real(&w, "target_s", cases[k].target);
         xp_rows_end(&w);
-        fprintf(stderr, "bench_layer: %-3s %-28s median %.3f s (min %.3f, target %.1f s)\n", cases[k].backend,
-                cases[k].variant, t[reps / 2], t[0], cases[k].target);
+        fprintf(stderr, "bench_layer: %-3s %-28s median %.3f s (min %.3f, target %.1f s); cpu %.3f %.3f %.3f s\n",
+                cases[k].backend, cases[k].variant, t[reps / 2], t[0], cases[k].target, cmin[0], cmin[1], cmin[2]);
     }
     if (xp_out_close(&o) != 0) return 1;
     return rc == 0 ? 0 : 1;

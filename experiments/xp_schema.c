@@ -226,6 +226,9 @@ static const xp_col bench_layer_cols[] = {
     R("wall_s_min", "s", "%.3f", "fastest wall time"),
     U("online_sent_bytes_p0", "bytes", "online bytes P0 sent to P1"),
     U("dealer_bytes", "bytes", "dealer traffic (material and requests)"),
+    R("cpu_s_p0", "s", "%.3f", "CPU seconds: sim, the whole process; tcp, P0's online phase"),
+    R("cpu_s_p1", "s", "%.3f", "CPU seconds of P1's online phase (tcp; 0 for sim)"),
+    R("cpu_s_d", "s", "%.3f", "CPU seconds of the dealer's online phase (tcp; 0 for sim)"),
     R("target_s", "s", "%.1f", "issue 16's target"),
 };
 const xp_schema xp_schema_bench_layer = {"bench_layer", "bench target (results/bench_layer.csv)",
