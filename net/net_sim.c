@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/arena.h"
 #include "../sim/sim.h"
 
 typedef struct msg {
@@ -139,8 +140,9 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     if (buf && n) {
         if (m->cap < n) {
             free(m->buf);
-            m->buf = chk_malloc(n);
-            m->cap = n;
+            size_t cap = n;
+            m->buf = arena_pages(&cap);
+            m->cap = cap;
         }
         m->payload = m->buf;
         memcpy(m->payload, buf, n);
