@@ -20,6 +20,9 @@
 #endif
 
 enum { ALIGN = 64, MIN_CHUNK = 1 << 20, HUGE = 1 << 21 };
+/* Huge pages only for buffers of 8 MiB and more: below, the 2 MiB granularity costs more resident
+ * memory (a touched huge page is resident whole) than the faults it saves. */
+#define THP_MIN ((size_t)8 << 20)
 #define GROW_MAX ((size_t)256 << 20) /* a new chunk is as big as all others together, up to this */
 
 typedef struct chunk chunk;
@@ -50,8 +53,8 @@ struct arena {
     size_t reserved, live, peak, nchunk_allocs;
 };
 
-/* Buffers of 2 MiB and more are 2 MiB-aligned and asked for transparent huge pages: first use then
- * takes one fault per 2 MiB instead of one per 4 KiB (a fault is costly in a VM). */
+/* Buffers of 2 MiB and more are 2 MiB-aligned, and from THP_MIN on asked for transparent huge pages:
+ * first use then takes one fault per 2 MiB instead of one per 4 KiB (a fault is costly in a VM). */
 void *arena_pages(size_t *n)
 {
     void *m = NULL;
@@ -59,7 +62,7 @@ void *arena_pages(size_t *n)
     if (cap >= HUGE) cap = (cap + HUGE - 1) / HUGE * HUGE;
     CHECK(posix_memalign(&m, align, cap ? cap : 1) == 0, "out of memory: %zu bytes", cap);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (cap >= HUGE) (void)madvise(m, cap, MADV_HUGEPAGE); /* advice only: ignored where THP is off */
+    if (cap >= THP_MIN) (void)madvise(m, cap, MADV_HUGEPAGE); /* advice only: ignored where THP is off */
 #endif
     *n = cap;
     return m;

@@ -34,7 +34,8 @@ void *arena_block_alloc(arena *a, size_t n);
 void arena_block_free(void *p);
 
 /* A large buffer for a long-lived pool (free with free()): *n bytes rounded up to 2 MiB when it is at
- * least that, 2 MiB-aligned and advised to use transparent huge pages (Linux); *n gets the size. */
+ * least that, 2 MiB-aligned, and from 8 MiB on advised to use transparent huge pages (Linux); *n
+ * gets the size. */
 void *arena_pages(size_t *n);
 
 /* Bytes of chunk memory the arena holds now (reserved, live or not), and the largest live total. */
