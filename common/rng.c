@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "chk.h"
+#include "par.h"
 
 static void rng_refill(rng *r)
 {
@@ -39,6 +40,20 @@ void rng_seed(rng *r, uint64_t seed, uint64_t stream)
     rng_init_key(r, key, nonce);
 }
 
+typedef struct prg_job {
+    uint8_t *o;
+    const rng *r;
+} prg_job;
+
+/* Blocks [lo, hi) of a run: ChaCha20 is seekable, block b is keystream block r->block + b. */
+static void prg_part(void *ud, size_t lo, size_t hi)
+{
+    const prg_job *j = ud;
+    memset(j->o + lo * 64, 0, (hi - lo) * 64);
+    crypto_stream_chacha20_xor_ic(j->o + lo * 64, j->o + lo * 64, (hi - lo) * 64, j->r->nonce, j->r->block + lo,
+                                  j->r->key);
+}
+
 void rng_bytes(rng *r, void *out, size_t n)
 {
     uint8_t *o = out;
@@ -50,8 +65,9 @@ void rng_bytes(rng *r, void *out, size_t n)
     /* Whole blocks straight into the output. */
     size_t whole = n / 64;
     if (whole > 0) {
-        memset(o, 0, whole * 64);
-        crypto_stream_chacha20_xor_ic(o, o, whole * 64, r->nonce, r->block, r->key);
+        /* On all kernel threads, 64 KiB at least a part: the same stream for any thread count. */
+        prg_job j = {o, r};
+        par_for(whole, 1024, prg_part, &j);
         r->block += whole;
         o += whole * 64;
         n -= whole * 64;

@@ -26,6 +26,12 @@ static const struct { const char *name; unsigned bytes; } per_elem[] = {
     {"2relu", 652},
 };
 enum { PER_ELEM_MAX = 740, MATMUL_PER_ELEM = 80 };
+/* Since the per-party scratch arenas and the simulator's retained message storage (issue 16), each
+ * party keeps its high-water scratch and message buffers mapped for the run instead of returning them
+ * to the system: peaks measured (GNU time %M, 2026-12-07) went from 48.1 to 65.5 MB for mul 200000 and
+ * from 129.5 to 162.5 MB for softmax 200x1000 (x1.36, x1.25). The slopes above (measured before) are
+ * scaled by 1.4 until they are refitted. */
+enum { ARENA_RETENTION_10 = 14 };
 /* The process itself (code, libraries, three actor threads): about 6 MB measured (the intercept of
  * the fits above); 16 MiB counted. */
 static const uint64_t BASE = 16u << 20;
@@ -44,7 +50,7 @@ uint64_t xp_mem_op(const xp_opdef *op, const xp_shape *s)
     unsigned b = PER_ELEM_MAX;
     for (size_t i = 0; i < sizeof per_elem / sizeof *per_elem; i++)
         if (strcmp(per_elem[i].name, op->name) == 0) b = per_elem[i].bytes;
-    return sat_add(BASE, sat_mul(b, s->n));
+    return sat_add(BASE, sat_mul(b, s->n) / 10 * ARENA_RETENTION_10);
 }
 
 /* One real-mode private inference: a fit to measured peaks (GNU time %M, 2026-12-07, this build) of

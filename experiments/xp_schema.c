@@ -315,6 +315,24 @@ const xp_schema xp_schema_compute_profile = {"compute_profile", "bench target (r
                                              "the machine's compute profile (profile:local)", compute_profile_cols,
                                              NCOL(compute_profile_cols)};
 
+static const xp_col bench_layer_cols[] = {
+    S("backend", "", "sim (one process, setup included) or tcp (three processes on loopback, online)"),
+    S("variant", "", "activation+attention+norm"),
+    I("threads", "", "kernel threads per party (MPCSIM_THREADS)"),
+    I("reps", "", "repetitions"),
+    R("wall_s_median", "s", "%.3f", "median wall time"),
+    R("wall_s_min", "s", "%.3f", "fastest wall time"),
+    U("online_sent_bytes_p0", "bytes", "online bytes P0 sent to P1"),
+    U("dealer_bytes", "bytes", "dealer traffic (material and requests)"),
+    R("cpu_s_p0", "s", "%.3f", "CPU seconds: sim, the whole process; tcp, P0's online phase"),
+    R("cpu_s_p1", "s", "%.3f", "CPU seconds of P1's online phase (tcp; 0 for sim)"),
+    R("cpu_s_d", "s", "%.3f", "CPU seconds of the dealer's online phase (tcp; 0 for sim)"),
+    R("target_s", "s", "%.1f", "issue 16's target"),
+};
+const xp_schema xp_schema_bench_layer = {"bench_layer", "bench target (results/bench_layer.csv)",
+                                         "one BERT-base encoder layer per backend and variant", bench_layer_cols,
+                                         NCOL(bench_layer_cols)};
+
 static const xp_col bench_relay_cols[] = {
     R("delay_us", "us", "%.0f", "relay delay"),
     R("frames_per_s", "1/s", "%.0f", "offered frame rate"),
@@ -512,7 +530,7 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
 const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_infer_runtime, &xp_schema_runtime_acc, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval, &xp_schema_eval_failures,
-    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
+    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_layer, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
     &xp_schema_train_step,
     &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_report_facts,
     &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,

@@ -216,6 +216,13 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
 #undef W
 }
 
+void sbert_layer_forward(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
+{
+    CHECK(l >= 0 && l < j->model->L, "layer %d of a %d-layer model", l, j->model->L);
+    CHECK(c->phantom || c->self != NET_P0 || j->w != NULL, "P0 needs the weights in real mode");
+    layer(c, j, l, h);
+}
+
 void sbert_forward(mpc_ctx *c, const sbert_job *j)
 {
     const tfm_config *m = j->model;

@@ -82,6 +82,10 @@ typedef struct sbert_job {
  * its own party (token ids in range, T <= positions). */
 void sbert_forward(mpc_ctx *c, const sbert_job *job);
 
+/* Encoder layer l alone on this party's shares h (T x C, in place): what sbert_forward runs per layer
+ * (the layer benchmark times it). P0 reads job->w->layer[l] in real mode; tokens and logits unused. */
+void sbert_layer_forward(mpc_ctx *c, const sbert_job *job, int l, uint64_t *h);
+
 /* Closed-form costs, from the ops' closed forms: one encoder layer, the embedding, the head, and the
  * whole forward. One-time model setup (BatchNorm's inverse std under CrypTen) is separate. */
 mpc_cost sbert_embed_cost(const mpc_config *cfg, const tfm_config *m, int T);

@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/arena.h"
 #include "../sim/sim.h"
 #include "net_rt.h"
 
 typedef struct msg {
     struct msg *next;
     size_t n;
-    void *payload; /* NULL in phantom mode */
+    void *payload; /* NULL in phantom mode; else buf */
+    void *buf;     /* payload storage, kept with the message on the free list and reused */
+    size_t cap;    /* bytes of buf */
     net_msg_info info;
     int src, dst, delivered, tag;
     net_sim *w;
@@ -44,18 +47,31 @@ struct net_sim {
     int64_t pk_armed; /* earliest pending engine event that runs the packet model */
 };
 
-static msg *msg_alloc(net_sim *w)
+/* A message for n payload bytes: the free one whose storage fits n most tightly, else the first. */
+static msg *msg_alloc(net_sim *w, size_t n)
 {
-    msg *m = w->free_msgs;
-    if (m) w->free_msgs = m->next;
-    else m = chk_malloc(sizeof *m);
+    msg **best = NULL;
+    for (msg **pm = &w->free_msgs; *pm; pm = &(*pm)->next)
+        if ((*pm)->cap >= n && (!best || (*pm)->cap < (*best)->cap)) best = pm;
+    if (!best && w->free_msgs) best = &w->free_msgs;
+    msg *m;
+    if (best) {
+        m = *best;
+        *best = m->next;
+    } else {
+        m = chk_calloc(1, sizeof *m);
+    }
+    void *buf = m->buf;
+    size_t cap = m->cap;
     memset(m, 0, sizeof *m);
+    m->buf = buf, m->cap = cap;
     return m;
 }
 
+/* Free messages keep their payload storage: a session sends the same few sizes again and again, so
+ * the copies land in pages already mapped instead of a fresh allocation per message. */
 static void msg_free(net_sim *w, msg *m)
 {
-    free(m->payload);
     m->payload = NULL;
     m->next = w->free_msgs;
     w->free_msgs = m;
@@ -117,13 +133,19 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
 {
     sim_party *sp = (sim_party *)p;
     net_sim *w = sp->w;
-    msg *m = msg_alloc(w);
+    msg *m = msg_alloc(w, buf ? n : 0);
     m->w = w;
     m->n = n;
     m->src = p->self;
     m->dst = peer;
     if (buf && n) {
-        m->payload = chk_malloc(n);
+        if (m->cap < n) {
+            free(m->buf);
+            size_t cap = n;
+            m->buf = arena_pages(&cap);
+            m->cap = cap;
+        }
+        m->payload = m->buf;
         memcpy(m->payload, buf, n);
     }
     nm_link *l = &w->topo.link[p->self][peer];
@@ -211,7 +233,7 @@ void net_sim_destroy(net_sim *s)
             msg *m = s->mb[i][j].head;
             while (m) {
                 msg *nx = m->next;
-                free(m->payload);
+                free(m->buf);
                 free(m);
                 m = nx;
             }
@@ -219,6 +241,7 @@ void net_sim_destroy(net_sim *s)
     msg *m = s->free_msgs;
     while (m) {
         msg *nx = m->next;
+        free(m->buf);
         free(m);
         m = nx;
     }

@@ -66,7 +66,7 @@ static int dims_ok(const uint64_t *d, int k)
 
 static uint64_t *fill(dealer_ctx *d, int who, size_t n)
 {
-    uint64_t *p = chk_malloc(n * sizeof *p);
+    uint64_t *p = arena_block_alloc(d->scratch, n * sizeof *p);
     rng_fill_u64(&d->s[who], p, n);
     return p;
 }
@@ -92,7 +92,8 @@ static void mul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
             size_t i = rr * L + j, k = bc == MPC_BC_NONE ? i : bc == MPC_BC_ROW ? rr : j;
             out[i] = (a0[i] + a1[i]) * (b0[k] + b1[k]) - c1[i];
         }
-    free(a0), free(b0), free(a1), free(b1), free(c1);
+    arena_block_free(a0), arena_block_free(b0), arena_block_free(a1);
+    arena_block_free(b1), arena_block_free(c1);
 }
 
 /* shape: B, m, k, p, y_shared. Bound each tensor (A: B m k, Bm: B k p, C: B m p), not the product of
@@ -117,7 +118,8 @@ static void matmul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     for (size_t b = 0; b < B; b++)
         mpc_ring_matmul(out + b * m * p, A0 + b * m * k, B0 + (ys ? 0 : b * k * p), m, k, p);
     for (size_t i = 0; i < nout; i++) out[i] -= C1[i];
-    free(A0), free(B0), free(A1), free(B1), free(C1);
+    arena_block_free(A0), arena_block_free(B0), arena_block_free(A1);
+    arena_block_free(B1), arena_block_free(C1);
 }
 
 /* shape: n (square, and, b2a) */
@@ -137,7 +139,7 @@ static void square_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
         uint64_t v = r0[i] + r1[i];
         out[i] = v * v - c1[i];
     }
-    free(r0), free(r1), free(c1);
+    arena_block_free(r0), arena_block_free(r1), arena_block_free(c1);
 }
 
 static void and_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
@@ -147,7 +149,8 @@ static void and_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     uint64_t *a1 = fill(d, 1, n), *b1 = fill(d, 1, n), *c1 = fill(d, 1, n);
     uint64_t *out = (uint64_t *)(void *)o[0];
     for (size_t i = 0; i < n; i++) out[i] = ((a0[i] ^ a1[i]) & (b0[i] ^ b1[i])) ^ c1[i];
-    free(a0), free(b0), free(a1), free(b1), free(c1);
+    arena_block_free(a0), arena_block_free(b0), arena_block_free(a1);
+    arena_block_free(b1), arena_block_free(c1);
 }
 
 static void b2a_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
@@ -156,7 +159,7 @@ static void b2a_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     uint64_t *w0 = fill(d, 0, n), *w1 = fill(d, 1, n), *c1 = fill(d, 1, n);
     uint64_t *out = (uint64_t *)(void *)o[0];
     for (size_t i = 0; i < n; i++) out[i] = ((w0[i] ^ w1[i]) & 1) - c1[i];
-    free(w0), free(w1), free(c1);
+    arena_block_free(w0), arena_block_free(w1), arena_block_free(c1);
 }
 
 /* shape: n, d (the safe truncation's pair, mpc_trunc_safe.h): [floor(r/d)] then [r >> 63], 16n bytes */
@@ -178,7 +181,7 @@ static void trunc_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
         out[i] = v / dv - qm1[i];
         out[n + i] = (v >> 63) - qm1[n + i];
     }
-    free(r0), free(r1), free(qm1);
+    arena_block_free(r0), arena_block_free(r1), arena_block_free(qm1);
 }
 
 const dealer_kind_def dealer_core_kinds[] = {
@@ -301,7 +304,7 @@ static int serve_one(dealer_ctx *d, const dealer_req *r)
     uint8_t *out[2] = {NULL, NULL};
     if (!d->phantom) {
         for (int i = 0; i < 2; i++)
-            if (bytes[i]) out[i] = chk_malloc(bytes[i]);
+            if (bytes[i]) out[i] = arena_block_alloc(d->scratch, bytes[i]);
         k->serve(d, r->d, out);
     }
     int rc = NET_OK;
@@ -311,7 +314,7 @@ static int serve_one(dealer_ctx *d, const dealer_req *r)
         if (rc == NET_OK) rc = net_flush(d->net, i);
         d->bytes_out[i] += bytes[i];
     }
-    free(out[0]), free(out[1]);
+    arena_block_free(out[1]), arena_block_free(out[0]);
     d->nreq++;
     return rc;
 }

@@ -113,6 +113,7 @@ typedef struct dealer_ctx {
     const dealer_kind_def *kinds;   /* the family's own kinds (NULL-name terminated) or NULL */
     uint64_t nreq;                  /* correlations served */
     uint64_t bytes_out[2];          /* material sent to P0 and to P1, bytes */
+    arena *scratch;                 /* borrowed: the serving buffers (NULL: malloc), as mpc_ctx.scratch */
 } dealer_ctx;
 
 void dealer_init(dealer_ctx *d, net_party *net, int phantom, uint64_t seed);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "../common/fx.h"
+#include "../common/par.h"
 
 void mpc_config_default(mpc_config *cfg)
 {
@@ -144,10 +145,10 @@ int mpc_setup(mpc_ctx *c)
 
 uint64_t *mpc_tmp(const mpc_ctx *c, size_t n)
 {
-    return c->phantom ? NULL : chk_malloc(n * sizeof(uint64_t));
+    return c->phantom ? NULL : arena_block_alloc(c->scratch, n * sizeof(uint64_t));
 }
 
-void mpc_tmp_free(uint64_t *p) { free(p); }
+void mpc_tmp_free(uint64_t *p) { arena_block_free(p); }
 
 void mpc_work(mpc_ctx *c, uint64_t ring_macs, uint64_t elem_ops, uint64_t prg_bytes)
 {
@@ -347,13 +348,13 @@ void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, si
 #define RING_KERNEL
 #endif
 RING_KERNEL
-void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)
+static void ring_matmul_rows(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t i0, size_t i1, size_t k,
+                             size_t p)
 {
-    memset(Z, 0, m * p * sizeof *Z);
     enum { TB = 64 };
     for (size_t t0 = 0; t0 < k; t0 += TB) {
         size_t t1 = t0 + TB < k ? t0 + TB : k;
-        for (size_t i = 0; i < m; i++) {
+        for (size_t i = i0; i < i1; i++) {
             uint64_t *zr = Z + i * p;
             for (size_t t = t0; t < t1; t++) {
                 uint64_t xv = X[i * k + t];
@@ -362,4 +363,31 @@ void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m
             }
         }
     }
+}
+
+typedef struct mm_job {
+    uint64_t *Z;
+    const uint64_t *X, *Y;
+    size_t k, p;
+} mm_job;
+
+static void mm_part(void *ud, size_t lo, size_t hi)
+{
+    const mm_job *j = ud;
+    ring_matmul_rows(j->Z, j->X, j->Y, lo, hi, j->k, j->p);
+}
+
+/* Rows split over the kernel threads (par.h), at least 2^18 MACs a part: each thread owns its rows of
+ * Z, so the result does not depend on the thread count. */
+void mpc_ring_matmul_acc(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)
+{
+    mm_job j = {Z, X, Y, k, p};
+    size_t kp = k * p, grain = ((size_t)1 << 18) / (kp > 0 ? kp : 1);
+    par_for(m, grain ? grain : 1, mm_part, &j);
+}
+
+void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)
+{
+    memset(Z, 0, m * p * sizeof *Z);
+    mpc_ring_matmul_acc(Z, X, Y, m, k, p);
 }

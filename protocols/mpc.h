@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/arena.h"
 #include "../common/chk.h"
 #include "../common/rng.h"
 #include "../net/net.h"
@@ -91,6 +92,9 @@ typedef struct mpc_ctx {
     size_t ncorr_bytes;        /* its length in bytes */
     int corr_pending;          /* a request's material is still to be read */
     struct mpc_audit *audit;   /* simulation-only measurement oracle (mpc_audit.h); NULL = off */
+    arena *scratch;            /* borrowed: where mpc_tmp takes its buffers (NULL: malloc per buffer).
+                                * The party's runner creates one per party and sets it after init,
+                                * so ops reuse mapped pages instead of faulting fresh ones per op. */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
@@ -104,7 +108,9 @@ void mpc_ctx_init_key(mpc_ctx *c, net_party *net, const mpc_config *cfg, int pha
  * Cost: 1 round; 32 B sent per party to the other; 32 B D->P0 and D->P1. Setup, not online. */
 int mpc_setup(mpc_ctx *c) WUR;
 
-/* Scratch buffer of n words for the op in progress; NULL in phantom mode. Free with mpc_tmp_free. */
+/* Scratch buffer of n words for the op in progress; NULL in phantom mode. Free with mpc_tmp_free
+ * (any order; the memory is reused once every later buffer is freed too: arena.h). From c->scratch
+ * when set, else from malloc. Uninitialised. */
 uint64_t *mpc_tmp(const mpc_ctx *c, size_t n);
 void mpc_tmp_free(uint64_t *p);
 
@@ -196,5 +202,7 @@ void mpc_xor_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_
 /* Plaintext ring reference kernels (also used by the dealer): naive and blocked matmul. */
 void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
+/* Z += X @ Y (the same kernel without clearing Z; on all kernel threads, par.h). */
+void mpc_ring_matmul_acc(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 
 #endif

@@ -66,7 +66,7 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
 {
     size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
     uint64_t *A = mpc_tmp(c, nx), *Bm = mpc_tmp(c, ny), *C = mpc_tmp(c, nz);
-    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_other = mpc_tmp(c, nx + ny), *t = mpc_tmp(c, m * p);
+    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_other = mpc_tmp(c, nx + ny), *t = mpc_tmp(c, k * p);
     /* 1. Matrix triple. */
     dealer_matmul(c, A, Bm, C, B, m, k, p, y_shared);
     /* 2. Open E = X - A and D = Y - Bm together. */
@@ -76,7 +76,8 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
     }
     mpc_exchange(c, ed_other, ed, nx + ny);
     dealer_collect(c);
-    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D. */
+    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D), one ring
+     *    matmul fewer and the same ring values (the compute model still charges CrypTen's three). */
     int p0 = c->self == NET_P0;
     mpc_work(c, (uint64_t)(p0 ? 3 : 2) * B * m * k * p, nx + ny + 3 * nz, 0);
     if (!c->phantom) {
@@ -87,14 +88,13 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
             uint64_t *Zb = Z + bt * m * p;
             const uint64_t *Cb = C + bt * m * p;
             memcpy(Zb, Cb, m * p * sizeof *Zb);
-            mpc_ring_matmul(t, E, Bb, m, k, p);
-            for (size_t i = 0; i < m * p; i++) Zb[i] += t[i];
-            mpc_ring_matmul(t, Ab, D, m, k, p);
-            for (size_t i = 0; i < m * p; i++) Zb[i] += t[i];
+            const uint64_t *By = Bb;
             if (p0) {
-                mpc_ring_matmul(t, E, D, m, k, p);
-                for (size_t i = 0; i < m * p; i++) Zb[i] += t[i];
+                for (size_t i = 0; i < k * p; i++) t[i] = Bb[i] + D[i];
+                By = t;
             }
+            mpc_ring_matmul_acc(Zb, E, By, m, k, p);
+            mpc_ring_matmul_acc(Zb, Ab, D, m, k, p);
         }
     }
     mpc_tmp_free(A);

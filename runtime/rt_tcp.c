@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/arena.h"
 #include "../protocols/family.h"
 
 /* ---- configuration hash ---- */
@@ -220,6 +221,7 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     to.tap = o->tap;
     to.tap_ud = o->tap_ud;
     net_tcp *t = NULL;
+    arena *scratch = NULL; /* real mode: the party's buffers reuse mapped pages across ops (arena.h) */
     char err[1024];
     int rc = net_tcp_connect(&t, &to, err, sizeof err);
     int ret = -1;
@@ -245,10 +247,12 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         if (o->reproducible) dealer_init(&dctx, p, j->phantom, j->seed);
         else dealer_init_key(&dctx, p, j->phantom, rkey);
         dealer_set_kinds(&dctx, mpc_family_of(j->cfg)->dealer_kinds);
+        if (real) dctx.scratch = scratch = arena_create();
         must(dealer_setup(&dctx), me, "setup (seed exchange)");
     } else {
         if (o->reproducible) mpc_ctx_init(&ctx, p, j->cfg, j->phantom, j->seed);
         else mpc_ctx_init_key(&ctx, p, j->cfg, j->phantom, rkey);
+        if (real) ctx.scratch = scratch = arena_create();
         must(mpc_setup(&ctx), me, "setup (seed exchange)");
     }
     sodium_memzero(rkey, sizeof rkey);
@@ -358,6 +362,7 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     ret = 0;
 
 done:
+    arena_destroy(scratch);
     net_tcp_destroy(t);
     return ret;
 }

@@ -428,7 +428,7 @@ Test(bounds, training_stops_on_a_non_finite_loss)
 Test(bounds, real_runs_that_cannot_fit_are_refused_naming_estimate_and_limit)
 {
     tu_run r = tu_mpcsim("op mul --shape 10000x10000 --mode real --mem-limit 1g --check"); /* --check: never runs */
-    expect_failure(&r, 2, "needs about 22.4 GiB of memory");
+    expect_failure(&r, 2, "needs about 31.3 GiB of memory");
     cr_expect(strstr(r.err, "limit of 1.0 GiB (--mem-limit)") != NULL, "%s", r.err);
     tu_run_free(&r);
     r = tu_mpcsim("op matmul --shape 30000x30000@30000x30000 --mode real --mem-limit 100g --check");

@@ -1,9 +1,12 @@
-/* test_common.c -- fixed point (known answers, negatives, wraparound) and the ChaCha20 PRG. */
+/* test_common.c -- fixed point (known answers, negatives, wraparound), the ChaCha20 PRG and the
+ * scratch arena (reuse, alignment, out-of-order frees). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
+#include "../common/arena.h"
 #include "../common/fx.h"
+#include "../common/par.h"
 #include "../common/rng.h"
 
 Test(fx, known_answers)
@@ -92,6 +95,29 @@ Test(rng, chunking_does_not_change_the_stream)
     cr_assert_arr_eq(x, y, sizeof x);
 }
 
+/* Long runs are expanded on the kernel threads (64 KiB a part): the stream is the same for 1 and 2
+ * threads and equals the byte-by-byte stream (block counters continue across calls). */
+Test(rng, threads_do_not_change_the_stream)
+{
+    size_t n = 600000 + 13;
+    uint8_t *x = malloc(n), *y = malloc(n), *z = malloc(n);
+    int saved = par_threads();
+    rng a, b, c;
+    rng_seed(&a, 9, 1), rng_seed(&b, 9, 1), rng_seed(&c, 9, 1);
+    par_set_threads(1);
+    rng_bytes(&a, x, 7);
+    rng_bytes(&a, x + 7, n - 7);
+    par_set_threads(2);
+    rng_bytes(&b, y, 7);
+    rng_bytes(&b, y + 7, n - 7);
+    for (size_t off = 0; off < n; off += 4096) rng_bytes(&c, z + off, n - off < 4096 ? n - off : 4096);
+    cr_assert_arr_eq(x, y, n);
+    cr_assert_arr_eq(x, z, n);
+    cr_assert_eq(rng_u64(&a), rng_u64(&b));
+    par_set_threads(saved);
+    free(x), free(y), free(z);
+}
+
 Test(rng, seeds_and_streams_are_independent)
 {
     rng a, b, c;
@@ -122,4 +148,46 @@ Test(rng, uniform_moments)
     double mean = s / n, var = s2 / n - mean * mean;
     cr_expect(fabs(mean - 0.5) < 0.005, "mean %g", mean);
     cr_expect(fabs(var - 1.0 / 12) < 0.002, "var %g", var);
+}
+
+Test(arena, reuses_memory_across_ops_and_frees_in_any_order)
+{
+    arena *a = arena_create();
+    /* An "op": five temporaries of 3 MiB, freed first-in first-out (as mpc_mul frees them). */
+    uint8_t *first[5];
+    for (int op = 0; op < 20; op++) {
+        uint8_t *p[5];
+        for (int i = 0; i < 5; i++) {
+            p[i] = arena_block_alloc(a, (3u << 20) + (size_t)i);
+            cr_assert_eq((uintptr_t)p[i] % 64, 0, "64-byte aligned");
+            memset(p[i], op + i, (3u << 20) + (size_t)i); /* blocks do not overlap: checked below */
+        }
+        for (int i = 0; i < 5; i++) cr_assert_eq(p[i][(3u << 20) - 1], (uint8_t)(op + i));
+        if (op == 0) memcpy(first, p, sizeof p);
+        else
+            for (int i = 0; i < 5; i++) cr_assert_eq(p[i], first[i], "op %d reuses block %d's memory", op, i);
+        for (int i = 0; i < 5; i++) arena_block_free(p[i]);
+    }
+    /* Chunks are allocated while the first op grows the arena, never after. */
+    size_t chunks = arena_chunk_allocs(a);
+    cr_assert_leq(chunks, 4);
+    cr_assert_geq(arena_peak(a), 5 * (3u << 20));
+    /* Nested: a long-lived block under short ones; freeing the long one first keeps the others valid. */
+    uint64_t *h = arena_block_alloc(a, 1000 * 8), *t = arena_block_alloc(a, 2000 * 8);
+    for (int i = 0; i < 1000; i++) h[i] = (uint64_t)i;
+    for (int i = 0; i < 2000; i++) t[i] = 7;
+    arena_block_free(h);
+    uint64_t *u = arena_block_alloc(a, 10 * 8); /* must not land on t */
+    for (int i = 0; i < 10; i++) u[i] = 9;
+    for (int i = 0; i < 2000; i++) cr_assert_eq(t[i], 7u);
+    arena_block_free(t);
+    arena_block_free(u);
+    cr_assert_eq(arena_chunk_allocs(a), chunks);
+    arena_block_free(NULL);
+    arena_destroy(a);
+    /* Without an arena: the same interface over malloc. */
+    void *m = arena_block_alloc(NULL, 100);
+    cr_assert_eq((uintptr_t)m % 64, 0);
+    arena_block_free(m);
+    arena_destroy(NULL);
 }

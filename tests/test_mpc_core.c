@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../common/fx.h"
+#include "../common/par.h"
 #include "testutil.h"
 #include "../net/net_sim.h"
 #include "../protocols/mpc_beaver.h"
@@ -206,4 +207,30 @@ Test(mpc_core, ring_matmul_fast_equals_naive)
     mpc_ring_matmul(Z2, X, Y, m, k, p);
     cr_expect_arr_eq(Z1, Z2, m * p * 8);
     free(X), free(Y), free(Z1), free(Z2);
+}
+
+/* Large enough that the rows are split over the kernel threads (2^18 MACs a part): 1 and 2 threads
+ * give the naive kernel's words exactly; the accumulating form adds onto Z. */
+Test(mpc_core, ring_matmul_threads_equal_naive)
+{
+    rng r;
+    rng_seed(&r, 6, 6);
+    size_t m = 150, k = 300, p = 203;
+    uint64_t *X = malloc(m * k * 8), *Y = malloc(k * p * 8), *Z0 = malloc(m * p * 8), *Z1 = malloc(m * p * 8),
+             *Z2 = malloc(m * p * 8);
+    rng_fill_u64(&r, X, m * k);
+    rng_fill_u64(&r, Y, k * p);
+    mpc_ring_matmul_naive(Z0, X, Y, m, k, p);
+    int saved = par_threads();
+    par_set_threads(1);
+    mpc_ring_matmul(Z1, X, Y, m, k, p);
+    par_set_threads(2);
+    mpc_ring_matmul(Z2, X, Y, m, k, p);
+    cr_expect_arr_eq(Z0, Z1, m * p * 8);
+    cr_expect_arr_eq(Z0, Z2, m * p * 8);
+    for (size_t i = 0; i < m * p; i++) Z1[i] = (uint64_t)i * 0x9E3779B97F4A7C15ull;
+    mpc_ring_matmul_acc(Z1, X, Y, m, k, p);
+    for (size_t i = 0; i < m * p; i++) cr_assert_eq(Z1[i], Z0[i] + (uint64_t)i * 0x9E3779B97F4A7C15ull, "acc at %zu", i);
+    par_set_threads(saved);
+    free(X), free(Y), free(Z0), free(Z1), free(Z2);
 }
