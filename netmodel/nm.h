@@ -28,8 +28,6 @@ enum {
     NM_EUNKNOWN = -2, /* unknown profile name */
 };
 
-#define NM_MAX_PARTIES 3
-
 typedef struct nm_profile {
     const char *name;
     const char *description;
@@ -60,12 +58,6 @@ const char *nm_link_model_name(int model);
 /* "cubic" or "reno" -> NM_CC_*; NM_EINVAL otherwise. */
 int nm_parse_congestion(const char *s, int *cc) WUR;
 const char *nm_congestion_name(int cc);
-
-/* A full mesh of n <= NM_MAX_PARTIES parties: link[i][j] is the direction i -> j. */
-typedef struct nm_topology {
-    int n;
-    nm_link link[NM_MAX_PARTIES][NM_MAX_PARTIES];
-} nm_topology;
 
 /* Every link gets `spec`, busy_until = 0. */
 void nm_topology_init(nm_topology *t, int n, const nm_linkspec *spec);

@@ -1,10 +1,14 @@
 /* nm_link.h -- one direction of a link: its settings (bandwidth, latency, per-message overhead,
- * link model), its state (busy until, the TCP model's window) and the serialization time. The bottom
+ * link model), its state (busy until, the TCP model's window), the serialization time, and the full
+ * mesh of links between the parties (nm_topology). The bottom
  * of netmodel/: nm_tcp.c builds on it, nm.c dispatches between the models (nm.h). */
 #ifndef NM_LINK_H
 #define NM_LINK_H
 
 #include <stdint.h>
+
+/* Parties of a topology (nm.h) and of the packet model (nm_pkt.h). */
+#define NM_MAX_PARTIES 3
 
 /* Link models (nm_linkspec.model). */
 enum {
@@ -44,6 +48,12 @@ typedef struct nm_link {
     int64_t busy_until;
     nm_tcp_state tcp; /* NM_MODEL_TCP only; all zero = fresh connection */
 } nm_link;
+
+/* A full mesh of n <= NM_MAX_PARTIES parties: link[i][j] is the direction i -> j. */
+typedef struct nm_topology {
+    int n;
+    nm_link link[NM_MAX_PARTIES][NM_MAX_PARTIES];
+} nm_topology;
 
 /* ceil(bytes * 8e9 / bps) in ns, exact (128-bit intermediate); NM_TIME_MAX if it does not fit. */
 int64_t nm_tx_time(uint64_t bps, uint64_t bytes);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nm.h"
+#include "../common/chk.h"
+#include "nm_link.h"
+#include "nm_tcp.h"
 
 #define WND NM_TCP_WND_MAX /* in-flight bound, so the ring of send times has WND slots */
 
