@@ -8,6 +8,7 @@
 #include "../mpc_tags.h"
 #include "mpc_math.h"
 #include "../mpc_audit.h"
+#include "../mpc_trunc_safe.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,16 +27,29 @@ static void copy(const mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
     if (!c->phantom && z != x) memmove(z, x, n * sizeof *z);
 }
 
+static int public_is_int(double k) { return k == floor(k) && fabs(k) < 2147483648.0; }
+
 /* z = k x for a public k. An integral k is a public-integer product (exact, no truncation), which is
  * what CrypTen does for a Python int such as the 3 of the reciprocal's guess; otherwise it is a
  * public-real product with local truncation (2.2). */
 static void mul_public(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
 {
-    if (k == floor(k) && fabs(k) < 2147483648.0) mpc_mul_int(c, z, x, (int64_t)k, n);
+    if (public_is_int(k)) mpc_mul_int(c, z, x, (int64_t)k, n);
     else mpc_mul_const(c, z, x, k, n);
 }
 
-static mpc_cost mul_cost(uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
+/* Twins of the building blocks under cfg->trunc (mpc_trunc_safe.h). */
+
+static mpc_cost mul_public_cost(const mpc_config *cfg, double k, uint64_t n)
+{
+    return public_is_int(k) ? mpc_cost_zero() : mpc_mul_const_cost(cfg, n);
+}
+
+/* Beaver mul of n elements, truncated (trunc = 1) or not (a scale-1 operand). */
+static mpc_cost mul_cost(const mpc_config *cfg, uint64_t n, int trunc)
+{
+    return mpc_mul_trunc_cost(cfg, 1, n, MPC_BC_NONE, trunc);
+}
 
 /* ---- exp (2.13) ---- */
 
@@ -60,7 +74,9 @@ void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_exp_cost(const mpc_config *cfg, uint64_t n)
 {
-    return mpc_cost_times(mpc_square_cost(n), (uint64_t)cfg->exp_iters);
+    mpc_cost c = mpc_div_int_cost(cfg, (int64_t)1 << cfg->exp_iters, n);
+    mpc_cost_add(&c, mpc_cost_times(mpc_square_trunc_cost(cfg, n), (uint64_t)cfg->exp_iters));
+    return c;
 }
 
 /* ---- reciprocal (2.14) ---- */
@@ -74,10 +90,10 @@ static void recip_step(mpc_ctx *c, uint64_t *y, const uint64_t *x, uint64_t *t, 
     mpc_sub(c, y, y, t, n);
 }
 
-static mpc_cost recip_step_cost(uint64_t n)
+static mpc_cost recip_step_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost c = mpc_square_cost(n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost c = mpc_square_trunc_cost(cfg, n);
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }
 
@@ -109,7 +125,8 @@ void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_exp_cost(cfg, n);
-    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(n), (uint64_t)cfg->recip_nr_iters));
+    mpc_cost_add(&c, mul_public_cost(cfg, cfg->recip_init_mul, n));
+    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(cfg, n), (uint64_t)cfg->recip_nr_iters));
     return c;
 }
 
@@ -138,9 +155,9 @@ void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_ltz_cost(n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 0));
     mpc_cost_add(&c, mpc_reciprocal_pos_cost(cfg, n));
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 0));
     return c;
 }
 
@@ -181,10 +198,14 @@ void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_inv_sqrt_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost step = mpc_square_cost(n);
-    mpc_cost_add(&step, mul_cost(n));
-    mpc_cost_add(&step, mul_cost(n));
-    mpc_cost c = mpc_exp_cost(cfg, n);
+    mpc_cost step = mpc_square_trunc_cost(cfg, n);
+    mpc_cost_add(&step, mul_cost(cfg, n, 1));
+    mpc_cost_add(&step, mul_cost(cfg, n, 1));
+    mpc_cost_add(&step, mpc_div_int_cost(cfg, 2, n));
+    mpc_cost c = mpc_div_int_cost(cfg, 2, n);
+    mpc_cost_add(&c, mpc_exp_cost(cfg, n));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    mpc_cost_add(&c, mpc_div_int_cost(cfg, 1024, n));
     mpc_cost_add(&c, mpc_cost_times(step, (uint64_t)cfg->sqrt_nr_iters));
     return c;
 }
@@ -208,7 +229,7 @@ void mpc_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_sqrt_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_inv_sqrt_cost(cfg, n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }
 
@@ -255,9 +276,10 @@ void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_sigmoid_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_ltz_cost(n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 0));
     mpc_cost_add(&c, mpc_exp_cost(cfg, n));
-    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(n), (uint64_t)(cfg->sigmoid_recip_iters - 1)));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(cfg, n), (uint64_t)(cfg->sigmoid_recip_iters - 1)));
     mpc_cost_add(&c, mpc_where_cost(n));
     return c;
 }
@@ -313,13 +335,13 @@ void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
     net_tag_pop(c->net, MPC_TAG_POW);
 }
 
-mpc_cost mpc_pow_cost(uint64_t n, int p)
+mpc_cost mpc_pow_cost(const mpc_config *cfg, uint64_t n, int p)
 {
     mpc_cost c = mpc_cost_zero();
     if (p <= 1) return c;
-    c = mpc_square_cost(n);
-    mpc_cost_add(&c, mpc_pow_cost(n, p / 2));
-    if (p % 2) mpc_cost_add(&c, mul_cost(n));
+    c = mpc_square_trunc_cost(cfg, n);
+    mpc_cost_add(&c, mpc_pow_cost(cfg, n, p / 2));
+    if (p % 2) mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }
 
@@ -358,7 +380,11 @@ void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_cost_zero();
-    for (int k = 1; k <= cfg->erf_iters; k++) mpc_cost_add(&c, mpc_pow_cost(n, 2 * k + 1));
+    for (int k = 1; k <= cfg->erf_iters; k++) {
+        mpc_cost_add(&c, mpc_pow_cost(cfg, n, 2 * k + 1));
+        mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    }
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
     return c;
 }
 
@@ -384,8 +410,10 @@ void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_gelu_erf_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost c = mpc_erf_cost(cfg, n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost c = mpc_mul_const_cost(cfg, n);
+    mpc_cost_add(&c, mpc_erf_cost(cfg, n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
     return c;
 }
 
@@ -417,8 +445,10 @@ void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_gelu_tanh_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost c = mpc_pow_cost(n, 3);
+    mpc_cost c = mpc_pow_cost(cfg, n, 3);
+    mpc_cost_add(&c, mpc_cost_times(mpc_mul_const_cost(cfg, n), 2));
     mpc_cost_add(&c, mpc_tanh_cost(cfg, n));
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }

@@ -70,7 +70,7 @@ mpc_cost mpc_tanh_cost(const mpc_config *cfg, uint64_t n);
  * Cost, with q = floor(log2 p) squares and w = popcount(p) - 1 muls:
  * q + w | 8n(q + 2w) | n(q + w) | q + w. */
 void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p);
-mpc_cost mpc_pow_cost(uint64_t n, int p);
+mpc_cost mpc_pow_cost(const mpc_config *cfg, uint64_t n, int p);
 
 /* erf(z) = (2/sqrt pi) (z + sum_{j=1..K} (-1)^j z^(2j+1) / (j! (2j+1))), K = erf_iters (2.17), each
  * power from scratch with mpc_pow, one after another; coefficients and sum local. At f = 16 the
