@@ -142,3 +142,58 @@ Test(safe_twins, closed_forms_by_hand, .init = setup)
     expect_form("exp local", mpc_exp_cost(&cfg, 10), 8, 640, 80, 8);
     expect_form("layernorm 4x8 local", mpc_layernorm_cost(&cfg, 4, 8), 20, 1600, 164, 20);
 }
+
+/* ---- the whole inference with per-site calibration ---- */
+
+static void party(mpc_ctx *c, void *arg) { sbert_forward(c, arg); }
+
+/* A phantom forward of model m (T tokens) with calibration cal under conf. */
+static rt_result run_phantom(const tfm_config *m, int T, const mpc_config *conf, const sbert_calib *cal)
+{
+    sbert_job j[2];
+    memset(j, 0, sizeof j);
+    for (int i = 0; i < 2; i++) j[i].model = m, j[i].T = T, j[i].calib = cal;
+    rt_sim_opts so = tu_session(conf, 1, 3);
+    void *args[2] = {&j[0], &j[1]};
+    rt_result r;
+    cr_assert_eq(rt_sim_run(&so, party, args, &r), 0);
+    return r;
+}
+
+Test(safe_twins, calibrated_inference_measures_sbert_cost_calib, .init = setup, .timeout = 600)
+{
+    /* bert-tiny (2 layers: LayerNorm sites 0..4, attention sites 0..1) with shifts of both signs and
+     * rescales 2048 (integral), 2.5 (real): under --trunc safe they add truncations, so the
+     * calibrated run costs more than sbert_cost and exactly sbert_cost_calib; under --trunc local
+     * calibration changes nothing. */
+    sbert_calib cal;
+    memset(&cal, 0, sizeof cal);
+    const int shifts[5] = {-5, 2, 0, 3, -1};
+    memcpy(cal.ln_shift, shifts, sizeof shifts);
+    cal.recip_scale[0] = 2048, cal.recip_scale[1] = 2.5;
+    for (int attn = 0; attn < 3; attn++)
+        for (int trunc = 0; trunc < 2; trunc++)
+            for (int sched = 0; sched < 2; sched++) {
+                tfm_config m;
+                cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+                m.attn = attn;
+                mpc_config c = cfg;
+                c.trunc = trunc ? MPC_TRUNC_SAFE : MPC_TRUNC_LOCAL;
+                c.dealer_schedule = sched ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
+                rt_result r = run_phantom(&m, 5, &c, &cal);
+                mpc_cost tc = sbert_cost_calib(&c, &m, 5, &cal), plain = sbert_cost(&c, &m, 5);
+                const char *what = tfm_attn_name(attn);
+                cr_expect_eq(r.rounds, mpc_cost_rounds(tc, c.dealer_schedule), "%s trunc %d sched %d: rounds %llu vs %llu",
+                             what, trunc, sched, (unsigned long long)r.rounds,
+                             (unsigned long long)mpc_cost_rounds(tc, c.dealer_schedule));
+                cr_expect_eq(rt_online_sent(&r, 0), tc.sent[0], "%s: P0 bytes", what);
+                cr_expect_eq(rt_online_sent(&r, 1), tc.sent[1], "%s: P1 bytes", what);
+                cr_expect_eq(r.dealer_bytes, mpc_cost_dealer_bytes(tc), "%s: dealer bytes", what);
+                /* By hand: the shifts 2 and 3 add 2 truncations each (v/4^k, inv/2^k); under softmax
+                 * and 2ReLU (automatic K = 1 at 5 keys) each of the rescales 2048 and 2.5 adds 2
+                 * (S/K, out/K); 2Quad's automatic K = 16 already divides twice, so its count stays. */
+                uint64_t extra = trunc ? 4 + (attn == 2 ? 0 : 4) : 0;
+                cr_expect_eq(tc.rounds, plain.rounds + extra, "%s trunc %d: %llu rounds calibrated, %llu plain", what,
+                             trunc, (unsigned long long)tc.rounds, (unsigned long long)plain.rounds);
+            }
+}
