@@ -31,7 +31,7 @@ static int public_is_int(double k) { return k == floor(k) && fabs(k) < 214748364
 
 /* z = k x for a public k. An integral k is a public-integer product (exact, no truncation), which is
  * what CrypTen does for a Python int such as the 3 of the reciprocal's guess; otherwise it is a
- * public-real product with local truncation (2.2). */
+ * public-real product with a truncation (2.2; local or safe per cfg->trunc). */
 static void mul_public(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
 {
     if (public_is_int(k)) mpc_mul_int(c, z, x, (int64_t)k, n);
@@ -57,7 +57,7 @@ static void mpc_exp_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n
 {
     int d = c->cfg->exp_iters;
     mpc_audit_domain(c, x, n, -511.0, 20.0); /* 4.1; above 20 the squarings leave the product range */
-    /* 1. t = x / 2^d: division by a public integer, local truncation of each share (2.3). */
+    /* 1. t = x / 2^d: division by a public integer (2.3; local or safe per cfg->trunc). */
     mpc_div_int(c, out, x, (int64_t)1 << d, n);
     /* 2. t = 1 + t (P0 adds). */
     mpc_add_const(c, out, out, enc(c, 1.0), n);
@@ -182,7 +182,7 @@ static void mpc_inv_sqrt_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, siz
         mpc_mul_n(c, t, x, t, n, 1);               /* t = x s (Beaver mul) */
         mpc_rsub_const(c, t, enc(c, 3.0), t, n);   /* 3 - t */
         mpc_mul_n(c, y, y, t, n, 1);               /* y (3 - t) (Beaver mul) */
-        mpc_div_int(c, y, y, 2, n);                /* / 2 (local) */
+        mpc_div_int(c, y, y, 2, n);                /* / 2 (a truncation) */
     }
     copy(c, out, y, n);
     mpc_tmp_free(y);
@@ -252,7 +252,7 @@ static void mpc_sigmoid_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size
     mpc_exp(c, den, den, n);
     mpc_add_const(c, den, den, enc(c, 1.0), n);
     /* 3. r = 1/den, all-positive Newton from the public y0: the first step 2 y0 - y0^2 den is
-     *    local (public-real product), the remaining k - 1 are private. */
+     *    a public-real product (no exchange of its own), the remaining k - 1 are private. */
     mpc_mul_const(c, r, den, y0 * y0, n);
     mpc_rsub_const(c, r, enc(c, 2 * y0), r, n);
     for (int i = 1; i < k; i++) recip_step(c, r, den, t, n);
@@ -358,13 +358,14 @@ static void mpc_erf_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n
     uint64_t *acc = mpc_tmp(c, n), *pw = mpc_tmp(c, n);
     /* 1. acc = z. */
     copy(c, acc, x, n);
-    /* 2. For k = 1..K in sequence: pw = pow(z, 2k+1) from scratch, acc += coef_k pw (local). */
+    /* 2. For k = 1..K in sequence: pw = pow(z, 2k+1) from scratch, acc += coef_k pw (a public-real
+     *    product, then a local add). */
     for (int k = 1; k <= c->cfg->erf_iters; k++) {
         mpc_pow(c, pw, x, n, 2 * k + 1);
         mpc_mul_const(c, pw, pw, erf_coef(k), n);
         mpc_add(c, acc, acc, pw, n);
     }
-    /* 3. erf = (2/sqrt(pi)) acc (local). */
+    /* 3. erf = (2/sqrt(pi)) acc (a public-real product). */
     mpc_mul_const(c, out, acc, MATH_2_SQRTPI, n);
     mpc_tmp_free(acc);
     mpc_tmp_free(pw);
@@ -391,7 +392,7 @@ mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n)
 static void mpc_gelu_erf_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *g = mpc_tmp(c, n);
-    /* 1. z = x / sqrt(2) (public real, local). 2. g = erf(z). */
+    /* 1. z = x / sqrt(2) (a public-real product). 2. g = erf(z). */
     mpc_mul_const(c, g, x, MATH_SQRT1_2, n);
     mpc_erf(c, g, g, n);
     /* 3. 0.5 (x (1 + g)): P0 adds 1, one Beaver mul, a local halving. */
@@ -422,7 +423,7 @@ static void mpc_gelu_tanh_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, si
     uint64_t *u = mpc_tmp(c, n), *h = mpc_tmp(c, n);
     /* 1. x^3 = pow(x, 3): a square, then a Beaver mul. */
     mpc_pow(c, u, x, n, 3);
-    /* 2. u = sqrt(2/pi) (x + 0.044715 x^3) (local). */
+    /* 2. u = sqrt(2/pi) (x + 0.044715 x^3) (public-real products and an add). */
     mpc_mul_const(c, u, u, 0.044715, n);
     mpc_add(c, u, u, x, n);
     mpc_mul_const(c, u, u, MATH_SQRT_2_PI, n);

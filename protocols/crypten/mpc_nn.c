@@ -8,7 +8,9 @@
  *   quad(n)           = mul(n)                                 ((a x) * x, one general Beaver mul)
  *   2quad(R,L)        = mul(n) + reciprocal(R) + mul(R,L,row)  ((x+c)*(x+c) as a general mul)
  *   2relu(R,L)        = relu(n) + reciprocal(R) + mul(R,L,row)
- * Divisions by the public rescale K and by H are local truncations: no messages. */
+ * Divisions by the public rescale K and by H (and the LayerNorm shifts) are truncations: free under
+ * --trunc local; under --trunc safe each is one (mpc_trunc_safe.h), as is every truncated product,
+ * and the twins add them in program order (the safe forms are in mpc_nn.h). */
 #include "../mpc_tags.h"
 #include "mpc_nn.h"
 
@@ -157,7 +159,7 @@ static void mpc_layernorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, co
     size_t n = R * H;
     int k = c->cfg->ln_rsqrt_shift, f = c->cfg->frac_bits;
     uint64_t *mu = mpc_tmp(c, R), *xc = mpc_tmp(c, n), *sq = mpc_tmp(c, n), *v = mpc_tmp(c, R);
-    /* 1. mu = sum(x)/H (local). 2. xc = x - mu (local, broadcast). */
+    /* 1. mu = sum(x)/H (a truncation by H). 2. xc = x - mu (local, broadcast). */
     mpc_rowsum(c, mu, x, R, H);
     mpc_div_int(c, mu, mu, (int64_t)H, R);
     mpc_work(c, 0, n, 0);
@@ -172,7 +174,7 @@ static void mpc_layernorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, co
     mpc_rowsum(c, v, sq, R, H);
     mpc_div_int(c, v, v, (int64_t)H, R);
     /* 4. inv = inv_sqrt(v + eps), for large variances (k > 0) with the public rescale
-     *    inv_sqrt(v/4^k)/2^k, all local. */
+     *    inv_sqrt(v/4^k)/2^k (two truncations, free under --trunc local). */
     mpc_add_const(c, v, v, fx_encode(ldexp(c->cfg->ln_eps, k < 0 ? -2 * k : 0), f), R);
     if (k > 0) mpc_div_int(c, v, v, (int64_t)1 << (2 * k), R);
     mpc_inv_sqrt(c, v, v, R);
