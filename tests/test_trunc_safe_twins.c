@@ -183,9 +183,9 @@ Test(safe_twins, calibrated_inference_measures_sbert_cost_calib, .init = setup, 
                 rt_result r = run_phantom(&m, 5, &c, &cal);
                 mpc_cost tc = sbert_cost_calib(&c, &m, 5, &cal), plain = sbert_cost(&c, &m, 5);
                 const char *what = tfm_attn_name(attn);
-                cr_expect_eq(r.rounds, mpc_cost_rounds(tc, c.dealer_schedule), "%s trunc %d sched %d: rounds %llu vs %llu",
-                             what, trunc, sched, (unsigned long long)r.rounds,
-                             (unsigned long long)mpc_cost_rounds(tc, c.dealer_schedule));
+                uint64_t want = mpc_cost_rounds(tc, c.dealer_schedule);
+                cr_expect_eq(r.rounds, want, "%s trunc %d sched %d: rounds %llu vs %llu", what, trunc, sched,
+                             (unsigned long long)r.rounds, (unsigned long long)want);
                 cr_expect_eq(rt_online_sent(&r, 0), tc.sent[0], "%s: P0 bytes", what);
                 cr_expect_eq(rt_online_sent(&r, 1), tc.sent[1], "%s: P1 bytes", what);
                 cr_expect_eq(r.dealer_bytes, mpc_cost_dealer_bytes(tc), "%s: dealer bytes", what);
