@@ -24,7 +24,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_mem.h"
-#include "xp_ops.h"
+#include "../runtime/rt_ops.h"
 #include "../runtime/rt_infer.h"
 #include "../runtime/rt_sim.h"
 #include "../runtime/rt_tcp.h"
