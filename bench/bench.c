@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../experiments/xp.h"
+#include "../experiments/xp_out.h"
 #include "../runtime/rt_ops.h"
 #include "../experiments/xp_schema.h"
 #include "../common/rng.h"
