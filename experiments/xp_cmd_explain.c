@@ -10,7 +10,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_schema.h"
-#include "../runtime/rt_ops.h"
+#include "xp_op_cli.h"
 
 typedef struct snap {
     int64_t t;
@@ -142,7 +142,7 @@ int xp_cmd_explain(int argc, char **argv)
         fprintf(stderr, "error: explain: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const rt_opdef *op = rt_op_lookup(&cfg, name, "explain");
+    const rt_opdef *op = xp_op_lookup(&cfg, name, "explain");
     if (!op || xp_cfg_check(&cfg) != 0) return 2;
     rt_shape s;
     char err[256];

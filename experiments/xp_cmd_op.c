@@ -7,8 +7,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_mem.h"
-#include "../runtime/rt_ops.h"
-#include "xp_op_row.h"
+#include "xp_op_cli.h"
 
 static void usage(FILE *f)
 {
@@ -51,7 +50,7 @@ int xp_cmd_op(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--list") == 0) {
-            rt_op_list_in(stdout, cfg.protocol);
+            xp_op_list_in(stdout, cfg.protocol);
             return 0;
         }
         if (strcmp(argv[i], "--check") == 0) { /* validate the options only (used by sweep) */
@@ -99,7 +98,7 @@ int xp_cmd_op(int argc, char **argv)
         fprintf(stderr, "error: op: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const rt_opdef *op = rt_op_lookup(&cfg, name, "op");
+    const rt_opdef *op = xp_op_lookup(&cfg, name, "op");
     if (!op) return 2;
     if (xp_cfg_check(&cfg) != 0) return 2;
     if (!shape) {

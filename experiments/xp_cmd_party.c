@@ -20,8 +20,7 @@
 
 #include "xp.h"
 #include "xp_cmds.h"
-#include "../runtime/rt_ops.h"
-#include "xp_op_row.h"
+#include "xp_op_cli.h"
 #include "xp_keys.h"
 #include "../runtime/rt_op_tcp.h"
 #include "xp_infer.h"
@@ -519,7 +518,7 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
                 cmd, a->name);
         return 2;
     }
-    if (!a->infer) a->op = rt_op_lookup(&a->cfg, a->name, cmd);
+    if (!a->infer) a->op = xp_op_lookup(&a->cfg, a->name, cmd);
     if (!a->infer && (!a->op || xp_cfg_check(&a->cfg) != 0)) return 2;
     if (!a->infer && !a->shape) {
         fprintf(stderr, "error: %s: --shape is required (e.g. --shape %s)\n", cmd,

@@ -164,31 +164,13 @@ const rt_opdef *rt_op_find_in(const char *protocol, const char *name)
 
 const rt_opdef *rt_op_find(const char *name) { return rt_op_find_in(op_families[0].protocol, name); }
 
-const rt_opdef *rt_op_lookup(const mpc_config *cfg, const char *name, const char *cmd)
+const char *rt_op_family(size_t f)
 {
-    const rt_opdef *op = rt_op_find_in(cfg->protocol, name);
-    if (op) return op;
-    for (size_t f = 0; f < sizeof op_families / sizeof *op_families; f++)
-        if (rt_op_find_in(op_families[f].protocol, name)) {
-            fprintf(stderr, "error: %s: protocol '%s' has no op '%s' (mpcsim op --protocol %s --list)\n", cmd,
-                    cfg->protocol, name, cfg->protocol);
-            return NULL;
-        }
-    fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, name,
-            count_in(tables_of(cfg->protocol)));
-    return NULL;
+    return f < sizeof op_families / sizeof *op_families ? op_families[f].protocol : NULL;
 }
 
-void rt_op_list_in(FILE *f, const char *protocol)
-{
-    const rt_opdef *const *t = tables_of(protocol);
-    for (size_t i = 0; i < count_in(t); i++) {
-        const rt_opdef *d = at_in(t, i);
-        fprintf(f, "%-15s %s\n", d->name, d->summary);
-    }
-}
-
-void rt_op_list(FILE *f) { rt_op_list_in(f, op_families[0].protocol); }
+size_t rt_op_count_in(const char *protocol) { return count_in(tables_of(protocol)); }
+const rt_opdef *rt_op_at_in(const char *protocol, size_t i) { return at_in(tables_of(protocol), i); }
 
 double rt_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b)
 {

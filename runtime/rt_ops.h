@@ -1,5 +1,6 @@
 /* rt_ops.h -- the registry of protocol ops that `mpcsim op`, `explain`, the tests and the benchmark
- * run: shape parsing, input domains, double-precision references, closed-form costs.
+ * run: shape parsing, input domains, double-precision references, closed-form costs, the runner. The
+ * command line's side (lookup with its error messages, --list, the output row) is experiments/xp_op_cli.h.
  *
  * Inputs: input 0 is owned (secret-shared) by P1, the data owner; input 1 (for two-operand ops) by
  * P0. Inputs are drawn uniformly from the op's documented domain [lo, hi] with a ChaCha20 stream
@@ -51,13 +52,13 @@ typedef struct rt_opdef {
 const rt_opdef *rt_op_find(const char *name);
 size_t rt_op_count(void);
 const rt_opdef *rt_op_at(size_t i);
-void rt_op_list(FILE *f);
-/* The ops of the family named `protocol` (each family registers its op tables in rt_ops.c). */
+/* The ops of the family named `protocol` (each family registers its op tables in rt_ops.c): none for
+ * a family without tables. */
 const rt_opdef *rt_op_find_in(const char *protocol, const char *name);
-void rt_op_list_in(FILE *f, const char *protocol);
-/* The op `name` of cfg's family, or NULL after printing "error: CMD: protocol 'P' has no op 'N'" (an
- * op another family has) or "error: CMD: unknown op 'N'". */
-const rt_opdef *rt_op_lookup(const mpc_config *cfg, const char *name, const char *cmd);
+size_t rt_op_count_in(const char *protocol);
+const rt_opdef *rt_op_at_in(const char *protocol, size_t i);
+/* The name of the f-th family with op tables (the default first), NULL past the last. */
+const char *rt_op_family(size_t f);
 
 /* The value of two output shares: their sum, sign-extended from cfg->ring_bits (a family on Z_2^n),
  * decoded at cfg->frac_bits. */

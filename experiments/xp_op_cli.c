@@ -1,7 +1,32 @@
-/* xp_op_row.c -- the `op` schema's row of one op run. See xp_op_row.h. */
-#include "xp_op_row.h"
+/* xp_op_cli.c -- the command line's side of the op registry. See xp_op_cli.h. */
+#include "xp_op_cli.h"
+
+#include <string.h>
 
 #include "xp_schema.h"
+
+const rt_opdef *xp_op_lookup(const mpc_config *cfg, const char *name, const char *cmd)
+{
+    const rt_opdef *op = rt_op_find_in(cfg->protocol, name);
+    if (op) return op;
+    for (size_t f = 0; rt_op_family(f); f++)
+        if (rt_op_find_in(rt_op_family(f), name)) {
+            fprintf(stderr, "error: %s: protocol '%s' has no op '%s' (mpcsim op --protocol %s --list)\n", cmd,
+                    cfg->protocol, name, cfg->protocol);
+            return NULL;
+        }
+    fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, name,
+            rt_op_count_in(cfg->protocol));
+    return NULL;
+}
+
+void xp_op_list_in(FILE *f, const char *protocol)
+{
+    for (size_t i = 0; i < rt_op_count_in(protocol); i++) {
+        const rt_opdef *d = rt_op_at_in(protocol, i);
+        fprintf(f, "%-15s %s\n", d->name, d->summary);
+    }
+}
 
 void xp_op_write_row(FILE *f, int table, const xp_op_row *r)
 {
