@@ -26,7 +26,7 @@
  * in mpc_family.dealer_kinds: a gate draws its mask share with dealer_draw, calls dealer_request, opens
  * its masked value (mpc_exchange_bytes of mpc_pack_bits'd values), then dealer_collect and evaluates;
  * its cost is mpc_cost_exchange_bytes plus dealer_key_bytes[0/1] and one dealer_req; (4) for `mpcsim
- * op`/`explain`, its op tables in experiments/rt_ops.c's op_families[]. CMake builds protocols/NAME/. */
+ * op`/`explain`, its op tables in runtime/rt_ops.c's op_families[]. CMake builds protocols/NAME/. */
 #ifndef FAMILY_H
 #define FAMILY_H
 
