@@ -36,7 +36,7 @@
 #include "../runtime/rt_sim.h"
 #include "../models/sbert.h"
 #include "../net/net_tcp.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 
 static double now_s(void)
 {

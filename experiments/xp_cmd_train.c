@@ -21,6 +21,7 @@
 #include "../models/sbert.h"
 #include "../models/tfm_io.h"
 #include "../models/tfm_train.h"
+#include "../protocols/families.h"
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_mem.h"

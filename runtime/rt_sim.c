@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "../sim/sim.h"
 
 typedef struct party_slot {

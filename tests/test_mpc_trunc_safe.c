@@ -10,7 +10,7 @@
 #include "../protocols/mpc_audit.h"
 #include "../protocols/mpc_beaver.h"
 #include "../protocols/mpc_tags.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "../protocols/mpc_trunc_safe.h"
 #include "../experiments/xp_safety.h"
 #include "testutil.h"
