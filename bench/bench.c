@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../experiments/xp.h"
-#include "../experiments/xp_ops.h"
+#include "../experiments/xp_out.h"
+#include "../runtime/rt_ops.h"
 #include "../experiments/xp_schema.h"
 #include "../common/rng.h"
 #include "bench_fss.h"
@@ -95,19 +95,19 @@ int main(int argc, char **argv)
     mpc_config cfg;
     mpc_config_default(&cfg);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        const xp_opdef *op = xp_op_find(cases[c].op);
+        const rt_opdef *op = rt_op_find(cases[c].op);
         if (!op) {
             fprintf(stderr, "bench: op %s not available yet, skipped\n", cases[c].op);
             continue;
         }
-        xp_shape s;
+        rt_shape s;
         char err[256];
-        if (xp_shape_parse(&s, cases[c].shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+        if (rt_shape_parse(&s, cases[c].shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err) != 0) {
             fprintf(stderr, "bench: %s\n", err);
             continue;
         }
         double t[16];
-        xp_op_outcome oc;
+        rt_op_outcome oc;
         for (int r = 0; r < cases[c].reps; r++) {
             rt_sim_opts so;
             memset(&so, 0, sizeof so);
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
             nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
             nm_topology_init(&so.topo, 3, &l);
             double t0 = now_s();
-            if (xp_op_run(op, &s, &so, 0, &oc) != 0) return 1;
+            if (rt_op_run(op, &s, &so, 0, &oc) != 0) return 1;
             t[r] = now_s() - t0;
         }
         qsort(t, (size_t)cases[c].reps, sizeof *t, cmp_d);

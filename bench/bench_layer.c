@@ -31,12 +31,12 @@
 #include "../common/arena.h"
 #include "../common/fx.h"
 #include "../common/par.h"
-#include "../experiments/xp.h"
+#include "../experiments/xp_out.h"
 #include "../experiments/xp_schema.h"
-#include "../experiments/xp_session.h"
+#include "../runtime/rt_sim.h"
 #include "../models/sbert.h"
 #include "../net/net_tcp.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 
 static double now_s(void)
 {
@@ -114,20 +114,20 @@ typedef struct outcome {
 
 static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
 {
-    xp_session_opts so;
+    rt_sim_opts so;
     memset(&so, 0, sizeof so);
     so.cfg = cfg;
     so.seed = 1;
     nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
     nm_topology_init(&so.topo, 3, &l);
     void *args[2] = {in, in};
-    xp_result res;
+    rt_result res;
     double t0 = now_s(), c0 = cpu_s();
-    if (xp_session_run(&so, layer_party, args, &res) != 0) return -1;
+    if (rt_sim_run(&so, layer_party, args, &res) != 0) return -1;
     oc->wall = now_s() - t0;
     oc->cpu[0] = cpu_s() - c0;
     oc->cpu[1] = oc->cpu[2] = 0;
-    oc->sent_p0 = xp_online_sent(&res, 0);
+    oc->sent_p0 = rt_online_sent(&res, 0);
     oc->dealer_bytes = res.dealer_bytes;
     return 0;
 }

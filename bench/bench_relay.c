@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "../experiments/relay/relay_core.h"
-#include "../experiments/xp.h"
+#include "../experiments/xp_out.h"
 #include "../experiments/xp_schema.h"
 
 enum { FRAME = 1514 };

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../experiments/xp.h"
+#include "../experiments/xp_out.h"
 #include "../experiments/xp_schema.h"
 #include "../net/net_tcp.h"
 

@@ -24,7 +24,9 @@
  * step_ms_min,steps,blas,torch_version (impl = c, torch_version empty); the header unless
  * --no-header. Progress on stderr. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <gsl/gsl_cblas.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,6 @@
 #include "../common/chk.h"
 #include "../common/rng.h"
 #include "../experiments/xp_schema.h"
-#include "../experiments/xp.h"
 #include "../models/tfm.h"
 #include "../models/tfm_kernels.h"
 #include "../models/tfm_train.h"
@@ -212,25 +213,41 @@ static const char *const default_specs[] = {
     "4:256:4:1024:256:16:gelu-erf:softmax", "4:256:4:1024:256:16:quad:2quad",
 };
 
+/* argv[*i] is `name` (returns 1 after reading the next argument as an integer in [lo, hi] into *out),
+ * or not (0); -1 after printing what is wrong with the value. */
+static int u64_opt(int argc, char **argv, int *i, const char *name, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (strcmp(argv[*i], name) != 0) return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value\n", name);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*v == '-' || end == v || *end || errno || x < lo || x > hi) {
+        fprintf(stderr, "error: %s: '%s' is not an integer in [%" PRIu64 ", %" PRIu64 "]\n", name, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t warmup = 2, steps = 7, threads = 0;
     int header = 1, prof = 0, nspec = 0;
     const char **specs = chk_calloc((size_t)argc + 4, sizeof *specs);
     for (int i = 1; i < argc; i++) {
-        const char *v;
         int r;
-        if ((r = xp_arg(argc, argv, &i, "--warmup", 1, &v))) {
-            if (r < 0 || xp_parse_u64("--warmup", v, 0, 1000, &warmup)) return 2;
-        } else if ((r = xp_arg(argc, argv, &i, "--steps", 1, &v))) {
-            if (r < 0 || xp_parse_u64("--steps", v, 1, 100000, &steps)) return 2;
-        } else if ((r = xp_arg(argc, argv, &i, "--threads", 1, &v))) {
-            if (r < 0 || xp_parse_u64("--threads", v, 1, 256, &threads)) return 2;
-        } else if ((r = xp_arg(argc, argv, &i, "--no-header", 0, &v))) {
+        if ((r = u64_opt(argc, argv, &i, "--warmup", 0, 1000, &warmup)) ||
+            (r = u64_opt(argc, argv, &i, "--steps", 1, 100000, &steps)) ||
+            (r = u64_opt(argc, argv, &i, "--threads", 1, 256, &threads))) {
             if (r < 0) return 2;
+        } else if (strcmp(argv[i], "--no-header") == 0) {
             header = 0;
-        } else if ((r = xp_arg(argc, argv, &i, "--profile", 0, &v))) {
-            if (r < 0) return 2;
+        } else if (strcmp(argv[i], "--profile") == 0) {
             prof = 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: %s [--warmup W (2)] [--steps S (7)] [--threads N] [--no-header] [--profile] "

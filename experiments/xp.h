@@ -1,5 +1,5 @@
 /* xp.h -- command-line plumbing shared by the mpcsim subcommands: argument scanning, network
- * options, CSV output written atomically (mkstemp temporary, then rename).
+ * options; CSV output written atomically (xp_out.h, included).
  * This is the only layer that prints for users and decides exit codes. */
 #ifndef XP_H
 #define XP_H
@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/ofile.h"
 #include "../netmodel/nm.h"
 #include "../netmodel/nm_pcap.h"
 #include "../protocols/mpc.h"
+#include "xp_out.h" /* CSV output */
 
 /* ---- arguments ---- */
 
@@ -46,21 +46,6 @@ int xp_net_arg(xp_netopts *o, int argc, char **argv, int *i);
 int xp_net_finish(xp_netopts *o);
 void xp_net_topology(const xp_netopts *o, nm_topology *t, int dealer_offline);
 void xp_net_help(FILE *f);
-
-/* ---- CSV output ---- */
-
-typedef struct xp_out {
-    FILE *f;  /* stdout, or of.f */
-    ofile of; /* zeroed when writing to stdout */
-} xp_out;
-
-/* Opens a temporary beside PATH (common/ofile.h), or stdout when path is NULL or "-". Returns 0 or -1
- * (message printed). */
-int xp_out_open(xp_out *o, const char *path);
-/* Flushes, closes and renames to the final name; on failure removes the temporary. */
-int xp_out_close(xp_out *o);
-/* Abandons the output: nothing is left at the final path. */
-void xp_out_abort(xp_out *o);
 
 /* ---- protocol configuration options shared by op/infer/explain/party/launch/eval (xp_cfg.c) ---- */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "xp.h"
 
 /* ---- algorithm options ---- */

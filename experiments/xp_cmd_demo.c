@@ -5,7 +5,7 @@
 #include "../net/net_sim.h"
 #include "xp.h"
 #include "xp_cmds.h"
-#include "xp_ops.h"
+#include "../runtime/rt_ops.h"
 
 static void usage(FILE *f)
 {
@@ -16,14 +16,14 @@ static void usage(FILE *f)
 
 static int run_op(const char *name, const char *shape, const xp_netopts *net)
 {
-    const xp_opdef *op = xp_op_find(name);
+    const rt_opdef *op = rt_op_find(name);
     if (!op) {
         fprintf(stderr, "error: demo: unknown op '%s'\n", name);
         return 2;
     }
-    xp_shape s;
+    rt_shape s;
     char err[256];
-    if (xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+    if (rt_shape_parse(&s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err) != 0) {
         fprintf(stderr, "error: demo: %s\n", err);
         return 2;
     }
@@ -34,8 +34,8 @@ static int run_op(const char *name, const char *shape, const xp_netopts *net)
     so.cfg = &cfg;
     so.seed = 1;
     xp_net_topology(net, &so.topo, 0);
-    xp_op_outcome oc;
-    if (xp_op_run(op, &s, &so, 0, &oc) != 0) return 1;
+    rt_op_outcome oc;
+    if (rt_op_run(op, &s, &so, 0, &oc) != 0) return 1;
     const rt_result *r = &oc.res;
     printf("2. MPC op '%s' on %s (real mode, secret-shared inputs, dealer offline):\n", op->name, s.text);
     printf("   rounds %" PRIu64 ", P0 sends %" PRIu64 " B, P1 sends %" PRIu64 " B, dealer %" PRIu64 " B (offline)\n",
@@ -92,8 +92,8 @@ int xp_cmd_demo(int argc, char **argv)
     net_sim_destroy(s);
 
     if (!opname) {
-        opname = xp_op_find("softmax") ? "softmax" : "mul";
-        shape = xp_op_find("softmax") ? "12x128x128" : "128x768";
+        opname = rt_op_find("softmax") ? "softmax" : "mul";
+        shape = rt_op_find("softmax") ? "12x128x128" : "128x768";
     }
     if (!shape) shape = "1024";
     return run_op(opname, shape, &net);

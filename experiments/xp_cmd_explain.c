@@ -10,7 +10,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_schema.h"
-#include "xp_ops.h"
+#include "xp_op_cli.h"
 
 typedef struct snap {
     int64_t t;
@@ -142,15 +142,15 @@ int xp_cmd_explain(int argc, char **argv)
         fprintf(stderr, "error: explain: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const xp_opdef *op = xp_op_lookup(&cfg, name, "explain");
+    const rt_opdef *op = xp_op_lookup(&cfg, name, "explain");
     if (!op || xp_cfg_check(&cfg) != 0) return 2;
-    xp_shape s;
+    rt_shape s;
     char err[256];
     if (!shape) {
         fprintf(stderr, "error: explain: --shape is required\n");
         return 2;
     }
-    if (xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+    if (rt_shape_parse(&s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err) != 0) {
         fprintf(stderr, "error: --shape: %s\n", err);
         return 2;
     }
@@ -164,8 +164,8 @@ int xp_cmd_explain(int argc, char **argv)
     xp_net_topology(&net, &so.topo, 0);
     so.tag_hook = hook;
     so.tag_hook_ud = &rec;
-    xp_op_outcome oc;
-    if (xp_op_run(op, &s, &so, 0, &oc) != 0) return 1;
+    rt_op_outcome oc;
+    if (rt_op_run(op, &s, &so, 0, &oc) != 0) return 1;
     CHECK(rec.n[0] == rec.n[1], "P0 and P1 ran different steps");
 
     FILE *f = stdout;

@@ -15,7 +15,7 @@
 #include "xp_deployed.h"
 #include "xp_mem.h"
 #include "xp_infer.h"
-#include "xp_ops.h"
+#include "../runtime/rt_ops.h"
 #include "../runtime/rt_infer.h"
 #include "../runtime/rt_sim.h"
 #include "xp_safety.h"

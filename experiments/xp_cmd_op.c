@@ -7,7 +7,7 @@
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_mem.h"
-#include "xp_ops.h"
+#include "xp_op_cli.h"
 
 static void usage(FILE *f)
 {
@@ -98,17 +98,17 @@ int xp_cmd_op(int argc, char **argv)
         fprintf(stderr, "error: op: which op? (mpcsim op --list)\n");
         return 2;
     }
-    const xp_opdef *op = xp_op_lookup(&cfg, name, "op");
+    const rt_opdef *op = xp_op_lookup(&cfg, name, "op");
     if (!op) return 2;
     if (xp_cfg_check(&cfg) != 0) return 2;
     if (!shape) {
         fprintf(stderr, "error: op: --shape is required (e.g. --shape %s)\n",
-                op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
+                op->kind == RT_SHAPE_MATMUL ? "128x768@768x768" : "1024");
         return 2;
     }
-    xp_shape s;
+    rt_shape s;
     char err[256];
-    if (xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+    if (rt_shape_parse(&s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err) != 0) {
         fprintf(stderr, "error: --shape: %s\n", err);
         return 2;
     }
@@ -132,8 +132,8 @@ int xp_cmd_op(int argc, char **argv)
         so.trace[0] = net_sim_trace_pcap;
         so.trace_ud[0] = pc;
     }
-    xp_op_outcome oc;
-    if (xp_op_run(op, &s, &so, 0, &oc) != 0) {
+    rt_op_outcome oc;
+    if (rt_op_run(op, &s, &so, 0, &oc) != 0) {
         nm_pcap_discard(pc);
         return 1;
     }

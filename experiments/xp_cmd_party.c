@@ -20,9 +20,9 @@
 
 #include "xp.h"
 #include "xp_cmds.h"
-#include "xp_ops.h"
+#include "xp_op_cli.h"
 #include "xp_keys.h"
-#include "xp_tcp.h"
+#include "../runtime/rt_op_tcp.h"
 #include "xp_infer.h"
 #include "../common/fx.h"
 #include "../common/sbuf.h"
@@ -43,8 +43,8 @@ typedef struct pargs {
     int fault_mode, fault_role, have_base_port;
     double connect_s, timeout_s, stall_s;
     mpc_config cfg;
-    const xp_opdef *op;
-    xp_shape s;
+    const rt_opdef *op;
+    rt_shape s;
     char *addr[NET_MAX_PARTIES];
     const char **pass; /* launch: arguments handed to every party */
     int npass;
@@ -522,11 +522,11 @@ static int parse_args(pargs *a, int argc, char **argv, int launch)
     if (!a->infer && (!a->op || xp_cfg_check(&a->cfg) != 0)) return 2;
     if (!a->infer && !a->shape) {
         fprintf(stderr, "error: %s: --shape is required (e.g. --shape %s)\n", cmd,
-                a->op->kind == XP_SHAPE_MATMUL ? "128x768@768x768" : "1024");
+                a->op->kind == RT_SHAPE_MATMUL ? "128x768@768x768" : "1024");
         return 2;
     }
     char err[256];
-    if (!a->infer && xp_shape_parse(&a->s, a->shape, a->op->kind == XP_SHAPE_MATMUL, err, sizeof err) != 0) {
+    if (!a->infer && rt_shape_parse(&a->s, a->shape, a->op->kind == RT_SHAPE_MATMUL, err, sizeof err) != 0) {
         fprintf(stderr, "error: --shape: %s\n", err);
         return 2;
     }
@@ -577,7 +577,7 @@ static void pargs_free(pargs *a)
 
 /* ---- party ---- */
 
-static void print_result(FILE *f, const pargs *a, const xp_tcp_outcome *oc)
+static void print_result(FILE *f, const pargs *a, const rt_op_tcp_outcome *oc)
 {
     xp_op_row row = {a->op->name, a->s.text, a->phantom, &oc->res, oc->max_abs_err, oc->max_rel_err, &a->cfg, NULL, 0, 0,
                      a->seed};
@@ -755,7 +755,7 @@ int xp_cmd_party(int argc, char **argv)
         pargs_free(&a);
         return rc == 1 ? 0 : 2;
     }
-    xp_tcp_opts o;
+    rt_op_tcp_opts o;
     memset(&o, 0, sizeof o);
     o.role = a.role;
     for (int i = 0; i < NET_MAX_PARTIES; i++) o.addr[i] = a.addr[i];
@@ -800,8 +800,8 @@ int xp_cmd_party(int argc, char **argv)
         pargs_free(&a);
         return rc;
     }
-    xp_tcp_outcome oc;
-    if (xp_tcp_run(&o, &oc) != 0) {
+    rt_op_tcp_outcome oc;
+    if (rt_op_tcp_run(&o, &oc) != 0) {
         pargs_free(&a);
         return 1;
     }
@@ -822,7 +822,7 @@ int xp_cmd_party(int argc, char **argv)
             }
         }
     }
-    xp_tcp_outcome_free(&oc);
+    rt_op_tcp_outcome_free(&oc);
     pargs_free(&a);
     return rc;
 }

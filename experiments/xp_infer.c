@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../models/tfm_io.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "xp_safety.h"
 
 int xp_model_setup(tfm_config *m, mpc_config *cfg, const xp_model_opts *o, const char *cmd)

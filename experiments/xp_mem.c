@@ -39,9 +39,9 @@ static const uint64_t BASE = 16u << 20;
 static uint64_t sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
-uint64_t xp_mem_op(const xp_opdef *op, const xp_shape *s)
+uint64_t xp_mem_op(const rt_opdef *op, const rt_shape *s)
 {
-    if (op->kind == XP_SHAPE_MATMUL) {
+    if (op->kind == RT_SHAPE_MATMUL) {
         uint64_t yb = s->y_shared ? 1 : s->B;
         uint64_t e = sat_add(sat_add(sat_mul(s->B, sat_mul(s->m, s->k)), sat_mul(yb, sat_mul(s->k, s->p))),
                              sat_mul(s->B, sat_mul(s->m, s->p)));

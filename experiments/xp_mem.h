@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "../models/tfm.h"
-#include "xp_ops.h"
+#include "../runtime/rt_ops.h"
 
 typedef struct xp_mem {
     uint64_t limit; /* bytes, when given */
@@ -30,7 +30,7 @@ void xp_mem_help(FILE *f);
 
 /* Estimated peak bytes of one real-mode run of op on s (inputs, shares, messages, dealer
  * material, references), and of one real-mode private inference of cfg at sequence length T. */
-uint64_t xp_mem_op(const xp_opdef *op, const xp_shape *s);
+uint64_t xp_mem_op(const rt_opdef *op, const rt_shape *s);
 uint64_t xp_mem_infer(const tfm_config *cfg, int T);
 
 /* 0 if estimate fits the limit; else prints "error: WHAT needs about X of memory (estimate), more

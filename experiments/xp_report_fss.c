@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../models/sbert.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "xp_report.h"
 
 static double row_num(const xp_csv *t, const char *proto, const char *net, const char *g, const char *s,

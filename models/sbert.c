@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/fx.h"
+#include "../protocols/families.h"
 
 static const char *const tag_names[SB_NTAGS_OPS] = {
     NULL, "embed", "qkv", "scores", "softmax", "context", "out_proj", "norm1", "ffn1", "act", "ffn2", "norm2",

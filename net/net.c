@@ -1,8 +1,6 @@
 /* net.c -- the counting wrappers around a backend. See net.h for the conventions. */
 #include "net.h"
 
-#include "net_rt.h"
-
 #include <string.h>
 
 const char *const net_party_names[NET_MAX_PARTIES] = {"P0", "P1", "D"};
@@ -95,7 +93,7 @@ static int rt_link(const net_party *p, int peer)
 
 static int rt_settle(net_party *p)
 {
-    return p->rt ? net_rt_settle(p) : NET_OK;
+    return p->rt ? p->rt_vt->settle(p) : NET_OK;
 }
 
 void net_measure_point(net_party *p)
@@ -117,7 +115,7 @@ int net_send(net_party *p, int peer, const void *buf, size_t n)
     }
     memcpy(meta.cp, p->cp, sizeof meta.cp);
     FOR_COUNTERS(p, c, (c->sent_bytes[peer] += n, c->sent_msgs[peer]++));
-    if (rt_link(p, peer)) return net_rt_send(p, peer, buf, n, &meta);
+    if (rt_link(p, peer)) return p->rt_vt->send(p, peer, buf, n, &meta);
     int rc = rt_settle(p);
     if (rc != NET_OK) return rc;
     return p->vt->send(p, peer, buf, n, &meta);
@@ -136,7 +134,7 @@ int net_recv(net_party *p, int peer, void *buf, size_t n)
     int64_t t0 = p->vt->now(p);
     net_msg_info info;
     memset(&info, 0, sizeof info);
-    int rc = rt_link(p, peer) ? net_rt_recv(p, peer, buf, n, &info) : rt_settle(p);
+    int rc = rt_link(p, peer) ? p->rt_vt->recv(p, peer, buf, n, &info) : rt_settle(p);
     if (rc == NET_OK && !rt_link(p, peer)) rc = p->vt->recv(p, peer, buf, n, &info);
     if (rc != NET_OK) return rc;
     int64_t t1 = p->vt->now(p);
@@ -166,7 +164,7 @@ int64_t net_now(net_party *p) { return p->vt->now(p); }
 
 void net_compute(net_party *p, const net_work *w)
 {
-    if (p->rt) CHECK(net_rt_settle(p) == NET_OK, "runtime: a held send failed");
+    if (p->rt) CHECK(p->rt_vt->settle(p) == NET_OK, "runtime: a held send failed");
     if (!p->cost || p->cpu_clock) return;
     int64_t ns = p->cost(p->cost_ud, w);
     CHECK(ns >= 0, "compute model returned %lld ns", (long long)ns);
@@ -177,9 +175,9 @@ void net_tag_push(net_party *p, int tag)
 {
     CHECK(tag >= 0 && tag < NET_MAX_TAGS, "tag %d out of range", tag);
     CHECK(p->ntags < NET_TAG_DEPTH, "tag stack overflow (depth %d)", NET_TAG_DEPTH);
-    if (p->rt) CHECK(net_rt_settle(p) == NET_OK, "runtime: a held send failed");
+    if (p->rt) CHECK(p->rt_vt->settle(p) == NET_OK, "runtime: a held send failed");
     p->tags[p->ntags++] = tag;
-    if (p->rt) net_rt_op(p); /* host overhead of this op call, inside its own tag */
+    if (p->rt) p->rt_vt->op(p); /* host overhead of this op call, inside its own tag */
     if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p, tag, 1);
 }
 
@@ -187,7 +185,7 @@ void net_tag_pop(net_party *p, int tag)
 {
     CHECK(p->ntags > 0 && p->tags[p->ntags - 1] == tag, "tag pop %d does not match the top of the stack",
           tag);
-    if (p->rt) CHECK(net_rt_settle(p) == NET_OK, "runtime: a held send failed");
+    if (p->rt) CHECK(p->rt_vt->settle(p) == NET_OK, "runtime: a held send failed");
     p->ntags--;
     if (p->tag_hook) p->tag_hook(p->tag_hook_ud, p, tag, 0);
 }

@@ -89,7 +89,18 @@ typedef struct net_work {
 typedef int64_t (*net_cost_fn)(void *ud, const net_work *w);
 
 typedef struct net_party net_party;
-typedef struct net_rt net_rt; /* deployed-runtime model, net_rt.h */
+typedef struct net_rt net_rt; /* deployed-runtime model's state, net_rt.h */
+
+/* The hook of a deployed-runtime model (net_rt.h implements it) on the link between the two compute
+ * parties: net.c hands it the protocol's sends and receives on that link, lets it resolve a held send
+ * before any other transport call (settle) and tells it of each op call (op). Declared here, in the
+ * transport's own layer, so that net.c needs nothing from the model's module. */
+typedef struct net_rt_vt {
+    int (*send)(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta);
+    int (*recv)(net_party *p, int peer, void *buf, size_t n, net_msg_info *info);
+    int (*settle)(net_party *p);
+    void (*op)(net_party *p);
+} net_rt_vt;
 
 typedef struct net_party_vt {
     int iversion;
@@ -122,8 +133,10 @@ struct net_party {
     void (*tag_hook)(void *ud, net_party *p, int tag, int enter); /* p: read clock, counters, depth */
     void *tag_hook_ud;
     /* Deployed-runtime model (net_rt.h) for the link to the other compute party: NULL = lean (one
-     * protocol message, one wire message; the default). Set by the layer above; borrowed. */
+     * protocol message, one wire message; the default). Set with its hook by net_rt_attach from the
+     * layer above; borrowed. */
     net_rt *rt;
+    const net_rt_vt *rt_vt;
 };
 
 /* Initialises the common part; backends call it, then set vt. */

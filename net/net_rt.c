@@ -243,9 +243,10 @@ static int allreduce(net_party *p, int peer, const uint8_t *sbuf, uint8_t *rbuf,
     return rc;
 }
 
-/* ---- entry points from net.c ---- */
+/* ---- the hook's entry points (net.h's net_rt_vt), called by net.c ---- */
 
-int net_rt_settle(net_party *p)
+/* Resolves a held send as a one-way transfer (called before any other transport call). */
+static int rt_settle(net_party *p)
 {
     net_rt *rt = p->rt;
     if (!rt || !rt->pend) return NET_OK;
@@ -256,9 +257,9 @@ int net_rt_settle(net_party *p)
     return rc;
 }
 
-int net_rt_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta)
+static int rt_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta)
 {
-    int rc = net_rt_settle(p);
+    int rc = rt_settle(p);
     if (rc != NET_OK) return rc;
     net_rt *rt = p->rt;
     rt->pend = 1;
@@ -272,7 +273,8 @@ int net_rt_send(net_party *p, int peer, const void *buf, size_t n, const net_msg
     return NET_OK;
 }
 
-int net_rt_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
+/* Receives a protocol message of n bytes from peer; info is that of its last data op. */
+static int rt_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
 {
     net_rt *rt = p->rt;
     if (rt->pend && rt->pend_peer == peer) {
@@ -284,16 +286,25 @@ int net_rt_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
         free(sbuf);
         return rc;
     }
-    int rc = net_rt_settle(p);
+    int rc = rt_settle(p);
     if (rc != NET_OK) return rc;
     return oneway_recv(p, peer, buf, n, info);
 }
 
-void net_rt_op(net_party *p)
+/* Per op call host overhead (called on each tag push). */
+static void rt_op(net_party *p)
 {
     const net_rt_cfg *c = p->rt->cfg;
     int tc = c->call_tag > 0 && p->ntags > 0 && p->tags[p->ntags - 1] == c->call_tag;
     p->rt->st.op_calls++;
     acc_add(p, 0, 0, 0, 1, (uint64_t)tc);
     net_charge(p, c->op_ns + (tc ? c->call_ns : 0), NET_CP_COMPUTE);
+}
+
+static const net_rt_vt rt_hook = {rt_send, rt_recv, rt_settle, rt_op};
+
+void net_rt_attach(net_party *p, net_rt *rt)
+{
+    p->rt = rt;
+    p->rt_vt = rt ? &rt_hook : NULL;
 }

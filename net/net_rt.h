@@ -1,6 +1,6 @@
 /* net_rt.h -- deployed-runtime models: how a framework's communicator turns the protocol's messages
  * into wire messages and host work. NULL (the default) is the lean transport: one protocol message is
- * one wire message and nothing else happens. Set on a party's net_party.rt (P0 and P1 only).
+ * one wire message and nothing else happens. Set on a party with net_rt_attach (P0 and P1 only).
  *
  * crypten-gloo: CrypTen (crypten/communicator/distributed_communicator.py) opens shares with
  * torch.distributed.all_reduce and sends one-way with point-to-point / broadcast, on the gloo backend
@@ -100,13 +100,8 @@ net_rt_ring net_rt_ring_plan(uint64_t T);
 /* Length of segment i of chunk c (0 or 1): min(seg, T - offset), 0 if out of range. */
 uint64_t net_rt_ring_len(const net_rt_ring *g, uint64_t T, int chunk, size_t i);
 
-/* Called by net.c only. */
-int net_rt_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta);
-/* Receives a protocol message of n bytes from peer; info is that of its last data op. */
-int net_rt_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info);
-/* Resolves a held send as a one-way transfer (called before any other transport call). */
-int net_rt_settle(net_party *p);
-/* Per op call host overhead (called on each tag push). */
-void net_rt_op(net_party *p);
+/* Sets rt (NULL: lean) as party p's runtime model, with the hook (net.h's net_rt_vt) through which
+ * net.c calls it. */
+void net_rt_attach(net_party *p, net_rt *rt);
 
 #endif

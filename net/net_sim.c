@@ -6,7 +6,6 @@
 
 #include "../common/arena.h"
 #include "../sim/sim.h"
-#include "net_rt.h"
 
 typedef struct msg {
     struct msg *next;
@@ -275,7 +274,7 @@ static void party_main(sim_actor *a, void *arg)
     (void)a;
     sim_party *sp = arg;
     sp->fn(&sp->base, sp->arg);
-    if (sp->base.rt) CHECK(net_rt_settle(&sp->base) == NET_OK, "runtime: the last held send failed");
+    if (sp->base.rt) CHECK(sp->base.rt_vt->settle(&sp->base) == NET_OK, "runtime: the last held send failed");
     sp->end_time = sim_now(sp->w->e);
     sp->finished = 1;
     /* Whoever waits on us learns that the channel is closed. */

@@ -46,7 +46,7 @@ void net_sim_trace_pcap(void *ud, const net_trace_rec *r);
  * NET_EPROTO after printing which parties deadlocked. Call once per net_sim. */
 int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[]) WUR;
 /* The run starts as the TCP backend's online phase does: a and b have each sent the other a
- * `bytes`-byte message that arrives at time 0 (experiments/xp_tcp.c, online_barrier). The packet
+ * `bytes`-byte message that arrives at time 0 (runtime/rt_tcp.c, online_barrier). The packet
  * model carries it (nm_pkt_prelude: one segment in flight, its ACK pending, at 0); for the ideal and
  * round models an idle link at 0 is the same thing, and nothing changes. Call before net_sim_run. */
 void net_sim_barrier(net_sim *s, int a, int b, uint64_t bytes);

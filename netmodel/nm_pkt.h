@@ -93,7 +93,7 @@ void nm_pkt_destroy(nm_pkt *p); /* NULL: no-op */
 void nm_pkt_send(nm_pkt *p, int src, int dst, int64_t now, uint64_t bytes, void *msg);
 
 /* Starts the connection a <-> b as the TCP backend starts its online phase (online_barrier in
- * experiments/xp_tcp.c): each side has sent the other a `bytes`-byte message, timed to arrive at 0,
+ * runtime/rt_tcp.c): each side has sent the other a `bytes`-byte message, timed to arrive at 0,
  * where the application reads it. So at 0 each direction has that one segment in flight and unACKed:
  * the first window of the online phase is one segment short, and the ACK arrives with the peer's
  * first data, which then opens two more segments one one-way latency after the first burst. The

@@ -1,42 +1,11 @@
-/* family.c -- the registry of protocol families. See family.h. A new family adds its header and one
- * line to mpc_families[]. */
+/* family.c -- the protocol-family seam's names and checks. See family.h (the registry: families.c). */
 #include "family.h"
 
 #include <string.h>
 
-#include "crypten/crypten.h"
-#include "fss/fss_family.h"
-
-const mpc_family *const mpc_families[] = {
-    &mpc_family_crypten,
-    &mpc_family_fss,
-    NULL,
-};
-
 const char *const mpc_act_names[MPC_ACT_N] = {"gelu-erf", "gelu-tanh", "relu", "quad", "tanh"};
 const char *const mpc_attn_names[MPC_ATTN_N] = {"softmax", "2relu", "2quad"};
 const char *const mpc_norm_names[MPC_NORM_N] = {"layernorm", "batchnorm"};
-
-const mpc_family *mpc_family_find(const char *name)
-{
-    for (const mpc_family *const *f = mpc_families; *f; f++)
-        if (strcmp((*f)->name, name) == 0) return *f;
-    return NULL;
-}
-
-const mpc_family *mpc_family_of(const mpc_config *cfg)
-{
-    const mpc_family *f = mpc_family_find(cfg->protocol);
-    CHECK(f, "configuration names protocol '%.*s', which no family registers", (int)sizeof cfg->protocol,
-          cfg->protocol);
-    return f;
-}
-
-void mpc_family_names(FILE *f)
-{
-    for (const mpc_family *const *p = mpc_families; *p; p++)
-        fprintf(f, "%s%s", p == mpc_families ? "" : ", ", (*p)->name);
-}
 
 const char *mpc_family_check(const mpc_family *fam, mpc_act act, mpc_attn attn, mpc_norm norm)
 {

@@ -1,5 +1,5 @@
 /* family.h -- the protocol-family seam: one table of the layers a secure Transformer is made of, each
- * with its cost twin, registered by name (`--protocol NAME`), like the network profiles (nm.h).
+ * with its cost twin, registered by name (`--protocol NAME`: families.h), like the network profiles (nm.h).
  *
  * A family lives in its own folder (protocols/crypten/, ...) and exports one `const mpc_family`.
  * The secure encoder (models/sbert.c) keeps only the layer graph and calls these entries; it never
@@ -21,12 +21,13 @@
  * Adding a family NAME: (1) protocols/NAME/ with its ops and one `const mpc_family mpc_family_NAME`
  * (config_default sets cfg->protocol = NAME and the family's published parameters: ring_bits,
  * frac_bits, ...; config_check refuses what it cannot run, e.g. a ring too small for the fixed point);
- * (2) one line in family.c's mpc_families[]; (3) its dealer material as dealer_kind_def rows (ids from
+ * (2) one line in families.c's mpc_families[] (the registry, families.h, which only the layers above
+ * the families include: family.h is below every family); (3) its dealer material as dealer_kind_def rows (ids from
  * DEALER_KIND_FAMILY0, `to` = DEALER_TO_P0 | DEALER_TO_P1 for keys both parties receive, sizes in bytes)
  * in mpc_family.dealer_kinds: a gate draws its mask share with dealer_draw, calls dealer_request, opens
  * its masked value (mpc_exchange_bytes of mpc_pack_bits'd values), then dealer_collect and evaluates;
  * its cost is mpc_cost_exchange_bytes plus dealer_key_bytes[0/1] and one dealer_req; (4) for `mpcsim
- * op`/`explain`, its op tables in experiments/xp_ops.c's op_families[]. CMake builds protocols/NAME/. */
+ * op`/`explain`, its op tables in runtime/rt_ops.c's op_families[]. CMake builds protocols/NAME/. */
 #ifndef FAMILY_H
 #define FAMILY_H
 
@@ -126,15 +127,6 @@ typedef struct mpc_family {
     mpc_cost (*reveal_cost)(const mpc_config *cfg, uint64_t n, int to);
 } mpc_family;
 
-/* The registered families, NULL-terminated, in --help order. */
-extern const mpc_family *const mpc_families[];
-/* The family named `name`, or NULL. */
-const mpc_family *mpc_family_find(const char *name);
-/* The family of a configuration (cfg->protocol); CHECK-fails on a name no family has (the commands
- * validate --protocol first). */
-const mpc_family *mpc_family_of(const mpc_config *cfg);
-/* Writes the known names, comma-separated ("crypten, ..."). */
-void mpc_family_names(FILE *f);
 /* NULL if the family has the activation, attention normalisation and norm a model needs, else a
  * message naming the missing op (static storage). */
 const char *mpc_family_check(const mpc_family *fam, mpc_act act, mpc_attn attn, mpc_norm norm);

@@ -6,7 +6,10 @@
  *   - the phase boundary (rt_phase_online): setup (seed exchange) then online; dealer links marked
  *     offline under the offline schedule; statistics start at zero at the online phase;
  *   - the result (rt_result_assemble): the same fields from every party's counters.
- * The layer sits above models/ and below experiments/ (the command line). */
+ * The jobs: one registered op (rt_ops.h: the op registry, its inputs and references, the simulator
+ * runner; rt_op_tcp.h over TCP) and one inference (rt_infer.h). The layer sits above models/ and below
+ * experiments/ (the command line), which keeps the option parsing and the output rows; the tests and the
+ * benchmarks link this layer, not the command line. */
 #ifndef RT_H
 #define RT_H
 

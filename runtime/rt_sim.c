@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "../sim/sim.h"
 
 typedef struct party_slot {
@@ -129,7 +129,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     net_rt rts[2];
     for (int i = 0; i < 2 && o->rt; i++) {
         net_rt_init(&rts[i], o->rt);
-        net_sim_party(s, i)->rt = &rts[i];
+        net_rt_attach(net_sim_party(s, i), &rts[i]);
     }
     net_sim_barrier(s, 0, 1, RT_BARRIER_BYTES);
     net_party_fn ofn[3] = {online_party, online_party, online_dealer};

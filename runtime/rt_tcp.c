@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "../common/arena.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 
 /* ---- configuration hash ---- */
 

@@ -503,11 +503,11 @@ Test(bounds, estimates_bound_the_measured_peaks)
      * fit with a margin, not a blanket upper bound): peak in (estimate / 2, estimate]. */
     static const struct { const char *op, *shape; } k[] = {{"mul", "200000"}, {"softmax", "200x1000"}, {"matmul", "200x200@200x200"}};
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
-        xp_shape s;
+        rt_shape s;
         char err[256], args[300];
-        const xp_opdef *op = xp_op_find(k[i].op);
+        const rt_opdef *op = rt_op_find(k[i].op);
         cr_assert(op);
-        cr_assert_eq(xp_shape_parse(&s, k[i].shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0);
+        cr_assert_eq(rt_shape_parse(&s, k[i].shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err), 0);
         double est = (double)xp_mem_op(op, &s);
         snprintf(args, sizeof args, "op %s --shape %s --mode real --out /dev/null", k[i].op, k[i].shape);
         double peak = peak_bytes(args);

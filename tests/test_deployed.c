@@ -48,7 +48,7 @@ static void run(job jobs[2], net_rt rts[2], const net_rt_cfg *cfg, net_sim **sp)
     net_sim *s = net_sim_create(&t);
     for (int i = 0; i < 2; i++) {
         net_rt_init(&rts[i], cfg);
-        net_sim_party(s, i)->rt = &rts[i];
+        net_rt_attach(net_sim_party(s, i), &rts[i]);
     }
     net_party_fn fn[2] = {party, party};
     void *arg[2] = {&jobs[0], &jobs[1]};

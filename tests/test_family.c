@@ -1,4 +1,4 @@
-/* test_family.c -- the protocol-family seam (family.h): the registry, the crypten table against the ops
+/* test_family.c -- the protocol-family seam (family.h) and its registry (families.h), the crypten table against the ops
  * it names and hand-derived costs, dealer material sent to BOTH parties counted per direction, and the
  * byte-sized transport (bit-packed openings). */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../net/net_sim.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "../protocols/mpc_beaver.h"
 #include "testutil.h"
 

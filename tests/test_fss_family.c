@@ -12,6 +12,7 @@
 
 #include "../common/fx.h"
 #include "../models/sbert.h"
+#include "../protocols/families.h"
 #include "../protocols/fss/fss_family.h"
 #include "testutil.h"
 

@@ -46,10 +46,10 @@ Test(mpc_cmp, relu_values_costs_and_phantom, .init = setup)
      * encoding, truncated toward zero: < 1 ulp. */
     const char *shapes[] = {"1", "1000", "7x33"};
     for (int k = 0; k < 3; k++) {
-        xp_op_outcome o = tu_check_op("relu", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("relu", shapes[k], &cfg);
         for (size_t i = 0; i < o.nout; i++)
             cr_expect(fabs(o.got[i] - o.want[i]) < ULP, "relu(%g) = %g, want %g", o.in[0][i], o.got[i], o.want[i]);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -58,14 +58,14 @@ Test(mpc_cmp, ltz_values_costs_and_phantom, .init = setup)
     /* Domain [-10,10]; 0/1 result (lifted to 0.0/1.0 by the registry), exact. */
     const char *shapes[] = {"1", "1000", "16x16"};
     for (int k = 0; k < 3; k++) {
-        xp_op_outcome o = tu_check_op("ltz", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("ltz", shapes[k], &cfg);
         size_t ones = 0;
         for (size_t i = 0; i < o.nout; i++) {
             cr_expect(o.got[i] == o.want[i], "ltz(%g) = %g, want %g", o.in[0][i], o.got[i], o.want[i]);
             ones += o.got[i] == 1.0;
         }
         if (o.nout >= 256) cr_expect(ones > o.nout / 4 && ones < 3 * o.nout / 4, "ltz: %zu ones of %zu", ones, o.nout);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -74,14 +74,14 @@ Test(mpc_cmp, eq_values_costs_and_phantom, .init = setup)
     /* Domain [-10,10], y = x on about half the elements; exact 0/1. */
     const char *shapes[] = {"1", "1000", "9x13"};
     for (int k = 0; k < 3; k++) {
-        xp_op_outcome o = tu_check_op("eq", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("eq", shapes[k], &cfg);
         size_t ones = 0;
         for (size_t i = 0; i < o.nout; i++) {
             cr_expect(o.got[i] == o.want[i], "eq(%g, %g) = %g, want %g", o.in[0][i], o.in[1][i], o.got[i], o.want[i]);
             ones += o.got[i] == 1.0;
         }
         if (o.nout >= 100) cr_expect(ones > o.nout / 4 && ones < 3 * o.nout / 4, "eq: %zu equal of %zu", ones, o.nout);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -92,11 +92,11 @@ Test(mpc_cmp, max_values_costs_and_phantom, .init = setup)
     for (int m = 0; m < 2; m++) {
         cfg.max_method = m ? MPC_MAX_NOARGMAX : MPC_MAX_CRYPTEN;
         for (int k = 0; k < 5; k++) {
-            xp_op_outcome o = tu_check_op("max", shapes[k], &cfg);
+            rt_op_outcome o = tu_check_op("max", shapes[k], &cfg);
             for (size_t i = 0; i < o.nout; i++)
                 cr_expect(fabs(o.got[i] - o.want[i]) < ULP, "max %s row %zu = %g, want %g", shapes[k], i, o.got[i],
                           o.want[i]);
-            xp_op_outcome_free(&o);
+            rt_op_outcome_free(&o);
         }
     }
 }

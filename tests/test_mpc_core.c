@@ -20,10 +20,10 @@ Test(mpc_core, mul_values_costs_and_phantom, .init = setup)
 {
     const char *shapes[] = {"1", "1000", "12x34"};
     for (int k = 0; k < 3; k++) {
-        xp_op_outcome o = tu_check_op("mul", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("mul", shapes[k], &cfg);
         for (size_t i = 0; i < o.nout; i++)
             cr_expect(fabs(o.got[i] - o.want[i]) <= 25 * ULP, "mul[%zu] = %g, want %g", i, o.got[i], o.want[i]);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -32,11 +32,11 @@ Test(mpc_core, matmul_values_costs_and_phantom, .init = setup)
     /* Entries in [-1,1], k terms: encoding error <= k * 2 ulp, plus truncation 2 ulp. */
     const char *shapes[] = {"5x7@7x3", "16x32@32x8", "3x4x5@3x5x2", "2x6x4@4x3"};
     for (int k = 0; k < 4; k++) {
-        xp_op_outcome o = tu_check_op("matmul", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("matmul", shapes[k], &cfg);
         for (size_t i = 0; i < o.nout; i++)
             cr_expect(fabs(o.got[i] - o.want[i]) <= (2 * 32 + 2) * ULP, "matmul %s [%zu] = %g, want %g", shapes[k], i,
                       o.got[i], o.want[i]);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -44,10 +44,10 @@ Test(mpc_core, square_values_costs_and_phantom, .init = setup)
 {
     const char *shapes[] = {"1", "777"};
     for (int k = 0; k < 2; k++) {
-        xp_op_outcome o = tu_check_op("square", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("square", shapes[k], &cfg);
         for (size_t i = 0; i < o.nout; i++)
             cr_expect(fabs(o.got[i] - o.want[i]) <= 25 * ULP, "square[%zu] = %g, want %g", i, o.got[i], o.want[i]);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 

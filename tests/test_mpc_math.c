@@ -27,7 +27,7 @@ static double check_op(const char *name, const char *const *shapes, int nshapes,
 {
     double worst = 0, max_abs = 0, max_rel = 0;
     for (int k = 0; k < nshapes; k++) {
-        xp_op_outcome o = tu_check_op(name, shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op(name, shapes[k], &cfg);
         for (size_t i = 0; i < o.nout; i++) {
             double x = o.in[0][i], e = fabs(o.got[i] - o.want[i]), t = tol(x, o.want[i]);
             cr_expect(e <= t, "%s(%.6g) = %.8g, libm %.8g: error %.3g > tolerance %.3g", name, x, o.got[i], o.want[i], e,
@@ -36,7 +36,7 @@ static double check_op(const char *name, const char *const *shapes, int nshapes,
             max_abs = fmax(max_abs, e);
             if (fabs(o.want[i]) > 1e-3) max_rel = fmax(max_rel, e / fabs(o.want[i]));
         }
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
     cr_log_info("%s: max abs error %.3g, max rel error %.3g (|ref| > 1e-3), worst error/tolerance %.2f", name, max_abs,
                 max_rel, worst);
@@ -445,8 +445,8 @@ Test(mpc_math, iterations_follow_the_config, .init = setup)
     cfg.erf_iters = 3;
     const char *ops[] = {"exp", "reciprocal_pos", "inv_sqrt", "sigmoid", "erf"};
     for (int k = 0; k < 5; k++) {
-        xp_op_outcome o = tu_check_op(ops[k], "10", &cfg);
-        xp_op_outcome_free(&o);
+        rt_op_outcome o = tu_check_op(ops[k], "10", &cfg);
+        rt_op_outcome_free(&o);
     }
     cr_expect_eq(mpc_sigmoid_cost(&cfg, 1).rounds, 8 + 1 + 6 + 2);
     cr_expect_eq(mpc_erf_cost(&cfg, 1).rounds, 2 + 3 + 4);

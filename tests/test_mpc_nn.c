@@ -11,7 +11,7 @@
 static mpc_config cfg;
 static void setup(void) { mpc_config_default(&cfg); }
 
-static double max_abs(const xp_op_outcome *o)
+static double max_abs(const rt_op_outcome *o)
 {
     double m = 0;
     for (size_t i = 0; i < o->nout; i++) m = fmax(m, fabs(o->got[i] - o->want[i]));
@@ -25,9 +25,9 @@ Test(mpc_nn, softmax, .init = setup)
      * < 0.5% at S/K <= 16: probabilities within 0.01 absolute. */
     const char *shapes[] = {"3x7", "2x4x33", "1x1", "5x2"};
     for (int k = 0; k < 4; k++) {
-        xp_op_outcome o = tu_check_op("softmax", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("softmax", shapes[k], &cfg);
         cr_expect(max_abs(&o) < 0.01, "softmax %s: max abs error %g", shapes[k], max_abs(&o));
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -36,9 +36,9 @@ Test(mpc_nn, layer_norm, .init = setup)
     /* x in [-4,4]: variance ~5.3, inside inv_sqrt's 0.5% window; outputs O(1): 0.02 absolute. */
     const char *shapes[] = {"4x16", "3x64"};
     for (int k = 0; k < 2; k++) {
-        xp_op_outcome o = tu_check_op("layer_norm", shapes[k], &cfg);
+        rt_op_outcome o = tu_check_op("layer_norm", shapes[k], &cfg);
         cr_expect(max_abs(&o) < 0.02, "layer_norm %s: max abs error %g", shapes[k], max_abs(&o));
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
@@ -51,28 +51,28 @@ Test(mpc_nn, batchnorm_quad_2quad_2relu, .init = setup)
         {"2relu", "4x16", 5e-3},     {"2relu", "3x100", 5e-3},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        xp_op_outcome o = tu_check_op(cases[k].op, cases[k].shape, &cfg);
+        rt_op_outcome o = tu_check_op(cases[k].op, cases[k].shape, &cfg);
         cr_expect(max_abs(&o) < cases[k].tol, "%s %s: max abs error %g (tolerance %g)", cases[k].op, cases[k].shape,
                   max_abs(&o), cases[k].tol);
-        xp_op_outcome_free(&o);
+        rt_op_outcome_free(&o);
     }
 }
 
 /* Runs an op on given inputs (not the registry's random ones) and returns the max abs error. */
 static double run_with(const char *name, const char *shape, const mpc_config *c, double lo, double hi)
 {
-    const xp_opdef *op = xp_op_find(name);
-    xp_shape s;
+    const rt_opdef *op = rt_op_find(name);
+    rt_shape s;
     char err[128];
-    cr_assert_eq(xp_shape_parse(&s, shape, 0, err, sizeof err), 0);
-    xp_opdef tmp = *op;
+    cr_assert_eq(rt_shape_parse(&s, shape, 0, err, sizeof err), 0);
+    rt_opdef tmp = *op;
     tmp.lo = lo;
     tmp.hi = hi;
     rt_sim_opts o = tu_session(c, 0, 3);
-    xp_op_outcome oc;
-    cr_assert_eq(xp_op_run(&tmp, &s, &o, 1, &oc), 0);
+    rt_op_outcome oc;
+    cr_assert_eq(rt_op_run(&tmp, &s, &o, 1, &oc), 0);
     double m = max_abs(&oc);
-    xp_op_outcome_free(&oc);
+    rt_op_outcome_free(&oc);
     return m;
 }
 

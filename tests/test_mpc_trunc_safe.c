@@ -10,7 +10,7 @@
 #include "../protocols/mpc_audit.h"
 #include "../protocols/mpc_beaver.h"
 #include "../protocols/mpc_tags.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "../protocols/mpc_trunc_safe.h"
 #include "../experiments/xp_safety.h"
 #include "testutil.h"
@@ -145,10 +145,10 @@ Test(trunc_safe, costs_by_the_op_registry)
     mpc_config cfg;
     mpc_config_default(&cfg);
     /* Both schedules, real == phantom, values. */
-    xp_op_outcome o = tu_check_op("trunc_safe", "1000", &cfg);
+    rt_op_outcome o = tu_check_op("trunc_safe", "1000", &cfg);
     for (size_t i = 0; i < o.nout; i++)
         cr_expect(fabs(o.got[i] - o.want[i]) <= 2.0 / 65536, "trunc_safe[%zu] = %g, want %g", i, o.got[i], o.want[i]);
-    xp_op_outcome_free(&o);
+    rt_op_outcome_free(&o);
     /* A Beaver product with the safe truncation: 2 rounds; 8(n + n) + 8n B each; dealer 8n (triple) +
      * 16n (pair) words' bytes + 2 requests. */
     cfg.trunc = MPC_TRUNC_SAFE;
@@ -159,11 +159,11 @@ Test(trunc_safe, costs_by_the_op_registry)
     cr_expect_eq(o.res.dealer_bytes, 8000 + 16000 + 2 * 48);
     for (size_t i = 0; i < o.nout; i++)
         cr_expect(fabs(o.got[i] - o.want[i]) <= 25.0 / 65536, "mul[%zu] = %g, want %g", i, o.got[i], o.want[i]);
-    xp_op_outcome_free(&o);
+    rt_op_outcome_free(&o);
     o = tu_check_op("matmul", "16x32@32x8", &cfg);
     cr_expect_eq(o.res.rounds, 2);
     cr_expect_eq(rt_online_sent(&o.res, 0), 8 * (16 * 32 + 32 * 8) + 8 * 16 * 8);
-    xp_op_outcome_free(&o);
+    rt_op_outcome_free(&o);
     mpc_cost c = mpc_trunc_safe_cost(10);
     cr_expect_eq(c.rounds, 1);
     cr_expect_eq(c.sent[0], 80);

@@ -5,7 +5,7 @@
  *    the wrapper's counters and wait split;
  *  - end to end: `mpcsim launch` for every registered op against `mpcsim op` in the simulator:
  *    rounds, bytes per party, dealer bytes and errors equal, reconstructed output identical; in
- *    process (xp_tcp_run in three threads), every party's byte, message and round counters equal
+ *    process (rt_op_tcp_run in three threads), every party's byte, message and round counters equal
  *    the simulator's, so the online barrier's 'ready' bytes are uncounted, and the latency is > 0;
  *  - faults: a party killed, truncating or hanging mid-run makes the others exit 1 with a clear
  *    message in < 10 s; a configuration mismatch is refused by both sides; connect deadline;
@@ -39,7 +39,7 @@
 #include <sys/stat.h>
 
 #include "../common/rng.h"
-#include "../experiments/xp_tcp.h"
+#include "../runtime/rt_op_tcp.h"
 #include "../net/net_tcp.h"
 #include "testutil.h"
 
@@ -724,7 +724,7 @@ static int csv_fields(const char *csv, char f[32][64])
     return n;
 }
 
-/* Compares `mpcsim launch` with `mpcsim op` and the dumped output with xp_op_run's. */
+/* Compares `mpcsim launch` with `mpcsim op` and the dumped output with rt_op_run's. */
 static void compare(const char *name, const char *shape, const char *extra, int dealer_inline, int phantom)
 {
     char *dir = tu_tmpdir(), dump[256], args[512];
@@ -754,16 +754,16 @@ static void compare(const char *name, const char *shape, const char *extra, int 
     cr_expect(atof(b[9]) > 0, "%s: measured latency %s", name, b[9]);
     /* identical reconstructed output */
     if (!phantom) {
-        const xp_opdef *op = xp_op_find(name);
-        xp_shape s;
+        const rt_opdef *op = rt_op_find(name);
+        rt_shape s;
         char err[256];
-        cr_assert_eq(xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0);
+        cr_assert_eq(rt_shape_parse(&s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err), 0);
         mpc_config cfg;
         mpc_config_default(&cfg);
         cfg.dealer_schedule = dealer_inline ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
         rt_sim_opts o = tu_session(&cfg, 0, 11);
-        xp_op_outcome oc;
-        cr_assert_eq(xp_op_run(op, &s, &o, 1, &oc), 0);
+        rt_op_outcome oc;
+        cr_assert_eq(rt_op_run(op, &s, &o, 1, &oc), 0);
         char *txt = tu_read_file(dump, NULL);
         cr_assert(txt != NULL, "%s: no --dump-output file", name);
         char *p = txt;
@@ -777,7 +777,7 @@ static void compare(const char *name, const char *shape, const char *extra, int 
         cr_expect_eq(i, oc.nout, "%s: %zu output values over TCP, %zu in the simulator", name, i, oc.nout);
         cr_expect_eq(bad, 0, "%s: %zu of %zu output values differ from the simulator's", name, bad, oc.nout);
         free(txt);
-        xp_op_outcome_free(&oc);
+        rt_op_outcome_free(&oc);
         remove(dump);
     }
     rmdir(dir);
@@ -806,9 +806,9 @@ Test(tcp_e2e, large_messages_equal_the_simulator, .timeout = 300)
 
 Test(tcp_e2e, every_registered_op_equals_the_simulator, .timeout = 600)
 {
-    for (size_t i = 0; i < xp_op_count(); i++) {
-        const xp_opdef *op = xp_op_at(i);
-        const char *shape = op->kind == XP_SHAPE_MATMUL ? "8x16@16x4" : "4x16";
+    for (size_t i = 0; i < rt_op_count(); i++) {
+        const rt_opdef *op = rt_op_at(i);
+        const char *shape = op->kind == RT_SHAPE_MATMUL ? "8x16@16x4" : "4x16";
         compare(op->name, shape, "", 0, 0);
         compare(op->name, shape, "--dealer inline", 1, 0);
     }
@@ -847,18 +847,18 @@ Test(tcp_e2e, wire_line_accounts_for_every_byte_of_the_connection, .timeout = 60
     tu_run_free(&r);
 }
 
-/* ---- the online barrier: in-process, three threads running xp_tcp_run ---- */
+/* ---- the online barrier: in-process, three threads running rt_op_tcp_run ---- */
 
 typedef struct party_arg {
-    xp_tcp_opts o;
-    xp_tcp_outcome out;
+    rt_op_tcp_opts o;
+    rt_op_tcp_outcome out;
     int rc;
 } party_arg;
 
 static void *party_main(void *arg)
 {
     party_arg *a = arg;
-    a->rc = xp_tcp_run(&a->o, &a->out);
+    a->rc = rt_op_tcp_run(&a->o, &a->out);
     return NULL;
 }
 
@@ -866,11 +866,11 @@ static void *party_main(void *arg)
  * barrier's 'ready' bytes are in none of them; the latency (measured from the barrier) is positive. */
 static void barrier_case(const char *name, const char *shape, int dealer_inline)
 {
-    const xp_opdef *op = xp_op_find(name);
+    const rt_opdef *op = rt_op_find(name);
     cr_assert(op != NULL);
-    xp_shape s;
+    rt_shape s;
     char err[256];
-    cr_assert_eq(xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rt_shape_parse(&s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
     mpc_config cfg;
     mpc_config_default(&cfg);
     cfg.dealer_schedule = dealer_inline ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
@@ -899,8 +899,8 @@ static void barrier_case(const char *name, const char *shape, int dealer_inline)
     for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < 3; i++) cr_assert_eq(a[i].rc, 0, "%s: %s failed", name, net_party_names[i]);
     rt_sim_opts so = tu_session(&cfg, 1, 5);
-    xp_op_outcome sim;
-    cr_assert_eq(xp_op_run(op, &s, &so, 0, &sim), 0);
+    rt_op_outcome sim;
+    cr_assert_eq(rt_op_run(op, &s, &so, 0, &sim), 0);
     const rt_result *t = &a[0].out.res, *m = &sim.res;
     for (int i = 0; i < 3; i++) {
         const net_counters *x = &t->stats[i].total, *y = &m->stats[i].total;
@@ -918,8 +918,8 @@ static void barrier_case(const char *name, const char *shape, int dealer_inline)
     cr_expect_gt(t->end_ns[NET_P0], 0);
     cr_expect_gt(t->end_ns[NET_P1], 0);
     cr_expect_gt(t->latency_ns, 0, "%s: latency %lld ns", name, (long long)t->latency_ns);
-    for (int i = 0; i < 3; i++) xp_tcp_outcome_free(&a[i].out);
-    xp_op_outcome_free(&sim);
+    for (int i = 0; i < 3; i++) rt_op_tcp_outcome_free(&a[i].out);
+    rt_op_outcome_free(&sim);
 }
 
 Test(tcp_e2e, online_barrier_is_not_counted_and_latency_is_positive, .timeout = 120)
@@ -1090,7 +1090,7 @@ Test(tcp_sec, a_huge_announced_length_is_refused_before_any_allocation, .timeout
     }
 }
 
-/* ---- in process: three xp_tcp_run threads with a plaintext tap ---- */
+/* ---- in process: three rt_op_tcp_run threads with a plaintext tap ---- */
 
 typedef struct tapctx {
     crypto_generichash_state h; /* every DATA payload this party sent or received, in order, but the reports */
@@ -1122,12 +1122,12 @@ static void tap_fn(void *ud, int self, int peer, int dir, const void *buf, size_
 
 /* Runs op on shape in real mode with seed; out_party learns the output. */
 static void run3(const char *name, const char *shape, uint64_t seed, int reproducible, int out_party, party_arg a[3],
-                 tapctx tc[3], mpc_config *cfg, xp_shape *s)
+                 tapctx tc[3], mpc_config *cfg, rt_shape *s)
 {
-    const xp_opdef *op = xp_op_find(name);
+    const rt_opdef *op = rt_op_find(name);
     cr_assert(op != NULL);
     char err[256];
-    cr_assert_eq(xp_shape_parse(s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rt_shape_parse(s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
     mpc_config_default(cfg);
     int port[3];
     free_ports(port);
@@ -1169,11 +1169,11 @@ Test(tcp_sec, os_randomness_gives_the_same_result_and_different_transcripts, .ti
     party_arg a[2][3];
     tapctx tc[2][3];
     mpc_config cfg[2];
-    xp_shape s[2];
+    rt_shape s[2];
     for (int run = 0; run < 2; run++) run3("mul", "4x64", 9, 0, NET_P1, a[run], tc[run], &cfg[run], &s[run]);
     /* same inputs, same result: within the fixed-point error of the op (the randomness decides the
      * truncation's rounding, so bits may differ) and both near the reference */
-    const xp_tcp_outcome *o0 = &a[0][NET_P1].out, *o1 = &a[1][NET_P1].out;
+    const rt_op_tcp_outcome *o0 = &a[0][NET_P1].out, *o1 = &a[1][NET_P1].out;
     cr_assert(o0->got && o1->got && o0->nout == 256 && o1->nout == 256);
     for (size_t i = 0; i < o0->nout; i++)
         cr_expect(fabs(o0->got[i] - o1->got[i]) < 1e-3, "output %zu: %.9g vs %.9g", i, o0->got[i], o1->got[i]);
@@ -1193,8 +1193,8 @@ Test(tcp_sec, os_randomness_gives_the_same_result_and_different_transcripts, .ti
     cr_expect_eq(memcmp(b[0][NET_P1].out.got, b[1][NET_P1].out.got, 256 * sizeof(double)), 0);
     for (int run = 0; run < 2; run++)
         for (int i = 0; i < 3; i++) {
-            xp_tcp_outcome_free(&a[run][i].out);
-            xp_tcp_outcome_free(&b[run][i].out);
+            rt_op_tcp_outcome_free(&a[run][i].out);
+            rt_op_tcp_outcome_free(&b[run][i].out);
         }
 }
 
@@ -1219,7 +1219,7 @@ Test(tcp_sec, the_dealer_seeds_cannot_be_recomputed_from_the_seed, .timeout = 60
     party_arg a[3];
     tapctx tc[3];
     mpc_config cfg;
-    xp_shape s;
+    rt_shape s;
     /* control: in --insecure-reproducible mode the probe recovers every seed */
     run3("mul", "4x64", 9, 1, NET_P1, a, tc, &cfg, &s);
     for (int i = 0; i < 2; i++) {
@@ -1227,9 +1227,9 @@ Test(tcp_sec, the_dealer_seeds_cannot_be_recomputed_from_the_seed, .timeout = 60
         cr_expect_eq(memcmp(tc[i].dealer_seed, dealer[i], 32), 0, "%s: the probe should work on the insecure mode",
                      net_party_names[i]);
         cr_expect_eq(memcmp(tc[i].pair_seed, pair[i], 32), 0);
-        xp_tcp_outcome_free(&a[i].out);
+        rt_op_tcp_outcome_free(&a[i].out);
     }
-    xp_tcp_outcome_free(&a[2].out);
+    rt_op_tcp_outcome_free(&a[2].out);
     /* default: the probe fails, for every seed it could try (the seed is public, the run used 9) */
     run3("mul", "4x64", 9, 0, NET_P1, a, tc, &cfg, &s);
     for (int i = 0; i < 2; i++) {
@@ -1241,9 +1241,9 @@ Test(tcp_sec, the_dealer_seeds_cannot_be_recomputed_from_the_seed, .timeout = 60
                           net_party_names[i], (unsigned long long)guess);
             cr_expect_neq(memcmp(tc[i].pair_seed, p[i], 32), 0);
         }
-        xp_tcp_outcome_free(&a[i].out);
+        rt_op_tcp_outcome_free(&a[i].out);
     }
-    xp_tcp_outcome_free(&a[2].out);
+    rt_op_tcp_outcome_free(&a[2].out);
 }
 
 Test(tcp_sec, only_the_output_party_receives_a_share, .timeout = 60)
@@ -1251,7 +1251,7 @@ Test(tcp_sec, only_the_output_party_receives_a_share, .timeout = 60)
     party_arg a[3];
     tapctx tc[3];
     mpc_config cfg;
-    xp_shape s;
+    rt_shape s;
     for (int R = 0; R < 2; R++) {
         run3("mul", "4x64", 3, 0, R, a, tc, &cfg, &s);
         int O = 1 - R;
@@ -1263,7 +1263,7 @@ Test(tcp_sec, only_the_output_party_receives_a_share, .timeout = 60)
         cr_expect_eq(tc[O].recv_from_other, 32 + 1 + online, "%s received %llu bytes from %s", net_party_names[O],
                      (unsigned long long)tc[O].recv_from_other, net_party_names[R]);
         cr_expect_eq(tc[R].recv_from_other, 32 + 1 + online + 17 * 8 + 256 * 8);
-        for (int i = 0; i < 3; i++) xp_tcp_outcome_free(&a[i].out);
+        for (int i = 0; i < 3; i++) rt_op_tcp_outcome_free(&a[i].out);
     }
 }
 

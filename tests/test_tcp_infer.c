@@ -26,7 +26,7 @@
 
 #include "../common/rng.h"
 #include "../models/tfm_io.h"
-#include "../protocols/family.h"
+#include "../protocols/families.h"
 #include "../runtime/rt_infer.h"
 #include "../runtime/rt_sim.h"
 #include "../runtime/rt_tcp.h"

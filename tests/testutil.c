@@ -117,27 +117,27 @@ static void check_cost(const char *what, const rt_result *r, mpc_cost c, int sch
     cr_expect_eq(r->stats[NET_P1].total.recv_bytes[NET_D], 0, "%s: P1 received dealer bytes", what);
 }
 
-xp_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config *cfg_in)
+rt_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config *cfg_in)
 {
-    const xp_opdef *op = xp_op_find(name);
+    const rt_opdef *op = rt_op_find(name);
     cr_assert(op != NULL, "op %s not registered", name);
-    xp_shape s;
+    rt_shape s;
     char err[256];
-    cr_assert_eq(xp_shape_parse(&s, shape, op->kind == XP_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(rt_shape_parse(&s, shape, op->kind == RT_SHAPE_MATMUL, err, sizeof err), 0, "%s", err);
     mpc_config cfg = *cfg_in;
     mpc_cost c = op->cost(&cfg, &s);
-    xp_op_outcome real_off;
+    rt_op_outcome real_off;
     tu_trace tr_real = {0}, tr_ph = {0};
     for (int sched = 0; sched < 2; sched++) {
         cfg.dealer_schedule = sched ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
         char what[160];
-        xp_op_outcome ph, re;
+        rt_op_outcome ph, re;
         rt_sim_opts o = tu_session(&cfg, 0, 7);
         if (sched) {
             o.trace[0] = tu_trace_sink;
             o.trace_ud[0] = &tr_real;
         }
-        cr_assert_eq(xp_op_run(op, &s, &o, 1, &re), 0);
+        cr_assert_eq(rt_op_run(op, &s, &o, 1, &re), 0);
         snprintf(what, sizeof what, "%s %s real %s", name, shape, sched ? "inline" : "offline");
         check_cost(what, &re.res, c, cfg.dealer_schedule);
         o = tu_session(&cfg, 1, 7);
@@ -145,12 +145,12 @@ xp_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config 
             o.trace[0] = tu_trace_sink;
             o.trace_ud[0] = &tr_ph;
         }
-        cr_assert_eq(xp_op_run(op, &s, &o, 0, &ph), 0);
+        cr_assert_eq(rt_op_run(op, &s, &o, 0, &ph), 0);
         snprintf(what, sizeof what, "%s %s phantom %s", name, shape, sched ? "inline" : "offline");
         check_cost(what, &ph.res, c, cfg.dealer_schedule);
         cr_expect_eq(ph.res.latency_ns, re.res.latency_ns, "%s: phantom latency %lld != real %lld", what,
                      (long long)ph.res.latency_ns, (long long)re.res.latency_ns);
-        if (sched) xp_op_outcome_free(&re);
+        if (sched) rt_op_outcome_free(&re);
         else real_off = re;
     }
     /* Identical traces, message by message (inline schedule: dealer traffic is timed too). */

@@ -24,7 +24,7 @@ int tu_file_exists(const char *path);
 #endif
 
 /* ---- protocol-op checks (tests of protocols/) ---- */
-#include "../experiments/xp_ops.h"
+#include "../runtime/rt_ops.h"
 
 /* A recorded message trace. */
 typedef struct tu_trace {
@@ -43,4 +43,4 @@ rt_sim_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed);
  *  - real and phantom runs produce identical traces (src, dst, size, tag, label, times) and equal
  *    latency.
  * Returns the real-mode outcome (offline schedule) with got/want arrays kept; free it. */
-xp_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config *cfg);
+rt_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config *cfg);

@@ -27,7 +27,7 @@ srcs+=(protocols/*/*.c models/*/*.c)
 objs=()
 for s in "${srcs[@]}"; do
   case $s in
-    experiments/xp_tcp.c|experiments/xp_cmd_party.c|net/net_tcp*.c|runtime/rt_tcp*.c) continue ;; # real TCP: not in a browser
+    runtime/rt_op_tcp.c|experiments/xp_cmd_party.c|net/net_tcp*.c|runtime/rt_tcp*.c) continue ;; # real TCP: not in a browser
     netmodel/nm_pcap.c) continue ;;                                 # libpcap: web_unavailable.c
     protocols/fss/fss_prg.c) s=web/web_fss_prg.c ;;                # AES via OpenSSL: see web_fss_prg.c
   esac

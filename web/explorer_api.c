@@ -15,8 +15,8 @@
 #include "../netmodel/nm.h"
 #include "../sim/sim_ctx.h"
 #if defined(__has_include)
-#if __has_include("../protocols/family.h")
-#include "../protocols/family.h" /* the protocol-family registry: mpc_families[] */
+#if __has_include("../protocols/families.h")
+#include "../protocols/families.h" /* the protocol-family registry: mpc_families[] */
 #define EXPLORER_HAVE_FAMILIES 1
 #endif
 #endif
@@ -106,7 +106,7 @@ EMSCRIPTEN_KEEPALIVE const char *explorer_catalog(void)
         }
     }
     free(help);
-    /* Protocol families: the registry's, in --help order, when the build has one (protocols/family.h);
+    /* Protocol families: the registry's, in --help order, when the build has one (protocols/families.h);
      * before it, `infer` runs CrypTen's only (its CSV's protocol column). */
     fprintf(f, "],\"protocols\":[");
 #ifdef EXPLORER_HAVE_FAMILIES

@@ -1,5 +1,5 @@
-/* xp_tcp.c -- one party of an op over TCP, as a job of the runtime's TCP backend. See xp_tcp.h. */
-#include "xp_tcp.h"
+/* rt_op_tcp.c -- one party of an op over TCP, as a job of the runtime's TCP backend. See rt_op_tcp.h. */
+#include "rt_op_tcp.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,11 +8,11 @@
 
 #include "../common/fx.h"
 
-/* ---- the op, as xp_op_run runs it (xp_ops.c: op_party_fn) ---- */
+/* ---- the op, as rt_op_run runs it (rt_ops.c: op_party_fn) ---- */
 
 typedef struct op_io {
-    const xp_opdef *op;
-    const xp_shape *s;
+    const rt_opdef *op;
+    const rt_shape *s;
     uint64_t *in_sh[2], *out_sh;
     const uint64_t *plain[2];
     size_t nin[2], nout;
@@ -21,29 +21,29 @@ typedef struct op_io {
 static void run_op(mpc_ctx *c, void *arg)
 {
     op_io *io = arg;
-    xp_op_party(c, io->op, io->s, io->in_sh, io->plain, io->nin, io->out_sh);
+    rt_op_party(c, io->op, io->s, io->in_sh, io->plain, io->nin, io->out_sh);
 }
 
-int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
+int rt_op_tcp_run(const rt_op_tcp_opts *o, rt_op_tcp_outcome *out)
 {
     memset(out, 0, sizeof *out);
     out->max_abs_err = out->max_rel_err = NAN;
-    const xp_opdef *op = o->op;
-    const xp_shape *s = o->shape;
+    const rt_opdef *op = o->op;
+    const rt_shape *s = o->shape;
     int real = !o->phantom, f = o->cfg->frac_bits;
 
-    /* Inputs exactly as xp_op_run draws them (every party draws all; only owners use them). */
+    /* Inputs exactly as rt_op_run draws them (every party draws all; only owners use them). */
     op_io io;
     memset(&io, 0, sizeof io);
     io.op = op;
     io.s = s;
-    io.nin[0] = xp_op_in_len(op, s, 0);
-    io.nin[1] = op->ninputs == 2 ? xp_op_in_len(op, s, 1) : 0;
-    io.nout = xp_op_out_len(op, s);
+    io.nin[0] = rt_op_in_len(op, s, 0);
+    io.nin[1] = op->ninputs == 2 ? rt_op_in_len(op, s, 1) : 0;
+    io.nout = rt_op_out_len(op, s);
     double *in[2] = {NULL, NULL};
     uint64_t *enc[2] = {NULL, NULL};
     if (real && o->role != NET_D) {
-        xp_op_inputs(op, s, o->seed, f, in, enc);
+        rt_op_inputs(op, s, o->seed, f, in, enc);
         for (int k = 0; k < op->ninputs; k++) io.in_sh[k] = chk_malloc(io.nin[k] * sizeof(uint64_t));
         io.out_sh = chk_calloc(io.nout, sizeof(uint64_t));
         if (o->role == NET_P1) io.plain[0] = enc[0]; /* P1 owns the data input */
@@ -87,7 +87,7 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
         if (real) {
             out->nout = io.nout;
             double *got = chk_malloc(io.nout * sizeof(double)), *want = chk_malloc(io.nout * sizeof(double));
-            for (size_t i = 0; i < io.nout; i++) got[i] = xp_op_decode(o->cfg, io.out_sh[i], oc.other_share[i]);
+            for (size_t i = 0; i < io.nout; i++) got[i] = rt_op_decode(o->cfg, io.out_sh[i], oc.other_share[i]);
             const double *const cin[2] = {in[0], in[1]};
             op->ref(o->cfg, want, cin, s);
             double ma = 0, mr = 0;
@@ -113,7 +113,7 @@ int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out)
     return ret;
 }
 
-void xp_tcp_outcome_free(xp_tcp_outcome *o)
+void rt_op_tcp_outcome_free(rt_op_tcp_outcome *o)
 {
     free(o->got);
     o->got = NULL;

@@ -1,5 +1,5 @@
-/* xp_ops.c -- op registry, shape parsing, the op runner and the algorithm options. See xp_ops.h. */
-#include "xp_ops.h"
+/* rt_ops.c -- op registry, shape parsing and the op runner. See rt_ops.h. */
+#include "rt_ops.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "../common/fx.h"
-#include "xp.h"
-#include "xp_schema.h"
 
 /* ---- shapes ---- */
 
@@ -53,7 +51,7 @@ static int parse_dims(const char *t, size_t *dims, int *nd, char *err, size_t er
     return (int)(p - t);
 }
 
-int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t errlen)
+int rt_shape_parse(rt_shape *s, const char *text, int matmul, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     if (!text || !*text) {
@@ -117,82 +115,64 @@ int xp_shape_parse(xp_shape *s, const char *text, int matmul, char *err, size_t 
 /* ---- registry ---- */
 
 /* Each protocol family's op tables (NULL-terminated), by family name; the first is the default
- * family's, which xp_op_count / xp_op_at / xp_op_find walk. A family adds one row. */
-static const xp_opdef *const crypten_tables[] = {xp_ops_core, xp_ops_cmp, xp_ops_math, xp_ops_nn, NULL};
+ * family's, which rt_op_count / rt_op_at / rt_op_find walk. A family adds one row. */
+static const rt_opdef *const crypten_tables[] = {rt_ops_core, rt_ops_cmp, rt_ops_math, rt_ops_nn, NULL};
 
-static const xp_opdef *const fss_tables[] = {xp_ops_fss, NULL};
+static const rt_opdef *const fss_tables[] = {rt_ops_fss, NULL};
 
 static const struct {
     const char *protocol;
-    const xp_opdef *const *tables;
+    const rt_opdef *const *tables;
 } op_families[] = {
     {"crypten", crypten_tables},
     {"fss", fss_tables},
 };
 
-static const xp_opdef *const *tables_of(const char *protocol)
+static const rt_opdef *const *tables_of(const char *protocol)
 {
     for (size_t f = 0; f < sizeof op_families / sizeof *op_families; f++)
         if (strcmp(op_families[f].protocol, protocol) == 0) return op_families[f].tables;
     return NULL;
 }
 
-static size_t count_in(const xp_opdef *const *t)
+static size_t count_in(const rt_opdef *const *t)
 {
     size_t n = 0;
     for (; t && *t; t++)
-        for (const xp_opdef *d = *t; d->name; d++) n++;
+        for (const rt_opdef *d = *t; d->name; d++) n++;
     return n;
 }
 
-static const xp_opdef *at_in(const xp_opdef *const *t, size_t i)
+static const rt_opdef *at_in(const rt_opdef *const *t, size_t i)
 {
     for (; t && *t; t++)
-        for (const xp_opdef *d = *t; d->name; d++)
+        for (const rt_opdef *d = *t; d->name; d++)
             if (i-- == 0) return d;
     return NULL;
 }
 
-size_t xp_op_count(void) { return count_in(op_families[0].tables); }
-const xp_opdef *xp_op_at(size_t i) { return at_in(op_families[0].tables, i); }
+size_t rt_op_count(void) { return count_in(op_families[0].tables); }
+const rt_opdef *rt_op_at(size_t i) { return at_in(op_families[0].tables, i); }
 
-const xp_opdef *xp_op_find_in(const char *protocol, const char *name)
+const rt_opdef *rt_op_find_in(const char *protocol, const char *name)
 {
-    const xp_opdef *const *t = tables_of(protocol);
+    const rt_opdef *const *t = tables_of(protocol);
     for (size_t i = 0; i < count_in(t); i++)
         if (strcmp(at_in(t, i)->name, name) == 0) return at_in(t, i);
     return NULL;
 }
 
-const xp_opdef *xp_op_find(const char *name) { return xp_op_find_in(op_families[0].protocol, name); }
+const rt_opdef *rt_op_find(const char *name) { return rt_op_find_in(op_families[0].protocol, name); }
 
-const xp_opdef *xp_op_lookup(const mpc_config *cfg, const char *name, const char *cmd)
+const char *rt_op_family(size_t f)
 {
-    const xp_opdef *op = xp_op_find_in(cfg->protocol, name);
-    if (op) return op;
-    for (size_t f = 0; f < sizeof op_families / sizeof *op_families; f++)
-        if (xp_op_find_in(op_families[f].protocol, name)) {
-            fprintf(stderr, "error: %s: protocol '%s' has no op '%s' (mpcsim op --protocol %s --list)\n", cmd,
-                    cfg->protocol, name, cfg->protocol);
-            return NULL;
-        }
-    fprintf(stderr, "error: %s: unknown op '%s' (mpcsim op --list shows the %zu ops)\n", cmd, name,
-            count_in(tables_of(cfg->protocol)));
-    return NULL;
+    return f < sizeof op_families / sizeof *op_families ? op_families[f].protocol : NULL;
 }
 
-void xp_op_list_in(FILE *f, const char *protocol)
-{
-    const xp_opdef *const *t = tables_of(protocol);
-    for (size_t i = 0; i < count_in(t); i++) {
-        const xp_opdef *d = at_in(t, i);
-        fprintf(f, "%-15s %s\n", d->name, d->summary);
-    }
-}
+size_t rt_op_count_in(const char *protocol) { return count_in(tables_of(protocol)); }
+const rt_opdef *rt_op_at_in(const char *protocol, size_t i) { return at_in(tables_of(protocol), i); }
 
-void xp_op_list(FILE *f) { xp_op_list_in(f, op_families[0].protocol); }
-
-double xp_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b)
+double rt_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b)
 {
     uint64_t v = a + b;
     int nb = cfg->ring_bits;
@@ -203,30 +183,30 @@ double xp_op_decode(const mpc_config *cfg, uint64_t a, uint64_t b)
     return fx_decode(v, cfg->frac_bits);
 }
 
-size_t xp_op_in_len(const xp_opdef *op, const xp_shape *s, int which)
+size_t rt_op_in_len(const rt_opdef *op, const rt_shape *s, int which)
 {
-    if (op->kind == XP_SHAPE_MATMUL) return which == 0 ? s->B * s->m * s->k : (s->y_shared ? 1 : s->B) * s->k * s->p;
+    if (op->kind == RT_SHAPE_MATMUL) return which == 0 ? s->B * s->m * s->k : (s->y_shared ? 1 : s->B) * s->k * s->p;
     return s->n;
 }
 
-size_t xp_op_out_len(const xp_opdef *op, const xp_shape *s)
+size_t rt_op_out_len(const rt_opdef *op, const rt_shape *s)
 {
     if (op->out_len) return op->out_len(s);
-    if (op->kind == XP_SHAPE_MATMUL) return s->B * s->m * s->p;
+    if (op->kind == RT_SHAPE_MATMUL) return s->B * s->m * s->p;
     return s->n;
 }
 
 /* ---- runner ---- */
 
 typedef struct op_party {
-    const xp_opdef *op;
-    const xp_shape *s;
+    const rt_opdef *op;
+    const rt_shape *s;
     const uint64_t *plain[2]; /* owner's plaintext input (NULL where not the owner) */
     uint64_t *in_sh[2], *out_sh;
     size_t nin[2];
 } op_party;
 
-void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *const in_sh[2],
+void rt_op_party(mpc_ctx *c, const rt_opdef *op, const rt_shape *s, uint64_t *const in_sh[2],
                  const uint64_t *const plain[2], const size_t nin[2], uint64_t *out_sh)
 {
     mpc_share(c, in_sh[0], plain[0], nin[0], NET_P1);
@@ -237,40 +217,40 @@ void xp_op_party(mpc_ctx *c, const xp_opdef *op, const xp_shape *s, uint64_t *co
 static void op_party_fn(mpc_ctx *c, void *arg)
 {
     op_party *a = arg;
-    xp_op_party(c, a->op, a->s, a->in_sh, a->plain, a->nin, a->out_sh);
+    rt_op_party(c, a->op, a->s, a->in_sh, a->plain, a->nin, a->out_sh);
 }
 
-void xp_op_inputs(const xp_opdef *op, const xp_shape *s, uint64_t seed, int f, double *in[2], uint64_t *enc[2])
+void rt_op_inputs(const rt_opdef *op, const rt_shape *s, uint64_t seed, int f, double *in[2], uint64_t *enc[2])
 {
     rng r;
     rng_seed(&r, seed, 0x1497);
     in[0] = in[1] = NULL;
     enc[0] = enc[1] = NULL;
     for (int k = 0; k < op->ninputs; k++) {
-        size_t n = xp_op_in_len(op, s, k);
+        size_t n = rt_op_in_len(op, s, k);
         in[k] = chk_malloc(n * sizeof(double));
         for (size_t i = 0; i < n; i++) in[k][i] = rng_range(&r, op->lo, op->hi);
     }
     if (op->prepare) op->prepare(in[0], in[1], s);
     for (int k = 0; k < op->ninputs; k++) {
-        size_t n = xp_op_in_len(op, s, k);
+        size_t n = rt_op_in_len(op, s, k);
         enc[k] = chk_malloc(n * sizeof(uint64_t));
         fx_encode_n(enc[k], in[k], n, f);
     }
 }
 
-int xp_op_run(const xp_opdef *op, const xp_shape *s, const rt_sim_opts *o, int keep, xp_op_outcome *out)
+int rt_op_run(const rt_opdef *op, const rt_shape *s, const rt_sim_opts *o, int keep, rt_op_outcome *out)
 {
     memset(out, 0, sizeof *out);
     int real = !o->phantom;
     int f = o->cfg->frac_bits;
-    size_t nin[2] = {xp_op_in_len(op, s, 0), op->ninputs == 2 ? xp_op_in_len(op, s, 1) : 0};
-    size_t nout = xp_op_out_len(op, s);
+    size_t nin[2] = {rt_op_in_len(op, s, 0), op->ninputs == 2 ? rt_op_in_len(op, s, 1) : 0};
+    size_t nout = rt_op_out_len(op, s);
     op_party pa[2];
     memset(pa, 0, sizeof pa);
     uint64_t *enc[2] = {NULL, NULL};
     double *in[2] = {NULL, NULL};
-    if (real) xp_op_inputs(op, s, o->seed, f, in, enc);
+    if (real) rt_op_inputs(op, s, o->seed, f, in, enc);
     for (int i = 0; i < 2; i++) {
         pa[i].op = op;
         pa[i].s = s;
@@ -290,7 +270,7 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const rt_sim_opts *o, int k
     out->nout = nout;
     if (rc == 0 && real) {
         double *got = chk_malloc(nout * sizeof(double)), *want = chk_malloc(nout * sizeof(double));
-        for (size_t i = 0; i < nout; i++) got[i] = xp_op_decode(o->cfg, pa[0].out_sh[i], pa[1].out_sh[i]);
+        for (size_t i = 0; i < nout; i++) got[i] = rt_op_decode(o->cfg, pa[0].out_sh[i], pa[1].out_sh[i]);
         const double *const cin[2] = {in[0], in[1]};
         op->ref(o->cfg, want, cin, s);
         double ma = 0, mr = 0;
@@ -324,41 +304,11 @@ int xp_op_run(const xp_opdef *op, const xp_shape *s, const rt_sim_opts *o, int k
     return rc;
 }
 
-void xp_op_outcome_free(xp_op_outcome *o)
+void rt_op_outcome_free(rt_op_outcome *o)
 {
     free(o->got);
     free(o->want);
     free(o->in[0]);
     free(o->in[1]);
     o->got = o->want = o->in[0] = o->in[1] = NULL;
-}
-
-void xp_op_write_row(FILE *f, int table, const xp_op_row *r)
-{
-    const rt_result *res = r->res;
-    xp_rows w;
-    xp_rows_open(&w, f, &xp_schema_op, table ? XP_ROWS_TABLE : XP_ROWS_CSV);
-    xp_rows_str(&w, "op", r->op);
-    xp_rows_str(&w, "shape", r->shape);
-    xp_rows_str(&w, "mode", r->phantom ? "phantom" : "real");
-    xp_rows_uint(&w, "rounds", res->rounds);
-    xp_rows_uint(&w, "online_sent_bytes_p0", rt_online_sent(res, 0));
-    xp_rows_uint(&w, "online_recv_bytes_p0", rt_online_recv(res, 0));
-    xp_rows_uint(&w, "online_sent_bytes_p1", rt_online_sent(res, 1));
-    xp_rows_uint(&w, "online_recv_bytes_p1", rt_online_recv(res, 1));
-    xp_rows_uint(&w, "dealer_bytes", res->dealer_bytes);
-    xp_rows_real(&w, "latency_s", res->latency_ns * 1e-9);
-    if (!r->phantom) {
-        xp_rows_real(&w, "max_abs_err", r->max_abs_err);
-        xp_rows_real(&w, "max_rel_err", r->max_rel_err);
-    }
-    xp_rows_str(&w, "dealer", r->cfg->dealer_schedule == MPC_DEALER_INLINE ? "inline" : "offline");
-    xp_rows_str(&w, "net", r->net ? r->net : "tcp");
-    if (r->net) {
-        xp_rows_uint(&w, "bandwidth_bps", r->bandwidth_bps);
-        xp_rows_real(&w, "one_way_latency_s", r->one_way_latency_ns * 1e-9);
-    }
-    xp_rows_int(&w, "frac_bits", r->cfg->frac_bits);
-    xp_rows_uint(&w, "seed", r->seed);
-    xp_rows_end(&w);
 }

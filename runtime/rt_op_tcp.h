@@ -1,22 +1,22 @@
-/* xp_tcp.h -- runs one registered op as ONE party (P0, P1 or the dealer D) of a real 3-process
+/* rt_op_tcp.h -- runs one registered op as ONE party (P0, P1 or the dealer D) of a real 3-process
  * computation, as a job of the runtime's TCP backend (runtime/rt_tcp.h: phases, randomness, reports,
- * failures). The inputs are synthetic test data drawn from the seed as xp_op_run draws them (input 0
+ * failures). The inputs are synthetic test data drawn from the seed as rt_op_run draws them (input 0
  * is P1's, input 1 is P0's; each party uses only its own), so the same seed gives the same output (to
  * the fixed-point rounding the randomness decides) and the same counters as `mpcsim op` in the
  * simulator. The output party R receives the other party's output share in the report phase,
- * reconstructs the output and computes the errors as xp_op_run does. */
-#ifndef XP_TCP_H
-#define XP_TCP_H
+ * reconstructs the output and computes the errors as rt_op_run does. */
+#ifndef RT_OP_TCP_H
+#define RT_OP_TCP_H
 
-#include "../runtime/rt_tcp.h"
-#include "xp_ops.h"
+#include "rt_tcp.h"
+#include "rt_ops.h"
 
-typedef struct xp_tcp_opts {
+typedef struct rt_op_tcp_opts {
     int role;                          /* NET_P0, NET_P1 or NET_D */
     const char *addr[NET_MAX_PARTIES]; /* every party's listening address */
     const char *listen;                /* NULL = addr[role] */
-    const xp_opdef *op;
-    const xp_shape *shape;
+    const rt_opdef *op;
+    const rt_shape *shape;
     const mpc_config *cfg;
     int phantom;
     uint64_t seed;
@@ -31,9 +31,9 @@ typedef struct xp_tcp_opts {
     int reproducible;                         /* 1: secrets from the seed (INSECURE); 0: OS CSPRNG */
     net_tcp_tap_fn tap;                       /* tests */
     void *tap_ud;
-} xp_tcp_opts;
+} rt_op_tcp_opts;
 
-typedef struct xp_tcp_outcome {
+typedef struct rt_op_tcp_outcome {
     /* The output party only. stats[i].total holds party i's byte/message counters and rounds (the
      * others' as they reported them; per-tag stats and time splits are its own only); end_ns[i] = online
      * wall time of P0 and P1; latency_ns, rounds, dealer_bytes, dealer_requests as in the simulator. */
@@ -42,12 +42,12 @@ typedef struct xp_tcp_outcome {
     double *got;                     /* real mode: the reconstructed output (malloc'd), nout values */
     size_t nout;
     char congestion[32];             /* algorithm in use on the P0-P1 connection */
-} xp_tcp_outcome;
+} rt_op_tcp_outcome;
 
 /* Runs this process's party. Returns 0, or -1 after printing why (setup failures, counter
  * mismatch); transport failures end the process (see above). */
-int xp_tcp_run(const xp_tcp_opts *o, xp_tcp_outcome *out) WUR;
+int rt_op_tcp_run(const rt_op_tcp_opts *o, rt_op_tcp_outcome *out) WUR;
 
-void xp_tcp_outcome_free(xp_tcp_outcome *o);
+void rt_op_tcp_outcome_free(rt_op_tcp_outcome *o);
 
 #endif
