@@ -35,11 +35,10 @@ typedef struct fss_rsqrt_key {
     double d;
     size_t N;
     fss_dpf_keys dpf;
-    uint8_t *c;      /* (K-1) N XOR shares of the thermometer masks */
-    uint64_t *re;    /* (K-1) N shares (6 bits) of the masks as integers */
-    uint64_t *e0;    /* N shares of r_e */
-    fss_lut_key lp, lr;
-    fss_mul_key mul;
+    uint8_t *c;      /* T = (K-1) N XOR shares of the thermometer masks r_j */
+    uint64_t *e0;    /* N shares (6 bits) of r_e */
+    uint64_t *sh;    /* 2T + 2N shares (n bits): r_j (T), r r_j (T), r (N), r_w (N) */
+    fss_lut_key lr;
     fss_tr_key tr;
 } fss_rsqrt_key;
 fss_cost fss_rsqrt_cost(int n, size_t N);
@@ -83,7 +82,7 @@ typedef struct fss_layernorm_key {
     size_t R, L;
     double eps;
     uint64_t cmean;    /* public multiplier of the row sum (1 when L is a power of two) */
-    fss_trfloor_key mu;
+    fss_tr_key mu;     /* TrWithSlack(n, 2f, n) of the scaled row sum */
     uint64_t *sr, *sc; /* shares of r (R L) and of sum_j r^2 + r_v (R) */
     fss_rsqrt_key rs;
     fss_mul_key m1, m2;
