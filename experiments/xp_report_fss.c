@@ -7,6 +7,8 @@
 
 #include "../models/sbert.h"
 #include "../protocols/families.h"
+#include "../protocols/fss/fss_norm.h"
+#include "../protocols/fss/fss_softmax.h"
 #include "xp_report.h"
 
 static double row_num(const xp_csv *t, const char *proto, const char *net, const char *g, const char *s,
@@ -98,6 +100,8 @@ static void derive_families(xp_facts *F, const char *dir)
     xp_csv_free(&t);
 }
 
+static void derive_sigma_map(xp_facts *F, const mpc_config *cfg, const tfm_config *m, int T);
+
 /* SIGMA's published point against ours (the fss row of results/fss_sigma.csv; the split by layer and
  * per direction from the cost twins). */
 static void derive_sigma(xp_facts *F, const char *dir)
@@ -151,7 +155,75 @@ static void derive_sigma(xp_facts *F, const char *dir)
     xp_fact_num(F, tw, "sigma.r_ln", "%.0f", (double)f->norm[MPC_NORM_LAYERNORM].cost(&cfg, tt, C).rounds);
     xp_fact_num(F, tw, "sigma.r_gelu", "%.0f", (double)f->activation[MPC_ACT_GELU_ERF].cost(&cfg, tt * Fd).rounds);
     xp_fact_num(F, tw, "sigma.r_scores", "%.0f", (double)f->matmul_scaled_cost(&cfg, NH, tt, hs, tt, 0.125).rounds);
+    derive_sigma_map(F, &cfg, &m, T);
     xp_csv_free(&t);
+}
+
+/* SIGMA's rounds per gate against ours, one BERT-base layer at seq T (the list "sigmamap").
+ * SIGMA's column is read from its public code (EzPC GPU-MPC, fss/gpu_matmul.cu, gpu_truncate.cu,
+ * gpu_maxpool.cu, gpu_relu.cu, gpu_nexp.cu, gpu_lut.cu, gpu_inverse.cu, gpu_softmax.cu, gpu_gelu.cu,
+ * gpu_layernorm.cu, and LLAMA's Rsqrt/F2BF16 in FSS/src/api.cpp which SIGMA's LayerNorm calls), one round
+ * per reconstruct, independent reconstructs of one step counted once (a LUT's u and v; nExp's low LUT
+ * beside the high half's truncation). Their sum is 98 per layer; the public re-run's count is 94
+ * (1,128 / 12): which of these steps it merges further we could not tell from the code. Ours are the
+ * fss family's cost twins (equal to the measurement: tests/test_fss_family.c). */
+static void derive_sigma_map(xp_facts *F, const mpc_config *cfg, const tfm_config *m, int T)
+{
+    const char *src = "xp_report_fss.c (SIGMA: EzPC GPU-MPC code reading) + fss cost twins";
+    const mpc_family *f = mpc_family_find("fss");
+    int n = cfg->ring_bits, fb = cfg->frac_bits;
+    uint64_t C = (uint64_t)m->C, Fd = (uint64_t)m->F, NH = (uint64_t)m->NH, hs = C / NH, tt = (uint64_t)T;
+    uint64_t Rs = NH * tt, Ns = Rs * tt;
+    int lg = 0;
+    while (((uint64_t)1 << lg) < tt) lg++;
+    fss_cost mx = fss_max_cost(n, Rs, tt), ne = fss_nexp_cost(n, fb, Ns), iv = fss_inv_cost(n, fb, fb + lg + 1, Rs);
+    fss_cost wm = fss_cost_add(fss_mul_cost(n, Rs, tt, 1), fss_tr_cost(FSS_TR_SLACK, n, fb, n, Ns));
+    fss_cost mu = fss_tr_cost(FSS_TR_SLACK, n, 2 * fb, n, tt), rs = fss_rsqrt_cost(n, tt);
+    fss_cost lm = fss_cost_add(fss_mul_cost(n, tt, C, 1), fss_tr_cost(FSS_TR_SLACK, n, fb, n, tt * C));
+    struct {
+        const char *gate, *sigma_how, *ours_how;
+        int per_layer, sigma;
+        uint64_t ours;
+    } rows[] = {
+        {"linear layer (QKV; out; FFN1; FFN2)", "Z opened 1; TrFloor 4 (TrReduce 2; SignExtend 2)",
+         "input opened 1; Z opened 1; TrFloor 3 (its last opening is the next gate's input)", 4, 5,
+         f->linear_cost(cfg, tt, C, C).rounds},
+        {"attention product (scores; context)", "as a linear layer", "as a linear layer (1/sqrt(d) in the shift)", 2,
+         5, f->matmul_scaled_cost(cfg, NH, tt, hs, tt, 0.125).rounds},
+        {"softmax: max tree", "7 levels of ReLU (DReLU 1; select 1)", "7 levels of DReLU 1; select 1", 1, 14,
+         mx.rounds},
+        {"softmax: nExp", "clip 2; low LUT beside TrWithSlack 2; high LUT 2; multiply 1; TrWithSlack 2",
+         "clip 2; low LUT beside TrReduce 2; high LUT 2; multiply 1; TrWithSlack 2", 1, 9, ne.rounds},
+        {"softmax: row sum", "local", "local", 1, 0, 0},
+        {"softmax: inverse", "TrWithSlack 2; LUT 2", "TrReduce 2; LUT 2", 1, 4, iv.rounds},
+        {"softmax: multiply by the inverse", "multiply 1; TrWithSlack 2", "multiply 1; TrWithSlack 2", 1, 3, wm.rounds},
+        {"GeLU", "TrWithSlack 2; DReLU and the test abs(x) <= 255 1; clip mux 1; LUT (u and v) 1; ReLU - LUT opened 1",
+         "the same steps", 1, 6, f->activation[MPC_ACT_GELU_ERF].cost(cfg, tt * Fd).rounds},
+        {"LayerNorm: mean", "TrFloor 4", "TrWithSlack 2 (the scaled row sum is far below 2^(n-2))", 2, 4, mu.rounds},
+        {"LayerNorm: sum of squares", "opened 1", "opened 1", 2, 1, 1},
+        {"LayerNorm: inverse square root",
+         "LLAMA's F2BF16 3 (two comparisons' bits; exponent; 13-bit index) and LUT_13 2",
+         "thermometer bits 1; exponent and v 2^(K-1-e) (local from the bits) 1; TrWithSlack 2; LUT_13 2", 2, 5,
+         rs.rounds},
+        {"LayerNorm: times the inverse; times gamma plus beta", "2 x (multiply 1; TrWithSlack 2)",
+         "2 x (multiply 1; TrWithSlack 2)", 2, 6, 2 * lm.rounds},
+    };
+    size_t nr = sizeof rows / sizeof rows[0];
+    uint64_t sig = 0, ours = 0;
+    for (size_t i = 0; i < nr; i++) {
+        xp_fact_row(F, src, "sigmamap", i + 1, "gate", "%s", rows[i].gate);
+        xp_fact_row(F, src, "sigmamap", i + 1, "per_layer", "%d", rows[i].per_layer);
+        xp_fact_row(F, src, "sigmamap", i + 1, "sigma", "%d", rows[i].sigma);
+        xp_fact_row(F, src, "sigmamap", i + 1, "sigma_how", "%s", rows[i].sigma_how);
+        xp_fact_row(F, src, "sigmamap", i + 1, "ours", "%llu", (unsigned long long)rows[i].ours);
+        xp_fact_row(F, src, "sigmamap", i + 1, "ours_how", "%s", rows[i].ours_how);
+        sig += (uint64_t)rows[i].per_layer * (uint64_t)rows[i].sigma;
+        ours += (uint64_t)rows[i].per_layer * rows[i].ours;
+    }
+    xp_fact_count(F, "sigmamap", nr);
+    xp_fact(F, src, "sigmamap.sigma_layer", "%llu", (unsigned long long)sig);
+    xp_fact(F, src, "sigmamap.ours_layer", "%llu", (unsigned long long)ours);
+    xp_fact(F, src, "sigmamap.sigma_total", "%llu", (unsigned long long)(sig * (uint64_t)m->L));
 }
 
 /* The network what-if per family (results/fss_network.csv): baseline and Quad+2Quad, every profile. */

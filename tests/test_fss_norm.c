@@ -65,10 +65,17 @@ Test(fss_norm, rsqrt_values_costs_phantom)
         free(x), free(r), free(xh), free(ro), free(y0), free(y1), free(var);
         fss_dealer_free(&d);
     }
-    /* K + 5n + 21 bits per element (K = n - 2): 319 at n = 50; 9 rounds */
+    /* K + 3n + 20 bits per element (K = n - 2): (K - 1) thermometer bits, e^ and w^ in one message
+     * (6 + n), the truncation (1 + 13), LUT_13 (1 + 2n): 218 at n = 50, 8 elements: 47 + 56 + 1 + 13 +
+     * 51 + 50 bytes; 6 rounds (1 + 1 + 2 + 2) */
     fss_cost c = fss_rsqrt_cost(50, 8);
-    cr_expect_eq(c.bytes, 319);
-    cr_expect_eq(c.rounds, 9);
+    cr_expect_eq(c.bytes, 47 + 56 + 1 + 13 + 51 + 50);
+    cr_expect_eq(c.bytes, 218);
+    cr_expect_eq(c.rounds, 6);
+    /* one element: 6 + 7 + 1 + 2 + 7 + 7 bytes */
+    cr_expect_eq(fss_rsqrt_cost(50, 1).bytes, 30);
+    cr_expect_eq(fss_rsqrt_cost(40, 8).rounds, 6);
+    cr_expect_eq(fss_rsqrt_cost(40, 8).bytes, 37 + 46 + 1 + 13 + 41 + 40); /* K - 1 = 37 bits */
 }
 
 Test(fss_norm, layernorm_values_costs_phantom)
@@ -140,11 +147,16 @@ Test(fss_norm, layernorm_values_costs_phantom)
         fss_dealer_free(&d);
     }
     /* per element 4n + 2 bits (FSS.md 3): R = 1 row of L = 8 gives 8 (4n + 2) / 8 = 202 bytes, plus the
-     * row's TrFloor(50, 24) (1, 26, 1, 50 bits: 1 + 4 + 1 + 7 bytes), the sum of squares (7), and rsqrt
-     * (47 bits: 6; e: 1; LUT_6: 7 + 7; multiply 7; truncation 1 + 2; LUT_13: 7 + 7) */
+     * row's TrWithSlack(50, 24, 50) (1, 50 bits: 1 + 7 bytes), the sum of squares (7), and rsqrt
+     * (47 bits: 6; e^ and w^: 7; truncation 1 + 2; LUT_13: 7 + 7) */
     fss_cost c = fss_layernorm_cost(50, 12, 1, 8);
-    cr_expect_eq(c.bytes, 202 + 13 + 7 + 45);
-    cr_expect_eq(c.rounds, 4 + 1 + 9 + 1 + 2 + 1 + 2);
+    cr_expect_eq(c.bytes, 202 + 8 + 7 + 30);
+    cr_expect_eq(c.rounds, 2 + 1 + 6 + 1 + 2 + 1 + 2);
+    /* 4 rows of 16: 4 * 16 * 202 / 8 bytes per element, rows: TrWithSlack 1 + 25, squares 25, rsqrt
+     * 24 + 28 + 1 + 7 + 26 + 25 */
+    fss_cost c4 = fss_layernorm_cost(50, 12, 4, 16);
+    cr_expect_eq(c4.bytes, 1616 + 26 + 25 + 111);
+    cr_expect_eq(c4.rounds, 15);
 }
 
 static void attn_party(mpc_ctx *c, void *a)
@@ -206,8 +218,9 @@ Test(fss_norm, two_quad_two_relu_values_costs_phantom)
             fss_dealer_free(&d);
         }
     /* per element at 8 elements in one row: 2Quad n + (2n - f + 2) + n + 1 + n = 5n - f + 3 = 241 bytes
-     * plus the row's reciprocal (45 bytes at N = 1, as in rsqrt) */
-    cr_expect_eq(fss_attn_cost(0, 50, 12, 1, 8).bytes, 241 + 45);
-    cr_expect_eq(fss_attn_cost(1, 50, 12, 1, 8).bytes, (1 + 50) + 50 + (1 + 50) + 45);
-    cr_expect_eq(fss_attn_cost(0, 50, 12, 1, 8).rounds, 1 + 4 + 9 + 1 + 2);
+     * plus the row's reciprocal (30 bytes at N = 1, as in rsqrt) */
+    cr_expect_eq(fss_attn_cost(0, 50, 12, 1, 8).bytes, 241 + 30);
+    cr_expect_eq(fss_attn_cost(1, 50, 12, 1, 8).bytes, (1 + 50) + 50 + (1 + 50) + 30);
+    cr_expect_eq(fss_attn_cost(0, 50, 12, 1, 8).rounds, 1 + 4 + 6 + 1 + 2);
+    cr_expect_eq(fss_attn_cost(1, 50, 12, 1, 8).rounds, 2 + 6 + 1 + 2);
 }

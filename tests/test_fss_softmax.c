@@ -101,10 +101,17 @@ Test(fss_softmax, nexp_values_costs_phantom)
         free(x), free(r), free(xh), free(ro), free(y0), free(y1);
         fss_dealer_free(&d);
     }
-    /* 6n + 29 bits (329 at n = 50; 8 elements: 329 bytes), 11 rounds */
+    /* 6n + 29 bits (329 at n = 50; 8 elements: clip 1 + 16, TrReduce's bit with the low LUT's u^, v^
+     * 52, hi^ with A^ 58, the high LUT 51 + 50, multiply 50, truncation 1 + 50 bytes), 9 rounds: clip 2,
+     * TrReduce and the low LUT in lockstep 2, the high LUT 2, multiply 1, truncation 2 */
     fss_cost c = fss_nexp_cost(50, 12, 8);
+    cr_expect_eq(c.bytes, 17 + 52 + 58 + 101 + 50 + 51);
     cr_expect_eq(c.bytes, 329);
-    cr_expect_eq(c.rounds, 11);
+    cr_expect_eq(c.rounds, 9);
+    /* 3 elements at n = 40: 1 + 6, ceil(126/8) = 16, ceil(144/8) = 18, 16 + 15, 15, 1 + 15 */
+    fss_cost c3 = fss_nexp_cost(40, 12, 3);
+    cr_expect_eq(c3.bytes, 7 + 16 + 18 + 31 + 15 + 16);
+    cr_expect_eq(c3.rounds, 9);
 }
 
 Test(fss_softmax, inverse_values_costs_phantom)
@@ -183,6 +190,7 @@ Test(fss_softmax, softmax_values_costs_phantom)
         free(x), free(r), free(xh), free(ro), free(y0), free(y1), free(xr);
         fss_dealer_free(&d);
     }
-    /* rounds: max tree 2 x 7 + nExp 11 + inverse 4 + multiply 1 + truncation 2 = 32 at L = 128 */
-    cr_expect_eq(fss_softmax_cost(50, 12, 8, 128).rounds, 32);
+    /* rounds: max tree 2 x 7 + nExp 9 + inverse 4 + multiply 1 + truncation 2 = 30 at L = 128 */
+    cr_expect_eq(fss_softmax_cost(50, 12, 8, 128).rounds, 30);
+    cr_expect_eq(fss_softmax_cost(50, 12, 3, 16).rounds, 8 + 9 + 4 + 1 + 2);
 }

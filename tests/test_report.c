@@ -185,3 +185,40 @@ Test(report, committed_report_is_current)
     cr_expect_eq(system(cmd), 0);
     free(dir);
 }
+
+/* SIGMA's per-gate round mapping (list sigmamap): the rows of ours sum to the layer's measured rounds
+ * (the cost twin of one encoder layer), and SIGMA's column to the code reading's 98 per layer. */
+static const char *fact(const char *facts, const char *key, char *buf, size_t len)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\n%s,", key);
+    const char *p = strstr(facts, pat);
+    if (!p) return NULL;
+    p += strlen(pat);
+    size_t n = strcspn(p, ",\n");
+    if (n >= len) n = len - 1;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return buf;
+}
+
+Test(report, sigma_round_map_sums_to_the_layer)
+{
+    char *dir = tu_tmpdir(), path[512], a[64], b[64];
+    copy_with(dir, "fss_sigma.csv", NULL, NULL, NULL);
+    char *text = report(dir);
+    snprintf(path, sizeof path, "%s/report_facts.csv", dir);
+    char *facts = tu_read_file(path, NULL);
+    cr_assert(facts != NULL);
+    cr_assert(fact(facts, "sigmamap.ours_layer", a, sizeof a) && fact(facts, "sigma.layer_rounds", b, sizeof b));
+    cr_expect_str_eq(a, b, "the per-gate rows (%s) sum to the layer's rounds (%s)", a, b);
+    cr_expect_str_eq(fact(facts, "sigmamap.sigma_layer", a, sizeof a), "98");
+    cr_expect_str_eq(fact(facts, "sigmamap.n", a, sizeof a), "12");
+    cr_expect(strstr(text, "| LayerNorm: mean | 2 | 4 | TrFloor 4 | 2 |") != NULL);
+    cr_expect(strstr(text, "| softmax: nExp | 1 | 9 |") != NULL);
+    free(text), free(facts);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    free(dir);
+}

@@ -398,55 +398,77 @@ void fss_tr_keygen(fss_dealer *d, fss_tr_key *k0, fss_tr_key *k1, uint64_t *r_ou
     free(v1);
 }
 
-static void tr_impl(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N, int open)
+/* The public parts of a truncation at x^: the DPF's comparison input, the public term, and (TrWithSlack)
+ * whether the MSB(r) term applies. */
+static void tr_public(const fss_tr_key *k, uint64_t x_in, uint64_t *y, uint64_t *pub, unsigned *z)
 {
+    int kind = k->kind, bin = k->bin, s = k->s;
+    uint64_t mi = fss_mask(bin), mc = fss_mask(tr_cmp_bits(kind, bin, s)), x = x_in & mi;
+    *z = 0;
+    if (kind == FSS_TR_REDUCE) {
+        *y = x & mc;
+        *pub = x >> s;
+    } else if (kind == FSS_TR_SEXT) {
+        uint64_t yp = (x + ((uint64_t)1 << (bin - 1))) & mi;
+        *y = yp;
+        *pub = yp - ((uint64_t)1 << (bin - 1));
+    } else {
+        uint64_t x1 = (x + ((uint64_t)1 << (bin - 2))) & mi;
+        *y = x1 & mc;
+        *pub = (x1 >> s) - ((uint64_t)1 << (bin - 2 - s));
+        *z = !((x1 >> (bin - 1)) & 1); /* wrap possible: add the MSB(r) term */
+    }
+}
+
+void fss_tr_cmp(mpc_ctx *c, uint64_t *z_sh, const fss_tr_key *k, const uint64_t *x_hat, size_t N)
+{
+    int cmp = tr_cmp_bits(k->kind, k->bin, k->s);
     if (c->phantom) {
-        charge_dpf_lt(c, tr_cmp_bits(k->kind, k->bin, k->s), N);
-        fss_open(c, NULL, NULL, N, 1);
-        if (open) fss_open(c, NULL, NULL, N, k->bout);
+        charge_dpf_lt(c, cmp, N);
         return;
     }
-    int kind = k->kind, bin = k->bin, s = k->s, bout = k->bout, cmp = tr_cmp_bits(kind, bin, s);
-    uint64_t mi = fss_mask(bin), mo = fss_mask(bout), mc = fss_mask(cmp);
-    uint64_t *y = xcalloc(N, 8), *pub = xcalloc(N, 8), *z = xcalloc(N, 8), *zh = xcalloc(N, 8), *sh = xcalloc(N, 8);
+    uint64_t *y = xcalloc(N, 8), pub;
+    unsigned z;
     uint8_t *lt = xcalloc(N, 1);
-    for (size_t i = 0; i < N; i++) {
-        uint64_t x = x_hat[i] & mi;
-        if (kind == FSS_TR_REDUCE) {
-            y[i] = x & mc;
-            pub[i] = x >> s;
-        } else if (kind == FSS_TR_SEXT) {
-            uint64_t yp = (x + ((uint64_t)1 << (bin - 1))) & mi;
-            y[i] = yp;
-            pub[i] = yp - ((uint64_t)1 << (bin - 1));
-        } else {
-            uint64_t x1 = (x + ((uint64_t)1 << (bin - 2))) & mi;
-            y[i] = x1 & mc;
-            pub[i] = (x1 >> s) - ((uint64_t)1 << (bin - 2 - s));
-            z[i] = !((x1 >> (bin - 1)) & 1); /* wrap possible: add the MSB(r) term */
-        }
-    }
+    for (size_t i = 0; i < N; i++) tr_public(k, x_hat[i], &y[i], &pub, &z);
     fss_prg g;
     fss_prg_init(&g);
     fss_dpf_eval_lt(&g, lt, c->self, &k->dpf, y, N);
     fss_prg_free(&g);
-    for (size_t i = 0; i < N; i++) sh[i] = (lt[i] ^ k->c[i]) & 1;
+    for (size_t i = 0; i < N; i++) z_sh[i] = (lt[i] ^ k->c[i]) & 1;
     charge_dpf_lt(c, cmp, N);
-    fss_open(c, zh, sh, N, 1);
-    for (size_t i = 0; i < N; i++) {
-        uint64_t v = k->corr[2 * i + zh[i]];
-        if (c->self == NET_P0) v += pub[i];
-        if (kind == FSS_TR_SLACK && z[i]) v += k->extra[i];
-        sh[i] = v & mo;
-    }
-    if (open) fss_open(c, y_hat, sh, N, bout);
-    else memcpy(y_hat, sh, N * sizeof *sh);
     free(y);
-    free(pub);
-    free(z);
+    free(lt);
+}
+
+void fss_tr_fin(const mpc_ctx *c, uint64_t *y_sh, const fss_tr_key *k, const uint64_t *x_hat, const uint64_t *z_hat,
+                size_t N)
+{
+    if (c->phantom) return;
+    uint64_t mo = fss_mask(k->bout);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t y, pub;
+        unsigned z;
+        tr_public(k, x_hat[i], &y, &pub, &z);
+        uint64_t v = k->corr[2 * i + z_hat[i]];
+        if (c->self == NET_P0) v += pub;
+        if (k->kind == FSS_TR_SLACK && z) v += k->extra[i];
+        y_sh[i] = v & mo;
+    }
+}
+
+static void tr_impl(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N, int open)
+{
+    int ph = c->phantom;
+    uint64_t *zs = ph ? NULL : xcalloc(N, 8), *zh = ph ? NULL : xcalloc(N, 8), *sh = ph ? NULL : xcalloc(N, 8);
+    fss_tr_cmp(c, zs, k, x_hat, N);
+    fss_open(c, zh, zs, N, 1);
+    fss_tr_fin(c, sh, k, x_hat, zh, N);
+    if (open) fss_open(c, y_hat, sh, N, k->bout);
+    else if (!ph) memcpy(y_hat, sh, N * sizeof *sh);
+    free(zs);
     free(zh);
     free(sh);
-    free(lt);
 }
 
 void fss_tr(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_hat, size_t N)

@@ -146,6 +146,13 @@ void fss_tr(mpc_ctx *c, uint64_t *y_hat, const fss_tr_key *k, const uint64_t *x_
 /* The same without the final opening: y_sh = this party's additive share of y + r_out (one round and
  * bout bits fewer; the fss family's share-output form, fss_family.c). */
 void fss_tr_sh(mpc_ctx *c, uint64_t *y_sh, const fss_tr_key *k, const uint64_t *x_hat, size_t N);
+/* Split form, for running a truncation in lockstep with another gate (their openings merged into one
+ * message per round, fss_open_segs): fss_tr_cmp is the local first step (z_sh: this party's XOR share of
+ * the masked comparison bit, to be opened in 1 bit); fss_tr_fin the local second step from the opened
+ * z^ (y_sh: share of y + r_out, to be opened in bout bits). fss_tr = cmp, open, fin, open. */
+void fss_tr_cmp(mpc_ctx *c, uint64_t *z_sh, const fss_tr_key *k, const uint64_t *x_hat, size_t N);
+void fss_tr_fin(const mpc_ctx *c, uint64_t *y_sh, const fss_tr_key *k, const uint64_t *x_hat, const uint64_t *z_hat,
+                size_t N);
 void fss_tr_key_free(fss_tr_key *k);
 
 typedef struct fss_trfloor_key {

@@ -297,22 +297,8 @@ void fss_kio_rsqrt(fss_keyio *io, fss_rsqrt_key *k)
     size_t N = k->N, T = (size_t)(k->n - 3) * N;
     kio_dpf(io, &k->dpf, k->n, N);
     kio_bits(io, &k->c, T);
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(T + N, 8);
-        memcpy(all, k->re, T * 8);
-        memcpy(all + T, k->e0, N * 8);
-    }
-    kio_elems(io, &all, T + N, FSS_RSQRT_EBITS);
-    if (io->mode == FSS_KIO_READ) {
-        k->re = xcalloc(T, 8);
-        k->e0 = xcalloc(N, 8);
-        memcpy(k->re, all, T * 8);
-        memcpy(k->e0, all + T, N * 8);
-    }
-    free(all);
-    fss_kio_lut(io, &k->lp);
-    fss_kio_mul(io, &k->mul);
+    kio_elems(io, &k->e0, N, FSS_RSQRT_EBITS);
+    kio_elems(io, &k->sh, 2 * T + 2 * N, k->n);
     fss_kio_tr(io, &k->tr);
     fss_kio_lut(io, &k->lr);
 }
@@ -320,7 +306,7 @@ void fss_kio_rsqrt(fss_keyio *io, fss_rsqrt_key *k)
 void fss_kio_layernorm(fss_keyio *io, fss_layernorm_key *k)
 {
     size_t N = k->R * k->L;
-    fss_kio_trfloor(io, &k->mu);
+    fss_kio_tr(io, &k->mu);
     uint64_t *all = NULL;
     if (io->mode == FSS_KIO_WRITE) {
         all = xcalloc(N + k->R, 8);

@@ -71,26 +71,20 @@ void fss_lut_keygen(fss_dealer *d, fss_lut_key *k0, fss_lut_key *k1, uint64_t *r
     free(alpha);
 }
 
-void fss_lut_shares(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint64_t *table, const uint64_t *x_hat,
-                    size_t N)
+void fss_lut_uv(mpc_ctx *c, uint64_t *u_sh, uint64_t *v_sh, const fss_lut_key *k, const uint64_t *table,
+                const uint64_t *x_hat, size_t N)
 {
     int bin = k->bin, bout = k->bout;
     size_t D = (size_t)1 << bin;
     uint64_t W = bin > FSS_DPF_NU ? (uint64_t)1 << (bin - FSS_DPF_NU) : 0;
     mpc_work(c, (uint64_t)N * D, (uint64_t)N * D, 16 * (uint64_t)N * (W ? 3 * W - 2 : 0));
-    if (c->phantom) {
-        fss_seg s[2] = {{NULL, NULL, N, 1}, {NULL, NULL, N, bout}};
-        fss_open_segs(c, s, 2);
-        fss_select_shares(c, NULL, &k->sel, NULL, NULL, N);
-        return;
-    }
+    if (c->phantom) return;
     uint64_t mo = fss_mask(bout), mi = fss_mask(bin);
     uint8_t *e = xcalloc(N * D, 1);
     fss_prg g;
     fss_prg_init(&g);
     fss_dpf_eval_all(&g, e, c->self, &k->dpf);
     fss_prg_free(&g);
-    uint64_t *u = xcalloc(N, 8), *v = xcalloc(N, 8), *uh = xcalloc(N, 8), *vh = xcalloc(N, 8);
     for (size_t i = 0; i < N; i++) {
         uint64_t acc = 0, cnt = 0, x = x_hat[i] & mi;
         const uint8_t *ei = e + i * D;
@@ -101,14 +95,30 @@ void fss_lut_shares(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint
         }
         unsigned up = (unsigned)(cnt >> 1) & 1;
         if (c->self == NET_P0) up ^= (unsigned)cnt & 1;
-        u[i] = (up ^ k->u[i]) & 1;
-        v[i] = ((c->self == NET_P0 ? acc : 0 - acc) + k->v[i]) & mo;
+        u_sh[i] = (up ^ k->u[i]) & 1;
+        v_sh[i] = ((c->self == NET_P0 ? acc : 0 - acc) + k->v[i]) & mo;
     }
-    fss_seg s[2] = {{uh, u, N, 1}, {vh, v, N, bout}};
-    fss_open_segs(c, s, 2);
-    fss_select_shares(c, y_sh, &k->sel, uh, vh, N);
-    for (size_t i = 0; i < N; i++) y_sh[i] = (2 * y_sh[i] - (c->self == NET_P0 ? vh[i] : 0)) & mo;
     free(e);
+}
+
+void fss_lut_fin(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint64_t *uh, const uint64_t *vh, size_t N)
+{
+    fss_select_shares(c, y_sh, &k->sel, uh, vh, N);
+    if (c->phantom) return;
+    uint64_t mo = fss_mask(k->bout);
+    for (size_t i = 0; i < N; i++) y_sh[i] = (2 * y_sh[i] - (c->self == NET_P0 ? vh[i] : 0)) & mo;
+}
+
+void fss_lut_shares(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint64_t *table, const uint64_t *x_hat,
+                    size_t N)
+{
+    int ph = c->phantom;
+    uint64_t *u = ph ? NULL : xcalloc(N, 8), *v = ph ? NULL : xcalloc(N, 8), *uh = ph ? NULL : xcalloc(N, 8),
+             *vh = ph ? NULL : xcalloc(N, 8);
+    fss_lut_uv(c, u, v, k, table, x_hat, N);
+    fss_seg s[2] = {{uh, u, N, 1}, {vh, v, N, k->bout}};
+    fss_open_segs(c, s, 2);
+    fss_lut_fin(c, y_sh, k, uh, vh, N);
     free(u);
     free(v);
     free(uh);

@@ -47,6 +47,12 @@ void fss_lut_keygen(fss_dealer *d, fss_lut_key *k0, fss_lut_key *k1, uint64_t *r
 /* Round 1 and the local select: y_sh = share of T[x] + r_out (unopened). */
 void fss_lut_shares(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint64_t *table, const uint64_t *x_hat,
                     size_t N);
+/* Split form, for running a LUT in lockstep with another gate: fss_lut_uv is the local first step
+ * (shares of u ^ r_u, 1 bit, and v + r_v, bout bits, opened together); fss_lut_fin the local select from
+ * the opened u^, v^ (y_sh: share of T[x] + r_out). fss_lut_shares = uv, one opening, fin. */
+void fss_lut_uv(mpc_ctx *c, uint64_t *u_sh, uint64_t *v_sh, const fss_lut_key *k, const uint64_t *table,
+                const uint64_t *x_hat, size_t N);
+void fss_lut_fin(mpc_ctx *c, uint64_t *y_sh, const fss_lut_key *k, const uint64_t *uh, const uint64_t *vh, size_t N);
 void fss_lut(mpc_ctx *c, uint64_t *y_hat, const fss_lut_key *k, const uint64_t *table, const uint64_t *x_hat, size_t N);
 void fss_lut_key_free(fss_lut_key *k);
 

@@ -22,11 +22,10 @@ enum { IDX_BITS = FSS_RSQRT_EBITS + FSS_RSQRT_MBITS };
 fss_cost fss_rsqrt_cost(int n, size_t N)
 {
     int K = n - 2;
-    fss_cost c = {2, fss_packed_bytes((size_t)(K - 1) * N, 1) + fss_packed_bytes(N, FSS_RSQRT_EBITS),
-                  N * fss_dpf_key_bytes(n) + fss_packed_bytes((size_t)(K - 1) * N, 1) +
-                      fss_packed_bytes((size_t)K * N, FSS_RSQRT_EBITS)};
-    c = fss_cost_add(c, fss_lut_cost(FSS_RSQRT_EBITS, n, N));
-    c = fss_cost_add(c, fss_mul_cost(n, 1, N, 0));
+    size_t T = (size_t)(K - 1) * N;
+    fss_cost c = {2, fss_packed_bytes(T, 1) + fss_packed_bytes(N, FSS_RSQRT_EBITS + n),
+                  N * fss_dpf_key_bytes(n) + fss_packed_bytes(T, 1) + fss_packed_bytes(N, FSS_RSQRT_EBITS) +
+                      fss_packed_bytes(2 * T + 2 * N, n)};
     c = fss_cost_add(c, fss_tr_cost(FSS_TR_SLACK, n, K - FSS_RSQRT_MBITS, IDX_BITS, N));
     return fss_cost_add(c, fss_lut_cost(IDX_BITS, n, N));
 }
@@ -63,48 +62,54 @@ static void flut_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uin
         k[p]->N = N;
     }
     if (!d) {
-        fss_lut_keygen(NULL, &k0->lp, &k1->lp, NULL, NULL, FSS_RSQRT_EBITS, n, N);
-        fss_mul_keygen(NULL, &k0->mul, &k1->mul, NULL, NULL, NULL, n, 1, N, 0);
         fss_tr_keygen(NULL, &k0->tr, &k1->tr, NULL, NULL, FSS_TR_SLACK, n, K - FSS_RSQRT_MBITS, IDX_BITS, N);
         fss_lut_keygen(NULL, &k0->lr, &k1->lr, NULL, NULL, IDX_BITS, n, N);
         return;
     }
     size_t T = (size_t)(K - 1) * N;
-    uint64_t me = fss_mask(FSS_RSQRT_EBITS);
-    uint64_t *alpha = xcalloc(N, 8), *rj = xcalloc(T, 8), *re = xcalloc(N, 8), *rP = xcalloc(N, 8),
-             *rvp = xcalloc(N, 8), *rm = xcalloc(N, 8), *ridx = xcalloc(N, 8);
+    uint64_t me = fss_mask(FSS_RSQRT_EBITS), mn = fss_mask(n);
+    uint64_t *alpha = xcalloc(N, 8), *rj = xcalloc(T, 8), *re = xcalloc(N, 8), *rw = xcalloc(N, 8),
+             *rm = xcalloc(N, 8), *ridx = xcalloc(N, 8), *v = xcalloc(2 * T + 2 * N, 8);
     for (int p = 0; p < 2; p++) {
         fss_dpf_keys_alloc(&k[p]->dpf, n, N);
         k[p]->c = xcalloc(T, 1);
-        k[p]->re = xcalloc(T, 8);
         k[p]->e0 = xcalloc(N, 8);
+        k[p]->sh = xcalloc(2 * T + 2 * N, 8);
     }
-    for (size_t i = 0; i < N; i++) alpha[i] = r_in[i] & fss_mask(n);
+    for (size_t i = 0; i < N; i++) alpha[i] = r_in[i] & mn;
     fss_dpf_gen(&d->prg, &d->r, &k0->dpf, &k1->dpf, alpha, N);
     fss_dealer_masks(d, rj, T, 1);
     for (size_t t = 0; t < T; t++) {
         k0->c[t] = (uint8_t)(rng_u64(&d->r) & 1);
         k1->c[t] = (uint8_t)(k0->c[t] ^ rj[t]);
     }
-    fss_dealer_share(d, k0->re, k1->re, rj, T, FSS_RSQRT_EBITS);
     fss_dealer_masks(d, re, N, FSS_RSQRT_EBITS);
     fss_dealer_share(d, k0->e0, k1->e0, re, N, FSS_RSQRT_EBITS);
-    fss_lut_keygen(d, &k0->lp, &k1->lp, rP, re, FSS_RSQRT_EBITS, n, N);
-    fss_mul_keygen(d, &k0->mul, &k1->mul, rvp, r_in, rP, n, 1, N, 0);
-    fss_tr_keygen(d, &k0->tr, &k1->tr, rm, rvp, FSS_TR_SLACK, n, K - FSS_RSQRT_MBITS, IDX_BITS, N);
+    fss_dealer_masks(d, rw, N, n);
+    /* [r_j] (T), [r r_j] (T), [r] (N), [r_w] (N), all in n bits */
+    for (size_t t = 0; t < T; t++) {
+        v[t] = rj[t];
+        v[T + t] = (alpha[t % N] * rj[t]) & mn;
+    }
+    for (size_t i = 0; i < N; i++) {
+        v[2 * T + i] = alpha[i];
+        v[2 * T + N + i] = rw[i];
+    }
+    fss_dealer_share(d, k0->sh, k1->sh, v, 2 * T + 2 * N, n);
+    fss_tr_keygen(d, &k0->tr, &k1->tr, rm, rw, FSS_TR_SLACK, n, K - FSS_RSQRT_MBITS, IDX_BITS, N);
     for (size_t i = 0; i < N; i++) ridx[i] = (((re[i] & me) << FSS_RSQRT_MBITS) + rm[i]) & fss_mask(IDX_BITS);
     fss_lut_keygen(d, &k0->lr, &k1->lr, r_out, ridx, IDX_BITS, n, N);
-    free(alpha), free(rj), free(re), free(rP), free(rvp), free(rm), free(ridx);
+    free(alpha), free(rj), free(re), free(rw), free(rm), free(ridx), free(v);
 }
 
 void fss_rsqrt(mpc_ctx *c, uint64_t *y_hat, const fss_rsqrt_key *k, const uint64_t *x_hat, size_t N)
 {
-    int n = k->n, K = n - 2, ph = c->phantom;
+    int n = k->n, K = n - 2, ph = c->phantom, p0 = c->self == NET_P0;
     size_t T = (size_t)(K - 1) * N;
     uint64_t mn = fss_mask(n), me = fss_mask(FSS_RSQRT_EBITS);
-    mpc_work(c, 0, 3 * T, 16 * (uint64_t)K * N * (2 * (uint64_t)fss_dpf_levels(n) + 1));
+    mpc_work(c, 2 * T, 3 * T, 16 * (uint64_t)K * N * (2 * (uint64_t)fss_dpf_levels(n) + 1));
     uint64_t *tsh = ph ? NULL : xcalloc(T, 8), *th = ph ? NULL : xcalloc(T, 8), *esh = ph ? NULL : xcalloc(N, 8),
-             *eh = ph ? NULL : xcalloc(N, 8), *P = ph ? NULL : xcalloc(N, 8), *vp = ph ? NULL : xcalloc(N, 8),
+             *eh = ph ? NULL : xcalloc(N, 8), *wsh = ph ? NULL : xcalloc(N, 8), *wh = ph ? NULL : xcalloc(N, 8),
              *m = ph ? NULL : xcalloc(N, 8), *idx = ph ? NULL : xcalloc(N, 8);
     if (!ph) {
         uint64_t *y = xcalloc(N, 8), *yj = xcalloc(N, 8);
@@ -120,7 +125,7 @@ void fss_rsqrt(mpc_ctx *c, uint64_t *y_hat, const fss_rsqrt_key *k, const uint64
             for (size_t i = 0; i < N; i++) {
                 size_t t = (size_t)(j - 1) * N + i;
                 unsigned v = l0[i] ^ lj[i] ^ k->c[t];
-                if (c->self == NET_P0) v ^= 1u ^ (unsigned)(y[i] < Kj);
+                if (p0) v ^= 1u ^ (unsigned)(y[i] < Kj);
                 tsh[t] = v & 1;
             }
         }
@@ -128,22 +133,30 @@ void fss_rsqrt(mpc_ctx *c, uint64_t *y_hat, const fss_rsqrt_key *k, const uint64
         free(y), free(yj), free(l0), free(lj);
     }
     fss_open(c, th, tsh, T, 1);
-    if (!ph)
+    if (!ph) {
+        /* t_j = t^_j ^ r_j = t^_j + (1 - 2 t^_j) r_j, e = sum_j t_j, P = 2^(K-1-e) = 2^(K-1) - sum_j 2^(K-1-j) t_j,
+         * r t_j = t^_j (r - 2 r r_j) + r r_j; w = v P + r_w = v^ P - r P + r_w (all linear in the shares) */
+        const uint64_t *rn = k->sh, *rrj = k->sh + T, *rr = k->sh + 2 * T, *rw = k->sh + 2 * T + N;
         for (size_t i = 0; i < N; i++) {
-            uint64_t e = k->e0[i];
+            uint64_t top = (uint64_t)1 << (K - 1);
+            uint64_t e = k->e0[i], P = p0 ? top : 0, rP = rr[i] * top;
             for (int j = 1; j < K; j++) {
                 size_t t = (size_t)(j - 1) * N + i;
-                uint64_t tb = th[t];
-                e += (1 - 2 * tb) * k->re[t] + (c->self == NET_P0 ? tb : 0);
+                uint64_t tb = th[t], wj = (uint64_t)1 << (K - 1 - j);
+                uint64_t tj = (1 - 2 * tb) * rn[t] + (p0 ? tb : 0);
+                e += tj;
+                P -= wj * tj;
+                rP -= wj * (tb * (rr[i] - 2 * rrj[t]) + rrj[t]);
             }
             esh[i] = e & me;
+            wsh[i] = ((x_hat[i] & mn) * P - rP + rw[i]) & mn;
         }
-    fss_open(c, eh, esh, N, FSS_RSQRT_EBITS);
-    /* P = 2^(K-1-e) */
+    }
+    fss_seg sg[2] = {{eh, esh, N, FSS_RSQRT_EBITS}, {wh, wsh, N, n}};
+    fss_open_segs(c, sg, 2);
     size_t DE = (size_t)1 << FSS_RSQRT_EBITS, DI = (size_t)1 << IDX_BITS;
-    uint64_t *TP = ph ? NULL : xcalloc(DE, 8), *TR = ph ? NULL : xcalloc(DI, 8);
+    uint64_t *TR = ph ? NULL : xcalloc(DI, 8);
     if (!ph) {
-        for (size_t e = 0; e < DE; e++) TP[e] = (int)e <= K - 1 ? (uint64_t)1 << (K - 1 - (int)e) : 0;
         for (size_t e = 0; e < DE; e++)
             for (size_t mm = 1u << (FSS_RSQRT_MBITS - 1); mm < (1u << FSS_RSQRT_MBITS); mm++) {
                 double v = (double)mm * ldexp(1, (int)e - (FSS_RSQRT_MBITS - 1)) / (k->d * ldexp(1, k->fin));
@@ -151,24 +164,20 @@ void fss_rsqrt(mpc_ctx *c, uint64_t *y_hat, const fss_rsqrt_key *k, const uint64
                 TR[(e << FSS_RSQRT_MBITS) | mm] = y < ldexp(1, n - 2) ? (uint64_t)llround(y) & mn : fss_mask(n - 2);
             }
     }
-    fss_lut(c, P, &k->lp, TP, eh, N);
-    fss_mul(c, vp, &k->mul, x_hat, P);
-    fss_tr(c, m, &k->tr, vp, N);
+    fss_tr(c, m, &k->tr, wh, N);
     if (!ph)
         for (size_t i = 0; i < N; i++) idx[i] = ((eh[i] << FSS_RSQRT_MBITS) + m[i]) & fss_mask(IDX_BITS);
     fss_lut(c, y_hat, &k->lr, TR, idx, N);
-    free(tsh), free(th), free(esh), free(eh), free(P), free(vp), free(m), free(idx), free(TP), free(TR);
+    free(tsh), free(th), free(esh), free(eh), free(wsh), free(wh), free(m), free(idx), free(TR);
 }
 
 void fss_rsqrt_key_free(fss_rsqrt_key *k)
 {
     fss_dpf_keys_free(&k->dpf);
-    free(k->c), free(k->re), free(k->e0);
+    free(k->c), free(k->e0), free(k->sh);
     k->c = NULL;
-    k->re = k->e0 = NULL;
-    fss_lut_key_free(&k->lp);
+    k->e0 = k->sh = NULL;
     fss_lut_key_free(&k->lr);
-    fss_mul_key_free(&k->mul);
     fss_tr_key_free(&k->tr);
 }
 
@@ -179,7 +188,7 @@ static uint64_t mean_mult(int f, size_t L) { return (uint64_t)llround(ldexp(1, 2
 fss_cost fss_layernorm_cost(int n, int f, size_t R, size_t L)
 {
     size_t N = R * L;
-    fss_cost c = fss_trfloor_cost(n, 2 * f, R);
+    fss_cost c = fss_tr_cost(FSS_TR_SLACK, n, 2 * f, n, R);
     fss_cost sq = {1, fss_packed_bytes(R, n), fss_packed_bytes(N + R, n)};
     c = fss_cost_add(c, sq);
     c = fss_cost_add(c, fss_rsqrt_cost(n, R));
@@ -210,7 +219,7 @@ void fss_layernorm_keygen(fss_dealer *d, fss_layernorm_key *k0, fss_layernorm_ke
              *rp = d ? xcalloc(N, 8) : NULL, *ry1 = d ? xcalloc(N, 8) : NULL, *rq = d ? xcalloc(N, 8) : NULL;
     if (d)
         for (size_t i = 0; i < N; i++) rs[i / L] = (rs[i / L] + cm * r_in[i]) & mb;
-    fss_trfloor_keygen(d, &k0->mu, &k1->mu, rmu, rs, n, 2 * f, R);
+    fss_tr_keygen(d, &k0->mu, &k1->mu, rmu, rs, FSS_TR_SLACK, n, 2 * f, n, R);
     if (d) {
         for (size_t i = 0; i < N; i++) rxm[i] = (r_in[i] - rmu[i / L]) & mb;
         for (int p = 0; p < 2; p++) {
@@ -245,7 +254,7 @@ static void layernorm_impl(mpc_ctx *c, uint64_t *y_hat, const fss_layernorm_key 
     mpc_work(c, 2 * N, 4 * N, 0);
     if (!ph)
         for (size_t i = 0; i < N; i++) s[i / L] = (s[i / L] + k->cmean * x_hat[i]) & mb;
-    fss_trfloor(c, mu, &k->mu, s, R);
+    fss_tr(c, mu, &k->mu, s, R);
     if (!ph) {
         for (size_t i = 0; i < N; i++) xm[i] = (x_hat[i] - mu[i / L]) & mb;
         for (size_t r = 0; r < R; r++) vs[r] = k->sc[r];
@@ -286,7 +295,7 @@ void fss_layernorm_sh(mpc_ctx *c, uint64_t *y_sh, const fss_layernorm_key *k, co
 
 void fss_layernorm_key_free(fss_layernorm_key *k)
 {
-    fss_trfloor_key_free(&k->mu);
+    fss_tr_key_free(&k->mu);
     free(k->sr), free(k->sc);
     k->sr = k->sc = NULL;
     fss_rsqrt_key_free(&k->rs);

@@ -119,8 +119,12 @@ static void nexp_tables(uint64_t *lo, uint64_t *hi, int n, int f)
 fss_cost fss_nexp_cost(int n, int f, size_t N)
 {
     fss_cost c = fss_clip_cost(n, NEXP_CLIP_BITS, N);
-    c = fss_cost_add(c, fss_tr_cost(FSS_TR_REDUCE, NEXP_CLIP_BITS, NEXP_HALF, NEXP_HALF, N));
-    c = fss_cost_add(c, fss_lut_cost(NEXP_HALF, n, N));
+    /* TrReduce(16, 8) and the low LUT in lockstep: two rounds, one message each */
+    fss_cost par = fss_cost_add(fss_tr_cost(FSS_TR_REDUCE, NEXP_CLIP_BITS, NEXP_HALF, NEXP_HALF, N),
+                                fss_lut_cost(NEXP_HALF, n, N));
+    par.rounds = 2;
+    par.bytes = fss_packed_bytes(N, 2 + n) + fss_packed_bytes(N, NEXP_HALF + n);
+    c = fss_cost_add(c, par);
     c = fss_cost_add(c, fss_lut_cost(NEXP_HALF, n, N));
     c = fss_cost_add(c, fss_mul_cost(n, 1, N, 0));
     return fss_cost_add(c, fss_tr_cost(FSS_TR_SLACK, n, f, n, N));
@@ -151,17 +155,29 @@ void fss_nexp(mpc_ctx *c, uint64_t *y_hat, const fss_nexp_key *k, const uint64_t
     int ph = c->phantom, n = k->n;
     uint64_t *z = ph ? NULL : xcalloc(N, 8), *lo = ph ? NULL : xcalloc(N, 8), *hi = ph ? NULL : xcalloc(N, 8),
              *A = ph ? NULL : xcalloc(N, 8), *B = ph ? NULL : xcalloc(N, 8), *P = ph ? NULL : xcalloc(N, 8);
+    uint64_t *zs = ph ? NULL : xcalloc(N, 8), *zh = ph ? NULL : xcalloc(N, 8), *us = ph ? NULL : xcalloc(N, 8),
+             *uh = ph ? NULL : xcalloc(N, 8), *vs = ph ? NULL : xcalloc(N, 8), *vh = ph ? NULL : xcalloc(N, 8),
+             *hs = ph ? NULL : xcalloc(N, 8), *as = ph ? NULL : xcalloc(N, 8);
     uint64_t Tlo[1 << NEXP_HALF], Thi[1 << NEXP_HALF];
     nexp_tables(Tlo, Thi, n, k->f);
     fss_clip(c, z, &k->clip, x_hat, N);
     if (!ph)
         for (size_t i = 0; i < N; i++) lo[i] = z[i] & fss_mask(NEXP_HALF);
-    fss_tr(c, hi, &k->hi, z, N);
-    fss_lut(c, A, &k->lut_lo, Tlo, lo, N);
+    /* hi = TrReduce(z, 8) and A = LUT_lo(lo) in lockstep: round 1 opens the truncation's bit with the
+     * LUT's u^, v^; round 2 opens hi^ with A^ */
+    fss_tr_cmp(c, zs, &k->hi, z, N);
+    fss_lut_uv(c, us, vs, &k->lut_lo, Tlo, lo, N);
+    fss_seg r1[3] = {{zh, zs, N, 1}, {uh, us, N, 1}, {vh, vs, N, n}};
+    fss_open_segs(c, r1, 3);
+    fss_tr_fin(c, hs, &k->hi, z, zh, N);
+    fss_lut_fin(c, as, &k->lut_lo, uh, vh, N);
+    fss_seg r2[2] = {{hi, hs, N, NEXP_HALF}, {A, as, N, n}};
+    fss_open_segs(c, r2, 2);
     fss_lut(c, B, &k->lut_hi, Thi, hi, N);
     fss_mul(c, P, &k->mul, A, B);
     fss_tr(c, y_hat, &k->tr, P, N);
     free(z), free(lo), free(hi), free(A), free(B), free(P);
+    free(zs), free(zh), free(us), free(uh), free(vs), free(vh), free(hs), free(as);
 }
 
 void fss_nexp_key_free(fss_nexp_key *k)

@@ -8,9 +8,11 @@
  *   bits: 1 + bout; rounds 2; key: N DPF(b) + ceil(N/8) + ceil(4 N bout / 8).
  * nExp(x) = exp(-x) for x >= 0 at f bits (SIGMA): z = clip(x, 2^16 - 1) in 16 bits; lo = z mod 2^8
  *   (local); hi = TrReduce(z, 8) (8 bits); A = LUT_8(lo) = e^(-lo/2^f), B = LUT_8(hi) = e^(-256 hi/2^f);
- *   A B (multiply, 2f bits of scale) then TrWithSlack(n, f, n).
- *   bits: (1 + 16) + (1 + 8) + 2 (1 + 2n) + n + (1 + n) = 6n + 29 (329 at n = 50);
- *   rounds: 2 + 2 + 2 + 2 + 1 + 2 = 11 (the LUTs run one after the other here);
+ *   A B (multiply, 2f bits of scale) then TrWithSlack(n, f, n). The low LUT runs in lockstep with the
+ *   TrReduce (split forms fss_tr_cmp/fin, fss_lut_uv/fin): round 1 opens the truncation's bit with the
+ *   LUT's u^, v^ (2 + n bits, one message), round 2 opens hi^ with A^ (8 + n bits, one message).
+ *   bits: (1 + 16) + (2 + n) + (8 + n) + (1 + 2n) + n + (1 + n) = 6n + 29 (329 at n = 50);
+ *   rounds: 2 + 2 + 2 + 1 + 2 = 9 (clip, TrReduce beside the low LUT, high LUT, multiply, truncation);
  *   key bytes: clip(n, 16) + TrReduce(16, 8) + 2 LUT(8, n) + multiply + TrWithSlack(n, f, n), i.e.
  *   N (DPF(n) + DPF(8) + 2 DPF(8) + DPF(f)) plus the bit-packed elements (fss_nexp_cost sums them).
  * inverse(S) = 1/S for 1 <= S < 2^(in - f) at f bits: TrReduce(in, 6) then LUT_(in-6) of
@@ -22,9 +24,8 @@
  *   (multiply by the row's inverse, n bits, then truncation by f).
  *   bits per score: (1 + n) per comparison of the max tree (L - 1 per row) + nExp's 6n + 29 + n + (1 + n)
  *   (481.5 at n = 50, L = 128; SIGMA's figure: about 471); per row: the inverse's. Rounds: 2 ceil(log2 L)
- *   + 11 + 4 + 1 + 2. Key bytes: the sum of the parts' (fss_softmax_cost).
- *   Where this differs from SIGMA: the max tree runs on n bits (SIGMA: on the input's bits + 2), and
- *   the two nExp LUTs run in sequence. */
+ *   + 9 + 4 + 1 + 2 (30 at L = 128, as SIGMA's code). Key bytes: the sum of the parts' (fss_softmax_cost).
+ *   Where this differs from SIGMA: the max tree runs on n bits (SIGMA: on the input's bits + 2). */
 #ifndef FSS_SOFTMAX_H
 #define FSS_SOFTMAX_H
 
