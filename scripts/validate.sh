@@ -49,14 +49,13 @@
 # over a generated vocabulary of the model's size. Each party computes on one core (MPCSIM_THREADS=1:
 # P0 and P1 run at the same time on this 2-core machine). The prediction is the simulator's
 # `mpcsim infer` in phantom mode (the same messages and work counts) with the packet link model and a
-# compute model; compute matters here, unlike for the phantom ops. The compute profile is calibrated
-# on this machine first: each approximation set runs CALREPS times in the simulator's real mode with
-# `--compute measured` (the CPU time each party's thread spends between communication calls, one
-# process, no network), and one factor k scales the zen5-2core profile's three rates so that the
-# profile's compute time fits those measurements (least squares over the sets; k and the fit per set go
-# to OUT_compute.csv). Rows per point and congestion control: the prediction with that calibrated
-# profile (compute_model "profile:calibrated"), and for comparison with no compute (zero) and the
-# uncalibrated zen5-2core profile. Measured: the median online wall latency P1 reports (the party
+# compute model; compute matters here, unlike for the phantom ops. Two compute profiles are
+# calibrated on this machine first (see "Compute calibration" below; neither uses the emulated links):
+# zen5-2core's three rates divided by one factor k fitted to the parties' CPU time in the simulator's
+# real mode (profile:cpu) or to the same inference over real TCP on loopback (profile:host); k and
+# the fit per set go to OUT_compute.csv. Rows per point and congestion control: the prediction with
+# profile:cpu, with profile:host, and with no compute (zero). Measured: the median online wall
+# latency P1 reports (the party
 # that learns the logits), over REPS runs.
 set -euo pipefail
 
