@@ -55,8 +55,7 @@
 # real mode (profile:cpu) or to the same inference over real TCP on loopback (profile:host); k and
 # the fit per set go to OUT_compute.csv. Rows per point and congestion control: the prediction with
 # profile:cpu, with profile:host, and with no compute (zero). Measured: the median online wall
-# latency P1 reports (the party
-# that learns the logits), over REPS runs.
+# latency P1 reports (the party that learns the logits), over REPS runs.
 set -euo pipefail
 
 INFER=${INFER:-}
