@@ -99,13 +99,14 @@ void xp_derive_validation_infer(xp_facts *F, const char *dir)
     /* Per compute model: |error| statistics over its rows and the worst row. */
     double *e = chk_malloc(v.rows * sizeof *e);
     for (int m = 0; m < NCM; m++) {
-        size_t n = 0, worst = 0;
+        size_t n = 0, worst = 0, under = 0;
         double sum = 0;
         for (size_t r = 1; r < v.rows; r++) {
             if (strcmp(xp_csv_get(&v, r, "compute_model"), cm_name[m])) continue;
             double a = fabs(row_err(&v, r));
             if (n == 0 || a > fabs(row_err(&v, worst))) worst = r;
             e[n++] = a, sum += a;
+            under += row_err(&v, r) < 0;
         }
         snprintf(key, sizeof key, "have.valinf.%s", cm_key[m]);
         xp_fact(F, "inputs", key, "%d", n > 0);
@@ -114,6 +115,7 @@ void xp_derive_validation_infer(xp_facts *F, const char *dir)
         double med = n % 2 ? e[n / 2] : (e[n / 2 - 1] + e[n / 2]) / 2;
 #define K(field) (snprintf(key, sizeof key, "valinf.%s.%s", cm_key[m], field), key)
         xp_fact(F, src, K("points"), "%zu", n);
+        xp_fact(F, src, K("under"), "%zu", under);
         xp_fact(F, src, K("median_pct"), "%.1f", 100 * med);
         xp_fact(F, src, K("mean_pct"), "%.1f", 100 * sum / (double)n);
         xp_fact(F, src, K("worst_pct"), "%.1f", 100 * e[n - 1]);
