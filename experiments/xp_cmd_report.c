@@ -1,7 +1,8 @@
 /* xp_cmd_report.c -- `mpcsim report`: the generated reproduction report, in two steps (xp_report.h).
  *
  * derive: reads results/{calibration,paper_imdb,paper_glue,paper_models,whatif_network,whatif_seq,deployed_*,
- *   whatif_dealer,validation,validation_hystart,validation_pcap,accuracy,accuracy_latency}.csv, the
+ *   whatif_dealer,validation,validation_hystart,validation_pcap,validation_infer,validation_infer_compute,accuracy,
+ *   accuracy_latency}.csv, the
  *   results/breakdown_APPROX.csv files and paper/paper_{imdb,glue,operators,claims}.csv; writes every
  *   fact the report states to results/report_facts.csv and the plot data to results/plot_NAME.csv.
  * render: fills paper/REPORT.md.in from results/report_facts.csv into paper/REPORT.md.
@@ -85,6 +86,7 @@ int xp_cmd_report(int argc, char **argv)
         xp_derive_safety(&F, dir);
         xp_derive_deployed(&F, dir);
         xp_derive_validation(&F, dir);
+        xp_derive_validation_infer(&F, dir);
         int rc = xp_facts_write(&F, facts_path);
         if (rc == 0) fprintf(stderr, "report: %zu facts -> %s\n", F.n, facts_path);
         xp_facts_free(&F);

@@ -61,6 +61,9 @@ void xp_derive_accuracy(xp_facts *F, const char *dir, const xp_csv *p_imdb);
 /* MPCFormer's approximations under `crypten` and `fss`, and the fss family against SIGMA (xp_report_fss.c). */
 void xp_derive_fss(xp_facts *F, const char *dir);
 void xp_derive_validation(xp_facts *F, const char *dir);
+/* Whole inferences over real TCP against the packet model with calibrated compute (xp_report_valinfer.c):
+ * DIR/validation_infer.csv and validation_infer_compute.csv (INFER=1 scripts/validate.sh): facts valinf.*. */
+void xp_derive_validation_infer(xp_facts *F, const char *dir);
 
 /* The deployed-runtime section (xp_report_deployed.c) from DIR/deployed_*.csv: facts dep.*. */
 void xp_derive_deployed(xp_facts *F, const char *dir);

@@ -429,6 +429,53 @@ const xp_schema xp_schema_validation_hystart = {"validation_hystart", "scripts/v
                                                 "one row per run of each grid point and congestion control",
                                                 validation_hystart_cols, NCOL(validation_hystart_cols)};
 
+/* Whole inferences (INFER=1 scripts/validate.sh): real-mode private inferences over the emulated links. */
+#define VALIDATION_INFER_JOB                                                                      \
+    S("model", "", "the transformer (bert-mini)"), U("seq", "", "sequence length"),                \
+        S("gelu", "", "activation approximation"), S("softmax", "", "attention approximation")
+static const xp_col validation_infer_cols[] = {
+    VALIDATION_INFER_JOB,
+    U("bandwidth_bps", "bit/s", "emulated link rate"),
+    R("one_way_latency_s", "s", "%.6f", "emulated one-way latency"),
+    S("congestion", "", "the kernel's congestion control (reno or cubic)"),
+    U("rounds", "", "online rounds of the inference"),
+    U("online_sent_bytes_p0", "bytes", "online bytes P0 sent"),
+    S("link_model", "", "the simulator's link model of the prediction (packet)"),
+    S("compute_model", "", "the prediction's compute model: profile:calibrated (this machine), zero, profile:zen5-2core"),
+    R("predicted_s", "s", "%.6f", "the simulator's online latency (phantom mode: the same messages and work)"),
+    R("predicted_compute_s", "s", "%.6f", "its compute time on the critical path"),
+    R("measured_s", "s", "%.6f", "median measured online wall latency over real TCP, real mode (P1's)"),
+    R("measured_min_s", "s", "%.6f", "fastest run"),
+    R("measured_max_s", "s", "%.6f", "slowest run"),
+    I("reps", "", "runs of the point"),
+    R("rel_err", "", "%.3f", "(predicted - measured) / measured"),
+};
+const xp_schema xp_schema_validation_infer = {"validation_infer", "INFER=1 scripts/validate.sh (results/validation_infer.csv)",
+                                              "one row per link, approximation set, congestion control and compute model",
+                                              validation_infer_cols, NCOL(validation_infer_cols)};
+
+static const xp_col validation_infer_compute_cols[] = {
+    VALIDATION_INFER_JOB,
+    I("reps", "", "runs of each measurement"),
+    R("cpu_s", "s", "%.6f", "median critical-path CPU time of the simulator's real mode (--compute measured, MPCSIM_THREADS=1)"),
+    R("cpu_min_s", "s", "%.6f", "its fastest run"),
+    R("cpu_max_s", "s", "%.6f", "its slowest run"),
+    R("zen5_compute_s", "s", "%.6f", "the zen5-2core profile's compute time for the same run (phantom)"),
+    R("scale_cpu", "", "%.4f", "k of profile:cpu (zen5-2core's rates / k): least squares of cpu_s ~ k x zen5_compute_s"),
+    R("cpu_fit_s", "s", "%.6f", "profile:cpu's compute time for the same run"),
+    R("loopback_s", "s", "%.6f", "median online latency of the inference over real TCP on loopback (launch infer, real mode)"),
+    R("loopback_min_s", "s", "%.6f", "its fastest run"),
+    R("loopback_max_s", "s", "%.6f", "its slowest run"),
+    R("loopback_zero_s", "s", "%.6f", "the simulator's latency on a loopback-like link (10 Gbit/s, 10 us), zero compute"),
+    R("loopback_zen5_compute_s", "s", "%.6f", "zen5-2core's compute time on that link"),
+    R("scale_host", "", "%.4f", "k of profile:host: least squares of loopback_s - loopback_zero_s ~ k x loopback_zen5_compute_s"),
+    R("loopback_fit_s", "s", "%.6f", "the simulator's loopback latency with profile:host"),
+};
+const xp_schema xp_schema_validation_infer_compute = {
+    "validation_infer_compute", "INFER=1 scripts/validate.sh (results/validation_infer_compute.csv)",
+    "one row per approximation set: the compute calibration of this machine (zen5-2core's rates / k)", validation_infer_compute_cols,
+    NCOL(validation_infer_compute_cols)};
+
 static const xp_col train_step_cols[] = {
     S("impl", "", "c or torch (scripts/bench_train_torch.py writes the same columns)"),
     I("layers", "", "encoder layers"),
@@ -532,7 +579,8 @@ const xp_schema *const xp_schemas[] = {
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval, &xp_schema_eval_failures,
     &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_layer, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
     &xp_schema_train_step,
-    &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_report_facts,
+    &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_validation_infer,
+    &xp_schema_validation_infer_compute, &xp_schema_report_facts,
     &xp_schema_plot_imdb, &xp_schema_plot_heatmap, &xp_schema_plot_network_bandwidth, &xp_schema_plot_network_latency, &xp_schema_plot_seq,
     &xp_schema_plot_accuracy, &xp_schema_deployed_fit, &xp_schema_deployed_predictions, NULL,
 };

@@ -42,7 +42,8 @@ extern const xp_schema xp_schema_infer, xp_schema_breakdown, xp_schema_timeline,
     xp_schema_explain, xp_schema_calibrate, xp_schema_ping, xp_schema_train, xp_schema_eval, xp_schema_eval_failures, xp_schema_bench,
     xp_schema_compute_profile, xp_schema_bench_relay, xp_schema_bench_layer, xp_schema_bench_tcp_aead, xp_schema_bench_explorer,
     xp_schema_train_step,
-    xp_schema_validation, xp_schema_validation_pcap, xp_schema_validation_hystart, xp_schema_report_facts, xp_schema_plot_imdb,
+    xp_schema_validation, xp_schema_validation_pcap, xp_schema_validation_hystart, xp_schema_validation_infer,
+    xp_schema_validation_infer_compute, xp_schema_report_facts, xp_schema_plot_imdb,
     xp_schema_plot_heatmap, xp_schema_plot_network_bandwidth, xp_schema_plot_network_latency, xp_schema_plot_seq, xp_schema_plot_accuracy,
     xp_schema_infer_runtime, xp_schema_runtime_acc, xp_schema_deployed_fit, xp_schema_deployed_predictions;
 

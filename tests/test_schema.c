@@ -191,6 +191,8 @@ Test(schema, committed_script_outputs_carry_their_schema_header)
     expect_file_header("validation.csv", &xp_schema_validation);
     expect_file_header("validation_pcap.csv", &xp_schema_validation_pcap);
     expect_file_header("validation_hystart.csv", &xp_schema_validation_hystart);
+    expect_file_header("validation_infer.csv", &xp_schema_validation_infer);
+    expect_file_header("validation_infer_compute.csv", &xp_schema_validation_infer_compute);
     expect_file_header("train_step.csv", &xp_schema_train_step);
     expect_file_header("deployed_fit.csv", &xp_schema_deployed_fit);
     expect_file_header("deployed_predictions.csv", &xp_schema_deployed_predictions);
