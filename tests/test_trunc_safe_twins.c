@@ -34,32 +34,32 @@ Test(safe_twins, every_op_measures_its_twin, .init = setup, .timeout = 600)
         {"mul", "10"},      {"square", "10"},         {"matmul", "2x3x4@2x4x5"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        xp_op_outcome o = tu_check_op(cases[k].op, cases[k].shape, &cfg);
-        xp_op_outcome_free(&o);
+        rt_op_outcome o = tu_check_op(cases[k].op, cases[k].shape, &cfg);
+        rt_op_outcome_free(&o);
     }
     mpc_config c2 = cfg;
     c2.softmax_recip_scale = c2.quad2_recip_scale = c2.relu2_recip_scale = 2.5; /* a real K */
     const char *rows[] = {"softmax", "2quad", "2relu"};
     for (int k = 0; k < 3; k++) {
-        xp_op_outcome o = tu_check_op(rows[k], "3x6", &c2);
-        xp_op_outcome_free(&o);
+        rt_op_outcome o = tu_check_op(rows[k], "3x6", &c2);
+        rt_op_outcome_free(&o);
     }
     for (int shift = -2; shift <= 2; shift += 4) {
         c2 = cfg;
         c2.ln_rsqrt_shift = shift;
-        xp_op_outcome o = tu_check_op("layer_norm", "4x8", &c2);
-        xp_op_outcome_free(&o);
+        rt_op_outcome o = tu_check_op("layer_norm", "4x8", &c2);
+        rt_op_outcome_free(&o);
     }
     c2 = cfg;
     c2.recip_init_mul = 2.5;
-    xp_op_outcome o = tu_check_op("reciprocal_pos", "10", &c2);
-    xp_op_outcome_free(&o);
+    rt_op_outcome o = tu_check_op("reciprocal_pos", "10", &c2);
+    rt_op_outcome_free(&o);
     /* exp with 0 squarings divides by 2^0 = 1: the identity, no truncation. */
     c2 = cfg;
     c2.exp_iters = 0;
     o = tu_check_op("exp", "10", &c2);
     cr_expect_eq(o.res.rounds, 0);
-    xp_op_outcome_free(&o);
+    rt_op_outcome_free(&o);
 }
 
 static void expect_form(const char *what, mpc_cost c, uint64_t rounds, uint64_t sent, uint64_t words, uint64_t reqs)
