@@ -57,6 +57,9 @@ Test(fss_family, registered_with_its_layers_and_checks)
     bad = c;
     bad.quad_a = 0.2;
     cr_expect_not_null(f->config_check(&bad));
+    bad = c; /* MPCFormer's training form (the checkpoints') is accepted: a = 2^-3 */
+    bad.quad_a = 0.125, bad.quad_b = 0.25, bad.quad_c = 0.5;
+    cr_expect_null(f->config_check(&bad));
     /* The dealer kinds go to both parties. */
     int nk = 0;
     for (const dealer_kind_def *k = f->dealer_kinds; k->name; k++, nk++)
