@@ -48,17 +48,22 @@ static void linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W, c
 
 /* The protocol configuration of one call site: the global one, or a copy with the site's public
  * rescale constants (site: LayerNorm site, or -1 - l for the attention of layer l). */
-static const mpc_config *site_cfg(const mpc_ctx *c, const sbert_job *j, int site, mpc_config *buf)
+static const mpc_config *site_cfg_of(const mpc_config *cfg, const sbert_calib *cal, int site, mpc_config *buf)
 {
-    if (!j->calib) return c->cfg;
-    *buf = *c->cfg;
+    if (!cal) return cfg;
+    *buf = *cfg;
     if (site >= 0) {
-        buf->ln_rsqrt_shift = j->calib->ln_shift[site];
+        buf->ln_rsqrt_shift = cal->ln_shift[site];
     } else {
-        double K = j->calib->recip_scale[-1 - site];
+        double K = cal->recip_scale[-1 - site];
         buf->softmax_recip_scale = buf->quad2_recip_scale = buf->relu2_recip_scale = K;
     }
     return buf;
+}
+
+static const mpc_config *site_cfg(const mpc_ctx *c, const sbert_job *j, int site, mpc_config *buf)
+{
+    return site_cfg_of(c->cfg, j->calib, site, buf);
 }
 
 /* LayerNorm (site: 0 the embedding's, 1 + 2l norm1 of layer l, 2 + 2l norm2) or the BatchNorm
@@ -261,19 +266,26 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
 
 /* ---- closed-form costs: the layer graph over the family's cost twins ---- */
 
-static mpc_cost norm_cost(const mpc_config *cfg, const tfm_config *m, int T)
+/* The calibrated constants change no message under --trunc local; under --trunc safe a LayerNorm
+ * shift k > 0 and a rescale K != 1 each add truncations, so each site's twin takes its site's
+ * configuration, as the run does (norm, attn_norm above). */
+static mpc_cost norm_cost(const mpc_config *cfg, const tfm_config *m, int T, const sbert_calib *cal, int site)
 {
+    mpc_config buf;
+    if (m->norm == TFM_NORM_LAYERNORM) cfg = site_cfg_of(cfg, cal, site, &buf);
     return mpc_family_of(cfg)->norm[norm_kind(m)].cost(cfg, (uint64_t)T, (uint64_t)m->C);
 }
 
-mpc_cost sbert_embed_cost(const mpc_config *cfg, const tfm_config *m, int T)
+static mpc_cost embed_cost(const mpc_config *cfg, const tfm_config *m, int T, const sbert_calib *cal)
 {
     mpc_cost c = mpc_family_of(cfg)->embed_cost(cfg, (uint64_t)T, (uint64_t)m->V, (uint64_t)m->C);
-    mpc_cost_add(&c, norm_cost(cfg, m, T));
+    mpc_cost_add(&c, norm_cost(cfg, m, T, cal, 0));
     return c;
 }
 
-mpc_cost sbert_layer_cost(const mpc_config *cfg, const tfm_config *m, int T)
+mpc_cost sbert_embed_cost(const mpc_config *cfg, const tfm_config *m, int T) { return embed_cost(cfg, m, T, NULL); }
+
+static mpc_cost layer_cost(const mpc_config *cfg, const tfm_config *m, int T, const sbert_calib *cal, int l)
 {
     const mpc_family *f = mpc_family_of(cfg);
     uint64_t t = (uint64_t)T, C = (uint64_t)m->C, F = (uint64_t)m->F, NH = (uint64_t)m->NH, hs = C / NH;
@@ -283,16 +295,19 @@ mpc_cost sbert_layer_cost(const mpc_config *cfg, const tfm_config *m, int T)
         mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, hs, t));
         mpc_cost_add(&c, f->scale_cost(cfg, NH * t * t));
     }
-    mpc_cost_add(&c, f->attn_norm[attn_kind(m)].cost(cfg, NH * t, t));
+    mpc_config buf;
+    mpc_cost_add(&c, f->attn_norm[attn_kind(m)].cost(site_cfg_of(cfg, cal, -1 - l, &buf), NH * t, t));
     mpc_cost_add(&c, f->matmul_cost(cfg, NH, t, t, hs));
     mpc_cost_add(&c, f->linear_cost(cfg, t, C, C));
-    mpc_cost_add(&c, norm_cost(cfg, m, T));
+    mpc_cost_add(&c, norm_cost(cfg, m, T, cal, 1 + 2 * l));
     mpc_cost_add(&c, f->linear_cost(cfg, t, C, F));
     mpc_cost_add(&c, f->activation[act_kind(m)].cost(cfg, t * F));
     mpc_cost_add(&c, f->linear_cost(cfg, t, F, C));
-    mpc_cost_add(&c, norm_cost(cfg, m, T));
+    mpc_cost_add(&c, norm_cost(cfg, m, T, cal, 2 + 2 * l));
     return c;
 }
+
+mpc_cost sbert_layer_cost(const mpc_config *cfg, const tfm_config *m, int T) { return layer_cost(cfg, m, T, NULL, 0); }
 
 mpc_cost sbert_head_cost(const mpc_config *cfg, const tfm_config *m, int T)
 {
@@ -305,13 +320,17 @@ mpc_cost sbert_head_cost(const mpc_config *cfg, const tfm_config *m, int T)
     return c;
 }
 
-mpc_cost sbert_cost(const mpc_config *cfg, const tfm_config *m, int T)
+mpc_cost sbert_cost_calib(const mpc_config *cfg, const tfm_config *m, int T, const sbert_calib *cal)
 {
-    mpc_cost c = sbert_embed_cost(cfg, m, T);
-    mpc_cost_add(&c, mpc_cost_times(sbert_layer_cost(cfg, m, T), (uint64_t)m->L));
+    mpc_cost c = embed_cost(cfg, m, T, cal);
+    if (cal)
+        for (int l = 0; l < m->L; l++) mpc_cost_add(&c, layer_cost(cfg, m, T, cal, l));
+    else mpc_cost_add(&c, mpc_cost_times(layer_cost(cfg, m, T, NULL, 0), (uint64_t)m->L));
     mpc_cost_add(&c, sbert_head_cost(cfg, m, T));
     return c;
 }
+
+mpc_cost sbert_cost(const mpc_config *cfg, const tfm_config *m, int T) { return sbert_cost_calib(cfg, m, T, NULL); }
 
 mpc_cost sbert_setup_cost(const mpc_config *cfg, const tfm_config *m)
 {

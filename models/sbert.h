@@ -31,8 +31,9 @@ const char *sbert_tag_name(int tag); /* "embed", ..., "classifier", "layer3"; NU
  * A trained model's values can leave the windows where inv_sqrt and the reciprocal are accurate
  * (LayerNorm variances of 1e-3 at the embedding, 2Quad row sums of 1e4). The model owner fixes one
  * public power-of-two rescale per call site from plaintext statistics of its training data, and
- * publishes it with the architecture: both parties use the same constants, the rescales are local
- * (no traffic; costs unchanged) and do not depend on the client's input. */
+ * publishes it with the architecture: both parties use the same constants, and they do not depend on
+ * the client's input. Under --trunc local the rescales are local (no traffic; costs unchanged); under
+ * --trunc safe each division by a rescale other than 1 is a safe truncation (sbert_cost_calib). */
 enum { SBERT_MAX_LAYERS = 40, SBERT_LN_SITES = 1 + 2 * SBERT_MAX_LAYERS };
 
 typedef struct sbert_calib {
@@ -92,6 +93,9 @@ mpc_cost sbert_embed_cost(const mpc_config *cfg, const tfm_config *m, int T);
 mpc_cost sbert_layer_cost(const mpc_config *cfg, const tfm_config *m, int T);
 mpc_cost sbert_head_cost(const mpc_config *cfg, const tfm_config *m, int T);
 mpc_cost sbert_cost(const mpc_config *cfg, const tfm_config *m, int T);
+/* The whole forward with per-site calibration (NULL: sbert_cost): equal to sbert_cost under --trunc
+ * local; under --trunc safe the sites' shifts and rescales change the number of truncations. */
+mpc_cost sbert_cost_calib(const mpc_config *cfg, const tfm_config *m, int T, const sbert_calib *cal);
 mpc_cost sbert_setup_cost(const mpc_config *cfg, const tfm_config *m);
 
 #endif

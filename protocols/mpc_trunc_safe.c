@@ -59,9 +59,30 @@ void mpc_trunc_safe(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_
 
 mpc_cost mpc_trunc_safe_cost(uint64_t n) { return mpc_cost_dealt_exchange(n, 2 * n); }
 
+mpc_cost mpc_div_int_cost(const mpc_config *cfg, int64_t d, uint64_t n)
+{
+    return cfg->trunc == MPC_TRUNC_SAFE && d != 1 ? mpc_trunc_safe_cost(n) : mpc_cost_zero();
+}
+
 mpc_cost mpc_trunc_cost(const mpc_config *cfg, uint64_t n)
 {
-    return cfg->trunc == MPC_TRUNC_SAFE ? mpc_trunc_safe_cost(n) : mpc_cost_zero();
+    return mpc_div_int_cost(cfg, (int64_t)1 << cfg->frac_bits, n);
+}
+
+mpc_cost mpc_mul_const_cost(const mpc_config *cfg, uint64_t n) { return mpc_trunc_cost(cfg, n); }
+
+mpc_cost mpc_mul_trunc_cost(const mpc_config *cfg, uint64_t R, uint64_t L, mpc_bcast bc, int trunc)
+{
+    mpc_cost c = mpc_mul_cost(R, L, bc);
+    if (trunc) mpc_cost_add(&c, mpc_trunc_cost(cfg, R * L));
+    return c;
+}
+
+mpc_cost mpc_square_trunc_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_square_cost(n);
+    mpc_cost_add(&c, mpc_trunc_cost(cfg, n));
+    return c;
 }
 
 /* Local truncation (2.3) under the oracle: the forced-wrap hook and the wrap check on a scratch copy,

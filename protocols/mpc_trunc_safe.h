@@ -31,9 +31,10 @@
  * truncation per cfg->trunc. The crypten family's table (crypten.c) takes its truncation from here,
  * and its twins of the linear layer, embedding, products and public scale add mpc_trunc_cost. With
  * --trunc safe every Beaver product therefore costs one more round, and every public division or
- * multiplication by a real constant one round instead of none. The closed forms of mpc_cost.h and of
- * the higher ops (mpc_math.h, mpc_nn.h) describe --trunc local; mpc_trunc_cost gives the
- * extra cost of one truncation under either choice. */
+ * multiplication by a real constant one round instead of none. mpc_cost.h's closed forms are the
+ * untruncated exchanges; the twins below add the truncation under cfg->trunc, and the higher ops'
+ * twins (crypten/mpc_math.h, mpc_nn.h) are built from them, so they equal the measured run under
+ * either choice. */
 #ifndef MPC_TRUNC_SAFE_H
 #define MPC_TRUNC_SAFE_H
 
@@ -54,7 +55,18 @@ mpc_cost mpc_trunc_safe_cost(uint64_t n);
 void mpc_trunc_div(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n);
 /* z = (x * kk) / d for a public ring constant kk (mpc_mul_const's truncating path). */
 void mpc_mul_const_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t kk, int64_t d, size_t n);
-/* Cost of one truncation of n elements under cfg->trunc: zero (local) or mpc_trunc_safe_cost(n). */
+/* ---- cost twins under cfg->trunc (each: zero extra under --trunc local) ---- */
+/* One truncation of n elements by 2^f (mpc_trunc; mpc_mul_const): zero (local) or
+ * mpc_trunc_safe_cost(n). */
 mpc_cost mpc_trunc_cost(const mpc_config *cfg, uint64_t n);
+/* mpc_div_int / mpc_trunc_div by d: zero under local, and for d = 1 (the identity) under safe;
+ * else mpc_trunc_safe_cost(n). */
+mpc_cost mpc_div_int_cost(const mpc_config *cfg, int64_t d, uint64_t n);
+/* mpc_mul_const: one truncation by 2^f. */
+mpc_cost mpc_mul_const_cost(const mpc_config *cfg, uint64_t n);
+/* mpc_mul(..., trunc) on R x L (y per bc): the Beaver exchange, then, if trunc, its truncation of RL. */
+mpc_cost mpc_mul_trunc_cost(const mpc_config *cfg, uint64_t R, uint64_t L, mpc_bcast bc, int trunc);
+/* mpc_square on n: the square-pair exchange, then its truncation of n. */
+mpc_cost mpc_square_trunc_cost(const mpc_config *cfg, uint64_t n);
 
 #endif

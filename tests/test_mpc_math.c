@@ -180,7 +180,7 @@ Test(mpc_math, closed_forms, .init = setup)
     cr_expect(c.rounds == 18 && c.sent[0] == 8 * n * 25 && c.dealer_words == 18 * n);
     /* pow: floor(log2 p) squares and popcount(p) - 1 muls. */
     for (int p = 1; p <= 17; p++) {
-        c = mpc_pow_cost(n, p);
+        c = mpc_pow_cost(&cfg, n, p);
         uint64_t sq = (uint64_t)ilog2(p), mu = (uint64_t)__builtin_popcount((unsigned)p) - 1;
         cr_expect(c.rounds == sq + mu && c.sent[0] == 8 * n * (sq + 2 * mu) && c.sent[1] == c.sent[0] &&
                       c.dealer_words == n * (sq + mu) && c.dealer_reqs == sq + mu,
@@ -297,7 +297,7 @@ Test(mpc_math, pow_odd_powers_are_correct, .init = setup)
     for (int i = 0; i < N; i++) x[i] = i < 8 ? fixed[i] : rng_range(&r, -1.25, 1.25);
     for (int p = 1; p <= 17; p++) {
         rt_result res = eval(NULL, p, x, got, N);
-        mpc_cost c = mpc_pow_cost(N, p);
+        mpc_cost c = mpc_pow_cost(&cfg, N, p);
         cr_expect_eq(res.rounds, c.rounds, "pow %d rounds", p);
         cr_expect_eq(rt_online_sent(&res, 0), c.sent[0], "pow %d bytes", p);
         cr_expect_eq(res.dealer_bytes, mpc_cost_dealer_bytes(c), "pow %d dealer", p);

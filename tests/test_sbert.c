@@ -164,12 +164,13 @@ Test(sbert, phantom_and_real_traces_are_identical, .timeout = 600)
     static const int combos[][3] = {{TFM_ACT_GELU_TANH, TFM_ATTN_SOFTMAX, TFM_NORM_LAYERNORM},
                                     {TFM_ACT_QUAD, TFM_ATTN_2QUAD, TFM_NORM_BATCHNORM},
                                     {TFM_ACT_RELU, TFM_ATTN_2RELU, TFM_NORM_LAYERNORM}};
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < 6; k++) { /* each combination under --trunc local, then safe */
         tfm_config m;
         cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
-        m.act = combos[k][0], m.attn = combos[k][1], m.norm = combos[k][2];
+        m.act = combos[k % 3][0], m.attn = combos[k % 3][1], m.norm = combos[k % 3][2];
         mpc_config cfg = mpc_for(&m);
         cfg.dealer_schedule = MPC_DEALER_INLINE;
+        cfg.trunc = k < 3 ? MPC_TRUNC_LOCAL : MPC_TRUNC_SAFE;
         tu_trace a = {0}, b = {0};
         run_out ra, rb;
         run_model(&m, 6, &cfg, 0, &a, &ra);
@@ -272,6 +273,7 @@ static uint64_t dealer_bytes_of(const net_counters *p0) { return p0->sent_bytes[
 
 Test(sbert, layer_cost_is_the_sum_of_its_ops_closed_forms, .timeout = 600)
 {
+    for (int trunc = 0; trunc < 2; trunc++) /* --trunc local, then safe */
     for (int attn = 0; attn < 3; attn++)
         for (int norm = 0; norm < 2; norm++) {
             tfm_config m;
@@ -279,6 +281,7 @@ Test(sbert, layer_cost_is_the_sum_of_its_ops_closed_forms, .timeout = 600)
             m.act = attn == 0 ? TFM_ACT_GELU_ERF : TFM_ACT_QUAD;
             m.attn = attn, m.norm = norm;
             mpc_config cfg = mpc_for(&m);
+            cfg.trunc = trunc ? MPC_TRUNC_SAFE : MPC_TRUNC_LOCAL;
             for (int sched = 0; sched < 2; sched++) {
                 cfg.dealer_schedule = sched ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
                 run_out o;
@@ -321,4 +324,26 @@ Test(sbert, bert_base_phantom_costs_match_the_closed_form, .timeout = 600)
     cr_expect_eq(o.res.dealer_bytes, mpc_cost_dealer_bytes(tc));
     /* The embedding re-opens the whole 28996 x 768 table: at least that many words from each party. */
     cr_expect_geq(o.res.stats[0].tag[SB_TAG_EMBED].sent_bytes[NET_P1], 8ull * 28996 * 768);
+}
+
+Test(sbert, bert_base_safe_truncation_costs_match_the_closed_form, .timeout = 600)
+{
+    /* The two combinations of results/safety_latency.csv (BatchNorm stand-in) under --trunc safe:
+     * the phantom trace equals sbert_cost, whose twins count every truncation as the run does. */
+    static const int combos[2][2] = {{TFM_ACT_GELU_ERF, TFM_ATTN_SOFTMAX}, {TFM_ACT_QUAD, TFM_ATTN_2QUAD}};
+    for (int k = 0; k < 2; k++) {
+        tfm_config m;
+        cr_assert_eq(tfm_config_named(&m, "bert-base"), TFM_OK);
+        m.act = combos[k][0], m.attn = combos[k][1], m.norm = TFM_NORM_BATCHNORM;
+        mpc_config cfg = mpc_for(&m);
+        cfg.trunc = MPC_TRUNC_SAFE;
+        run_out o;
+        run_model(&m, 128, &cfg, 1, NULL, &o);
+        mpc_cost tc = sbert_cost(&cfg, &m, 128);
+        cr_expect_eq(o.res.rounds, tc.rounds, "combo %d: rounds %llu, closed form %llu", k,
+                     (unsigned long long)o.res.rounds, (unsigned long long)tc.rounds);
+        cr_expect_eq(rt_online_sent(&o.res, 0), tc.sent[0]);
+        cr_expect_eq(rt_online_sent(&o.res, 1), tc.sent[1]);
+        cr_expect_eq(o.res.dealer_bytes, mpc_cost_dealer_bytes(tc));
+    }
 }

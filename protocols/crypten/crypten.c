@@ -12,10 +12,10 @@
  *    setup: P0 computes it from its running variance; its MPC cost is norm[].setup_cost).
  *  - Truncation (after each product, and the public scale): --trunc local (each party divides its
  *    share; 2.3; free, wraps w.p. |x|/2^64) or safe (mpc_trunc_safe.h: +1 round, +8n B per party,
- *    +16n dealer B and 1 request per truncation of n values); the twins of the linear layer, the
- *    embedding, the products, the scale and the truncation include it. The non-linear entries' twins
- *    (mpc_cmp.h, mpc_math.h, mpc_nn.h) are the local truncation's: with --trunc safe they understate;
- *    measured runs (infer, op) are exact under either.
+ *    +16n dealer B and 1 request per truncation of n values); every twin includes it: the linear
+ *    layer, the embedding, the products, the scale and the truncation here, and the non-linear
+ *    entries' (mpc_math.h, mpc_nn.h; mpc_cmp.h's comparisons truncate nothing), each of which states
+ *    its safe form; tests/test_trunc_safe_twins.c checks them against the measured runs.
  *  - Comparison: ltz by A2B; output:
  *    mpc_reveal_to (one one-way round, 8n B). */
 #include "crypten.h"

@@ -8,6 +8,7 @@
 #include "../mpc_tags.h"
 #include "mpc_math.h"
 #include "../mpc_audit.h"
+#include "../mpc_trunc_safe.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,16 +27,29 @@ static void copy(const mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
     if (!c->phantom && z != x) memmove(z, x, n * sizeof *z);
 }
 
+static int public_is_int(double k) { return k == floor(k) && fabs(k) < 2147483648.0; }
+
 /* z = k x for a public k. An integral k is a public-integer product (exact, no truncation), which is
  * what CrypTen does for a Python int such as the 3 of the reciprocal's guess; otherwise it is a
- * public-real product with local truncation (2.2). */
+ * public-real product with a truncation (2.2; local or safe per cfg->trunc). */
 static void mul_public(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t n)
 {
-    if (k == floor(k) && fabs(k) < 2147483648.0) mpc_mul_int(c, z, x, (int64_t)k, n);
+    if (public_is_int(k)) mpc_mul_int(c, z, x, (int64_t)k, n);
     else mpc_mul_const(c, z, x, k, n);
 }
 
-static mpc_cost mul_cost(uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
+/* Twins of the building blocks under cfg->trunc (mpc_trunc_safe.h). */
+
+static mpc_cost mul_public_cost(const mpc_config *cfg, double k, uint64_t n)
+{
+    return public_is_int(k) ? mpc_cost_zero() : mpc_mul_const_cost(cfg, n);
+}
+
+/* Beaver mul of n elements, truncated (trunc = 1) or not (a scale-1 operand). */
+static mpc_cost mul_cost(const mpc_config *cfg, uint64_t n, int trunc)
+{
+    return mpc_mul_trunc_cost(cfg, 1, n, MPC_BC_NONE, trunc);
+}
 
 /* ---- exp (2.13) ---- */
 
@@ -43,7 +57,7 @@ static void mpc_exp_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n
 {
     int d = c->cfg->exp_iters;
     mpc_audit_domain(c, x, n, -511.0, 20.0); /* 4.1; above 20 the squarings leave the product range */
-    /* 1. t = x / 2^d: division by a public integer, local truncation of each share (2.3). */
+    /* 1. t = x / 2^d: division by a public integer (2.3; local or safe per cfg->trunc). */
     mpc_div_int(c, out, x, (int64_t)1 << d, n);
     /* 2. t = 1 + t (P0 adds). */
     mpc_add_const(c, out, out, enc(c, 1.0), n);
@@ -60,7 +74,9 @@ void mpc_exp(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_exp_cost(const mpc_config *cfg, uint64_t n)
 {
-    return mpc_cost_times(mpc_square_cost(n), (uint64_t)cfg->exp_iters);
+    mpc_cost c = mpc_div_int_cost(cfg, (int64_t)1 << cfg->exp_iters, n);
+    mpc_cost_add(&c, mpc_cost_times(mpc_square_trunc_cost(cfg, n), (uint64_t)cfg->exp_iters));
+    return c;
 }
 
 /* ---- reciprocal (2.14) ---- */
@@ -74,10 +90,10 @@ static void recip_step(mpc_ctx *c, uint64_t *y, const uint64_t *x, uint64_t *t, 
     mpc_sub(c, y, y, t, n);
 }
 
-static mpc_cost recip_step_cost(uint64_t n)
+static mpc_cost recip_step_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost c = mpc_square_cost(n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost c = mpc_square_trunc_cost(cfg, n);
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }
 
@@ -109,7 +125,8 @@ void mpc_reciprocal_pos(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_exp_cost(cfg, n);
-    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(n), (uint64_t)cfg->recip_nr_iters));
+    mpc_cost_add(&c, mul_public_cost(cfg, cfg->recip_init_mul, n));
+    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(cfg, n), (uint64_t)cfg->recip_nr_iters));
     return c;
 }
 
@@ -138,9 +155,9 @@ void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_ltz_cost(n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 0));
     mpc_cost_add(&c, mpc_reciprocal_pos_cost(cfg, n));
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 0));
     return c;
 }
 
@@ -165,7 +182,7 @@ static void mpc_inv_sqrt_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, siz
         mpc_mul_n(c, t, x, t, n, 1);               /* t = x s (Beaver mul) */
         mpc_rsub_const(c, t, enc(c, 3.0), t, n);   /* 3 - t */
         mpc_mul_n(c, y, y, t, n, 1);               /* y (3 - t) (Beaver mul) */
-        mpc_div_int(c, y, y, 2, n);                /* / 2 (local) */
+        mpc_div_int(c, y, y, 2, n);                /* / 2 (a truncation) */
     }
     copy(c, out, y, n);
     mpc_tmp_free(y);
@@ -181,10 +198,14 @@ void mpc_inv_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_inv_sqrt_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost step = mpc_square_cost(n);
-    mpc_cost_add(&step, mul_cost(n));
-    mpc_cost_add(&step, mul_cost(n));
-    mpc_cost c = mpc_exp_cost(cfg, n);
+    mpc_cost step = mpc_square_trunc_cost(cfg, n);
+    mpc_cost_add(&step, mul_cost(cfg, n, 1));
+    mpc_cost_add(&step, mul_cost(cfg, n, 1));
+    mpc_cost_add(&step, mpc_div_int_cost(cfg, 2, n));
+    mpc_cost c = mpc_div_int_cost(cfg, 2, n);
+    mpc_cost_add(&c, mpc_exp_cost(cfg, n));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    mpc_cost_add(&c, mpc_div_int_cost(cfg, 1024, n));
     mpc_cost_add(&c, mpc_cost_times(step, (uint64_t)cfg->sqrt_nr_iters));
     return c;
 }
@@ -208,7 +229,7 @@ void mpc_sqrt(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_sqrt_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_inv_sqrt_cost(cfg, n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }
 
@@ -231,7 +252,7 @@ static void mpc_sigmoid_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size
     mpc_exp(c, den, den, n);
     mpc_add_const(c, den, den, enc(c, 1.0), n);
     /* 3. r = 1/den, all-positive Newton from the public y0: the first step 2 y0 - y0^2 den is
-     *    local (public-real product), the remaining k - 1 are private. */
+     *    a public-real product (no exchange of its own), the remaining k - 1 are private. */
     mpc_mul_const(c, r, den, y0 * y0, n);
     mpc_rsub_const(c, r, enc(c, 2 * y0), r, n);
     for (int i = 1; i < k; i++) recip_step(c, r, den, t, n);
@@ -255,9 +276,10 @@ void mpc_sigmoid(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_sigmoid_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_ltz_cost(n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 0));
     mpc_cost_add(&c, mpc_exp_cost(cfg, n));
-    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(n), (uint64_t)(cfg->sigmoid_recip_iters - 1)));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    mpc_cost_add(&c, mpc_cost_times(recip_step_cost(cfg, n), (uint64_t)(cfg->sigmoid_recip_iters - 1)));
     mpc_cost_add(&c, mpc_where_cost(n));
     return c;
 }
@@ -313,13 +335,13 @@ void mpc_pow(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n, int p)
     net_tag_pop(c->net, MPC_TAG_POW);
 }
 
-mpc_cost mpc_pow_cost(uint64_t n, int p)
+mpc_cost mpc_pow_cost(const mpc_config *cfg, uint64_t n, int p)
 {
     mpc_cost c = mpc_cost_zero();
     if (p <= 1) return c;
-    c = mpc_square_cost(n);
-    mpc_cost_add(&c, mpc_pow_cost(n, p / 2));
-    if (p % 2) mpc_cost_add(&c, mul_cost(n));
+    c = mpc_square_trunc_cost(cfg, n);
+    mpc_cost_add(&c, mpc_pow_cost(cfg, n, p / 2));
+    if (p % 2) mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }
 
@@ -336,13 +358,14 @@ static void mpc_erf_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n
     uint64_t *acc = mpc_tmp(c, n), *pw = mpc_tmp(c, n);
     /* 1. acc = z. */
     copy(c, acc, x, n);
-    /* 2. For k = 1..K in sequence: pw = pow(z, 2k+1) from scratch, acc += coef_k pw (local). */
+    /* 2. For k = 1..K in sequence: pw = pow(z, 2k+1) from scratch, acc += coef_k pw (a public-real
+     *    product, then a local add). */
     for (int k = 1; k <= c->cfg->erf_iters; k++) {
         mpc_pow(c, pw, x, n, 2 * k + 1);
         mpc_mul_const(c, pw, pw, erf_coef(k), n);
         mpc_add(c, acc, acc, pw, n);
     }
-    /* 3. erf = (2/sqrt(pi)) acc (local). */
+    /* 3. erf = (2/sqrt(pi)) acc (a public-real product). */
     mpc_mul_const(c, out, acc, MATH_2_SQRTPI, n);
     mpc_tmp_free(acc);
     mpc_tmp_free(pw);
@@ -358,14 +381,18 @@ void mpc_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 mpc_cost mpc_erf_cost(const mpc_config *cfg, uint64_t n)
 {
     mpc_cost c = mpc_cost_zero();
-    for (int k = 1; k <= cfg->erf_iters; k++) mpc_cost_add(&c, mpc_pow_cost(n, 2 * k + 1));
+    for (int k = 1; k <= cfg->erf_iters; k++) {
+        mpc_cost_add(&c, mpc_pow_cost(cfg, n, 2 * k + 1));
+        mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    }
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
     return c;
 }
 
 static void mpc_gelu_erf_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 {
     uint64_t *g = mpc_tmp(c, n);
-    /* 1. z = x / sqrt(2) (public real, local). 2. g = erf(z). */
+    /* 1. z = x / sqrt(2) (a public-real product). 2. g = erf(z). */
     mpc_mul_const(c, g, x, MATH_SQRT1_2, n);
     mpc_erf(c, g, g, n);
     /* 3. 0.5 (x (1 + g)): P0 adds 1, one Beaver mul, a local halving. */
@@ -384,8 +411,10 @@ void mpc_gelu_erf(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_gelu_erf_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost c = mpc_erf_cost(cfg, n);
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost c = mpc_mul_const_cost(cfg, n);
+    mpc_cost_add(&c, mpc_erf_cost(cfg, n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
     return c;
 }
 
@@ -394,7 +423,7 @@ static void mpc_gelu_tanh_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, si
     uint64_t *u = mpc_tmp(c, n), *h = mpc_tmp(c, n);
     /* 1. x^3 = pow(x, 3): a square, then a Beaver mul. */
     mpc_pow(c, u, x, n, 3);
-    /* 2. u = sqrt(2/pi) (x + 0.044715 x^3) (local). */
+    /* 2. u = sqrt(2/pi) (x + 0.044715 x^3) (public-real products and an add). */
     mpc_mul_const(c, u, u, 0.044715, n);
     mpc_add(c, u, u, x, n);
     mpc_mul_const(c, u, u, MATH_SQRT_2_PI, n);
@@ -417,8 +446,10 @@ void mpc_gelu_tanh(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
 
 mpc_cost mpc_gelu_tanh_cost(const mpc_config *cfg, uint64_t n)
 {
-    mpc_cost c = mpc_pow_cost(n, 3);
+    mpc_cost c = mpc_pow_cost(cfg, n, 3);
+    mpc_cost_add(&c, mpc_cost_times(mpc_mul_const_cost(cfg, n), 2));
     mpc_cost_add(&c, mpc_tanh_cost(cfg, n));
-    mpc_cost_add(&c, mul_cost(n));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
     return c;
 }

@@ -8,7 +8,9 @@
  *   quad(n)           = mul(n)                                 ((a x) * x, one general Beaver mul)
  *   2quad(R,L)        = mul(n) + reciprocal(R) + mul(R,L,row)  ((x+c)*(x+c) as a general mul)
  *   2relu(R,L)        = relu(n) + reciprocal(R) + mul(R,L,row)
- * Divisions by the public rescale K and by H are local truncations: no messages. */
+ * Divisions by the public rescale K and by H (and the LayerNorm shifts) are truncations: free under
+ * --trunc local; under --trunc safe each is one (mpc_trunc_safe.h), as is every truncated product,
+ * and the twins add them in program order (the safe forms are in mpc_nn.h). */
 #include "../mpc_tags.h"
 #include "mpc_nn.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "../../common/fx.h"
+#include "../mpc_trunc_safe.h"
 #include "mpc_cmp.h"
 #include "mpc_math.h"
 
@@ -59,12 +62,26 @@ static void div_public(mpc_ctx *c, uint64_t *z, const uint64_t *x, double K, siz
     else mpc_mul_const(c, z, x, 1.0 / K, n);
 }
 
+static mpc_cost div_public_cost(const mpc_config *cfg, double K, uint64_t n)
+{
+    if (K == 1) return mpc_cost_zero();
+    if (K == floor(K) && K < 9e15) return mpc_div_int_cost(cfg, (int64_t)K, n);
+    return mpc_mul_const_cost(cfg, n);
+}
+
 /* out = num * recip / K with recip of shape R x 1 broadcast along rows. */
 static void scale_rows(mpc_ctx *c, uint64_t *out, const uint64_t *num, const uint64_t *recip, double K, size_t R,
                        size_t L)
 {
     mpc_mul(c, out, num, recip, R, L, MPC_BC_ROW, 1);
     div_public(c, out, out, K, R * L);
+}
+
+static mpc_cost scale_rows_cost(const mpc_config *cfg, double K, uint64_t R, uint64_t L)
+{
+    mpc_cost c = mpc_mul_trunc_cost(cfg, R, L, MPC_BC_ROW, 1);
+    mpc_cost_add(&c, div_public_cost(cfg, K, R * L));
+    return c;
 }
 
 /* ---- softmax ---- */
@@ -125,10 +142,12 @@ mpc_cost mpc_softmax_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
     mpc_cost c = mpc_cost_zero();
     if (L == 1) return c;
+    double K = mpc_softmax_scale(cfg, L);
     mpc_cost_add(&c, mpc_max_cost(cfg, R, L));
     mpc_cost_add(&c, mpc_exp_cost(cfg, R * L));
+    mpc_cost_add(&c, div_public_cost(cfg, K, R));
     mpc_cost_add(&c, mpc_reciprocal_pos_cost(cfg, R));
-    mpc_cost_add(&c, mpc_mul_cost(R, L, MPC_BC_ROW));
+    mpc_cost_add(&c, scale_rows_cost(cfg, K, R, L));
     return c;
 }
 
@@ -140,7 +159,7 @@ static void mpc_layernorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, co
     size_t n = R * H;
     int k = c->cfg->ln_rsqrt_shift, f = c->cfg->frac_bits;
     uint64_t *mu = mpc_tmp(c, R), *xc = mpc_tmp(c, n), *sq = mpc_tmp(c, n), *v = mpc_tmp(c, R);
-    /* 1. mu = sum(x)/H (local). 2. xc = x - mu (local, broadcast). */
+    /* 1. mu = sum(x)/H (a truncation by H). 2. xc = x - mu (local, broadcast). */
     mpc_rowsum(c, mu, x, R, H);
     mpc_div_int(c, mu, mu, (int64_t)H, R);
     mpc_work(c, 0, n, 0);
@@ -155,7 +174,7 @@ static void mpc_layernorm_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, co
     mpc_rowsum(c, v, sq, R, H);
     mpc_div_int(c, v, v, (int64_t)H, R);
     /* 4. inv = inv_sqrt(v + eps), for large variances (k > 0) with the public rescale
-     *    inv_sqrt(v/4^k)/2^k, all local. */
+     *    inv_sqrt(v/4^k)/2^k (two truncations, free under --trunc local). */
     mpc_add_const(c, v, v, fx_encode(ldexp(c->cfg->ln_eps, k < 0 ? -2 * k : 0), f), R);
     if (k > 0) mpc_div_int(c, v, v, (int64_t)1 << (2 * k), R);
     mpc_inv_sqrt(c, v, v, R);
@@ -180,10 +199,15 @@ void mpc_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t 
 
 mpc_cost mpc_layernorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
 {
-    mpc_cost c = mpc_square_cost(R * H);
+    int k = cfg->ln_rsqrt_shift;
+    mpc_cost c = mpc_div_int_cost(cfg, (int64_t)H, R);
+    mpc_cost_add(&c, mpc_square_trunc_cost(cfg, R * H));
+    mpc_cost_add(&c, mpc_div_int_cost(cfg, (int64_t)H, R));
+    if (k > 0) mpc_cost_add(&c, mpc_div_int_cost(cfg, (int64_t)1 << (2 * k), R));
     mpc_cost_add(&c, mpc_inv_sqrt_cost(cfg, R));
-    mpc_cost_add(&c, mpc_mul_cost(R, H, MPC_BC_ROW));
-    mpc_cost_add(&c, mpc_mul_cost(R, H, MPC_BC_COL));
+    if (k > 0) mpc_cost_add(&c, mpc_div_int_cost(cfg, (int64_t)1 << k, R));
+    mpc_cost_add(&c, mpc_mul_trunc_cost(cfg, R, H, MPC_BC_ROW, 1));
+    mpc_cost_add(&c, mpc_mul_trunc_cost(cfg, R, H, MPC_BC_COL, 1));
     return c;
 }
 
@@ -231,7 +255,7 @@ void mpc_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint64_t 
 
 mpc_cost mpc_batchnorm_cost(const mpc_config *cfg, uint64_t R, uint64_t H)
 {
-    return mpc_cost_times(mpc_mul_cost(R, H, MPC_BC_COL), 2);
+    return mpc_cost_times(mpc_mul_trunc_cost(cfg, R, H, MPC_BC_COL, 1), 2);
 }
 
 /* ---- MPCFormer's approximations ---- */
@@ -256,7 +280,13 @@ void mpc_quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
     net_tag_pop(c->net, MPC_TAG_QUAD);
 }
 
-mpc_cost mpc_quad_cost(const mpc_config *cfg, uint64_t n) { return mpc_mul_cost(1, n, MPC_BC_NONE); }
+mpc_cost mpc_quad_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_mul_const_cost(cfg, n);
+    mpc_cost_add(&c, mpc_mul_trunc_cost(cfg, 1, n, MPC_BC_NONE, 1));
+    mpc_cost_add(&c, mpc_mul_const_cost(cfg, n));
+    return c;
+}
 
 void mpc_2quad(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L)
 {
@@ -290,9 +320,11 @@ void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_
 
 mpc_cost mpc_2quad_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
-    mpc_cost c = mpc_mul_cost(1, R * L, MPC_BC_NONE);
+    double K = mpc_2quad_scale(cfg, L);
+    mpc_cost c = mpc_mul_trunc_cost(cfg, 1, R * L, MPC_BC_NONE, 1);
+    mpc_cost_add(&c, div_public_cost(cfg, K, R));
     mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
-    mpc_cost_add(&c, mpc_mul_cost(R, L, MPC_BC_ROW));
+    mpc_cost_add(&c, scale_rows_cost(cfg, K, R, L));
     return c;
 }
 
@@ -329,8 +361,10 @@ void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_
 
 mpc_cost mpc_2relu_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
+    double K = mpc_2relu_scale(cfg, L);
     mpc_cost c = mpc_relu_cost(R * L);
+    mpc_cost_add(&c, div_public_cost(cfg, K, R));
     mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
-    mpc_cost_add(&c, mpc_mul_cost(R, L, MPC_BC_ROW));
+    mpc_cost_add(&c, scale_rows_cost(cfg, K, R, L));
     return c;
 }

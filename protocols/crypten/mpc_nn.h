@@ -14,6 +14,19 @@ double mpc_softmax_scale(const mpc_config *cfg, uint64_t L);
 double mpc_2quad_scale(const mpc_config *cfg, uint64_t L);
 double mpc_2relu_scale(const mpc_config *cfg, uint64_t L);
 
+/* Under --trunc safe (mpc_trunc_safe.h: a truncation of m values costs 1 round, 8m B per party,
+ * 2m dealer words, 1 request) each op below adds, with n = R L and kappa = 1 if its K != 1 (a
+ * division by an integral K or a product with 1/K, else none):
+ *   softmax(R,L)   exp(n)'s 9 + kappa (S/K, R) + reciprocal_pos(R)'s 29 + the product (n) + kappa (n)
+ *   layernorm(R,H) mu/H, v/H (R each; none for H = 1), the square (n), inv_sqrt(R)'s 24, the ROW and
+ *                  COL products (n each), and for k > 0 v/4^k, inv/2^k (R each)
+ *   batchnorm(R,H) the two products (n each); its setup: inv_sqrt(H)'s 24
+ *   quad(n)        x a, the product, x b: 3 of n
+ *   2quad(R,L)     the product (n) + kappa (R) + reciprocal(R)'s 29 + the ROW product (n) + kappa (n)
+ *   2relu(R,L)     kappa (R) + reciprocal(R)'s 29 + the ROW product (n) + kappa (n)
+ * At the defaults, e.g. softmax 1x3: 122 | 3392 B | 344 words | 122; LayerNorm 4x8: 49 | 3200 B |
+ * 564 | 49; 2Quad 4x8 (K = 32): 73 | 4736 B | 672 | 73 (tests/test_trunc_safe_twins.c). */
+
 /* CrypTen softmax along rows: max, exp(x - max), row sums, all-positive reciprocal of sum/K (K =
  * cfg->softmax_recip_scale), broadcast Beaver mul, then /K. */
 void mpc_softmax(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t R, size_t L);
