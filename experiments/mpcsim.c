@@ -1,6 +1,9 @@
 /* mpcsim.c -- the single command-line entry point; dispatches to subcommands. */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "xp.h"
 #include "xp_cmds.h"
@@ -48,8 +51,22 @@ static void usage(FILE *f)
             "CSV columns ending in _s are seconds.\n");
 }
 
+/* Real-mode fss runs allocate and free key buffers of tens of MB per gate; glibc's defaults serve
+ * each from a fresh mmap (zeroed pages faulted in, then unmapped), about half the CPU time of a
+ * bert-tiny inference (measured with perf). Keep buffers up to 32 MiB (glibc's largest threshold) on
+ * the heap and do not trim it below 256 MiB of free space. Memory use is unchanged at the peak. */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -767,7 +767,8 @@ static void eval_usage(FILE *f)
             "                     reciprocal's K) fitted to plaintext statistics of the first N TRAINING\n"
             "                     examples (default 256; 0 = the protocol's global defaults). Public model\n"
             "                     metadata: no traffic, independent of the client's input (PROTOCOLS.md 4.2-4.3)\n"
-            "  --mpc-gelu F       tanh (default) or erf: the GeLU form under MPC for gelu-erf checkpoints;\n"
+            "  --mpc-gelu F       tanh (default; erf under --protocol fss, a lookup table of either form) or erf:\n"
+            "                     the GeLU form under MPC for gelu-erf checkpoints;\n"
             "                     CrypTen's erf Taylor series is accurate only for |x| < ~2 (PROTOCOLS.md 4.4)\n"
             "  --stats            print the calibration: per-site ranges and constants (stderr)\n"
             "  --backend sim|tcp  sim (default): the simulator; tcp: each inference over real TCP between three local\n"
@@ -825,7 +826,7 @@ int xp_cmd_eval(int argc, char **argv)
     xp_netopts net;
     xp_net_defaults(&net);
     uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0;
-    int mpc_gelu = TFM_ACT_GELU_TANH, backend = 0, reproducible = 0;
+    int mpc_gelu = -1, backend = 0, reproducible = 0; /* -1: the protocol's default form */
     const char *failures = NULL;
     xp_mem mem = {0};
     for (int i = 0; i < argc; i++) {
@@ -922,6 +923,9 @@ int xp_cmd_eval(int argc, char **argv)
         fprintf(stderr, "error: eval: --insecure-reproducible applies to --backend tcp only (the simulator is)\n");
         return 2;
     }
+    /* fss's GeLU is a lookup table of either form: the checkpoint's own erf; crypten's erf series is
+     * accurate only near 0, so tanh there */
+    if (mpc_gelu < 0) mpc_gelu = strcmp(mcfg.protocol, "fss") == 0 ? TFM_ACT_GELU_ERF : TFM_ACT_GELU_TANH;
     ckpt c;
     if (ckpt_load(&c, o.weights) != 0) return 2;
     if (o.mpc) { /* the protocol family must have the layers the checkpoint runs under MPC */

@@ -258,8 +258,46 @@ static void derive_network(xp_facts *F, const char *dir)
     xp_csv_free(&t);
 }
 
+/* Trained checkpoints under fss (results/fss_eval.csv, scripts/fss-eval.sh, schema eval): a checkpoint's
+ * slices added up (examples, agreeing examples, the largest logit error). */
+static void derive_eval(xp_facts *F, const char *dir)
+{
+    xp_csv t;
+    char src[600];
+    snprintf(src, sizeof src, "%s/fss_eval.csv", dir);
+    xp_report_load_opt(&t, dir, "fss_eval.csv");
+    xp_fact(F, "inputs", "have.fss_eval", "%d", t.rows > 1);
+    size_t n = 0;
+    for (size_t r = 1; r < t.rows; r++) {
+        const char *w = xp_csv_get(&t, r, "weights");
+        int seen = 0;
+        for (size_t q = 1; q < r; q++) seen |= strcmp(xp_csv_get(&t, q, "weights"), w) == 0;
+        if (seen) continue;
+        double ex = 0, agree = 0, err = 0, acc = 0;
+        for (size_t q = r; q < t.rows; q++) {
+            if (strcmp(xp_csv_get(&t, q, "weights"), w) != 0) continue;
+            double e = xp_csv_num(&t, q, "mpc_examples");
+            ex += e;
+            agree += e * xp_csv_num(&t, q, "agreement");
+            acc += e * xp_csv_num(&t, q, "mpc_accuracy");
+            err = fmax(err, xp_csv_num(&t, q, "max_abs_logit_error"));
+        }
+        n++;
+        const char *base = strrchr(w, '/');
+        xp_fact_row(F, src, "fsseval", n, "weights", "%s", base ? base + 1 : w);
+        xp_fact_row(F, src, "fsseval", n, "approx", "%s+%s", xp_csv_get(&t, r, "act"), xp_csv_get(&t, r, "softmax"));
+        xp_fact_row(F, src, "fsseval", n, "examples", "%.0f of %s", ex, xp_csv_get(&t, r, "examples"));
+        xp_fact_row(F, src, "fsseval", n, "agreement", "%.1f%%", ex > 0 ? 100 * agree / ex : NAN);
+        xp_fact_row(F, src, "fsseval", n, "mpc_accuracy", "%.1f%%", ex > 0 ? 100 * acc / ex : NAN);
+        xp_fact_row(F, src, "fsseval", n, "max_err", "%.2g", err);
+    }
+    xp_fact_count(F, "fsseval", n);
+    xp_csv_free(&t);
+}
+
 void xp_derive_fss(xp_facts *F, const char *dir)
 {
+    derive_eval(F, dir);
     derive_network(F, dir);
     mpc_config cfg;
     mpc_family_find("fss")->config_default(&cfg);

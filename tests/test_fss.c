@@ -76,7 +76,80 @@ Test(fss, pack_unpack_roundtrip)
     cr_expect_eq(out[1], 0x01);
 }
 
+/* The fast pack/unpack (a 64-bit accumulator) against the naive bit writer/reader, every b, lengths
+ * across word boundaries, and garbage above b bits in the input (ignored). */
+Test(fss, pack_unpack_fast_equals_naive)
+{
+    rng r;
+    rng_seed(&r, 3, 0);
+    static const size_t Ns[] = {0, 1, 2, 7, 8, 9, 63, 64, 65, 1000};
+    for (int b = 1; b <= 64; b++)
+        for (size_t t = 0; t < sizeof Ns / sizeof *Ns; t++) {
+            size_t N = Ns[t], nb = fss_packed_bytes(N, b);
+            uint64_t *v = malloc((N + 1) * 8), *w0 = malloc((N + 1) * 8), *w1 = malloc((N + 1) * 8);
+            uint8_t *p0 = malloc(nb + 1), *p1 = malloc(nb + 1);
+            for (size_t i = 0; i < N; i++) v[i] = rng_u64(&r);
+            memset(p0, 0xa5, nb + 1), memset(p1, 0x5a, nb + 1);
+            fss_pack_naive(p0, v, N, b);
+            fss_pack(p1, v, N, b);
+            cr_assert(memcmp(p0, p1, nb) == 0, "pack b=%d N=%zu", b, N);
+            cr_assert_eq(p1[nb], 0x5a, "pack b=%d N=%zu wrote past its bytes", b, N);
+            fss_unpack_naive(w0, p0, N, b);
+            fss_unpack(w1, p0, N, b);
+            for (size_t i = 0; i < N; i++) cr_assert_eq(w1[i], w0[i], "unpack b=%d N=%zu i=%zu", b, N, i);
+            free(v), free(w0), free(w1), free(p0), free(p1);
+        }
+}
+
 /* ---- DPF ---- */
+
+/* Key serialisation (byte-aligned blocks) against the bit writer's layout, and more keys than one
+ * evaluation chunk (the chunked keygen and walk agree with the point function). */
+Test(fss, dpf_key_bytes_and_chunks)
+{
+    int n = 50;
+    size_t N = 5000, kb = fss_dpf_key_bytes(n);
+    fss_prg g;
+    fss_prg_init(&g);
+    rng r;
+    rng_seed(&r, 8, 1);
+    uint64_t *alpha = malloc(N * 8), *x = malloc(N * 8);
+    for (size_t i = 0; i < N; i++) {
+        alpha[i] = rng_u64(&r) & fss_mask(n);
+        x[i] = i % 3 == 0 ? alpha[i] : i % 3 == 1 ? (alpha[i] + 1) & fss_mask(n) : rng_u64(&r) & fss_mask(n);
+    }
+    fss_dpf_keys k0, k1, q0;
+    fss_dpf_keys_alloc(&k0, n, N);
+    fss_dpf_keys_alloc(&k1, n, N);
+    fss_dpf_keys_alloc(&q0, n, N);
+    fss_dpf_gen(&g, &r, &k0, &k1, alpha, N);
+    uint8_t *buf = malloc(kb), *ref = malloc(kb);
+    for (size_t i = 0; i < N; i++) {
+        fss_dpf_key_write(buf, &k0, i);
+        memset(ref, 0, kb);
+        fss_bitio w = {ref, 0};
+        fss_block blocks[64];
+        int m = fss_dpf_levels(n), nbk = 0;
+        blocks[nbk++] = k0.s0[i];
+        for (int lv = 0; lv < m; lv++) blocks[nbk++] = k0.cw[i * (size_t)m + lv];
+        blocks[nbk++] = k0.leaf[i];
+        for (int j = 0; j < nbk; j++) fss_bit_put(&w, blocks[j].lo, 64), fss_bit_put(&w, blocks[j].hi, 64);
+        cr_assert_eq(w.pos, 8 * kb);
+        cr_assert(memcmp(buf, ref, kb) == 0, "key %zu: layout differs from the bit writer's", i);
+        fss_dpf_key_read(&q0, i, buf);
+    }
+    uint8_t *e0 = malloc(N), *e1 = malloc(N), *l0 = malloc(N), *l1 = malloc(N);
+    fss_dpf_eval_eq(&g, e0, 0, &q0, x, N);
+    fss_dpf_eval_eq(&g, e1, 1, &k1, x, N);
+    fss_dpf_eval_lt(&g, l0, 0, &q0, x, N);
+    fss_dpf_eval_lt(&g, l1, 1, &k1, x, N);
+    size_t bad = 0;
+    for (size_t i = 0; i < N; i++) bad += (size_t)((e0[i] ^ e1[i]) != (x[i] == alpha[i])) + ((l0[i] ^ l1[i]) != (x[i] < alpha[i]));
+    cr_expect_eq(bad, 0);
+    free(alpha), free(x), free(buf), free(ref), free(e0), free(e1), free(l0), free(l1);
+    fss_dpf_keys_free(&k0), fss_dpf_keys_free(&k1), fss_dpf_keys_free(&q0);
+    fss_prg_free(&g);
+}
 
 static uint64_t dpf_check(int n, const uint64_t *alpha, const uint64_t *x, size_t N, int full)
 {

@@ -149,13 +149,15 @@ Test(fss_arith, quad_values_costs_phantom)
         fss_dealer_masks(&d, r, N, b);
         for (size_t i = 0; i < N; i++) xh[i] = (x[i] + r[i]) & fss_mask(b);
         fss_quad_key k0, k1, p0, p1;
-        fss_quad_keygen(&d, &k0, &k1, ro, r, b, f, N);
-        fss_quad_keygen(NULL, &p0, &p1, NULL, NULL, b, f, N);
+        /* b = 50: the default form (0.125, 0.5, 0.25); b = 40: MPCFormer's training form (0.125, 0.25, 0.5) */
+        double qa = 0.125, qb = t ? 0.25 : 0.5, qc = t ? 0.5 : 0.25;
+        fss_quad_abc_keygen(&d, &k0, &k1, ro, r, b, f, qa, qb, qc, N);
+        fss_quad_abc_keygen(NULL, &p0, &p1, NULL, NULL, b, f, qa, qb, qc, N);
         ar_io io = {N, xh, NULL, {y0, y1}, {&k0, &k1}}, ioph = {N, NULL, NULL, {NULL, NULL}, {&p0, &p1}};
         fh_check("quad", quad_party, &io, &ioph, fss_quad_cost(b, f, N));
         double worst = 0;
         for (size_t i = 0; i < N; i++) {
-            double got = (double)fh_signed(y0[i] - ro[i], b) / 4096, want = 0.125 * xr[i] * xr[i] + 0.5 * xr[i] + 0.25;
+            double got = (double)fh_signed(y0[i] - ro[i], b) / 4096, want = qa * xr[i] * xr[i] + qb * xr[i] + qc;
             if (fabs(got - want) > worst) worst = fabs(got - want);
         }
         /* exact inputs; the floor of the 1/8-scaled square loses < 1 ulp */

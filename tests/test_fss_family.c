@@ -58,6 +58,9 @@ Test(fss_family, registered_with_its_layers_and_checks)
     bad = c;
     bad.quad_a = 0.2;
     cr_expect_not_null(f->config_check(&bad));
+    bad = c; /* MPCFormer's training form (the checkpoints') is accepted: a = 2^-3 */
+    bad.quad_a = 0.125, bad.quad_b = 0.25, bad.quad_c = 0.5;
+    cr_expect_null(f->config_check(&bad));
     /* The dealer kinds go to both parties. */
     int nk = 0;
     for (const dealer_kind_def *k = f->dealer_kinds; k->name; k++, nk++)
@@ -290,6 +293,7 @@ static void run_encoder(const tfm_config *m, int T, int phantom, tu_trace *tr, e
 static void run_encoder_f(const tfm_config *m, int T, int phantom, tu_trace *tr, enc_out *o, const uint8_t *km)
 {
     mpc_config cfg = fss_cfg();
+    cfg.quad_a = m->quad_a, cfg.quad_b = m->quad_b, cfg.quad_c = m->quad_c, cfg.quad2_c = m->quad2_c;
     tfm_params w;
     memset(&w, 0, sizeof w);
     int tokens[64];
@@ -317,12 +321,11 @@ static void run_encoder_f(const tfm_config *m, int T, int phantom, tu_trace *tr,
 
 Test(fss_family, bert_tiny_logits_match_plaintext_for_every_combination, .timeout = 600)
 {
-    /* Issue 15 asks for 1e-2 on all 24 combinations. Measured with these weights (logits ~0.2-0.3):
-     * 3e-3 to 7e-3 for GeLU/ReLU with softmax or 2Quad (the pooler's tanh, from a softmax of rows of
-     * two whose inverse LUT reads the row sum at 6 fractional bits, is most of it); 0.075-0.13 for the
-     * Quad activation and for 2ReLU, which SIGMA's f = 12 does not carry to 1e-2 here (2ReLU: rows
-     * with small ReLU sums, as crypten's documented exception; Quad: large activations into the
-     * next LayerNorm). Those get 0.2, the rest 1e-2. Open: reaching 1e-2 for them. */
+    /* Issue 15: 1e-2 on all 24 combinations (logits ~0.2-0.3). Measured with these weights: see the
+     * verbose output (MPCSIM_TEST_VERBOSE=1); the largest error is the pooler's tanh (a softmax of rows
+     * of two) and 2ReLU's small row sums. The Quad activation runs the model's own coefficients
+     * (MPCFormer's training form 0.125 x^2 + 0.25 x + 0.5), and 2ReLU adds crypten's ulp, so an
+     * all-non-positive row gives 1/L as the float model's eps does. */
     for (int act = 0; act < 4; act++)
         for (int attn = 0; attn < 3; attn++)
             for (int norm = 0; norm < 2; norm++) {
@@ -336,8 +339,7 @@ Test(fss_family, bert_tiny_logits_match_plaintext_for_every_combination, .timeou
                 e = fmax(e, fabs(o.logits[k] - o.ref[k]));
                 mag = fmax(mag, fabs(o.ref[k]));
             }
-            double tol = act == TFM_ACT_QUAD || attn == TFM_ATTN_2RELU ? 0.2 : 1e-2;
-            cr_expect(e < tol, "%s+%s+%s: max abs logit error %g", tfm_act_name(act), tfm_attn_name(attn),
+            cr_expect(e < 1e-2, "%s+%s+%s: max abs logit error %g", tfm_act_name(act), tfm_attn_name(attn),
                       tfm_norm_name(norm), e);
             cr_expect(mag > 0.05, "logits not trivially small (%g)", mag);
             if (getenv("MPCSIM_TEST_VERBOSE"))
@@ -396,10 +398,11 @@ Test(fss_family, command_line_errors_are_named)
 Test(fss_family, padding_mask_matches_the_plaintext_mask, .timeout = 300)
 {
     /* 10 tokens, the last 7 padding: softmax and 2ReLU (a masked score is shifted far below the rest, so
-     * nExp and ReLU give 0) match the plaintext model's masked logits, and the mask matters. */
+     * nExp and ReLU give 0) and 2Quad (a masked score is set to -c, so its square is exactly 0) match the
+     * plaintext model's masked logits, and the mask matters. */
     uint8_t mask[10] = {1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
-    static const int attns[2] = {TFM_ATTN_SOFTMAX, TFM_ATTN_2RELU};
-    for (int a = 0; a < 2; a++) {
+    static const int attns[3] = {TFM_ATTN_SOFTMAX, TFM_ATTN_2RELU, TFM_ATTN_2QUAD};
+    for (int a = 0; a < 3; a++) {
         tfm_config m;
         cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
         m.act = TFM_ACT_GELU_ERF, m.attn = attns[a];
@@ -411,9 +414,9 @@ Test(fss_family, padding_mask_matches_the_plaintext_mask, .timeout = 300)
             e = fmax(e, fabs(o.logits[k] - o.ref[k]));
             d = fmax(d, fabs(o.ref[k] - u.ref[k]));
         }
-        double tol = attns[a] == TFM_ATTN_2RELU ? 0.2 : 1e-2;
-        cr_expect(e < tol, "%s with padding: max abs logit error %g", tfm_attn_name(attns[a]), e);
-        /* (2ReLU's f = 12 error, 0.074 here, is too close to the mask's effect to tell them apart) */
-        if (attns[a] == TFM_ATTN_SOFTMAX) cr_expect(d > 5 * e, "the mask must matter more than the MPC error (%g vs %g)", d, e);
+        cr_expect(e < 1e-2, "%s with padding: max abs logit error %g", tfm_attn_name(attns[a]), e);
+        cr_expect(d > 3 * e, "%s: the mask must matter more than the MPC error (%g vs %g)", tfm_attn_name(attns[a]), d, e);
+        if (getenv("MPCSIM_TEST_VERBOSE"))
+            fprintf(stderr, "%s with padding: err %.3g, mask effect %.3g\n", tfm_attn_name(attns[a]), e, d);
     }
 }

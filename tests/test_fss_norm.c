@@ -165,7 +165,8 @@ static void attn_party(mpc_ctx *c, void *a)
     fss_attn(c, io->y_hat[c->self], io->key[c->self], io->x_hat);
 }
 
-/* MPCFormer's 2Quad ((x + 5)^2 / sum) and 2ReLU (ReLU / sum) */
+/* MPCFormer's 2Quad ((x + 5)^2 / sum) and 2ReLU ((ReLU + 2^-f) / sum: the ulp stands in for the
+ * training form's eps, so the row with nothing positive gives 1/L) */
 Test(fss_norm, two_quad_two_relu_values_costs_phantom)
 {
     size_t shapes[][2] = {{3, 16}, {2, 128}};
@@ -198,12 +199,13 @@ Test(fss_norm, two_quad_two_relu_values_costs_phantom)
             for (size_t rr = 0; rr < R; rr++) {
                 double s = 0;
                 for (size_t j = 0; j < L; j++) {
-                    double q = kind ? fmax(xr[rr * L + j], 0) : (xr[rr * L + j] + 5) * (xr[rr * L + j] + 5);
+                    double q = kind ? fmax(xr[rr * L + j], 0) + 1.0 / 4096 : (xr[rr * L + j] + 5) * (xr[rr * L + j] + 5);
                     s += q;
                 }
                 for (size_t j = 0; j < L; j++) {
                     size_t i = rr * L + j;
-                    double q = kind ? fmax(xr[i], 0) : (xr[i] + 5) * (xr[i] + 5), want = s > 0 ? q / s : 0;
+                    double q = kind ? fmax(xr[i], 0) + 1.0 / 4096 : (xr[i] + 5) * (xr[i] + 5), want = q / s;
+                    if (kind && rr == 0) cr_expect(fabs(want - 1.0 / (double)L) < 1e-12);
                     double got = (double)fh_signed(y0[i] - ro[i], n) / 4096;
                     worst = fmax(worst, fabs(got - want));
                     /* the reciprocal's 2^-7, the floors (a few ulp) */

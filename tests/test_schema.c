@@ -168,11 +168,13 @@ static void fill_header_optional(FILE *f, const void *ud)
     xp_schema_header(f, ud, 1);
 }
 
-/* scripts/safety.sh's outputs are infer and eval rows with their optional columns (issue 21). */
+/* scripts/safety.sh's outputs are infer and eval rows with their optional columns (issue 21), and so
+ * are scripts/fss-eval.sh's (issue 15). */
 Test(schema, committed_safety_outputs_carry_their_schema_header)
 {
     static const struct { const char *rel; const xp_schema *s; } files[] = {
-        {"safety_latency.csv", &xp_schema_infer}, {"safety_real.csv", &xp_schema_infer}, {"safety_eval.csv", &xp_schema_eval}};
+        {"safety_latency.csv", &xp_schema_infer}, {"safety_real.csv", &xp_schema_infer}, {"safety_eval.csv", &xp_schema_eval},
+        {"fss_eval.csv", &xp_schema_eval}}; /* scripts/fss-eval.sh: eval --mpc --protocol fss rows */
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
         char path[512];
         snprintf(path, sizeof path, "%s/results/%s", MPCSIM_SOURCE_DIR, files[k].rel);

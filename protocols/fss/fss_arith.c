@@ -1,6 +1,7 @@
 /* fss_arith.c -- multiply, square, max tree, Quad on masked wires (see fss_arith.h). */
 #include "fss_arith.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,32 +245,56 @@ void fss_max_key_free(fss_max_key *k)
 
 /* ---- Quad ---- */
 
-fss_cost fss_quad_cost(int b, int f, size_t N)
+int fss_quad_ka(double a, int f)
 {
-    return fss_cost_add(fss_square_cost(b, N), fss_trfloor_cost(b, f + 3, N));
+    for (int ka = 0; ka <= f; ka++)
+        if (a == ldexp(1.0, -ka)) return ka;
+    return -1;
+}
+
+fss_cost fss_quad_abc_cost(int b, int f, int ka, size_t N)
+{
+    return fss_cost_add(fss_square_cost(b, N), fss_trfloor_cost(b, f + ka, N));
+}
+
+fss_cost fss_quad_cost(int b, int f, size_t N) { return fss_quad_abc_cost(b, f, 3, N); }
+
+void fss_quad_abc_keygen(fss_dealer *d, fss_quad_key *k0, fss_quad_key *k1, uint64_t *r_out, const uint64_t *r_in,
+                         int b, int f, double qa, double qb, double qc, size_t N)
+{
+    int ka = fss_quad_ka(qa, f);
+    CHECK(ka >= 0, "fss_quad: a = %g is not 2^-k with 0 <= k <= %d", qa, f);
+    double h = qb / (2 * qa);
+    uint64_t he = (uint64_t)(int64_t)llround(ldexp(h, f)) & fss_mask(b);
+    double hq = ldexp((double)(int64_t)llround(ldexp(h, f)), -f); /* h as encoded */
+    uint64_t c0 = (uint64_t)(int64_t)llround(ldexp(qc - qa * hq * hq, f)) & fss_mask(b);
+    k0->f = k1->f = f;
+    k0->ka = k1->ka = ka;
+    k0->h = k1->h = he;
+    k0->c0 = k1->c0 = c0;
+    uint64_t *rs = d ? xcalloc(N, 8) : NULL;
+    fss_square_keygen(d, &k0->sq, &k1->sq, rs, r_in, b, N); /* x + h keeps x's mask */
+    fss_trfloor_keygen(d, &k0->tr, &k1->tr, r_out, rs, b, f + ka, N);
+    free(rs);
 }
 
 void fss_quad_keygen(fss_dealer *d, fss_quad_key *k0, fss_quad_key *k1, uint64_t *r_out, const uint64_t *r_in, int b,
                      int f, size_t N)
 {
-    k0->f = k1->f = f;
-    uint64_t *rs = d ? xcalloc(N, 8) : NULL;
-    fss_square_keygen(d, &k0->sq, &k1->sq, rs, r_in, b, N); /* x + 2 keeps x's mask */
-    fss_trfloor_keygen(d, &k0->tr, &k1->tr, r_out, rs, b, f + 3, N);
-    free(rs);
+    fss_quad_abc_keygen(d, k0, k1, r_out, r_in, b, f, 0.125, 0.5, 0.25, N);
 }
 
 static void quad_impl(mpc_ctx *c, uint64_t *y_hat, const fss_quad_key *k, const uint64_t *x_hat, size_t N, int open)
 {
-    int f = k->f, b = k->sq.b;
+    int b = k->sq.b;
     uint64_t *x2 = c->phantom ? NULL : xcalloc(N, 8), *s = c->phantom ? NULL : xcalloc(N, 8);
     if (!c->phantom)
-        for (size_t i = 0; i < N; i++) x2[i] = (x_hat[i] + ((uint64_t)2 << f)) & fss_mask(b);
+        for (size_t i = 0; i < N; i++) x2[i] = (x_hat[i] + k->h) & fss_mask(b);
     fss_square(c, s, &k->sq, x2);
     if (open) fss_trfloor(c, y_hat, &k->tr, s, N);
     else fss_trfloor_sh(c, y_hat, &k->tr, s, N);
     if (!c->phantom && (open || c->self == NET_P0))
-        for (size_t i = 0; i < N; i++) y_hat[i] = (y_hat[i] - ((uint64_t)1 << (f - 2))) & fss_mask(b);
+        for (size_t i = 0; i < N; i++) y_hat[i] = (y_hat[i] + k->c0) & fss_mask(b);
     free(x2);
     free(s);
 }

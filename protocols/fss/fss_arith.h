@@ -57,17 +57,28 @@ void fss_max_keygen(fss_dealer *d, fss_max_key *k0, fss_max_key *k1, uint64_t *r
 void fss_max(mpc_ctx *c, uint64_t *y_hat, const fss_max_key *k, const uint64_t *x_hat);
 void fss_max_key_free(fss_max_key *k);
 
-/* ---- MPCFormer's Quad: 0.125 x^2 + 0.5 x + 0.25 = ((x + 2)^2 - 2) / 8 at f fractional bits ----
- * square of x + 2 (local shift), TrFloor by f + 3 (the 1/8 folded into the shift), minus 0.25 (local).
- * bits: b + 2b - (f + 3) + 2; rounds 5; key: square's + TrFloor(b, f + 3)'s. Error: floor, < 2^-f. */
+/* ---- MPCFormer's Quad: a x^2 + b x + c with a = 2^-ka (0 <= ka <= f) ----
+ * a x^2 + b x + c = a (x + h)^2 + c0 with h = b / (2a), c0 = c - a h^2 (both at f fractional bits,
+ * public): square of x + h (local shift), TrFloor by f + ka (a folded into the shift), plus c0 (local).
+ * The default form 0.125 x^2 + 0.5 x + 0.25 = ((x + 2)^2 - 2) / 8 (h = 2, c0 = -0.25); the training form
+ * 0.125 x^2 + 0.25 x + 0.5 has h = 1, c0 = 0.375 (exact at f bits).
+ * bits: b + 2b - (f + ka) + 2; rounds 5; key: square's + TrFloor(b, f + ka)'s. Error: the floor,
+ * < 2^-f, plus the encodings of h and c0 (exact when they are multiples of 2^-f). */
 typedef struct fss_quad_key {
-    int f;
+    int f, ka;
+    uint64_t h, c0; /* encoded at f bits, reduced mod 2^b (public; from the shape, not the key bytes) */
     fss_square_key sq;
     fss_trfloor_key tr;
 } fss_quad_key;
+/* ka of a = 2^-ka, or -1 when a is not such a power (0 <= ka <= f). */
+int fss_quad_ka(double a, int f);
 fss_cost fss_quad_cost(int b, int f, size_t N);
+fss_cost fss_quad_abc_cost(int b, int f, int ka, size_t N);
 void fss_quad_keygen(fss_dealer *d, fss_quad_key *k0, fss_quad_key *k1, uint64_t *r_out, const uint64_t *r_in, int b,
                      int f, size_t N);
+/* The general form (qa must be 2^-ka, fss_quad_ka); fss_quad_keygen is qa, qb, qc = 0.125, 0.5, 0.25. */
+void fss_quad_abc_keygen(fss_dealer *d, fss_quad_key *k0, fss_quad_key *k1, uint64_t *r_out, const uint64_t *r_in,
+                         int b, int f, double qa, double qb, double qc, size_t N);
 void fss_quad(mpc_ctx *c, uint64_t *y_hat, const fss_quad_key *k, const uint64_t *x_hat, size_t N);
 /* Without the final opening: y_sh = this party's share of y + r_out (one round and b bits fewer). */
 void fss_quad_sh(mpc_ctx *c, uint64_t *y_sh, const fss_quad_key *k, const uint64_t *x_hat, size_t N);

@@ -35,15 +35,80 @@ uint64_t fss_bit_get(fss_bitio *r, int b)
     return v;
 }
 
-void fss_pack(uint8_t *out, const uint64_t *v, size_t N, int b)
+/* Reference forms: one fss_bit_put / fss_bit_get per value (a byte at a time). */
+void fss_pack_naive(uint8_t *out, const uint64_t *v, size_t N, int b)
 {
     memset(out, 0, fss_packed_bytes(N, b));
     fss_bitio w = {out, 0};
     for (size_t i = 0; i < N; i++) fss_bit_put(&w, v[i], b);
 }
 
-void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b)
+void fss_unpack_naive(uint64_t *v, const uint8_t *in, size_t N, int b)
 {
     fss_bitio r = {(uint8_t *)in, 0};
     for (size_t i = 0; i < N; i++) v[i] = fss_bit_get(&r, b);
+}
+
+static inline void st64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Fast forms: a 64-bit accumulator flushed (filled) 8 bytes at a time; the same bit string. */
+void fss_pack(uint8_t *out, const uint64_t *v, size_t N, int b)
+{
+    uint64_t m = fss_mask(b), acc = 0;
+    int nb = 0; /* bits held in acc, < 64 */
+    size_t o = 0;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t x = v[i] & m;
+        acc |= x << nb; /* nb < 64 */
+        if (nb + b >= 64) {
+            st64(out + o, acc);
+            o += 8;
+            int used = 64 - nb; /* bits of x already stored */
+            acc = used == 64 ? 0 : x >> used;
+            nb = nb + b - 64;
+        } else
+            nb += b;
+    }
+    for (int k = 0; k < nb; k += 8) out[o++] = (uint8_t)(acc >> k);
+}
+
+void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b)
+{
+    size_t total = fss_packed_bytes(N, b), o = 0;
+    uint64_t m = fss_mask(b), acc = 0;
+    int nb = 0; /* bits available in acc */
+    for (size_t i = 0; i < N; i++) {
+        if (nb >= b) {
+            v[i] = acc & m;
+            acc = b == 64 ? 0 : acc >> b;
+            nb -= b;
+            continue;
+        }
+        /* refill: the low nb bits of acc, then the next 64 bits (fewer at the end) */
+        uint64_t nxt;
+        int got;
+        if (o + 8 <= total) {
+            nxt = ld64(in + o);
+            got = 64;
+            o += 8;
+        } else {
+            nxt = 0;
+            got = 0;
+            while (o < total) nxt |= (uint64_t)in[o++] << got, got += 8;
+        }
+        int need = b - nb; /* 1..64, taken from nxt */
+        v[i] = (acc | (nb == 0 ? nxt : nxt << nb)) & m;
+        acc = need >= 64 ? 0 : nxt >> need;
+        nb = got - need;
+    }
 }

@@ -16,6 +16,9 @@ static inline uint64_t fss_mask(int b) { return b >= 64 ? ~(uint64_t)0 : ((uint6
 void fss_pack(uint8_t *out, const uint64_t *v, size_t N, int b);
 /* v[0..N) <- b-bit values of in. */
 void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b);
+/* The naive references of the two (one fss_bit_put / fss_bit_get per value); tests compare them. */
+void fss_pack_naive(uint8_t *out, const uint64_t *v, size_t N, int b);
+void fss_unpack_naive(uint64_t *v, const uint8_t *in, size_t N, int b);
 
 /* Sequential bit writer/reader over a caller buffer (writer: zero it first). */
 typedef struct fss_bitio {

@@ -7,7 +7,7 @@
 #include "../../common/chk.h"
 #include "fss_bits.h"
 
-enum { TW_L = 0, TW_R = 1, TW_LEAF = 2 };
+enum { TW_L = 0, TW_R = 1, TW_LEAF = 2, FSS_DPF_CHUNK = 2048 };
 
 static void *xmalloc(size_t n)
 {
@@ -90,9 +90,12 @@ void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const u
         }
         return;
     }
-    /* s[b][i], t[b][i]: party b's node on alpha_i's path. */
-    fss_block *s = xmalloc(2 * N * sizeof *s), *in = xmalloc(4 * N * sizeof *in), *out = xmalloc(4 * N * sizeof *out);
-    uint8_t *t = xmalloc(2 * N), *tw = xmalloc(4 * N);
+    /* s[b][i], t[b][i]: party b's node on alpha_i's path. The roots are drawn for all keys first, then
+     * the levels run on chunks of FSS_DPF_CHUNK keys (the working set stays in cache). */
+    fss_block *s = xmalloc(2 * N * sizeof *s);
+    size_t C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK;
+    fss_block *in = xmalloc(4 * C * sizeof *in), *out = xmalloc(4 * C * sizeof *out);
+    uint8_t *t = xmalloc(2 * N), *tw = xmalloc(4 * C);
     for (size_t i = 0; i < N; i++) {
         for (int b = 0; b < 2; b++) {
             fss_block x = rand_block(r);
@@ -103,41 +106,48 @@ void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const u
         k0->s0[i] = s[i];
         k1->s0[i] = s[N + i];
     }
-    for (int lv = 0; lv < m; lv++) {
-        for (size_t j = 0; j < 2 * N; j++) {
-            in[2 * j] = in[2 * j + 1] = s[j];
-            tw[2 * j] = TW_L;
-            tw[2 * j + 1] = TW_R;
-        }
-        fss_prg_h(g, out, in, tw, 4 * N);
-        for (size_t i = 0; i < N; i++) {
-            unsigned a = (unsigned)((alpha[i] & amask) >> (n - 1 - lv)) & 1;
-            fss_block c[2][2]; /* c[b][side] with the control bit in bit 0 */
-            for (int b = 0; b < 2; b++)
-                for (int side = 0; side < 2; side++) c[b][side] = out[2 * (b * N + i) + side];
-            unsigned tl = (unsigned)((c[0][0].lo ^ c[1][0].lo) & 1) ^ a ^ 1;
-            unsigned tr = (unsigned)((c[0][1].lo ^ c[1][1].lo) & 1) ^ a;
-            fss_block scw = fss_xor(c[0][1 - a], c[1][1 - a]);
-            scw.lo &= ~(uint64_t)3;
-            fss_block cw = scw;
-            cw.lo |= tl | (tr << 1);
-            k0->cw[i * m + lv] = k1->cw[i * m + lv] = cw;
-            unsigned tkeep = a ? tr : tl;
-            for (int b = 0; b < 2; b++) {
-                fss_block keep = c[b][a];
-                unsigned told = t[b * N + i];
-                unsigned tnew = (unsigned)(keep.lo & 1) ^ (told & tkeep);
-                keep.lo &= ~(uint64_t)3;
-                s[b * N + i] = fss_xor(keep, fss_and_bit(scw, told));
-                t[b * N + i] = (uint8_t)tnew;
+    for (size_t c0 = 0; c0 < N; c0 += C) {
+        size_t nc = N - c0 < C ? N - c0 : C;
+        for (int lv = 0; lv < m; lv++) {
+            for (size_t q = 0; q < 2 * nc; q++) { /* q = b nc + (i - c0) */
+                size_t j = (q / nc) * N + c0 + q % nc;
+                in[2 * q] = in[2 * q + 1] = s[j];
+                tw[2 * q] = TW_L;
+                tw[2 * q + 1] = TW_R;
+            }
+            fss_prg_h(g, out, in, tw, 4 * nc);
+            for (size_t i = c0; i < c0 + nc; i++) {
+                unsigned a = (unsigned)((alpha[i] & amask) >> (n - 1 - lv)) & 1;
+                fss_block c[2][2]; /* c[b][side] with the control bit in bit 0 */
+                for (int b = 0; b < 2; b++)
+                    for (int side = 0; side < 2; side++) c[b][side] = out[2 * (b * nc + i - c0) + side];
+                unsigned tl = (unsigned)((c[0][0].lo ^ c[1][0].lo) & 1) ^ a ^ 1;
+                unsigned tr = (unsigned)((c[0][1].lo ^ c[1][1].lo) & 1) ^ a;
+                fss_block scw = fss_xor(c[0][1 - a], c[1][1 - a]);
+                scw.lo &= ~(uint64_t)3;
+                fss_block cw = scw;
+                cw.lo |= tl | (tr << 1);
+                k0->cw[i * m + lv] = k1->cw[i * m + lv] = cw;
+                unsigned tkeep = a ? tr : tl;
+                for (int b = 0; b < 2; b++) {
+                    fss_block keep = c[b][a];
+                    unsigned told = t[b * N + i];
+                    unsigned tnew = (unsigned)(keep.lo & 1) ^ (told & tkeep);
+                    keep.lo &= ~(uint64_t)3;
+                    s[b * N + i] = fss_xor(keep, fss_and_bit(scw, told));
+                    t[b * N + i] = (uint8_t)tnew;
+                }
             }
         }
-    }
-    for (size_t j = 0; j < 2 * N; j++) tw[j] = TW_LEAF;
-    fss_prg_h(g, out, s, tw, 2 * N);
-    for (size_t i = 0; i < N; i++) {
-        fss_block cw = fss_xor(fss_xor(out[i], out[N + i]), unit_block(leaf_index(alpha[i])));
-        k0->leaf[i] = k1->leaf[i] = cw;
+        for (size_t q = 0; q < 2 * nc; q++) {
+            in[q] = s[(q / nc) * N + c0 + q % nc];
+            tw[q] = TW_LEAF;
+        }
+        fss_prg_h(g, out, in, tw, 2 * nc);
+        for (size_t i = c0; i < c0 + nc; i++) {
+            fss_block cw = fss_xor(fss_xor(out[i - c0], out[nc + i - c0]), unit_block(leaf_index(alpha[i])));
+            k0->leaf[i] = k1->leaf[i] = cw;
+        }
     }
     free(s);
     free(in);
@@ -153,48 +163,53 @@ static void walk(fss_prg *g, fss_block *leaf, uint8_t *acc, int party, const fss
 {
     int n = k->n, m = fss_dpf_levels(n);
     uint64_t amask = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-    fss_block *s = xmalloc(N * sizeof *s), *in = xmalloc(2 * N * sizeof *in), *out = xmalloc(2 * N * sizeof *out);
-    uint8_t *t = xmalloc(N), *tw = xmalloc(2 * N);
-    for (size_t i = 0; i < N; i++) {
-        s[i] = k->s0[i];
-        t[i] = (uint8_t)party;
-        if (acc) acc[i] = 0;
-    }
+    size_t C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK; /* keys per chunk: the working set stays in cache */
+    fss_block *s = xmalloc(C * sizeof *s), *in = xmalloc(2 * C * sizeof *in), *out = xmalloc(2 * C * sizeof *out);
+    uint8_t *t = xmalloc(C), *tw = xmalloc(2 * C);
     size_t per = lt ? 2 : 1;
-    for (int lv = 0; lv < m; lv++) {
-        for (size_t i = 0; i < N; i++) {
-            unsigned xb = (unsigned)((x[i] & amask) >> (n - 1 - lv)) & 1;
-            if (lt) {
-                in[2 * i] = in[2 * i + 1] = s[i];
-                tw[2 * i] = TW_L;
-                tw[2 * i + 1] = TW_R;
-            } else {
-                in[i] = s[i];
-                tw[i] = (uint8_t)(xb ? TW_R : TW_L);
+    for (size_t c0 = 0; c0 < N; c0 += C) {
+        size_t nc = N - c0 < C ? N - c0 : C;
+        const uint64_t *xc = x + c0;
+        for (size_t i = 0; i < nc; i++) {
+            s[i] = k->s0[c0 + i];
+            t[i] = (uint8_t)party;
+            if (acc) acc[c0 + i] = 0;
+        }
+        for (int lv = 0; lv < m; lv++) {
+            for (size_t i = 0; i < nc; i++) {
+                unsigned xb = (unsigned)((xc[i] & amask) >> (n - 1 - lv)) & 1;
+                if (lt) {
+                    in[2 * i] = in[2 * i + 1] = s[i];
+                    tw[2 * i] = TW_L;
+                    tw[2 * i + 1] = TW_R;
+                } else {
+                    in[i] = s[i];
+                    tw[i] = (uint8_t)(xb ? TW_R : TW_L);
+                }
+            }
+            fss_prg_h(g, out, in, tw, per * nc);
+            for (size_t i = 0; i < nc; i++) {
+                unsigned xb = (unsigned)((xc[i] & amask) >> (n - 1 - lv)) & 1;
+                fss_block cw = k->cw[(c0 + i) * (size_t)m + lv];
+                unsigned told = t[i];
+                fss_block ch = lt ? out[2 * i + xb] : out[i];
+                unsigned tcw = (unsigned)(cw.lo >> xb) & 1;
+                if (lt && !xb) {
+                    unsigned tcr = (unsigned)(cw.lo >> 1) & 1;
+                    acc[c0 + i] ^= (uint8_t)(((unsigned)out[2 * i + 1].lo & 1) ^ (told & tcr));
+                }
+                unsigned tnew = (unsigned)(ch.lo & 1) ^ (told & tcw);
+                ch.lo &= ~(uint64_t)3;
+                fss_block scw = cw;
+                scw.lo &= ~(uint64_t)3;
+                s[i] = fss_xor(ch, fss_and_bit(scw, told));
+                t[i] = (uint8_t)tnew;
             }
         }
-        fss_prg_h(g, out, in, tw, per * N);
-        for (size_t i = 0; i < N; i++) {
-            unsigned xb = (unsigned)((x[i] & amask) >> (n - 1 - lv)) & 1;
-            fss_block cw = k->cw[i * (size_t)m + lv];
-            unsigned told = t[i];
-            fss_block ch = lt ? out[2 * i + xb] : out[i];
-            unsigned tcw = (unsigned)(cw.lo >> xb) & 1;
-            if (lt && !xb) {
-                unsigned tcr = (unsigned)(cw.lo >> 1) & 1;
-                acc[i] ^= (uint8_t)(((unsigned)out[2 * i + 1].lo & 1) ^ (told & tcr));
-            }
-            unsigned tnew = (unsigned)(ch.lo & 1) ^ (told & tcw);
-            ch.lo &= ~(uint64_t)3;
-            fss_block scw = cw;
-            scw.lo &= ~(uint64_t)3;
-            s[i] = fss_xor(ch, fss_and_bit(scw, told));
-            t[i] = (uint8_t)tnew;
-        }
+        for (size_t i = 0; i < nc; i++) tw[i] = TW_LEAF;
+        fss_prg_h(g, out, s, tw, nc);
+        for (size_t i = 0; i < nc; i++) leaf[c0 + i] = fss_xor(out[i], fss_and_bit(k->leaf[c0 + i], t[i]));
     }
-    for (size_t i = 0; i < N; i++) tw[i] = TW_LEAF;
-    fss_prg_h(g, out, s, tw, N);
-    for (size_t i = 0; i < N; i++) leaf[i] = fss_xor(out[i], fss_and_bit(k->leaf[i], t[i]));
     free(s);
     free(in);
     free(out);
@@ -303,48 +318,47 @@ void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k
     free(tw);
 }
 
-static void put_block(fss_bitio *w, fss_block b)
+/* A block at a byte offset: lo then hi, little-endian (the bit string fss_bit_put would write). */
+static void put_block(uint8_t *p, fss_block b)
 {
-    fss_bit_put(w, b.lo, 64);
-    fss_bit_put(w, b.hi, 64);
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(b.lo >> (8 * i)), p[8 + i] = (uint8_t)(b.hi >> (8 * i));
 }
 
-static fss_block get_block(fss_bitio *r)
+static fss_block get_block(const uint8_t *p)
 {
-    fss_block b;
-    b.lo = fss_bit_get(r, 64);
-    b.hi = fss_bit_get(r, 64);
+    fss_block b = {0, 0};
+    for (int i = 0; i < 8; i++) b.lo |= (uint64_t)p[i] << (8 * i), b.hi |= (uint64_t)p[8 + i] << (8 * i);
     return b;
 }
 
 void fss_dpf_key_write(uint8_t *out, const fss_dpf_keys *k, size_t i)
 {
     int n = k->n, m = fss_dpf_levels(n);
-    memset(out, 0, fss_dpf_key_bytes(n));
-    fss_bitio w = {out, 0};
     if (n <= FSS_DPF_NU) {
+        memset(out, 0, fss_dpf_key_bytes(n));
+        fss_bitio w = {out, 0};
         unsigned bits = 1u << n;
         fss_bit_put(&w, k->leaf[i].lo, bits < 64 ? (int)bits : 64);
         if (bits > 64) fss_bit_put(&w, k->leaf[i].hi, (int)bits - 64);
-    } else {
-        put_block(&w, k->s0[i]);
-        for (int lv = 0; lv < m; lv++) put_block(&w, k->cw[i * (size_t)m + lv]);
-        put_block(&w, k->leaf[i]);
+        CHECK(w.pos == fss_dpf_key_bits(n), "fss_dpf_key_write: wrote %zu bits", w.pos);
+    } else { /* s0, the m correction words, the leaf: 16 (m + 2) = 16 n - 80 bytes */
+        put_block(out, k->s0[i]);
+        for (int lv = 0; lv < m; lv++) put_block(out + 16 * (1 + (size_t)lv), k->cw[i * (size_t)m + lv]);
+        put_block(out + 16 * (1 + (size_t)m), k->leaf[i]);
     }
-    CHECK(w.pos == fss_dpf_key_bits(n), "fss_dpf_key_write: wrote %zu bits", w.pos);
 }
 
 void fss_dpf_key_read(fss_dpf_keys *k, size_t i, const uint8_t *in)
 {
     int n = k->n, m = fss_dpf_levels(n);
-    fss_bitio r = {(uint8_t *)in, 0};
     if (n <= FSS_DPF_NU) {
+        fss_bitio r = {(uint8_t *)in, 0};
         unsigned bits = 1u << n;
         k->leaf[i].lo = fss_bit_get(&r, bits < 64 ? (int)bits : 64);
         k->leaf[i].hi = bits > 64 ? fss_bit_get(&r, (int)bits - 64) : 0;
     } else {
-        k->s0[i] = get_block(&r);
-        for (int lv = 0; lv < m; lv++) k->cw[i * (size_t)m + lv] = get_block(&r);
-        k->leaf[i] = get_block(&r);
+        k->s0[i] = get_block(in);
+        for (int lv = 0; lv < m; lv++) k->cw[i * (size_t)m + lv] = get_block(in + 16 * (1 + (size_t)lv));
+        k->leaf[i] = get_block(in + 16 * (1 + (size_t)m));
     }
 }

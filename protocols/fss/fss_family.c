@@ -15,7 +15,7 @@
 /* ---- dealer kinds ----
  * Shape words: s[0] = n | f << 8 | flag << 16 (flag: matmul's "Y is P0's weight"), and for the matmul
  * shift << 24 | K << 32 (the product times the public K, then TrFloor by shift bits), then
- *   relu, gelu, quad, ltz, trunc: s[1] = N
+ *   relu, gelu, ltz, trunc: s[1] = N;  quad: s[1] = N, s[2..4] = a, b, c (double bits)
  *   softmax: s[1] = R, s[2] = L;  attn: + s[3] = kind (0 2Quad, 1 2ReLU), s[4] = 2Quad's c (double bits)
  *   layernorm: s[1] = R, s[2] = L, s[3] = eps (double bits);  batchnorm: s[1] = R, s[2] = L
  *   matmul: s[1] = B, s[2] = m, s[3] = k, s[4] = p. */
@@ -49,7 +49,8 @@ typedef struct gshape {
     int kind, n, f, wflag, shift;
     uint64_t K;
     uint64_t N, R, L, B, m, k, p, sub;
-    double dv;
+    double dv, qa, qb, qc;
+    int ka; /* quad: a = 2^-ka */
     uint64_t nin, nout, nextra; /* opened inputs, outputs, P0's masked private inputs */
 } gshape;
 
@@ -90,6 +91,12 @@ static const char *decode(int kind, const uint64_t *s, gshape *g)
         g->N = s[1];
         if (g->N == 0 || g->N > FSS_MAX_ELEMS) return "bad element count";
         g->nin = g->nout = g->N;
+        if (kind == K_QUAD) {
+            g->qa = wdouble(s[2]), g->qb = wdouble(s[3]), g->qc = wdouble(s[4]);
+            g->ka = fss_quad_ka(g->qa, g->f);
+            if (g->ka < 0 || g->f + g->ka >= g->n - 2 || !(fabs(g->qb / (2 * g->qa)) < 1024) || !(fabs(g->qc) < 1024))
+                return "bad Quad coefficients";
+        }
         return NULL;
     case K_SOFTMAX: case K_ATTN: case K_LN: case K_BN:
         g->R = s[1], g->L = s[2];
@@ -131,7 +138,7 @@ static fss_cost gate_cost(const gshape *g)
     switch (g->kind) {
     case K_RELU: return fss_relu_cost(n, g->N);
     case K_GELU: return fss_gelu_cost(n, f, n - f, g->N);
-    case K_QUAD: return fss_quad_cost(n, f, g->N);
+    case K_QUAD: return fss_quad_abc_cost(n, f, g->ka, g->N);
     case K_LTZ: return fss_relu_cost(n, g->N); /* DReLU + select: the same shapes */
     case K_TRUNC: return fss_trfloor_cost(n, f, g->N);
     case K_SOFTMAX: return fss_softmax_cost(n, f, g->R, g->L);
@@ -174,7 +181,7 @@ static void keygen(fss_dealer *fd, const gshape *g, gkey *k0, gkey *k1, uint64_t
     switch (g->kind) {
     case K_RELU: fss_relu_keygen(fd, &k0->u.relu, &k1->u.relu, r_out, r_in, n, N); break;
     case K_GELU: fss_gelu_keygen(fd, &k0->u.gelu, &k1->u.gelu, r_out, r_in, n, f, n - f, N); break;
-    case K_QUAD: fss_quad_keygen(fd, &k0->u.quad, &k1->u.quad, r_out, r_in, n, f, N); break;
+    case K_QUAD: fss_quad_abc_keygen(fd, &k0->u.quad, &k1->u.quad, r_out, r_in, n, f, g->qa, g->qb, g->qc, N); break;
     case K_TRUNC: fss_trfloor_keygen(fd, &k0->u.tf, &k1->u.tf, r_out, r_in, n, f, N); break;
     case K_SOFTMAX: fss_softmax_keygen(fd, &k0->u.sm, &k1->u.sm, r_out, r_in, n, f, g->R, g->L); break;
     case K_ATTN:
@@ -468,9 +475,17 @@ static void gate_end(mpc_ctx *c, gate_run *gr, uint64_t *y, const uint64_t *ysh)
     free(gr->xh), free(gr->mat);
 }
 
+/* A unary gate's shape: N, and for Quad its coefficients. */
+static void unary_shape(const mpc_config *cfg, int kind, uint64_t N, uint64_t s[DEALER_SHAPE_WORDS])
+{
+    s[0] = shape0(cfg, 0), s[1] = N, s[2] = s[3] = s[4] = 0;
+    if (kind == K_QUAD) s[2] = dword(cfg->quad_a), s[3] = dword(cfg->quad_b), s[4] = dword(cfg->quad_c);
+}
+
 static void unary(mpc_ctx *c, int kind, uint64_t *out, const uint64_t *x, size_t N, int table)
 {
-    uint64_t s[DEALER_SHAPE_WORDS] = {shape0(c->cfg, 0), N, 0, 0, 0};
+    uint64_t s[DEALER_SHAPE_WORDS];
+    unary_shape(c->cfg, kind, N, s);
     gate_run gr;
     gate_begin(c, &gr, kind, s, x, NULL);
     uint64_t *ysh = c->phantom ? NULL : chk_calloc(N + 1, 8);
@@ -525,7 +540,8 @@ static mpc_cost gate_mcost(int kind, const uint64_t *s)
 
 static mpc_cost unary_cost(const mpc_config *cfg, int kind, uint64_t N)
 {
-    uint64_t s[DEALER_SHAPE_WORDS] = {shape0(cfg, 0), N, 0, 0, 0};
+    uint64_t s[DEALER_SHAPE_WORDS];
+    unary_shape(cfg, kind, N, s);
     return gate_mcost(kind, s);
 }
 
@@ -543,9 +559,11 @@ static mpc_cost c_quad(const mpc_config *cfg, uint64_t n) { return unary_cost(cf
 static mpc_cost c_ltz(const mpc_config *cfg, uint64_t n) { return unary_cost(cfg, K_LTZ, n); }
 static mpc_cost c_trunc(const mpc_config *cfg, uint64_t n) { return unary_cost(cfg, K_TRUNC, n); }
 
-/* Rows of a softmax-like gate. keymask: for softmax and 2ReLU, a masked key gets -2^(n-4) (ring
- * units) added on P0's share first, far below any score, so nExp (ReLU) gives 0. 2Quad with a masked
- * key is refused: (x + c)^2 of a shifted score is not 0. */
+/* Rows of a softmax-like gate. keymask (public, L entries, 0 = padded key): for softmax and 2ReLU, a
+ * masked key gets -2^(n-4) (ring units) added on P0's share first, far below any score, so nExp (ReLU)
+ * gives 0 (2ReLU then adds its ulp to every key, as the float model's eps/L); for 2Quad, a masked key's score is replaced
+ * by the public -c (P0's share -c, P1's 0), so (x + c)^2 and its truncation are exactly 0, as the
+ * plaintext model zeroes padded keys after squaring. Local, data-oblivious (the mask is public). */
 static void rows(mpc_ctx *c, int kind, int sub, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R,
                  size_t L)
 {
@@ -553,13 +571,18 @@ static void rows(mpc_ctx *c, int kind, int sub, uint64_t *out, const uint64_t *x
     int masked = 0;
     if (keymask)
         for (size_t j = 0; j < L; j++) masked |= !keymask[j];
-    CHECK(!masked || kind == K_SOFTMAX || sub == 1, "fss: 2Quad with padded keys is not supported (use softmax or 2relu)");
     const uint64_t *xin = x;
     uint64_t *xm = NULL;
     if (masked && !c->phantom) {
+        int p0 = c->self == NET_P0, n = c->cfg->ring_bits;
         xm = chk_malloc(R * L * 8);
-        uint64_t big = (uint64_t)1 << (c->cfg->ring_bits - 4);
-        for (size_t i = 0; i < R * L; i++) xm[i] = x[i] - (c->self == NET_P0 && !keymask[i % L] ? big : 0);
+        uint64_t big = (uint64_t)1 << (n - 4);
+        uint64_t negc = (0 - ((uint64_t)(int64_t)llround(ldexp(c->cfg->quad2_c, c->cfg->frac_bits)))) & fss_mask(n);
+        for (size_t i = 0; i < R * L; i++) {
+            if (keymask[i % L]) xm[i] = x[i];
+            else if (kind == K_ATTN && sub == 0) xm[i] = p0 ? negc : 0;
+            else xm[i] = x[i] - (p0 ? big : 0);
+        }
         xin = xm;
     }
     gate_run gr;
@@ -841,8 +864,11 @@ static const char *fss_config_check_(const mpc_config *cfg)
     if (fss_config_check(cfg->ring_bits, cfg->frac_bits, msg, sizeof msg) != 0) return msg;
     if (cfg->dealer_schedule != MPC_DEALER_OFFLINE)
         return "the fss family needs the offline dealer schedule (keys are preprocessing)";
-    if (cfg->quad_a != 0.125 || cfg->quad_b != 0.5 || cfg->quad_c != 0.25)
-        return "the fss family's Quad is 0.125 x^2 + 0.5 x + 0.25 only";
+    int ka = fss_quad_ka(cfg->quad_a, cfg->frac_bits);
+    if (ka < 0 || cfg->frac_bits + ka >= cfg->ring_bits - 2)
+        return "the fss family's Quad a x^2 + b x + c needs a = 2^-k (0 <= k <= frac bits; the power folds into a truncation)";
+    if (!(fabs(cfg->quad_b / (2 * cfg->quad_a)) < 1024) || !(fabs(cfg->quad_c) < 1024))
+        return "the fss family's Quad needs |b / 2a| and |c| below 1024";
     return NULL;
 }
 

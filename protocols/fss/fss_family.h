@@ -27,11 +27,12 @@
  *     message), P1 the same without the weight; keys: matmul (T in + in out + T out elements) + TrFloor.
  *   matmul of two secrets (attention): as linear with both operands opened and no weight message.
  *   scale by a public k: local multiply by round(k 2^f), then TrFloor(n, f) (a gate on N inputs).
- *   activation: GeLU (fss_gelu: erf or tanh table), ReLU, Quad (fss_quad: 0.125x^2 + 0.5x + 0.25);
+ *   activation: GeLU (fss_gelu: erf or tanh table), ReLU, Quad (fss_quad: a x^2 + b x + c, a = 2^-k, from the
+ *     configuration: the model's coefficients);
  *     tanh (the pooler) = 2 softmax([x, -x])_0 - 1 (softmax rows of length 2).
  *   attention normalisation: softmax (fss_softmax; a masked key gets -2^(n-4) added first, so nExp
- *     clips it to 0), 2ReLU (fss_attn, masked keys alike: ReLU gives 0) and 2Quad (fss_attn; refused
- *     with a masked key).
+ *     clips it to 0), 2ReLU (fss_attn, masked keys alike: ReLU gives 0) and 2Quad (fss_attn;
+ *     a masked key's score is set to the public -c, so its square is exactly 0).
  *   norm: LayerNorm (fss_layernorm, gamma and beta P0's inputs); MPCFormer's BatchNorm stand-in
  *     x a + b with P0's per-column a (masked input, broadcast multiply, TrFloor) and b (added by P0),
  *     a and b computed by P0 from its plaintext statistics (no setup under MPC).

@@ -355,8 +355,11 @@ static void attn_impl(mpc_ctx *c, uint64_t *y_hat, const fss_attn_key *k, const 
     uint64_t mb = fss_mask(k->n);
     uint64_t *xs = ph ? NULL : xcalloc(N, 8), *s = ph ? NULL : xcalloc(N, 8), *q = ph ? NULL : xcalloc(N, 8),
              *S = ph ? NULL : xcalloc(R, 8), *inv = ph ? NULL : xcalloc(R, 8), *p = ph ? NULL : xcalloc(N, 8);
-    if (k->kind) fss_relu(c, q, &k->relu, x_hat, N);
-    else {
+    if (k->kind) {
+        fss_relu(c, q, &k->relu, x_hat, N);
+        if (!ph) /* + 1 ulp (a public add: the mask is unchanged) */
+            for (size_t i = 0; i < N; i++) q[i] = (q[i] + 1) & mb;
+    } else {
         if (!ph)
             for (size_t i = 0; i < N; i++) xs[i] = (x_hat[i] + k->c) & mb;
         fss_square(c, s, &k->sq, xs);

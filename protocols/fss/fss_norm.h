@@ -62,8 +62,10 @@ void fss_recip_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uint6
  * 2Quad: q = (x + c)^2 (square of x + c, TrFloor by f), out = q / sum_j q (reciprocal by the
  *   float-like LUT with fin = f and output scale 2f, row multiply, TrWithSlack by 2f).
  *   bits per element: n + (2n - f + 2) + n + (1 + n); per row: the reciprocal's K + 3n + 20.
- * 2ReLU: q = ReLU(x) (1 + n), then as 2Quad: bits per element (1 + n) + n + (1 + n). A row whose
- *   scores are all <= 0 has sum 0 and gives 0. */
+ * 2ReLU: q = ReLU(x) + 2^-f (1 + n; the ulp is a public add on the opened q^, as crypten's 2ReLU: it
+ *   stands in for the training form's eps, so a row whose scores are all <= 0 gives 1/L as the float
+ *   model does, instead of 0; padded keys too, as the float model's eps/T does), then as 2Quad: bits
+ *   per element (1 + n) + n + (1 + n). */
 typedef struct fss_attn_key {
     int n, f, kind; /* 0: 2Quad, 1: 2ReLU */
     size_t R, L;
