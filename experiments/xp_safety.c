@@ -121,8 +121,11 @@ static void derive_eval(xp_facts *F, const char *src, const xp_csv *e)
         xp_fact_row(F, src, "safety.eval", i, "model", "%s+%s (L%s H%s seq %s)", xp_csv_get(e, r, "mpc_act"),
                     xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"), xp_csv_get(e, r, "hidden"),
                     xp_csv_get(e, r, "seq"));
+        int stress = strcmp(xp_csv_get(e, r, "split"), "stress") == 0;
         xp_fact_row(F, src, "safety.eval", i, "inputs", "%s%s", xp_csv_get(e, r, "split"),
-                    strcmp(xp_csv_get(e, r, "split"), "stress") == 0 ? "" : " (whole split)");
+                    stress                                   ? ""
+                    : n >= xp_csv_num(e, r, "examples") ? " (whole split)"
+                                                             : " (first examples only)");
         xp_fact_row(F, src, "safety.eval", i, "trunc", "%s", xp_csv_get(e, r, "trunc"));
         xp_fact_row(F, src, "safety.eval", i, "parts", "%zu", parts);
         xp_fact_row(F, src, "safety.eval", i, "inferences", "%.0f", n);
