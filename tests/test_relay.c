@@ -201,9 +201,11 @@ Test(relay, a_rate_serializes_frames_as_a_fifo_and_the_byte_limit_drops_the_tail
     seqpair(in);
     seqpair(out);
     relay_dir d;
-    /* 8 Mbit/s: one byte per microsecond, so a frame of n bytes takes exactly n us */
+    /* 80 kbit/s: one byte per 100 us, so a frame of n bytes takes exactly n * 100 us. Slow on purpose: the
+     * "while the serializer is busy" step below must come within the 180 ms busy period even when the
+     * test process is descheduled on a loaded machine (at 8 Mbit/s the period was 1.8 ms and it flaked). */
     relay_opts o = opts(in[1], out[0], 5 * MS, 16);
-    o.bps = 8000000;
+    o.bps = 80000;
     o.limit_bytes = 2000;
     cr_assert_eq(relay_dir_init(&d, &o), RELAY_OK);
     static uint8_t b[RELAY_FRAME_MAX];
@@ -214,13 +216,13 @@ Test(relay, a_rate_serializes_frames_as_a_fifo_and_the_byte_limit_drops_the_tail
     int64_t t1 = relay_now_ns();
     cr_expect_eq(d.dropped, 1);
     /* one batch, read at r in [t0, t1]: due = r + cumulative serialization + delay */
-    cr_expect(due_of(&d, 0) >= t0 + 100000 + 5 * MS && due_of(&d, 0) <= t1 + 100000 + 5 * MS);
-    cr_expect_eq(due_of(&d, 1) - due_of(&d, 0), 200000);
-    cr_expect_eq(due_of(&d, 2) - due_of(&d, 1), 1500000);
+    cr_expect(due_of(&d, 0) >= t0 + 10000000 + 5 * MS && due_of(&d, 0) <= t1 + 10000000 + 5 * MS);
+    cr_expect_eq(due_of(&d, 1) - due_of(&d, 0), 20000000);
+    cr_expect_eq(due_of(&d, 2) - due_of(&d, 1), 150000000);
     /* while the serializer is busy, a frame that fits queues behind the last one */
     cr_assert_eq(send(in[0], b, 150, 0), 150);
     cr_expect_eq(relay_dir_take(&d), 1);
-    cr_expect_eq(due_of(&d, 3) - due_of(&d, 2), 150000, "back to back");
+    cr_expect_eq(due_of(&d, 3) - due_of(&d, 2), 15000000, "back to back");
     /* after idle, a frame starts at its own read time */
     int64_t idle = d.busy;
     while (relay_now_ns() <= idle) {}
@@ -228,7 +230,7 @@ Test(relay, a_rate_serializes_frames_as_a_fifo_and_the_byte_limit_drops_the_tail
     cr_assert_eq(send(in[0], b, 40, 0), 40);
     cr_expect_eq(relay_dir_take(&d), 1);
     int64_t t3 = relay_now_ns();
-    cr_expect(due_of(&d, 4) >= t2 + 40000 + 5 * MS && due_of(&d, 4) <= t3 + 40000 + 5 * MS);
+    cr_expect(due_of(&d, 4) >= t2 + 4000000 + 5 * MS && due_of(&d, 4) <= t3 + 4000000 + 5 * MS);
     cr_expect_eq(relay_dir_release(&d, INT64_MAX, NULL), 5);
     relay_dir_free(&d);
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
