@@ -1084,12 +1084,13 @@ int xp_cmd_eval(int argc, char **argv)
                     xp_rows_end(&failrows);
                 }
             }
-            if (err_k <= XP_CATASTROPHIC_LOGIT_ERR && audit.domain) { /* p_fail = 1 without a visible failure */
+            if (err_k <= XP_CATASTROPHIC_LOGIT_ERR && (audit.domain || audit.wraps)) { /* seen, not visible */
                 char where[160] = "none";
                 if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
-                fprintf(stderr, "eval --mpc: example %zu of %s: the oracle saw %llu value(s) outside a domain, first at "
-                                "%s (call %llu); logit error %.3g, not catastrophic\n",
-                        k, o.split, (unsigned long long)audit.domain, where,
+                fprintf(stderr, "eval --mpc: example %zu of %s: the oracle saw %llu wrap(s) and %llu value(s) outside a "
+                                "domain, the first a %s at %s (call %llu); logit error %.3g, not catastrophic\n",
+                        k, o.split, (unsigned long long)audit.wraps, (unsigned long long)audit.domain,
+                        audit.nev && audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain event", where,
                         (unsigned long long)(audit.nev ? audit.ev[0].call : 0), err_k);
             }
             size_t done = k - (size_t)skip + 1;
