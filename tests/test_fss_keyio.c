@@ -155,6 +155,7 @@ Test(fss_keyio, read_keys_evaluate_the_same)
         fss_gelu_key g[2], gs[2];
         fss_softmax_key s[2], ss[2];
         void *orig[2], *read[2];
+        uint8_t *bufs[2];
         if (which == 0) {
             fss_gelu_keygen(&d, &g[0], &g[1], ro, r, n, f, n - f, N);
             fss_gelu_keygen(NULL, &gs[0], &gs[1], NULL, NULL, n, f, n - f, N);
@@ -172,7 +173,7 @@ Test(fss_keyio, read_keys_evaluate_the_same)
             fss_keyio w = {FSS_KIO_WRITE, buf, 0}, rd = {FSS_KIO_READ, buf, 0};
             if (which == 0) fss_kio_gelu(&w, &g[p]), fss_kio_gelu(&rd, &gs[p]);
             else fss_kio_softmax(&w, &s[p]), fss_kio_softmax(&rd, &ss[p]);
-            free(buf);
+            bufs[p] = buf; /* the read keys' DPF parts are views of it */
             orig[p] = which == 0 ? (void *)&g[p] : (void *)&s[p];
             read[p] = which == 0 ? (void *)&gs[p] : (void *)&ss[p];
         }
@@ -192,6 +193,7 @@ Test(fss_keyio, read_keys_evaluate_the_same)
         for (int p = 0; p < 2; p++) {
             if (which == 0) fss_gelu_key_free(&g[p]), fss_gelu_key_free(&gs[p]);
             else fss_softmax_key_free(&s[p]), fss_softmax_key_free(&ss[p]);
+            free(bufs[p]);
         }
         free(r), free(xh), free(ro), free(a0), free(a1), free(b0), free(b1);
         fss_dealer_free(&d);

@@ -39,6 +39,7 @@ void fss_dealer_init(fss_dealer *d, uint64_t seed)
 {
     fss_prg_init(&d->prg);
     rng_seed(&d->r, seed, 0xf55);
+    d->scratch = NULL;
 }
 
 void fss_dealer_free(fss_dealer *d) { fss_prg_free(&d->prg); }
@@ -169,7 +170,7 @@ void fss_drelu_keygen(fss_dealer *d, fss_drelu_key *k0, fss_drelu_key *k1, uint6
         k[p]->N = N;
     }
     if (!d) return; /* phantom: the shape only */
-    for (int p = 0; p < 2; p++) fss_dpf_keys_alloc(&k[p]->dpf, b - 1, N);
+    for (int p = 0; p < 2; p++) fss_dpf_keys_alloc_in(&k[p]->dpf, b - 1, N, d->scratch);
     uint64_t *alpha = xcalloc(N, 8), lm = fss_mask(b - 1);
     uint8_t *v = xcalloc(N, 1);
     k1->c = xcalloc(N, 1);
@@ -356,7 +357,7 @@ void fss_tr_keygen(fss_dealer *d, fss_tr_key *k0, fss_tr_key *k1, uint64_t *r_ou
     }
     if (!d) return; /* phantom: the shape only */
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc(&k[p]->dpf, cmp, N);
+        fss_dpf_keys_alloc_in(&k[p]->dpf, cmp, N, d->scratch);
         k[p]->corr = xcalloc(2 * N, 8);
         k[p]->extra = kind == FSS_TR_SLACK ? xcalloc(N, 8) : NULL;
     }

@@ -34,6 +34,7 @@
 typedef struct fss_dealer {
     fss_prg prg;
     rng r;
+    arena *scratch; /* borrowed: where DPF keys are allocated (NULL after fss_dealer_init: malloc) */
 } fss_dealer;
 void fss_dealer_init(fss_dealer *d, uint64_t seed);
 void fss_dealer_free(fss_dealer *d);

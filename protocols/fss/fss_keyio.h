@@ -8,7 +8,8 @@
  *
  * Reading: the receiver first builds the key's shape with the gate's keygen(NULL, ...) (phantom
  * keygen: parameters only), then reads into it; arrays are allocated by the read and freed by the
- * gate's key_free. */
+ * gate's key_free, except the DPF keys, which are views of buf (fss_dpf_keys_view): buf must outlive
+ * the key. */
 #ifndef FSS_KEYIO_H
 #define FSS_KEYIO_H
 
