@@ -152,12 +152,15 @@ void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const u
     }
     /* The roots are drawn for all keys first (the order of the randomness), then the levels run on
      * chunks of FSS_DPF_CHUNK keys: s[b C + j], t[b C + j] is party b's node on alpha_(c0+j)'s path. */
-    for (size_t i = 0; i < N; i++) {
-        for (int b = 0; b < 2; b++) {
-            fss_block x = rand_block(r);
-            x.lo &= ~(uint64_t)3;
-            stb((b ? k1 : k0)->raw + i * kb, x);
-        }
+    uint64_t w[4 * 512]; /* the stream of rand_block's rng_u64 calls, 512 keys at a time */
+    for (size_t i0 = 0; i0 < N; i0 += 512) {
+        size_t nk = N - i0 < 512 ? N - i0 : 512;
+        rng_fill_u64(r, w, 4 * nk);
+        for (size_t j = 0; j < nk; j++)
+            for (int b = 0; b < 2; b++) {
+                fss_block x = {w[4 * j + 2 * b] & ~(uint64_t)3, w[4 * j + 2 * b + 1]};
+                stb((b ? k1 : k0)->raw + (i0 + j) * kb, x);
+            }
     }
     size_t C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK;
     fss_block *s = xmalloc(2 * C * sizeof *s), *in = xmalloc(4 * C * sizeof *in), *out = xmalloc(4 * C * sizeof *out);

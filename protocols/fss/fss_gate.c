@@ -51,6 +51,17 @@ void fss_dealer_masks(fss_dealer *d, uint64_t *r, size_t N, int b)
     for (size_t i = 0; i < N; i++) r[i] &= m;
 }
 
+void fss_dealer_bits(fss_dealer *d, uint8_t *c, size_t N)
+{
+    enum { CH = 4096 };
+    uint64_t w[CH];
+    for (size_t i0 = 0; i0 < N; i0 += CH) {
+        size_t n = N - i0 < CH ? N - i0 : CH;
+        rng_fill_u64(&d->r, w, n);
+        for (size_t i = 0; i < n; i++) c[i0 + i] = (uint8_t)(w[i] & 1);
+    }
+}
+
 void fss_dealer_share(fss_dealer *d, uint64_t *v0, uint64_t *v1, const uint64_t *v, size_t N, int b)
 {
     uint64_t m = fss_mask(b);
@@ -144,10 +155,8 @@ static uint8_t *bits_share(fss_dealer *d, uint8_t *c1, const uint8_t *v, size_t 
 {
     /* XOR shares of bits: c0 uniform, c1 = c0 ^ v; returns c0 */
     uint8_t *c0 = xcalloc(N, 1);
-    for (size_t i = 0; i < N; i++) {
-        c0[i] = (uint8_t)(rng_u64(&d->r) & 1);
-        c1[i] = (uint8_t)(c0[i] ^ v[i]);
-    }
+    fss_dealer_bits(d, c0, N);
+    for (size_t i = 0; i < N; i++) c1[i] = (uint8_t)(c0[i] ^ v[i]);
     return c0;
 }
 

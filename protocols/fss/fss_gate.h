@@ -40,6 +40,8 @@ void fss_dealer_init(fss_dealer *d, uint64_t seed);
 void fss_dealer_free(fss_dealer *d);
 /* N uniform masks of b bits. */
 void fss_dealer_masks(fss_dealer *d, uint64_t *r, size_t N, int b);
+/* N uniform bits, c[i] = low bit of the i-th 64-bit word of d->r (the stream of N rng_u64 calls). */
+void fss_dealer_bits(fss_dealer *d, uint8_t *c, size_t N);
 
 /* Cost of a gate on N elements: online rounds (causal depth), bytes sent by each party to the other
  * (each also receives as much), and the key bytes each party receives from the dealer. */

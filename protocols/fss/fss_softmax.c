@@ -49,8 +49,8 @@ void fss_clip_keygen(fss_dealer *d, fss_clip_key *k0, fss_clip_key *k1, uint64_t
     fss_dpf_gen(&d->prg, &d->r, &k0->dpf, &k1->dpf, alpha, N);
     fss_dealer_masks(d, rc, N, 1);
     fss_dealer_masks(d, r_out, N, bout);
+    fss_dealer_bits(d, k0->c, N);
     for (size_t i = 0; i < N; i++) {
-        k0->c[i] = (uint8_t)(rng_u64(&d->r) & 1);
         k1->c[i] = (uint8_t)(k0->c[i] ^ rc[i]);
         for (unsigned cc = 0; cc < 2; cc++) {
             size_t idx = 2 * i + (cc ^ rc[i]);
