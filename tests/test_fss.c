@@ -101,6 +101,43 @@ Test(fss, pack_unpack_fast_equals_naive)
         }
 }
 
+/* Several vectors of different widths in one bit string (fss_open_segs): the streaming packer against
+ * the bit writer, value by value, and back. */
+Test(fss, bitstream_segments_equal_the_bit_writer)
+{
+    rng r;
+    rng_seed(&r, 4, 0);
+    static const int bs[] = {1, 50, 7, 64, 1, 13};
+    static const size_t Ns[] = {3, 5, 0, 9, 130, 1};
+    size_t tot = 0, bits = 0;
+    for (int s = 0; s < 6; s++) tot += Ns[s], bits += Ns[s] * (size_t)bs[s];
+    size_t nb = (bits + 7) / 8;
+    uint64_t *v = malloc(tot * 8), *w = malloc(tot * 8);
+    uint8_t *p0 = calloc(nb + 1, 1), *p1 = malloc(nb + 1);
+    for (size_t i = 0; i < tot; i++) v[i] = rng_u64(&r);
+    memset(p1, 0x5a, nb + 1);
+    fss_bitio bw = {p0, 0};
+    fss_bitstream st = {p1, 0, nb, 0, 0};
+    size_t off = 0;
+    for (int s = 0; s < 6; s++) {
+        for (size_t i = 0; i < Ns[s]; i++) fss_bit_put(&bw, v[off + i], bs[s]);
+        fss_bs_put(&st, v + off, Ns[s], bs[s]);
+        off += Ns[s];
+    }
+    fss_bs_flush(&st);
+    cr_assert_eq(st.o, nb);
+    cr_assert(memcmp(p0, p1, nb) == 0);
+    cr_assert_eq(p1[nb], 0x5a, "flush wrote past the bit string");
+    fss_bitstream rd = {p1, 0, nb, 0, 0};
+    off = 0;
+    for (int s = 0; s < 6; s++) {
+        fss_bs_get(&rd, w + off, Ns[s], bs[s]);
+        for (size_t i = 0; i < Ns[s]; i++) cr_assert_eq(w[off + i], v[off + i] & fss_mask(bs[s]), "seg %d i %zu", s, i);
+        off += Ns[s];
+    }
+    free(v), free(w), free(p0), free(p1);
+}
+
 /* ---- DPF ---- */
 
 /* Key serialisation (byte-aligned blocks) against the bit writer's layout, and more keys than one

@@ -102,16 +102,24 @@ void fss_open_segs(mpc_ctx *c, const fss_seg *segs, int nseg)
         return;
     }
     uint8_t *mine = xcalloc(nb, 1), *theirs = xcalloc(nb, 1);
-    fss_bitio w = {mine, 0};
-    for (int s = 0; s < nseg; s++)
-        for (size_t i = 0; i < segs[s].N; i++) fss_bit_put(&w, segs[s].sh[i], segs[s].b);
+    fss_bitstream w = {mine, 0, nb, 0, 0};
+    for (int s = 0; s < nseg; s++) fss_bs_put(&w, segs[s].sh, segs[s].N, segs[s].b);
+    fss_bs_flush(&w);
     xsend(c, mine, nb);
     xrecv(c, theirs, nb);
-    fss_bitio r = {theirs, 0};
-    for (int s = 0; s < nseg; s++) {
-        uint64_t m = fss_mask(segs[s].b);
-        for (size_t i = 0; i < segs[s].N; i++)
-            segs[s].out[i] = (segs[s].sh[i] + fss_bit_get(&r, segs[s].b)) & m;
+    fss_bitstream r = {theirs, 0, nb, 0, 0};
+    for (int s = 0; s < nseg; s++) { /* out may alias sh: read the other's values first */
+        uint64_t m = fss_mask(segs[s].b), *o = segs[s].out;
+        const uint64_t *sh = segs[s].sh;
+        if (o == sh) {
+            uint64_t *tmp = xcalloc(segs[s].N, 8);
+            fss_bs_get(&r, tmp, segs[s].N, segs[s].b);
+            for (size_t i = 0; i < segs[s].N; i++) o[i] = (sh[i] + tmp[i]) & m;
+            free(tmp);
+        } else {
+            fss_bs_get(&r, o, segs[s].N, segs[s].b);
+            for (size_t i = 0; i < segs[s].N; i++) o[i] = (sh[i] + o[i]) & m;
+        }
     }
     free(mine);
     free(theirs);
