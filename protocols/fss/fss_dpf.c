@@ -68,9 +68,15 @@ void fss_dpf_keys_view(fss_dpf_keys *k, int n, size_t N, const uint8_t *buf)
     k->owned = 0;
 }
 
+void fss_dpf_keys_place(fss_dpf_keys *k, int n, size_t N, uint8_t *buf)
+{
+    fss_dpf_keys_view(k, n, N, buf);
+    k->owned = FSS_DPF_PLACED;
+}
+
 void fss_dpf_keys_free(fss_dpf_keys *k)
 {
-    if (k->owned) arena_block_free(k->raw);
+    if (k->owned == 1) arena_block_free(k->raw);
     memset(k, 0, sizeof *k);
 }
 
@@ -443,6 +449,6 @@ void fss_dpf_key_write(uint8_t *out, const fss_dpf_keys *k, size_t i) { memcpy(o
 
 void fss_dpf_key_read(fss_dpf_keys *k, size_t i, const uint8_t *in)
 {
-    CHECK(k->owned, "fss_dpf_key_read: the keys are a view");
+    CHECK(k->owned == 1, "fss_dpf_key_read: the keys are a view");
     memcpy(k->raw + i * k->kb, in, k->kb);
 }

@@ -38,8 +38,11 @@ typedef struct fss_dpf_keys {
     int n;
     size_t N, kb;  /* keys, bytes per key (fss_dpf_key_bytes(n)) */
     uint8_t *raw;  /* N kb bytes */
-    int owned;     /* raw is freed by fss_dpf_keys_free */
+    int owned;     /* 1: raw is freed by fss_dpf_keys_free; 0: a view; FSS_DPF_PLACED: generated in place
+                    * in a dealer's output buffer (fss_dpf_keys_place) */
 } fss_dpf_keys;
+
+enum { FSS_DPF_PLACED = 2 };
 
 /* Levels of the tree: max(n - 7, 0). */
 int fss_dpf_levels(int n);
@@ -52,6 +55,9 @@ void fss_dpf_keys_alloc(fss_dpf_keys *k, int n, size_t N);
 void fss_dpf_keys_alloc_in(fss_dpf_keys *k, int n, size_t N, arena *a);
 /* N keys read in place from buf (N fss_dpf_key_bytes(n) bytes, alive as long as k): no copy. */
 void fss_dpf_keys_view(fss_dpf_keys *k, int n, size_t N, const uint8_t *buf);
+/* N keys to be generated in place at buf (a dealer's output buffer, where the serialised key goes):
+ * writing them out is then no copy. Not freed by fss_dpf_keys_free. */
+void fss_dpf_keys_place(fss_dpf_keys *k, int n, size_t N, uint8_t *buf);
 void fss_dpf_keys_free(fss_dpf_keys *k);
 /* Block j of key i (n > 7: 0 the root seed, 1..m the correction words, m + 1 the leaf word; n <= 7:
  * 0 the table share). */

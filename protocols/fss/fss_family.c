@@ -295,9 +295,16 @@ static void fss_serve(int kind, dealer_ctx *d, const uint64_t *s, uint8_t *out[2
     fss_dealer_init(&fd, rng_u64(&d->local));
     fd.scratch = d->scratch;
     gkey k[2];
+    /* the DPF arrays are generated where the written key will hold them (fss_keyio.h, PLACE) */
+    keygen(NULL, &g, &k[0], &k[1], NULL, NULL, NULL);
+    for (int p = 0; p < 2; p++) {
+        fss_keyio io = {FSS_KIO_PLACE, out[p], 0, &fd, p};
+        kio(&io, &k[p]);
+        key_free(&k[p]);
+    }
     keygen(&fd, &g, &k[0], &k[1], rout, rin, rx);
     for (int p = 0; p < 2; p++) {
-        fss_keyio io = {FSS_KIO_WRITE, out[p], 0};
+        fss_keyio io = {FSS_KIO_WRITE, out[p], 0, NULL, 0};
         kio(&io, &k[p]);
         if (p == 0) fss_pack(out[0] + io.pos, rout, g.nout, g.n);
         key_free(&k[p]);
@@ -447,7 +454,7 @@ static void gate_begin(mpc_ctx *c, gate_run *gr, int kind, const uint64_t *s, co
     key_free(&other);
     gr->keylen = 0;
     if (!ph) {
-        fss_keyio io = {FSS_KIO_READ, gr->mat, 0};
+        fss_keyio io = {FSS_KIO_READ, gr->mat, 0, NULL, 0};
         kio(&io, &gr->k);
         gr->keylen = io.pos;
     }

@@ -40,9 +40,45 @@ void fss_dealer_init(fss_dealer *d, uint64_t seed)
     fss_prg_init(&d->prg);
     rng_seed(&d->r, seed, 0xf55);
     d->scratch = NULL;
+    for (int p = 0; p < 2; p++) d->slots[p] = NULL, d->nslots[p] = d->islot[p] = d->cap[p] = 0, d->placing[p] = 0;
 }
 
-void fss_dealer_free(fss_dealer *d) { fss_prg_free(&d->prg); }
+void fss_dealer_free(fss_dealer *d)
+{
+    fss_prg_free(&d->prg);
+    for (int p = 0; p < 2; p++) free(d->slots[p]), d->slots[p] = NULL;
+}
+
+void fss_dealer_slots_reset(fss_dealer *d)
+{
+    for (int p = 0; p < 2; p++) d->nslots[p] = d->islot[p] = 0, d->placing[p] = 0;
+}
+
+void fss_dealer_slot_add(fss_dealer *d, int p, uint8_t *at, int n, size_t N)
+{
+    if (d->nslots[p] == d->cap[p]) {
+        d->cap[p] = d->cap[p] ? 2 * d->cap[p] : 16;
+        d->slots[p] = realloc(d->slots[p], d->cap[p] * sizeof *d->slots[p]);
+        CHECK(d->slots[p] != NULL, "fss_dealer: out of memory");
+    }
+    fss_dpf_slot s = {at, n, N};
+    d->slots[p][d->nslots[p]++] = s;
+    d->placing[p] = 1;
+}
+
+void fss_dealer_dpf_alloc(fss_dealer *d, int p, fss_dpf_keys *k, int n, size_t N)
+{
+    if (d->placing[p] && d->islot[p] < d->nslots[p]) {
+        const fss_dpf_slot *s = &d->slots[p][d->islot[p]];
+        if (s->n == n && s->N == N) {
+            fss_dpf_keys_place(k, n, N, s->at);
+            d->islot[p]++;
+            return;
+        }
+    }
+    d->placing[p] = 0;
+    fss_dpf_keys_alloc_in(k, n, N, d->scratch);
+}
 
 void fss_dealer_masks(fss_dealer *d, uint64_t *r, size_t N, int b)
 {
@@ -187,7 +223,7 @@ void fss_drelu_keygen(fss_dealer *d, fss_drelu_key *k0, fss_drelu_key *k1, uint6
         k[p]->N = N;
     }
     if (!d) return; /* phantom: the shape only */
-    for (int p = 0; p < 2; p++) fss_dpf_keys_alloc_in(&k[p]->dpf, b - 1, N, d->scratch);
+    for (int p = 0; p < 2; p++) fss_dealer_dpf_alloc(d, p, &k[p]->dpf, b - 1, N);
     uint64_t *alpha = xcalloc(N, 8), lm = fss_mask(b - 1);
     uint8_t *v = xcalloc(N, 1);
     k1->c = xcalloc(N, 1);
@@ -374,7 +410,7 @@ void fss_tr_keygen(fss_dealer *d, fss_tr_key *k0, fss_tr_key *k1, uint64_t *r_ou
     }
     if (!d) return; /* phantom: the shape only */
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc_in(&k[p]->dpf, cmp, N, d->scratch);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, cmp, N);
         k[p]->corr = xcalloc(2 * N, 8);
         k[p]->extra = kind == FSS_TR_SLACK ? xcalloc(N, 8) : NULL;
     }

@@ -19,15 +19,20 @@ static void *xcalloc(size_t n, size_t sz)
 static void kio_dpf(fss_keyio *io, fss_dpf_keys *k, int n, size_t N)
 {
     uint64_t kb = fss_dpf_key_bytes(n);
-    if (io->mode == FSS_KIO_READ) fss_dpf_keys_view(k, n, N, io->buf + io->pos);
-    else if (io->mode == FSS_KIO_WRITE) memcpy(io->buf + io->pos, k->raw, N * kb);
+    uint8_t *at = io->buf ? io->buf + io->pos : NULL;
+    if (io->mode == FSS_KIO_READ) fss_dpf_keys_view(k, n, N, at);
+    else if (io->mode == FSS_KIO_PLACE) fss_dealer_slot_add(io->dealer, io->party, at, n, N);
+    else if (io->mode == FSS_KIO_WRITE && k->raw != at) {
+        CHECK(k->owned != FSS_DPF_PLACED, "fss_keyio: a DPF key was generated in another key's place");
+        memcpy(at, k->raw, N * kb);
+    }
     io->pos += N * kb;
 }
 
 static void kio_bits(fss_keyio *io, uint8_t **c, size_t N)
 {
     size_t nb = fss_packed_bytes(N, 1);
-    if (io->mode != FSS_KIO_COUNT) {
+    if (io->mode == FSS_KIO_READ || io->mode == FSS_KIO_WRITE) {
         if (io->mode == FSS_KIO_READ) *c = xcalloc(N, 1);
         uint64_t *v = xcalloc(N, 8);
         if (io->mode == FSS_KIO_WRITE) {

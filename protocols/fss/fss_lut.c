@@ -51,7 +51,7 @@ void fss_lut_keygen(fss_dealer *d, fss_lut_key *k0, fss_lut_key *k1, uint64_t *r
     }
     uint64_t *ru = xcalloc(N, 8), *rv = xcalloc(N, 8), *rs = xcalloc(N, 8), *alpha = xcalloc(N, 8);
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc_in(&k[p]->dpf, bin, N, d->scratch);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, bin, N);
         k[p]->u = xcalloc(N, 1);
         k[p]->v = xcalloc(N, 8);
     }
@@ -206,7 +206,7 @@ void fss_gelu_keygen(fss_dealer *d, fss_gelu_key *k0, fss_gelu_key *k1, uint64_t
     fss_tr_keygen(d, &k0->tr, &k1->tr, rt, r_in, FSS_TR_SLACK, bin, s, bt, N);
     /* d, ic from one DPF on bt bits at rt */
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc_in(&k[p]->dic, bt, N, d->scratch);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dic, bt, N);
         k[p]->cd = xcalloc(N, 1);
         k[p]->cic = xcalloc(N, 1);
         k[p]->c0 = xcalloc(4 * N, 8);

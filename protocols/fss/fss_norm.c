@@ -71,7 +71,7 @@ static void flut_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uin
     uint64_t *alpha = xcalloc(N, 8), *rj = xcalloc(T, 8), *re = xcalloc(N, 8), *rw = xcalloc(N, 8),
              *rm = xcalloc(N, 8), *ridx = xcalloc(N, 8), *v = xcalloc(2 * T + 2 * N, 8);
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc_in(&k[p]->dpf, n, N, d->scratch);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, n, N);
         k[p]->c = xcalloc(T, 1);
         k[p]->e0 = xcalloc(N, 8);
         k[p]->sh = xcalloc(2 * T + 2 * N, 8);

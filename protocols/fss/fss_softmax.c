@@ -40,7 +40,7 @@ void fss_clip_keygen(fss_dealer *d, fss_clip_key *k0, fss_clip_key *k1, uint64_t
     uint64_t mb = fss_mask(b), mo = fss_mask(bout);
     uint64_t *alpha = xcalloc(N, 8), *rc = xcalloc(N, 8), *v0 = xcalloc(2 * N, 8), *v1 = xcalloc(2 * N, 8);
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc_in(&k[p]->dpf, b, N, d->scratch);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, b, N);
         k[p]->c = xcalloc(N, 1);
         k[p]->c0 = xcalloc(2 * N, 8);
         k[p]->c1 = xcalloc(2 * N, 8);
