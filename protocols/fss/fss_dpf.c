@@ -6,7 +6,7 @@
 
 #include "../../common/chk.h"
 
-enum { TW_L = 0, TW_R = 1, TW_LEAF = 2, FSS_DPF_CHUNK = 256 };
+enum { TW_L = 0, TW_R = 1, TW_LEAF = 2, FSS_DPF_CHUNK = 256, FSS_DPF_PREFETCH = 32 };
 
 static void *xmalloc(size_t n)
 {
@@ -186,6 +186,10 @@ void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const u
             h_blocks(g, out, in, 4 * nc);
             int sh = n - 1 - lv;
             for (size_t j = 0; j < nc; j++) {
+                if (j + FSS_DPF_PREFETCH < nc) {
+                    __builtin_prefetch(r0 + (j + FSS_DPF_PREFETCH) * kb + 16 * (1 + (size_t)lv), 1);
+                    __builtin_prefetch(r1 + (j + FSS_DPF_PREFETCH) * kb + 16 * (1 + (size_t)lv), 1);
+                }
                 unsigned a = (unsigned)(alpha[c0 + j] >> sh) & 1;
                 const fss_block *c0b = out + 2 * j, *c1b = out + 2 * (nc + j); /* [side] */
                 unsigned tl = (unsigned)((c0b[0].lo ^ c1b[0].lo) & 1) ^ a ^ 1;
@@ -250,6 +254,8 @@ static void walk(fss_prg *g, fss_block *leaf, uint8_t *acc, int party, const fss
                 }
                 h_blocks(g, out, in, 2 * nc);
                 for (size_t j = 0; j < nc; j++) {
+                    /* the keys came from the network: their lines are not cached yet */
+                    if (j + FSS_DPF_PREFETCH < nc) __builtin_prefetch(kr + (j + FSS_DPF_PREFETCH) * kb + off);
                     unsigned xb = (unsigned)(xc[j] >> sh) & 1;
                     fss_block cw = ldb(kr + j * kb + off);
                     unsigned told = t[j];
@@ -266,6 +272,7 @@ static void walk(fss_prg *g, fss_block *leaf, uint8_t *acc, int party, const fss
                 for (size_t j = 0; j < nc; j++) in[j] = tweak(s[j], (unsigned)(xc[j] >> sh) & 1);
                 h_blocks(g, out, in, nc);
                 for (size_t j = 0; j < nc; j++) {
+                    if (j + FSS_DPF_PREFETCH < nc) __builtin_prefetch(kr + (j + FSS_DPF_PREFETCH) * kb + off);
                     unsigned xb = (unsigned)(xc[j] >> sh) & 1;
                     fss_block cw = ldb(kr + j * kb + off), ch = out[j];
                     unsigned told = t[j];
