@@ -64,6 +64,11 @@ int xp_cfg_check(const mpc_config *cfg)
                 fam->name);
         return -1;
     }
+    if (cfg->attn_recip == MPC_RECIP_WIDE && (strcmp(fam->name, "crypten") != 0 || cfg->frac_bits < 16)) {
+        fprintf(stderr, "error: --attn-recip wide is the crypten family's and needs --frac-bits >= 16 (its scale "
+                        "factors reach 2^-16); got --protocol %s, --frac-bits %d\n", fam->name, cfg->frac_bits);
+        return -1;
+    }
     const char *why = fam->config_check ? fam->config_check(cfg) : NULL;
     if (!why) return 0;
     fprintf(stderr, "error: --protocol %s: %s\n", fam->name, why);
@@ -143,6 +148,8 @@ int xp_cfg_arg(mpc_config *cfg, int argc, char **argv, int *i)
     if ((r = xp_arg_choice(argc, argv, i, "--dealer", sched, &cfg->dealer_schedule))) return r;
     static const char *const trunc[] = {"local", "safe", NULL}; /* MPC_TRUNC_LOCAL, MPC_TRUNC_SAFE */
     if ((r = xp_arg_choice(argc, argv, i, "--trunc", trunc, &cfg->trunc))) return r;
+    static const char *const recip[] = {"crypten", "wide", NULL}; /* MPC_RECIP_CRYPTEN, MPC_RECIP_WIDE */
+    if ((r = xp_arg_choice(argc, argv, i, "--attn-recip", recip, &cfg->attn_recip))) return r;
     return 0;
 }
 
@@ -174,6 +181,10 @@ void xp_cfg_help(FILE *f)
             "                           public rescale K of row sums S: out = num * recip(S/K) / K keeps the\n"
             "                           reciprocal in its domain (PROTOCOLS.md 4.2); no extra traffic.\n"
             "                           0 = automatic power of two from the row length (default); 1 = CrypTen\n"
+            "  --attn-recip crypten|wide  2Quad's and 2ReLU's row-sum reciprocal: CrypTen's sign variant of\n"
+            "                           S/K (default) or range-normalised (any S in [2^-16, 2^18], no K; one ltz\n"
+            "                           of 7 values per row instead of 1, same rounds). Calibrated runs (eval\n"
+            "                           --calib-n) choose wide per layer where the row sums leave the window\n"
             "  --ln-eps E               LayerNorm epsilon (%g)\n"
             "  --ln-rsqrt-shift K       inv_sqrt(v) = inv_sqrt(v/4^K)/2^K in LayerNorm (%d)\n"
             "  --embed-chunks K         the embedding as K matmuls over vocabulary slices, summed (%d;\n"

@@ -757,46 +757,32 @@ int xp_cmd_party(int argc, char **argv)
     }
     rt_op_tcp_opts o;
     memset(&o, 0, sizeof o);
-    o.role = a.role;
-    for (int i = 0; i < NET_MAX_PARTIES; i++) o.addr[i] = a.addr[i];
-    o.listen = a.listen;
+    rt_tcp_opts *to = &o.tcp;
+    to->role = a.role;
+    for (int i = 0; i < NET_MAX_PARTIES; i++) to->addr[i] = a.addr[i];
+    to->listen = a.listen;
+    to->connect_timeout_ns = (int64_t)(a.connect_s * 1e9);
+    to->io_timeout_ns = (int64_t)(a.timeout_s * 1e9);
+    to->stall_timeout_ns = (int64_t)(a.stall_s * 1e9);
+    to->congestion = a.congestion;
+    to->congestion_strict = a.cc_given;
+    to->fault_mode = a.fault_mode;
+    to->fault_after = a.fault_after;
+    to->key = &a.key;
+    for (int i = 0; i < NET_MAX_PARTIES; i++) to->peer_key[i] = i == a.role ? NULL : a.peer_key[i];
+    to->out_party = a.out_party;
+    to->reproducible = a.reproducible;
     o.op = a.op;
     o.shape = &a.s;
     o.cfg = &a.cfg;
     o.phantom = a.phantom;
     o.seed = a.seed;
-    o.connect_timeout_ns = (int64_t)(a.connect_s * 1e9);
-    o.io_timeout_ns = (int64_t)(a.timeout_s * 1e9);
-    o.stall_timeout_ns = (int64_t)(a.stall_s * 1e9);
-    o.congestion = a.congestion;
-    o.congestion_strict = a.cc_given;
-    o.fault_mode = a.fault_mode;
-    o.fault_after = a.fault_after;
-    o.key = &a.key;
-    for (int i = 0; i < NET_MAX_PARTIES; i++) o.peer_key[i] = i == a.role ? NULL : a.peer_key[i];
-    o.out_party = a.out_party;
-    o.reproducible = a.reproducible;
     if (a.reproducible)
         fprintf(stderr, "warning: %s: --insecure-reproducible: every secret is derived from the public --seed; anyone "
                         "who knows it can unmask every value of this run. For benchmarks only.\n",
                 net_party_names[a.role]);
     if (a.infer) {
-        rt_tcp_opts to;
-        memset(&to, 0, sizeof to);
-        to.role = o.role;
-        for (int i = 0; i < NET_MAX_PARTIES; i++) to.addr[i] = o.addr[i], to.peer_key[i] = o.peer_key[i];
-        to.listen = o.listen;
-        to.connect_timeout_ns = o.connect_timeout_ns;
-        to.io_timeout_ns = o.io_timeout_ns;
-        to.stall_timeout_ns = o.stall_timeout_ns;
-        to.congestion = o.congestion;
-        to.congestion_strict = o.congestion_strict;
-        to.fault_mode = o.fault_mode;
-        to.fault_after = o.fault_after;
-        to.key = o.key;
-        to.out_party = o.out_party;
-        to.reproducible = o.reproducible;
-        rc = party_infer(&a, &to);
+        rc = party_infer(&a, to);
         pargs_free(&a);
         return rc;
     }

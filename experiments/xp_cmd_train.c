@@ -1084,6 +1084,15 @@ int xp_cmd_eval(int argc, char **argv)
                     xp_rows_end(&failrows);
                 }
             }
+            if (err_k <= XP_CATASTROPHIC_LOGIT_ERR && (audit.domain || audit.wraps)) { /* seen, not visible */
+                char where[160] = "none";
+                if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
+                fprintf(stderr, "eval --mpc: example %zu of %s: the oracle saw %llu wrap(s) and %llu value(s) outside a "
+                                "domain, the first a %s at %s (call %llu); logit error %.3g, not catastrophic\n",
+                        k, o.split, (unsigned long long)audit.wraps, (unsigned long long)audit.domain,
+                        audit.nev && audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain event", where,
+                        (unsigned long long)(audit.nev ? audit.ev[0].call : 0), err_k);
+            }
             size_t done = k - (size_t)skip + 1;
             if (done % every == 0 || done == nm || mp != pred[k])
                 fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "

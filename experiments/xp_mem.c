@@ -16,14 +16,16 @@
  * by about 10%. Measured slopes (B/element): mul 216, square 122, relu 592, ltz 591, eq 372, max 673,
  * exp 184, reciprocal_pos 256, inv_sqrt 271, sqrt 271, erf 319, gelu_erf 336, reciprocal 591,
  * sigmoid 592, tanh 605, gelu_tanh 658, softmax 673, layer_norm 184, batchnorm 136, quad 199,
- * 2quad 199, 2relu 592. An op missing here gets the largest. matmul: 72 B per element of
+ * 2quad 199, 2relu 592; reciprocal_wide 4638 measured with the arenas (2026-12-07; its ltz runs on 7n
+ * values), entered as 4638 / 1.4 + 10%. An op missing here gets PER_ELEM_MAX (the largest but
+ * reciprocal_wide's, which no other op reaches). matmul: 72 B per element of
  * X, Y and the product (128^3 and 256^3 shapes), 80 with the margin. */
 static const struct { const char *name; unsigned bytes; } per_elem[] = {
     {"mul", 240}, {"square", 136}, {"relu", 652}, {"ltz", 652}, {"eq", 410}, {"max", 740},
     {"exp", 204}, {"reciprocal_pos", 282}, {"inv_sqrt", 300}, {"sqrt", 300}, {"erf", 352},
     {"gelu_erf", 370}, {"reciprocal", 652}, {"sigmoid", 652}, {"tanh", 666}, {"gelu_tanh", 724},
     {"softmax", 740}, {"layer_norm", 204}, {"batchnorm", 150}, {"quad", 220}, {"2quad", 220},
-    {"2relu", 652},
+    {"2relu", 652}, {"reciprocal_wide", 3650},
 };
 enum { PER_ELEM_MAX = 740, MATMUL_PER_ELEM = 80 };
 /* Since the per-party scratch arenas and the simulator's retained message storage (issue 16), each

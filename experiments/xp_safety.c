@@ -94,10 +94,13 @@ static int same_run(const xp_csv *e, size_t a, size_t b)
     return 1;
 }
 
+static int stress_row(const xp_csv *e, size_t r) { return strcmp(xp_csv_get(e, r, "split"), "stress") == 0; }
+
 static void derive_eval(xp_facts *F, const char *src, const xp_csv *e)
 {
     size_t i = 0;
-    double safe_n = 0, safe_k = 0;
+    double safe_n = 0, safe_k = 0, pipe_n = 0, pipe_k = 0;
+    size_t pipe_models = 0; /* accuracy-pipeline checkpoints (runs/accuracy/) with a whole-split safe run */
     for (size_t r = 1; r < e->rows; r++) {
         int seen = 0;
         for (size_t q = 1; q < r && !seen; q++) seen = same_run(e, q, r);
@@ -118,10 +121,13 @@ static void derive_eval(xp_facts *F, const char *src, const xp_csv *e)
         int safe = strcmp(xp_csv_get(e, r, "trunc"), "safe") == 0;
         if (safe) safe_n += n, safe_k += k;
         i++;
-        xp_fact_row(F, src, "safety.eval", i, "model", "%s+%s (L%s H%s seq %s)", xp_csv_get(e, r, "mpc_act"),
-                    xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"), xp_csv_get(e, r, "hidden"),
+        if (safe && !stress_row(e, r) && n >= xp_csv_num(e, r, "examples") &&
+            strncmp(xp_csv_get(e, r, "weights"), "runs/accuracy/", 14) == 0)
+            pipe_models++, pipe_n += n, pipe_k += k;
+        xp_fact_row(F, src, "safety.eval", i, "model", "%s %s+%s (L%s H%s seq %s)", xp_csv_get(e, r, "method"),
+                    xp_csv_get(e, r, "mpc_act"), xp_csv_get(e, r, "softmax"), xp_csv_get(e, r, "layers"), xp_csv_get(e, r, "hidden"),
                     xp_csv_get(e, r, "seq"));
-        int stress = strcmp(xp_csv_get(e, r, "split"), "stress") == 0;
+        int stress = stress_row(e, r);
         xp_fact_row(F, src, "safety.eval", i, "inputs", "%s%s", xp_csv_get(e, r, "split"),
                     stress                                   ? ""
                     : n >= xp_csv_num(e, r, "examples") ? " (whole split)"
@@ -145,6 +151,11 @@ static void derive_eval(xp_facts *F, const char *src, const xp_csv *e)
     xp_fact(F, src, "safety.safe.inferences", "%.0f", safe_n);
     xp_fact(F, src, "safety.safe.catastrophic", "%.0f", safe_k);
     xp_fact(F, src, "safety.safe.ci_hi", "%.2g", hi);
+    xp_clopper_pearson((size_t)pipe_k, (size_t)pipe_n, 0.95, &lo, &hi);
+    xp_fact(F, src, "safety.pipeline.models", "%zu", pipe_models);
+    xp_fact(F, src, "safety.pipeline.inferences", "%.0f", pipe_n);
+    xp_fact(F, src, "safety.pipeline.catastrophic", "%.0f", pipe_k);
+    xp_fact(F, src, "safety.pipeline.ci_hi", "%.2g", hi);
 }
 
 static void derive_real(xp_facts *F, const char *src, const xp_csv *b)

@@ -58,6 +58,7 @@ static const mpc_config *site_cfg_of(const mpc_config *cfg, const sbert_calib *c
     } else {
         double K = cal->recip_scale[-1 - site];
         buf->softmax_recip_scale = buf->quad2_recip_scale = buf->relu2_recip_scale = K;
+        if (cal->recip_wide[-1 - site] && cfg->frac_bits >= 16) buf->attn_recip = MPC_RECIP_WIDE;
     }
     return buf;
 }
@@ -267,9 +268,10 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
 
 /* ---- closed-form costs: the layer graph over the family's cost twins ---- */
 
-/* The calibrated constants change no message under --trunc local; under --trunc safe a LayerNorm
- * shift k > 0 and a rescale K != 1 each add truncations, so each site's twin takes its site's
- * configuration, as the run does (norm, attn_norm above). */
+/* The calibrated constants change no message under --trunc local, except a layer's choice of the
+ * range-normalised reciprocal; under --trunc safe a LayerNorm shift k > 0 and a rescale K != 1 each
+ * add truncations, so each site's twin takes its site's configuration, as the run does (norm,
+ * attn_norm above). */
 static mpc_cost norm_cost(const mpc_config *cfg, const tfm_config *m, int T, const sbert_calib *cal, int site)
 {
     mpc_config buf;

@@ -41,6 +41,9 @@ typedef struct sbert_calib {
                                           * of each layer): mpc_config.ln_rsqrt_shift there */
     double recip_scale[SBERT_MAX_LAYERS];/* per layer: K of the attention row-sum reciprocal
                                           * (softmax, 2Quad or 2ReLU per the model); 0 = automatic */
+    int recip_wide[SBERT_MAX_LAYERS];    /* per layer, 2Quad and 2ReLU only: 1 = the range-normalised
+                                          * reciprocal (mpc_config.attn_recip wide; K unused) because
+                                          * the row sums leave [0.1, 10] K; 0 = CrypTen's S/K */
 } sbert_calib;
 
 typedef struct sbert_range {
@@ -62,7 +65,9 @@ typedef struct sbert_stats {
 void sbert_stats_collect(sbert_stats *st, const tfm_config *m, const tfm_params *p, const int *ids,
                          const uint8_t *mask, size_t n, int T, double ln_eps);
 /* Centres each site's range in its window (log scale): LayerNorm on inv_sqrt's 0.1..150 (k from
- * v*4^-k ~ 3.9), reciprocals on S/K ~ 1 (accurate for S/K in about [2^-6, 2^4]). */
+ * v*4^-k ~ 3.9), reciprocals on S/K ~ 1 (accurate for S/K in about [2^-6, 2^4]). A 2Quad or 2ReLU
+ * layer whose row sums leave [0.1, 10] K (a factor 2 inside the reciprocal's window [0.05, 20], for
+ * inputs beyond the calibration sample) takes the range-normalised reciprocal instead. */
 void sbert_calib_fit(sbert_calib *cal, const tfm_config *m, const sbert_stats *st);
 /* Prints the constants and the ranges they cover, one line per site (for reports and logs). */
 void sbert_calib_print(FILE *f, const tfm_config *m, const sbert_calib *cal, const sbert_stats *st);

@@ -86,7 +86,9 @@ void sbert_calib_fit(sbert_calib *cal, const tfm_config *m, const sbert_stats *s
         const sbert_range *r = &st->row_sum[l];
         if (!(r->hi > 0)) continue;
         double lo = r->lo > 0 ? r->lo : r->hi / 64;
-        cal->recip_scale[l] = ldexp(1.0, log_round(sqrt(lo * r->hi), 2.0));
+        double K = ldexp(1.0, log_round(sqrt(lo * r->hi), 2.0));
+        cal->recip_scale[l] = K;
+        cal->recip_wide[l] = m->attn != TFM_ATTN_SOFTMAX && (!(r->lo >= 0.1 * K) || r->hi > 10 * K);
     }
 }
 
@@ -106,7 +108,11 @@ void sbert_calib_print(FILE *f, const tfm_config *m, const sbert_calib *cal, con
     for (int l = 0; l < m->L && l < SBERT_MAX_LAYERS; l++) {
         const sbert_range *r = &st->row_sum[l];
         double K = cal->recip_scale[l];
-        fprintf(f, "  %s layer %d row sums %.3g .. %.3g  K = %g  -> reciprocal sees %.3g .. %.3g (accurate ~2^-6..2^4)\n",
-                tfm_attn_name(m->attn), l, r->lo, r->hi, K, K > 0 ? r->lo / K : 0, K > 0 ? r->hi / K : 0);
+        if (cal->recip_wide[l])
+            fprintf(f, "  %s layer %d row sums %.3g .. %.3g  outside [0.1, 10] K (K = %g) -> range-normalised "
+                       "reciprocal (accurate for 2^-16..2^18)\n", tfm_attn_name(m->attn), l, r->lo, r->hi, K);
+        else
+            fprintf(f, "  %s layer %d row sums %.3g .. %.3g  K = %g  -> reciprocal sees %.3g .. %.3g (accurate ~2^-6..2^4)\n",
+                    tfm_attn_name(m->attn), l, r->lo, r->hi, K, K > 0 ? r->lo / K : 0, K > 0 ? r->hi / K : 0);
     }
 }

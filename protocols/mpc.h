@@ -37,6 +37,9 @@ enum { MPC_MAX_CRYPTEN = 0, MPC_MAX_NOARGMAX = 1 };
 /* Truncation (mpc_trunc_safe.h): local (2.3, CrypTen's 2-party default; wraps w.p. ~|x|/2^64) or
  * safe (dealer-assisted, exact to 1 ulp, no wrap for |x| < 2^62; one more round per truncation). */
 enum { MPC_TRUNC_LOCAL = 0, MPC_TRUNC_SAFE = 1 };
+/* The row-sum reciprocal of 2Quad and 2ReLU: CrypTen's sign variant of sum/K, or the range-normalised
+ * one (mpc_reciprocal_wide, no K; needs f >= 16), which trained models' wide row sums need. */
+enum { MPC_RECIP_CRYPTEN = 0, MPC_RECIP_WIDE = 1 };
 
 enum { MPC_PROTOCOL_NAME_MAX = 24 };
 
@@ -67,6 +70,7 @@ typedef struct mpc_config {
     int dealer_schedule;      /* MPC_DEALER_OFFLINE or MPC_DEALER_INLINE */
     int trunc;                /* MPC_TRUNC_LOCAL (default) or MPC_TRUNC_SAFE: mpc_trunc, mpc_div_int and
                                * mpc_mul_const divide through mpc_trunc_div (mpc_trunc_safe.h) */
+    int attn_recip;           /* MPC_RECIP_CRYPTEN (default) or MPC_RECIP_WIDE: 2Quad's and 2ReLU's reciprocal */
     int embed_chunks;         /* the embedding's product in K Beaver matmuls over vocabulary slices of
                                * V/K rows (the last takes the rest), summed: 1 (default) or MPCFormer's
                                * benchmark's 250 (PAPER.md 6.2). Same bytes, K - 1 more rounds. */

@@ -50,6 +50,7 @@ static const struct { const char *name, *formula; } tags[MPC_TAG_END - MPC_TAG_F
     {"eval_keys", "the dealer's DPF/LUT keys evaluated on the opened x^; the gate's inner openings"},
     {"output", "local: the share of y + r_out, minus r_out at P0 (from its key)"},
     {"trunc_safe", "dealer pair r, floor(r/d), r>>63: open c = x + 2^62 + r; floor(c/d) - q + wrap M - 2^62/d"},
+    {"reciprocal_wide", "7 threshold bits by one ltz, m = 16^k from them, y = x m in [1/4, 4), m reciprocal_pos(y)"},
 };
 
 const char *mpc_tag_name(int tag)

@@ -42,12 +42,12 @@ int rt_op_tcp_run(const rt_op_tcp_opts *o, rt_op_tcp_outcome *out)
     io.nout = rt_op_out_len(op, s);
     double *in[2] = {NULL, NULL};
     uint64_t *enc[2] = {NULL, NULL};
-    if (real && o->role != NET_D) {
+    if (real && o->tcp.role != NET_D) {
         rt_op_inputs(op, s, o->seed, f, in, enc);
         for (int k = 0; k < op->ninputs; k++) io.in_sh[k] = chk_malloc(io.nin[k] * sizeof(uint64_t));
         io.out_sh = chk_calloc(io.nout, sizeof(uint64_t));
-        if (o->role == NET_P1) io.plain[0] = enc[0]; /* P1 owns the data input */
-        if (o->role == NET_P0) io.plain[1] = enc[1]; /* P0 owns the second input */
+        if (o->tcp.role == NET_P1) io.plain[0] = enc[0]; /* P1 owns the data input */
+        if (o->tcp.role == NET_P0) io.plain[1] = enc[1]; /* P0 owns the second input */
     }
 
     char desc[160];
@@ -62,26 +62,9 @@ int rt_op_tcp_run(const rt_op_tcp_opts *o, rt_op_tcp_outcome *out)
     j.share[0] = j.share[1] = io.out_sh;
     j.nshare = io.nout;
     j.desc = desc;
-    rt_tcp_opts to;
-    memset(&to, 0, sizeof to);
-    to.role = o->role;
-    for (int i = 0; i < NET_MAX_PARTIES; i++) to.addr[i] = o->addr[i], to.peer_key[i] = o->peer_key[i];
-    to.listen = o->listen;
-    to.connect_timeout_ns = o->connect_timeout_ns;
-    to.io_timeout_ns = o->io_timeout_ns;
-    to.stall_timeout_ns = o->stall_timeout_ns;
-    to.congestion = o->congestion;
-    to.congestion_strict = o->congestion_strict;
-    to.fault_mode = o->fault_mode;
-    to.fault_after = o->fault_after;
-    to.key = o->key;
-    to.out_party = o->out_party;
-    to.reproducible = o->reproducible;
-    to.tap = o->tap;
-    to.tap_ud = o->tap_ud;
     rt_tcp_outcome oc;
-    int ret = rt_tcp_run(&to, &j, &oc);
-    if (ret == 0 && o->role == (o->out_party == NET_P1 ? NET_P1 : NET_P0)) {
+    int ret = rt_tcp_run(&o->tcp, &j, &oc);
+    if (ret == 0 && o->tcp.role == (o->tcp.out_party == NET_P1 ? NET_P1 : NET_P0)) {
         out->res = oc.res;
         snprintf(out->congestion, sizeof out->congestion, "%s", oc.congestion);
         if (real) {

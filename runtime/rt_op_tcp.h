@@ -12,25 +12,12 @@
 #include "rt_ops.h"
 
 typedef struct rt_op_tcp_opts {
-    int role;                          /* NET_P0, NET_P1 or NET_D */
-    const char *addr[NET_MAX_PARTIES]; /* every party's listening address */
-    const char *listen;                /* NULL = addr[role] */
+    rt_tcp_opts tcp; /* this party's role, addresses, keys, timeouts, faults and randomness */
     const rt_opdef *op;
     const rt_shape *shape;
     const mpc_config *cfg;
     int phantom;
     uint64_t seed;
-    int64_t connect_timeout_ns, io_timeout_ns, stall_timeout_ns;
-    const char *congestion; /* NULL = system default */
-    int congestion_strict;
-    int fault_mode; /* NET_TCP_FAULT_* (tests) */
-    uint64_t fault_after;
-    const net_keypair *key;                   /* this party's long-term key pair */
-    const uint8_t *peer_key[NET_MAX_PARTIES]; /* the others' public keys */
-    int out_party;                            /* NET_P0 or NET_P1: who learns the output */
-    int reproducible;                         /* 1: secrets from the seed (INSECURE); 0: OS CSPRNG */
-    net_tcp_tap_fn tap;                       /* tests */
-    void *tap_ud;
 } rt_op_tcp_opts;
 
 typedef struct rt_op_tcp_outcome {

@@ -37,6 +37,8 @@ ELEM_OP(gelu_erf)
 ELEM_REF(gelu_erf, 0.5 * x * (1.0 + erf(x / sqrt(2.0))))
 ELEM_OP(reciprocal)
 ELEM_REF(reciprocal, 1.0 / x)
+ELEM_OP(reciprocal_wide)
+ELEM_REF(reciprocal_wide, 1.0 / x)
 ELEM_OP(sigmoid)
 ELEM_REF(sigmoid, 1.0 / (1.0 + exp(-x)))
 ELEM_OP(tanh)
@@ -48,6 +50,13 @@ ELEM_REF(gelu_tanh, 0.5 * x * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (
 static void prepare_signed(double *in0, double *in1, const rt_shape *s)
 {
     for (size_t i = 1; i < s->n; i += 2) in0[i] = -in0[i];
+}
+
+/* reciprocal_wide: the uniform draw u in [-12, 18] becomes x = 2^u (log-uniform over the domain). */
+static void prepare_log2(double *in0, double *in1, const rt_shape *s)
+{
+    (void)in1;
+    for (size_t i = 0; i < s->n; i++) in0[i] = exp2(in0[i]);
 }
 
 const rt_opdef rt_ops_math[] = {
@@ -68,6 +77,9 @@ const rt_opdef rt_ops_math[] = {
     {"reciprocal", "1/x, CrypTen's default sign variant: sign(x) / reciprocal_pos(|x|), |x| in [0.05,20] "
      "(half the inputs negated)", RT_SHAPE_ELEM, 1, 0.05, 20, run_reciprocal, ref_reciprocal, cost_reciprocal, NULL,
      prepare_signed},
+    {"reciprocal_wide", "1/x for x > 0, range-normalised: 7 threshold bits (one ltz) pick m = 16^k, then "
+     "m reciprocal_pos(x m); x = 2^u for u uniform in [-12,18] (accurate for x in [2^-16, 2^18])", RT_SHAPE_ELEM, 1,
+     -12, 18, run_reciprocal_wide, ref_reciprocal_wide, cost_reciprocal_wide, NULL, prepare_log2},
     {"sigmoid", "sigmoid, CrypTen's reciprocal method: 1/(1 + exp(-|x|)) with 3 Newton steps from 0.75, "
      "then where(); x in [-8,8] (error <= 0.003, largest near 0)", RT_SHAPE_ELEM, 1, -8, 8, run_sigmoid, ref_sigmoid,
      cost_sigmoid, NULL, NULL},

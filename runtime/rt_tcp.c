@@ -42,6 +42,10 @@ void rt_tcp_config(const rt_tcp_opts *o, const rt_job *j, uint8_t hash[32], char
              c->relu2_recip_scale, c->ln_eps, c->ln_rsqrt_shift);
     size_t used = strlen(desc); /* the safe truncation (mpc_trunc_safe.h) named when chosen */
     if (c->trunc == MPC_TRUNC_SAFE && used < desclen) snprintf(desc + used, desclen - used, " trunc=safe");
+    if (c->attn_recip == MPC_RECIP_WIDE) {
+        size_t l = strlen(desc);
+        if (l < desclen) snprintf(desc + l, desclen - l, " attn_recip=wide");
+    }
     if (c->embed_chunks != 1) { /* default runs keep their description (and hash) */
         size_t l = strlen(desc);
         if (l < desclen) snprintf(desc + l, desclen - l, " embed_chunks=%d", c->embed_chunks);

@@ -157,6 +157,17 @@ Test(mpc_math, gelu_tanh_values_costs_and_phantom, .init = setup)
     cr_expect(check_op("gelu_tanh", SHAPES, 3, tol_gelu_tanh) < 1);
 }
 
+/* 1/x range-normalised, x = 2^u for u uniform in [-12, 18]. y = trunc(x m) lies in [1/4, 4) and
+ * errs by < 1 ulp (relative < 4u); reciprocal_pos at y adds (y + 1)^2 u + u/y <= 29u relative
+ * (tol_recip at y < 4); out = trunc(r m) adds < 1 ulp absolute. The input's encoding adds u/x
+ * relative (1/16 at x = 2^-12: 16 ulp). */
+static double tol_recip_wide(double x, double ref) { return fabs(ref) * (33 * U + U / x) + U; }
+
+Test(mpc_math, reciprocal_wide_values_costs_and_phantom, .init = setup)
+{
+    cr_expect(check_op("reciprocal_wide", SHAPES, 3, tol_recip_wide) < 1);
+}
+
 /* ---- closed forms ---- */
 
 static int ilog2(int p)
@@ -195,6 +206,10 @@ Test(mpc_math, closed_forms, .init = setup)
     c = mpc_reciprocal_cost(&cfg, n); /* ltz + mul + reciprocal_pos + mul */
     cr_expect(c.rounds == 38 && c.sent[0] == n * (216 + 16 + 304 + 16) && c.dealer_words == n * (14 + 1 + 28 + 1) &&
               c.dealer_reqs == 38);
+    /* Range-normalised: ltz(7n) + mul + reciprocal_pos + mul (both muls truncated; local here). */
+    c = mpc_reciprocal_wide_cost(&cfg, n);
+    cr_expect(c.rounds == 38 && c.sent[0] == n * (7 * 216 + 16 + 304 + 16) && c.sent[1] == 1848 * n &&
+              c.dealer_words == n * (7 * 14 + 1 + 28 + 1) && c.dealer_reqs == 38);
     c = mpc_sigmoid_cost(&cfg, n); /* ltz + mul + exp + 2 x (square + mul) + where */
     cr_expect(c.rounds == 23 && c.sent[0] == n * (216 + 16 + 64 + 48 + 32) && c.dealer_words == n * (14 + 1 + 8 + 4 + 2) &&
               c.dealer_reqs == 23);
@@ -405,6 +420,34 @@ static void inv_sqrt_rescaled_16(mpc_ctx *c, uint64_t *out, const uint64_t *x, s
     mpc_div_int(c, out, x, 16, n);
     mpc_inv_sqrt(c, out, out, n);
     mpc_div_int(c, out, out, 4, n);
+}
+
+/* The window edges and the thresholds' neighbours (1/4, 4, 2^6, 2^-6 and one ulp either side), the
+ * extremes (1 ulp, 2^18 - 1 ulp), and the row sums of a trained 2ReLU model (0.0014 .. 250), where the
+ * sign variant of S/K fails for every single K. */
+Test(mpc_math, reciprocal_wide_edges, .init = setup)
+{
+    static const double xs[] = {U,     2 * U,        ldexp(1, -14), ldexp(1, -10) - U, ldexp(1, -10), ldexp(1, -6) - U,
+                                ldexp(1, -6), 0.25 - U, 0.25,      0.25 + U,          1,             4 - U,
+                                4,     4 + U,        64 - U,        64,                1024,          ldexp(1, 14) - U,
+                                ldexp(1, 14), ldexp(1, 18) - U, 0.0014, 250};
+    enum { N = sizeof xs / sizeof *xs };
+    double got[N];
+    eval(mpc_reciprocal_wide, 0, xs, got, N);
+    for (int i = 0; i < N; i++) {
+        double want = 1 / xs[i];
+        cr_expect(fabs(got[i] - want) <= tol_recip_wide(xs[i], want), "reciprocal_wide(%.10g) = %.10g, want %.10g",
+                  xs[i], got[i], want);
+    }
+    /* The sign variant of S/K on the same trained range: at K = 16 the low end is off by ~45% (too
+     * few Newton steps from the guess), at the K = 0.5 the calibration picks the high end (S/K = 500)
+     * is garbage (the guess diverges above ~254); no single K serves both ends. */
+    static const double tr[] = {0.0014 / 16, 250 / 0.5};
+    double g2[2];
+    eval(mpc_reciprocal, 0, tr, g2, 2);
+    for (int i = 0; i < 2; i++)
+        cr_expect(rel_err(g2[i], 1 / tr[i]) > 0.3, "sign variant at S/K = %g: %g, 1/x = %g (want it visibly wrong)", tr[i],
+                  g2[i], 1 / tr[i]);
 }
 
 Test(mpc_math, inv_sqrt_window, .init = setup)

@@ -90,6 +90,39 @@ Test(mpc_nn, two_quad_on_realistic_row_sums_needs_the_rescale, .init = setup)
     cr_expect_eq(mpc_2quad_scale(&cfg, 128), 512);
 }
 
+Test(mpc_nn, wide_row_sums_need_the_range_normalised_reciprocal, .init = setup)
+{
+    /* Trained 2ReLU layers have row sums from ~L ulps (all-negative rows) to a few hundred, 2Quad ones
+     * up to ~5e4: no single K fits both ends. Above the window the guess diverges: x in [0, 100] at
+     * L = 128 gives S ~ 6400, S/K ~ 800 at the automatic K = 8 (2ReLU); x in [20, 40] gives 2Quad
+     * sums ~ 1.2e5, S/K ~ 240..400 at K = 512. (Below it, 10 Newton steps still converge down to
+     * S/K ~ 1e-3, where the inputs themselves keep only a few bits.) The range-normalised form is
+     * accurate on both. */
+    mpc_config w = cfg;
+    w.attn_recip = MPC_RECIP_WIDE;
+    static const struct { const char *op, *shape; double lo, hi, tol; } cases[] = {
+        {"2relu", "2x128", 0, 100, 2e-4},
+        {"2quad", "2x128", 20, 40, 2e-4},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        double bad = run_with(cases[k].op, cases[k].shape, &cfg, cases[k].lo, cases[k].hi);
+        double good = run_with(cases[k].op, cases[k].shape, &w, cases[k].lo, cases[k].hi);
+        cr_log_info("%s %s on [%g, %g]: CrypTen's reciprocal of S/K %.3g, range-normalised %.3g", cases[k].op,
+                    cases[k].shape, cases[k].lo, cases[k].hi, bad, good);
+        cr_expect(bad > 10 * cases[k].tol, "%s %s on [%g, %g]: CrypTen's form should fail, max abs error only %g",
+                  cases[k].op, cases[k].shape, cases[k].lo, cases[k].hi, bad);
+        cr_expect(good < cases[k].tol, "%s %s on [%g, %g]: range-normalised max abs error %g", cases[k].op,
+                  cases[k].shape, cases[k].lo, cases[k].hi, good);
+    }
+    /* On ordinary inputs, where both work, they agree (the registry's random inputs). */
+    const char *ops[] = {"2quad", "2relu"};
+    for (int k = 0; k < 2; k++) {
+        rt_op_outcome o = tu_check_op(ops[k], "4x16", &w);
+        cr_expect(max_abs(&o) < 2e-3, "%s wide 4x16: max abs error %g", ops[k], max_abs(&o));
+        rt_op_outcome_free(&o);
+    }
+}
+
 Test(mpc_nn, flat_softmax_rows_at_long_sequences, .init = setup)
 {
     /* Flat rows at L = 512: the softmax denominator is 512 > 254, out of the reciprocal's domain. */
@@ -155,6 +188,14 @@ Test(mpc_nn, closed_forms_by_hand, .init = setup)
     /* 2ReLU, R = 4, L = 8: relu(32) 9 / 7424 B / 480; reciprocal(4) 38 / 2208 B / 176; ROW mul 1 /
      * 288 B / 32: 48 rounds, 9920 B, 688 words. */
     expect_form("2relu 4x8", mpc_2relu_cost(&cfg, 4, 8), 48, 9920, 688, 48);
+    /* The range-normalised forms (attn_recip wide, K = 1): recip_norm(4) = ltz(28) 8 / 6048 B / 392 +
+     * mul(4) 1 / 64 B / 4 + reciprocal_pos(4) 28 / 1216 B / 112 = 37 / 7328 B / 508, then two ROW
+     * muls 2 / 576 B / 64. 2Quad: 1 + 37 + 2 = 40 rounds, 512 + 7328 + 576 = 8416 B, 32 + 508 + 64 =
+     * 604 words. 2ReLU: 9 + 37 + 2 = 48 rounds, 7424 + 7328 + 576 = 15328 B, 480 + 508 + 64 = 1052. */
+    mpc_config w = cfg;
+    w.attn_recip = MPC_RECIP_WIDE;
+    expect_form("2quad wide 4x8", mpc_2quad_cost(&w, 4, 8), 40, 8416, 604, 40);
+    expect_form("2relu wide 4x8", mpc_2relu_cost(&w, 4, 8), 48, 15328, 1052, 48);
     /* Softmax, R = 1, L = 3: max 46 / 2392 B / 171; exp(3) 8 / 192 B / 24; reciprocal_pos(1) 28 /
      * 304 B / 28; ROW mul 1 / 8 x (3 + 1) = 32 B / 3: 83 rounds, 2920 B, 226 words. */
     expect_form("softmax 1x3", mpc_softmax_cost(&cfg, 1, 3), 83, 2920, 226, 83);

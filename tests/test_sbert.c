@@ -219,6 +219,17 @@ Test(sbert, calib_fit_centres_each_site_in_its_window)
     cr_expect_eq(cal.recip_scale[0], 2048.0);
     cr_expect_eq(cal.recip_scale[1], 8.0);
     cr_expect_eq(cal.ln_shift[3], 0, "sites without statistics keep the global value");
+    cr_expect(!cal.recip_wide[0] && !cal.recip_wide[1], "softmax never takes the range-normalised reciprocal");
+    /* 2ReLU: layer 0's sums 0.0014..250 (K = 2^-1: 0.0028..500 K) leave [0.1, 10] K, layer 1's 1..64
+     * (K = 8: 0.125..8) stay inside; an all-negative row (lo = 0) always leaves it. */
+    m.attn = TFM_ATTN_2RELU;
+    st.row_sum[0] = (sbert_range){0.0014, 250};
+    st.row_sum[1] = (sbert_range){1, 64};
+    st.row_sum[2] = (sbert_range){0, 64};
+    m.L = 3;
+    sbert_calib_fit(&cal, &m, &st);
+    cr_expect(cal.recip_wide[0] && !cal.recip_wide[1] && cal.recip_wide[2], "wide: %d %d %d", cal.recip_wide[0],
+              cal.recip_wide[1], cal.recip_wide[2]);
 }
 
 Test(sbert, calibration_restores_accuracy_on_trained_magnitudes, .timeout = 600)

@@ -884,16 +884,16 @@ static void barrier_case(const char *name, const char *shape, int dealer_inline)
     for (int i = 0; i < 3; i++) snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", port[i]);
     for (int i = 0; i < 3; i++) {
         memset(&a[i], 0, sizeof a[i]);
-        a[i].o.role = i;
-        a[i].o.key = &kp[i];
-        for (int j = 0; j < 3; j++) a[i].o.peer_key[j] = j == i ? NULL : kp[j].pk;
-        for (int j = 0; j < 3; j++) a[i].o.addr[j] = addr[j];
+        a[i].o.tcp.role = i;
+        a[i].o.tcp.key = &kp[i];
+        for (int j = 0; j < 3; j++) a[i].o.tcp.peer_key[j] = j == i ? NULL : kp[j].pk;
+        for (int j = 0; j < 3; j++) a[i].o.tcp.addr[j] = addr[j];
         a[i].o.op = op;
         a[i].o.shape = &s;
         a[i].o.cfg = &cfg;
         a[i].o.phantom = 1;
         a[i].o.seed = 5;
-        a[i].o.connect_timeout_ns = 20000000000LL;
+        a[i].o.tcp.connect_timeout_ns = 20000000000LL;
         cr_assert_eq(pthread_create(&th[i], NULL, party_main, &a[i]), 0);
     }
     for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
@@ -1142,19 +1142,19 @@ static void run3(const char *name, const char *shape, uint64_t seed, int reprodu
         memset(&a[i], 0, sizeof a[i]);
         memset(&tc[i], 0, sizeof tc[i]);
         crypto_generichash_init(&tc[i].h, NULL, 0, 32);
-        a[i].o.role = i;
-        for (int j = 0; j < 3; j++) a[i].o.addr[j] = addr[j];
-        a[i].o.key = &kp[i];
-        for (int j = 0; j < 3; j++) a[i].o.peer_key[j] = j == i ? NULL : kp[j].pk;
+        a[i].o.tcp.role = i;
+        for (int j = 0; j < 3; j++) a[i].o.tcp.addr[j] = addr[j];
+        a[i].o.tcp.key = &kp[i];
+        for (int j = 0; j < 3; j++) a[i].o.tcp.peer_key[j] = j == i ? NULL : kp[j].pk;
         a[i].o.op = op;
         a[i].o.shape = s;
         a[i].o.cfg = cfg;
         a[i].o.seed = seed;
-        a[i].o.reproducible = reproducible;
-        a[i].o.out_party = out_party;
-        a[i].o.connect_timeout_ns = 20000000000LL;
-        a[i].o.tap = tap_fn;
-        a[i].o.tap_ud = &tc[i];
+        a[i].o.tcp.reproducible = reproducible;
+        a[i].o.tcp.out_party = out_party;
+        a[i].o.tcp.connect_timeout_ns = 20000000000LL;
+        a[i].o.tcp.tap = tap_fn;
+        a[i].o.tcp.tap_ud = &tc[i];
         cr_assert_eq(pthread_create(&th[i], NULL, party_main, &a[i]), 0);
     }
     for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);

@@ -161,6 +161,83 @@ mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
+/* ---- range-normalised reciprocal (mpc_math.h) ---- */
+
+/* Thresholds 2^(4j-2) (j = 1..RW_HI) above and 2^-(4j-2) (j = 1..RW_LO) below the centre window
+ * [2^-2, 2^2): a bit per threshold, all from one ltz of RW_N n values. */
+enum { RW_HI = 4, RW_LO = 3, RW_N = RW_HI + RW_LO };
+
+static double rw_threshold(int j) { return j < RW_HI ? ldexp(1, 4 * (j + 1) - 2) : ldexp(1, -(4 * (j - RW_HI + 1) - 2)); }
+
+/* m's change when threshold j's condition holds: x >= 2^(4j-2) divides m by 16, x < 2^-(4j-2)
+ * multiplies it by 16 (the conditions are nested, so the changes add up). */
+static double rw_step(int j)
+{
+    return j < RW_HI ? ldexp(1, -4 * (j + 1)) - ldexp(1, -4 * j)
+                     : ldexp(1, 4 * (j - RW_HI + 1)) - ldexp(1, 4 * (j - RW_HI));
+}
+
+static void mpc_recip_norm_body_(mpc_ctx *c, uint64_t *m, uint64_t *r, const uint64_t *x, size_t n)
+{
+    const int f = c->cfg->frac_bits;
+    uint64_t *b = mpc_tmp(c, RW_N * n), *t = mpc_tmp(c, n);
+    mpc_audit_domain(c, x, n, ldexp(1, -f), ldexp(1, 18));
+    /* 1. b_j = ltz(x - t_j) for the 7 thresholds, one ltz of 7n values (scale 1). */
+    for (int j = 0; j < RW_N; j++) mpc_add_const(c, b ? b + (size_t)j * n : NULL, x, (uint64_t)0 - enc(c, rw_threshold(j)), n);
+    mpc_ltz(c, b, b, RW_N * n);
+    /* 2. m = 1 + sum_hi (1 - b_j) s_j + sum_lo b_j s_j: the public part 1 + sum_hi s_j = 2^-16 (P0),
+     *    each bit times the public integer enc(s_j) (exact at f >= 16). Local. */
+    double m0 = 1;
+    for (int j = 0; j < RW_N; j++) {
+        const uint64_t *bj = b ? b + (size_t)j * n : NULL;
+        mpc_mul_int(c, j ? t : m, bj, (int64_t)enc(c, j < RW_HI ? -rw_step(j) : rw_step(j)), n);
+        if (j) mpc_add(c, m, m, t, n);
+        if (j < RW_HI) m0 += rw_step(j);
+    }
+    mpc_add_const(c, m, m, enc(c, m0), n);
+    /* 3. y = x m in [2^-2, 2^2) (Beaver mul, truncated); r = reciprocal_pos(y). */
+    mpc_mul_n(c, t, x, m, n, 1);
+    mpc_reciprocal_pos(c, r, t, n);
+    mpc_tmp_free(b), mpc_tmp_free(t);
+}
+
+void mpc_recip_norm(mpc_ctx *c, uint64_t *m, uint64_t *r, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_RECIP_WIDE);
+    mpc_recip_norm_body_(c, m, r, x, n);
+    net_tag_pop(c->net, MPC_TAG_RECIP_WIDE);
+}
+
+mpc_cost mpc_recip_norm_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_ltz_cost(RW_N * n);
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
+    mpc_cost_add(&c, mpc_reciprocal_pos_cost(cfg, n));
+    return c;
+}
+
+static void mpc_reciprocal_wide_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    uint64_t *m = mpc_tmp(c, n), *r = mpc_tmp(c, n);
+    mpc_recip_norm_body_(c, m, r, x, n);
+    mpc_mul_n(c, out, m, r, n, 1);
+    mpc_tmp_free(m), mpc_tmp_free(r);
+}
+
+void mpc_reciprocal_wide(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)
+{
+    net_tag_push(c->net, MPC_TAG_RECIP_WIDE);
+    mpc_reciprocal_wide_body_(c, out, x, n);
+    net_tag_pop(c->net, MPC_TAG_RECIP_WIDE);
+}
+
+mpc_cost mpc_reciprocal_wide_cost(const mpc_config *cfg, uint64_t n)
+{
+    mpc_cost c = mpc_recip_norm_cost(cfg, n);
+    mpc_cost_add(&c, mul_cost(cfg, n, 1));
+    return c;
+}
+
 /* ---- inv_sqrt and sqrt (2.15) ---- */
 
 static void mpc_inv_sqrt_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n)

@@ -48,6 +48,25 @@ mpc_cost mpc_reciprocal_pos_cost(const mpc_config *cfg, uint64_t n);
 void mpc_reciprocal(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
 mpc_cost mpc_reciprocal_cost(const mpc_config *cfg, uint64_t n);
 
+/* Range-normalised reciprocal, x > 0 (our addition; CrypTen has none): the attention row sums of
+ * 2Quad and 2ReLU span 2^-9..2^16 in trained models, wider than any single public rescale K brings
+ * into reciprocal_pos's window. recip_norm returns 1/x as two factors, m r: one ltz of 7n values
+ * gives the bits [x >= 2^2], [x >= 2^6], [x >= 2^10], [x >= 2^14], [x < 2^-2], [x < 2^-6],
+ * [x < 2^-10]; m, a power of 16 from 2^-16 to 2^12, is a public linear form in them (local, exact at
+ * f >= 16); y = x m lies in [2^-2, 2^2) for x in [2^-14, 2^18) (down to 2^-4 at x = 1 ulp) and
+ * r = reciprocal_pos(y). Domain: x in [2^-f, 2^18]; r within reciprocal_pos's error at y (<= 29 u
+ * relative) plus y's ulp. Kept apart, num m r can be formed as (num m) r with every product < 4
+ * (mpc_nn.c); m r itself has few significant bits once x is large (1/x < 2^-8).
+ * Cost: ltz(7n) + mul + reciprocal_pos: d + 2k + 9 (37) | 8n(d + 3k) + 1528n (1832n) |
+ * n(d + 2k + 99) (127n) | 37. Safe: +d+2+2k (30: the product, reciprocal_pos' 29): 67 | 2072n |
+ * 187n | 67.
+ * reciprocal_wide = recip_norm, then out = m r (one more truncated mul): d + 2k + 10 (38) | 1848n |
+ * 128n | 38: the sign variant's rounds, 1296n more bytes. Safe: +31: 69 | 2096n | 190n | 69. */
+void mpc_recip_norm(mpc_ctx *c, uint64_t *m, uint64_t *r, const uint64_t *x, size_t n);
+mpc_cost mpc_recip_norm_cost(const mpc_config *cfg, uint64_t n);
+void mpc_reciprocal_wide(mpc_ctx *c, uint64_t *out, const uint64_t *x, size_t n);
+mpc_cost mpc_reciprocal_wide_cost(const mpc_config *cfg, uint64_t n);
+
 /* 1/sqrt(x) (2.15): guess 2.2 exp(-(x/2 + 0.2)) + 0.2 - x/1024, then s Newton steps
  * y <- y (3 - x square(y)) / 2 (two Beaver muls each). Domain: x in [0.1, 150] within 0.5%
  * (0.47% measured); ~40% off at 0.01 and 190, garbage above ~200: rescale by 4^j (4.3).

@@ -8,6 +8,8 @@
  *   quad(n)           = mul(n)                                 ((a x) * x, one general Beaver mul)
  *   2quad(R,L)        = mul(n) + reciprocal(R) + mul(R,L,row)  ((x+c)*(x+c) as a general mul)
  *   2relu(R,L)        = relu(n) + reciprocal(R) + mul(R,L,row)
+ * (with cfg->attn_recip wide, 2Quad's and 2ReLU's reciprocal(R) + mul(R,L,row) become
+ *  recip_norm(R) + 2 mul(R,L,row), and K = 1)
  * Divisions by the public rescale K and by H (and the LayerNorm shifts) are truncations: free under
  * --trunc local; under --trunc safe each is one (mpc_trunc_safe.h), as is every truncated product,
  * and the twins add them in program order (the safe forms are in mpc_nn.h). */
@@ -39,6 +41,7 @@ double mpc_softmax_scale(const mpc_config *cfg, uint64_t L)
 
 double mpc_2quad_scale(const mpc_config *cfg, uint64_t L)
 {
+    if (cfg->attn_recip == MPC_RECIP_WIDE) return 1;
     if (cfg->quad2_recip_scale > 0) return cfg->quad2_recip_scale;
     double c2 = cfg->quad2_c * cfg->quad2_c;
     return fmax(1, pow2_ceil(fmax(c2, 1) * (double)L) / 8);
@@ -46,6 +49,7 @@ double mpc_2quad_scale(const mpc_config *cfg, uint64_t L)
 
 double mpc_2relu_scale(const mpc_config *cfg, uint64_t L)
 {
+    if (cfg->attn_recip == MPC_RECIP_WIDE) return 1;
     if (cfg->relu2_recip_scale > 0) return cfg->relu2_recip_scale;
     return fmax(1, pow2_ceil((double)L) / 16);
 }
@@ -81,6 +85,40 @@ static mpc_cost scale_rows_cost(const mpc_config *cfg, double K, uint64_t R, uin
 {
     mpc_cost c = mpc_mul_trunc_cost(cfg, R, L, MPC_BC_ROW, 1);
     mpc_cost_add(&c, div_public_cost(cfg, K, R * L));
+    return c;
+}
+
+/* 2Quad's and 2ReLU's normalisation out = num / S (rows; S: R row sums), per cfg->attn_recip:
+ * CrypTen's sign-variant reciprocal of S/K then num inv / K (K = mpc_2quad_scale/2relu_scale), or
+ * the range-normalised one: recip_norm gives 1/S = m r, and out = (num m) r as two ROW products
+ * (each below 4, so neither loses bits nor risks a wrap however wide S ranges). Same rounds. */
+static void row_divide(mpc_ctx *c, uint64_t *out, const uint64_t *num, uint64_t *S, double K, size_t R, size_t L)
+{
+    uint64_t *inv = mpc_tmp(c, R);
+    if (c->cfg->attn_recip == MPC_RECIP_WIDE) {
+        uint64_t *m = mpc_tmp(c, R);
+        mpc_recip_norm(c, m, inv, S, R);
+        mpc_mul(c, out, num, m, R, L, MPC_BC_ROW, 1);
+        mpc_mul(c, out, out, inv, R, L, MPC_BC_ROW, 1);
+        mpc_tmp_free(m);
+    } else {
+        div_public(c, S, S, K, R);
+        mpc_reciprocal(c, inv, S, R);
+        scale_rows(c, out, num, inv, K, R, L);
+    }
+    mpc_tmp_free(inv);
+}
+
+static mpc_cost row_divide_cost(const mpc_config *cfg, double K, uint64_t R, uint64_t L)
+{
+    if (cfg->attn_recip == MPC_RECIP_WIDE) {
+        mpc_cost c = mpc_recip_norm_cost(cfg, R);
+        mpc_cost_add(&c, mpc_cost_times(mpc_mul_trunc_cost(cfg, R, L, MPC_BC_ROW, 1), 2));
+        return c;
+    }
+    mpc_cost c = div_public_cost(cfg, K, R);
+    mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
+    mpc_cost_add(&c, scale_rows_cost(cfg, K, R, L));
     return c;
 }
 
@@ -297,7 +335,7 @@ static void mpc_2quad_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x,
 {
     size_t n = R * L;
     double K = mpc_2quad_scale(c->cfg, L);
-    uint64_t *t = mpc_tmp(c, n), *S = mpc_tmp(c, R), *inv = mpc_tmp(c, R);
+    uint64_t *t = mpc_tmp(c, n), *S = mpc_tmp(c, R);
     /* 1. t = x + c (P0 adds). 2. s = t * t as a general Beaver mul of two copies (benchmark form). */
     mpc_add_const(c, t, x, fx_encode(c->cfg->quad2_c, c->cfg->frac_bits), n);
     mpc_mul_n(c, t, t, t, n, 1);
@@ -305,10 +343,8 @@ static void mpc_2quad_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x,
      * 4. S = row sums; reciprocal(S/K) with CrypTen's division (sign variant); out = s * inv / K. */
     apply_keymask(c, t, keymask, R, L);
     mpc_rowsum(c, S, t, R, L);
-    div_public(c, S, S, K, R);
-    mpc_reciprocal(c, inv, S, R);
-    scale_rows(c, out, t, inv, K, R, L);
-    mpc_tmp_free(t), mpc_tmp_free(S), mpc_tmp_free(inv);
+    row_divide(c, out, t, S, K, R, L);
+    mpc_tmp_free(t), mpc_tmp_free(S);
 }
 
 void mpc_2quad_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
@@ -322,9 +358,7 @@ mpc_cost mpc_2quad_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
     double K = mpc_2quad_scale(cfg, L);
     mpc_cost c = mpc_mul_trunc_cost(cfg, 1, R * L, MPC_BC_NONE, 1);
-    mpc_cost_add(&c, div_public_cost(cfg, K, R));
-    mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
-    mpc_cost_add(&c, scale_rows_cost(cfg, K, R, L));
+    mpc_cost_add(&c, row_divide_cost(cfg, K, R, L));
     return c;
 }
 
@@ -337,7 +371,7 @@ static void mpc_2relu_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x,
 {
     size_t n = R * L;
     double K = mpc_2relu_scale(c->cfg, L);
-    uint64_t *r = mpc_tmp(c, n), *S = mpc_tmp(c, R), *inv = mpc_tmp(c, R);
+    uint64_t *r = mpc_tmp(c, n), *S = mpc_tmp(c, R);
     /* 1. r = relu(x) + 2^-f: one ulp (P0 adds 1) stands in for the training form's eps, which is
      *    below the resolution (4.7); an all-non-positive row then normalises to 1/L as the float
      *    model does, instead of 0; elsewhere the sums move by L 2^-f. Local, no traffic.
@@ -346,10 +380,8 @@ static void mpc_2relu_masked_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x,
     mpc_add_const(c, r, r, 1, n);
     apply_keymask(c, r, keymask, R, L);
     mpc_rowsum(c, S, r, R, L);
-    div_public(c, S, S, K, R);
-    mpc_reciprocal(c, inv, S, R);
-    scale_rows(c, out, r, inv, K, R, L);
-    mpc_tmp_free(r), mpc_tmp_free(S), mpc_tmp_free(inv);
+    row_divide(c, out, r, S, K, R, L);
+    mpc_tmp_free(r), mpc_tmp_free(S);
 }
 
 void mpc_2relu_masked(mpc_ctx *c, uint64_t *out, const uint64_t *x, const uint8_t *keymask, size_t R, size_t L)
@@ -363,8 +395,6 @@ mpc_cost mpc_2relu_cost(const mpc_config *cfg, uint64_t R, uint64_t L)
 {
     double K = mpc_2relu_scale(cfg, L);
     mpc_cost c = mpc_relu_cost(R * L);
-    mpc_cost_add(&c, div_public_cost(cfg, K, R));
-    mpc_cost_add(&c, mpc_reciprocal_cost(cfg, R));
-    mpc_cost_add(&c, scale_rows_cost(cfg, K, R, L));
+    mpc_cost_add(&c, row_divide_cost(cfg, K, R, L));
     return c;
 }

@@ -9,7 +9,9 @@
 /* The public rescale K of each reciprocal call site (PROTOCOLS.md 4.2): the configured value if > 0,
  * else automatic: softmax sums lie in [1, L] -> K = max(1, 2^ceil(log2 L) / 16); 2Quad sums are about
  * c^2 L for near-zero scores -> K = max(1, 2^ceil(log2(c^2 L)) / 8); 2ReLU sums are about L for unit
- * scores -> K as softmax. S/K then stays within about [2^-6, 2^4] where the reciprocal is accurate. */
+ * scores -> K as softmax. S/K then stays within about [2^-6, 2^4] where the reciprocal is accurate.
+ * Under cfg->attn_recip = MPC_RECIP_WIDE, 2Quad and 2ReLU normalise by S itself (mpc_recip_norm: 1/S =
+ * m r, out = (num m) r, two ROW products), K = 1. */
 double mpc_softmax_scale(const mpc_config *cfg, uint64_t L);
 double mpc_2quad_scale(const mpc_config *cfg, uint64_t L);
 double mpc_2relu_scale(const mpc_config *cfg, uint64_t L);
@@ -24,6 +26,8 @@ double mpc_2relu_scale(const mpc_config *cfg, uint64_t L);
  *   quad(n)        x a, the product, x b: 3 of n
  *   2quad(R,L)     the product (n) + kappa (R) + reciprocal(R)'s 29 + the ROW product (n) + kappa (n)
  *   2relu(R,L)     kappa (R) + reciprocal(R)'s 29 + the ROW product (n) + kappa (n)
+ *   (attn_recip wide: recip_norm(R)'s 30 + the two ROW products (n each) in place of kappa (R) +
+ *   reciprocal(R)'s 29 + the ROW product + kappa (n))
  * At the defaults, e.g. softmax 1x3: 122 | 3392 B | 344 words | 122; LayerNorm 4x8: 49 | 3200 B |
  * 564 | 49; 2Quad 4x8 (K = 32): 73 | 4736 B | 672 | 73 (tests/test_trunc_safe_twins.c). */
 
