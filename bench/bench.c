@@ -77,7 +77,9 @@ static void calibrate(const char *path)
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "results/bench.csv";
-    calibrate("results/compute_profile.csv");
+    /* MPCSIM_BENCH_FSS_ONLY=dpf,example,...: only those fss rows (bench_fss.h), no crypten ops */
+    int fss_only = getenv("MPCSIM_BENCH_FSS_ONLY") != NULL;
+    if (!fss_only) calibrate("results/compute_profile.csv");
     static const struct { const char *op, *shape; int reps; } cases[] = {
         {"matmul", "128x768@768x768", 3},
         {"softmax", "12x128x128", 3},
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
     xp_rows_open(&w, o.f, &xp_schema_bench, XP_ROWS_CSV);
     mpc_config cfg;
     mpc_config_default(&cfg);
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    for (size_t c = 0; !fss_only && c < sizeof cases / sizeof *cases; c++) {
         const rt_opdef *op = rt_op_find(cases[c].op);
         if (!op) {
             fprintf(stderr, "bench: op %s not available yet, skipped\n", cases[c].op);

@@ -3,28 +3,43 @@
  * Throughput rows: `shape` names the domain and the batch; wall_s is for the whole batch (keys per second
  * = batch / wall_s); dealer_bytes = key bytes sent to both parties. Gate rows: the two-party online phase
  * on the simulator (3 Gbit/s, 0.4 ms, zero compute model), keys generated beforehand (not timed; the
- * keygen time is its own row). */
+ * keygen time is its own row). fss_eval_example: one whole private inference of the accuracy pipeline's
+ * checkpoint shape (bench_eval_example); fss_dpf_eval_lt_ref: the naive reference walk beside the
+ * batched one. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_fss.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include "../models/sbert.h"
 #include "../net/net_sim.h"
+#include "../protocols/fss/fss_family.h"
 #include "../protocols/fss/fss_dcf.h"
 #include "../protocols/fss/fss_dpf.h"
 #include "../protocols/fss/fss_gate.h"
 #include "../protocols/fss/fss_lut.h"
 #include "../protocols/fss/fss_norm.h"
 #include "../protocols/fss/fss_softmax.h"
+#include "../runtime/rt_sim.h"
 
 static double fb_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Process CPU seconds, user + system, all threads (getrusage). */
+static double fb_cpu(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_sec +
+           1e-6 * (double)u.ru_stime.tv_usec;
 }
 
 static int fb_cmp(const void *a, const void *b)
@@ -49,68 +64,121 @@ static void row(FILE *f, const char *op, const char *shape, double *t, uint64_t 
     row_n(f, op, shape, t, REPS, rounds, sent, dealer);
 }
 
-static void bench_dcf(FILE *f, int n, int l, size_t N)
+/* One key-generation + evaluation pair, timed REPS times: gen(ctx) then eval(ctx). */
+typedef struct kv_timer {
+    void (*gen)(void *ctx);
+    void (*eval)(void *ctx);
+    void *ctx;
+} kv_timer;
+
+static void time_gen_eval(const kv_timer *kv, double tg[REPS], double te[REPS])
 {
-    fss_prg g;
-    fss_prg_init(&g);
-    rng r;
-    rng_seed(&r, 1, 2);
-    uint64_t *a = malloc(N * 8), *b = malloc(N * 8), *x = malloc(N * 8), *y = malloc(N * 8);
-    rng_fill_u64(&r, a, N);
-    rng_fill_u64(&r, b, N);
-    rng_fill_u64(&r, x, N);
-    fss_dcf_keys k0, k1;
-    fss_dcf_keys_alloc(&k0, n, l, N);
-    fss_dcf_keys_alloc(&k1, n, l, N);
-    double tg[REPS], te[REPS];
     for (int i = 0; i < REPS; i++) {
         double t0 = fb_now();
-        fss_dcf_gen(&g, &r, &k0, &k1, a, b, N);
+        kv->gen(kv->ctx);
         double t1 = fb_now();
-        fss_dcf_eval(&g, y, 0, &k0, x, N);
+        kv->eval(kv->ctx);
         te[i] = fb_now() - t1;
         tg[i] = t1 - t0;
     }
+}
+
+typedef struct dcf_ctx {
+    fss_prg g;
+    rng r;
+    uint64_t *a, *b, *x, *y;
+    fss_dcf_keys k0, k1;
+    size_t N;
+} dcf_ctx;
+
+static void dcf_gen(void *p)
+{
+    dcf_ctx *c = p;
+    fss_dcf_gen(&c->g, &c->r, &c->k0, &c->k1, c->a, c->b, c->N);
+}
+
+static void dcf_eval(void *p)
+{
+    dcf_ctx *c = p;
+    fss_dcf_eval(&c->g, c->y, 0, &c->k0, c->x, c->N);
+}
+
+static void bench_dcf(FILE *f, int n, int l, size_t N)
+{
+    dcf_ctx c;
+    fss_prg_init(&c.g);
+    rng_seed(&c.r, 1, 2);
+    c.N = N;
+    c.a = malloc(N * 8), c.b = malloc(N * 8), c.x = malloc(N * 8), c.y = malloc(N * 8);
+    rng_fill_u64(&c.r, c.a, N);
+    rng_fill_u64(&c.r, c.b, N);
+    rng_fill_u64(&c.r, c.x, N);
+    fss_dcf_keys_alloc(&c.k0, n, l, N);
+    fss_dcf_keys_alloc(&c.k1, n, l, N);
+    double tg[REPS], te[REPS];
+    kv_timer kv = {dcf_gen, dcf_eval, &c};
+    time_gen_eval(&kv, tg, te);
     char shape[64];
     snprintf(shape, sizeof shape, "n%d_l%d_x%zu", n, l, N);
     row(f, "fss_dcf_keygen", shape, tg, 0, 0, 2 * N * fss_dcf_key_bytes(n, l));
     row(f, "fss_dcf_eval", shape, te, 0, 0, 0);
-    fss_dcf_keys_free(&k0);
-    fss_dcf_keys_free(&k1);
-    free(a), free(b), free(x), free(y);
-    fss_prg_free(&g);
+    fss_dcf_keys_free(&c.k0);
+    fss_dcf_keys_free(&c.k1);
+    free(c.a), free(c.b), free(c.x), free(c.y);
+    fss_prg_free(&c.g);
 }
 
-static void bench_dpf(FILE *f, int n, size_t N)
-{
+typedef struct dpf_ctx {
     fss_prg g;
-    fss_prg_init(&g);
     rng r;
-    rng_seed(&r, 1, 3);
-    uint64_t *a = malloc(N * 8), *x = malloc(N * 8);
-    uint8_t *y = malloc(N);
-    rng_fill_u64(&r, a, N);
-    rng_fill_u64(&r, x, N);
+    uint64_t *a, *x;
+    uint8_t *y;
     fss_dpf_keys k0, k1;
-    fss_dpf_keys_alloc(&k0, n, N);
-    fss_dpf_keys_alloc(&k1, n, N);
+    size_t N;
+    void (*eval)(fss_prg *, uint8_t *, int, const fss_dpf_keys *, const uint64_t *, size_t);
+} dpf_ctx;
+
+static void dpf_gen(void *p)
+{
+    dpf_ctx *c = p;
+    fss_dpf_gen(&c->g, &c->r, &c->k0, &c->k1, c->a, c->N);
+}
+
+static void dpf_eval(void *p)
+{
+    dpf_ctx *c = p;
+    c->eval(&c->g, c->y, 0, &c->k0, c->x, c->N);
+}
+
+/* ref: also the naive one-key-at-a-time comparison (fss_dpf_eval_lt_ref) on the same keys. */
+static void bench_dpf(FILE *f, int n, size_t N, int ref)
+{
+    dpf_ctx c;
+    fss_prg_init(&c.g);
+    rng_seed(&c.r, 1, 3);
+    c.N = N;
+    c.a = malloc(N * 8), c.x = malloc(N * 8), c.y = malloc(N);
+    rng_fill_u64(&c.r, c.a, N);
+    rng_fill_u64(&c.r, c.x, N);
+    fss_dpf_keys_alloc(&c.k0, n, N);
+    fss_dpf_keys_alloc(&c.k1, n, N);
     double tg[REPS], te[REPS];
-    for (int i = 0; i < REPS; i++) {
-        double t0 = fb_now();
-        fss_dpf_gen(&g, &r, &k0, &k1, a, N);
-        double t1 = fb_now();
-        fss_dpf_eval_lt(&g, y, 0, &k0, x, N);
-        te[i] = fb_now() - t1;
-        tg[i] = t1 - t0;
-    }
+    kv_timer kv = {dpf_gen, dpf_eval, &c};
     char shape[64];
     snprintf(shape, sizeof shape, "n%d_x%zu", n, N);
+    c.eval = fss_dpf_eval_lt;
+    time_gen_eval(&kv, tg, te);
     row(f, "fss_dpf_keygen", shape, tg, 0, 0, 2 * N * fss_dpf_key_bytes(n));
     row(f, "fss_dpf_eval_lt", shape, te, 0, 0, 0);
-    fss_dpf_keys_free(&k0);
-    fss_dpf_keys_free(&k1);
-    free(a), free(x), free(y);
-    fss_prg_free(&g);
+    if (ref) {
+        c.eval = fss_dpf_eval_lt_ref;
+        time_gen_eval(&kv, tg, te);
+        row(f, "fss_dpf_eval_lt_ref", shape, te, 0, 0, 0);
+    }
+    fss_dpf_keys_free(&c.k0);
+    fss_dpf_keys_free(&c.k1);
+    free(c.a), free(c.x), free(c.y);
+    fss_prg_free(&c.g);
 }
 
 /* ---- gates on the simulator ---- */
@@ -283,14 +351,86 @@ static void bench_rowop(FILE *f, int which, size_t R, size_t L, const char *shap
     fss_dealer_free(&d);
 }
 
+/* ---- one private inference of the accuracy pipeline's checkpoint shape ----
+ * BERT, 2 layers, hidden 128, 2 heads, intermediate 512, vocabulary 8192, 2 labels, seq 128, GeLU (erf)
+ * + softmax + LayerNorm (runs/accuracy/config.json), random weights, under fss in real mode on the
+ * simulator (3 Gbit/s, 0.4 ms): what `mpcsim eval --mpc --protocol fss` runs per example (without the
+ * per-site calibration). The whole session: dealer, both parties, key generation included. */
+static void eval_party(mpc_ctx *c, void *arg) { sbert_forward(c, arg); }
+
+static void bench_eval_example(FILE *f)
+{
+    tfm_config m;
+    if (tfm_config_named(&m, "bert-tiny") != TFM_OK) return;
+    snprintf(m.name, sizeof m.name, "accuracy-pipeline");
+    m.V = 8192, m.C = 128, m.L = 2, m.NH = 2, m.F = 512, m.P = 512, m.TT = 2, m.NL = 2, m.ln_eps = 1e-12;
+    enum { T = 128 };
+    mpc_config cfg;
+    mpc_family_fss.config_default(&cfg);
+    tfm_params w;
+    memset(&w, 0, sizeof w);
+    tfm_params_alloc(&w, &m);
+    tfm_params_init(&w, &m, 5);
+    int tokens[T];
+    for (int t = 0; t < T; t++) tokens[t] = 1 + (t * 131) % (m.V - 1);
+    double logits[8];
+    sbert_job j[2];
+    memset(j, 0, sizeof j);
+    for (int i = 0; i < 2; i++) j[i].model = &m, j[i].T = T;
+    j[NET_P0].w = &w;
+    j[NET_P1].tokens = tokens;
+    j[NET_P1].logits = logits;
+    double t[GATE_REPS], cpu = 0;
+    rt_result res;
+    memset(&res, 0, sizeof res);
+    for (int i = 0; i < GATE_REPS; i++) {
+        rt_sim_opts so;
+        memset(&so, 0, sizeof so);
+        so.cfg = &cfg;
+        so.seed = 1;
+        nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
+        nm_topology_init(&so.topo, 3, &l);
+        void *args[2] = {&j[0], &j[1]};
+        double c0 = fb_cpu(), t0 = fb_now();
+        if (rt_sim_run(&so, eval_party, args, &res) != 0) {
+            fprintf(stderr, "bench: fss eval example failed\n");
+            exit(1);
+        }
+        t[i] = fb_now() - t0;
+        cpu = fb_cpu() - c0;
+    }
+    row_n(f, "fss_eval_example", "bert_L2_H128_A2_F512_seq128", t, GATE_REPS, res.rounds, rt_online_sent(&res, 0),
+          res.dealer_bytes);
+    fprintf(stderr, "bench: fss_eval_example: %.3f s of process CPU (user + system) for the last run\n", cpu);
+    tfm_params_free(&w);
+}
+
+/* Row group g is wanted: MPCSIM_BENCH_FSS_ONLY unset (every group) or a comma list naming it. */
+static int want(const char *g)
+{
+    const char *e = getenv("MPCSIM_BENCH_FSS_ONLY");
+    if (!e) return 1;
+    size_t n = strlen(g);
+    for (const char *p = e; (p = strstr(p, g)) != NULL; p += n)
+        if ((p == e || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
+    return 0;
+}
+
 void bench_fss_rows(FILE *f)
 {
-    bench_dcf(f, 50, 1, 20000);
-    bench_dcf(f, 64, 64, 20000);
-    bench_dpf(f, 49, 100000);
-    bench_dpf(f, 64, 100000);
-    bench_gelu(f, 128, 3072);
-    bench_matmul(f, 128, 768, 768);
-    bench_rowop(f, 3, 12 * 128, 128, "12x128x128_n50_f12");
-    bench_rowop(f, 4, 128, 768, "128x768_n50_f12");
+    if (want("dcf")) {
+        bench_dcf(f, 50, 1, 20000);
+        bench_dcf(f, 64, 64, 20000);
+    }
+    if (want("dpf")) {
+        bench_dpf(f, 49, 100000, 1);
+        bench_dpf(f, 64, 100000, 0);
+    }
+    if (want("example")) bench_eval_example(f);
+    if (want("gates")) {
+        bench_gelu(f, 128, 3072);
+        bench_matmul(f, 128, 768, 768);
+        bench_rowop(f, 3, 12 * 128, 128, "12x128x128_n50_f12");
+        bench_rowop(f, 4, 128, 768, "128x768_n50_f12");
+    }
 }

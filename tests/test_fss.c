@@ -101,6 +101,43 @@ Test(fss, pack_unpack_fast_equals_naive)
         }
 }
 
+/* Several vectors of different widths in one bit string (fss_open_segs): the streaming packer against
+ * the bit writer, value by value, and back. */
+Test(fss, bitstream_segments_equal_the_bit_writer)
+{
+    rng r;
+    rng_seed(&r, 4, 0);
+    static const int bs[] = {1, 50, 7, 64, 1, 13};
+    static const size_t Ns[] = {3, 5, 0, 9, 130, 1};
+    size_t tot = 0, bits = 0;
+    for (int s = 0; s < 6; s++) tot += Ns[s], bits += Ns[s] * (size_t)bs[s];
+    size_t nb = (bits + 7) / 8;
+    uint64_t *v = malloc(tot * 8), *w = malloc(tot * 8);
+    uint8_t *p0 = calloc(nb + 1, 1), *p1 = malloc(nb + 1);
+    for (size_t i = 0; i < tot; i++) v[i] = rng_u64(&r);
+    memset(p1, 0x5a, nb + 1);
+    fss_bitio bw = {p0, 0};
+    fss_bitstream st = {p1, 0, nb, 0, 0};
+    size_t off = 0;
+    for (int s = 0; s < 6; s++) {
+        for (size_t i = 0; i < Ns[s]; i++) fss_bit_put(&bw, v[off + i], bs[s]);
+        fss_bs_put(&st, v + off, Ns[s], bs[s]);
+        off += Ns[s];
+    }
+    fss_bs_flush(&st);
+    cr_assert_eq(st.o, nb);
+    cr_assert(memcmp(p0, p1, nb) == 0);
+    cr_assert_eq(p1[nb], 0x5a, "flush wrote past the bit string");
+    fss_bitstream rd = {p1, 0, nb, 0, 0};
+    off = 0;
+    for (int s = 0; s < 6; s++) {
+        fss_bs_get(&rd, w + off, Ns[s], bs[s]);
+        for (size_t i = 0; i < Ns[s]; i++) cr_assert_eq(w[off + i], v[off + i] & fss_mask(bs[s]), "seg %d i %zu", s, i);
+        off += Ns[s];
+    }
+    free(v), free(w), free(p0), free(p1);
+}
+
 /* ---- DPF ---- */
 
 /* Key serialisation (byte-aligned blocks) against the bit writer's layout, and more keys than one
@@ -130,9 +167,7 @@ Test(fss, dpf_key_bytes_and_chunks)
         fss_bitio w = {ref, 0};
         fss_block blocks[64];
         int m = fss_dpf_levels(n), nbk = 0;
-        blocks[nbk++] = k0.s0[i];
-        for (int lv = 0; lv < m; lv++) blocks[nbk++] = k0.cw[i * (size_t)m + lv];
-        blocks[nbk++] = k0.leaf[i];
+        for (int j = 0; j < m + 2; j++) blocks[nbk++] = fss_dpf_key_block(&k0, i, j);
         for (int j = 0; j < nbk; j++) fss_bit_put(&w, blocks[j].lo, 64), fss_bit_put(&w, blocks[j].hi, 64);
         cr_assert_eq(w.pos, 8 * kb);
         cr_assert(memcmp(buf, ref, kb) == 0, "key %zu: layout differs from the bit writer's", i);
@@ -144,6 +179,12 @@ Test(fss, dpf_key_bytes_and_chunks)
     fss_dpf_eval_lt(&g, l0, 0, &q0, x, N);
     fss_dpf_eval_lt(&g, l1, 1, &k1, x, N);
     size_t bad = 0;
+    uint8_t *rl = malloc(N);
+    fss_dpf_eval_lt_ref(&g, rl, 0, &q0, x, N);
+    bad += memcmp(rl, l0, N) != 0; /* several chunks: the batched walk against the reference */
+    fss_dpf_eval_eq_ref(&g, rl, 1, &k1, x, N);
+    bad += memcmp(rl, e1, N) != 0;
+    free(rl);
     for (size_t i = 0; i < N; i++) bad += (size_t)((e0[i] ^ e1[i]) != (x[i] == alpha[i])) + ((l0[i] ^ l1[i]) != (x[i] < alpha[i]));
     cr_expect_eq(bad, 0);
     free(alpha), free(x), free(buf), free(ref), free(e0), free(e1), free(l0), free(l1);
@@ -167,6 +208,16 @@ static uint64_t dpf_check(int n, const uint64_t *alpha, const uint64_t *x, size_
     fss_dpf_eval_lt(&g, l0, 0, &k0, x, N);
     fss_dpf_eval_lt(&g, l1, 1, &k1, x, N);
     uint64_t bad = 0, m = fss_mask(n), ones = 0;
+    { /* the batched kernels against the naive one-key-at-a-time references, bit for bit */
+        uint8_t *re = malloc(N), *rl = malloc(N);
+        fss_dpf_eval_eq_ref(&g, re, 0, &k0, x, N);
+        fss_dpf_eval_lt_ref(&g, rl, 0, &k0, x, N);
+        bad += memcmp(re, e0, N) != 0;
+        bad += memcmp(rl, l0, N) != 0;
+        fss_dpf_eval_lt_ref(&g, rl, 1, &k1, x, N);
+        bad += memcmp(rl, l1, N) != 0;
+        free(re), free(rl);
+    }
     for (size_t i = 0; i < N; i++) {
         unsigned eq = (x[i] & m) == (alpha[i] & m), lt = (x[i] & m) < (alpha[i] & m);
         bad += (unsigned)(e0[i] ^ e1[i]) != eq;

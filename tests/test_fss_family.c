@@ -275,6 +275,8 @@ static void init_weights(tfm_params *w, const tfm_config *m, uint64_t seed)
     free(t);
 }
 
+#define FSS_TINY_LOGITS_FNV 0x76f73afcb379e252ull
+
 static void party(mpc_ctx *c, void *arg) { sbert_forward(c, arg); }
 
 
@@ -326,6 +328,7 @@ Test(fss_family, bert_tiny_logits_match_plaintext_for_every_combination, .timeou
      * of two) and 2ReLU's small row sums. The Quad activation runs the model's own coefficients
      * (MPCFormer's training form 0.125 x^2 + 0.25 x + 0.5), and 2ReLU adds crypten's ulp, so an
      * all-non-positive row gives 1/L as the float model's eps does. */
+    uint64_t h = 14695981039346656037ull; /* FNV-1a over every combination's logits, in order */
     for (int act = 0; act < 4; act++)
         for (int attn = 0; attn < 3; attn++)
             for (int norm = 0; norm < 2; norm++) {
@@ -344,7 +347,12 @@ Test(fss_family, bert_tiny_logits_match_plaintext_for_every_combination, .timeou
             cr_expect(mag > 0.05, "logits not trivially small (%g)", mag);
             if (getenv("MPCSIM_TEST_VERBOSE"))
                 fprintf(stderr, "%s+%s+%s: err %.3g mag %.3g\n", tfm_act_name(act), tfm_attn_name(attn), tfm_norm_name(norm), e, mag);
+            const uint8_t *lb = (const uint8_t *)o.logits;
+            for (size_t q = 0; q < (size_t)m.NL * sizeof(double); q++) h = (h ^ lb[q]) * 1099511628211ull;
         }
+    /* Byte-identical logits for this fixed seed: the hash as main computed it (4ec7c03, before the
+     * fast DPF kernels and key views of branch fssfast); a speed change must not move a bit. */
+    cr_expect_eq(h, FSS_TINY_LOGITS_FNV, "logits hash %#llx", (unsigned long long)h);
 }
 
 Test(fss_family, encoder_traces_identical_and_equal_to_the_closed_form, .timeout = 300)

@@ -8,16 +8,16 @@
 /* Counts, writes, reads back into `shape` and checks the re-written bytes are identical. */
 #define KIO_ROUNDTRIP(visit, key, shape, want)                                                                 \
     do {                                                                                                       \
-        fss_keyio cnt = {FSS_KIO_COUNT, NULL, 0};                                                              \
+        fss_keyio cnt = {FSS_KIO_COUNT, NULL, 0, NULL, 0};                                                             \
         visit(&cnt, (key));                                                                                    \
         cr_expect_eq(cnt.pos, (want), #visit ": %llu bytes serialised, closed form %llu",                       \
                      (unsigned long long)cnt.pos, (unsigned long long)(want));                                 \
         uint8_t *b1 = calloc(cnt.pos + 1, 1), *b2 = calloc(cnt.pos + 1, 1);                                    \
-        fss_keyio w = {FSS_KIO_WRITE, b1, 0};                                                                  \
+        fss_keyio w = {FSS_KIO_WRITE, b1, 0, NULL, 0};                                                                 \
         visit(&w, (key));                                                                                      \
-        fss_keyio rd_ = {FSS_KIO_READ, b1, 0};                                                                 \
+        fss_keyio rd_ = {FSS_KIO_READ, b1, 0, NULL, 0};                                                                \
         visit(&rd_, (shape));                                                                                  \
-        fss_keyio w2 = {FSS_KIO_WRITE, b2, 0};                                                                 \
+        fss_keyio w2 = {FSS_KIO_WRITE, b2, 0, NULL, 0};                                                                \
         visit(&w2, (shape));                                                                                   \
         cr_expect(w.pos == cnt.pos && rd_.pos == cnt.pos && memcmp(b1, b2, cnt.pos) == 0, #visit ": round trip"); \
         free(b1);                                                                                              \
@@ -155,6 +155,7 @@ Test(fss_keyio, read_keys_evaluate_the_same)
         fss_gelu_key g[2], gs[2];
         fss_softmax_key s[2], ss[2];
         void *orig[2], *read[2];
+        uint8_t *bufs[2];
         if (which == 0) {
             fss_gelu_keygen(&d, &g[0], &g[1], ro, r, n, f, n - f, N);
             fss_gelu_keygen(NULL, &gs[0], &gs[1], NULL, NULL, n, f, n - f, N);
@@ -163,16 +164,16 @@ Test(fss_keyio, read_keys_evaluate_the_same)
             fss_softmax_keygen(NULL, &ss[0], &ss[1], NULL, NULL, n, f, R, L);
         }
         for (int p = 0; p < 2; p++) {
-            fss_keyio cnt = {FSS_KIO_COUNT, NULL, 0};
+            fss_keyio cnt = {FSS_KIO_COUNT, NULL, 0, NULL, 0};
             if (which == 0) fss_kio_gelu(&cnt, &g[p]);
             else fss_kio_softmax(&cnt, &s[p]);
             cr_expect_eq(cnt.pos, which == 0 ? fss_gelu_cost(n, f, n - f, N).key_bytes
                                              : fss_softmax_cost(n, f, R, L).key_bytes);
             uint8_t *buf = calloc(cnt.pos, 1);
-            fss_keyio w = {FSS_KIO_WRITE, buf, 0}, rd = {FSS_KIO_READ, buf, 0};
+            fss_keyio w = {FSS_KIO_WRITE, buf, 0, NULL, 0}, rd = {FSS_KIO_READ, buf, 0, NULL, 0};
             if (which == 0) fss_kio_gelu(&w, &g[p]), fss_kio_gelu(&rd, &gs[p]);
             else fss_kio_softmax(&w, &s[p]), fss_kio_softmax(&rd, &ss[p]);
-            free(buf);
+            bufs[p] = buf; /* the read keys' DPF parts are views of it */
             orig[p] = which == 0 ? (void *)&g[p] : (void *)&s[p];
             read[p] = which == 0 ? (void *)&gs[p] : (void *)&ss[p];
         }
@@ -192,6 +193,7 @@ Test(fss_keyio, read_keys_evaluate_the_same)
         for (int p = 0; p < 2; p++) {
             if (which == 0) fss_gelu_key_free(&g[p]), fss_gelu_key_free(&gs[p]);
             else fss_softmax_key_free(&s[p]), fss_softmax_key_free(&ss[p]);
+            free(bufs[p]);
         }
         free(r), free(xh), free(ro), free(a0), free(a1), free(b0), free(b1);
         fss_dealer_free(&d);

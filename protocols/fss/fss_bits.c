@@ -62,11 +62,12 @@ static inline uint64_t ld64(const uint8_t *p)
 }
 
 /* Fast forms: a 64-bit accumulator flushed (filled) 8 bytes at a time; the same bit string. */
-void fss_pack(uint8_t *out, const uint64_t *v, size_t N, int b)
+void fss_bs_put(fss_bitstream *w, const uint64_t *v, size_t N, int b)
 {
-    uint64_t m = fss_mask(b), acc = 0;
-    int nb = 0; /* bits held in acc, < 64 */
-    size_t o = 0;
+    uint64_t m = fss_mask(b), acc = w->acc;
+    int nb = w->nb; /* bits held in acc, < 64 */
+    size_t o = w->o;
+    uint8_t *out = w->buf;
     for (size_t i = 0; i < N; i++) {
         uint64_t x = v[i] & m;
         acc |= x << nb; /* nb < 64 */
@@ -79,14 +80,21 @@ void fss_pack(uint8_t *out, const uint64_t *v, size_t N, int b)
         } else
             nb += b;
     }
-    for (int k = 0; k < nb; k += 8) out[o++] = (uint8_t)(acc >> k);
+    w->acc = acc, w->nb = nb, w->o = o;
 }
 
-void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b)
+void fss_bs_flush(fss_bitstream *w)
 {
-    size_t total = fss_packed_bytes(N, b), o = 0;
-    uint64_t m = fss_mask(b), acc = 0;
-    int nb = 0; /* bits available in acc */
+    for (int k = 0; k < w->nb; k += 8) w->buf[w->o++] = (uint8_t)(w->acc >> k);
+    w->acc = 0, w->nb = 0;
+}
+
+void fss_bs_get(fss_bitstream *r, uint64_t *v, size_t N, int b)
+{
+    size_t total = r->total, o = r->o;
+    const uint8_t *in = r->buf;
+    uint64_t m = fss_mask(b), acc = r->acc;
+    int nb = r->nb; /* bits available in acc */
     for (size_t i = 0; i < N; i++) {
         if (nb >= b) {
             v[i] = acc & m;
@@ -111,4 +119,18 @@ void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b)
         acc = need >= 64 ? 0 : nxt >> need;
         nb = got - need;
     }
+    r->acc = acc, r->nb = nb, r->o = o;
+}
+
+void fss_pack(uint8_t *out, const uint64_t *v, size_t N, int b)
+{
+    fss_bitstream w = {out, 0, 0, 0, 0};
+    fss_bs_put(&w, v, N, b);
+    fss_bs_flush(&w);
+}
+
+void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b)
+{
+    fss_bitstream r = {(uint8_t *)in, 0, fss_packed_bytes(N, b), 0, 0};
+    fss_bs_get(&r, v, N, b);
 }

@@ -20,6 +20,19 @@ void fss_unpack(uint64_t *v, const uint8_t *in, size_t N, int b);
 void fss_pack_naive(uint8_t *out, const uint64_t *v, size_t N, int b);
 void fss_unpack_naive(uint64_t *v, const uint8_t *in, size_t N, int b);
 
+/* Streaming forms of the two over several vectors of different widths, one bit string (fss_pack of
+ * their concatenation): {buf, 0, total bytes (reader), 0, 0}; put ... then flush (writes every byte,
+ * padding bits 0); get reads values in order. */
+typedef struct fss_bitstream {
+    uint8_t *buf;
+    size_t o, total; /* bytes written or consumed; the buffer's bytes (reader) */
+    uint64_t acc;
+    int nb;
+} fss_bitstream;
+void fss_bs_put(fss_bitstream *w, const uint64_t *v, size_t N, int b);
+void fss_bs_flush(fss_bitstream *w);
+void fss_bs_get(fss_bitstream *r, uint64_t *v, size_t N, int b);
+
 /* Sequential bit writer/reader over a caller buffer (writer: zero it first). */
 typedef struct fss_bitio {
     uint8_t *buf;

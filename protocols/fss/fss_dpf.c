@@ -5,15 +5,36 @@
 #include <string.h>
 
 #include "../../common/chk.h"
-#include "fss_bits.h"
 
-enum { TW_L = 0, TW_R = 1, TW_LEAF = 2, FSS_DPF_CHUNK = 2048 };
+enum { TW_L = 0, TW_R = 1, TW_LEAF = 2, FSS_DPF_CHUNK = 256, FSS_DPF_PREFETCH = 32 };
 
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     CHECK(p != NULL, "fss_dpf: out of memory (%zu bytes)", n);
     return p;
+}
+
+/* A block at a byte address: lo then hi, little-endian (the serialised form). */
+static inline fss_block ldb(const uint8_t *p)
+{
+    fss_block b;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&b, p, sizeof b);
+#else
+    b.lo = b.hi = 0;
+    for (int i = 0; i < 8; i++) b.lo |= (uint64_t)p[i] << (8 * i), b.hi |= (uint64_t)p[8 + i] << (8 * i);
+#endif
+    return b;
+}
+
+static inline void stb(uint8_t *p, fss_block b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &b, sizeof b);
+#else
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(b.lo >> (8 * i)), p[8 + i] = (uint8_t)(b.hi >> (8 * i));
+#endif
 }
 
 int fss_dpf_levels(int n) { return n > FSS_DPF_NU ? n - FSS_DPF_NU : 0; }
@@ -26,23 +47,51 @@ uint64_t fss_dpf_key_bits(int n)
 
 uint64_t fss_dpf_key_bytes(int n) { return (fss_dpf_key_bits(n) + 7) / 8; }
 
-void fss_dpf_keys_alloc(fss_dpf_keys *k, int n, size_t N)
+void fss_dpf_keys_alloc_in(fss_dpf_keys *k, int n, size_t N, arena *a)
 {
-    (void)fss_dpf_key_bits(n);
-    int m = fss_dpf_levels(n);
     k->n = n;
     k->N = N;
-    k->s0 = n > FSS_DPF_NU ? xmalloc(N * sizeof(fss_block)) : NULL;
-    k->cw = m > 0 ? xmalloc(N * (size_t)m * sizeof(fss_block)) : NULL;
-    k->leaf = xmalloc(N * sizeof(fss_block));
+    k->kb = (size_t)fss_dpf_key_bytes(n);
+    size_t nb = N * k->kb;
+    k->raw = arena_block_alloc(a, nb > 0 ? nb : 1);
+    k->owned = 1;
+}
+
+void fss_dpf_keys_alloc(fss_dpf_keys *k, int n, size_t N) { fss_dpf_keys_alloc_in(k, n, N, NULL); }
+
+void fss_dpf_keys_view(fss_dpf_keys *k, int n, size_t N, const uint8_t *buf)
+{
+    k->n = n;
+    k->N = N;
+    k->kb = (size_t)fss_dpf_key_bytes(n);
+    k->raw = (uint8_t *)buf; /* read only: evaluation never writes a key */
+    k->owned = 0;
+}
+
+void fss_dpf_keys_place(fss_dpf_keys *k, int n, size_t N, uint8_t *buf)
+{
+    fss_dpf_keys_view(k, n, N, buf);
+    k->owned = FSS_DPF_PLACED;
 }
 
 void fss_dpf_keys_free(fss_dpf_keys *k)
 {
-    free(k->s0);
-    free(k->cw);
-    free(k->leaf);
+    if (k->owned == 1) arena_block_free(k->raw);
     memset(k, 0, sizeof *k);
+}
+
+/* The table share of key i (n <= 7): kb <= 16 bytes, zero above. */
+static fss_block table_of(const fss_dpf_keys *k, size_t i)
+{
+    uint8_t b[16] = {0};
+    memcpy(b, k->raw + i * k->kb, k->kb);
+    return ldb(b);
+}
+
+fss_block fss_dpf_key_block(const fss_dpf_keys *k, size_t i, int j)
+{
+    if (k->n <= FSS_DPF_NU) return table_of(k, i);
+    return ldb(k->raw + i * k->kb + 16 * (size_t)j);
 }
 
 static fss_block rand_block(rng *r)
@@ -74,147 +123,206 @@ static fss_block table_mask(int n)
 
 static unsigned leaf_index(uint64_t x) { return (unsigned)(x & ((1u << FSS_DPF_NU) - 1)); }
 
+/* out[j] = H(in[j]) = AES(in[j]) ^ in[j] for inputs that already carry their tweak (fss_prg.h). */
+static void h_blocks(fss_prg *g, fss_block *out, const fss_block *in, size_t n)
+{
+    fss_aes_blocks(g, out, in, n);
+    for (size_t j = 0; j < n; j++) out[j] = fss_xor(out[j], in[j]);
+}
+
+static inline fss_block tweak(fss_block s, unsigned tw)
+{
+    s.lo ^= tw;
+    return s;
+}
+
 void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const uint64_t *alpha, size_t N)
 {
     int n = k0->n, m = fss_dpf_levels(n);
-    CHECK(k1->n == n && k0->N >= N && k1->N >= N, "fss_dpf_gen: key buffers do not match");
+    CHECK(k1->n == n && k0->N >= N && k1->N >= N && k0->owned && k1->owned, "fss_dpf_gen: key buffers do not match");
     uint64_t amask = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    size_t kb = k0->kb;
     if (n <= FSS_DPF_NU) {
         fss_block tm = table_mask(n);
+        uint8_t b0[16], b1[16];
         for (size_t i = 0; i < N; i++) {
             fss_block u = rand_block(r);
             u.lo &= tm.lo;
             u.hi &= tm.hi;
-            k0->leaf[i] = u;
-            k1->leaf[i] = fss_xor(u, unit_block((unsigned)(alpha[i] & amask)));
+            stb(b0, u);
+            stb(b1, fss_xor(u, unit_block((unsigned)(alpha[i] & amask))));
+            memcpy(k0->raw + i * kb, b0, kb);
+            memcpy(k1->raw + i * kb, b1, kb);
         }
         return;
     }
-    /* s[b][i], t[b][i]: party b's node on alpha_i's path. The roots are drawn for all keys first, then
-     * the levels run on chunks of FSS_DPF_CHUNK keys (the working set stays in cache). */
-    fss_block *s = xmalloc(2 * N * sizeof *s);
-    size_t C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK;
-    fss_block *in = xmalloc(4 * C * sizeof *in), *out = xmalloc(4 * C * sizeof *out);
-    uint8_t *t = xmalloc(2 * N), *tw = xmalloc(4 * C);
-    for (size_t i = 0; i < N; i++) {
-        for (int b = 0; b < 2; b++) {
-            fss_block x = rand_block(r);
-            x.lo &= ~(uint64_t)3;
-            s[b * N + i] = x;
-            t[b * N + i] = (uint8_t)b;
-        }
-        k0->s0[i] = s[i];
-        k1->s0[i] = s[N + i];
+    /* The roots are drawn for all keys first (the order of the randomness), then the levels run on
+     * chunks of FSS_DPF_CHUNK keys: s[b C + j], t[b C + j] is party b's node on alpha_(c0+j)'s path. */
+    uint64_t w[4 * 512]; /* the stream of rand_block's rng_u64 calls, 512 keys at a time */
+    for (size_t i0 = 0; i0 < N; i0 += 512) {
+        size_t nk = N - i0 < 512 ? N - i0 : 512;
+        rng_fill_u64(r, w, 4 * nk);
+        for (size_t j = 0; j < nk; j++)
+            for (int b = 0; b < 2; b++) {
+                fss_block x = {w[4 * j + 2 * b] & ~(uint64_t)3, w[4 * j + 2 * b + 1]};
+                stb((b ? k1 : k0)->raw + (i0 + j) * kb, x);
+            }
     }
+    size_t C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK;
+    fss_block *s = xmalloc(2 * C * sizeof *s), *in = xmalloc(4 * C * sizeof *in), *out = xmalloc(4 * C * sizeof *out);
+    uint8_t *t = xmalloc(2 * C);
     for (size_t c0 = 0; c0 < N; c0 += C) {
         size_t nc = N - c0 < C ? N - c0 : C;
+        uint8_t *r0 = k0->raw + c0 * kb, *r1 = k1->raw + c0 * kb;
+        for (size_t j = 0; j < nc; j++) {
+            s[j] = ldb(r0 + j * kb), t[j] = 0;
+            s[nc + j] = ldb(r1 + j * kb), t[nc + j] = 1;
+        }
         for (int lv = 0; lv < m; lv++) {
-            for (size_t q = 0; q < 2 * nc; q++) { /* q = b nc + (i - c0) */
-                size_t j = (q / nc) * N + c0 + q % nc;
-                in[2 * q] = in[2 * q + 1] = s[j];
-                tw[2 * q] = TW_L;
-                tw[2 * q + 1] = TW_R;
+            for (size_t q = 0; q < 2 * nc; q++) { /* q = b nc + j */
+                in[2 * q] = tweak(s[q], TW_L);
+                in[2 * q + 1] = tweak(s[q], TW_R);
             }
-            fss_prg_h(g, out, in, tw, 4 * nc);
-            for (size_t i = c0; i < c0 + nc; i++) {
-                unsigned a = (unsigned)((alpha[i] & amask) >> (n - 1 - lv)) & 1;
-                fss_block c[2][2]; /* c[b][side] with the control bit in bit 0 */
-                for (int b = 0; b < 2; b++)
-                    for (int side = 0; side < 2; side++) c[b][side] = out[2 * (b * nc + i - c0) + side];
-                unsigned tl = (unsigned)((c[0][0].lo ^ c[1][0].lo) & 1) ^ a ^ 1;
-                unsigned tr = (unsigned)((c[0][1].lo ^ c[1][1].lo) & 1) ^ a;
-                fss_block scw = fss_xor(c[0][1 - a], c[1][1 - a]);
+            h_blocks(g, out, in, 4 * nc);
+            int sh = n - 1 - lv;
+            for (size_t j = 0; j < nc; j++) {
+                if (j + FSS_DPF_PREFETCH < nc) {
+                    __builtin_prefetch(r0 + (j + FSS_DPF_PREFETCH) * kb + 16 * (1 + (size_t)lv), 1);
+                    __builtin_prefetch(r1 + (j + FSS_DPF_PREFETCH) * kb + 16 * (1 + (size_t)lv), 1);
+                }
+                unsigned a = (unsigned)(alpha[c0 + j] >> sh) & 1;
+                const fss_block *c0b = out + 2 * j, *c1b = out + 2 * (nc + j); /* [side] */
+                unsigned tl = (unsigned)((c0b[0].lo ^ c1b[0].lo) & 1) ^ a ^ 1;
+                unsigned tr = (unsigned)((c0b[1].lo ^ c1b[1].lo) & 1) ^ a;
+                fss_block scw = fss_xor(c0b[1 - a], c1b[1 - a]);
                 scw.lo &= ~(uint64_t)3;
                 fss_block cw = scw;
                 cw.lo |= tl | (tr << 1);
-                k0->cw[i * m + lv] = k1->cw[i * m + lv] = cw;
+                stb(r0 + j * kb + 16 * (1 + (size_t)lv), cw);
+                stb(r1 + j * kb + 16 * (1 + (size_t)lv), cw);
                 unsigned tkeep = a ? tr : tl;
-                for (int b = 0; b < 2; b++) {
-                    fss_block keep = c[b][a];
-                    unsigned told = t[b * N + i];
-                    unsigned tnew = (unsigned)(keep.lo & 1) ^ (told & tkeep);
-                    keep.lo &= ~(uint64_t)3;
-                    s[b * N + i] = fss_xor(keep, fss_and_bit(scw, told));
-                    t[b * N + i] = (uint8_t)tnew;
-                }
+                fss_block keep0 = c0b[a], keep1 = c1b[a];
+                unsigned t0 = t[j], t1 = t[nc + j];
+                t[j] = (uint8_t)((unsigned)(keep0.lo & 1) ^ (t0 & tkeep));
+                t[nc + j] = (uint8_t)((unsigned)(keep1.lo & 1) ^ (t1 & tkeep));
+                keep0.lo &= ~(uint64_t)3;
+                keep1.lo &= ~(uint64_t)3;
+                s[j] = fss_xor(keep0, fss_and_bit(scw, t0));
+                s[nc + j] = fss_xor(keep1, fss_and_bit(scw, t1));
             }
         }
-        for (size_t q = 0; q < 2 * nc; q++) {
-            in[q] = s[(q / nc) * N + c0 + q % nc];
-            tw[q] = TW_LEAF;
-        }
-        fss_prg_h(g, out, in, tw, 2 * nc);
-        for (size_t i = c0; i < c0 + nc; i++) {
-            fss_block cw = fss_xor(fss_xor(out[i - c0], out[nc + i - c0]), unit_block(leaf_index(alpha[i])));
-            k0->leaf[i] = k1->leaf[i] = cw;
+        for (size_t q = 0; q < 2 * nc; q++) in[q] = tweak(s[q], TW_LEAF);
+        h_blocks(g, out, in, 2 * nc);
+        for (size_t j = 0; j < nc; j++) {
+            fss_block cw = fss_xor(fss_xor(out[j], out[nc + j]), unit_block(leaf_index(alpha[c0 + j])));
+            stb(r0 + j * kb + 16 * (1 + (size_t)m), cw);
+            stb(r1 + j * kb + 16 * (1 + (size_t)m), cw);
         }
     }
     free(s);
     free(in);
     free(out);
     free(t);
-    free(tw);
 }
 
-/* Walks the tree of every key along x; lt: also accumulates the right-turn control bits. Returns the
- * leaf share of each key in leaf[] and (lt) the accumulated bits in acc[]. */
+/* Walks the tree of every key along x, FSS_DPF_CHUNK keys at a time, one batch of AES per level;
+ * lt: also accumulates the right-turn control bits. Returns the leaf share of each key in leaf[] and
+ * (lt) the accumulated bits in acc[]. */
 static void walk(fss_prg *g, fss_block *leaf, uint8_t *acc, int party, const fss_dpf_keys *k, const uint64_t *x,
                  size_t N, int lt)
 {
     int n = k->n, m = fss_dpf_levels(n);
-    uint64_t amask = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-    size_t C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK; /* keys per chunk: the working set stays in cache */
+    size_t kb = k->kb, C = N < FSS_DPF_CHUNK ? N : FSS_DPF_CHUNK;
     fss_block *s = xmalloc(C * sizeof *s), *in = xmalloc(2 * C * sizeof *in), *out = xmalloc(2 * C * sizeof *out);
-    uint8_t *t = xmalloc(C), *tw = xmalloc(2 * C);
-    size_t per = lt ? 2 : 1;
+    uint8_t *t = xmalloc(C);
     for (size_t c0 = 0; c0 < N; c0 += C) {
         size_t nc = N - c0 < C ? N - c0 : C;
         const uint64_t *xc = x + c0;
-        for (size_t i = 0; i < nc; i++) {
-            s[i] = k->s0[c0 + i];
-            t[i] = (uint8_t)party;
-            if (acc) acc[c0 + i] = 0;
+        const uint8_t *kr = k->raw + c0 * kb;
+        for (size_t j = 0; j < nc; j++) {
+            s[j] = ldb(kr + j * kb);
+            t[j] = (uint8_t)party;
+            if (acc) acc[c0 + j] = 0;
         }
         for (int lv = 0; lv < m; lv++) {
-            for (size_t i = 0; i < nc; i++) {
-                unsigned xb = (unsigned)((xc[i] & amask) >> (n - 1 - lv)) & 1;
-                if (lt) {
-                    in[2 * i] = in[2 * i + 1] = s[i];
-                    tw[2 * i] = TW_L;
-                    tw[2 * i + 1] = TW_R;
-                } else {
-                    in[i] = s[i];
-                    tw[i] = (uint8_t)(xb ? TW_R : TW_L);
+            int sh = n - 1 - lv;
+            size_t off = 16 * (1 + (size_t)lv);
+            if (lt) {
+                for (size_t j = 0; j < nc; j++) {
+                    in[2 * j] = tweak(s[j], TW_L);
+                    in[2 * j + 1] = tweak(s[j], TW_R);
                 }
-            }
-            fss_prg_h(g, out, in, tw, per * nc);
-            for (size_t i = 0; i < nc; i++) {
-                unsigned xb = (unsigned)((xc[i] & amask) >> (n - 1 - lv)) & 1;
-                fss_block cw = k->cw[(c0 + i) * (size_t)m + lv];
-                unsigned told = t[i];
-                fss_block ch = lt ? out[2 * i + xb] : out[i];
-                unsigned tcw = (unsigned)(cw.lo >> xb) & 1;
-                if (lt && !xb) {
-                    unsigned tcr = (unsigned)(cw.lo >> 1) & 1;
-                    acc[c0 + i] ^= (uint8_t)(((unsigned)out[2 * i + 1].lo & 1) ^ (told & tcr));
+                h_blocks(g, out, in, 2 * nc);
+                for (size_t j = 0; j < nc; j++) {
+                    /* the keys came from the network: their lines are not cached yet */
+                    if (j + FSS_DPF_PREFETCH < nc) __builtin_prefetch(kr + (j + FSS_DPF_PREFETCH) * kb + off);
+                    unsigned xb = (unsigned)(xc[j] >> sh) & 1;
+                    fss_block cw = ldb(kr + j * kb + off);
+                    unsigned told = t[j];
+                    /* x turns left: the right child's control bit joins the comparison */
+                    unsigned right = ((unsigned)out[2 * j + 1].lo & 1) ^ (told & (unsigned)(cw.lo >> 1) & 1);
+                    acc[c0 + j] ^= (uint8_t)(right & (xb ^ 1));
+                    fss_block ch = out[2 * j + xb];
+                    t[j] = (uint8_t)((unsigned)(ch.lo & 1) ^ (told & (unsigned)(cw.lo >> xb) & 1));
+                    cw.lo &= ~(uint64_t)3;
+                    ch.lo &= ~(uint64_t)3;
+                    s[j] = fss_xor(ch, fss_and_bit(cw, told));
                 }
-                unsigned tnew = (unsigned)(ch.lo & 1) ^ (told & tcw);
-                ch.lo &= ~(uint64_t)3;
-                fss_block scw = cw;
-                scw.lo &= ~(uint64_t)3;
-                s[i] = fss_xor(ch, fss_and_bit(scw, told));
-                t[i] = (uint8_t)tnew;
+            } else {
+                for (size_t j = 0; j < nc; j++) in[j] = tweak(s[j], (unsigned)(xc[j] >> sh) & 1);
+                h_blocks(g, out, in, nc);
+                for (size_t j = 0; j < nc; j++) {
+                    if (j + FSS_DPF_PREFETCH < nc) __builtin_prefetch(kr + (j + FSS_DPF_PREFETCH) * kb + off);
+                    unsigned xb = (unsigned)(xc[j] >> sh) & 1;
+                    fss_block cw = ldb(kr + j * kb + off), ch = out[j];
+                    unsigned told = t[j];
+                    t[j] = (uint8_t)((unsigned)(ch.lo & 1) ^ (told & (unsigned)(cw.lo >> xb) & 1));
+                    cw.lo &= ~(uint64_t)3;
+                    ch.lo &= ~(uint64_t)3;
+                    s[j] = fss_xor(ch, fss_and_bit(cw, told));
+                }
             }
         }
-        for (size_t i = 0; i < nc; i++) tw[i] = TW_LEAF;
-        fss_prg_h(g, out, s, tw, nc);
-        for (size_t i = 0; i < nc; i++) leaf[c0 + i] = fss_xor(out[i], fss_and_bit(k->leaf[c0 + i], t[i]));
+        for (size_t j = 0; j < nc; j++) in[j] = tweak(s[j], TW_LEAF);
+        h_blocks(g, out, in, nc);
+        size_t loff = 16 * (1 + (size_t)m);
+        for (size_t j = 0; j < nc; j++) leaf[c0 + j] = fss_xor(out[j], fss_and_bit(ldb(kr + j * kb + loff), t[j]));
     }
     free(s);
     free(in);
     free(out);
     free(t);
-    free(tw);
+}
+
+/* The reference walk: one key at a time, one fss_prg_h call per node. */
+static void walk_ref(fss_prg *g, fss_block *leaf, uint8_t *acc, int party, const fss_dpf_keys *k, const uint64_t *x,
+                     size_t N, int lt)
+{
+    int n = k->n, m = fss_dpf_levels(n);
+    uint64_t amask = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    for (size_t i = 0; i < N; i++) {
+        fss_block s = fss_dpf_key_block(k, i, 0);
+        unsigned t = (unsigned)party;
+        if (acc) acc[i] = 0;
+        for (int lv = 0; lv < m; lv++) {
+            unsigned xb = (unsigned)((x[i] & amask) >> (n - 1 - lv)) & 1;
+            fss_block cw = fss_dpf_key_block(k, i, 1 + lv), scw = cw, ch[2];
+            scw.lo &= ~(uint64_t)3;
+            fss_block two[2] = {s, s};
+            uint8_t tw[2] = {TW_L, TW_R};
+            fss_prg_h(g, ch, two, tw, 2);
+            if (lt && !xb) acc[i] ^= (uint8_t)(((unsigned)ch[1].lo & 1) ^ (t & (unsigned)(cw.lo >> 1) & 1));
+            fss_block c = ch[xb];
+            unsigned tn = (unsigned)(c.lo & 1) ^ (t & (unsigned)(cw.lo >> xb) & 1);
+            c.lo &= ~(uint64_t)3;
+            s = fss_xor(c, fss_and_bit(scw, t));
+            t = tn;
+        }
+        uint8_t twl = TW_LEAF;
+        fss_block o;
+        fss_prg_h(g, &o, &s, &twl, 1);
+        leaf[i] = fss_xor(o, fss_and_bit(fss_dpf_key_block(k, i, 1 + m), t));
+    }
 }
 
 /* Parity of the bits of b strictly above position j (j < 128). */
@@ -230,30 +338,50 @@ static unsigned parity_above(fss_block b, unsigned j)
     return (unsigned)__builtin_parityll(lo ^ hi);
 }
 
-void fss_dpf_eval_eq(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N)
+static void eval_eq(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N, int ref)
 {
     uint64_t amask = k->n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k->n) - 1;
     if (k->n <= FSS_DPF_NU) {
-        for (size_t i = 0; i < N; i++) out[i] = (uint8_t)fss_block_bit(k->leaf[i], (unsigned)(x[i] & amask));
+        for (size_t i = 0; i < N; i++) out[i] = (uint8_t)fss_block_bit(table_of(k, i), (unsigned)(x[i] & amask));
         return;
     }
     fss_block *leaf = xmalloc(N * sizeof *leaf);
-    walk(g, leaf, NULL, party, k, x, N, 0);
+    (ref ? walk_ref : walk)(g, leaf, NULL, party, k, x, N, 0); /* reads bits n-1..7 of x only */
     for (size_t i = 0; i < N; i++) out[i] = (uint8_t)fss_block_bit(leaf[i], leaf_index(x[i]));
     free(leaf);
 }
 
-void fss_dpf_eval_lt(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N)
+static void eval_lt(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N, int ref)
 {
     uint64_t amask = k->n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k->n) - 1;
     if (k->n <= FSS_DPF_NU) {
-        for (size_t i = 0; i < N; i++) out[i] = (uint8_t)parity_above(k->leaf[i], (unsigned)(x[i] & amask));
+        for (size_t i = 0; i < N; i++) out[i] = (uint8_t)parity_above(table_of(k, i), (unsigned)(x[i] & amask));
         return;
     }
     fss_block *leaf = xmalloc(N * sizeof *leaf);
-    walk(g, leaf, out, party, k, x, N, 1);
+    (ref ? walk_ref : walk)(g, leaf, out, party, k, x, N, 1);
     for (size_t i = 0; i < N; i++) out[i] ^= (uint8_t)parity_above(leaf[i], leaf_index(x[i]));
     free(leaf);
+}
+
+void fss_dpf_eval_eq(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N)
+{
+    eval_eq(g, out, party, k, x, N, 0);
+}
+
+void fss_dpf_eval_lt(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N)
+{
+    eval_lt(g, out, party, k, x, N, 0);
+}
+
+void fss_dpf_eval_eq_ref(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N)
+{
+    eval_eq(g, out, party, k, x, N, 1);
+}
+
+void fss_dpf_eval_lt_ref(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N)
+{
+    eval_lt(g, out, party, k, x, N, 1);
 }
 
 void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k)
@@ -262,15 +390,17 @@ void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k
     CHECK(n <= 24, "fss_dpf_eval_all: domain of %d bits is too large for full-domain evaluation", n);
     size_t N = k->N, D = (size_t)1 << n;
     if (n <= FSS_DPF_NU) {
-        for (size_t i = 0; i < N; i++)
-            for (size_t j = 0; j < D; j++) out[i * D + j] = (uint8_t)fss_block_bit(k->leaf[i], (unsigned)j);
+        for (size_t i = 0; i < N; i++) {
+            fss_block tb = table_of(k, i);
+            for (size_t j = 0; j < D; j++) out[i * D + j] = (uint8_t)fss_block_bit(tb, (unsigned)j);
+        }
         return;
     }
     size_t W = (size_t)1 << m; /* leaves per key */
     fss_block *s = xmalloc(N * W * sizeof *s), *ns = xmalloc(N * W * sizeof *ns), *in = xmalloc(N * W * sizeof *in);
     uint8_t *t = xmalloc(N * W), *nt = xmalloc(N * W), *tw = xmalloc(N * W);
     for (size_t i = 0; i < N; i++) {
-        s[i * W] = k->s0[i];
+        s[i * W] = fss_dpf_key_block(k, i, 0);
         t[i * W] = (uint8_t)party;
     }
     for (int lv = 0; lv < m; lv++) {
@@ -285,7 +415,7 @@ void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k
         fss_prg_h(g, ns, in, tw, q);
         q = 0;
         for (size_t i = 0; i < N; i++) {
-            fss_block cw = k->cw[i * (size_t)m + lv], scw = cw;
+            fss_block cw = fss_dpf_key_block(k, i, 1 + lv), scw = cw;
             scw.lo &= ~(uint64_t)3;
             for (size_t j = 0; j < w; j++) {
                 unsigned told = t[i * W + j];
@@ -305,11 +435,15 @@ void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k
     }
     memset(tw, TW_LEAF, N * W);
     fss_prg_h(g, ns, s, tw, N * W);
-    for (size_t i = 0; i < N; i++)
+    for (size_t i = 0; i < N; i++) {
+        fss_block lw = fss_dpf_key_block(k, i, 1 + m);
         for (size_t j = 0; j < W; j++) {
-            fss_block lf = fss_xor(ns[i * W + j], fss_and_bit(k->leaf[i], t[i * W + j]));
-            for (unsigned b = 0; b < 128; b++) out[i * D + (j << FSS_DPF_NU) + b] = (uint8_t)fss_block_bit(lf, b);
+            fss_block lf = fss_xor(ns[i * W + j], fss_and_bit(lw, t[i * W + j]));
+            uint8_t *o = out + i * D + (j << FSS_DPF_NU);
+            for (unsigned b = 0; b < 64; b++) o[b] = (uint8_t)((lf.lo >> b) & 1);
+            for (unsigned b = 0; b < 64; b++) o[64 + b] = (uint8_t)((lf.hi >> b) & 1);
         }
+    }
     free(s);
     free(ns);
     free(in);
@@ -318,47 +452,10 @@ void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k
     free(tw);
 }
 
-/* A block at a byte offset: lo then hi, little-endian (the bit string fss_bit_put would write). */
-static void put_block(uint8_t *p, fss_block b)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(b.lo >> (8 * i)), p[8 + i] = (uint8_t)(b.hi >> (8 * i));
-}
-
-static fss_block get_block(const uint8_t *p)
-{
-    fss_block b = {0, 0};
-    for (int i = 0; i < 8; i++) b.lo |= (uint64_t)p[i] << (8 * i), b.hi |= (uint64_t)p[8 + i] << (8 * i);
-    return b;
-}
-
-void fss_dpf_key_write(uint8_t *out, const fss_dpf_keys *k, size_t i)
-{
-    int n = k->n, m = fss_dpf_levels(n);
-    if (n <= FSS_DPF_NU) {
-        memset(out, 0, fss_dpf_key_bytes(n));
-        fss_bitio w = {out, 0};
-        unsigned bits = 1u << n;
-        fss_bit_put(&w, k->leaf[i].lo, bits < 64 ? (int)bits : 64);
-        if (bits > 64) fss_bit_put(&w, k->leaf[i].hi, (int)bits - 64);
-        CHECK(w.pos == fss_dpf_key_bits(n), "fss_dpf_key_write: wrote %zu bits", w.pos);
-    } else { /* s0, the m correction words, the leaf: 16 (m + 2) = 16 n - 80 bytes */
-        put_block(out, k->s0[i]);
-        for (int lv = 0; lv < m; lv++) put_block(out + 16 * (1 + (size_t)lv), k->cw[i * (size_t)m + lv]);
-        put_block(out + 16 * (1 + (size_t)m), k->leaf[i]);
-    }
-}
+void fss_dpf_key_write(uint8_t *out, const fss_dpf_keys *k, size_t i) { memcpy(out, k->raw + i * k->kb, k->kb); }
 
 void fss_dpf_key_read(fss_dpf_keys *k, size_t i, const uint8_t *in)
 {
-    int n = k->n, m = fss_dpf_levels(n);
-    if (n <= FSS_DPF_NU) {
-        fss_bitio r = {(uint8_t *)in, 0};
-        unsigned bits = 1u << n;
-        k->leaf[i].lo = fss_bit_get(&r, bits < 64 ? (int)bits : 64);
-        k->leaf[i].hi = bits > 64 ? fss_bit_get(&r, (int)bits - 64) : 0;
-    } else {
-        k->s0[i] = get_block(in);
-        for (int lv = 0; lv < m; lv++) k->cw[i * (size_t)m + lv] = get_block(in + 16 * (1 + (size_t)lv));
-        k->leaf[i] = get_block(in + 16 * (1 + (size_t)m));
-    }
+    CHECK(k->owned == 1, "fss_dpf_key_read: the keys are a view");
+    memcpy(k->raw + i * k->kb, in, k->kb);
 }

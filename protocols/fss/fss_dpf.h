@@ -23,19 +23,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../common/arena.h"
 #include "../../common/rng.h"
 #include "fss_prg.h"
 
 enum { FSS_DPF_NU = 7 };
 
-/* N keys of one party, struct of arrays. */
+/* N keys of one party, each in its serialised form (array of structs: key i is kb bytes at raw + i kb),
+ * so sending, receiving and evaluating a key need no conversion: n > 7: the root seed, the m
+ * correction words (seed, t_L in bit 0, t_R in bit 1) and the leaf correction word, 16 bytes each
+ * (a block's lo word then its hi word, little-endian); n <= 7: the table share, 2^n bits LSB first.
+ * raw is owned (fss_dpf_keys_alloc) or a view of a received buffer (fss_dpf_keys_view). */
 typedef struct fss_dpf_keys {
     int n;
-    size_t N;
-    fss_block *s0;   /* N root seeds (n > 7), NULL otherwise */
-    fss_block *cw;   /* N * (n - 7) correction words (seed, t_L in bit 0, t_R in bit 1) */
-    fss_block *leaf; /* N leaf correction words (n > 7), or the N table shares (n <= 7) */
+    size_t N, kb;  /* keys, bytes per key (fss_dpf_key_bytes(n)) */
+    uint8_t *raw;  /* N kb bytes */
+    int owned;     /* 1: raw is freed by fss_dpf_keys_free; 0: a view; FSS_DPF_PLACED: generated in place
+                    * in a dealer's output buffer (fss_dpf_keys_place) */
 } fss_dpf_keys;
+
+enum { FSS_DPF_PLACED = 2 };
 
 /* Levels of the tree: max(n - 7, 0). */
 int fss_dpf_levels(int n);
@@ -44,7 +51,17 @@ uint64_t fss_dpf_key_bits(int n);
 uint64_t fss_dpf_key_bytes(int n);
 
 void fss_dpf_keys_alloc(fss_dpf_keys *k, int n, size_t N);
+/* The same from an arena (arena.h; NULL: malloc), for a dealer that generates keys gate after gate. */
+void fss_dpf_keys_alloc_in(fss_dpf_keys *k, int n, size_t N, arena *a);
+/* N keys read in place from buf (N fss_dpf_key_bytes(n) bytes, alive as long as k): no copy. */
+void fss_dpf_keys_view(fss_dpf_keys *k, int n, size_t N, const uint8_t *buf);
+/* N keys to be generated in place at buf (a dealer's output buffer, where the serialised key goes):
+ * writing them out is then no copy. Not freed by fss_dpf_keys_free. */
+void fss_dpf_keys_place(fss_dpf_keys *k, int n, size_t N, uint8_t *buf);
 void fss_dpf_keys_free(fss_dpf_keys *k);
+/* Block j of key i (n > 7: 0 the root seed, 1..m the correction words, m + 1 the leaf word; n <= 7:
+ * 0 the table share). */
+fss_block fss_dpf_key_block(const fss_dpf_keys *k, size_t i, int j);
 
 /* Dealer: key pairs for the N points alpha[i] (low n bits used). Randomness from r. */
 void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const uint64_t *alpha, size_t N);
@@ -54,10 +71,15 @@ void fss_dpf_gen(fss_prg *g, rng *r, fss_dpf_keys *k0, fss_dpf_keys *k1, const u
 void fss_dpf_eval_eq(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N);
 void fss_dpf_eval_lt(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N);
 
+/* The naive references of the two: one key at a time, one PRG call per node (tests compare them). */
+void fss_dpf_eval_eq_ref(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N);
+void fss_dpf_eval_lt_ref(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k, const uint64_t *x, size_t N);
+
 /* Full-domain evaluation: out[i * 2^n + j] = share of 1{j = alpha_i} for j < 2^n. Needs n <= 24. */
 void fss_dpf_eval_all(fss_prg *g, uint8_t *out, int party, const fss_dpf_keys *k);
 
-/* Serialises key i (exactly fss_dpf_key_bytes(n) bytes) and reads one back into slot i. */
+/* Serialises key i (exactly fss_dpf_key_bytes(n) bytes) and reads one back into slot i (owned keys):
+ * a copy of the key's bytes. */
 void fss_dpf_key_write(uint8_t *out, const fss_dpf_keys *k, size_t i);
 void fss_dpf_key_read(fss_dpf_keys *k, size_t i, const uint8_t *in);
 

@@ -293,10 +293,18 @@ static void fss_serve(int kind, dealer_ctx *d, const uint64_t *s, uint8_t *out[2
     for (uint64_t i = 0; i < g.nextra; i++) rx[i] &= mb;
     fss_dealer fd;
     fss_dealer_init(&fd, rng_u64(&d->local));
+    fd.scratch = d->scratch;
     gkey k[2];
+    /* the DPF arrays are generated where the written key will hold them (fss_keyio.h, PLACE) */
+    keygen(NULL, &g, &k[0], &k[1], NULL, NULL, NULL);
+    for (int p = 0; p < 2; p++) {
+        fss_keyio io = {FSS_KIO_PLACE, out[p], 0, &fd, p};
+        kio(&io, &k[p]);
+        key_free(&k[p]);
+    }
     keygen(&fd, &g, &k[0], &k[1], rout, rin, rx);
     for (int p = 0; p < 2; p++) {
-        fss_keyio io = {FSS_KIO_WRITE, out[p], 0};
+        fss_keyio io = {FSS_KIO_WRITE, out[p], 0, NULL, 0};
         kio(&io, &k[p]);
         if (p == 0) fss_pack(out[0] + io.pos, rout, g.nout, g.n);
         key_free(&k[p]);
@@ -433,7 +441,7 @@ static void gate_begin(mpc_ctx *c, gate_run *gr, int kind, const uint64_t *s, co
     }
     if (r)
         for (uint64_t i = 0; i < g->nin; i++) r[i] &= fss_mask(g->n);
-    gr->mat = ph ? NULL : chk_malloc(bytes[c->self] + 1);
+    gr->mat = ph ? NULL : (uint8_t *)mpc_tmp(c, bytes[c->self] / 8 + 1); /* reused pages (arena.h) */
     dealer_request(c, &fss_dealer_kinds[kind], s, gr->mat);
     gr->xh = ph ? NULL : chk_calloc(g->nin + g->nextra + 1, 8);
     open_in(c, gr->xh, x, r, (size_t)g->nin, px, rx, (size_t)g->nextra);
@@ -446,7 +454,7 @@ static void gate_begin(mpc_ctx *c, gate_run *gr, int kind, const uint64_t *s, co
     key_free(&other);
     gr->keylen = 0;
     if (!ph) {
-        fss_keyio io = {FSS_KIO_READ, gr->mat, 0};
+        fss_keyio io = {FSS_KIO_READ, gr->mat, 0, NULL, 0};
         kio(&io, &gr->k);
         gr->keylen = io.pos;
     }
@@ -472,7 +480,8 @@ static void gate_end(mpc_ctx *c, gate_run *gr, uint64_t *y, const uint64_t *ysh)
     net_tag_pop(c->net, MPC_TAG_FSS_OUT);
     net_tag_pop(c->net, MPC_TAG_FSS_RELU + g->kind);
     key_free(&gr->k);
-    free(gr->xh), free(gr->mat);
+    free(gr->xh);
+    mpc_tmp_free((uint64_t *)gr->mat);
 }
 
 /* A unary gate's shape: N, and for Quad its coefficients. */

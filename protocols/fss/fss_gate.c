@@ -39,15 +39,63 @@ void fss_dealer_init(fss_dealer *d, uint64_t seed)
 {
     fss_prg_init(&d->prg);
     rng_seed(&d->r, seed, 0xf55);
+    d->scratch = NULL;
+    for (int p = 0; p < 2; p++) d->slots[p] = NULL, d->nslots[p] = d->islot[p] = d->cap[p] = 0, d->placing[p] = 0;
 }
 
-void fss_dealer_free(fss_dealer *d) { fss_prg_free(&d->prg); }
+void fss_dealer_free(fss_dealer *d)
+{
+    fss_prg_free(&d->prg);
+    for (int p = 0; p < 2; p++) free(d->slots[p]), d->slots[p] = NULL;
+}
+
+void fss_dealer_slots_reset(fss_dealer *d)
+{
+    for (int p = 0; p < 2; p++) d->nslots[p] = d->islot[p] = 0, d->placing[p] = 0;
+}
+
+void fss_dealer_slot_add(fss_dealer *d, int p, uint8_t *at, int n, size_t N)
+{
+    if (d->nslots[p] == d->cap[p]) {
+        d->cap[p] = d->cap[p] ? 2 * d->cap[p] : 16;
+        d->slots[p] = realloc(d->slots[p], d->cap[p] * sizeof *d->slots[p]);
+        CHECK(d->slots[p] != NULL, "fss_dealer: out of memory");
+    }
+    fss_dpf_slot s = {at, n, N};
+    d->slots[p][d->nslots[p]++] = s;
+    d->placing[p] = 1;
+}
+
+void fss_dealer_dpf_alloc(fss_dealer *d, int p, fss_dpf_keys *k, int n, size_t N)
+{
+    if (d->placing[p] && d->islot[p] < d->nslots[p]) {
+        const fss_dpf_slot *s = &d->slots[p][d->islot[p]];
+        if (s->n == n && s->N == N) {
+            fss_dpf_keys_place(k, n, N, s->at);
+            d->islot[p]++;
+            return;
+        }
+    }
+    d->placing[p] = 0;
+    fss_dpf_keys_alloc_in(k, n, N, d->scratch);
+}
 
 void fss_dealer_masks(fss_dealer *d, uint64_t *r, size_t N, int b)
 {
     rng_fill_u64(&d->r, r, N);
     uint64_t m = fss_mask(b);
     for (size_t i = 0; i < N; i++) r[i] &= m;
+}
+
+void fss_dealer_bits(fss_dealer *d, uint8_t *c, size_t N)
+{
+    enum { CH = 4096 };
+    uint64_t w[CH];
+    for (size_t i0 = 0; i0 < N; i0 += CH) {
+        size_t n = N - i0 < CH ? N - i0 : CH;
+        rng_fill_u64(&d->r, w, n);
+        for (size_t i = 0; i < n; i++) c[i0 + i] = (uint8_t)(w[i] & 1);
+    }
 }
 
 void fss_dealer_share(fss_dealer *d, uint64_t *v0, uint64_t *v1, const uint64_t *v, size_t N, int b)
@@ -90,16 +138,24 @@ void fss_open_segs(mpc_ctx *c, const fss_seg *segs, int nseg)
         return;
     }
     uint8_t *mine = xcalloc(nb, 1), *theirs = xcalloc(nb, 1);
-    fss_bitio w = {mine, 0};
-    for (int s = 0; s < nseg; s++)
-        for (size_t i = 0; i < segs[s].N; i++) fss_bit_put(&w, segs[s].sh[i], segs[s].b);
+    fss_bitstream w = {mine, 0, nb, 0, 0};
+    for (int s = 0; s < nseg; s++) fss_bs_put(&w, segs[s].sh, segs[s].N, segs[s].b);
+    fss_bs_flush(&w);
     xsend(c, mine, nb);
     xrecv(c, theirs, nb);
-    fss_bitio r = {theirs, 0};
-    for (int s = 0; s < nseg; s++) {
-        uint64_t m = fss_mask(segs[s].b);
-        for (size_t i = 0; i < segs[s].N; i++)
-            segs[s].out[i] = (segs[s].sh[i] + fss_bit_get(&r, segs[s].b)) & m;
+    fss_bitstream r = {theirs, 0, nb, 0, 0};
+    for (int s = 0; s < nseg; s++) { /* out may alias sh: read the other's values first */
+        uint64_t m = fss_mask(segs[s].b), *o = segs[s].out;
+        const uint64_t *sh = segs[s].sh;
+        if (o == sh) {
+            uint64_t *tmp = xcalloc(segs[s].N, 8);
+            fss_bs_get(&r, tmp, segs[s].N, segs[s].b);
+            for (size_t i = 0; i < segs[s].N; i++) o[i] = (sh[i] + tmp[i]) & m;
+            free(tmp);
+        } else {
+            fss_bs_get(&r, o, segs[s].N, segs[s].b);
+            for (size_t i = 0; i < segs[s].N; i++) o[i] = (sh[i] + o[i]) & m;
+        }
     }
     free(mine);
     free(theirs);
@@ -143,10 +199,8 @@ static uint8_t *bits_share(fss_dealer *d, uint8_t *c1, const uint8_t *v, size_t 
 {
     /* XOR shares of bits: c0 uniform, c1 = c0 ^ v; returns c0 */
     uint8_t *c0 = xcalloc(N, 1);
-    for (size_t i = 0; i < N; i++) {
-        c0[i] = (uint8_t)(rng_u64(&d->r) & 1);
-        c1[i] = (uint8_t)(c0[i] ^ v[i]);
-    }
+    fss_dealer_bits(d, c0, N);
+    for (size_t i = 0; i < N; i++) c1[i] = (uint8_t)(c0[i] ^ v[i]);
     return c0;
 }
 
@@ -169,7 +223,7 @@ void fss_drelu_keygen(fss_dealer *d, fss_drelu_key *k0, fss_drelu_key *k1, uint6
         k[p]->N = N;
     }
     if (!d) return; /* phantom: the shape only */
-    for (int p = 0; p < 2; p++) fss_dpf_keys_alloc(&k[p]->dpf, b - 1, N);
+    for (int p = 0; p < 2; p++) fss_dealer_dpf_alloc(d, p, &k[p]->dpf, b - 1, N);
     uint64_t *alpha = xcalloc(N, 8), lm = fss_mask(b - 1);
     uint8_t *v = xcalloc(N, 1);
     k1->c = xcalloc(N, 1);
@@ -356,7 +410,7 @@ void fss_tr_keygen(fss_dealer *d, fss_tr_key *k0, fss_tr_key *k1, uint64_t *r_ou
     }
     if (!d) return; /* phantom: the shape only */
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc(&k[p]->dpf, cmp, N);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, cmp, N);
         k[p]->corr = xcalloc(2 * N, 8);
         k[p]->extra = kind == FSS_TR_SLACK ? xcalloc(N, 8) : NULL;
     }

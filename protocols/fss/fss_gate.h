@@ -31,14 +31,35 @@
 
 /* ---- dealer, costs, transport ---- */
 
+/* Where a gate's serialised key will hold a DPF key array (fss_keyio.h, FSS_KIO_PLACE). */
+typedef struct fss_dpf_slot {
+    uint8_t *at;
+    int n;
+    size_t N;
+} fss_dpf_slot;
+
 typedef struct fss_dealer {
     fss_prg prg;
     rng r;
+    arena *scratch; /* borrowed: where DPF keys are allocated (NULL after fss_dealer_init: malloc) */
+    /* Per party: the slots of the key being generated, in the order the key's visitor meets them;
+     * fss_dealer_dpf_alloc places the i-th DPF array of party p in slot i while the shapes agree
+     * (then the dealer's write is no copy), else allocates it (and stops placing for that party). */
+    fss_dpf_slot *slots[2];
+    size_t nslots[2], islot[2], cap[2];
+    int placing[2];
 } fss_dealer;
 void fss_dealer_init(fss_dealer *d, uint64_t seed);
+/* Party p's DPF key array of a keygen: placed (see fss_dealer) or from d->scratch. */
+void fss_dealer_dpf_alloc(fss_dealer *d, int p, fss_dpf_keys *k, int n, size_t N);
+/* Slots: forget them (placing off), add one (placing on for p). */
+void fss_dealer_slots_reset(fss_dealer *d);
+void fss_dealer_slot_add(fss_dealer *d, int p, uint8_t *at, int n, size_t N);
 void fss_dealer_free(fss_dealer *d);
 /* N uniform masks of b bits. */
 void fss_dealer_masks(fss_dealer *d, uint64_t *r, size_t N, int b);
+/* N uniform bits, c[i] = low bit of the i-th 64-bit word of d->r (the stream of N rng_u64 calls). */
+void fss_dealer_bits(fss_dealer *d, uint8_t *c, size_t N);
 
 /* Cost of a gate on N elements: online rounds (causal depth), bytes sent by each party to the other
  * (each also receives as much), and the key bytes each party receives from the dealer. */

@@ -14,14 +14,17 @@ static void *xcalloc(size_t n, size_t sz)
     return p;
 }
 
+/* Keys travel in their in-memory form (fss_dpf.h): written with one copy, read as a view of the
+ * received buffer (no copy; the buffer outlives the key). */
 static void kio_dpf(fss_keyio *io, fss_dpf_keys *k, int n, size_t N)
 {
     uint64_t kb = fss_dpf_key_bytes(n);
-    if (io->mode == FSS_KIO_READ) {
-        fss_dpf_keys_alloc(k, n, N);
-        for (size_t i = 0; i < N; i++) fss_dpf_key_read(k, i, io->buf + io->pos + i * kb);
-    } else if (io->mode == FSS_KIO_WRITE) {
-        for (size_t i = 0; i < N; i++) fss_dpf_key_write(io->buf + io->pos + i * kb, k, i);
+    uint8_t *at = io->buf ? io->buf + io->pos : NULL;
+    if (io->mode == FSS_KIO_READ) fss_dpf_keys_view(k, n, N, at);
+    else if (io->mode == FSS_KIO_PLACE) fss_dealer_slot_add(io->dealer, io->party, at, n, N);
+    else if (io->mode == FSS_KIO_WRITE && k->raw != at) {
+        CHECK(k->owned != FSS_DPF_PLACED, "fss_keyio: a DPF key was generated in another key's place");
+        memcpy(at, k->raw, N * kb);
     }
     io->pos += N * kb;
 }
@@ -29,7 +32,7 @@ static void kio_dpf(fss_keyio *io, fss_dpf_keys *k, int n, size_t N)
 static void kio_bits(fss_keyio *io, uint8_t **c, size_t N)
 {
     size_t nb = fss_packed_bytes(N, 1);
-    if (io->mode != FSS_KIO_COUNT) {
+    if (io->mode == FSS_KIO_READ || io->mode == FSS_KIO_WRITE) {
         if (io->mode == FSS_KIO_READ) *c = xcalloc(N, 1);
         uint64_t *v = xcalloc(N, 8);
         if (io->mode == FSS_KIO_WRITE) {
@@ -55,6 +58,32 @@ static void kio_elems(fss_keyio *io, uint64_t **v, size_t N, int b)
     io->pos += fss_packed_bytes(N, b);
 }
 
+/* nv vectors of b-bit elements packed as one (ceil(sum len * b / 8) bytes, the bit string of their
+ * concatenation): READ allocates each. */
+static void kio_vecs(fss_keyio *io, int b, int nv, uint64_t **v[], const size_t len[])
+{
+    size_t tot = 0;
+    for (int i = 0; i < nv; i++) tot += len[i];
+    size_t nb = fss_packed_bytes(tot, b);
+    fss_bitstream bs = {io->buf ? io->buf + io->pos : NULL, 0, nb, 0, 0};
+    if (io->mode == FSS_KIO_READ) {
+        for (int i = 0; i < nv; i++) {
+            *v[i] = xcalloc(len[i], 8);
+            fss_bs_get(&bs, *v[i], len[i], b);
+        }
+    } else if (io->mode == FSS_KIO_WRITE) {
+        for (int i = 0; i < nv; i++) fss_bs_put(&bs, *v[i], len[i], b);
+        fss_bs_flush(&bs);
+    }
+    io->pos += nb;
+}
+
+#define KIO_VECS(io, b, ...)                                                                                   \
+    do {                                                                                                       \
+        uint64_t **v_[] = {__VA_ARGS__};                                                                      \
+        kio_vecs((io), (b), (int)(sizeof v_ / sizeof *v_), v_, len_);                                          \
+    } while (0)
+
 void fss_kio_drelu(fss_keyio *io, fss_drelu_key *k)
 {
     kio_dpf(io, &k->dpf, k->b - 1, k->N);
@@ -64,24 +93,8 @@ void fss_kio_drelu(fss_keyio *io, fss_drelu_key *k)
 void fss_kio_select(fss_keyio *io, fss_select_key *k)
 {
     /* three vectors packed as one: ceil(3 N b / 8) bytes */
-    size_t N = k->N;
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(3 * N, 8);
-        memcpy(all, k->rd, N * 8);
-        memcpy(all + N, k->k0, N * 8);
-        memcpy(all + 2 * N, k->k1, N * 8);
-    }
-    kio_elems(io, &all, 3 * N, k->b);
-    if (io->mode == FSS_KIO_READ) {
-        k->rd = xcalloc(N, 8);
-        k->k0 = xcalloc(N, 8);
-        k->k1 = xcalloc(N, 8);
-        memcpy(k->rd, all, N * 8);
-        memcpy(k->k0, all + N, N * 8);
-        memcpy(k->k1, all + 2 * N, N * 8);
-    }
-    free(all);
+    const size_t len_[] = {k->N, k->N, k->N};
+    KIO_VECS(io, k->b, &k->rd, &k->k0, &k->k1);
 }
 
 void fss_kio_relu(fss_keyio *io, fss_relu_key *k)
@@ -97,23 +110,9 @@ void fss_kio_tr(fss_keyio *io, fss_tr_key *k)
     kio_dpf(io, &k->dpf, cmp, N);
     kio_bits(io, &k->c, N);
     /* corr (2N) and extra (N) packed as one vector */
-    size_t ne = k->kind == FSS_TR_SLACK ? 3 : 2;
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(ne * N, 8);
-        memcpy(all, k->corr, 2 * N * 8);
-        if (ne == 3) memcpy(all + 2 * N, k->extra, N * 8);
-    }
-    kio_elems(io, &all, ne * N, k->bout);
-    if (io->mode == FSS_KIO_READ) {
-        k->corr = xcalloc(2 * N, 8);
-        memcpy(k->corr, all, 2 * N * 8);
-        if (ne == 3) {
-            k->extra = xcalloc(N, 8);
-            memcpy(k->extra, all + 2 * N, N * 8);
-        }
-    }
-    free(all);
+    const size_t len_[] = {2 * N, N};
+    if (k->kind == FSS_TR_SLACK) KIO_VECS(io, k->bout, &k->corr, &k->extra);
+    else KIO_VECS(io, k->bout, &k->corr);
 }
 
 void fss_kio_trfloor(fss_keyio *io, fss_trfloor_key *k)
@@ -124,24 +123,8 @@ void fss_kio_trfloor(fss_keyio *io, fss_trfloor_key *k)
 
 void fss_kio_matmul(fss_keyio *io, fss_matmul_key *k)
 {
-    size_t a = k->m * k->k, b = k->k * k->p, c = k->m * k->p;
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(a + b + c, 8);
-        memcpy(all, k->rx, a * 8);
-        memcpy(all + a, k->ry, b * 8);
-        memcpy(all + a + b, k->rz, c * 8);
-    }
-    kio_elems(io, &all, a + b + c, k->b);
-    if (io->mode == FSS_KIO_READ) {
-        k->rx = xcalloc(a, 8);
-        k->ry = xcalloc(b, 8);
-        k->rz = xcalloc(c, 8);
-        memcpy(k->rx, all, a * 8);
-        memcpy(k->ry, all + a, b * 8);
-        memcpy(k->rz, all + a + b, c * 8);
-    }
-    free(all);
+    const size_t len_[] = {k->m * k->k, k->k * k->p, k->m * k->p};
+    KIO_VECS(io, k->b, &k->rx, &k->ry, &k->rz);
 }
 
 void fss_kio_lut(fss_keyio *io, fss_lut_key *k)
@@ -173,20 +156,8 @@ void fss_kio_gelu(fss_keyio *io, fss_gelu_key *k)
         memcpy(k->cic, both + N, N);
     }
     free(both);
-    uint64_t *mux = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        mux = xcalloc(8 * N, 8);
-        memcpy(mux, k->c0, 4 * N * 8);
-        memcpy(mux + 4 * N, k->c1, 4 * N * 8);
-    }
-    kio_elems(io, &mux, 8 * N, 8);
-    if (io->mode == FSS_KIO_READ) {
-        k->c0 = xcalloc(4 * N, 8);
-        k->c1 = xcalloc(4 * N, 8);
-        memcpy(k->c0, mux, 4 * N * 8);
-        memcpy(k->c1, mux + 4 * N, 4 * N * 8);
-    }
-    free(mux);
+    const size_t len_[] = {4 * N, 4 * N};
+    KIO_VECS(io, 8, &k->c0, &k->c1);
     fss_kio_lut(io, &k->lut);
     fss_kio_select(io, &k->relu);
 }
@@ -194,42 +165,14 @@ void fss_kio_gelu(fss_keyio *io, fss_gelu_key *k)
 void fss_kio_mul(fss_keyio *io, fss_mul_key *k)
 {
     size_t N = k->R * k->L, ny = k->bcast == 1 ? k->R : k->bcast == 2 ? k->L : N;
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(2 * N + ny, 8);
-        memcpy(all, k->rx, N * 8);
-        memcpy(all + N, k->ry, ny * 8);
-        memcpy(all + N + ny, k->rz, N * 8);
-    }
-    kio_elems(io, &all, 2 * N + ny, k->b);
-    if (io->mode == FSS_KIO_READ) {
-        k->rx = xcalloc(N, 8);
-        k->ry = xcalloc(ny, 8);
-        k->rz = xcalloc(N, 8);
-        memcpy(k->rx, all, N * 8);
-        memcpy(k->ry, all + N, ny * 8);
-        memcpy(k->rz, all + N + ny, N * 8);
-    }
-    free(all);
+    const size_t len_[] = {N, ny, N};
+    KIO_VECS(io, k->b, &k->rx, &k->ry, &k->rz);
 }
 
 void fss_kio_square(fss_keyio *io, fss_square_key *k)
 {
-    size_t N = k->N;
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(2 * N, 8);
-        memcpy(all, k->r, N * 8);
-        memcpy(all + N, k->c, N * 8);
-    }
-    kio_elems(io, &all, 2 * N, k->b);
-    if (io->mode == FSS_KIO_READ) {
-        k->r = xcalloc(N, 8);
-        k->c = xcalloc(N, 8);
-        memcpy(k->r, all, N * 8);
-        memcpy(k->c, all + N, N * 8);
-    }
-    free(all);
+    const size_t len_[] = {k->N, k->N};
+    KIO_VECS(io, k->b, &k->r, &k->c);
 }
 
 void fss_kio_max(fss_keyio *io, fss_max_key *k)
@@ -251,20 +194,8 @@ void fss_kio_clip(fss_keyio *io, fss_clip_key *k)
     size_t N = k->N;
     kio_dpf(io, &k->dpf, k->b, N);
     kio_bits(io, &k->c, N);
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(4 * N, 8);
-        memcpy(all, k->c0, 2 * N * 8);
-        memcpy(all + 2 * N, k->c1, 2 * N * 8);
-    }
-    kio_elems(io, &all, 4 * N, k->bout);
-    if (io->mode == FSS_KIO_READ) {
-        k->c0 = xcalloc(2 * N, 8);
-        k->c1 = xcalloc(2 * N, 8);
-        memcpy(k->c0, all, 2 * N * 8);
-        memcpy(k->c1, all + 2 * N, 2 * N * 8);
-    }
-    free(all);
+    const size_t len_[] = {2 * N, 2 * N};
+    KIO_VECS(io, k->bout, &k->c0, &k->c1);
 }
 
 void fss_kio_nexp(fss_keyio *io, fss_nexp_key *k)
@@ -307,20 +238,8 @@ void fss_kio_layernorm(fss_keyio *io, fss_layernorm_key *k)
 {
     size_t N = k->R * k->L;
     fss_kio_tr(io, &k->mu);
-    uint64_t *all = NULL;
-    if (io->mode == FSS_KIO_WRITE) {
-        all = xcalloc(N + k->R, 8);
-        memcpy(all, k->sr, N * 8);
-        memcpy(all + N, k->sc, k->R * 8);
-    }
-    kio_elems(io, &all, N + k->R, k->n);
-    if (io->mode == FSS_KIO_READ) {
-        k->sr = xcalloc(N, 8);
-        k->sc = xcalloc(k->R, 8);
-        memcpy(k->sr, all, N * 8);
-        memcpy(k->sc, all + N, k->R * 8);
-    }
-    free(all);
+    const size_t len_[] = {N, k->R};
+    KIO_VECS(io, k->n, &k->sr, &k->sc);
     fss_kio_rsqrt(io, &k->rs);
     fss_kio_mul(io, &k->m1);
     fss_kio_tr(io, &k->t1);

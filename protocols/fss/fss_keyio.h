@@ -8,7 +8,8 @@
  *
  * Reading: the receiver first builds the key's shape with the gate's keygen(NULL, ...) (phantom
  * keygen: parameters only), then reads into it; arrays are allocated by the read and freed by the
- * gate's key_free. */
+ * gate's key_free, except the DPF keys, which are views of buf (fss_dpf_keys_view): buf must outlive
+ * the key. */
 #ifndef FSS_KEYIO_H
 #define FSS_KEYIO_H
 
@@ -18,12 +19,16 @@
 #include "fss_norm.h"
 #include "fss_softmax.h"
 
-enum { FSS_KIO_COUNT = 0, FSS_KIO_WRITE = 1, FSS_KIO_READ = 2 };
+/* PLACE (on a shape-only key, before the dealer generates it): records in dealer the slots of
+ * party's DPF arrays in buf, so they are generated in place (fss_dealer_dpf_alloc). */
+enum { FSS_KIO_COUNT = 0, FSS_KIO_WRITE = 1, FSS_KIO_READ = 2, FSS_KIO_PLACE = 3 };
 
 typedef struct fss_keyio {
     int mode;
-    uint8_t *buf;  /* WRITE: at least the counted bytes; READ: the bytes; COUNT: unused */
+    uint8_t *buf;  /* WRITE, PLACE: at least the counted bytes; READ: the bytes; COUNT: unused */
     uint64_t pos;  /* bytes so far */
+    fss_dealer *dealer; /* PLACE */
+    int party;          /* PLACE */
 } fss_keyio;
 
 void fss_kio_drelu(fss_keyio *io, fss_drelu_key *k);

@@ -8,7 +8,7 @@
 #include "../../common/chk.h"
 #include "fss_bits.h"
 
-enum { GELU_CLIP_BITS = 8, GELU_FRAC = 6 };
+enum { GELU_CLIP_BITS = 8, GELU_FRAC = 6, FSS_LUT_CHUNK = 512 };
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -19,10 +19,8 @@ static void *xcalloc(size_t n, size_t sz)
 
 static void bits_share(fss_dealer *d, uint8_t *c0, uint8_t *c1, const uint64_t *v, size_t N)
 {
-    for (size_t i = 0; i < N; i++) {
-        c0[i] = (uint8_t)(rng_u64(&d->r) & 1);
-        c1[i] = (uint8_t)((c0[i] ^ v[i]) & 1);
-    }
+    fss_dealer_bits(d, c0, N);
+    for (size_t i = 0; i < N; i++) c1[i] = (uint8_t)((c0[i] ^ v[i]) & 1);
 }
 
 /* ---- LUT ---- */
@@ -53,7 +51,7 @@ void fss_lut_keygen(fss_dealer *d, fss_lut_key *k0, fss_lut_key *k1, uint64_t *r
     }
     uint64_t *ru = xcalloc(N, 8), *rv = xcalloc(N, 8), *rs = xcalloc(N, 8), *alpha = xcalloc(N, 8);
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc(&k[p]->dpf, bin, N);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, bin, N);
         k[p]->u = xcalloc(N, 1);
         k[p]->v = xcalloc(N, 8);
     }
@@ -80,14 +78,23 @@ void fss_lut_uv(mpc_ctx *c, uint64_t *u_sh, uint64_t *v_sh, const fss_lut_key *k
     mpc_work(c, (uint64_t)N * D, (uint64_t)N * D, 16 * (uint64_t)N * (W ? 3 * W - 2 : 0));
     if (c->phantom) return;
     uint64_t mo = fss_mask(bout), mi = fss_mask(bin);
-    uint8_t *e = xcalloc(N * D, 1);
+    /* the full-domain expansion FSS_LUT_CHUNK keys at a time (each a view of the key array): the
+     * expanded bits stay in cache */
+    size_t C = N < FSS_LUT_CHUNK ? N : FSS_LUT_CHUNK;
+    uint8_t *e = malloc(C * D);
+    CHECK(e != NULL, "fss_lut: out of memory");
     fss_prg g;
     fss_prg_init(&g);
-    fss_dpf_eval_all(&g, e, c->self, &k->dpf);
-    fss_prg_free(&g);
     for (size_t i = 0; i < N; i++) {
+        if (i % C == 0) {
+            fss_dpf_keys sub = k->dpf;
+            sub.N = N - i < C ? N - i : C;
+            sub.raw = k->dpf.raw + i * k->dpf.kb;
+            sub.owned = 0;
+            fss_dpf_eval_all(&g, e, c->self, &sub);
+        }
         uint64_t acc = 0, cnt = 0, x = x_hat[i] & mi;
-        const uint8_t *ei = e + i * D;
+        const uint8_t *ei = e + (i % C) * D;
         for (size_t j = 0; j < D; j++) {
             uint64_t b = ei[j];
             cnt += b;
@@ -98,6 +105,7 @@ void fss_lut_uv(mpc_ctx *c, uint64_t *u_sh, uint64_t *v_sh, const fss_lut_key *k
         u_sh[i] = (up ^ k->u[i]) & 1;
         v_sh[i] = ((c->self == NET_P0 ? acc : 0 - acc) + k->v[i]) & mo;
     }
+    fss_prg_free(&g);
     free(e);
 }
 
@@ -198,7 +206,7 @@ void fss_gelu_keygen(fss_dealer *d, fss_gelu_key *k0, fss_gelu_key *k1, uint64_t
     fss_tr_keygen(d, &k0->tr, &k1->tr, rt, r_in, FSS_TR_SLACK, bin, s, bt, N);
     /* d, ic from one DPF on bt bits at rt */
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc(&k[p]->dic, bt, N);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dic, bt, N);
         k[p]->cd = xcalloc(N, 1);
         k[p]->cic = xcalloc(N, 1);
         k[p]->c0 = xcalloc(4 * N, 8);

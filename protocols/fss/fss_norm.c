@@ -71,7 +71,7 @@ static void flut_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uin
     uint64_t *alpha = xcalloc(N, 8), *rj = xcalloc(T, 8), *re = xcalloc(N, 8), *rw = xcalloc(N, 8),
              *rm = xcalloc(N, 8), *ridx = xcalloc(N, 8), *v = xcalloc(2 * T + 2 * N, 8);
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc(&k[p]->dpf, n, N);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, n, N);
         k[p]->c = xcalloc(T, 1);
         k[p]->e0 = xcalloc(N, 8);
         k[p]->sh = xcalloc(2 * T + 2 * N, 8);
@@ -79,10 +79,8 @@ static void flut_keygen(fss_dealer *d, fss_rsqrt_key *k0, fss_rsqrt_key *k1, uin
     for (size_t i = 0; i < N; i++) alpha[i] = r_in[i] & mn;
     fss_dpf_gen(&d->prg, &d->r, &k0->dpf, &k1->dpf, alpha, N);
     fss_dealer_masks(d, rj, T, 1);
-    for (size_t t = 0; t < T; t++) {
-        k0->c[t] = (uint8_t)(rng_u64(&d->r) & 1);
-        k1->c[t] = (uint8_t)(k0->c[t] ^ rj[t]);
-    }
+    fss_dealer_bits(d, k0->c, T);
+    for (size_t t = 0; t < T; t++) k1->c[t] = (uint8_t)(k0->c[t] ^ rj[t]);
     fss_dealer_masks(d, re, N, FSS_RSQRT_EBITS);
     fss_dealer_share(d, k0->e0, k1->e0, re, N, FSS_RSQRT_EBITS);
     fss_dealer_masks(d, rw, N, n);

@@ -40,7 +40,7 @@ void fss_clip_keygen(fss_dealer *d, fss_clip_key *k0, fss_clip_key *k1, uint64_t
     uint64_t mb = fss_mask(b), mo = fss_mask(bout);
     uint64_t *alpha = xcalloc(N, 8), *rc = xcalloc(N, 8), *v0 = xcalloc(2 * N, 8), *v1 = xcalloc(2 * N, 8);
     for (int p = 0; p < 2; p++) {
-        fss_dpf_keys_alloc(&k[p]->dpf, b, N);
+        fss_dealer_dpf_alloc(d, p, &k[p]->dpf, b, N);
         k[p]->c = xcalloc(N, 1);
         k[p]->c0 = xcalloc(2 * N, 8);
         k[p]->c1 = xcalloc(2 * N, 8);
@@ -49,8 +49,8 @@ void fss_clip_keygen(fss_dealer *d, fss_clip_key *k0, fss_clip_key *k1, uint64_t
     fss_dpf_gen(&d->prg, &d->r, &k0->dpf, &k1->dpf, alpha, N);
     fss_dealer_masks(d, rc, N, 1);
     fss_dealer_masks(d, r_out, N, bout);
+    fss_dealer_bits(d, k0->c, N);
     for (size_t i = 0; i < N; i++) {
-        k0->c[i] = (uint8_t)(rng_u64(&d->r) & 1);
         k1->c[i] = (uint8_t)(k0->c[i] ^ rc[i]);
         for (unsigned cc = 0; cc < 2; cc++) {
             size_t idx = 2 * i + (cc ^ rc[i]);
