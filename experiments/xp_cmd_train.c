@@ -781,11 +781,21 @@ static void eval_usage(FILE *f)
             "                     mpc_pred, plain_pred, logit_error, p_fail, wraps, domain, first_event\n"
             "  --force-wrap K     test hook: in the first MPC example, oracle call K gets wrapping shares\n"
             "  --skip K           under MPC, start at example K (0-based) of the split: runs of disjoint\n"
-            "                     slices (each example keeps its seed --seed + K) add up to one run\n"
+            "                     slices (each example keeps its seed --seed + K) add up to one run (with\n"
+            "                     --batch N: slices starting at multiples of N)\n"
             "  --stress N         instead of the split: N random token sequences (random lengths, ids uniform\n"
             "                     over the vocabulary, deterministic for --seed), all run under MPC; accuracy\n"
             "                     columns are then meaningless, agreement and the failure columns are not\n"
-            "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
+            "  --batch N          examples per protocol run (default 1): N examples go through the encoder as\n"
+            "                     one private inference (batch-major; the weights' masks opened once per run,\n"
+            "                     the rounds shared); each example's logits equal its lone run's within the\n"
+            "                     fixed-point tolerance (the batch draws one stream of masks: run k0 has seed\n"
+            "                     --seed + k0, its first example's), and are identical for N = 1; the oracle's\n"
+            "                     columns stay per example; mean_latency_s is then that of the example's run.\n"
+            "                     In the simulator's real mode a batch costs as much CPU per example as lone\n"
+            "                     runs, or more (larger buffers), so 1 is the default; it pays where rounds\n"
+            "                     cost wall time (--backend tcp). The plaintext evaluation batches 32\n"
+            "  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
             "  weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,\n"
@@ -826,7 +836,7 @@ int xp_cmd_eval(int argc, char **argv)
     if (xp_cfg_init(&mcfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
-    uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0, mpc_batch = 8;
+    uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0, mpc_batch = 1;
     int mpc_gelu = -1, backend = 0, reproducible = 0; /* -1: the protocol's default form */
     const char *failures = NULL;
     xp_mem mem = {0};
@@ -846,7 +856,7 @@ int xp_cmd_eval(int argc, char **argv)
             if (r < 0 || xp_parse_u64("--calib-n", v, 0, 1000000, &calib_n) != 0) return 2;
             continue;
         }
-        if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) { /* eval: the MPC batch (plaintext: 32) */
+        if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) { /* eval: the MPC batch (plaintext: always 32) */
             if (r < 0 || xp_parse_u64("--batch", v, 1, 256, &mpc_batch) != 0) return 2;
             continue;
         }
