@@ -7,6 +7,13 @@
  *        pre-shared key, as net_tcp_from_fds does for benchmarks; no X25519 handshake): online wall
  *        time, from a common start barrier after setup to the later of P0 and P1 finishing.
  * Variants: GeLU(erf) + softmax + LayerNorm, and Quad + 2Quad + LayerNorm.
+ * Also (sim, variant "accuracy-shape inference"): one whole private inference (embedding, layers,
+ * head, logits revealed) of the accuracy pipeline's model shape (scripts/accuracy.sh: 2 layers,
+ * hidden 128, 2 heads, FFN 512, vocabulary 8192, seq 128, GeLU tanh + softmax + LayerNorm as eval
+ * --mpc runs the teacher), random weights and tokens: wall and process CPU seconds per inference,
+ * i.e. per evaluated example (eval --mpc, --batch 1). Its target_s, 0.12 s, is what whole-split MPC
+ * evaluation of the pipeline's 16 models (16 x 608 examples) needs to take half of 20 minutes on
+ * 2 cores (a budget split assumed here, the other half for training and the rest).
  * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment; the row says how many were used.
  * Rows (bench_layer schema): backend, variant, threads, reps, wall_s_median, wall_s_min,
  * online_sent_bytes_p0, dealer_bytes, cpu_s_p0, cpu_s_p1, cpu_s_d (fastest rep; sim: the whole process
@@ -99,6 +106,32 @@ static void layer_in_init(layer_in *in, int quad)
     for (size_t i = 0; i < n; i++) in->x[i] = fx_encode(rng_normal(&r), 16);
 }
 
+/* The accuracy pipeline's shape (2 x 128, 2 heads, FFN 512, V 8192), teacher approximations. */
+static void acc_in_init(layer_in *in)
+{
+    memset(in, 0, sizeof *in);
+    CHECK(tfm_config_named(&in->m, "bert-base") == 0, "bert-base config");
+    in->m.L = 2, in->m.C = 128, in->m.NH = 2, in->m.F = 512, in->m.V = 8192, in->m.NL = 2;
+    in->m.act = TFM_ACT_GELU_TANH;
+    tfm_params_alloc(&in->w, &in->m);
+    tfm_params_init(&in->w, &in->m, 7);
+    in->x = NULL;
+}
+
+typedef struct acc_arg {
+    layer_in *in;
+    int tokens[T_SEQ];
+    double logits[8];
+} acc_arg;
+
+static void acc_party(mpc_ctx *c, void *arg)
+{
+    acc_arg *a = arg;
+    sbert_job j = {.model = &a->in->m, .T = T_SEQ, .w = c->self == NET_P0 ? &a->in->w : NULL,
+                   .tokens = c->self == NET_P1 ? a->tokens : NULL, .logits = c->self == NET_P1 ? a->logits : NULL};
+    sbert_forward(c, &j);
+}
+
 static void layer_in_free(layer_in *in)
 {
     tfm_params_free(&in->w);
@@ -124,6 +157,31 @@ static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
     rt_result res;
     double t0 = now_s(), c0 = cpu_s();
     if (rt_sim_run(&so, layer_party, args, &res) != 0) return -1;
+    oc->wall = now_s() - t0;
+    oc->cpu[0] = cpu_s() - c0;
+    oc->cpu[1] = oc->cpu[2] = 0;
+    oc->sent_p0 = rt_online_sent(&res, 0);
+    oc->dealer_bytes = res.dealer_bytes;
+    return 0;
+}
+
+/* One whole inference of the accuracy shape (fresh scratch arenas per run, as eval --mpc's first). */
+static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
+{
+    rt_sim_opts so;
+    memset(&so, 0, sizeof so);
+    so.cfg = cfg;
+    so.seed = 1;
+    nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
+    nm_topology_init(&so.topo, 3, &l);
+    acc_arg a = {.in = in};
+    rng r;
+    rng_seed(&r, 12, 0);
+    for (int t = 0; t < T_SEQ; t++) a.tokens[t] = (int)(rng_u64(&r) % (uint64_t)in->m.V);
+    void *args[2] = {&a, &a};
+    rt_result res;
+    double t0 = now_s(), c0 = cpu_s();
+    if (rt_sim_run(&so, acc_party, args, &res) != 0) return -1;
     oc->wall = now_s() - t0;
     oc->cpu[0] = cpu_s() - c0;
     oc->cpu[1] = oc->cpu[2] = 0;
@@ -271,6 +329,7 @@ int main(int argc, char **argv)
     mpc_config cfg;
     mpc_config_default(&cfg);
     static const struct { const char *backend, *variant; int quad; double target; } cases[] = {
+        {"sim", "accuracy-shape inference", 2, 0.12},
         {"sim", "gelu-erf+softmax+layernorm", 0, 3.0},
         {"tcp", "gelu-erf+softmax+layernorm", 0, 1.0},
         {"tcp", "quad+2quad+layernorm", 1, 0.4},
@@ -279,11 +338,14 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         if (strcmp(backend, "both") != 0 && strcmp(backend, cases[k].backend) != 0) continue;
         layer_in in;
-        layer_in_init(&in, cases[k].quad);
+        if (cases[k].quad == 2) acc_in_init(&in);
+        else layer_in_init(&in, cases[k].quad);
         double t[16], cp[16][3];
         outcome oc = {0};
         for (int r = 0; r < reps && rc == 0; r++) {
-            rc = strcmp(cases[k].backend, "sim") == 0 ? run_sim(&cfg, &in, &oc) : run_tcp(&cfg, &in, &oc);
+            rc = cases[k].quad == 2                        ? run_sim_acc(&cfg, &in, &oc)
+                 : strcmp(cases[k].backend, "sim") == 0 ? run_sim(&cfg, &in, &oc)
+                                                        : run_tcp(&cfg, &in, &oc);
             t[r] = oc.wall;
             memcpy(cp[r], oc.cpu, sizeof oc.cpu);
         }

@@ -286,7 +286,10 @@ int xp_cmd_infer(int argc, char **argv)
     xp_net_topology(&net, &so.topo, 0);
     nm_pcap *pc = NULL;
     if (net.pcap) {
-        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) return 2;
+        if (nm_pcap_open(&pc, net.pcap, net.mss) != NM_OK) {
+            rt_infer_free(&inf);
+            return 2;
+        }
         so.trace[0] = net_sim_trace_pcap;
         so.trace_ud[0] = pc;
     }
@@ -300,6 +303,7 @@ int xp_cmd_infer(int argc, char **argv)
         mpc_audit_free(&audit);
         tfm_params_free(&w);
         free(tokens), free(logits_ref);
+        rt_infer_free(&inf);
         return 1;
     }
     /* The capture is complete: commit it before any CSV, so a failed write leaves no CSV behind. */
@@ -307,6 +311,7 @@ int xp_cmd_infer(int argc, char **argv)
         mpc_audit_free(&audit);
         tfm_params_free(&w);
         free(tokens), free(logits_ref);
+        rt_infer_free(&inf);
         return 1;
     }
     pc = NULL;
@@ -378,5 +383,6 @@ int xp_cmd_infer(int argc, char **argv)
     mpc_audit_free(&audit);
     tfm_params_free(&w);
     free(tokens), free(logits_ref);
+    rt_infer_free(&inf);
     return rc == 0 ? 0 : 1;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/arena.h"
 #include "../common/fx.h"
 #include "../common/rng.h"
 #include "../models/sbert.h"
@@ -780,11 +781,21 @@ static void eval_usage(FILE *f)
             "                     mpc_pred, plain_pred, logit_error, p_fail, wraps, domain, first_event\n"
             "  --force-wrap K     test hook: in the first MPC example, oracle call K gets wrapping shares\n"
             "  --skip K           under MPC, start at example K (0-based) of the split: runs of disjoint\n"
-            "                     slices (each example keeps its seed --seed + K) add up to one run\n"
+            "                     slices (each example keeps its seed --seed + K) add up to one run (with\n"
+            "                     --batch N: slices starting at multiples of N)\n"
             "  --stress N         instead of the split: N random token sequences (random lengths, ids uniform\n"
             "                     over the vocabulary, deterministic for --seed), all run under MPC; accuracy\n"
             "                     columns are then meaningless, agreement and the failure columns are not\n"
-            "  --batch N (32, plaintext)  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
+            "  --batch N          examples per protocol run (default 1): N examples go through the encoder as\n"
+            "                     one private inference (batch-major; the weights' masks opened once per run,\n"
+            "                     the rounds shared); each example's logits equal its lone run's within the\n"
+            "                     fixed-point tolerance (the batch draws one stream of masks: run k0 has seed\n"
+            "                     --seed + k0, its first example's), and are identical for N = 1; the oracle's\n"
+            "                     columns stay per example; mean_latency_s is then that of the example's run.\n"
+            "                     In the simulator's real mode a batch costs as much CPU per example as lone\n"
+            "                     runs, or more (larger buffers), so 1 is the default; it pays where rounds\n"
+            "                     cost wall time (--backend tcp). The plaintext evaluation batches 32\n"
+            "  --seq T (default: the checkpoint's)  --seed N (MPC randomness, 1)\n"
             "%s"
             "output: --csv FILE (default stdout), one row:\n"
             "  weights,method,act,softmax,layers,hidden,split,seq,examples,accuracy,mpc_act,calibration,\n"
@@ -825,7 +836,7 @@ int xp_cmd_eval(int argc, char **argv)
     if (xp_cfg_init(&mcfg, argc, argv) != 0) return 2;
     xp_netopts net;
     xp_net_defaults(&net);
-    uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0;
+    uint64_t calib_n = 256, force_wrap = 0, stress = 0, skip = 0, mpc_batch = 1;
     int mpc_gelu = -1, backend = 0, reproducible = 0; /* -1: the protocol's default form */
     const char *failures = NULL;
     xp_mem mem = {0};
@@ -843,6 +854,10 @@ int xp_cmd_eval(int argc, char **argv)
         }
         if ((r = xp_arg(argc, argv, &i, "--calib-n", 1, &v))) {
             if (r < 0 || xp_parse_u64("--calib-n", v, 0, 1000000, &calib_n) != 0) return 2;
+            continue;
+        }
+        if ((r = xp_arg(argc, argv, &i, "--batch", 1, &v))) { /* eval: the MPC batch (plaintext: always 32) */
+            if (r < 0 || xp_parse_u64("--batch", v, 1, 256, &mpc_batch) != 0) return 2;
             continue;
         }
         static const char *const backends[] = {"sim", "tcp", NULL};
@@ -942,8 +957,10 @@ int xp_cmd_eval(int argc, char **argv)
     const int calibrate = o.mpc && calib_n > 0;
     if (o.mpc && o.seq <= (uint64_t)c.cfg.P) {
         char what[160];
-        snprintf(what, sizeof what, "a real-mode private inference of this checkpoint at --seq %d", (int)o.seq);
-        if (xp_mem_check(&mem, what, xp_mem_infer(&c.cfg, (int)o.seq)) != 0) {
+        snprintf(what, sizeof what, "a real-mode private inference of this checkpoint at --seq %d, --batch %d", (int)o.seq,
+                 (int)mpc_batch);
+        uint64_t one = xp_mem_infer(&c.cfg, (int)o.seq), nb = mpc_batch; /* a batch: at most nb times one */
+        if (xp_mem_check(&mem, what, one > UINT64_MAX / nb ? UINT64_MAX : one * nb) != 0) {
             ckpt_free(&c);
             return 2;
         }
@@ -966,8 +983,9 @@ int xp_cmd_eval(int argc, char **argv)
     float *lg = NULL;
     tfm_encoded rnd; /* --stress inputs */
     memset(&rnd, 0, sizeof rnd);
-    mpc_audit audit; /* the truncation oracle (one inference at a time) */
+    mpc_audit audit; /* the truncation oracle (one protocol run at a time) */
     mpc_audit_init(&audit);
+    arena *scratch[3] = {NULL, NULL, NULL}; /* the parties' scratch memory, kept across the batches */
     xp_out fail;
     memset(&fail, 0, sizeof fail);
     xp_rows failrows; /* rows of --failures (schema eval_failures) */
@@ -1019,20 +1037,26 @@ int xp_cmd_eval(int argc, char **argv)
     if (o.mpc) {
         size_t left = skip < e->n ? e->n - (size_t)skip : 0;
         nm = o.n && o.n < left ? (size_t)o.n : left;
-        size_t every = nm <= 16 ? 1 : nm / 20;
-        for (size_t k = (size_t)skip; k < (size_t)skip + nm; k++) {
+        size_t every = nm <= 16 ? 1 : nm / 20, next_note = every;
+        if (backend == 0)
+            for (int i = 0; i < 3; i++) scratch[i] = arena_create();
+        for (size_t k0 = (size_t)skip; k0 < (size_t)skip + nm; k0 += (size_t)mpc_batch) {
+            /* One protocol run: examples k0 .. k0 + nb - 1 (seed --seed + k0; one example: its lone run). */
+            size_t nb = (size_t)skip + nm - k0 < mpc_batch ? (size_t)skip + nm - k0 : (size_t)mpc_batch;
             rt_infer inf;
             rt_job job;
-            rt_infer_job(&job, &inf, &mcfg, 0, o.seed + k, &mc, T, &c.p, e->ids + k * T, e->mask + k * T,
-                         calibrate ? &cal : NULL);
+            rt_infer_job_batch(&job, &inf, &mcfg, 0, o.seed + k0, &mc, T, (int)nb, &c.p, e->ids + k0 * T,
+                               e->mask + k0 * T, calibrate ? &cal : NULL);
             rt_result rr;
             int jr;
             mpc_audit_reset(&audit);
+            mpc_audit_examples(&audit, nb > 1 ? nb : 0); /* per-example oracle results in a batch */
             if (backend == 0) {
                 rt_sim_opts so;
                 memset(&so, 0, sizeof so);
-                audit.force_call = k == skip ? force_wrap : 0;
+                audit.force_call = k0 == skip ? force_wrap : 0;
                 so.audit = &audit; /* the truncation oracle sees both shares: simulator only */
+                for (int i = 0; i < 3; i++) so.scratch[i] = scratch[i];
                 xp_net_topology(&net, &so.topo, 0);
                 jr = rt_sim_job(&so, &job, &rr);
             } else {
@@ -1043,61 +1067,71 @@ int xp_cmd_eval(int argc, char **argv)
                 to.congestion = "cubic";
                 jr = rt_tcp_local(&to, -1, &job, &rr);
             }
-            const double *logits = inf.logits;
-            rt_infer_free(&inf);
             if (jr != 0) {
+                rt_infer_free(&inf);
                 rc = 1;
                 goto out;
             }
-            int mp = 0;
-            for (int j = 1; j < NL; j++)
-                if (logits[j] > logits[mp]) mp = j;
-            double err_k = 0.0;
-            for (int j = 0; j < NL; j++) err_k = fmax(err_k, fabs(logits[j] - lg[k * NL + j]));
-            maxerr = fmax(maxerr, err_k);
-            mcorrect += mp == e->label[k];
-            pcorrect += pred[k] == e->label[k];
-            agree += mp == pred[k];
-            lat += rr.latency_ns * 1e-9;
-            double pf = mpc_audit_p_fail(&audit);
-            pf_sum += pf, pf_max = fmax(pf_max, pf);
-            if (err_k > XP_CATASTROPHIC_LOGIT_ERR) {
-                char where[160] = "none";
-                if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
-                ncat++;
-                fprintf(stderr, "eval --mpc: CATASTROPHIC: example %zu of %s (label %d, MPC %d, plaintext %d): logit error "
-                                "%.3g; oracle: p_fail %.3g, %llu wraps, %llu domain, first at %s (%s, call %llu)\n",
-                        k, o.split, e->label[k], mp, pred[k], err_k, pf, (unsigned long long)audit.wraps,
-                        (unsigned long long)audit.domain, where,
-                        !audit.nev ? "no oracle event: an approximation error" : audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain",
-                        (unsigned long long)(audit.nev ? audit.ev[0].call : 0));
-                if (fail.f) {
-                    xp_rows_uint(&failrows, "example", k);
-                    xp_rows_int(&failrows, "label", e->label[k]);
-                    xp_rows_int(&failrows, "mpc_pred", mp);
-                    xp_rows_int(&failrows, "plain_pred", pred[k]);
-                    xp_rows_real(&failrows, "logit_error", err_k);
-                    xp_rows_real(&failrows, "p_fail", pf);
-                    xp_rows_uint(&failrows, "wraps", audit.wraps);
-                    xp_rows_uint(&failrows, "domain", audit.domain);
-                    xp_rows_str(&failrows, "first_event", where);
-                    xp_rows_end(&failrows);
+            for (size_t b = 0; b < nb; b++) {
+                size_t k = k0 + b;
+                const double *logits = inf.logits + b * (size_t)NL;
+                int mp = 0;
+                for (int j = 1; j < NL; j++)
+                    if (logits[j] > logits[mp]) mp = j;
+                double err_k = 0.0;
+                for (int j = 0; j < NL; j++) err_k = fmax(err_k, fabs(logits[j] - lg[k * NL + j]));
+                maxerr = fmax(maxerr, err_k);
+                mcorrect += mp == e->label[k];
+                pcorrect += pred[k] == e->label[k];
+                agree += mp == pred[k];
+                lat += rr.latency_ns * 1e-9; /* each example: its batch's latency */
+                /* The oracle's results of this example (its batch's elements of it; alone: the run's). */
+                const mpc_audit_example *ex = nb > 1 ? &audit.ex[b] : NULL;
+                double pf = ex ? mpc_audit_example_p_fail(&audit, b) : mpc_audit_p_fail(&audit);
+                uint64_t wraps = ex ? ex->wraps : audit.wraps, dom = ex ? ex->domain : audit.domain;
+                const mpc_audit_event *ev0 = ex ? (ex->nev ? &ex->ev : NULL) : (audit.nev ? &audit.ev[0] : NULL);
+                pf_sum += pf, pf_max = fmax(pf_max, pf);
+                if (err_k > XP_CATASTROPHIC_LOGIT_ERR) {
+                    char where[160] = "none";
+                    if (ev0) xp_audit_where(where, sizeof where, ev0);
+                    ncat++;
+                    fprintf(stderr, "eval --mpc: CATASTROPHIC: example %zu of %s (label %d, MPC %d, plaintext %d): logit error "
+                                    "%.3g; oracle: p_fail %.3g, %llu wraps, %llu domain, first at %s (%s, call %llu)\n",
+                            k, o.split, e->label[k], mp, pred[k], err_k, pf, (unsigned long long)wraps,
+                            (unsigned long long)dom, where,
+                            !ev0 ? "no oracle event: an approximation error" : ev0->kind == MPC_AUDIT_WRAP ? "wrap" : "domain",
+                            (unsigned long long)(ev0 ? ev0->call : 0));
+                    if (fail.f) {
+                        xp_rows_uint(&failrows, "example", k);
+                        xp_rows_int(&failrows, "label", e->label[k]);
+                        xp_rows_int(&failrows, "mpc_pred", mp);
+                        xp_rows_int(&failrows, "plain_pred", pred[k]);
+                        xp_rows_real(&failrows, "logit_error", err_k);
+                        xp_rows_real(&failrows, "p_fail", pf);
+                        xp_rows_uint(&failrows, "wraps", wraps);
+                        xp_rows_uint(&failrows, "domain", dom);
+                        xp_rows_str(&failrows, "first_event", where);
+                        xp_rows_end(&failrows);
+                    }
+                }
+                if (err_k <= XP_CATASTROPHIC_LOGIT_ERR && (dom || wraps)) { /* seen, not visible */
+                    char where[160] = "none";
+                    if (ev0) xp_audit_where(where, sizeof where, ev0);
+                    fprintf(stderr, "eval --mpc: example %zu of %s: the oracle saw %llu wrap(s) and %llu value(s) outside "
+                                    "a domain, the first a %s at %s (call %llu); logit error %.3g, not catastrophic\n",
+                            k, o.split, (unsigned long long)wraps, (unsigned long long)dom,
+                            ev0 && ev0->kind == MPC_AUDIT_WRAP ? "wrap" : "domain event", where,
+                            (unsigned long long)(ev0 ? ev0->call : 0), err_k);
+                }
+                size_t done = k - (size_t)skip + 1;
+                if (done >= next_note || done == nm || mp != pred[k]) {
+                    fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "
+                                    "%zu/%zu, max error %.2e (%.1f s wall)\n",
+                            done, nm, e->label[k], mp, pred[k], err_k, agree, done, maxerr, now_s() - t0);
+                    while (next_note <= done) next_note += every;
                 }
             }
-            if (err_k <= XP_CATASTROPHIC_LOGIT_ERR && (audit.domain || audit.wraps)) { /* seen, not visible */
-                char where[160] = "none";
-                if (audit.nev) xp_audit_where(where, sizeof where, &audit.ev[0]);
-                fprintf(stderr, "eval --mpc: example %zu of %s: the oracle saw %llu wrap(s) and %llu value(s) outside a "
-                                "domain, the first a %s at %s (call %llu); logit error %.3g, not catastrophic\n",
-                        k, o.split, (unsigned long long)audit.wraps, (unsigned long long)audit.domain,
-                        audit.nev && audit.ev[0].kind == MPC_AUDIT_WRAP ? "wrap" : "domain event", where,
-                        (unsigned long long)(audit.nev ? audit.ev[0].call : 0), err_k);
-            }
-            size_t done = k - (size_t)skip + 1;
-            if (done % every == 0 || done == nm || mp != pred[k])
-                fprintf(stderr, "eval --mpc: %zu/%zu: label %d, MPC %d, plaintext %d, logit error %.2e; so far agreement "
-                                "%zu/%zu, max error %.2e (%.1f s wall)\n",
-                        done, nm, e->label[k], mp, pred[k], err_k, agree, done, maxerr, now_s() - t0);
+            rt_infer_free(&inf);
         }
     }
     xp_out out;
@@ -1149,6 +1183,7 @@ int xp_cmd_eval(int argc, char **argv)
         fail.f = NULL;
     }
 out:
+    for (int i = 0; i < 3; i++) arena_destroy(scratch[i]);
     if (fail.f) xp_out_abort(&fail);
     mpc_audit_free(&audit);
     if (rnd.ids) tfm_encoded_free(&rnd);

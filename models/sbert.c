@@ -8,6 +8,7 @@
 
 #include "../common/fx.h"
 #include "../protocols/families.h"
+#include "../protocols/mpc_audit.h"
 
 static const char *const tag_names[SB_NTAGS_OPS] = {
     NULL, "embed", "qkv", "scores", "softmax", "context", "out_proj", "norm1", "ffn1", "act", "ffn2", "norm2",
@@ -68,8 +69,10 @@ static const mpc_config *site_cfg(const mpc_ctx *c, const sbert_job *j, int site
     return site_cfg_of(c->cfg, j->calib, site, buf);
 }
 
+static size_t nbatch(const sbert_job *j) { return j->B > 1 ? (size_t)j->B : 1; }
+
 /* LayerNorm (site: 0 the embedding's, 1 + 2l norm1 of layer l, 2 + 2l norm2) or the BatchNorm
- * stand-in on T x C, in place (out may alias x). */
+ * stand-in on B T x C, in place (out may alias x). */
 static void norm(mpc_ctx *c, const sbert_job *j, int site, uint64_t *out, const uint64_t *x, const float *g,
                  const float *b, const float *mu, const float *var)
 {
@@ -78,17 +81,29 @@ static void norm(mpc_ctx *c, const sbert_job *j, int site, uint64_t *out, const 
     mpc_config buf;
     const mpc_config *saved = c->cfg;
     if (m->norm == TFM_NORM_LAYERNORM) c->cfg = site_cfg(c, j, site, &buf);
-    fam(c)->norm[norm_kind(m)].run(c, out, x, &p, (size_t)j->T, (size_t)m->C);
+    fam(c)->norm[norm_kind(m)].run(c, out, x, &p, nbatch(j) * (size_t)j->T, (size_t)m->C);
     c->cfg = saved;
 }
 
-/* Attention normalisation of layer l along keys, in place allowed. */
+/* Attention normalisation of layer l along keys, in place allowed: x is B blocks of R/B rows (one
+ * per example), normalised with each example's key mask; one call per run of consecutive examples
+ * whose masks are equal (one call for the whole batch without masks). */
 static void attn_norm(mpc_ctx *c, const sbert_job *j, int l, uint64_t *out, const uint64_t *x, size_t R, size_t L)
 {
     mpc_config buf;
     const mpc_config *saved = c->cfg;
     c->cfg = site_cfg(c, j, -1 - l, &buf);
-    fam(c)->attn_norm[attn_kind(j->model)].run(c, out, x, j->keymask, R, L);
+    size_t B = nbatch(j), rb = R / B, T = (size_t)j->T;
+    for (size_t b0 = 0; b0 < B;) {
+        size_t b1 = b0 + 1;
+        const uint8_t *km = j->keymask ? j->keymask + b0 * T : NULL;
+        while (b1 < B && (!km || memcmp(km, j->keymask + b1 * T, T) == 0)) b1++;
+        if (B > 1) mpc_audit_range(c, b0, b1 - b0); /* the oracle's per-example accounting */
+        fam(c)->attn_norm[attn_kind(j->model)].run(c, out ? out + b0 * rb * L : NULL, x ? x + b0 * rb * L : NULL, km,
+                                                     (b1 - b0) * rb, L);
+        b0 = b1;
+    }
+    if (B > 1) mpc_audit_range(c, 0, 0);
     c->cfg = saved;
 }
 
@@ -97,17 +112,19 @@ static void attn_norm(mpc_ctx *c, const sbert_job *j, int l, uint64_t *out, cons
 static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
 {
     const tfm_config *m = j->model;
-    size_t T = (size_t)j->T, V = (size_t)m->V, C = (size_t)m->C;
+    size_t T = (size_t)j->T, V = (size_t)m->V, C = (size_t)m->C, B = nbatch(j);
     int p0 = c->self == NET_P0, real = !c->phantom;
     const tfm_params *w = j->w;
-    /* 1-2. Token lookup plus P0's rows: position rows pos_offset.. and token type 0 (public positions). */
+    /* 1-2. Token lookup plus P0's rows: position rows pos_offset.. and token type 0 (public positions),
+     * the same for every example of a batch. */
     float *pt = NULL;
     if (real && p0) {
-        pt = chk_malloc(T * C * sizeof *pt);
+        pt = chk_malloc(B * T * C * sizeof *pt);
         for (size_t t = 0; t < T; t++)
             for (size_t d = 0; d < C; d++) pt[t * C + d] = w->wpe[((size_t)m->pos_offset + t) * C + d] + w->wtt[d];
+        for (size_t b = 1; b < B; b++) memcpy(pt + b * T * C, pt, T * C * sizeof *pt);
     }
-    fam(c)->embed(c, h, real && c->self == NET_P1 ? j->tokens : NULL, real && p0 ? w->wte : NULL, pt, T, V, C);
+    fam(c)->embed(c, h, real && c->self == NET_P1 ? j->tokens : NULL, real && p0 ? w->wte : NULL, pt, B * T, V, C);
     free(pt);
     /* 3. Embedding norm. */
     const tfm_params *wp = p0 && real ? w : NULL; /* P0's plaintext weights, real mode only */
@@ -145,13 +162,14 @@ static void qkv_fused(mpc_ctx *c, uint64_t *q, uint64_t *k, uint64_t *v, const u
 static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
 {
     const tfm_config *m = j->model;
-    size_t T = (size_t)j->T, C = (size_t)m->C, F = (size_t)m->F, NH = (size_t)m->NH, hs = C / NH;
+    size_t T1 = (size_t)j->T, B = nbatch(j), T = B * T1; /* T: the batch's rows */
+    size_t C = (size_t)m->C, F = (size_t)m->F, NH = (size_t)m->NH, hs = C / NH;
     int p0 = c->self == NET_P0, real = !c->phantom;
     const tfm_layer *w = p0 && real ? &j->w->layer[l] : NULL;
 #define W(field) (w ? w->field : NULL)
     uint64_t *q = mpc_tmp(c, T * C), *k = mpc_tmp(c, T * C), *v = mpc_tmp(c, T * C);
     uint64_t *qh = mpc_tmp(c, T * C), *kt = mpc_tmp(c, T * C), *vh = mpc_tmp(c, T * C);
-    uint64_t *s = mpc_tmp(c, NH * T * T), *ctx = mpc_tmp(c, T * C), *a = mpc_tmp(c, T * C);
+    uint64_t *s = mpc_tmp(c, B * NH * T1 * T1), *ctx = mpc_tmp(c, T * C), *a = mpc_tmp(c, T * C);
     /* qkv: three linear layers, one after another (CrypTen order), or one of concatenated weights
      * (the family's fused_qkv, SIGMA's order). */
     net_tag_push(c->net, SB_TAG_QKV);
@@ -162,38 +180,43 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
         linear(c, v, h, W(wv), W(bv), T, C, C);
     }
     net_tag_pop(c->net, SB_TAG_QKV);
-    /* Split heads (local): qh, vh [NH, T, hs]; kt [NH, hs, T]. */
+    /* Split heads (local): qh, vh [B, NH, T, hs]; kt [B, NH, hs, T] (T: one example's). */
     mpc_work(c, 0, 3 * T * C, 0);
     if (real)
-        for (size_t t = 0; t < T; t++)
-            for (size_t hh = 0; hh < NH; hh++)
-                for (size_t d = 0; d < hs; d++) {
-                    size_t src = t * C + hh * hs + d;
-                    qh[(hh * T + t) * hs + d] = q[src];
-                    vh[(hh * T + t) * hs + d] = v[src];
-                    kt[(hh * hs + d) * T + t] = k[src];
-                }
-    /* scores = Q K^T / sqrt(hs), batched over heads, both operands secret. */
+        for (size_t b = 0; b < B; b++) {
+            uint64_t *qb = qh + b * T1 * C, *vb = vh + b * T1 * C, *kb = kt + b * T1 * C;
+            for (size_t t = 0; t < T1; t++)
+                for (size_t hh = 0; hh < NH; hh++)
+                    for (size_t d = 0; d < hs; d++) {
+                        size_t src = (b * T1 + t) * C + hh * hs + d;
+                        qb[(hh * T1 + t) * hs + d] = q[src];
+                        vb[(hh * T1 + t) * hs + d] = v[src];
+                        kb[(hh * hs + d) * T1 + t] = k[src];
+                    }
+        }
+    /* scores = Q K^T / sqrt(hs), batched over examples and heads, both operands secret. */
     net_tag_push(c->net, SB_TAG_SCORES);
-    if (fam(c)->matmul_scaled) fam(c)->matmul_scaled(c, s, qh, kt, NH, T, hs, T, 1.0 / sqrt((double)hs));
+    if (fam(c)->matmul_scaled) fam(c)->matmul_scaled(c, s, qh, kt, B * NH, T1, hs, T1, 1.0 / sqrt((double)hs));
     else {
-        fam(c)->matmul(c, s, qh, kt, NH, T, hs, T);
-        fam(c)->scale(c, s, s, 1.0 / sqrt((double)hs), NH * T * T);
+        fam(c)->matmul(c, s, qh, kt, B * NH, T1, hs, T1);
+        fam(c)->scale(c, s, s, 1.0 / sqrt((double)hs), B * NH * T1 * T1);
     }
     net_tag_pop(c->net, SB_TAG_SCORES);
-    /* Attention normalisation along keys, with the public key mask. */
+    /* Attention normalisation along keys, with each example's public key mask. */
     net_tag_push(c->net, SB_TAG_SOFTMAX);
-    attn_norm(c, j, l, s, s, NH * T, T);
+    attn_norm(c, j, l, s, s, B * NH * T1, T1);
     net_tag_pop(c->net, SB_TAG_SOFTMAX);
-    /* context = P V, merged back to [T, C]. */
+    /* context = P V, merged back to [B T, C]. */
     net_tag_push(c->net, SB_TAG_CONTEXT);
-    fam(c)->matmul(c, qh, s, vh, NH, T, T, hs);
+    fam(c)->matmul(c, qh, s, vh, B * NH, T1, T1, hs);
     net_tag_pop(c->net, SB_TAG_CONTEXT);
     mpc_work(c, 0, T * C, 0);
     if (real)
-        for (size_t hh = 0; hh < NH; hh++)
-            for (size_t t = 0; t < T; t++)
-                for (size_t d = 0; d < hs; d++) ctx[t * C + hh * hs + d] = qh[(hh * T + t) * hs + d];
+        for (size_t b = 0; b < B; b++)
+            for (size_t hh = 0; hh < NH; hh++)
+                for (size_t t = 0; t < T1; t++)
+                    for (size_t d = 0; d < hs; d++)
+                        ctx[(b * T1 + t) * C + hh * hs + d] = qh[b * T1 * C + (hh * T1 + t) * hs + d];
     /* out_proj + residual, norm1. */
     net_tag_push(c->net, SB_TAG_OUT_PROJ);
     linear(c, a, ctx, W(wo), W(bo), T, C, C);
@@ -237,11 +260,12 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
           m->P - m->pos_offset);
     CHECK(c->phantom || c->self != NET_P0 || j->w != NULL, "P0 needs the weights in real mode");
     CHECK(c->phantom || c->self != NET_P1 || (j->tokens && j->logits), "P1 needs tokens and a logits buffer");
+    CHECK(j->B >= 0, "batch of %d examples", j->B);
     CHECK(!j->calib || m->L <= SBERT_MAX_LAYERS, "calibration covers %d layers, the model has %d", SBERT_MAX_LAYERS,
           m->L);
-    size_t T = (size_t)j->T, C = (size_t)m->C, NL = (size_t)m->NL;
+    size_t T = (size_t)j->T, C = (size_t)m->C, NL = (size_t)m->NL, B = nbatch(j);
     int p0 = c->self == NET_P0, real = !c->phantom;
-    uint64_t *h = mpc_tmp(c, T * C);
+    uint64_t *h = mpc_tmp(c, B * T * C);
     net_tag_push(c->net, SB_TAG_EMBED);
     embed(c, j, h);
     net_tag_pop(c->net, SB_TAG_EMBED);
@@ -251,18 +275,28 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
         layer(c, j, l, h);
         net_tag_pop(c->net, lt);
     }
-    /* Head: pooler tanh(W h[0] + b), classifier, logits revealed to P1. */
-    uint64_t *pooled = mpc_tmp(c, C), *logit = mpc_tmp(c, NL), *plain = mpc_tmp(c, NL);
+    /* Head: pooler tanh(W h[0] + b) on each example's first token, classifier, logits revealed to P1. */
+    uint64_t *pooled = mpc_tmp(c, B * C), *logit = mpc_tmp(c, B * NL), *plain = mpc_tmp(c, B * NL);
+    const uint64_t *cls = h; /* B = 1: row 0 of h */
+    uint64_t *first = NULL;
+    if (B > 1) { /* gather rows b T (local) */
+        first = mpc_tmp(c, B * C);
+        mpc_work(c, 0, B * C, 0);
+        if (real)
+            for (size_t b = 0; b < B; b++) memcpy(first + b * C, h + b * T * C, C * sizeof *first);
+        cls = first;
+    }
     net_tag_push(c->net, SB_TAG_POOLER);
-    linear(c, pooled, h, p0 && real ? j->w->pool_w : NULL, p0 && real ? j->w->pool_b : NULL, 1, C, C);
-    fam(c)->activation[MPC_ACT_TANH].run(c, pooled, pooled, C);
+    linear(c, pooled, cls, p0 && real ? j->w->pool_w : NULL, p0 && real ? j->w->pool_b : NULL, B, C, C);
+    fam(c)->activation[MPC_ACT_TANH].run(c, pooled, pooled, B * C);
     net_tag_pop(c->net, SB_TAG_POOLER);
     net_tag_push(c->net, SB_TAG_CLASSIFIER);
-    linear(c, logit, pooled, p0 && real ? j->w->cls_w : NULL, p0 && real ? j->w->cls_b : NULL, 1, C, NL);
-    fam(c)->reveal(c, plain, logit, NL, NET_P1);
+    linear(c, logit, pooled, p0 && real ? j->w->cls_w : NULL, p0 && real ? j->w->cls_b : NULL, B, C, NL);
+    fam(c)->reveal(c, plain, logit, B * NL, NET_P1);
     net_tag_pop(c->net, SB_TAG_CLASSIFIER);
     if (real && c->self == NET_P1)
-        for (size_t i = 0; i < NL; i++) j->logits[i] = fx_decode(plain[i], c->cfg->frac_bits);
+        for (size_t i = 0; i < B * NL; i++) j->logits[i] = fx_decode(plain[i], c->cfg->frac_bits);
+    mpc_tmp_free(first);
     mpc_tmp_free(h), mpc_tmp_free(pooled), mpc_tmp_free(logit), mpc_tmp_free(plain);
 }
 

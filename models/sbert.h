@@ -77,15 +77,25 @@ void sbert_calib_print(FILE *f, const tfm_config *m, const sbert_calib *cal, con
 typedef struct sbert_job {
     const tfm_config *model;
     int T;                    /* sequence length (public) */
-    const uint8_t *keymask;   /* public, T entries, 0 = padding; NULL = none */
+    int B;                    /* examples in the batch (public; 0 means 1) */
+    const uint8_t *keymask;   /* public, B x T entries, 0 = padding; NULL = none */
     const tfm_params *w;      /* P0: plaintext weights (real mode) */
-    const int *tokens;        /* P1: T token ids (real mode) */
-    double *logits;           /* P1: NL decoded logits out (real mode) */
+    const int *tokens;        /* P1: B x T token ids (real mode) */
+    double *logits;           /* P1: B x NL decoded logits out (real mode) */
     const sbert_calib *calib; /* public, the same on both parties; NULL = mpc_config's global values */
 } sbert_job;
 
 /* Runs the forward pass on this party (P0 or P1). Straight-line protocol code; CHECKs the inputs of
- * its own party (token ids in range, T <= positions). */
+ * its own party (token ids in range, T <= positions).
+ * Batch (B > 1, evaluation): the B examples go through the encoder as one protocol run, batch-major
+ * (rows b T .. b T + T - 1 of every T-row tensor are example b's): the linear layers, the embedding
+ * and the norms take B T rows, the attention products B NH heads, the head B rows (each example's
+ * first token). Attention normalisation runs once per run of consecutive examples with the same key
+ * mask (the family's op takes one public mask for all its rows). Each example gets the values of
+ * its own inference up to the randomness: the batch draws one stream of masks and truncation
+ * errors, so its logits differ from a lone run's within the fixed-point tolerance (a few 2^-f per
+ * truncation). The messages are those of one run: per exchange the batch's elements together (the
+ * weights' masks opened once per batch). B = 1 is exactly the single inference. */
 void sbert_forward(mpc_ctx *c, const sbert_job *job);
 
 /* Encoder layer l alone on this party's shares h (T x C, in place): what sbert_forward runs per layer

@@ -203,7 +203,8 @@ void mpc_and_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t mask, si
 void mpc_xor_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t k, size_t n);
 
 
-/* Plaintext ring reference kernels (also used by the dealer): naive and blocked matmul. */
+/* Plaintext ring kernels (also used by the dealer), mpc_ring.c: the naive reference, and the fast one
+ * (register-blocked AVX-512, AVX2 or portable, picked at run time by the CPU). */
 void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 /* Z += X @ Y (the same kernel without clearing Z; on all kernel threads, par.h). */

@@ -10,6 +10,7 @@
 struct mpc_audit_pending {
     mpc_audit_pending *next;
     int party, safe, ntags; /* safe: 0 local truncation, 1 safe truncation, 2 domain check */
+    size_t ex_lo, ex_n;      /* the examples the call covers (batches; ex_n 0: no batch) */
     uint64_t bias;           /* safe truncation: its bias B (inside the domain iff x + B < 2^63) */
     uint64_t seq;
     int64_t d;               /* divisor; for a domain check 2^f */
@@ -27,13 +28,38 @@ void mpc_audit_init(mpc_audit *a)
 void mpc_audit_reset(mpc_audit *a)
 {
     uint64_t force = a->force_call;
+    size_t nex = a->nex;
     mpc_audit_free(a);
     mpc_audit_init(a);
     a->force_call = force;
+    mpc_audit_examples(a, nex);
+}
+
+void mpc_audit_examples(mpc_audit *a, size_t n)
+{
+    free(a->ex);
+    a->ex = n ? chk_calloc(n, sizeof *a->ex) : NULL;
+    a->nex = n;
+}
+
+double mpc_audit_example_p_fail(const mpc_audit *a, size_t e)
+{
+    CHECK(e < a->nex, "audit: example %zu of %zu", e, a->nex);
+    return -expm1(a->ex[e].log_ok) + 0.0;
+}
+
+void mpc_audit_range(mpc_ctx *c, size_t lo, size_t n)
+{
+    mpc_audit *a = c->audit;
+    if (!a) return;
+    a->range_lo[c->self] = lo, a->range_n[c->self] = n;
 }
 
 void mpc_audit_free(mpc_audit *a)
 {
+    free(a->ex);
+    a->ex = NULL;
+    a->nex = 0;
     while (a->head) {
         mpc_audit_pending *p = a->head;
         a->head = p->next;
@@ -47,12 +73,24 @@ double mpc_audit_p_fail(const mpc_audit *a)
     return -expm1(a->log_ok) + 0.0; /* never -0 */
 }
 
-static void record(mpc_audit *a, int kind, uint64_t call, size_t i, int64_t x, int64_t d, const int *tags, int ntags)
+static void fill_event(mpc_audit_event *e, int kind, uint64_t call, size_t i, int64_t x, int64_t d, const int *tags,
+                       int ntags)
 {
-    if (a->nev == MPC_AUDIT_EVENTS) return;
-    mpc_audit_event *e = &a->ev[a->nev++];
     e->kind = kind, e->call = call, e->index = i, e->x = x, e->d = d, e->ntags = ntags;
     memcpy(e->tags, tags, (size_t)ntags * sizeof *tags);
+}
+
+/* An event of element i of the call; ex: its example's results (batches) or NULL. */
+static void record(mpc_audit *a, mpc_audit_example *ex, int kind, uint64_t call, size_t i, int64_t x, int64_t d,
+                   const int *tags, int ntags)
+{
+    if (ex) {
+        if (kind == MPC_AUDIT_WRAP) ex->wraps++;
+        else ex->domain++;
+        if (!ex->nev++) fill_event(&ex->ev, kind, call, i, x, d, tags, ntags);
+    }
+    if (a->nev == MPC_AUDIT_EVENTS) return;
+    fill_event(&a->ev[a->nev++], kind, call, i, x, d, tags, ntags);
 }
 
 /* Both parties' shares of call `seq` are known: reconstruct and account. */
@@ -61,16 +99,26 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
     const uint64_t *x0 = p->party == NET_P0 ? p->x : y, *x1 = p->party == NET_P0 ? y : p->x;
     a->calls++;
     double lsum = 0.0, psum = 0.0, mx = a->max_abs_x;
+    /* Batches: element i belongs to example ex_lo + i / per (the call's examples in equal blocks). */
+    size_t per = 0;
+    if (a->nex) {
+        CHECK(p->ex_n > 0 && p->ex_lo + p->ex_n <= a->nex && p->n % p->ex_n == 0,
+              "audit: call %llu of %zu elements over examples %zu..%zu of %zu: not batch-major",
+              (unsigned long long)p->seq, p->n, p->ex_lo, p->ex_lo + p->ex_n, a->nex);
+        per = p->n / p->ex_n;
+    }
     for (size_t i = 0; i < p->n; i++) {
         uint64_t v = x0[i] + x1[i];
         int64_t x = (int64_t)v;
         double ax = fabs((double)x);
+        mpc_audit_example *ex = per ? &a->ex[p->ex_lo + i / per] : NULL;
         if (p->safe == 2) {
             double xr = (double)x / (double)p->d;
             if (!(xr >= p->lo && xr <= p->hi)) {
                 a->domain++;
                 lsum = -INFINITY;
-                record(a, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
+                if (ex) ex->log_ok = -INFINITY;
+                record(a, ex, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
             }
             continue;
         }
@@ -79,7 +127,8 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
             if ((v + p->bias) >> 63) { /* mpc_trunc_safe_in_domain */
                 a->domain++;
                 lsum = -INFINITY;
-                record(a, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
+                if (ex) ex->log_ok = -INFINITY;
+                record(a, ex, MPC_AUDIT_DOMAIN, p->seq, i, x, p->d, p->tags, p->ntags);
             }
             continue;
         }
@@ -87,11 +136,13 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
         __int128 s = (__int128)(int64_t)x0[i] + (__int128)(int64_t)x1[i];
         if (s != (__int128)x) {
             a->wraps++;
-            record(a, MPC_AUDIT_WRAP, p->seq, i, x, p->d, p->tags, p->ntags);
+            record(a, ex, MPC_AUDIT_WRAP, p->seq, i, x, p->d, p->tags, p->ntags);
         }
         double pi = ax * 0x1p-64;
         psum += pi;
-        lsum += log1p(-pi);
+        double li = log1p(-pi);
+        lsum += li;
+        if (ex) ex->log_ok += li;
     }
     if (p->safe == 1) a->elems_safe += p->n;
     else if (p->safe == 0) a->elems_local += p->n;
@@ -124,8 +175,9 @@ static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe
     for (mpc_audit_pending **pp = &a->head; *pp; pp = &(*pp)->next) {
         mpc_audit_pending *p = *pp;
         if (p->party == me || p->seq != seq) continue;
-        CHECK(p->n == n && p->d == d && p->safe == safe, "audit: call %llu differs between the parties",
-              (unsigned long long)seq);
+        CHECK(p->n == n && p->d == d && p->safe == safe && p->ex_lo == a->range_lo[me] &&
+                  p->ex_n == (a->range_n[me] ? a->range_n[me] : a->nex),
+              "audit: call %llu differs between the parties", (unsigned long long)seq);
         combine(a, p, x);
         *pp = p->next;
         free(p->x);
@@ -135,6 +187,7 @@ static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe
     mpc_audit_pending *p = chk_malloc(sizeof *p);
     memset(p, 0, sizeof *p);
     p->party = me, p->safe = safe, p->bias = bias, p->seq = seq, p->d = d, p->n = n, p->lo = lo, p->hi = hi;
+    p->ex_lo = a->range_lo[me], p->ex_n = a->range_n[me] ? a->range_n[me] : a->nex;
     p->ntags = c->net->ntags < MPC_AUDIT_TAGS ? c->net->ntags : MPC_AUDIT_TAGS;
     memcpy(p->tags, c->net->tags, (size_t)p->ntags * sizeof *p->tags);
     p->x = chk_malloc((n ? n : 1) * sizeof *p->x);

@@ -40,6 +40,14 @@ typedef struct mpc_audit_event {
 
 typedef struct mpc_audit_pending mpc_audit_pending;
 
+/* One example's share of the results, when the run is a batch (mpc_audit_examples). */
+typedef struct mpc_audit_example {
+    double log_ok;               /* sum of log1p(-p_i) over its elements (-INFINITY after a domain violation) */
+    uint64_t wraps, domain;
+    mpc_audit_event ev;          /* its first event, when nev > 0 */
+    int nev;
+} mpc_audit_example;
+
 typedef struct mpc_audit {
     uint64_t force_call;         /* test hook (see above); 0 = off */
     /* results, over the matched calls */
@@ -51,8 +59,12 @@ typedef struct mpc_audit {
                                   * truncation's, or a domain-limited op's) */
     mpc_audit_event ev[MPC_AUDIT_EVENTS]; /* the first events, in program order */
     size_t nev;
+    /* per example of a batch (mpc_audit_examples; NULL, 0 otherwise) */
+    mpc_audit_example *ex;
+    size_t nex;
     /* internal */
     uint64_t seq[2];
+    size_t range_lo[2], range_n[2]; /* each party's current examples (range_n 0: all) */
     mpc_audit_pending *head;
 } mpc_audit;
 
@@ -62,6 +74,16 @@ void mpc_audit_reset(mpc_audit *a);
 void mpc_audit_free(mpc_audit *a);
 /* Analytic probability that at least one truncation of the run failed: 1 - prod(1 - p_i). */
 double mpc_audit_p_fail(const mpc_audit *a);
+
+/* Batches (several examples in one run, batch-major: every oracle call's n elements are the examples'
+ * equal blocks in order): keeps the results per example too, in a->ex[0..n); cleared by
+ * mpc_audit_reset, which keeps n. n = 0 turns it off. The run's totals stay those of all examples. */
+void mpc_audit_examples(mpc_audit *a, size_t n);
+/* p_fail of example e alone (as mpc_audit_p_fail). */
+double mpc_audit_example_p_fail(const mpc_audit *a, size_t e);
+/* The calls this party makes next cover examples lo .. lo + n - 1 of the batch only (n = 0: all of
+ * them again); e.g. an op run once per group of examples. No-op without c->audit. */
+void mpc_audit_range(mpc_ctx *c, size_t lo, size_t n);
 
 /* Called by each party just before it divides its shares x (n elements) by d: safe_bias = 0 for the
  * local truncation (wrap check), else the safe truncation's bias B (domain check: x + B < 2^63,

@@ -16,10 +16,10 @@ enum { RT_INFER_MAX_LABELS = 64 };
 
 typedef struct rt_infer {
     sbert_job job[2];                   /* filled by rt_infer_job */
-    uint8_t *keymask;                   /* public, T entries, or NULL (no padding) */
+    uint8_t *keymask;                   /* public, B x T entries, or NULL (no padding) */
     sbert_calib calib;                  /* public, when has_calib */
     int has_calib;
-    double logits[RT_INFER_MAX_LABELS]; /* P1: the revealed logits (real mode) */
+    double *logits;                     /* P1: the revealed logits, B x NL (real mode) */
     char desc[256];
 } rt_infer;
 
@@ -28,6 +28,12 @@ typedef struct rt_infer {
  * keymask (T bytes, copied) and calib may be NULL. */
 void rt_infer_job(rt_job *j, rt_infer *inf, const mpc_config *cfg, int phantom, uint64_t seed, const tfm_config *m,
                   int T, const tfm_params *w, const int *tokens, const uint8_t *keymask, const sbert_calib *calib);
+/* The same for a batch of B examples in one protocol run (sbert.h: batch-major, each example's
+ * logits within the fixed-point tolerance of its lone run): tokens and keymask B x T, logits B x NL.
+ * B = 1 is rt_infer_job. */
+void rt_infer_job_batch(rt_job *j, rt_infer *inf, const mpc_config *cfg, int phantom, uint64_t seed,
+                        const tfm_config *m, int T, int B, const tfm_params *w, const int *tokens,
+                        const uint8_t *keymask, const sbert_calib *calib);
 void rt_infer_free(rt_infer *inf);
 
 /* The index of the largest logit, and the class probabilities (softmax of the logits). */

@@ -29,11 +29,13 @@ static int64_t process_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Each party's scratch arena lives for the whole session (setup and online phases). */
-static void slots_free(party_slot *slot)
+/* Each party's scratch arena lives for the whole session (setup and online phases), or longer when
+ * the caller owns it (rt_sim_opts.scratch). */
+static void slots_free(const rt_sim_opts *o, party_slot *slot)
 {
-    for (int i = 0; i < 2; i++) arena_destroy(slot[i].ctx.scratch);
-    arena_destroy(slot[2].dctx.scratch);
+    for (int i = 0; i < 2; i++)
+        if (!o->scratch[i]) arena_destroy(slot[i].ctx.scratch);
+    if (!o->scratch[2]) arena_destroy(slot[2].dctx.scratch);
 }
 
 static void setup_party(net_party *p, void *arg)
@@ -82,13 +84,13 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     for (int i = 0; i < 2; i++) {
         mpc_ctx_init(&slot[i].ctx, net_sim_party(s, i), o->cfg, o->phantom, o->seed);
         slot[i].ctx.audit = o->audit;
-        if (!o->phantom) slot[i].ctx.scratch = arena_create();
+        if (!o->phantom) slot[i].ctx.scratch = o->scratch[i] ? o->scratch[i] : arena_create();
         slot[i].fn = fn;
         slot[i].arg = arg ? arg[i] : NULL;
     }
     slot[2].cfg = o->cfg;
     dealer_init(&slot[2].dctx, net_sim_party(s, NET_D), o->phantom, o->seed);
-    if (!o->phantom) slot[2].dctx.scratch = arena_create();
+    if (!o->phantom) slot[2].dctx.scratch = o->scratch[2] ? o->scratch[2] : arena_create();
     dealer_set_kinds(&slot[2].dctx, mpc_family_of(o->cfg)->dealer_kinds);
     net_party_fn sfn[3] = {setup_party, setup_party, setup_dealer};
     void *sarg[3] = {&slot[0], &slot[1], &slot[2]};
@@ -98,7 +100,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     if (rc != NET_OK) {
         fprintf(stderr, "error: setup phase failed: %s\n", net_strerror(rc));
         net_sim_destroy(s);
-        slots_free(slot);
+        slots_free(o, slot);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
@@ -142,7 +144,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     if (rc != NET_OK) {
         fprintf(stderr, "error: online phase failed: %s\n", net_strerror(rc));
         net_sim_destroy(s);
-        slots_free(slot);
+        slots_free(o, slot);
         return -1;
     }
     for (int i = 0; i < 3; i++) {
@@ -155,7 +157,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     rt_result_assemble(res, slot[2].dctx.nreq);
     res->pk_valid = net_sim_pkt_stats(s, 0, 1, &res->pk[0]) == 0 && net_sim_pkt_stats(s, 1, 0, &res->pk[1]) == 0;
     net_sim_destroy(s);
-    slots_free(slot);
+    slots_free(o, slot);
     return 0;
 }
 

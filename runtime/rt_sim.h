@@ -27,6 +27,9 @@ typedef struct rt_sim_opts {
     void *tag_hook_ud;
     struct mpc_audit *audit;   /* optional truncation oracle set on both parties (mpc_audit.h) */
     const net_rt_cfg *rt;      /* deployed-runtime model for P0 and P1 (net_rt.h); NULL = lean */
+    struct arena *scratch[3];  /* optional scratch arenas of P0, P1 and D (real mode), owned by the
+                                * caller and kept across runs (no page-fault churn between the runs of
+                                * an evaluation); NULL: a fresh arena per run, destroyed at its end */
 } rt_sim_opts;
 
 /* arg[0] goes to P0, arg[1] to P1. Returns 0, or -1 after printing why (deadlock, dealer error). */

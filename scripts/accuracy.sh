@@ -17,6 +17,11 @@
 # Outputs: results/accuracy.csv (one row per model), results/accuracy_latency.csv,
 # results/accuracy_train.csv (one row per training run); checkpoints and logs in runs/accuracy/
 # (git-ignored). About 20 minutes on 2 cores; runs two jobs at a time.
+# Whole-split MPC evaluation of all 16 models (ACC_MPC_N=0) does not fit that budget: one private
+# inference of this shape costs about 0.33-0.40 CPU s in real mode (measured on the 2-core Zen 5 box
+# after the AVX-512 PRG and ring kernels, bench_layer's "accuracy-shape inference" row and eval
+# --mpc runs; 0.75-0.81 s before), so 16 x 608 examples need about 3,200-3,900 CPU s, 27-32 minutes
+# on 2 cores for the evaluations alone; hence the default of the first 32 examples for 14 models.
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in

@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "../net/net_sim.h"
 #include "../protocols/mpc_beaver.h"
+#include "../protocols/mpc_ring_internal.h"
 
 static mpc_config cfg;
 static void setup(void) { mpc_config_default(&cfg); }
@@ -207,6 +208,45 @@ Test(mpc_core, ring_matmul_fast_equals_naive)
     mpc_ring_matmul(Z2, X, Y, m, k, p);
     cr_expect_arr_eq(Z1, Z2, m * p * 8);
     free(X), free(Y), free(Z1), free(Z2);
+}
+
+/* Every kernel this CPU runs (portable, AVX2, AVX-512: mpc_ring_internal.h) against the naive one, as
+ * Z += X @ Y onto random Z: shapes around the AVX-512 kernel's blocks (8 rows, 24-column panels with
+ * masked edges, 128-step k panels), entries drawn from edge values (0, 1, -1, 2^63, 2^32 +- 1, ...)
+ * and random words. */
+Test(mpc_core, ring_matmul_kernels_equal_naive)
+{
+    static const size_t ms[] = {1, 7, 8, 9, 17}, ks[] = {1, 5, 127, 128, 129, 300}, ps[] = {1, 7, 8, 9, 23, 24, 25, 49};
+    static const uint64_t edge[] = {0, 1, UINT64_MAX, UINT64_C(1) << 63, (UINT64_C(1) << 63) - 1, UINT64_C(1) << 32,
+                                    (UINT64_C(1) << 32) - 1, (UINT64_C(1) << 32) + 1, 0xFFFFFFFF00000000u, 65536};
+    rng r;
+    rng_seed(&r, 8, 8);
+    int tested = 0;
+    for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AVX512; impl++) {
+        if (!mpc_ring_impl_available_(impl)) {
+            cr_log_warn("ring matmul kernel %d not available on this CPU: not tested", impl);
+            continue;
+        }
+        tested++;
+        for (size_t a = 0; a < sizeof ms / sizeof *ms; a++)
+            for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
+                for (size_t c = 0; c < sizeof ps / sizeof *ps; c++) {
+                    size_t m = ms[a], k = ks[b], p = ps[c];
+                    uint64_t *X = malloc(m * k * 8), *Y = malloc(k * p * 8), *Z0 = malloc(m * p * 8),
+                             *Z1 = malloc(m * p * 8);
+                    rng_fill_u64(&r, X, m * k), rng_fill_u64(&r, Y, k * p), rng_fill_u64(&r, Z1, m * p);
+                    for (size_t i = 0; i < m * k; i++)
+                        if (X[i] % 3 == 0) X[i] = edge[X[i] % (sizeof edge / sizeof *edge)];
+                    for (size_t i = 0; i < k * p; i++)
+                        if (Y[i] % 3 == 0) Y[i] = edge[Y[i] % (sizeof edge / sizeof *edge)];
+                    mpc_ring_matmul_naive(Z0, X, Y, m, k, p);
+                    for (size_t i = 0; i < m * p; i++) Z0[i] += Z1[i];
+                    mpc_ring_matmul_acc_impl_(Z1, X, Y, m, k, p, impl);
+                    cr_assert_arr_eq(Z0, Z1, m * p * 8, "kernel %d, %zu x %zu x %zu", impl, m, k, p);
+                    free(X), free(Y), free(Z0), free(Z1);
+                }
+    }
+    cr_assert_geq(tested, 1);
 }
 
 /* Large enough that the rows are split over the kernel threads (2^18 MACs a part): 1 and 2 threads

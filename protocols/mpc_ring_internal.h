@@ -1,0 +1,17 @@
+/* mpc_ring_internal.h -- the ring matmul kernels one by one (mpc_ring.c), for the tests that compare
+ * each with mpc_ring_matmul_naive and for benchmarks. */
+#ifndef MPC_RING_INTERNAL_H
+#define MPC_RING_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { MPC_RING_AUTO = 0, MPC_RING_PORTABLE = 1, MPC_RING_AVX2 = 2, MPC_RING_AVX512 = 3 };
+
+/* 1 if this build and CPU have the kernel (AUTO and PORTABLE: always). */
+int mpc_ring_impl_available_(int impl);
+/* Z += X @ Y with the given kernel, on the kernel threads (par.h). */
+void mpc_ring_matmul_acc_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p,
+                               int impl);
+
+#endif
