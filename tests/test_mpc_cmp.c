@@ -103,32 +103,21 @@ Test(mpc_cmp, max_values_costs_and_phantom, .init = setup)
 
 /* ---- closed forms, by hand from PROTOCOLS.md ---- */
 
-static void expect_form(const char *what, mpc_cost c, uint64_t rounds, uint64_t sent, uint64_t words, uint64_t reqs)
-{
-    cr_expect_eq(c.rounds, rounds, "%s rounds %llu want %llu", what, (unsigned long long)c.rounds,
-                 (unsigned long long)rounds);
-    cr_expect_eq(c.sent[0], sent, "%s sent %llu want %llu", what, (unsigned long long)c.sent[0], (unsigned long long)sent);
-    cr_expect_eq(c.sent[1], sent, "%s sent[1]", what);
-    cr_expect_eq(c.dealer_words, words, "%s dealer words %llu want %llu", what, (unsigned long long)c.dealer_words,
-                 (unsigned long long)words);
-    cr_expect_eq(c.dealer_reqs, reqs, "%s requests", what);
-}
-
 Test(mpc_cmp, closed_forms, .init = setup)
 {
     uint64_t n = 10;
-    expect_form("a2b", mpc_a2b_cost(n), 7, 208 * n, 13 * n, 7);
-    expect_form("b2a_bit", mpc_b2a_bit_cost(n), 1, 8 * n, n, 1);
-    expect_form("b2a_bits", mpc_b2a_bits_cost(n, 16), 1, 8 * 16 * n, 16 * n, 1);
-    expect_form("ltz", mpc_ltz_cost(n), 8, 216 * n, 14 * n, 8);
-    expect_form("eq", mpc_eq_cost(n), 7, 104 * n, 7 * n, 7);
-    expect_form("relu", mpc_relu_cost(n), 9, 232 * n, 15 * n, 9);
-    expect_form("where", mpc_where_cost(n), 2, 32 * n, 2 * n, 2);
+    tu_expect_cost("a2b", mpc_a2b_cost(n), 7, 208 * n, 13 * n, 7);
+    tu_expect_cost("b2a_bit", mpc_b2a_bit_cost(n), 1, 8 * n, n, 1);
+    tu_expect_cost("b2a_bits", mpc_b2a_bits_cost(n, 16), 1, 8 * 16 * n, 16 * n, 1);
+    tu_expect_cost("ltz", mpc_ltz_cost(n), 8, 216 * n, 14 * n, 8);
+    tu_expect_cost("eq", mpc_eq_cost(n), 7, 104 * n, 7 * n, 7);
+    tu_expect_cost("relu", mpc_relu_cost(n), 9, 232 * n, 15 * n, 9);
+    tu_expect_cost("where", mpc_where_cost(n), 2, 32 * n, 2 * n, 2);
     /* max, R = 1, L = 3: s = floor(ln 3) = 1, k = 2.
      *   A: ltz(1) + where(1)                                 10 rounds,  248 B, 16 words
      *   B: ltz(2) + wi(1,2) [b2a(16) + mul(1) + ltz(2)] + mul(2)  19 rounds, 1040 B, 75 words
      *   C: eq(3) + wi(1,3) [b2a(16) + mul(1) + ltz(3)]      17 rounds, 1104 B, 80 words */
-    expect_form("max 1x3", mpc_max_cost(&cfg, 1, 3), 46, 2392, 171, 46);
+    tu_expect_cost("max 1x3", mpc_max_cost(&cfg, 1, 3), 46, 2392, 171, 46);
     /* max, R = 4, L = 128: s = 4 (128 -> 8), k = 8, product over 7 copies in 3 levels (3+2+1 muls).
      *   A: ltz+where on 4*(64+32+16+8) = 480: 40 rounds, 480*248 B
      *   B: ltz(224) + mul(96) + mul(64) + mul(32) + wi(4,8) + mul(32): 22 rounds
@@ -143,7 +132,7 @@ Test(mpc_cmp, closed_forms, .init = setup)
     mpc_cost part = mpc_max_cost(&cfg, 4, 128);
     cr_expect_eq(part.rounds, 62);
     cr_expect_eq(part.sent[1], sentA + sentB);
-    expect_form("max L=1", mpc_max_cost(&cfg, 9, 1), 0, 0, 0, 0);
+    tu_expect_cost("max L=1", mpc_max_cost(&cfg, 9, 1), 0, 0, 0, 0);
 }
 
 /* ---- A2B / B2A round trips on arbitrary 64-bit words ---- */

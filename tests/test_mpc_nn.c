@@ -160,45 +160,34 @@ Test(mpc_nn, layer_norm_large_variance_needs_the_inv_sqrt_rescale, .init = setup
  *   inv_sqrt       17 rounds, 184n B, 17n words, 17 requests (exp + 3 x (square + 2 muls))
  *   ltz            8 rounds, 216n B, 14n words, 8 requests; relu = ltz + mul: 9, 232n B, 15n, 9
  *   max 1x3        46 rounds, 2392 B, 171 words, 46 requests (test_mpc_cmp.c) */
-static void expect_form(const char *what, mpc_cost c, uint64_t rounds, uint64_t sent, uint64_t words, uint64_t reqs)
-{
-    cr_expect_eq(c.rounds, rounds, "%s rounds %llu want %llu", what, (unsigned long long)c.rounds,
-                 (unsigned long long)rounds);
-    cr_expect_eq(c.sent[0], sent, "%s sent %llu want %llu", what, (unsigned long long)c.sent[0], (unsigned long long)sent);
-    cr_expect_eq(c.sent[1], sent, "%s sent[1]", what);
-    cr_expect_eq(c.dealer_words, words, "%s dealer words %llu want %llu", what, (unsigned long long)c.dealer_words,
-                 (unsigned long long)words);
-    cr_expect_eq(c.dealer_reqs, reqs, "%s requests", what);
-}
-
 Test(mpc_nn, closed_forms_by_hand, .init = setup)
 {
     /* Quad, n = 10: (a x) * x is one general mul: 1 round, 16 x 10 = 160 B, 10 words. */
-    expect_form("quad 10", mpc_quad_cost(&cfg, 10), 1, 160, 10, 1);
+    tu_expect_cost("quad 10", mpc_quad_cost(&cfg, 10), 1, 160, 10, 1);
     /* BatchNorm, R = 4, H = 8: two COL muls: 2 rounds, 2 x 8 (32 + 8) = 640 B, 2 x 32 = 64 words. */
-    expect_form("batchnorm 4x8", mpc_batchnorm_cost(&cfg, 4, 8), 2, 640, 64, 2);
+    tu_expect_cost("batchnorm 4x8", mpc_batchnorm_cost(&cfg, 4, 8), 2, 640, 64, 2);
     /* Its setup, H = 8: inv_sqrt(8): 17 rounds, 184 x 8 = 1472 B, 136 words. */
-    expect_form("batchnorm setup 8", mpc_batchnorm_setup_cost(&cfg, 8), 17, 1472, 136, 17);
+    tu_expect_cost("batchnorm setup 8", mpc_batchnorm_setup_cost(&cfg, 8), 17, 1472, 136, 17);
     /* LayerNorm, R = 4, H = 8: square(32) 1 / 256 B / 32; inv_sqrt(4) 17 / 736 B / 68; ROW mul 1 /
      * 8 x 36 = 288 B / 32; COL mul 1 / 8 x 40 = 320 B / 32: 20 rounds, 1600 B, 164 words. */
-    expect_form("layernorm 4x8", mpc_layernorm_cost(&cfg, 4, 8), 20, 1600, 164, 20);
+    tu_expect_cost("layernorm 4x8", mpc_layernorm_cost(&cfg, 4, 8), 20, 1600, 164, 20);
     /* 2Quad, R = 4, L = 8: mul(32) 1 / 512 B / 32; reciprocal(4) 38 / 2208 B / 176; ROW mul 1 / 288 B
      * / 32: 40 rounds, 3008 B, 240 words. */
-    expect_form("2quad 4x8", mpc_2quad_cost(&cfg, 4, 8), 40, 3008, 240, 40);
+    tu_expect_cost("2quad 4x8", mpc_2quad_cost(&cfg, 4, 8), 40, 3008, 240, 40);
     /* 2ReLU, R = 4, L = 8: relu(32) 9 / 7424 B / 480; reciprocal(4) 38 / 2208 B / 176; ROW mul 1 /
      * 288 B / 32: 48 rounds, 9920 B, 688 words. */
-    expect_form("2relu 4x8", mpc_2relu_cost(&cfg, 4, 8), 48, 9920, 688, 48);
+    tu_expect_cost("2relu 4x8", mpc_2relu_cost(&cfg, 4, 8), 48, 9920, 688, 48);
     /* The range-normalised forms (attn_recip wide, K = 1): recip_norm(4) = ltz(28) 8 / 6048 B / 392 +
      * mul(4) 1 / 64 B / 4 + reciprocal_pos(4) 28 / 1216 B / 112 = 37 / 7328 B / 508, then two ROW
      * muls 2 / 576 B / 64. 2Quad: 1 + 37 + 2 = 40 rounds, 512 + 7328 + 576 = 8416 B, 32 + 508 + 64 =
      * 604 words. 2ReLU: 9 + 37 + 2 = 48 rounds, 7424 + 7328 + 576 = 15328 B, 480 + 508 + 64 = 1052. */
     mpc_config w = cfg;
     w.attn_recip = MPC_RECIP_WIDE;
-    expect_form("2quad wide 4x8", mpc_2quad_cost(&w, 4, 8), 40, 8416, 604, 40);
-    expect_form("2relu wide 4x8", mpc_2relu_cost(&w, 4, 8), 48, 15328, 1052, 48);
+    tu_expect_cost("2quad wide 4x8", mpc_2quad_cost(&w, 4, 8), 40, 8416, 604, 40);
+    tu_expect_cost("2relu wide 4x8", mpc_2relu_cost(&w, 4, 8), 48, 15328, 1052, 48);
     /* Softmax, R = 1, L = 3: max 46 / 2392 B / 171; exp(3) 8 / 192 B / 24; reciprocal_pos(1) 28 /
      * 304 B / 28; ROW mul 1 / 8 x (3 + 1) = 32 B / 3: 83 rounds, 2920 B, 226 words. */
-    expect_form("softmax 1x3", mpc_softmax_cost(&cfg, 1, 3), 83, 2920, 226, 83);
+    tu_expect_cost("softmax 1x3", mpc_softmax_cost(&cfg, 1, 3), 83, 2920, 226, 83);
     /* A row of one: softmax is 1 without messages. */
-    expect_form("softmax 5x1", mpc_softmax_cost(&cfg, 5, 1), 0, 0, 0, 0);
+    tu_expect_cost("softmax 5x1", mpc_softmax_cost(&cfg, 5, 1), 0, 0, 0, 0);
 }

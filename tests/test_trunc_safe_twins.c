@@ -69,17 +69,6 @@ Test(safe_twins, every_op_measures_its_twin, .init = setup, .timeout = 600)
     rt_op_outcome_free(&o);
 }
 
-static void expect_form(const char *what, mpc_cost c, uint64_t rounds, uint64_t sent, uint64_t words, uint64_t reqs)
-{
-    cr_expect_eq(c.rounds, rounds, "%s rounds %llu want %llu", what, (unsigned long long)c.rounds,
-                 (unsigned long long)rounds);
-    cr_expect_eq(c.sent[0], sent, "%s sent %llu want %llu", what, (unsigned long long)c.sent[0], (unsigned long long)sent);
-    cr_expect_eq(c.sent[1], sent, "%s sent[1]", what);
-    cr_expect_eq(c.dealer_words, words, "%s dealer words %llu want %llu", what, (unsigned long long)c.dealer_words,
-                 (unsigned long long)words);
-    cr_expect_eq(c.dealer_reqs, reqs, "%s requests", what);
-}
-
 /* ---- safe forms, by hand ----
  * A safe truncation of m values: 1 round, 8m B per party, 2m dealer words, 1 request
  * (test_mpc_trunc_safe.c). Each op's safe cost = its local form (test_mpc_math.c, test_mpc_nn.c)
@@ -91,74 +80,74 @@ Test(safe_twins, closed_forms_by_hand, .init = setup)
 {
     /* n = 10. exp: local 8 / 640 B / 80 words / 8; x/2^8 and 8 squarings: 9 truncations of 10
      * (+9 / 720 / 180 / 9). */
-    expect_form("exp", mpc_exp_cost(&cfg, 10), 17, 1360, 260, 17);
+    tu_expect_cost("exp", mpc_exp_cost(&cfg, 10), 17, 1360, 260, 17);
     /* reciprocal_pos: local 28 / 3040 / 280; exp's 9 + 10 steps x (square, mul) = 29 (+29 / 2320 / 580). */
-    expect_form("reciprocal_pos", mpc_reciprocal_pos_cost(&cfg, 10), 57, 5360, 860, 57);
+    tu_expect_cost("reciprocal_pos", mpc_reciprocal_pos_cost(&cfg, 10), 57, 5360, 860, 57);
     /* reciprocal: local 38 / 5520 / 440; reciprocal_pos' 29 (the sign products are not truncated). */
-    expect_form("reciprocal", mpc_reciprocal_cost(&cfg, 10), 67, 7840, 1020, 67);
+    tu_expect_cost("reciprocal", mpc_reciprocal_cost(&cfg, 10), 67, 7840, 1020, 67);
     /* inv_sqrt: local 17 / 1840 / 170; x/2, exp's 9, x2.2, x/1024, 3 x (square, 2 muls, /2) = 24
      * (+24 / 1920 / 480). */
-    expect_form("inv_sqrt", mpc_inv_sqrt_cost(&cfg, 10), 41, 3760, 650, 41);
+    tu_expect_cost("inv_sqrt", mpc_inv_sqrt_cost(&cfg, 10), 41, 3760, 650, 41);
     /* sqrt: local 18 / 2000 / 180; inv_sqrt's 24 + the product = 25. */
-    expect_form("sqrt", mpc_sqrt_cost(&cfg, 10), 43, 4000, 680, 43);
+    tu_expect_cost("sqrt", mpc_sqrt_cost(&cfg, 10), 43, 4000, 680, 43);
     /* sigmoid: local 23 / 3760 / 290; exp's 9, x y0^2, 2 steps x (square, mul) = 14 (+14 / 1120 / 280).
      * tanh: the same. */
-    expect_form("sigmoid", mpc_sigmoid_cost(&cfg, 10), 37, 4880, 570, 37);
-    expect_form("tanh", mpc_tanh_cost(&cfg, 10), 37, 4880, 570, 37);
+    tu_expect_cost("sigmoid", mpc_sigmoid_cost(&cfg, 10), 37, 4880, 570, 37);
+    tu_expect_cost("tanh", mpc_tanh_cost(&cfg, 10), 37, 4880, 570, 37);
     /* pow(x, 13): 3 squares + 2 muls (local 5 / 560 / 50), each truncated: +5 / 400 / 100. */
-    expect_form("pow 13", mpc_pow_cost(&cfg, 10, 13), 10, 960, 150, 10);
+    tu_expect_cost("pow 13", mpc_pow_cost(&cfg, 10, 13), 10, 960, 150, 10);
     /* erf: local 34 / 3760 / 340; 34 products + 8 coefficients + 2/sqrt(pi) = 43 (+43 / 3440 / 860). */
-    expect_form("erf", mpc_erf_cost(&cfg, 10), 77, 7200, 1200, 77);
+    tu_expect_cost("erf", mpc_erf_cost(&cfg, 10), 77, 7200, 1200, 77);
     /* gelu_erf: local 35 / 3920 / 350; x/sqrt 2, erf's 43, the product, x0.5 = 46 (+46 / 3680 / 920). */
-    expect_form("gelu_erf", mpc_gelu_erf_cost(&cfg, 10), 81, 7600, 1270, 81);
+    tu_expect_cost("gelu_erf", mpc_gelu_erf_cost(&cfg, 10), 81, 7600, 1270, 81);
     /* gelu_tanh: local 26 / 4160 / 320; pow 3's 2, x0.044715, x sqrt(2/pi), tanh's 14, x0.5, the
      * product = 20 (+20 / 1600 / 400). */
-    expect_form("gelu_tanh", mpc_gelu_tanh_cost(&cfg, 10), 46, 5760, 720, 46);
+    tu_expect_cost("gelu_tanh", mpc_gelu_tanh_cost(&cfg, 10), 46, 5760, 720, 46);
     /* quad: local 1 / 160 / 10; xa, the product, xb = 3 (+3 / 240 / 60). */
-    expect_form("quad", mpc_quad_cost(&cfg, 10), 4, 400, 70, 4);
+    tu_expect_cost("quad", mpc_quad_cost(&cfg, 10), 4, 400, 70, 4);
     /* BatchNorm 4x8: local 2 / 640 / 64; two products of 32 (+2 / 512 / 128). Setup on 8: inv_sqrt(8),
      * local 17 / 1472 / 136, + 24 truncations of 8 (+24 / 1536 / 384). */
-    expect_form("batchnorm 4x8", mpc_batchnorm_cost(&cfg, 4, 8), 4, 1152, 192, 4);
-    expect_form("batchnorm setup 8", mpc_batchnorm_setup_cost(&cfg, 8), 41, 3008, 520, 41);
+    tu_expect_cost("batchnorm 4x8", mpc_batchnorm_cost(&cfg, 4, 8), 4, 1152, 192, 4);
+    tu_expect_cost("batchnorm setup 8", mpc_batchnorm_setup_cost(&cfg, 8), 41, 3008, 520, 41);
     /* LayerNorm 4x8: local 20 / 1600 / 164; mu/H (4), the square (32), v/H (4), inv_sqrt(4)'s 24 (4
      * each), ROW and COL products (32 each): 29 truncations of 200 values (+29 / 1600 / 400). With
      * k = 2: v/4^k and inv/2^k (4 each) more (+2 / 64 / 16); with k = -2 an exact product, nothing. */
-    expect_form("layernorm 4x8", mpc_layernorm_cost(&cfg, 4, 8), 49, 3200, 564, 49);
+    tu_expect_cost("layernorm 4x8", mpc_layernorm_cost(&cfg, 4, 8), 49, 3200, 564, 49);
     mpc_config c2 = cfg;
     c2.ln_rsqrt_shift = 2;
-    expect_form("layernorm 4x8 k=2", mpc_layernorm_cost(&c2, 4, 8), 51, 3264, 580, 51);
+    tu_expect_cost("layernorm 4x8 k=2", mpc_layernorm_cost(&c2, 4, 8), 51, 3264, 580, 51);
     c2.ln_rsqrt_shift = -2;
-    expect_form("layernorm 4x8 k=-2", mpc_layernorm_cost(&c2, 4, 8), 49, 3200, 564, 49);
+    tu_expect_cost("layernorm 4x8 k=-2", mpc_layernorm_cost(&c2, 4, 8), 49, 3200, 564, 49);
     /* 2Quad 4x8 (K = 256/8 = 32, integral): local 40 / 3008 / 240; the square-product (32), S/K (4),
      * reciprocal(4)'s 29 (4 each), the ROW product (32), /K (32): 33 truncations of 216 values
      * (+33 / 1728 / 432). */
-    expect_form("2quad 4x8", mpc_2quad_cost(&cfg, 4, 8), 73, 4736, 672, 73);
+    tu_expect_cost("2quad 4x8", mpc_2quad_cost(&cfg, 4, 8), 73, 4736, 672, 73);
     /* 2ReLU 4x8 (K = 1: no division): local 48 / 9920 / 688; reciprocal(4)'s 29 (4 each), the ROW
      * product (32): 30 truncations of 148 values (+30 / 1184 / 296). With K = 2.5 (a public-real
      * product of 1/K): S/K (4) and /K (32) more (+2 / 288 / 72). */
-    expect_form("2relu 4x8", mpc_2relu_cost(&cfg, 4, 8), 78, 11104, 984, 78);
+    tu_expect_cost("2relu 4x8", mpc_2relu_cost(&cfg, 4, 8), 78, 11104, 984, 78);
     c2 = cfg;
     c2.relu2_recip_scale = 2.5;
-    expect_form("2relu 4x8 K=2.5", mpc_2relu_cost(&c2, 4, 8), 80, 11392, 1056, 80);
+    tu_expect_cost("2relu 4x8 K=2.5", mpc_2relu_cost(&c2, 4, 8), 80, 11392, 1056, 80);
     /* The range-normalised forms (attn_recip wide, K = 1; local forms in test_mpc_math.c and
      * test_mpc_nn.c). reciprocal_wide on 10: local 38 / 18480 / 1280; the product x m, reciprocal_pos'
      * 29, the product m r: 31 truncations of 10 (+31 / 2480 / 620). 2Quad 4x8: local 40 / 8416 / 604;
      * the square-product (32), recip_norm's 30 (4 each), the two ROW products (32 each): 33 of 216
      * values (+33 / 1728 / 432). 2ReLU 4x8: local 48 / 15328 / 1052; recip_norm's 30 (4 each) and
      * the two ROW products: 32 of 184 values (+32 / 1472 / 368). */
-    expect_form("reciprocal_wide", mpc_reciprocal_wide_cost(&cfg, 10), 69, 20960, 1900, 69);
+    tu_expect_cost("reciprocal_wide", mpc_reciprocal_wide_cost(&cfg, 10), 69, 20960, 1900, 69);
     c2 = cfg;
     c2.attn_recip = MPC_RECIP_WIDE;
-    expect_form("2quad wide 4x8", mpc_2quad_cost(&c2, 4, 8), 73, 10144, 1036, 73);
-    expect_form("2relu wide 4x8", mpc_2relu_cost(&c2, 4, 8), 80, 16800, 1420, 80);
+    tu_expect_cost("2quad wide 4x8", mpc_2quad_cost(&c2, 4, 8), 73, 10144, 1036, 73);
+    tu_expect_cost("2relu wide 4x8", mpc_2relu_cost(&c2, 4, 8), 80, 16800, 1420, 80);
     /* Softmax 1x3 (K = 1): local 83 / 2920 / 226; exp(3)'s 9 (3 each), reciprocal_pos(1)'s 29 (1
      * each), the ROW product (3): 39 truncations of 59 values (+39 / 472 / 118). */
-    expect_form("softmax 1x3", mpc_softmax_cost(&cfg, 1, 3), 122, 3392, 344, 122);
-    expect_form("softmax 5x1", mpc_softmax_cost(&cfg, 5, 1), 0, 0, 0, 0);
+    tu_expect_cost("softmax 1x3", mpc_softmax_cost(&cfg, 1, 3), 122, 3392, 344, 122);
+    tu_expect_cost("softmax 5x1", mpc_softmax_cost(&cfg, 5, 1), 0, 0, 0, 0);
     /* Under --trunc local the same twins are the local forms. */
     cfg.trunc = MPC_TRUNC_LOCAL;
-    expect_form("exp local", mpc_exp_cost(&cfg, 10), 8, 640, 80, 8);
-    expect_form("layernorm 4x8 local", mpc_layernorm_cost(&cfg, 4, 8), 20, 1600, 164, 20);
+    tu_expect_cost("exp local", mpc_exp_cost(&cfg, 10), 8, 640, 80, 8);
+    tu_expect_cost("layernorm 4x8 local", mpc_layernorm_cost(&cfg, 4, 8), 20, 1600, 164, 20);
 }
 
 /* ---- the whole inference with per-site calibration ---- */

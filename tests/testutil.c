@@ -67,6 +67,17 @@ void tu_run_free(tu_run *r)
 /* ---- protocol-op checks ---- */
 #include <criterion/criterion.h>
 
+void tu_expect_cost(const char *what, mpc_cost c, uint64_t rounds, uint64_t sent, uint64_t words, uint64_t reqs)
+{
+    cr_expect_eq(c.rounds, rounds, "%s rounds %llu want %llu", what, (unsigned long long)c.rounds,
+                 (unsigned long long)rounds);
+    cr_expect_eq(c.sent[0], sent, "%s sent %llu want %llu", what, (unsigned long long)c.sent[0], (unsigned long long)sent);
+    cr_expect_eq(c.sent[1], sent, "%s sent[1]", what);
+    cr_expect_eq(c.dealer_words, words, "%s dealer words %llu want %llu", what, (unsigned long long)c.dealer_words,
+                 (unsigned long long)words);
+    cr_expect_eq(c.dealer_reqs, reqs, "%s requests", what);
+}
+
 void tu_trace_sink(void *ud, const net_trace_rec *r)
 {
     tu_trace *t = ud;

@@ -44,3 +44,6 @@ rt_sim_opts tu_session(const mpc_config *cfg, int phantom, uint64_t seed);
  *    latency.
  * Returns the real-mode outcome (offline schedule) with got/want arrays kept; free it. */
 rt_op_outcome tu_check_op(const char *name, const char *shape, const mpc_config *cfg);
+/* Expects a closed form derived by hand: rounds, bytes sent by each party (both equal), dealer words
+ * and dealer requests; `what` names it in the failure message. */
+void tu_expect_cost(const char *what, mpc_cost c, uint64_t rounds, uint64_t sent, uint64_t words, uint64_t reqs);
