@@ -814,6 +814,7 @@ static void eval_usage(FILE *f)
             "  with the op where the oracle saw the first wrap or domain violation); catastrophic_rate_lo/_hi:\n"
             "  95%% Clopper-Pearson interval of the catastrophic rate. Without --mpc the MPC columns are empty.\n",
             XP_CATASTROPHIC_LOGIT_ERR, data_help, XP_CATASTROPHIC_LOGIT_ERR);
+    xp_cfg_help(f); /* the protocol's algorithm options (--frac-bits, --ring-bits, ...) */
     xp_mem_help(f);
     xp_net_help(f);
 }
