@@ -60,7 +60,7 @@ typedef struct conn {
     size_t expect;            /* the frame size recv() waits for (0: none): input is sized by this, never by a header */
     /* sealed frames (sec = 1): keys and counters per direction; eb holds a large sealed payload */
     int sec;
-    uint8_t k_tx[32], k_rx[32];
+    net_aead *tx, *rx;
     uint64_t n_tx, n_rx;
     uint8_t *eb;
     size_t eb_cap;
@@ -212,7 +212,7 @@ static void ob_frame(conn *c, int type, const void *p, size_t n, uint64_t label,
     size_t to = ob_append(c, NULL, NET_TCP_TAG_BYTES);
     ho = to - n - NET_TCP_HDR_BYTES; /* ob may have moved its content: recompute from the end */
     po = to - n;
-    net_frame_seal(c->k_tx, c->n_tx++, c->ob + ho, c->ob + po, n, c->ob + to);
+    net_aead_seal(c->tx, c->n_tx++, c->ob + ho, NET_TCP_HDR_BYTES, c->ob + po, c->ob + po, n, c->ob + to);
 }
 
 /* Writes as much as the kernel takes without blocking. Header and payload go in one sendmsg. */
@@ -416,14 +416,18 @@ static void consume(conn *c, size_t n)
     if (c->ib_off == c->ib_len) c->ib_off = c->ib_len = 0;
 }
 
-/* Verifies and decrypts (in the input buffer) the complete frame at the head of c's input, whose
- * header h was checked by wait_frame. Plaintext connections: nothing to do. */
-static int open_frame(net_tcp *t, int peer, const hdr *h)
+/* Verifies and decrypts the complete frame at the head of c's input, whose header h was checked by
+ * wait_frame: into out (h->len bytes), or in the input buffer if out is NULL. Plaintext
+ * connections: copies into out. */
+static int open_frame(net_tcp *t, int peer, const hdr *h, void *out)
 {
     conn *c = &t->c[peer];
-    if (!c->sec) return NET_OK;
-    uint8_t *f = c->ib + c->ib_off;
-    if (net_frame_open(c->k_rx, c->n_rx, f, f + NET_TCP_HDR_BYTES, (size_t)h->len, f + NET_TCP_HDR_BYTES + h->len) != 0)
+    uint8_t *f = c->ib + c->ib_off, *pl = f + NET_TCP_HDR_BYTES;
+    if (!c->sec) {
+        if (out && h->len) memcpy(out, pl, (size_t)h->len);
+        return NET_OK;
+    }
+    if (net_aead_open(c->rx, c->n_rx, f, NET_TCP_HDR_BYTES, pl, out ? out : pl, (size_t)h->len, pl + h->len) != 0)
         return fail(t, NET_EPROTO,
                     "%s: a message from %s failed authentication (frame %llu, %llu bytes): it was altered in transit "
                     "(tampering or corruption), replayed or forged; refusing to continue",
@@ -492,9 +496,8 @@ static int tp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     net_tcp_frame_header(c->ob + ho, NET_TCP_DATA, n, meta->label, meta->cp);
     if (c->sec) {
         reserve(&c->eb, &c->eb_cap, n + NET_TCP_TAG_BYTES);
-        if (buf) memcpy(c->eb, buf, n);
-        else memset(c->eb, 0, n);
-        net_frame_seal(c->k_tx, c->n_tx++, c->ob + ho, c->eb, n, c->eb + n);
+        if (!buf) memset(c->eb, 0, n);
+        net_aead_seal(c->tx, c->n_tx++, c->ob + ho, NET_TCP_HDR_BYTES, buf ? buf : c->eb, c->eb, n, c->eb + n);
         c->dp = c->eb;
         c->d_zero = 0;
         c->d_len = n + NET_TCP_TAG_BYTES;
@@ -520,16 +523,16 @@ static int tp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *in
     hdr h;
     rc = wait_frame(t, peer, n, &h);
     if (rc != NET_OK) return rc;
-    rc = open_frame(t, peer, &h);
+    int data = h.type != NET_TCP_BYE;
+    rc = open_frame(t, peer, &h, data && n ? buf : NULL); /* straight into the caller's buffer */
     if (rc != NET_OK) return rc;
     size_t tl = tag_bytes(c);
-    if (h.type == NET_TCP_BYE) {
+    if (!data) {
         consume(c, NET_TCP_HDR_BYTES + tl);
         c->bye_in = 1;
         return NET_ECLOSED; /* clean: not an error */
     }
-    if (buf && n) memcpy(buf, c->ib + c->ib_off + NET_TCP_HDR_BYTES, n);
-    if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 1, buf ? c->ib + c->ib_off + NET_TCP_HDR_BYTES : NULL, n);
+    if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 1, buf, n);
     consume(c, NET_TCP_HDR_BYTES + n + tl);
     memset(info, 0, sizeof *info);
     info->label = h.label;
@@ -590,8 +593,9 @@ static void conn_free(conn *c)
     free(c->ib);
     free(c->eb);
     c->ob = c->ib = c->eb = NULL;
-    sodium_memzero(c->k_tx, sizeof c->k_tx);
-    sodium_memzero(c->k_rx, sizeof c->k_rx);
+    net_aead_free(c->tx);
+    net_aead_free(c->rx);
+    c->tx = c->rx = NULL;
 }
 
 void net_tcp_destroy(net_tcp *t)
@@ -631,12 +635,15 @@ int net_tcp_from_fds(net_tcp **out, const net_tcp_opts *o, const int fd[NET_MAX_
         conn *c = &t->c[i];
         c->fd = fd[i];
         if (o->psk) { /* per direction: BLAKE2b_psk("mpcsim-psk" || from || to) */
-            uint8_t in[12] = "mpcsim-psk";
+            uint8_t in[12] = "mpcsim-psk", k[32];
             c->sec = 1;
             in[10] = (uint8_t)o->self, in[11] = (uint8_t)i;
-            crypto_generichash(c->k_tx, 32, in, sizeof in, o->psk, 32);
+            crypto_generichash(k, 32, in, sizeof in, o->psk, 32);
+            c->tx = net_aead_new(k, 1);
             in[10] = (uint8_t)i, in[11] = (uint8_t)o->self;
-            crypto_generichash(c->k_rx, 32, in, sizeof in, o->psk, 32);
+            crypto_generichash(k, 32, in, sizeof in, o->psk, 32);
+            c->rx = net_aead_new(k, 0);
+            sodium_memzero(k, sizeof k);
         }
         conn_ready(c);
     }
@@ -683,7 +690,7 @@ int net_tcp_finish(net_tcp *t)
                     return fail(t, NET_EPROTO, "%s: protocol desync: an unread %llu-byte message from %s at the end", me,
                                 (unsigned long long)h.len, pname(i));
                 if (c->ib_len - c->ib_off < NET_TCP_HDR_BYTES + tag_bytes(c)) break; /* the tag is still on its way */
-                int rc2 = open_frame(t, i, &h);
+                int rc2 = open_frame(t, i, &h, NULL);
                 if (rc2 != NET_OK) return rc2;
                 consume(c, NET_TCP_HDR_BYTES + tag_bytes(c));
                 c->bye_in = 1;
@@ -926,8 +933,8 @@ static size_t my_payload(const net_tcp *t, uint32_t status, uint8_t *out)
 static void conn_keys(conn *c, const net_hs *hs)
 {
     c->sec = 1;
-    memcpy(c->k_tx, hs->k_send, 32);
-    memcpy(c->k_rx, hs->k_recv, 32);
+    c->tx = net_aead_new(hs->k_send, 1);
+    c->rx = net_aead_new(hs->k_recv, 0);
     c->n_tx = c->n_rx = 0;
 }
 
@@ -1047,7 +1054,9 @@ static int connect_peer(net_tcp *t, int j, int64_t deadline)
     char theirs[NET_TCP_MAX_DESC + 1];
     int r = fd_write_all(fd, msg, mn, deadline);
     if (r == 0) r = fd_read_exact(fd, msg, NET_HS_FIXED, deadline);
-    if (r == 0 && net_hs_parse_fixed(msg, NET_HS_FIXED, &hh) != 0) r = -4;
+    int pf = r == 0 ? net_hs_parse_fixed(msg, NET_HS_FIXED, &hh) : 0;
+    if (pf == -2) r = -6;
+    else if (pf != 0) r = -4;
     if (r == 0) r = fd_read_exact(fd, msg + NET_HS_FIXED, hh.ct_len, deadline);
     if (r == 0 && net_hs_read(&hs, msg, NET_HS_FIXED + hh.ct_len, pl, &pln) != 0) r = -5;
     if (r == 0 && net_hs_payload_decode(pl, pln, &status, th, &thl, theirs) != 0) r = -4;
@@ -1061,9 +1070,15 @@ static int connect_peer(net_tcp *t, int j, int64_t deadline)
         if (r == -3 || (r == -1 && (er == ECONNRESET || er == EPIPE)))
             return note(t, NET_ECLOSED,
                         "%s: %s at %s closed the connection during the handshake: it did not accept us (is our public "
-                        "key %s its key for %s? are --role and --peers right?), or it failed (see its message)",
-                        me, pn, addr, kt, me);
+                        "key %s its key for %s? are --role and --peers right? does it run this mpcsim version, "
+                        "handshake version %d?), or it failed (see its message)",
+                        me, pn, addr, kt, me, NET_HS_VERSION);
         if (r == -4) return note(t, NET_EPROTO, "%s: %s at %s is not an mpcsim party of this version (malformed handshake)", me, pn, addr);
+        if (r == -6)
+            return note(t, NET_EPROTO,
+                        "%s: %s at %s speaks handshake version %u, we speak version %u (%s): run the same mpcsim "
+                        "version on every host; refused",
+                        me, pn, addr, hh.version, NET_HS_VERSION, NET_TCP_CIPHER);
         if (r == -5)
             return note(t, NET_EPROTO,
                         "%s: the party at %s failed to prove it is %s: it does not hold the private key of the public "
@@ -1145,10 +1160,18 @@ static void pend_drop(net_tcp *t, pend *p, int *ndrop, const char *why)
 static int pend_step(net_tcp *t, pend *p, int *ndrop, int64_t deadline)
 {
     int self = t->base.self, n = t->base.nparties;
-    char why[160];
+    char why[200];
     if (p->stage == 0 && p->need == NET_HS_FIXED) {
         net_hs_hdr hh;
-        if (net_hs_parse_fixed(p->buf, p->got, &hh) != 0) {
+        int pf = net_hs_parse_fixed(p->buf, p->got, &hh);
+        if (pf == -2) {
+            snprintf(why, sizeof why,
+                     "it speaks mpcsim handshake version %u%s, we speak version %d (%s): another mpcsim version",
+                     hh.version, hh.version == 2 ? " (XChaCha20-Poly1305 frames)" : "", NET_HS_VERSION, NET_TCP_CIPHER);
+            pend_drop(t, p, ndrop, why);
+            return -1;
+        }
+        if (pf != 0) {
             pend_drop(t, p, ndrop, "not an mpcsim handshake of this version");
             return -1;
         }

@@ -1061,6 +1061,74 @@ Test(tcp_sec, a_flipped_bit_in_a_sealed_frame_is_detected)
     sealed_close(&sp);
 }
 
+/* A large frame (the direct path: sealed out of place, opened straight into the caller's buffer)
+ * with one flipped payload bit fails, and leaves no unauthenticated plaintext in that buffer. */
+Test(tcp_sec, a_flipped_bit_in_a_large_sealed_frame_is_detected, .timeout = 20)
+{
+    enum { N = 200000 };
+    uint8_t *msg = malloc(N), *got = malloc(N);
+    for (size_t i = 0; i < N; i++) msg[i] = (uint8_t)(i * 7 + 1);
+    sealed_path sp = sealed_open();
+    memset(got, 0xAA, N);
+    cr_expect_eq(sealed_relay_once(&sp, msg, N, -1, 0, got), NET_OK, "%s", net_tcp_error(sp.b));
+    cr_expect_eq(memcmp(got, msg, N), 0);
+    sealed_close(&sp);
+    sp = sealed_open();
+    memset(got, 0xAA, N);
+    cr_expect_eq(sealed_relay_once(&sp, msg, N, NET_TCP_HDR_BYTES + N / 2, 3, got), NET_EPROTO);
+    cr_expect(strstr(net_tcp_error(sp.b), "failed authentication") != NULL, "%s", net_tcp_error(sp.b));
+    size_t same = 0;
+    for (size_t i = 0; i < N; i++) same += got[i] == msg[i] && msg[i] != 0;
+    cr_expect_lt(same, 1000u, "%zu plaintext bytes of a forged frame reached the caller", same);
+    sealed_close(&sp);
+    free(msg);
+    free(got);
+}
+
+/* The record layer is AES-256-GCM: NIST's GCM test cases 13 and 14 (256-bit zero key, 96-bit zero
+ * IV = our nonce of counter 0, no associated data), then a sealed/opened round trip with associated
+ * data, and opening with another counter, another header or a flipped tag bit fails. */
+Test(tcp_sec, the_record_layer_is_aes_256_gcm)
+{
+    static const uint8_t k0[32];
+    uint8_t pt[16] = {0}, ct[16], tag[16];
+    net_aead *s = net_aead_new(k0, 1), *o = net_aead_new(k0, 0);
+    net_aead_seal(s, 0, NULL, 0, pt, ct, 0, tag);
+    static const uint8_t tag13[16] = {0x53, 0x0f, 0x8a, 0xfb, 0xc7, 0x45, 0x36, 0xb9,
+                                      0xa9, 0x63, 0xb4, 0xf1, 0xc4, 0xcb, 0x73, 0x8b};
+    cr_expect_eq(memcmp(tag, tag13, 16), 0, "test case 13 tag");
+    net_aead_seal(s, 0, NULL, 0, pt, ct, 16, tag);
+    static const uint8_t ct14[16] = {0xce, 0xa7, 0x40, 0x3d, 0x4d, 0x60, 0x6b, 0x6e,
+                                     0x07, 0x4e, 0xc5, 0xd3, 0xba, 0xf3, 0x9d, 0x18};
+    static const uint8_t tag14[16] = {0xd0, 0xd1, 0xc8, 0xa7, 0x99, 0x99, 0x6b, 0xf0,
+                                      0x26, 0x5b, 0x98, 0xb5, 0xd4, 0x8a, 0xb9, 0x19};
+    cr_expect_eq(memcmp(ct, ct14, 16), 0, "test case 14 ciphertext");
+    cr_expect_eq(memcmp(tag, tag14, 16), 0, "test case 14 tag");
+    net_aead_free(s);
+    net_aead_free(o);
+    uint8_t key[32], hdr[48], m[3000], c[3000], back[3000];
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)(i * 5 + 1);
+    for (int i = 0; i < 48; i++) hdr[i] = (uint8_t)i;
+    for (int i = 0; i < 3000; i++) m[i] = (uint8_t)(i * 11);
+    s = net_aead_new(key, 1);
+    o = net_aead_new(key, 0);
+    net_aead_seal(s, 7, hdr, 48, m, c, sizeof m, tag);
+    cr_expect_neq(memcmp(c, m, sizeof m), 0);
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, c, back, sizeof c, tag), 0);
+    cr_expect_eq(memcmp(back, m, sizeof m), 0);
+    memcpy(back, c, sizeof c); /* in place, as the small frames are opened */
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, back, back, sizeof c, tag), 0);
+    cr_expect_eq(memcmp(back, m, sizeof m), 0);
+    cr_expect_eq(net_aead_open(o, 8, hdr, 48, c, back, sizeof c, tag), -1, "another counter");
+    hdr[16] ^= 1;
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, c, back, sizeof c, tag), -1, "another header");
+    hdr[16] ^= 1;
+    tag[5] ^= 0x10;
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, c, back, sizeof c, tag), -1, "a flipped tag bit");
+    net_aead_free(s);
+    net_aead_free(o);
+}
+
 Test(tcp_sec, a_huge_announced_length_is_refused_before_any_allocation, .timeout = 10)
 {
     /* 2^40 - 1 bytes announced where 8 are expected: before the fix, the reader sized its buffer by the
@@ -1397,8 +1465,8 @@ Test(tcp_sec, idle_and_garbage_connections_do_not_exhaust_the_setup, .timeout = 
     /* 40 silent connections (more than NET_TCP_MAX_PENDING), one announcing a 4 GiB handshake, one
      * of garbage, one with an old-style plaintext frame header: all before the real parties */
     enum { IDLE = 40 };
-    int idle[IDLE + 3];
-    for (int i = 0; i < IDLE + 3; i++) {
+    int idle[IDLE + 4];
+    for (int i = 0; i < IDLE + 4; i++) {
         idle[i] = connect_port(port[0]);
         cr_assert(idle[i] >= 0, "connection %d to P0", i);
     }
@@ -1413,15 +1481,20 @@ Test(tcp_sec, idle_and_garbage_connections_do_not_exhaust_the_setup, .timeout = 
     uint8_t h[NET_TCP_HDR_BYTES];
     net_tcp_frame_header(h, 3, 1ull << 40, 0, NULL);
     write_all(idle[IDLE + 2], h, sizeof h);
+    /* an mpcsim of the previous wire version (2: XChaCha20-Poly1305 frames): refused, named */
+    m[4] = 2, m[16] = 32, m[17] = m[18] = m[19] = 0;
+    write_all(idle[IDLE + 3], m, sizeof m);
     sleep_ms(300);
     spawn_party(&k[1], dir, "p1", port, common);
     spawn_party(&k[2], dir, "dealer", port, common);
     reap(k, 3, t0, 40);
-    expect_completed(k, "with 43 stray connections");
+    expect_completed(k, "with 44 stray connections");
     cr_expect(now_s() - t0 < 8, "setup took %.1f s", now_s() - t0);
     cr_expect(strstr(k[0].err, "too many unauthenticated connections at once"), "P0: %s", k[0].err);
     cr_expect(strstr(k[0].err, "not an mpcsim handshake"), "P0: %s", k[0].err);
-    for (int i = 0; i < IDLE + 3; i++) {
+    cr_expect(strstr(k[0].err, "it speaks mpcsim handshake version 2 (XChaCha20-Poly1305 frames), we speak version 3"),
+              "P0: %s", k[0].err);
+    for (int i = 0; i < IDLE + 4; i++) {
         /* none got a single byte of reply */
         char b;
         ssize_t r = recv(idle[i], &b, 1, MSG_DONTWAIT);
