@@ -606,7 +606,8 @@ Test(tcp_fault, killed_peer_mid_run, .timeout = 60)
 Test(tcp_fault, killed_dealer_mid_run, .timeout = 60)
 {
     kid k[3];
-    run_faulty(k, NET_D, "--die-after-messages 3", "--dealer inline");
+    /* D's frames: seeds (2), 'ready' to P0 and P1 (2), then material: it dies before its 2nd answer */
+    run_faulty(k, NET_D, "--die-after-messages 5", "--dealer inline");
     const char *needle[3] = {"P0: D closed the connection without a goodbye", NULL, NULL};
     expect_clear_failure(k, NET_D, 128 + SIGKILL, needle);
     kids_free(k, 3);
