@@ -244,16 +244,18 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         rt_plan plan;
         if (rt_plan_record(&j, &plan) != 0 || rt_plan_fill(&d, &plan) != 0) _exit(2);
         uint8_t b = 1;
+        uint64_t before = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1];
         for (int i = 0; i < 2; i++) {
             must(net_send(p, i, &b, 1), "ready");
             must(net_flush(p, i), "ready");
         }
+        uint64_t ready = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1] - before;
         p->offline_peer[NET_P0] = p->offline_peer[NET_P1] = 1;
         c0 = cpu_s();
         must(rt_plan_serve(&d, &plan), "serving");
         rt_plan_free(&plan);
         sent = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1] +
-               p->stats.total.recv_bytes[NET_P0];
+               p->stats.total.recv_bytes[NET_P0] - ready; /* the seeds and the material, as before */
     } else {
         mpc_ctx c;
         mpc_ctx_init(&c, p, cfg, 0, 1);
