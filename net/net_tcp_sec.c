@@ -227,6 +227,40 @@ static int gcm_run(EVP_CIPHER_CTX *ctx, int enc, uint64_t ctr, const uint8_t *ad
     return 0;
 }
 
+void net_aead_begin(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn)
+{
+    uint8_t iv[NET_AEAD_NONCE_BYTES];
+    gcm_nonce(iv, ctr);
+    int ol = 0;
+    CHECK(EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, iv, a->enc) == 1 &&
+              (!adn || EVP_CipherUpdate(a->ctx, NULL, &ol, ad, (int)adn) == 1),
+          "OpenSSL: AES-256-GCM failed to start a frame");
+}
+
+void net_aead_update(net_aead *a, const uint8_t *in, uint8_t *out, size_t n)
+{
+    CHECK(gcm_update(a->ctx, out, in, n) == 0, "OpenSSL: AES-256-GCM failed");
+}
+
+void net_aead_seal_final(net_aead *a, uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    uint8_t fin[16];
+    int ol = 0;
+    CHECK(a->enc && EVP_CipherFinal_ex(a->ctx, fin, &ol) == 1 &&
+              EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_GCM_GET_TAG, NET_TCP_TAG_BYTES, tag) == 1,
+          "OpenSSL: AES-256-GCM sealing failed");
+}
+
+int net_aead_open_final(net_aead *a, const uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    uint8_t t[NET_TCP_TAG_BYTES], fin[16];
+    int ol = 0;
+    memcpy(t, tag, sizeof t);
+    CHECK(!a->enc && EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_GCM_SET_TAG, NET_TCP_TAG_BYTES, t) == 1,
+          "OpenSSL: AES-256-GCM failed");
+    return EVP_CipherFinal_ex(a->ctx, fin, &ol) == 1 ? 0 : -1;
+}
+
 void net_aead_seal(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in, uint8_t *out,
                    size_t n, uint8_t tag[NET_TCP_TAG_BYTES])
 {

@@ -119,6 +119,14 @@ void net_aead_seal(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn, con
                    size_t n, uint8_t tag[NET_TCP_TAG_BYTES]);
 int net_aead_open(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in, uint8_t *out,
                   size_t n, const uint8_t tag[NET_TCP_TAG_BYTES]) WUR;
+/* The same in pieces (a frame sealed or opened as its bytes go out or come in): begin (nonce ctr,
+ * associated data), update any number of times (in == out allowed; GCM is a stream, so the pieces
+ * give the bytes one call gives), then the tag: seal_final writes it, open_final checks it (0, or
+ * -1: the caller must discard -- and wipe -- everything update produced). */
+void net_aead_begin(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn);
+void net_aead_update(net_aead *a, const uint8_t *in, uint8_t *out, size_t n);
+void net_aead_seal_final(net_aead *a, uint8_t tag[NET_TCP_TAG_BYTES]);
+int net_aead_open_final(net_aead *a, const uint8_t tag[NET_TCP_TAG_BYTES]) WUR;
 
 /* Frame AEAD with a one-shot key, in place: seal encrypts p[0..n) and writes the tag; open checks
  * the tag and decrypts (0, or -1: forged, altered, out of order). hdr (48 bytes) is associated data. */
