@@ -504,10 +504,10 @@ static int recv_direct(net_tcp *t, int peer, const hdr *h, uint8_t *buf, size_t 
     size_t have = c->ib_len - c->ib_off - NET_TCP_HDR_BYTES;
     size_t p = have < n ? have : n, tg = have - p < NET_TCP_TAG_BYTES ? have - p : NET_TCP_TAG_BYTES;
     net_aead_begin(c->rx, c->n_rx, f, NET_TCP_HDR_BYTES);
-    memcpy(buf, f + NET_TCP_HDR_BYTES, p);
+    net_aead_update(c->rx, f + NET_TCP_HDR_BYTES, buf, p); /* what already came: decrypted on the way out */
     memcpy(c->dtag, f + NET_TCP_HDR_BYTES + p, tg);
     consume(c, NET_TCP_HDR_BYTES + p + tg);
-    c->di = buf, c->di_n = n, c->di_got = p, c->di_dec = 0, c->dt_got = tg;
+    c->di = buf, c->di_n = n, c->di_got = p, c->di_dec = p, c->dt_got = tg;
     int64_t start = mono_ns();
     int rc = NET_OK;
     for (;;) {
