@@ -14,7 +14,9 @@
  *    (different transcripts, same result; the dealer's seeds not derivable from --seed, which the
  *    --insecure-reproducible control shows the test would catch), strangers without the right key
  *    refused without stopping the run, idle connections not exhausting the setup, high-entropy
- *    payloads in a capture, key files.
+ *    payloads in a capture, key files;
+ *  - the dealer's plan (rt_plan.h): recorded requests and sizes, served as planned, any other request
+ *    or an early end refused.
  * Every child process is reaped within a bounded time (and dies with the test, PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -40,6 +42,8 @@
 
 #include "../common/rng.h"
 #include "../runtime/rt_op_tcp.h"
+#include "../runtime/rt_plan.h"
+#include "../net/net_sim.h"
 #include "../net/net_tcp.h"
 #include "testutil.h"
 
@@ -1825,4 +1829,91 @@ Test(tcp_sec, a_replayed_handshake_of_another_run_cannot_abort_the_setup, .timeo
     }
     close(rep);
     net_tcp_destroy(old.t);
+}
+
+/* ---- the dealer's plan (rt_plan.h): D answers from precomputed material, checking each request ---- */
+
+/* The job whose plan is recorded: two correlations (mul 4x64, square 300), as P0 and P1 request them. */
+static void plan_job(mpc_ctx *c, void *arg)
+{
+    (void)arg;
+    dealer_mul(c, NULL, NULL, NULL, 4, 64, MPC_BC_NONE);
+    dealer_collect(c);
+    dealer_square(c, NULL, NULL, 300);
+    dealer_collect(c);
+}
+
+typedef struct plan_run {
+    const rt_plan *plan;
+    size_t send;      /* P0 sends the plan's first `send` requests ... */
+    int alter;        /* ... word 2 of the last one altered */
+    int rc;           /* D's rt_plan_serve */
+    uint64_t nreq;
+} plan_run;
+
+static void plan_p0(net_party *p, void *arg)
+{
+    plan_run *x = arg;
+    for (size_t i = 0; i < x->send; i++) {
+        uint64_t r[1 + DEALER_SHAPE_WORDS];
+        memcpy(r, x->plan->req[i], sizeof r);
+        if (x->alter && i + 1 == x->send) r[2]++;
+        if (net_send(p, NET_D, r, sizeof r) != NET_OK || net_flush(p, NET_D) != NET_OK) return;
+        if (net_recv(p, NET_D, NULL, x->plan->bytes[i][0]) != NET_OK) return;
+    }
+}
+
+static void plan_d(net_party *p, void *arg)
+{
+    plan_run *x = arg;
+    dealer_ctx d;
+    dealer_init(&d, p, 1, 5);
+    x->rc = rt_plan_serve(&d, x->plan);
+    x->nreq = d.nreq;
+}
+
+static int plan_serve_case(const rt_plan *plan, size_t send, int alter, uint64_t *nreq)
+{
+    nm_linkspec l = {.bps = 1000000000ull, .latency_ns = 1000};
+    nm_topology t;
+    nm_topology_init(&t, 3, &l);
+    net_sim *s = net_sim_create(&t);
+    plan_run x = {.plan = plan, .send = send, .alter = alter, .rc = -99};
+    net_party_fn fn[3] = {plan_p0, NULL, plan_d};
+    void *arg[3] = {&x, NULL, &x};
+    cr_assert_eq(net_sim_run(s, fn, arg), NET_OK);
+    net_sim_destroy(s);
+    *nreq = x.nreq;
+    return x.rc;
+}
+
+Test(tcp_plan, the_dealer_serves_its_plan_and_refuses_any_other_request)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    rt_job j = {.cfg = &cfg, .phantom = 0, .seed = 3, .fn = plan_job};
+    rt_plan plan;
+    cr_assert_eq(rt_plan_record(&j, &plan), 0);
+    cr_assert_eq(plan.n, 2u);
+    cr_expect_eq(plan.req[0][0], (uint64_t)DEALER_MUL);
+    cr_expect_eq(plan.req[0][1], 4u);
+    cr_expect_eq(plan.req[0][2], 64u);
+    cr_expect_eq(plan.req[1][0], (uint64_t)DEALER_SQUARE);
+    cr_expect_eq(plan.req[1][1], 300u);
+    /* sizes as dealer.h's table: mul 8 R L, square 8 n, to P0 only */
+    net_party np = {.self = NET_D};
+    dealer_ctx d;
+    dealer_init(&d, &np, 1, 5);
+    cr_assert_eq(rt_plan_fill(&d, &plan), 0); /* phantom: sizes only */
+    cr_expect_eq(plan.bytes[0][0], 8u * 4 * 64);
+    cr_expect_eq(plan.bytes[1][0], 8u * 300);
+    cr_expect_eq(plan.bytes[0][1] + plan.bytes[1][1], 0u);
+    cr_expect_eq(plan.total, 8u * 4 * 64 + 8u * 300);
+    uint64_t nreq = 0;
+    cr_expect_eq(plan_serve_case(&plan, 2, 0, &nreq), NET_OK, "the plan's own requests are served");
+    cr_expect_eq(nreq, 2u);
+    cr_expect_eq(plan_serve_case(&plan, 2, 1, &nreq), NET_EPROTO, "a request with another shape is refused");
+    cr_expect_eq(nreq, 1u);
+    cr_expect_eq(plan_serve_case(&plan, 1, 0, &nreq), NET_EPROTO, "P0 finishing before the plan's end is refused");
+    rt_plan_free(&plan);
 }
