@@ -96,4 +96,7 @@ void mpc_audit_domain(mpc_ctx *c, const uint64_t *x, size_t n, double lo, double
  * copy) so that the split wraps. Sends two one-way messages. Returns 1 if it did. Local truncation only. */
 int mpc_audit_force(mpc_ctx *c, uint64_t *x, size_t n);
 
+/* The oracle's log1p(-p) (tests compare it with libm's log1p). */
+double mpc_audit_log1p_neg_(double p);
+
 #endif
