@@ -11,8 +11,8 @@
  * head, logits revealed) of the accuracy pipeline's model shape (scripts/accuracy.sh: 2 layers,
  * hidden 128, 2 heads, FFN 512, vocabulary 8192, seq 128, GeLU tanh + softmax + LayerNorm as eval
  * --mpc runs the teacher), random weights and tokens: wall and process CPU seconds per inference,
- * i.e. per evaluated example (eval --mpc, --batch 1: scratch arenas kept across the examples and the
- * truncation oracle on, as there). Its target_s, 0.12 s, is what whole-split MPC
+ * i.e. per evaluated example (eval --mpc, --batch 1: scratch arenas and message storage kept across
+ * the examples and the truncation oracle on, as there). Its target_s, 0.12 s, is what whole-split MPC
  * evaluation of the pipeline's 16 models (16 x 608 examples) needs to take half of 20 minutes on
  * 2 cores (a budget split assumed here, the other half for training and the rest).
  * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment; the row says how many were used.
@@ -172,6 +172,7 @@ static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
  * parties' scratch arenas kept across the runs (acc_scratch; the first rep maps their pages) and the
  * truncation oracle on (mpc_audit.h: eval --mpc reports its per-example results). */
 static arena *acc_scratch[3];
+static net_sim_pool *acc_msgpool;
 
 static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
 {
@@ -185,6 +186,8 @@ static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
         if (!acc_scratch[i]) acc_scratch[i] = arena_create();
         so.scratch[i] = acc_scratch[i];
     }
+    if (!acc_msgpool) acc_msgpool = net_sim_pool_create();
+    so.msgpool = acc_msgpool;
     mpc_audit audit;
     mpc_audit_init(&audit);
     so.audit = &audit;
@@ -394,6 +397,7 @@ int main(int argc, char **argv)
                 cases[k].backend, cases[k].variant, t[reps / 2], t[0], cases[k].target, cmin[0], cmin[1], cmin[2]);
     }
     for (int i = 0; i < 3; i++) arena_destroy(acc_scratch[i]);
+    net_sim_pool_destroy(acc_msgpool);
     if (xp_out_close(&o) != 0) return 1;
     return rc == 0 ? 0 : 1;
 }
