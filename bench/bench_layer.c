@@ -3,9 +3,11 @@
  *   sim: the simulator's real mode, one process (P0, P1 and D as actors, serialised by the baton):
  *        wall time of the whole session, setup (seed exchange) included, from P1 sharing its input to
  *        P0 and P1 both holding the layer's output shares. The plaintext weights are drawn before.
- *   tcp: three processes (fork) over loopback TCP, frames sealed (XChaCha20-Poly1305, keys from a
+ *   tcp: three processes (fork) over loopback TCP, frames sealed (AES-256-GCM, keys from a
  *        pre-shared key, as net_tcp_from_fds does for benchmarks; no X25519 handshake): online wall
- *        time, from a common start barrier after setup to the later of P0 and P1 finishing.
+ *        time, from a common start barrier after setup to the later of P0 and P1 finishing. Setup
+ *        includes the dealer's material (offline schedule: rt_plan.h), as CrypTen's online phase
+ *        starts with its triples made.
  * Variants: GeLU(erf) + softmax + LayerNorm, and Quad + 2Quad + LayerNorm.
  * Also (sim, variant "accuracy-shape inference"): one whole private inference (embedding, layers,
  * head, logits revealed) of the accuracy pipeline's model shape (scripts/accuracy.sh: 2 layers,
@@ -42,6 +44,7 @@
 #include "../common/par.h"
 #include "../experiments/xp_out.h"
 #include "../experiments/xp_schema.h"
+#include "../runtime/rt_plan.h"
 #include "../runtime/rt_sim.h"
 #include "../models/sbert.h"
 #include "../net/net_tcp.h"
@@ -234,7 +237,9 @@ static void must(int rc, const char *what)
     }
 }
 
-/* One party's process: returns its online seconds through the pipe. */
+/* One party's process: returns its online seconds through the pipe. Setup: the seed exchange; D
+ * then computes all its material (rt_plan.h, the offline schedule's work) and sends P0 and P1 a
+ * 'ready' byte, which they wait for before their barrier. */
 static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in, int out_fd)
 {
     static const uint8_t psk[32] = {1, 2, 3};
@@ -254,17 +259,29 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         d.scratch = scratch;
         dealer_set_kinds(&d, mpc_family_of(cfg)->dealer_kinds);
         must(dealer_setup(&d), "dealer setup");
+        rt_job j = {.cfg = cfg, .seed = 1, .fn = layer_party, .arg = {in, in}};
+        rt_plan plan;
+        if (rt_plan_record(&j, &plan) != 0 || rt_plan_fill(&d, &plan) != 0) _exit(2);
+        uint8_t b = 1;
+        uint64_t before = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1];
+        for (int i = 0; i < 2; i++) {
+            must(net_send(p, i, &b, 1), "ready");
+            must(net_flush(p, i), "ready");
+        }
+        uint64_t ready = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1] - before;
         p->offline_peer[NET_P0] = p->offline_peer[NET_P1] = 1;
         c0 = cpu_s();
-        must(dealer_serve(&d), "serving");
+        must(rt_plan_serve(&d, &plan), "serving");
+        rt_plan_free(&plan);
         sent = p->stats.total.sent_bytes[NET_P0] + p->stats.total.sent_bytes[NET_P1] +
-               p->stats.total.recv_bytes[NET_P0];
+               p->stats.total.recv_bytes[NET_P0] - ready; /* the seeds and the material, as before */
     } else {
         mpc_ctx c;
         mpc_ctx_init(&c, p, cfg, 0, 1);
         c.scratch = scratch;
         must(mpc_setup(&c), "setup");
         uint8_t b = 1, r;
+        must(net_recv(p, NET_D, &r, 1), "D's ready");
         must(net_send(p, 1 - role, &b, 1), "barrier");
         must(net_flush(p, 1 - role), "barrier");
         must(net_recv(p, 1 - role, &r, 1), "barrier");

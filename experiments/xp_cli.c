@@ -266,7 +266,7 @@ void xp_net_help(FILE *f)
             "                           other direction's data, delayed ACKs, slow start with HyStart and\n"
             "                           CUBIC's growth after it (netmodel/nm_pkt.h); slower to simulate\n"
             "  --tcp-aead               tcp and packet models: also the real backend's 16-byte AEAD tag per\n"
-            "                           message (XChaCha20-Poly1305; its nonce is the frame counter, not sent),\n"
+            "                           message (AES-256-GCM; its nonce is the frame counter, not sent),\n"
             "                           so a message is n + 48 + 16 bytes on the wire, as `mpcsim party` sends it\n"
             "  --congestion C           packet model only: cubic (default, Linux's and `mpcsim party`'s)\n"
             "                           or reno (no HyStart: slow start until the window bound)\n"

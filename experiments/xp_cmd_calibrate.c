@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../models/sbert.h"
+#include "../protocols/families.h"
 #include "xp.h"
 #include "xp_cmds.h"
 #include "xp_csv.h"
@@ -43,8 +44,7 @@ static int measure(op_point *op)
     mpc_config cfg;
     mpc_config_default(&cfg); /* the crypten family: the paper's times are CrypTen's */
     cfg.quad_a = m.quad_a, cfg.quad_b = m.quad_b, cfg.quad_c = m.quad_c, cfg.quad2_c = m.quad2_c;
-    double res = ldexp(1, -cfg.frac_bits);
-    if (cfg.ln_eps < res) cfg.ln_eps = fmax(m.ln_eps, res);
+    cfg.ln_eps = mpc_family_ln_eps(mpc_family_of(&cfg), &cfg, m.ln_eps, (uint64_t)m.C);
     xp_netopts net;
     xp_net_defaults(&net);
     if (xp_net_finish(&net) != 0) return -1;

@@ -70,7 +70,7 @@ static void common_help(FILE *f)
             "Security:\n"
             "  Every secret (the dealer's seeds, the pairwise seeds, every mask) comes from the OS CSPRNG; every\n"
             "  connection is authenticated with the parties' X25519 keys (mpcsim keygen) and every message is\n"
-            "  encrypted and authenticated (XChaCha20-Poly1305: 16 bytes per message on the wire).\n"
+            "  encrypted and authenticated (AES-256-GCM: 16 bytes per message on the wire).\n"
             "  --output p0|p1          the party that learns the output (default p1): only it receives the other's\n"
             "                          output share, and it prints the result; the other parties print nothing\n"
             "  --insecure-reproducible derive every secret from --seed as the simulator does (byte-identical\n"

@@ -814,6 +814,7 @@ static void eval_usage(FILE *f)
             "  with the op where the oracle saw the first wrap or domain violation); catastrophic_rate_lo/_hi:\n"
             "  95%% Clopper-Pearson interval of the catastrophic rate. Without --mpc the MPC columns are empty.\n",
             XP_CATASTROPHIC_LOGIT_ERR, data_help, XP_CATASTROPHIC_LOGIT_ERR);
+    xp_cfg_help(f); /* the protocol's algorithm options (--frac-bits, --ring-bits, ...) */
     xp_mem_help(f);
     xp_net_help(f);
 }
@@ -848,7 +849,7 @@ int xp_cmd_eval(int argc, char **argv)
         int r;
         const char *v;
         if ((r = xp_net_arg(&net, argc, argv, &i)) || (r = xp_mem_arg(&mem, argc, argv, &i)) ||
-            (r = xp_protocol_arg(&mcfg, argc, argv, &i))) {
+            (r = xp_protocol_arg(&mcfg, argc, argv, &i)) || (r = xp_cfg_arg(&mcfg, argc, argv, &i))) {
             if (r < 0) return 2;
             continue;
         }
@@ -1016,8 +1017,7 @@ int xp_cmd_eval(int argc, char **argv)
             tfm_act_name(c.cfg.act), tfm_attn_name(c.cfg.attn), o.split, e->n, acc);
     /* The protocol's configuration: the checkpoint's approximations; eps as encodable (4.7). */
     mcfg.quad_a = c.cfg.quad_a, mcfg.quad_b = c.cfg.quad_b, mcfg.quad_c = c.cfg.quad_c, mcfg.quad2_c = c.cfg.quad2_c;
-    double res = ldexp(1, -mcfg.frac_bits);
-    if (mcfg.ln_eps < res) mcfg.ln_eps = fmax(c.cfg.ln_eps, res);
+    mcfg.ln_eps = mpc_family_ln_eps(mpc_family_of(&mcfg), &mcfg, c.cfg.ln_eps, (uint64_t)c.cfg.C);
     tfm_config mc = c.cfg; /* the model as run under MPC */
     if (mc.act == TFM_ACT_GELU_ERF) mc.act = mpc_gelu;
     sbert_calib cal;

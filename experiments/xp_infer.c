@@ -65,8 +65,7 @@ int xp_model_setup(tfm_config *m, mpc_config *cfg, const xp_model_opts *o, const
     }
     /* The protocol follows the model's approximations. */
     cfg->quad_a = m->quad_a, cfg->quad_b = m->quad_b, cfg->quad_c = m->quad_c, cfg->quad2_c = m->quad2_c;
-    double res = ldexp(1, -cfg->frac_bits);
-    if (cfg->ln_eps < res) cfg->ln_eps = fmax(m->ln_eps, res); /* 4.7: below 2^-f it encodes to 0 */
+    cfg->ln_eps = mpc_family_ln_eps(mpc_family_of(cfg), cfg, m->ln_eps, (uint64_t)m->C); /* 4.7 */
     return 0;
 }
 

@@ -347,7 +347,7 @@ const xp_schema xp_schema_bench_relay = {"bench_relay", "bench target (results/b
                                          "one row per relay delay and rate", bench_relay_cols, NCOL(bench_relay_cols)};
 
 static const xp_col bench_tcp_aead_cols[] = {
-    S("mode", "", "plaintext or sealed (XChaCha20-Poly1305) frames"),
+    S("mode", "", "plaintext or sealed (AES-256-GCM, OpenSSL EVP) frames"),
     S("workload", "", "bulk (one large message each way) or pingpong (small messages, one at a time)"),
     U("msg_bytes", "bytes", "payload of one message"),
     U("msgs_per_dir", "", "messages per direction"),
@@ -355,6 +355,7 @@ static const xp_col bench_tcp_aead_cols[] = {
     R("framing_bytes_per_msg", "bytes", "%.1f", "wire bytes per message beyond its payload (header, tag)"),
     R("wall_s_median", "s", "%.6f", "median wall time of 5 runs, two threads over loopback TCP"),
     R("wall_s_min", "s", "%.6f", "fastest run"),
+    R("cpu_s_min", "s", "%.6f", "CPU seconds (user + system) of both threads, least of the 5 runs"),
 };
 const xp_schema xp_schema_bench_tcp_aead = {"bench_tcp_aead", "bench target (results/bench_tcp_aead.csv)",
                                             "one row per frame mode and workload, measured on this machine",

@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "../common/arena.h"
 #include "../netmodel/nm_tcp.h"
 
 _Static_assert(NET_TCP_TAG_BYTES == NM_TCP_AEAD_TAG, "the link models charge the real tag size");
@@ -32,6 +33,8 @@ enum {
     OBUF_LIMIT = 64 * 1024, /* frames up to this size (with what is queued) are buffered and coalesced */
     READ_CHUNK = 64 * 1024,
     ZERO_BYTES = 64 * 1024,
+    SEAL_CHUNK = 256 * 1024, /* a large frame is sealed this much at a time, just before it goes out */
+    DIRECT_MIN = 64 * 1024,  /* sealed frames from this size are read straight into the caller's buffer */
 };
 #define MAX_FRAME ((uint64_t)1 << 40) /* larger lengths are garbage */
 #define NS_PER_S 1000000000LL
@@ -58,12 +61,22 @@ typedef struct conn {
     int bye_in, bye_out;
     int64_t last_rx, last_tx; /* monotonic ns of the last byte moved */
     size_t expect;            /* the frame size recv() waits for (0: none): input is sized by this, never by a header */
-    /* sealed frames (sec = 1): keys and counters per direction; eb holds a large sealed payload */
+    /* sealed frames (sec = 1): keys and counters per direction */
     int sec;
-    uint8_t k_tx[32], k_rx[32];
+    net_aead *tx, *rx;
     uint64_t n_tx, n_rx;
+    /* a large sealed frame going out: plaintext sp[0..s_left) (zeros if s_zero) still to seal, a
+     * SEAL_CHUNK at a time into eb[eb_off, eb_len), then the tag (s_tag: not yet produced) */
+    const uint8_t *sp;
+    size_t s_left;
+    int s_zero, s_tag;
     uint8_t *eb;
-    size_t eb_cap;
+    size_t eb_off, eb_len, eb_cap;
+    /* a large sealed frame coming in (direct): the payload lands in di (di_got of di_n bytes, the
+     * first di_dec of them decrypted), its tag in dtag (dt_got of 16) */
+    uint8_t *di;
+    size_t di_n, di_got, di_dec, dt_got;
+    uint8_t dtag[NET_TCP_TAG_BYTES];
 } conn;
 
 struct net_tcp {
@@ -143,13 +156,17 @@ static void hdr_decode(const uint8_t *p, hdr *h)
     for (int i = 0; i < NET_CP_N; i++) h->cp[i] = (int64_t)get64(p + 24 + 8 * i);
 }
 
-static void reserve(uint8_t **b, size_t *cap, size_t need)
+/* Grows a buffer to hold `need` bytes, keeping its first `used`. Large buffers (a frame of
+ * megabytes) come from arena_pages: 2 MiB-aligned, huge pages from 8 MiB, so the first touch takes
+ * one fault per 2 MiB instead of one per 4 KiB; only the used bytes are copied. */
+static void reserve(uint8_t **b, size_t *cap, size_t used, size_t need)
 {
     if (need <= *cap) return;
     size_t nc = *cap ? *cap : 4096;
     while (nc < need) nc *= 2;
-    uint8_t *nb = realloc(*b, nc);
-    CHECK(nb != NULL, "out of memory growing a socket buffer to %zu bytes", nc);
+    uint8_t *nb = arena_pages(&nc);
+    if (used) memcpy(nb, *b, used);
+    free(*b);
     *b = nb;
     *cap = nc;
 }
@@ -181,7 +198,30 @@ static double secs(int64_t ns) { return (double)ns / 1e9; }
 
 /* ---- the poll() engine ---- */
 
-static size_t pending(const conn *c) { return (c->ob_len - c->ob_off) + c->d_len; }
+static size_t pending(const conn *c)
+{
+    return (c->ob_len - c->ob_off) + c->d_len + (c->eb_len - c->eb_off) + c->s_left + (c->s_tag ? NET_TCP_TAG_BYTES : 0);
+}
+
+/* Seals the next piece of the outgoing large frame into eb (once eb is empty). */
+static void seal_more(conn *c)
+{
+    if (c->eb_off < c->eb_len || (!c->s_left && !c->s_tag)) return;
+    size_t k = c->s_left < SEAL_CHUNK ? c->s_left : SEAL_CHUNK;
+    if (c->s_zero && k > ZERO_BYTES) k = ZERO_BYTES;
+    c->eb_off = c->eb_len = 0;
+    if (k) {
+        net_aead_update(c->tx, c->s_zero ? zeros : c->sp, c->eb, k);
+        if (!c->s_zero) c->sp += k;
+        c->s_left -= k;
+        c->eb_len = k;
+    }
+    if (!c->s_left) { /* the tag follows the last piece, in the same write */
+        net_aead_seal_final(c->tx, c->eb + c->eb_len);
+        c->eb_len += NET_TCP_TAG_BYTES;
+        c->s_tag = 0;
+    }
+}
 
 static size_t ob_append(conn *c, const void *p, size_t n)
 {
@@ -191,7 +231,7 @@ static size_t ob_append(conn *c, const void *p, size_t n)
         c->ob_len -= c->ob_off;
         c->ob_off = 0;
     }
-    reserve(&c->ob, &c->ob_cap, c->ob_len + n);
+    reserve(&c->ob, &c->ob_cap, c->ob_len, c->ob_len + n);
     if (n) {
         if (p) memcpy(c->ob + c->ob_len, p, n);
         else memset(c->ob + c->ob_len, 0, n);
@@ -212,7 +252,7 @@ static void ob_frame(conn *c, int type, const void *p, size_t n, uint64_t label,
     size_t to = ob_append(c, NULL, NET_TCP_TAG_BYTES);
     ho = to - n - NET_TCP_HDR_BYTES; /* ob may have moved its content: recompute from the end */
     po = to - n;
-    net_frame_seal(c->k_tx, c->n_tx++, c->ob + ho, c->ob + po, n, c->ob + to);
+    net_aead_seal(c->tx, c->n_tx++, c->ob + ho, NET_TCP_HDR_BYTES, c->ob + po, c->ob + po, n, c->ob + to);
 }
 
 /* Writes as much as the kernel takes without blocking. Header and payload go in one sendmsg. */
@@ -226,6 +266,10 @@ static void do_write(conn *c)
         if (c->d_len) {
             size_t dl = c->d_zero && c->d_len > ZERO_BYTES ? ZERO_BYTES : c->d_len;
             iov[k++] = (struct iovec){.iov_base = (void *)(c->d_zero ? zeros : c->dp), .iov_len = dl};
+        }
+        if (c->s_left || c->s_tag || c->eb_off < c->eb_len) {
+            seal_more(c);
+            iov[k++] = (struct iovec){.iov_base = c->eb + c->eb_off, .iov_len = c->eb_len - c->eb_off};
         }
         struct msghdr mh;
         memset(&mh, 0, sizeof mh);
@@ -243,16 +287,47 @@ static void do_write(conn *c)
         c->ob_off += a;
         done -= a;
         if (c->ob_off == c->ob_len) c->ob_off = c->ob_len = 0;
-        if (done) {
+        if (done && c->d_len) {
             c->d_len -= done;
             if (!c->d_zero) c->dp += done;
-        }
+        } else if (done) c->eb_off += done; /* d_len and eb are never both in use */
     }
 }
 
-/* Reads everything available without blocking into the input buffer. */
+/* Reads everything available without blocking: first the rest of a direct frame (payload into the
+ * caller's buffer, then its tag), what follows it into the input buffer, in one readv. */
 static void do_read(conn *c)
 {
+    while (!c->eof && c->di && (c->di_got < c->di_n || c->dt_got < NET_TCP_TAG_BYTES)) {
+        if (c->ib_off == c->ib_len) c->ib_off = c->ib_len = 0;
+        if (c->ib_cap - c->ib_len < READ_CHUNK) reserve(&c->ib, &c->ib_cap, c->ib_len, c->ib_len + READ_CHUNK);
+        struct iovec iov[3];
+        int k = 0;
+        if (c->di_got < c->di_n) iov[k++] = (struct iovec){.iov_base = c->di + c->di_got, .iov_len = c->di_n - c->di_got};
+        iov[k++] = (struct iovec){.iov_base = c->dtag + c->dt_got, .iov_len = NET_TCP_TAG_BYTES - c->dt_got};
+        iov[k++] = (struct iovec){.iov_base = c->ib + c->ib_len, .iov_len = c->ib_cap - c->ib_len};
+        ssize_t r = readv(c->fd, iov, k);
+        if (r > 0) {
+            size_t got = (size_t)r, a = c->di_n - c->di_got;
+            if (a > got) a = got;
+            c->di_got += a, got -= a;
+            a = NET_TCP_TAG_BYTES - c->dt_got;
+            if (a > got) a = got;
+            c->dt_got += a, got -= a;
+            c->ib_len += got;
+            c->last_rx = mono_ns();
+            continue;
+        }
+        if (r == 0) {
+            c->eof = 1;
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        c->rd_errno = errno;
+        c->eof = 1;
+        return;
+    }
     while (!c->eof) {
         size_t unread = c->ib_len - c->ib_off;
         if (c->ib_off && (unread == 0 || c->ib_off >= c->ib_cap / 2)) {
@@ -264,7 +339,7 @@ static void do_read(conn *c)
         /* Room for the whole expected frame at once. Sized by what recv() expects, never by what a
          * header announces (wait_frame refuses a header that disagrees before it gets here). */
         if (c->expect > unread && c->expect - unread > want) want = c->expect - unread;
-        if (c->ib_cap - c->ib_len < want) reserve(&c->ib, &c->ib_cap, c->ib_len + want);
+        if (c->ib_cap - c->ib_len < want) reserve(&c->ib, &c->ib_cap, c->ib_len, c->ib_len + want);
         ssize_t r = read(c->fd, c->ib + c->ib_len, c->ib_cap - c->ib_len);
         if (r > 0) {
             c->ib_len += (size_t)r;
@@ -349,14 +424,15 @@ static int flush_all(net_tcp *t)
 }
 
 /* Waits until a complete frame from peer is buffered and checks its header. expect_n: the DATA
- * length the caller wants (checked as soon as the header is in), or SIZE_MAX for any. */
-static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h)
+ * length the caller wants (checked as soon as the header is in), or SIZE_MAX for any. hdr_only:
+ * a DATA frame returns as soon as its header is in and checked (recv_direct reads the rest). */
+static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h, int hdr_only)
 {
     conn *c = &t->c[peer];
     const char *me = pname(t->base.self), *pn = pname(peer);
     int64_t start = mono_ns();
     size_t tl = tag_bytes(c);
-    c->expect = expect_n != SIZE_MAX && expect_n <= MAX_FRAME ? NET_TCP_HDR_BYTES + expect_n + tl : 0;
+    c->expect = !hdr_only && expect_n != SIZE_MAX && expect_n <= MAX_FRAME ? NET_TCP_HDR_BYTES + expect_n + tl : 0;
     for (;;) {
         size_t avail = c->ib_len - c->ib_off;
         int have_hdr = avail >= NET_TCP_HDR_BYTES;
@@ -376,7 +452,7 @@ static int wait_frame(net_tcp *t, int peer, size_t expect_n, hdr *h)
                 return fail(t, NET_EPROTO, "%s: malformed goodbye from %s (announces %llu bytes)", me, pn,
                             (unsigned long long)h->len);
             if (h->len > MAX_FRAME) return fail(t, NET_EPROTO, "%s: absurd frame length %llu from %s", me, (unsigned long long)h->len, pn);
-            if (avail - NET_TCP_HDR_BYTES >= h->len + tl) {
+            if ((hdr_only && h->type == NET_TCP_DATA) || avail - NET_TCP_HDR_BYTES >= h->len + tl) {
                 c->expect = 0;
                 return NET_OK;
             }
@@ -416,14 +492,71 @@ static void consume(conn *c, size_t n)
     if (c->ib_off == c->ib_len) c->ib_off = c->ib_len = 0;
 }
 
-/* Verifies and decrypts (in the input buffer) the complete frame at the head of c's input, whose
- * header h was checked by wait_frame. Plaintext connections: nothing to do. */
-static int open_frame(net_tcp *t, int peer, const hdr *h)
+/* The rest of a large sealed DATA frame whose header (checked: h->len == n) heads c's input: the
+ * payload goes straight into buf (the kernel's copy is the only one), decrypted in place piece by
+ * piece as it arrives (while those bytes are still in cache), the tag checked at the end. On any
+ * failure buf is wiped: no unauthenticated plaintext is left. */
+static int recv_direct(net_tcp *t, int peer, const hdr *h, uint8_t *buf, size_t n)
 {
     conn *c = &t->c[peer];
-    if (!c->sec) return NET_OK;
-    uint8_t *f = c->ib + c->ib_off;
-    if (net_frame_open(c->k_rx, c->n_rx, f, f + NET_TCP_HDR_BYTES, (size_t)h->len, f + NET_TCP_HDR_BYTES + h->len) != 0)
+    const char *me = pname(t->base.self), *pn = pname(peer);
+    const uint8_t *f = c->ib + c->ib_off;
+    size_t have = c->ib_len - c->ib_off - NET_TCP_HDR_BYTES;
+    size_t p = have < n ? have : n, tg = have - p < NET_TCP_TAG_BYTES ? have - p : NET_TCP_TAG_BYTES;
+    net_aead_begin(c->rx, c->n_rx, f, NET_TCP_HDR_BYTES);
+    net_aead_update(c->rx, f + NET_TCP_HDR_BYTES, buf, p); /* what already came: decrypted on the way out */
+    memcpy(c->dtag, f + NET_TCP_HDR_BYTES + p, tg);
+    consume(c, NET_TCP_HDR_BYTES + p + tg);
+    c->di = buf, c->di_n = n, c->di_got = p, c->di_dec = p, c->dt_got = tg;
+    int64_t start = mono_ns();
+    int rc = NET_OK;
+    for (;;) {
+        if (c->di_got > c->di_dec) {
+            net_aead_update(c->rx, buf + c->di_dec, buf + c->di_dec, c->di_got - c->di_dec);
+            c->di_dec = c->di_got;
+        }
+        if (c->di_got == n && c->dt_got == NET_TCP_TAG_BYTES) break;
+        size_t got = NET_TCP_HDR_BYTES + c->di_got + c->dt_got, whole = NET_TCP_HDR_BYTES + n + NET_TCP_TAG_BYTES;
+        if (c->eof) {
+            rc = fail(t, NET_EPROTO, "%s: truncated message from %s: the connection %s%s%s after %zu of %zu bytes (%s died mid-message?)",
+                      me, pn, c->rd_errno ? "failed (" : "closed", c->rd_errno ? strerror(c->rd_errno) : "",
+                      c->rd_errno ? ")" : "", got, whole, pn);
+            break;
+        }
+        int64_t now = mono_ns(), since = c->last_rx > start ? c->last_rx : start;
+        if (now - since >= t->o.stall_timeout_ns) {
+            rc = fail(t, NET_ETIMEOUT, "%s: message from %s stalled: %zu of %zu bytes, then nothing for %.1f s (%s hung mid-message, or the network is down)",
+                      me, pn, got, whole, secs(t->o.stall_timeout_ns), pn);
+            break;
+        }
+        progress(t, since + t->o.stall_timeout_ns);
+    }
+    c->di = NULL;
+    if (rc == NET_OK && net_aead_open_final(c->rx, c->dtag) != 0)
+        rc = fail(t, NET_EPROTO,
+                  "%s: a message from %s failed authentication (frame %llu, %llu bytes): it was altered in transit "
+                  "(tampering or corruption), replayed or forged; refusing to continue",
+                  me, pn, (unsigned long long)c->n_rx, (unsigned long long)h->len);
+    if (rc != NET_OK) {
+        sodium_memzero(buf, n);
+        return rc;
+    }
+    c->n_rx++;
+    return NET_OK;
+}
+
+/* Verifies and decrypts the complete frame at the head of c's input, whose header h was checked by
+ * wait_frame: into out (h->len bytes), or in the input buffer if out is NULL. Plaintext
+ * connections: copies into out. */
+static int open_frame(net_tcp *t, int peer, const hdr *h, void *out)
+{
+    conn *c = &t->c[peer];
+    uint8_t *f = c->ib + c->ib_off, *pl = f + NET_TCP_HDR_BYTES;
+    if (!c->sec) {
+        if (out && h->len) memcpy(out, pl, (size_t)h->len);
+        return NET_OK;
+    }
+    if (net_aead_open(c->rx, c->n_rx, f, NET_TCP_HDR_BYTES, pl, out ? out : pl, (size_t)h->len, pl + h->len) != 0)
         return fail(t, NET_EPROTO,
                     "%s: a message from %s failed authentication (frame %llu, %llu bytes): it was altered in transit "
                     "(tampering or corruption), replayed or forged; refusing to continue",
@@ -490,22 +623,24 @@ static int tp_send(net_party *p, int peer, const void *buf, size_t n, const net_
      * sealed into eb (the caller's buffer is never written). */
     size_t ho = ob_append(c, NULL, NET_TCP_HDR_BYTES);
     net_tcp_frame_header(c->ob + ho, NET_TCP_DATA, n, meta->label, meta->cp);
-    if (c->sec) {
-        reserve(&c->eb, &c->eb_cap, n + NET_TCP_TAG_BYTES);
-        if (buf) memcpy(c->eb, buf, n);
-        else memset(c->eb, 0, n);
-        net_frame_seal(c->k_tx, c->n_tx++, c->ob + ho, c->eb, n, c->eb + n);
-        c->dp = c->eb;
-        c->d_zero = 0;
-        c->d_len = n + NET_TCP_TAG_BYTES;
+    if (c->sec) { /* sealed a SEAL_CHUNK at a time as the kernel takes it (do_write) */
+        reserve(&c->eb, &c->eb_cap, 0, SEAL_CHUNK + NET_TCP_TAG_BYTES);
+        net_aead_begin(c->tx, c->n_tx++, c->ob + ho, NET_TCP_HDR_BYTES);
+        c->sp = buf;
+        c->s_zero = buf == NULL;
+        c->s_left = n;
+        c->s_tag = 1;
+        c->eb_off = c->eb_len = 0;
     } else {
         c->dp = buf;
         c->d_zero = buf == NULL;
         c->d_len = n;
     }
     int rc = flush_all(t);
-    c->dp = NULL; /* on failure the connection is dead anyway: never keep the caller's pointer */
-    c->d_len = 0;
+    c->dp = c->sp = NULL; /* on failure the connection is dead anyway: never keep the caller's pointer */
+    c->d_len = c->s_left = 0;
+    c->s_tag = 0;
+    c->eb_off = c->eb_len = 0;
     return rc;
 }
 
@@ -518,18 +653,29 @@ static int tp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *in
     int rc = flush_all(t);
     if (rc != NET_OK) return rc;
     hdr h;
-    rc = wait_frame(t, peer, n, &h);
+    int direct = c->sec && buf && n >= DIRECT_MIN;
+    rc = wait_frame(t, peer, n, &h, direct);
     if (rc != NET_OK) return rc;
-    rc = open_frame(t, peer, &h);
+    int data = h.type != NET_TCP_BYE;
+    if (data && direct) {
+        rc = recv_direct(t, peer, &h, buf, n);
+        if (rc != NET_OK) return rc;
+        if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 1, buf, n);
+        memset(info, 0, sizeof *info);
+        info->label = h.label;
+        memcpy(info->cp, h.cp, sizeof info->cp);
+        info->t_send = info->t_depart = info->t_arrive = mono_ns() - t->t0;
+        return NET_OK;
+    }
+    rc = open_frame(t, peer, &h, data && n ? buf : NULL); /* straight into the caller's buffer */
     if (rc != NET_OK) return rc;
     size_t tl = tag_bytes(c);
-    if (h.type == NET_TCP_BYE) {
+    if (!data) {
         consume(c, NET_TCP_HDR_BYTES + tl);
         c->bye_in = 1;
         return NET_ECLOSED; /* clean: not an error */
     }
-    if (buf && n) memcpy(buf, c->ib + c->ib_off + NET_TCP_HDR_BYTES, n);
-    if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 1, buf ? c->ib + c->ib_off + NET_TCP_HDR_BYTES : NULL, n);
+    if (t->o.tap) t->o.tap(t->o.tap_ud, p->self, peer, 1, buf, n);
     consume(c, NET_TCP_HDR_BYTES + n + tl);
     memset(info, 0, sizeof *info);
     info->label = h.label;
@@ -590,8 +736,9 @@ static void conn_free(conn *c)
     free(c->ib);
     free(c->eb);
     c->ob = c->ib = c->eb = NULL;
-    sodium_memzero(c->k_tx, sizeof c->k_tx);
-    sodium_memzero(c->k_rx, sizeof c->k_rx);
+    net_aead_free(c->tx);
+    net_aead_free(c->rx);
+    c->tx = c->rx = NULL;
 }
 
 void net_tcp_destroy(net_tcp *t)
@@ -631,12 +778,15 @@ int net_tcp_from_fds(net_tcp **out, const net_tcp_opts *o, const int fd[NET_MAX_
         conn *c = &t->c[i];
         c->fd = fd[i];
         if (o->psk) { /* per direction: BLAKE2b_psk("mpcsim-psk" || from || to) */
-            uint8_t in[12] = "mpcsim-psk";
+            uint8_t in[12] = "mpcsim-psk", k[32];
             c->sec = 1;
             in[10] = (uint8_t)o->self, in[11] = (uint8_t)i;
-            crypto_generichash(c->k_tx, 32, in, sizeof in, o->psk, 32);
+            crypto_generichash(k, 32, in, sizeof in, o->psk, 32);
+            c->tx = net_aead_new(k, 1);
             in[10] = (uint8_t)i, in[11] = (uint8_t)o->self;
-            crypto_generichash(c->k_rx, 32, in, sizeof in, o->psk, 32);
+            crypto_generichash(k, 32, in, sizeof in, o->psk, 32);
+            c->rx = net_aead_new(k, 0);
+            sodium_memzero(k, sizeof k);
         }
         conn_ready(c);
     }
@@ -683,7 +833,7 @@ int net_tcp_finish(net_tcp *t)
                     return fail(t, NET_EPROTO, "%s: protocol desync: an unread %llu-byte message from %s at the end", me,
                                 (unsigned long long)h.len, pname(i));
                 if (c->ib_len - c->ib_off < NET_TCP_HDR_BYTES + tag_bytes(c)) break; /* the tag is still on its way */
-                int rc2 = open_frame(t, i, &h);
+                int rc2 = open_frame(t, i, &h, NULL);
                 if (rc2 != NET_OK) return rc2;
                 consume(c, NET_TCP_HDR_BYTES + tag_bytes(c));
                 c->bye_in = 1;
@@ -926,8 +1076,8 @@ static size_t my_payload(const net_tcp *t, uint32_t status, uint8_t *out)
 static void conn_keys(conn *c, const net_hs *hs)
 {
     c->sec = 1;
-    memcpy(c->k_tx, hs->k_send, 32);
-    memcpy(c->k_rx, hs->k_recv, 32);
+    c->tx = net_aead_new(hs->k_send, 1);
+    c->rx = net_aead_new(hs->k_recv, 0);
     c->n_tx = c->n_rx = 0;
 }
 
@@ -1047,7 +1197,9 @@ static int connect_peer(net_tcp *t, int j, int64_t deadline)
     char theirs[NET_TCP_MAX_DESC + 1];
     int r = fd_write_all(fd, msg, mn, deadline);
     if (r == 0) r = fd_read_exact(fd, msg, NET_HS_FIXED, deadline);
-    if (r == 0 && net_hs_parse_fixed(msg, NET_HS_FIXED, &hh) != 0) r = -4;
+    int pf = r == 0 ? net_hs_parse_fixed(msg, NET_HS_FIXED, &hh) : 0;
+    if (pf == -2) r = -6;
+    else if (pf != 0) r = -4;
     if (r == 0) r = fd_read_exact(fd, msg + NET_HS_FIXED, hh.ct_len, deadline);
     if (r == 0 && net_hs_read(&hs, msg, NET_HS_FIXED + hh.ct_len, pl, &pln) != 0) r = -5;
     if (r == 0 && net_hs_payload_decode(pl, pln, &status, th, &thl, theirs) != 0) r = -4;
@@ -1061,9 +1213,15 @@ static int connect_peer(net_tcp *t, int j, int64_t deadline)
         if (r == -3 || (r == -1 && (er == ECONNRESET || er == EPIPE)))
             return note(t, NET_ECLOSED,
                         "%s: %s at %s closed the connection during the handshake: it did not accept us (is our public "
-                        "key %s its key for %s? are --role and --peers right?), or it failed (see its message)",
-                        me, pn, addr, kt, me);
+                        "key %s its key for %s? are --role and --peers right? does it run this mpcsim version, "
+                        "handshake version %d?), or it failed (see its message)",
+                        me, pn, addr, kt, me, NET_HS_VERSION);
         if (r == -4) return note(t, NET_EPROTO, "%s: %s at %s is not an mpcsim party of this version (malformed handshake)", me, pn, addr);
+        if (r == -6)
+            return note(t, NET_EPROTO,
+                        "%s: %s at %s speaks handshake version %u, we speak version %u (%s): run the same mpcsim "
+                        "version on every host; refused",
+                        me, pn, addr, hh.version, NET_HS_VERSION, NET_TCP_CIPHER);
         if (r == -5)
             return note(t, NET_EPROTO,
                         "%s: the party at %s failed to prove it is %s: it does not hold the private key of the public "
@@ -1145,10 +1303,18 @@ static void pend_drop(net_tcp *t, pend *p, int *ndrop, const char *why)
 static int pend_step(net_tcp *t, pend *p, int *ndrop, int64_t deadline)
 {
     int self = t->base.self, n = t->base.nparties;
-    char why[160];
+    char why[200];
     if (p->stage == 0 && p->need == NET_HS_FIXED) {
         net_hs_hdr hh;
-        if (net_hs_parse_fixed(p->buf, p->got, &hh) != 0) {
+        int pf = net_hs_parse_fixed(p->buf, p->got, &hh);
+        if (pf == -2) {
+            snprintf(why, sizeof why,
+                     "it speaks mpcsim handshake version %u%s, we speak version %d (%s): another mpcsim version",
+                     hh.version, hh.version == 2 ? " (XChaCha20-Poly1305 frames)" : "", NET_HS_VERSION, NET_TCP_CIPHER);
+            pend_drop(t, p, ndrop, why);
+            return -1;
+        }
+        if (pf != 0) {
             pend_drop(t, p, ndrop, "not an mpcsim handshake of this version");
             return -1;
         }

@@ -29,7 +29,7 @@
  * ---- Framing ----
  * Every message is one frame: a 48-byte little-endian header
  *     u32 magic "MPCT" | u32 type | u64 payload length | u64 round label | i64 cp[3]
- * followed by the payload, encrypted, and a 16-byte Poly1305 tag (the header is authenticated as
+ * followed by the payload, encrypted, and a 16-byte AES-256-GCM tag (the header is authenticated as
  * associated data; the nonce is the frame counter, implicit). Types: DATA (a protocol message), BYE
  * (the sender will send nothing more), CONFIRM (end of handshake). The header and the payload
  * always leave in the same sendmsg() call (a separate small header write would cost a round trip
@@ -50,10 +50,14 @@
  * drained, and both sides of an exchange make progress.
  *   - send(): a frame that fits in the 64 KiB output buffer is copied there and the call returns
  *     (the buffer goes out at the next flush or recv). A larger frame is written straight from the
- *     caller's buffer (after whatever is buffered, header included), and send() returns once the
- *     kernel has taken all of it; the caller's buffer is then free.
+ *     caller's buffer (after whatever is buffered, header included) -- sealed, 256 KiB at a time
+ *     into a small staging buffer just before the kernel takes it (no frame-sized copy) -- and
+ *     send() returns once the kernel has taken all of it; the caller's buffer is then free.
  *   - recv(): flushes the output to ALL peers (EzPC's flush-before-read), then waits for a
- *     complete frame from the peer.
+ *     complete frame from the peer. A sealed frame of 64 KiB or more is read straight into the
+ *     caller's buffer once its header is in and checked (readv: the payload, its tag, then whatever
+ *     follows into the input buffer) and decrypted there piece by piece as it arrives; its tag is
+ *     checked at the end, and a frame that fails leaves the caller's buffer zeroed.
  *   - flush(peer): waits until everything buffered (for every peer) is in the kernel.
  * Invariant: whenever control is back in protocol code, every frame is either entirely in the
  * kernel or not started. So a receiver that sees half a frame and then nothing knows the sender is

@@ -1,7 +1,9 @@
 /* net_tcp_sec.c -- keys, the KK handshake and the frame AEAD of the TCP backend. See net_tcp_sec.h. */
 #include "net_tcp_sec.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/chk.h"
@@ -91,7 +93,7 @@ void net_hs_init(net_hs *hs, int initiator, uint32_t from, uint32_t to, const ne
     hs->to = to;
     hs->s = *s;
     memcpy(hs->rs, rs, NET_KEY_BYTES);
-    static const char proto[] = "mpcsim-tcp-KK/1";
+    static const char proto[] = "mpcsim-tcp-KK/3";
     uint8_t pro[12];
     put32(pro, hs->version);
     put32(pro + 4, from);
@@ -115,7 +117,8 @@ int net_hs_parse_fixed(const uint8_t *b, size_t n, net_hs_hdr *h)
     h->from = get32(b + 8);
     h->to = get32(b + 12);
     h->ct_len = get32(b + 16);
-    if (h->magic != NET_HS_MAGIC || h->version != NET_HS_VERSION) return -1;
+    if (h->magic != NET_HS_MAGIC) return -1;
+    if (h->version != NET_HS_VERSION) return -2;
     if (h->ct_len < NET_HS_TAG || h->ct_len > NET_HS_MAX_CT) return -1;
     return 0;
 }
@@ -166,7 +169,133 @@ static void split(net_hs *hs)
     sodium_memzero(r2i, sizeof r2i);
 }
 
-static const uint8_t zero_nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+/* ---- AES-256-GCM (OpenSSL EVP: AES-NI / VAES and (V)PCLMULQDQ, chosen at run time) ---- */
+
+struct net_aead {
+    EVP_CIPHER_CTX *ctx;
+    int enc;
+};
+
+/* The 96-bit nonce of counter ctr: its 8 bytes little-endian, then 4 zero bytes. */
+static void gcm_nonce(uint8_t iv[NET_AEAD_NONCE_BYTES], uint64_t ctr)
+{
+    memset(iv, 0, NET_AEAD_NONCE_BYTES);
+    for (int i = 0; i < 8; i++) iv[i] = (uint8_t)(ctr >> (8 * i));
+}
+
+net_aead *net_aead_new(const uint8_t key[NET_KEY_BYTES], int encrypt)
+{
+    net_aead *a = chk_calloc(1, sizeof *a);
+    a->ctx = EVP_CIPHER_CTX_new();
+    a->enc = encrypt;
+    CHECK(a->ctx && EVP_CipherInit_ex(a->ctx, EVP_aes_256_gcm(), NULL, key, NULL, encrypt) == 1,
+          "OpenSSL: AES-256-GCM is unavailable");
+    return a;
+}
+
+void net_aead_free(net_aead *a)
+{
+    if (!a) return;
+    EVP_CIPHER_CTX_free(a->ctx); /* clears the key schedule */
+    free(a);
+}
+
+/* EVP takes int lengths: long payloads go through in pieces (GCM is a stream: same result). */
+static int gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t n)
+{
+    while (n) {
+        int part = n > (1u << 30) ? 1 << 30 : (int)n, ol = 0;
+        if (EVP_CipherUpdate(ctx, out, &ol, in, part) != 1 || ol != part) return -1;
+        in += part, out += part, n -= (size_t)part;
+    }
+    return 0;
+}
+
+static int gcm_run(EVP_CIPHER_CTX *ctx, int enc, uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in,
+                   uint8_t *out, size_t n, uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    uint8_t iv[NET_AEAD_NONCE_BYTES];
+    gcm_nonce(iv, ctr);
+    int ol = 0;
+    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, enc) != 1) return -1;
+    if (adn && EVP_CipherUpdate(ctx, NULL, &ol, ad, (int)adn) != 1) return -1;
+    if (gcm_update(ctx, out, in, n) != 0) return -1;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, NET_TCP_TAG_BYTES, tag) != 1) return -1;
+    uint8_t fin[16];
+    if (EVP_CipherFinal_ex(ctx, fin, &ol) != 1) return -1; /* decryption: the tag did not verify */
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, NET_TCP_TAG_BYTES, tag) != 1) return -1;
+    return 0;
+}
+
+void net_aead_begin(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn)
+{
+    uint8_t iv[NET_AEAD_NONCE_BYTES];
+    gcm_nonce(iv, ctr);
+    int ol = 0;
+    CHECK(EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, iv, a->enc) == 1 &&
+              (!adn || EVP_CipherUpdate(a->ctx, NULL, &ol, ad, (int)adn) == 1),
+          "OpenSSL: AES-256-GCM failed to start a frame");
+}
+
+void net_aead_update(net_aead *a, const uint8_t *in, uint8_t *out, size_t n)
+{
+    CHECK(gcm_update(a->ctx, out, in, n) == 0, "OpenSSL: AES-256-GCM failed");
+}
+
+void net_aead_seal_final(net_aead *a, uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    uint8_t fin[16];
+    int ol = 0;
+    CHECK(a->enc && EVP_CipherFinal_ex(a->ctx, fin, &ol) == 1 &&
+              EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_GCM_GET_TAG, NET_TCP_TAG_BYTES, tag) == 1,
+          "OpenSSL: AES-256-GCM sealing failed");
+}
+
+int net_aead_open_final(net_aead *a, const uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    uint8_t t[NET_TCP_TAG_BYTES], fin[16];
+    int ol = 0;
+    memcpy(t, tag, sizeof t);
+    CHECK(!a->enc && EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_GCM_SET_TAG, NET_TCP_TAG_BYTES, t) == 1,
+          "OpenSSL: AES-256-GCM failed");
+    return EVP_CipherFinal_ex(a->ctx, fin, &ol) == 1 ? 0 : -1;
+}
+
+void net_aead_seal(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in, uint8_t *out,
+                   size_t n, uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    CHECK(a->enc, "net_aead_seal with an opening key");
+    CHECK(gcm_run(a->ctx, 1, ctr, ad, adn, in, out, n, tag) == 0, "OpenSSL: AES-256-GCM sealing failed");
+}
+
+int net_aead_open(net_aead *a, uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in, uint8_t *out,
+                  size_t n, const uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    CHECK(!a->enc, "net_aead_open with a sealing key");
+    uint8_t t[NET_TCP_TAG_BYTES];
+    memcpy(t, tag, sizeof t); /* tag may lie in `out` (frames opened in place) */
+    if (gcm_run(a->ctx, 0, ctr, ad, adn, in, out, n, t) == 0) return 0;
+    sodium_memzero(out, n); /* never leave unauthenticated plaintext behind */
+    return -1;
+}
+
+/* One-shot forms (a fresh key schedule): the handshake's messages and the CONFIRM frame. */
+static void aead_seal_once(const uint8_t key[32], uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in,
+                           uint8_t *out, size_t n, uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    net_aead *a = net_aead_new(key, 1);
+    net_aead_seal(a, ctr, ad, adn, in, out, n, tag);
+    net_aead_free(a);
+}
+
+static int aead_open_once(const uint8_t key[32], uint64_t ctr, const uint8_t *ad, size_t adn, const uint8_t *in,
+                          uint8_t *out, size_t n, const uint8_t tag[NET_TCP_TAG_BYTES])
+{
+    net_aead *a = net_aead_new(key, 0);
+    int r = net_aead_open(a, ctr, ad, adn, in, out, n, tag);
+    net_aead_free(a);
+    return r;
+}
 
 size_t net_hs_write(net_hs *hs, const uint8_t *pl, size_t pln, uint8_t *out)
 {
@@ -187,8 +316,8 @@ size_t net_hs_write(net_hs *hs, const uint8_t *pl, size_t pln, uint8_t *out)
      * side also gets, so the handshake then simply fails at the peer. */
     (void)dh_pair(hs, m, dh);
     mix_key(hs->ck, k, dh, sizeof dh);
-    unsigned long long cl = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + NET_HS_FIXED, &cl, pl, pln, hs->h, 32, NULL, zero_nonce, k);
+    /* k is fresh for this one message: counter 0 is its only nonce. Ciphertext, then the tag. */
+    aead_seal_once(k, 0, hs->h, 32, pl, out + NET_HS_FIXED, pln, out + NET_HS_FIXED + pln);
     mix_hash(hs->h, out + NET_HS_FIXED, ct_len);
     sodium_memzero(dh, sizeof dh);
     sodium_memzero(k, sizeof k);
@@ -212,10 +341,8 @@ int net_hs_read(net_hs *hs, const uint8_t *msg, size_t n, uint8_t *pl, size_t *p
     uint8_t dh[64], k[32];
     int rc = dh_pair(hs, m, dh);
     mix_key(hs->ck, k, dh, sizeof dh);
-    unsigned long long ml = 0;
-    if (rc == 0)
-        rc = crypto_aead_xchacha20poly1305_ietf_decrypt(pl, &ml, NULL, msg + NET_HS_FIXED, h.ct_len, hs->h, 32,
-                                                        zero_nonce, k);
+    size_t ml = h.ct_len - NET_HS_TAG;
+    if (rc == 0) rc = aead_open_once(k, 0, hs->h, 32, msg + NET_HS_FIXED, pl, ml, msg + NET_HS_FIXED + ml);
     sodium_memzero(dh, sizeof dh);
     sodium_memzero(k, sizeof k);
     if (rc != 0) { /* leave the state as it was */
@@ -225,7 +352,7 @@ int net_hs_read(net_hs *hs, const uint8_t *msg, size_t n, uint8_t *pl, size_t *p
         return -1;
     }
     mix_hash(hs->h, msg + NET_HS_FIXED, h.ct_len);
-    *pln = (size_t)ml;
+    *pln = ml;
     if (m == 2) split(hs);
     return 0;
 }
@@ -263,27 +390,14 @@ int net_hs_payload_decode(const uint8_t *p, size_t n, uint32_t *status, uint8_t 
 
 /* ---- frames ---- */
 
-static void frame_nonce(uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES], uint64_t ctr)
-{
-    memset(n, 0, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-    for (int i = 0; i < 8; i++) n[i] = (uint8_t)(ctr >> (8 * i));
-}
-
-_Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == NET_TCP_TAG_BYTES, "tag size");
-
 void net_frame_seal(const uint8_t key[32], uint64_t ctr, const uint8_t *hdr, uint8_t *p, size_t n,
                     uint8_t tag[NET_TCP_TAG_BYTES])
 {
-    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-    frame_nonce(nonce, ctr);
-    unsigned long long tl = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p, tag, &tl, p, n, hdr, 48, NULL, nonce, key);
+    aead_seal_once(key, ctr, hdr, 48, p, p, n, tag);
 }
 
 int net_frame_open(const uint8_t key[32], uint64_t ctr, const uint8_t *hdr, uint8_t *p, size_t n,
                    const uint8_t tag[NET_TCP_TAG_BYTES])
 {
-    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-    frame_nonce(nonce, ctr);
-    return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(p, NULL, p, n, tag, hdr, 48, nonce, key) == 0 ? 0 : -1;
+    return aead_open_once(key, ctr, hdr, 48, p, p, n, tag);
 }

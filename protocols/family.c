@@ -1,6 +1,7 @@
 /* family.c -- the protocol-family seam's names and checks. See family.h (the registry: families.c). */
 #include "family.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *const mpc_act_names[MPC_ACT_N] = {"gelu-erf", "gelu-tanh", "relu", "quad", "tanh"};
@@ -19,4 +20,11 @@ const char *mpc_family_check(const mpc_family *fam, mpc_act act, mpc_attn attn, 
     if (!what) return NULL;
     snprintf(msg, sizeof msg, "protocol '%s' has no %s '%s'", fam->name, what, name);
     return msg;
+}
+
+double mpc_family_ln_eps(const mpc_family *fam, const mpc_config *cfg, double model_eps, uint64_t H)
+{
+    const mpc_norm_op *ln = &fam->norm[MPC_NORM_LAYERNORM];
+    double res = ln->eps_min ? ln->eps_min(cfg, H) : ldexp(1, -cfg->frac_bits);
+    return cfg->ln_eps < res ? fmax(model_eps, res) : cfg->ln_eps;
 }

@@ -76,6 +76,9 @@ typedef struct mpc_norm_op {
     /* One-time model setup per site (CrypTen's BatchNorm inverse std), apart from the inference's
      * cost; NULL = none. */
     mpc_cost (*setup_cost)(const mpc_config *cfg, uint64_t H);
+    /* LayerNorm: the smallest epsilon the op represents for rows of H (NULL: 2^-f, eps added as a
+     * fixed-point constant at f bits, as CrypTen's; PROTOCOLS.md 4.7). */
+    double (*eps_min)(const mpc_config *cfg, uint64_t H);
 } mpc_norm_op;
 
 typedef struct mpc_family {
@@ -130,5 +133,10 @@ typedef struct mpc_family {
 /* NULL if the family has the activation, attention normalisation and norm a model needs, else a
  * message naming the missing op (static storage). */
 const char *mpc_family_check(const mpc_family *fam, mpc_act act, mpc_attn attn, mpc_norm norm);
+
+/* The LayerNorm epsilon a run uses (PROTOCOLS.md 4.7): cfg->ln_eps (the family's default, or the
+ * user's --ln-eps) unless the family's LayerNorm cannot represent it for rows of H, then the model's
+ * own eps raised to the smallest the op represents (eps_min; 2^-f by default). */
+double mpc_family_ln_eps(const mpc_family *fam, const mpc_config *cfg, double model_eps, uint64_t H);
 
 #endif

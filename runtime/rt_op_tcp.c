@@ -63,7 +63,9 @@ int rt_op_tcp_run(const rt_op_tcp_opts *o, rt_op_tcp_outcome *out)
     j.nshare = io.nout;
     j.desc = desc;
     rt_tcp_outcome oc;
-    int ret = rt_tcp_run(&o->tcp, &j, &oc);
+    rt_tcp_opts to = o->tcp;
+    to.dealer_plan = 1; /* D's op arguments (no inputs, no buffers) are valid in phantom mode */
+    int ret = rt_tcp_run(&to, &j, &oc);
     if (ret == 0 && o->tcp.role == (o->tcp.out_party == NET_P1 ? NET_P1 : NET_P0)) {
         out->res = oc.res;
         snprintf(out->congestion, sizeof out->congestion, "%s", oc.congestion);

@@ -7,6 +7,7 @@
 #include "../common/fx.h"
 #include "../protocols/crypten/mpc_cmp.h"
 #include "rt_ops.h"
+#include "rt_refs.h"
 
 /* The value the protocol sees: x as encoded at f fractional bits. */
 static double as_encoded(const mpc_config *cfg, double x) { return fx_decode(fx_encode(x, cfg->frac_bits), cfg->frac_bits); }
@@ -15,20 +16,12 @@ static void run_relu(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_
 {
     mpc_relu(c, out, in[0], s->n);
 }
-static void ref_relu(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = in[0][i] > 0 ? in[0][i] : 0;
-}
 static mpc_cost cost_relu(const mpc_config *cfg, const rt_shape *s) { return mpc_relu_cost(s->n); }
 
 static void run_ltz(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     mpc_ltz(c, out, in[0], s->n);
     mpc_lift(c, out, out, s->n);
-}
-static void ref_ltz(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = as_encoded(cfg, in[0][i]) < 0;
 }
 static mpc_cost cost_ltz(const mpc_config *cfg, const rt_shape *s) { return mpc_ltz_cost(s->n); }
 
@@ -66,9 +59,9 @@ static size_t out_rows(const rt_shape *s) { return s->R; }
 
 const rt_opdef rt_ops_cmp[] = {
     {"relu", "x * (1 - ltz(x)): ltz then a scale-1 Beaver mul, x in [-10,10]", RT_SHAPE_ELEM, 1, -10, 10, run_relu,
-     ref_relu, cost_relu, NULL, NULL},
+     rt_ref_relu, cost_relu, NULL, NULL},
     {"ltz", "1 where x < 0 (A2B adder, sign bit, B2A), read as 0.0/1.0, x in [-10,10]", RT_SHAPE_ELEM, 1, -10, 10,
-     run_ltz, ref_ltz, cost_ltz, NULL, NULL},
+     run_ltz, rt_ref_ltz, cost_ltz, NULL, NULL},
     {"eq", "1 where x == y (2PC eq), read as 0.0/1.0, x,y in [-10,10] with y = x on about half", RT_SHAPE_ELEM, 2,
      -10, 10, run_eq, ref_eq, cost_eq, NULL, prepare_eq},
     {"max", "max along the last dim (log reduction, pairwise, argmax per --max-method), x in [-10,10]",

@@ -2,6 +2,7 @@
 #include "../protocols/mpc_beaver.h"
 #include "../protocols/mpc_trunc_safe.h"
 #include "rt_ops.h"
+#include "rt_refs.h"
 
 static void run_mul(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
@@ -25,19 +26,6 @@ static mpc_cost cost_mul(const mpc_config *cfg, const rt_shape *s)
 static void run_matmul(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     mpc_matmul(c, out, in[0], in[1], s->B, s->m, s->k, s->p, s->y_shared);
-}
-static void ref_matmul(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t b = 0; b < s->B; b++) {
-        const double *X = in[0] + b * s->m * s->k, *Y = in[1] + (s->y_shared ? 0 : b * s->k * s->p);
-        double *Z = out + b * s->m * s->p;
-        for (size_t i = 0; i < s->m; i++)
-            for (size_t j = 0; j < s->p; j++) {
-                double acc = 0;
-                for (size_t t = 0; t < s->k; t++) acc += X[i * s->k + t] * Y[t * s->p + j];
-                Z[i * s->p + j] = acc;
-            }
-    }
 }
 static mpc_cost cost_matmul(const mpc_config *cfg, const rt_shape *s)
 {
@@ -68,7 +56,7 @@ const rt_opdef rt_ops_core[] = {
     {"mul", "elementwise Beaver product of two secret tensors, x,y in [-10,10]", RT_SHAPE_ELEM, 2, -10, 10,
      run_mul, ref_mul, cost_mul, NULL, NULL},
     {"matmul", "Beaver matrix product, both operands secret (SHAPE like 128x768@768x768), entries in [-1,1]",
-     RT_SHAPE_MATMUL, 2, -1, 1, run_matmul, ref_matmul, cost_matmul, NULL, NULL},
+     RT_SHAPE_MATMUL, 2, -1, 1, run_matmul, rt_ref_matmul, cost_matmul, NULL, NULL},
     {"square", "x^2 with a dealer square pair, x in [-10,10]", RT_SHAPE_ELEM, 1, -10, 10, run_square, ref_square,
      cost_square, NULL, NULL},
     {"trunc_safe", "x/256 by the dealer-assisted safe truncation (mpc_trunc_safe.h), x in [-1e6,1e6]", RT_SHAPE_ELEM, 1,

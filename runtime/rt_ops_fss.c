@@ -7,16 +7,13 @@
 
 #include "../protocols/fss/fss_family.h"
 #include "rt_ops.h"
+#include "rt_refs.h"
 
 static const mpc_family *F(void) { return &mpc_family_fss; }
 
 static void run_relu(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     F()->activation[MPC_ACT_RELU].run(c, out, in[0], s->n);
-}
-static void ref_relu(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = fmax(in[0][i], 0);
 }
 static mpc_cost cost_relu(const mpc_config *cfg, const rt_shape *s) { return F()->activation[MPC_ACT_RELU].cost(cfg, s->n); }
 
@@ -27,19 +24,11 @@ static void run_ltz(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_s
     if (!c->phantom)
         for (size_t i = 0; i < s->n; i++) out[i] <<= c->cfg->frac_bits;
 }
-static void ref_ltz(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = in[0][i] < 0;
-}
 static mpc_cost cost_ltz(const mpc_config *cfg, const rt_shape *s) { return F()->ltz.cost(cfg, s->n); }
 
 static void run_gelu(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     F()->activation[MPC_ACT_GELU_ERF].run(c, out, in[0], s->n);
-}
-static void ref_gelu(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = 0.5 * in[0][i] * (1 + erf(in[0][i] / sqrt(2.0)));
 }
 static mpc_cost cost_gelu(const mpc_config *cfg, const rt_shape *s) { return F()->activation[MPC_ACT_GELU_ERF].cost(cfg, s->n); }
 
@@ -47,35 +36,17 @@ static void run_quad(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_
 {
     F()->activation[MPC_ACT_QUAD].run(c, out, in[0], s->n);
 }
-static void ref_quad(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = cfg->quad_a * in[0][i] * in[0][i] + cfg->quad_b * in[0][i] + cfg->quad_c;
-}
 static mpc_cost cost_quad(const mpc_config *cfg, const rt_shape *s) { return F()->activation[MPC_ACT_QUAD].cost(cfg, s->n); }
 
 static void run_tanh(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     F()->activation[MPC_ACT_TANH].run(c, out, in[0], s->n);
 }
-static void ref_tanh(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t i = 0; i < s->n; i++) out[i] = tanh(in[0][i]);
-}
 static mpc_cost cost_tanh(const mpc_config *cfg, const rt_shape *s) { return F()->activation[MPC_ACT_TANH].cost(cfg, s->n); }
 
 static void run_softmax(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     F()->attn_norm[MPC_ATTN_SOFTMAX].run(c, out, in[0], NULL, s->R, s->L);
-}
-static void ref_softmax(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t r = 0; r < s->R; r++) {
-        const double *x = in[0] + r * s->L;
-        double m = x[0], sum = 0;
-        for (size_t j = 1; j < s->L; j++) m = fmax(m, x[j]);
-        for (size_t j = 0; j < s->L; j++) sum += exp(x[j] - m);
-        for (size_t j = 0; j < s->L; j++) out[r * s->L + j] = exp(x[j] - m) / sum;
-    }
 }
 static mpc_cost cost_softmax(const mpc_config *cfg, const rt_shape *s)
 {
@@ -86,27 +57,11 @@ static void run_2quad(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt
 {
     F()->attn_norm[MPC_ATTN_2QUAD].run(c, out, in[0], NULL, s->R, s->L);
 }
-static void ref_2quad(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t r = 0; r < s->R; r++) {
-        double sum = 0;
-        for (size_t j = 0; j < s->L; j++) sum += pow(in[0][r * s->L + j] + cfg->quad2_c, 2);
-        for (size_t j = 0; j < s->L; j++) out[r * s->L + j] = pow(in[0][r * s->L + j] + cfg->quad2_c, 2) / sum;
-    }
-}
 static mpc_cost cost_2quad(const mpc_config *cfg, const rt_shape *s) { return F()->attn_norm[MPC_ATTN_2QUAD].cost(cfg, s->R, s->L); }
 
 static void run_2relu(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const rt_shape *s)
 {
     F()->attn_norm[MPC_ATTN_2RELU].run(c, out, in[0], NULL, s->R, s->L);
-}
-static void ref_2relu(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t r = 0; r < s->R; r++) {
-        double sum = 0;
-        for (size_t j = 0; j < s->L; j++) sum += fmax(in[0][r * s->L + j], 0);
-        for (size_t j = 0; j < s->L; j++) out[r * s->L + j] = sum > 0 ? fmax(in[0][r * s->L + j], 0) / sum : 0;
-    }
 }
 static mpc_cost cost_2relu(const mpc_config *cfg, const rt_shape *s) { return F()->attn_norm[MPC_ATTN_2RELU].cost(cfg, s->R, s->L); }
 
@@ -121,18 +76,11 @@ static void run_layernorm(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], cons
     F()->norm[MPC_NORM_LAYERNORM].run(c, out, in[0], &p, s->R, s->L);
     free(g), free(b);
 }
+static double g_p0(size_t j, size_t L) { return (double)(float)g_of(j, L); } /* as P0's float weights */
+static double b_p0(size_t j, size_t L) { return (double)(float)b_of(j, L); }
 static void ref_layernorm(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
 {
-    for (size_t r = 0; r < s->R; r++) {
-        const double *x = in[0] + r * s->L;
-        double mu = 0, v = 0;
-        for (size_t j = 0; j < s->L; j++) mu += x[j];
-        mu /= (double)s->L;
-        for (size_t j = 0; j < s->L; j++) v += (x[j] - mu) * (x[j] - mu);
-        v /= (double)s->L;
-        for (size_t j = 0; j < s->L; j++)
-            out[r * s->L + j] = (x[j] - mu) / sqrt(v + cfg->ln_eps) * (double)(float)g_of(j, s->L) + (double)(float)b_of(j, s->L);
-    }
+    rt_ref_layernorm(cfg, out, in[0], s, g_p0, b_p0);
 }
 static mpc_cost cost_layernorm(const mpc_config *cfg, const rt_shape *s)
 {
@@ -150,41 +98,29 @@ static void run_matmul(mpc_ctx *c, uint64_t *out, uint64_t *const in[2], const r
     F()->matmul(c, out, in[0], Y, s->B, s->m, s->k, s->p);
     if (Y != in[1]) free(Y);
 }
-static void ref_matmul(const mpc_config *cfg, double *out, const double *const in[2], const rt_shape *s)
-{
-    for (size_t b = 0; b < s->B; b++) {
-        const double *X = in[0] + b * s->m * s->k, *Y = in[1] + (s->y_shared ? 0 : b * s->k * s->p);
-        for (size_t i = 0; i < s->m; i++)
-            for (size_t j = 0; j < s->p; j++) {
-                double acc = 0;
-                for (size_t t = 0; t < s->k; t++) acc += X[i * s->k + t] * Y[t * s->p + j];
-                out[b * s->m * s->p + i * s->p + j] = acc;
-            }
-    }
-}
 static mpc_cost cost_matmul(const mpc_config *cfg, const rt_shape *s) { return F()->matmul_cost(cfg, s->B, s->m, s->k, s->p); }
 static size_t out_matmul(const rt_shape *s) { return s->B * s->m * s->p; }
 
 const rt_opdef rt_ops_fss[] = {
     {"relu", "SIGMA ReLU: DReLU (DPF comparison) then select, x in [-10,10]", RT_SHAPE_ELEM, 1, -10, 10, run_relu,
-     ref_relu, cost_relu, NULL, NULL},
-    {"ltz", "1{x < 0}: DReLU then select with the public 1, x in [-10,10]", RT_SHAPE_ELEM, 1, -10, 10, run_ltz, ref_ltz,
+     rt_ref_relu, cost_relu, NULL, NULL},
+    {"ltz", "1{x < 0}: DReLU then select with the public 1, x in [-10,10]", RT_SHAPE_ELEM, 1, -10, 10, run_ltz, rt_ref_ltz,
      cost_ltz, NULL, NULL},
     {"gelu", "SIGMA GeLU: ReLU minus an 8-bit LUT of ReLU - GeLU on clipped |x|, x in [-6,6]", RT_SHAPE_ELEM, 1, -6, 6,
-     run_gelu, ref_gelu, cost_gelu, NULL, NULL},
+     run_gelu, rt_ref_gelu_erf, cost_gelu, NULL, NULL},
     {"quad", "MPCFormer Quad 0.125 x^2 + 0.5 x + 0.25 (local square, TrFloor), x in [-6,6]", RT_SHAPE_ELEM, 1, -6, 6,
-     run_quad, ref_quad, cost_quad, NULL, NULL},
-    {"tanh", "tanh(x) = 2 softmax([x, -x])_0 - 1 (the pooler), x in [-4,4]", RT_SHAPE_ELEM, 1, -4, 4, run_tanh, ref_tanh,
+     run_quad, rt_ref_quad, cost_quad, NULL, NULL},
+    {"tanh", "tanh(x) = 2 softmax([x, -x])_0 - 1 (the pooler), x in [-4,4]", RT_SHAPE_ELEM, 1, -4, 4, run_tanh, rt_ref_tanh,
      cost_tanh, NULL, NULL},
     {"softmax", "SIGMA softmax along the last dim (max tree, nExp LUTs, inverse LUT, mul), scores in [-6,6]",
-     RT_SHAPE_ROWS, 1, -6, 6, run_softmax, ref_softmax, cost_softmax, NULL, NULL},
+     RT_SHAPE_ROWS, 1, -6, 6, run_softmax, rt_ref_softmax, cost_softmax, NULL, NULL},
     {"2quad", "MPCFormer 2Quad (x+c)^2 / row sum (reciprocal LUT), scores in [-4,4]", RT_SHAPE_ROWS, 1, -4, 4, run_2quad,
-     ref_2quad, cost_2quad, NULL, NULL},
+     rt_ref_2quad, cost_2quad, NULL, NULL},
     {"2relu", "MPCFormer 2ReLU relu(x) / row sum (reciprocal LUT), scores in [-4,4]", RT_SHAPE_ROWS, 1, -4, 4, run_2relu,
-     ref_2relu, cost_2relu, NULL, NULL},
+     rt_ref_2relu, cost_2relu, NULL, NULL},
     {"layer_norm", "SIGMA LayerNorm along the last dim (rsqrt LUT), P0's gamma/beta as masked inputs, x in [-4,4]",
      RT_SHAPE_ROWS, 1, -4, 4, run_layernorm, ref_layernorm, cost_layernorm, NULL, NULL},
     {"matmul", "masked matmul of two secrets then TrFloor (SHAPE like 128x768@768x768), entries in [-1,1]",
-     RT_SHAPE_MATMUL, 2, -1, 1, run_matmul, ref_matmul, cost_matmul, out_matmul, NULL},
+     RT_SHAPE_MATMUL, 2, -1, 1, run_matmul, rt_ref_matmul, cost_matmul, out_matmul, NULL},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

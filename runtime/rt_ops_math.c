@@ -4,6 +4,7 @@
 
 #include "../protocols/crypten/mpc_math.h"
 #include "rt_ops.h"
+#include "rt_refs.h"
 
 /* run_NAME and cost_NAME for an elementwise op mpc_NAME(c, out, x, n) with mpc_NAME_cost(cfg, n). */
 #define ELEM_OP(name)                                                                          \
@@ -34,7 +35,6 @@ ELEM_REF(sqrt, sqrt(x))
 ELEM_OP(erf)
 ELEM_REF(erf, erf(x))
 ELEM_OP(gelu_erf)
-ELEM_REF(gelu_erf, 0.5 * x * (1.0 + erf(x / sqrt(2.0))))
 ELEM_OP(reciprocal)
 ELEM_REF(reciprocal, 1.0 / x)
 ELEM_OP(reciprocal_wide)
@@ -42,7 +42,6 @@ ELEM_REF(reciprocal_wide, 1.0 / x)
 ELEM_OP(sigmoid)
 ELEM_REF(sigmoid, 1.0 / (1.0 + exp(-x)))
 ELEM_OP(tanh)
-ELEM_REF(tanh, tanh(x))
 ELEM_OP(gelu_tanh)
 ELEM_REF(gelu_tanh, 0.5 * x * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x))))
 
@@ -73,7 +72,7 @@ const rt_opdef rt_ops_math[] = {
      "(error <= 0.006; wrong beyond: erf(2) ~ 1.35, erf(2.5) ~ 9.3)", RT_SHAPE_ELEM, 1, -1.5, 1.5, run_erf, ref_erf, cost_erf, NULL,
      NULL},
     {"gelu_erf", "exact GeLU 0.5 x (1 + erf(x/sqrt 2)) with the Taylor erf, x in [-2,2] (erf's domain)",
-     RT_SHAPE_ELEM, 1, -2, 2, run_gelu_erf, ref_gelu_erf, cost_gelu_erf, NULL, NULL},
+     RT_SHAPE_ELEM, 1, -2, 2, run_gelu_erf, rt_ref_gelu_erf, cost_gelu_erf, NULL, NULL},
     {"reciprocal", "1/x, CrypTen's default sign variant: sign(x) / reciprocal_pos(|x|), |x| in [0.05,20] "
      "(half the inputs negated)", RT_SHAPE_ELEM, 1, 0.05, 20, run_reciprocal, ref_reciprocal, cost_reciprocal, NULL,
      prepare_signed},
@@ -83,7 +82,7 @@ const rt_opdef rt_ops_math[] = {
     {"sigmoid", "sigmoid, CrypTen's reciprocal method: 1/(1 + exp(-|x|)) with 3 Newton steps from 0.75, "
      "then where(); x in [-8,8] (error <= 0.003, largest near 0)", RT_SHAPE_ELEM, 1, -8, 8, run_sigmoid, ref_sigmoid,
      cost_sigmoid, NULL, NULL},
-    {"tanh", "tanh(x) = 2 sigmoid(2x) - 1, x in [-8,8]", RT_SHAPE_ELEM, 1, -8, 8, run_tanh, ref_tanh, cost_tanh, NULL,
+    {"tanh", "tanh(x) = 2 sigmoid(2x) - 1, x in [-8,8]", RT_SHAPE_ELEM, 1, -8, 8, run_tanh, rt_ref_tanh, cost_tanh, NULL,
      NULL},
     {"gelu_tanh", "GeLU, tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), x in [-6,6]", RT_SHAPE_ELEM, 1,
      -6, 6, run_gelu_tanh, ref_gelu_tanh, cost_gelu_tanh, NULL, NULL},

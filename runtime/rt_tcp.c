@@ -22,6 +22,7 @@
 
 #include "../common/arena.h"
 #include "../protocols/families.h"
+#include "rt_plan.h"
 
 /* ---- configuration hash ---- */
 
@@ -225,6 +226,9 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     to.tap = o->tap;
     to.tap_ud = o->tap_ud;
     net_tcp *t = NULL;
+    rt_plan plan; /* D's material (dealer_plan) */
+    int planned = 0;
+    memset(&plan, 0, sizeof plan);
     arena *scratch = NULL; /* real mode: the party's buffers reuse mapped pages across ops (arena.h) */
     char err[1024];
     int rc = net_tcp_connect(&t, &to, err, sizeof err);
@@ -253,11 +257,28 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         dealer_set_kinds(&dctx, mpc_family_of(j->cfg)->dealer_kinds);
         if (real) dctx.scratch = scratch = arena_create();
         must(dealer_setup(&dctx), me, "setup (seed exchange)");
+        /* Offline schedule: the material before the online phase (rt_plan.h). */
+        if (o->dealer_plan && j->cfg->dealer_schedule == MPC_DEALER_OFFLINE) {
+            if (rt_plan_record(j, &plan) != 0 || rt_plan_fill(&dctx, &plan) != 0) goto done;
+            planned = 1;
+        }
+        /* 'ready' to P0 and P1: neither starts its online phase before D can serve at once. */
+        uint8_t rd = BARRIER_BYTE;
+        for (int i = 0; i < 2; i++) {
+            must(net_send(p, i, &rd, 1), me, "sending 'ready'");
+            must(net_flush(p, i), me, "flushing 'ready'");
+        }
     } else {
         if (o->reproducible) mpc_ctx_init(&ctx, p, j->cfg, j->phantom, j->seed);
         else mpc_ctx_init_key(&ctx, p, j->cfg, j->phantom, rkey);
         if (real) ctx.scratch = scratch = arena_create();
         must(mpc_setup(&ctx), me, "setup (seed exchange)");
+        uint8_t rd = 0;
+        must(net_recv(p, NET_D, &rd, 1), me, "waiting for D's 'ready' (the end of its setup)");
+        if (rd != BARRIER_BYTE) {
+            fprintf(stderr, "error: %s: D's 'ready' byte is 0x%02x, not 0x%02x (protocol desync)\n", me, rd, BARRIER_BYTE);
+            goto done;
+        }
     }
     sodium_memzero(rkey, sizeof rkey);
     int64_t setup_ns = net_now(p);
@@ -269,7 +290,7 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     memset(&mine, 0, sizeof mine);
     int64_t t_start = net_now(p);
     if (o->role == NET_D) {
-        rc = dealer_serve(&dctx); /* returns at P0's BYE */
+        rc = planned ? rt_plan_serve(&dctx, &plan) : dealer_serve(&dctx); /* returns at P0's BYE */
         if (rc != NET_OK) {
             fprintf(stderr, "error: D: serving the dealer requests failed: %s\n", net_strerror(rc));
             goto done;
@@ -366,6 +387,7 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     ret = 0;
 
 done:
+    rt_plan_free(&plan);
     arena_destroy(scratch);
     net_tcp_destroy(t);
     return ret;

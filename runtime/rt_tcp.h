@@ -12,7 +12,10 @@
  *   0. connect + handshake: the configuration hash (the job's description, mode, seed, randomness,
  *      output party, every mpc_config field) must agree, else every process refuses with both
  *      configurations in the message;
- *   1. setup: seed exchange (mpc_setup / dealer_setup), as in the simulator;
+ *   1. setup: seed exchange (mpc_setup / dealer_setup), as in the simulator; with `dealer_plan`
+ *      under the offline schedule, D then computes all its material (rt_plan.h: the job once in
+ *      phantom mode in the simulator gives P0's requests); D ends its setup with a 1-byte 'ready'
+ *      to P0 and to P1, which they wait for before the barrier (uncounted, like the barrier);
  *   2. online: a barrier first (P0 and P1 exchange a 1-byte 'ready' and start when they have the
  *      peer's, so neither times the other's late start; the exchange precedes the phase boundary and
  *      is never counted); then rt_phase_online (statistics reset, dealer links offline under the
@@ -47,6 +50,8 @@ typedef struct rt_tcp_opts {
     const uint8_t *peer_key[NET_MAX_PARTIES]; /* the others' public keys */
     int out_party;                            /* NET_P0 or NET_P1: who learns the output */
     int reproducible;                         /* 1: secrets from the seed (INSECURE); 0: OS CSPRNG */
+    int dealer_plan;                          /* D, offline schedule: material computed in setup (rt_plan.h);
+                                               * the job's arguments must be valid in phantom mode at D */
     net_tcp_tap_fn tap;                       /* tests */
     void *tap_ud;
 } rt_tcp_opts;

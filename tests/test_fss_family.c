@@ -143,6 +143,26 @@ static void expect_cost(const op_res *o, mpc_cost tw, uint64_t rounds, uint64_t 
     cr_expect_eq(tw.dealer_reqs, 1);
 }
 
+/* The LayerNorm epsilon a run uses (mpc_family_ln_eps, PROTOCOLS.md 4.7). fss adds eps as round(eps H
+ * 2^2f) to a row's sum of squares, so its default 2^-16 is kept at f = 12; raising it to 2^-f (CrypTen's
+ * floor, a constant at f bits) gave the trained teacher's embedding LayerNorm (row variances ~1e-3)
+ * rows 8-10% too small under fss. crypten keeps its floor. */
+Test(fss_family, layernorm_epsilon_is_what_the_family_represents)
+{
+    mpc_config c = fss_cfg();
+    cr_expect_eq(mpc_family_ln_eps(&mpc_family_fss, &c, 1e-12, 128), ldexp(1, -16));
+    c.ln_eps = 1e-12; /* below what fss represents for rows of 128: 2^-24 / 128 = 2^-31 */
+    cr_expect_eq(mpc_family_ln_eps(&mpc_family_fss, &c, 1e-12, 128), ldexp(1, -31));
+    cr_expect_eq(mpc_family_ln_eps(&mpc_family_fss, &c, 1e-5, 128), 1e-5);
+    const mpc_family *cr = mpc_family_find("crypten");
+    mpc_config k;
+    cr->config_default(&k);
+    cr_expect_eq(mpc_family_ln_eps(cr, &k, 1e-12, 128), ldexp(1, -16));
+    k.frac_bits = 12; /* 2^-16 encodes to 0 at 12 bits: the model's eps raised to 2^-12 */
+    cr_expect_eq(mpc_family_ln_eps(cr, &k, 1e-12, 128), ldexp(1, -12));
+    cr_expect_eq(mpc_family_ln_eps(cr, &k, 1e-3, 128), 1e-3);
+}
+
 Test(fss_family, relu_costs_by_hand_and_values)
 {
     /* n = 50. Online: the input opening ceil(50N/8), DReLU's bit ceil(N/8); select's opening is the

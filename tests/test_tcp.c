@@ -14,7 +14,9 @@
  *    (different transcripts, same result; the dealer's seeds not derivable from --seed, which the
  *    --insecure-reproducible control shows the test would catch), strangers without the right key
  *    refused without stopping the run, idle connections not exhausting the setup, high-entropy
- *    payloads in a capture, key files.
+ *    payloads in a capture, key files;
+ *  - the dealer's plan (rt_plan.h): recorded requests and sizes, served as planned, any other request
+ *    or an early end refused.
  * Every child process is reaped within a bounded time (and dies with the test, PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -40,6 +42,8 @@
 
 #include "../common/rng.h"
 #include "../runtime/rt_op_tcp.h"
+#include "../runtime/rt_plan.h"
+#include "../net/net_sim.h"
 #include "../net/net_tcp.h"
 #include "testutil.h"
 
@@ -606,7 +610,8 @@ Test(tcp_fault, killed_peer_mid_run, .timeout = 60)
 Test(tcp_fault, killed_dealer_mid_run, .timeout = 60)
 {
     kid k[3];
-    run_faulty(k, NET_D, "--die-after-messages 3", "--dealer inline");
+    /* D's frames: seeds (2), 'ready' to P0 and P1 (2), then material: it dies before its 2nd answer */
+    run_faulty(k, NET_D, "--die-after-messages 5", "--dealer inline");
     const char *needle[3] = {"P0: D closed the connection without a goodbye", NULL, NULL};
     expect_clear_failure(k, NET_D, 128 + SIGKILL, needle);
     kids_free(k, 3);
@@ -1061,6 +1066,74 @@ Test(tcp_sec, a_flipped_bit_in_a_sealed_frame_is_detected)
     sealed_close(&sp);
 }
 
+/* A large frame (the direct path: sealed out of place, opened straight into the caller's buffer)
+ * with one flipped payload bit fails, and leaves no unauthenticated plaintext in that buffer. */
+Test(tcp_sec, a_flipped_bit_in_a_large_sealed_frame_is_detected, .timeout = 20)
+{
+    enum { N = 200000 };
+    uint8_t *msg = malloc(N), *got = malloc(N);
+    for (size_t i = 0; i < N; i++) msg[i] = (uint8_t)(i * 7 + 1);
+    sealed_path sp = sealed_open();
+    memset(got, 0xAA, N);
+    cr_expect_eq(sealed_relay_once(&sp, msg, N, -1, 0, got), NET_OK, "%s", net_tcp_error(sp.b));
+    cr_expect_eq(memcmp(got, msg, N), 0);
+    sealed_close(&sp);
+    sp = sealed_open();
+    memset(got, 0xAA, N);
+    cr_expect_eq(sealed_relay_once(&sp, msg, N, NET_TCP_HDR_BYTES + N / 2, 3, got), NET_EPROTO);
+    cr_expect(strstr(net_tcp_error(sp.b), "failed authentication") != NULL, "%s", net_tcp_error(sp.b));
+    size_t same = 0;
+    for (size_t i = 0; i < N; i++) same += got[i] == msg[i] && msg[i] != 0;
+    cr_expect_lt(same, 1000u, "%zu plaintext bytes of a forged frame reached the caller", same);
+    sealed_close(&sp);
+    free(msg);
+    free(got);
+}
+
+/* The record layer is AES-256-GCM: NIST's GCM test cases 13 and 14 (256-bit zero key, 96-bit zero
+ * IV = our nonce of counter 0, no associated data), then a sealed/opened round trip with associated
+ * data, and opening with another counter, another header or a flipped tag bit fails. */
+Test(tcp_sec, the_record_layer_is_aes_256_gcm)
+{
+    static const uint8_t k0[32];
+    uint8_t pt[16] = {0}, ct[16], tag[16];
+    net_aead *s = net_aead_new(k0, 1), *o = net_aead_new(k0, 0);
+    net_aead_seal(s, 0, NULL, 0, pt, ct, 0, tag);
+    static const uint8_t tag13[16] = {0x53, 0x0f, 0x8a, 0xfb, 0xc7, 0x45, 0x36, 0xb9,
+                                      0xa9, 0x63, 0xb4, 0xf1, 0xc4, 0xcb, 0x73, 0x8b};
+    cr_expect_eq(memcmp(tag, tag13, 16), 0, "test case 13 tag");
+    net_aead_seal(s, 0, NULL, 0, pt, ct, 16, tag);
+    static const uint8_t ct14[16] = {0xce, 0xa7, 0x40, 0x3d, 0x4d, 0x60, 0x6b, 0x6e,
+                                     0x07, 0x4e, 0xc5, 0xd3, 0xba, 0xf3, 0x9d, 0x18};
+    static const uint8_t tag14[16] = {0xd0, 0xd1, 0xc8, 0xa7, 0x99, 0x99, 0x6b, 0xf0,
+                                      0x26, 0x5b, 0x98, 0xb5, 0xd4, 0x8a, 0xb9, 0x19};
+    cr_expect_eq(memcmp(ct, ct14, 16), 0, "test case 14 ciphertext");
+    cr_expect_eq(memcmp(tag, tag14, 16), 0, "test case 14 tag");
+    net_aead_free(s);
+    net_aead_free(o);
+    uint8_t key[32], hdr[48], m[3000], c[3000], back[3000];
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)(i * 5 + 1);
+    for (int i = 0; i < 48; i++) hdr[i] = (uint8_t)i;
+    for (int i = 0; i < 3000; i++) m[i] = (uint8_t)(i * 11);
+    s = net_aead_new(key, 1);
+    o = net_aead_new(key, 0);
+    net_aead_seal(s, 7, hdr, 48, m, c, sizeof m, tag);
+    cr_expect_neq(memcmp(c, m, sizeof m), 0);
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, c, back, sizeof c, tag), 0);
+    cr_expect_eq(memcmp(back, m, sizeof m), 0);
+    memcpy(back, c, sizeof c); /* in place, as the small frames are opened */
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, back, back, sizeof c, tag), 0);
+    cr_expect_eq(memcmp(back, m, sizeof m), 0);
+    cr_expect_eq(net_aead_open(o, 8, hdr, 48, c, back, sizeof c, tag), -1, "another counter");
+    hdr[16] ^= 1;
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, c, back, sizeof c, tag), -1, "another header");
+    hdr[16] ^= 1;
+    tag[5] ^= 0x10;
+    cr_expect_eq(net_aead_open(o, 7, hdr, 48, c, back, sizeof c, tag), -1, "a flipped tag bit");
+    net_aead_free(s);
+    net_aead_free(o);
+}
+
 Test(tcp_sec, a_huge_announced_length_is_refused_before_any_allocation, .timeout = 10)
 {
     /* 2^40 - 1 bytes announced where 8 are expected: before the fix, the reader sized its buffer by the
@@ -1397,8 +1470,8 @@ Test(tcp_sec, idle_and_garbage_connections_do_not_exhaust_the_setup, .timeout = 
     /* 40 silent connections (more than NET_TCP_MAX_PENDING), one announcing a 4 GiB handshake, one
      * of garbage, one with an old-style plaintext frame header: all before the real parties */
     enum { IDLE = 40 };
-    int idle[IDLE + 3];
-    for (int i = 0; i < IDLE + 3; i++) {
+    int idle[IDLE + 4];
+    for (int i = 0; i < IDLE + 4; i++) {
         idle[i] = connect_port(port[0]);
         cr_assert(idle[i] >= 0, "connection %d to P0", i);
     }
@@ -1413,15 +1486,20 @@ Test(tcp_sec, idle_and_garbage_connections_do_not_exhaust_the_setup, .timeout = 
     uint8_t h[NET_TCP_HDR_BYTES];
     net_tcp_frame_header(h, 3, 1ull << 40, 0, NULL);
     write_all(idle[IDLE + 2], h, sizeof h);
+    /* an mpcsim of the previous wire version (2: XChaCha20-Poly1305 frames): refused, named */
+    m[4] = 2, m[16] = 32, m[17] = m[18] = m[19] = 0;
+    write_all(idle[IDLE + 3], m, sizeof m);
     sleep_ms(300);
     spawn_party(&k[1], dir, "p1", port, common);
     spawn_party(&k[2], dir, "dealer", port, common);
     reap(k, 3, t0, 40);
-    expect_completed(k, "with 43 stray connections");
+    expect_completed(k, "with 44 stray connections");
     cr_expect(now_s() - t0 < 8, "setup took %.1f s", now_s() - t0);
     cr_expect(strstr(k[0].err, "too many unauthenticated connections at once"), "P0: %s", k[0].err);
     cr_expect(strstr(k[0].err, "not an mpcsim handshake"), "P0: %s", k[0].err);
-    for (int i = 0; i < IDLE + 3; i++) {
+    cr_expect(strstr(k[0].err, "it speaks mpcsim handshake version 2 (XChaCha20-Poly1305 frames), we speak version 3"),
+              "P0: %s", k[0].err);
+    for (int i = 0; i < IDLE + 4; i++) {
         /* none got a single byte of reply */
         char b;
         ssize_t r = recv(idle[i], &b, 1, MSG_DONTWAIT);
@@ -1751,4 +1829,91 @@ Test(tcp_sec, a_replayed_handshake_of_another_run_cannot_abort_the_setup, .timeo
     }
     close(rep);
     net_tcp_destroy(old.t);
+}
+
+/* ---- the dealer's plan (rt_plan.h): D answers from precomputed material, checking each request ---- */
+
+/* The job whose plan is recorded: two correlations (mul 4x64, square 300), as P0 and P1 request them. */
+static void plan_job(mpc_ctx *c, void *arg)
+{
+    (void)arg;
+    dealer_mul(c, NULL, NULL, NULL, 4, 64, MPC_BC_NONE);
+    dealer_collect(c);
+    dealer_square(c, NULL, NULL, 300);
+    dealer_collect(c);
+}
+
+typedef struct plan_run {
+    const rt_plan *plan;
+    size_t send;      /* P0 sends the plan's first `send` requests ... */
+    int alter;        /* ... word 2 of the last one altered */
+    int rc;           /* D's rt_plan_serve */
+    uint64_t nreq;
+} plan_run;
+
+static void plan_p0(net_party *p, void *arg)
+{
+    plan_run *x = arg;
+    for (size_t i = 0; i < x->send; i++) {
+        uint64_t r[1 + DEALER_SHAPE_WORDS];
+        memcpy(r, x->plan->req[i], sizeof r);
+        if (x->alter && i + 1 == x->send) r[2]++;
+        if (net_send(p, NET_D, r, sizeof r) != NET_OK || net_flush(p, NET_D) != NET_OK) return;
+        if (net_recv(p, NET_D, NULL, x->plan->bytes[i][0]) != NET_OK) return;
+    }
+}
+
+static void plan_d(net_party *p, void *arg)
+{
+    plan_run *x = arg;
+    dealer_ctx d;
+    dealer_init(&d, p, 1, 5);
+    x->rc = rt_plan_serve(&d, x->plan);
+    x->nreq = d.nreq;
+}
+
+static int plan_serve_case(const rt_plan *plan, size_t send, int alter, uint64_t *nreq)
+{
+    nm_linkspec l = {.bps = 1000000000ull, .latency_ns = 1000};
+    nm_topology t;
+    nm_topology_init(&t, 3, &l);
+    net_sim *s = net_sim_create(&t);
+    plan_run x = {.plan = plan, .send = send, .alter = alter, .rc = -99};
+    net_party_fn fn[3] = {plan_p0, NULL, plan_d};
+    void *arg[3] = {&x, NULL, &x};
+    cr_assert_eq(net_sim_run(s, fn, arg), NET_OK);
+    net_sim_destroy(s);
+    *nreq = x.nreq;
+    return x.rc;
+}
+
+Test(tcp_plan, the_dealer_serves_its_plan_and_refuses_any_other_request)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    rt_job j = {.cfg = &cfg, .phantom = 0, .seed = 3, .fn = plan_job};
+    rt_plan plan;
+    cr_assert_eq(rt_plan_record(&j, &plan), 0);
+    cr_assert_eq(plan.n, 2u);
+    cr_expect_eq(plan.req[0][0], (uint64_t)DEALER_MUL);
+    cr_expect_eq(plan.req[0][1], 4u);
+    cr_expect_eq(plan.req[0][2], 64u);
+    cr_expect_eq(plan.req[1][0], (uint64_t)DEALER_SQUARE);
+    cr_expect_eq(plan.req[1][1], 300u);
+    /* sizes as dealer.h's table: mul 8 R L, square 8 n, to P0 only */
+    net_party np = {.self = NET_D};
+    dealer_ctx d;
+    dealer_init(&d, &np, 1, 5);
+    cr_assert_eq(rt_plan_fill(&d, &plan), 0); /* phantom: sizes only */
+    cr_expect_eq(plan.bytes[0][0], 8u * 4 * 64);
+    cr_expect_eq(plan.bytes[1][0], 8u * 300);
+    cr_expect_eq(plan.bytes[0][1] + plan.bytes[1][1], 0u);
+    cr_expect_eq(plan.total, 8u * 4 * 64 + 8u * 300);
+    uint64_t nreq = 0;
+    cr_expect_eq(plan_serve_case(&plan, 2, 0, &nreq), NET_OK, "the plan's own requests are served");
+    cr_expect_eq(nreq, 2u);
+    cr_expect_eq(plan_serve_case(&plan, 2, 1, &nreq), NET_EPROTO, "a request with another shape is refused");
+    cr_expect_eq(nreq, 1u);
+    cr_expect_eq(plan_serve_case(&plan, 1, 0, &nreq), NET_EPROTO, "P0 finishing before the plan's end is refused");
+    rt_plan_free(&plan);
 }

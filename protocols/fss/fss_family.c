@@ -659,6 +659,8 @@ static void f_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc_
     gate_end(c, &gr, out, ysh);
     free(ysh), free(px);
 }
+/* eps enters as round(eps H 2^2f) added to the row's sum of squares at 2f bits (fss_norm.h) */
+static double eps_layernorm(const mpc_config *cfg, uint64_t H) { return ldexp(1, -2 * cfg->frac_bits) / (double)H; }
 static mpc_cost c_layernorm(const mpc_config *cfg, uint64_t R, uint64_t H)
 {
     uint64_t s[DEALER_SHAPE_WORDS] = {shape0(cfg, 0), R, H, dword(cfg->ln_eps), 0};
@@ -911,7 +913,7 @@ const mpc_family mpc_family_fss = {
         [MPC_ATTN_2QUAD] = {f_2quad, c_2quad},
     },
     .norm = {
-        [MPC_NORM_LAYERNORM] = {f_layernorm, c_layernorm, NULL},
+        [MPC_NORM_LAYERNORM] = {f_layernorm, c_layernorm, NULL, eps_layernorm},
         [MPC_NORM_BATCHNORM] = {f_batchnorm, c_batchnorm, NULL},
     },
     .ltz = {f_ltz, c_ltz},

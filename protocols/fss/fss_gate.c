@@ -27,6 +27,11 @@ int fss_config_check(int n, int f, char *err, size_t errlen)
         snprintf(err, errlen, "fss: %d fractional bits are too few (GeLU needs at least 7)", f);
         return -1;
     }
+    if (f > FSS_MAX_FRAC) {
+        snprintf(err, errlen, "fss: %d fractional bits are too many (at most %d: the exponential's tables)", f,
+                 FSS_MAX_FRAC);
+        return -1;
+    }
     if (2 * f + 4 > n) {
         snprintf(err, errlen, "fss: a ring of %d bits is too small for %d fractional bits (needs 2f + 4 = %d)", n, f,
                  2 * f + 4);

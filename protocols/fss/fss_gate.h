@@ -206,9 +206,11 @@ void fss_matmul(mpc_ctx *c, uint64_t *Z_hat, const fss_matmul_key *key, const ui
 void fss_matmul_sh(mpc_ctx *c, uint64_t *Z_sh, const fss_matmul_key *key, const uint64_t *X_hat, const uint64_t *Y_hat);
 void fss_matmul_key_free(fss_matmul_key *k);
 
+/* The most fractional bits the gates' tables allow (nExp's high table has f - 4 index bits, at most 16). */
+enum { FSS_MAX_FRAC = 20 };
 /* Validates a ring and fixed-point choice for the fss family before any gate runs: 16 <= n <= 64,
- * 7 <= f (GeLU reads x at 6 fractional bits) and 2f + 4 <= n (a product of two fixed-point values
- * must fit with slack). Returns 0, or -1 with a message naming the problem in err. */
+ * 7 <= f <= FSS_MAX_FRAC (GeLU reads x at 6 fractional bits) and 2f + 4 <= n (a product of two
+ * fixed-point values must fit with slack). Returns 0, or -1 with a message naming the problem in err. */
 int fss_config_check(int n, int f, char *err, size_t errlen);
 
 /* Dealer helper: additive shares v0 (uniform b bits) and v1 = v - v0 of N values. */

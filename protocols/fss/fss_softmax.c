@@ -106,26 +106,29 @@ void fss_clip_key_free(fss_clip_key *k)
 
 /* ---- nExp ---- */
 
-enum { NEXP_CLIP_BITS = 16, NEXP_HALF = 8 };
+/* z = min(x, 2^(f + 4) - 1) covers x < 16 at any f (16 bits at f = 12, SIGMA's); lo: its low 8 bits,
+ * hi: the f - 4 above them. */
+enum { NEXP_LO = 8 };
+static int nexp_clip_bits(int f) { return f + 4; }
+static int nexp_hi_bits(int f) { return f - 4; }
 
 static void nexp_tables(uint64_t *lo, uint64_t *hi, int n, int f)
 {
-    for (int i = 0; i < 1 << NEXP_HALF; i++) {
-        lo[i] = (uint64_t)llround(exp(-ldexp(i, -f)) * ldexp(1, f)) & fss_mask(n);
-        hi[i] = (uint64_t)llround(exp(-ldexp(i, NEXP_HALF - f)) * ldexp(1, f)) & fss_mask(n);
-    }
+    for (int i = 0; i < 1 << NEXP_LO; i++) lo[i] = (uint64_t)llround(exp(-ldexp(i, -f)) * ldexp(1, f)) & fss_mask(n);
+    for (int i = 0; i < 1 << nexp_hi_bits(f); i++)
+        hi[i] = (uint64_t)llround(exp(-ldexp(i, NEXP_LO - f)) * ldexp(1, f)) & fss_mask(n);
 }
 
 fss_cost fss_nexp_cost(int n, int f, size_t N)
 {
-    fss_cost c = fss_clip_cost(n, NEXP_CLIP_BITS, N);
-    /* TrReduce(16, 8) and the low LUT in lockstep: two rounds, one message each */
-    fss_cost par = fss_cost_add(fss_tr_cost(FSS_TR_REDUCE, NEXP_CLIP_BITS, NEXP_HALF, NEXP_HALF, N),
-                                fss_lut_cost(NEXP_HALF, n, N));
+    int cb = nexp_clip_bits(f), hb = nexp_hi_bits(f);
+    fss_cost c = fss_clip_cost(n, cb, N);
+    /* TrReduce(f + 4, 8) and the low LUT in lockstep: two rounds, one message each */
+    fss_cost par = fss_cost_add(fss_tr_cost(FSS_TR_REDUCE, cb, NEXP_LO, hb, N), fss_lut_cost(NEXP_LO, n, N));
     par.rounds = 2;
-    par.bytes = fss_packed_bytes(N, 2 + n) + fss_packed_bytes(N, NEXP_HALF + n);
+    par.bytes = fss_packed_bytes(N, 2 + n) + fss_packed_bytes(N, hb + n);
     c = fss_cost_add(c, par);
-    c = fss_cost_add(c, fss_lut_cost(NEXP_HALF, n, N));
+    c = fss_cost_add(c, fss_lut_cost(hb, n, N));
     c = fss_cost_add(c, fss_mul_cost(n, 1, N, 0));
     return fss_cost_add(c, fss_tr_cost(FSS_TR_SLACK, n, f, n, N));
 }
@@ -133,18 +136,19 @@ fss_cost fss_nexp_cost(int n, int f, size_t N)
 void fss_nexp_keygen(fss_dealer *d, fss_nexp_key *k0, fss_nexp_key *k1, uint64_t *r_out, const uint64_t *r_in, int n,
                      int f, size_t N)
 {
-    CHECK(n >= 2 * f + 4 && f >= 1, "fss_nexp: ring of %d bits is too small for f = %d", n, f);
+    CHECK(n >= 2 * f + 4 && f >= 5 && f <= FSS_MAX_FRAC, "fss_nexp: ring of %d bits, f = %d", n, f);
+    int cb = nexp_clip_bits(f), hb = nexp_hi_bits(f);
     k0->n = k1->n = n;
     k0->f = k1->f = f;
     k0->N = k1->N = N;
     uint64_t *rz = d ? xcalloc(N, 8) : NULL, *rlo = d ? xcalloc(N, 8) : NULL, *rhi = d ? xcalloc(N, 8) : NULL,
              *ra = d ? xcalloc(N, 8) : NULL, *rb = d ? xcalloc(N, 8) : NULL, *rp = d ? xcalloc(N, 8) : NULL;
-    fss_clip_keygen(d, &k0->clip, &k1->clip, rz, r_in, n, NEXP_CLIP_BITS, fss_mask(NEXP_CLIP_BITS), N);
+    fss_clip_keygen(d, &k0->clip, &k1->clip, rz, r_in, n, cb, fss_mask(cb), N);
     if (d)
-        for (size_t i = 0; i < N; i++) rlo[i] = rz[i] & fss_mask(NEXP_HALF);
-    fss_tr_keygen(d, &k0->hi, &k1->hi, rhi, rz, FSS_TR_REDUCE, NEXP_CLIP_BITS, NEXP_HALF, NEXP_HALF, N);
-    fss_lut_keygen(d, &k0->lut_lo, &k1->lut_lo, ra, rlo, NEXP_HALF, n, N);
-    fss_lut_keygen(d, &k0->lut_hi, &k1->lut_hi, rb, rhi, NEXP_HALF, n, N);
+        for (size_t i = 0; i < N; i++) rlo[i] = rz[i] & fss_mask(NEXP_LO);
+    fss_tr_keygen(d, &k0->hi, &k1->hi, rhi, rz, FSS_TR_REDUCE, cb, NEXP_LO, hb, N);
+    fss_lut_keygen(d, &k0->lut_lo, &k1->lut_lo, ra, rlo, NEXP_LO, n, N);
+    fss_lut_keygen(d, &k0->lut_hi, &k1->lut_hi, rb, rhi, hb, n, N);
     fss_mul_keygen(d, &k0->mul, &k1->mul, rp, ra, rb, n, 1, N, 0);
     fss_tr_keygen(d, &k0->tr, &k1->tr, r_out, rp, FSS_TR_SLACK, n, f, n, N);
     free(rz), free(rlo), free(rhi), free(ra), free(rb), free(rp);
@@ -158,11 +162,11 @@ void fss_nexp(mpc_ctx *c, uint64_t *y_hat, const fss_nexp_key *k, const uint64_t
     uint64_t *zs = ph ? NULL : xcalloc(N, 8), *zh = ph ? NULL : xcalloc(N, 8), *us = ph ? NULL : xcalloc(N, 8),
              *uh = ph ? NULL : xcalloc(N, 8), *vs = ph ? NULL : xcalloc(N, 8), *vh = ph ? NULL : xcalloc(N, 8),
              *hs = ph ? NULL : xcalloc(N, 8), *as = ph ? NULL : xcalloc(N, 8);
-    uint64_t Tlo[1 << NEXP_HALF], Thi[1 << NEXP_HALF];
+    uint64_t Tlo[1 << NEXP_LO], *Thi = xcalloc((size_t)1 << nexp_hi_bits(k->f), 8);
     nexp_tables(Tlo, Thi, n, k->f);
     fss_clip(c, z, &k->clip, x_hat, N);
     if (!ph)
-        for (size_t i = 0; i < N; i++) lo[i] = z[i] & fss_mask(NEXP_HALF);
+        for (size_t i = 0; i < N; i++) lo[i] = z[i] & fss_mask(NEXP_LO);
     /* hi = TrReduce(z, 8) and A = LUT_lo(lo) in lockstep: round 1 opens the truncation's bit with the
      * LUT's u^, v^; round 2 opens hi^ with A^ */
     fss_tr_cmp(c, zs, &k->hi, z, N);
@@ -171,12 +175,12 @@ void fss_nexp(mpc_ctx *c, uint64_t *y_hat, const fss_nexp_key *k, const uint64_t
     fss_open_segs(c, r1, 3);
     fss_tr_fin(c, hs, &k->hi, z, zh, N);
     fss_lut_fin(c, as, &k->lut_lo, uh, vh, N);
-    fss_seg r2[2] = {{hi, hs, N, NEXP_HALF}, {A, as, N, n}};
+    fss_seg r2[2] = {{hi, hs, N, nexp_hi_bits(k->f)}, {A, as, N, n}};
     fss_open_segs(c, r2, 2);
     fss_lut(c, B, &k->lut_hi, Thi, hi, N);
     fss_mul(c, P, &k->mul, A, B);
     fss_tr(c, y_hat, &k->tr, P, N);
-    free(z), free(lo), free(hi), free(A), free(B), free(P);
+    free(z), free(lo), free(hi), free(A), free(B), free(P), free(Thi);
     free(zs), free(zh), free(us), free(uh), free(vs), free(vh), free(hs), free(as);
 }
 
@@ -192,36 +196,38 @@ void fss_nexp_key_free(fss_nexp_key *k)
 
 /* ---- inverse ---- */
 
-enum { INV_DROP = 6 };
+/* SIGMA drops 6 bits; more where the LUT would exceed 16 bits (in > 22: f > 13 at L = 128) */
+static int inv_drop(int in) { return in - 16 > 6 ? in - 16 : 6; }
 
 fss_cost fss_inv_cost(int n, int f, int in, size_t N)
 {
-    return fss_cost_add(fss_tr_cost(FSS_TR_REDUCE, in, INV_DROP, in - INV_DROP, N), fss_lut_cost(in - INV_DROP, n, N));
+    int dr = inv_drop(in);
+    return fss_cost_add(fss_tr_cost(FSS_TR_REDUCE, in, dr, in - dr, N), fss_lut_cost(in - dr, n, N));
 }
 
 void fss_inv_keygen(fss_dealer *d, fss_inv_key *k0, fss_inv_key *k1, uint64_t *r_out, const uint64_t *r_in, int n,
                     int f, int in, size_t N)
 {
-    CHECK(in - INV_DROP >= 1 && in - INV_DROP <= 16 && in <= n && f > INV_DROP,
-          "fss_inv: %d input bits give a LUT of %d bits (1..16)", in, in - INV_DROP);
+    int dr = inv_drop(in);
+    CHECK(in - dr >= 1 && in <= n && f > dr, "fss_inv: %d input bits, f = %d, ring of %d bits", in, f, n);
     k0->n = k1->n = n;
     k0->f = k1->f = f;
     k0->in = k1->in = in;
     k0->N = k1->N = N;
     uint64_t *rt = d ? xcalloc(N, 8) : NULL;
-    fss_tr_keygen(d, &k0->tr, &k1->tr, rt, r_in, FSS_TR_REDUCE, in, INV_DROP, in - INV_DROP, N);
-    fss_lut_keygen(d, &k0->lut, &k1->lut, r_out, rt, in - INV_DROP, n, N);
+    fss_tr_keygen(d, &k0->tr, &k1->tr, rt, r_in, FSS_TR_REDUCE, in, dr, in - dr, N);
+    fss_lut_keygen(d, &k0->lut, &k1->lut, r_out, rt, in - dr, n, N);
     free(rt);
 }
 
 void fss_inv(mpc_ctx *c, uint64_t *y_hat, const fss_inv_key *k, const uint64_t *x_hat, size_t N)
 {
-    int bl = k->in - INV_DROP;
+    int dr = inv_drop(k->in), bl = k->in - dr;
     size_t D = (size_t)1 << bl;
     uint64_t *T = c->phantom ? NULL : xcalloc(D, 8), *t = c->phantom ? NULL : xcalloc(N, 8);
     if (!c->phantom)
         for (size_t j = 1; j < D; j++)
-            T[j] = (uint64_t)llround(ldexp(1, 2 * k->f - INV_DROP) / (double)j) & fss_mask(k->n);
+            T[j] = (uint64_t)llround(ldexp(1, 2 * k->f - dr) / (double)j) & fss_mask(k->n);
     fss_tr(c, t, &k->tr, x_hat, N);
     fss_lut(c, y_hat, &k->lut, T, t, N);
     free(T), free(t);

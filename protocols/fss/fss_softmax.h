@@ -6,7 +6,8 @@
  *   at r (two comparisons: [x < M] = c(y) ^ c(y - M) ^ [y < M], y = x^), opened c^ (1 bit); then a
  *   two-entry table of linear functions indexed by c^ (c = 1: x, c = 0: M), opened in bout bits.
  *   bits: 1 + bout; rounds 2; key: N DPF(b) + ceil(N/8) + ceil(4 N bout / 8).
- * nExp(x) = exp(-x) for x >= 0 at f bits (SIGMA): z = clip(x, 2^16 - 1) in 16 bits; lo = z mod 2^8
+ * nExp(x) = exp(-x) for x >= 0 at f bits (SIGMA at f = 12; widths below at f = 12, in general the clip
+ *   has f + 4 bits, x < 16, and hi f - 4): z = clip(x, 2^16 - 1) in 16 bits; lo = z mod 2^8
  *   (local); hi = TrReduce(z, 8) (8 bits); A = LUT_8(lo) = e^(-lo/2^f), B = LUT_8(hi) = e^(-256 hi/2^f);
  *   A B (multiply, 2f bits of scale) then TrWithSlack(n, f, n). The low LUT runs in lockstep with the
  *   TrReduce (split forms fss_tr_cmp/fin, fss_lut_uv/fin): round 1 opens the truncation's bit with the
@@ -16,7 +17,8 @@
  *   key bytes: clip(n, 16) + TrReduce(16, 8) + 2 LUT(8, n) + multiply + TrWithSlack(n, f, n), i.e.
  *   N (DPF(n) + DPF(8) + 2 DPF(8) + DPF(f)) plus the bit-packed elements (fss_nexp_cost sums them).
  * inverse(S) = 1/S for 1 <= S < 2^(in - f) at f bits: TrReduce(in, 6) then LUT_(in-6) of
- *   2^f 2^6 / (2^f j) (SIGMA's 6-bit drop: relative error below 2^(6-f) per unit of S).
+ *   2^f 2^6 / (2^f j) (SIGMA's 6-bit drop: relative error below 2^(6-f) per unit of S). Where in - 6
+ *   would exceed 16 bits (f > 13 at L = 128) the drop is in - 16 and the table 16 bits (below, 6 for d).
  *   bits: (1 + in - 6) + (1 + 2n); rounds 4; key bytes: N (DPF(6) + DPF(in - 6)) + ceil(N/8) +
  *   ceil(2 N (in - 6) / 8) (TrReduce) + ceil(N/8) + ceil(4 N n / 8) (LUT's r_u, r_v, select).
  * softmax along rows of R x L: m = max (fss_arith.h tree on n bits), x1 = m - x (local), e = nExp(x1),
