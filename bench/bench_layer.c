@@ -13,7 +13,8 @@
  * head, logits revealed) of the accuracy pipeline's model shape (scripts/accuracy.sh: 2 layers,
  * hidden 128, 2 heads, FFN 512, vocabulary 8192, seq 128, GeLU tanh + softmax + LayerNorm as eval
  * --mpc runs the teacher), random weights and tokens: wall and process CPU seconds per inference,
- * i.e. per evaluated example (eval --mpc, --batch 1). Its target_s, 0.12 s, is what whole-split MPC
+ * i.e. per evaluated example (eval --mpc, --batch 1: scratch arenas and message storage kept across
+ * the examples and the truncation oracle on, as there). Its target_s, 0.12 s, is what whole-split MPC
  * evaluation of the pipeline's 16 models (16 x 608 examples) needs to take half of 20 minutes on
  * 2 cores (a budget split assumed here, the other half for training and the rest).
  * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment; the row says how many were used.
@@ -23,7 +24,8 @@
  * measured on this machine and are only as good as its load: CPU seconds do not count the waiting
  * for a shared core, so they bound what an idle machine gives (tcp, 2 cores, 3 processes: wall >=
  * max(cpu P0, cpu P1, sum / 2)).
- * Usage: mpcsim_bench_layer [OUT.csv] [--backend sim|tcp|both] [--reps N] */
+ * Usage: mpcsim_bench_layer [OUT.csv] [--backend sim|tcp|both] [--variant NAME] [--reps N]
+ * (--variant: that row only, e.g. "accuracy-shape inference"). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -47,6 +49,7 @@
 #include "../models/sbert.h"
 #include "../net/net_tcp.h"
 #include "../protocols/families.h"
+#include "../protocols/mpc_audit.h"
 
 static double now_s(void)
 {
@@ -168,7 +171,12 @@ static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
     return 0;
 }
 
-/* One whole inference of the accuracy shape (fresh scratch arenas per run, as eval --mpc's first). */
+/* One whole inference of the accuracy shape, as eval --mpc runs each example in the simulator: the
+ * parties' scratch arenas kept across the runs (acc_scratch; the first rep maps their pages) and the
+ * truncation oracle on (mpc_audit.h: eval --mpc reports its per-example results). */
+static arena *acc_scratch[3];
+static net_sim_pool *acc_msgpool;
+
 static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
 {
     rt_sim_opts so;
@@ -177,6 +185,15 @@ static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
     so.seed = 1;
     nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
     nm_topology_init(&so.topo, 3, &l);
+    for (int i = 0; i < 3; i++) {
+        if (!acc_scratch[i]) acc_scratch[i] = arena_create();
+        so.scratch[i] = acc_scratch[i];
+    }
+    if (!acc_msgpool) acc_msgpool = net_sim_pool_create();
+    so.msgpool = acc_msgpool;
+    mpc_audit audit;
+    mpc_audit_init(&audit);
+    so.audit = &audit;
     acc_arg a = {.in = in};
     rng r;
     rng_seed(&r, 12, 0);
@@ -184,9 +201,11 @@ static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
     void *args[2] = {&a, &a};
     rt_result res;
     double t0 = now_s(), c0 = cpu_s();
-    if (rt_sim_run(&so, acc_party, args, &res) != 0) return -1;
+    int rc = rt_sim_run(&so, acc_party, args, &res);
     oc->wall = now_s() - t0;
     oc->cpu[0] = cpu_s() - c0;
+    mpc_audit_free(&audit);
+    if (rc != 0) return -1;
     oc->cpu[1] = oc->cpu[2] = 0;
     oc->sent_p0 = rt_online_sent(&res, 0);
     oc->dealer_bytes = res.dealer_bytes;
@@ -324,14 +343,15 @@ static int run_tcp(const mpc_config *cfg, layer_in *in, outcome *oc)
 
 int main(int argc, char **argv)
 {
-    const char *path = "results/bench_layer.csv", *backend = "both";
+    const char *path = "results/bench_layer.csv", *backend = "both", *variant = NULL;
     int reps = 3;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) backend = argv[++i];
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) variant = argv[++i];
         else if (argv[i][0] != '-') path = argv[i];
         else {
-            fprintf(stderr, "usage: mpcsim_bench_layer [OUT.csv] [--backend sim|tcp|both] [--reps N]\n");
+            fprintf(stderr, "usage: mpcsim_bench_layer [OUT.csv] [--backend sim|tcp|both] [--variant NAME] [--reps N]\n");
             return 2;
         }
     }
@@ -354,6 +374,7 @@ int main(int argc, char **argv)
     int rc = 0;
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         if (strcmp(backend, "both") != 0 && strcmp(backend, cases[k].backend) != 0) continue;
+        if (variant && strcmp(variant, cases[k].variant) != 0) continue;
         layer_in in;
         if (cases[k].quad == 2) acc_in_init(&in);
         else layer_in_init(&in, cases[k].quad);
@@ -392,6 +413,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_layer: %-3s %-28s median %.3f s (min %.3f, target %.1f s); cpu %.3f %.3f %.3f s\n",
                 cases[k].backend, cases[k].variant, t[reps / 2], t[0], cases[k].target, cmin[0], cmin[1], cmin[2]);
     }
+    for (int i = 0; i < 3; i++) arena_destroy(acc_scratch[i]);
+    net_sim_pool_destroy(acc_msgpool);
     if (xp_out_close(&o) != 0) return 1;
     return rc == 0 ? 0 : 1;
 }

@@ -13,7 +13,8 @@ double fx_range(int f)
 uint64_t fx_encode(double x, int f)
 {
     CHECK(f >= 0 && f <= 62, "fractional bits %d out of range [0,62]", f);
-    double s = trunc(ldexp(x, f));
+    /* x * 2^f with 2^f exact (f <= 62): a correctly rounded product, the same double as ldexp(x, f). */
+    double s = trunc(x * (double)(UINT64_C(1) << f));
     CHECK(isfinite(s) && fabs(s) < 9223372036854775808.0,
           "value %g does not fit fixed point with %d fractional bits (|x| < %g)", x, f, fx_range(f));
     /* Through int64_t: converting a negative double straight to uint64_t is undefined. */

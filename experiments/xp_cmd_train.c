@@ -987,6 +987,7 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_audit audit; /* the truncation oracle (one protocol run at a time) */
     mpc_audit_init(&audit);
     arena *scratch[3] = {NULL, NULL, NULL}; /* the parties' scratch memory, kept across the batches */
+    net_sim_pool *msgpool = NULL;           /* and the simulator's message storage */
     xp_out fail;
     memset(&fail, 0, sizeof fail);
     xp_rows failrows; /* rows of --failures (schema eval_failures) */
@@ -1038,8 +1039,10 @@ int xp_cmd_eval(int argc, char **argv)
         size_t left = skip < e->n ? e->n - (size_t)skip : 0;
         nm = o.n && o.n < left ? (size_t)o.n : left;
         size_t every = nm <= 16 ? 1 : nm / 20, next_note = every;
-        if (backend == 0)
+        if (backend == 0) {
             for (int i = 0; i < 3; i++) scratch[i] = arena_create();
+            msgpool = net_sim_pool_create();
+        }
         for (size_t k0 = (size_t)skip; k0 < (size_t)skip + nm; k0 += (size_t)mpc_batch) {
             /* One protocol run: examples k0 .. k0 + nb - 1 (seed --seed + k0; one example: its lone run). */
             size_t nb = (size_t)skip + nm - k0 < mpc_batch ? (size_t)skip + nm - k0 : (size_t)mpc_batch;
@@ -1057,6 +1060,7 @@ int xp_cmd_eval(int argc, char **argv)
                 audit.force_call = k0 == skip ? force_wrap : 0;
                 so.audit = &audit; /* the truncation oracle sees both shares: simulator only */
                 for (int i = 0; i < 3; i++) so.scratch[i] = scratch[i];
+                so.msgpool = msgpool;
                 xp_net_topology(&net, &so.topo, 0);
                 jr = rt_sim_job(&so, &job, &rr);
             } else {
@@ -1184,6 +1188,7 @@ int xp_cmd_eval(int argc, char **argv)
     }
 out:
     for (int i = 0; i < 3; i++) arena_destroy(scratch[i]);
+    net_sim_pool_destroy(msgpool);
     if (fail.f) xp_out_abort(&fail);
     mpc_audit_free(&audit);
     if (rnd.ids) tfm_encoded_free(&rnd);

@@ -42,6 +42,7 @@ struct net_sim {
     uint64_t nmsgs;
     struct { net_trace_fn fn; void *ud; } sink[NET_SIM_MAX_SINKS];
     int nsinks, ran;
+    net_sim_pool *pool; /* where the messages go at destroy (NULL: freed) */
     nm_pkt *pk;       /* the packet-level model of the links that use it (NULL if none) */
     int64_t pk_armed; /* earliest pending engine event that runs the packet model */
 };
@@ -224,26 +225,61 @@ net_sim *net_sim_create(const nm_topology *topo)
     return w;
 }
 
-void net_sim_destroy(net_sim *s)
+struct net_sim_pool {
+    msg *free; /* messages with their payload storage */
+};
+
+net_sim_pool *net_sim_pool_create(void) { return chk_calloc(1, sizeof(net_sim_pool)); }
+
+static void msgs_free(msg *m)
 {
-    if (!s) return;
-    for (int i = 0; i < NET_MAX_PARTIES; i++)
-        for (int j = 0; j < NET_MAX_PARTIES; j++) {
-            msg *m = s->mb[i][j].head;
-            while (m) {
-                msg *nx = m->next;
-                free(m->buf);
-                free(m);
-                m = nx;
-            }
-        }
-    msg *m = s->free_msgs;
     while (m) {
         msg *nx = m->next;
         free(m->buf);
         free(m);
         m = nx;
     }
+}
+
+void net_sim_pool_destroy(net_sim_pool *p)
+{
+    if (!p) return;
+    msgs_free(p->free);
+    free(p);
+}
+
+void net_sim_set_pool(net_sim *s, net_sim_pool *p)
+{
+    s->pool = p;
+    if (!p) return;
+    msg **tail = &s->free_msgs;
+    while (*tail) tail = &(*tail)->next;
+    *tail = p->free;
+    p->free = NULL;
+}
+
+/* Into the pool (or freed): the list m, linked through next. */
+static void msgs_release(net_sim *s, msg *m)
+{
+    if (!s->pool) {
+        msgs_free(m);
+        return;
+    }
+    while (m) {
+        msg *nx = m->next;
+        m->payload = NULL;
+        m->next = s->pool->free;
+        s->pool->free = m;
+        m = nx;
+    }
+}
+
+void net_sim_destroy(net_sim *s)
+{
+    if (!s) return;
+    for (int i = 0; i < NET_MAX_PARTIES; i++)
+        for (int j = 0; j < NET_MAX_PARTIES; j++) msgs_release(s, s->mb[i][j].head);
+    msgs_release(s, s->free_msgs);
     sim_destroy(s->e);
     nm_pkt_destroy(s->pk);
     free(s);

@@ -42,6 +42,17 @@ void net_sim_add_trace(net_sim *s, net_trace_fn fn, void *ud);
 /* A ready-made sink: ud is an nm_pcap*; segments as the link's model sends them (nm_pcap.h). */
 void net_sim_trace_pcap(void *ud, const net_trace_rec *r);
 
+/* Message storage kept across simulations: a net_sim given a pool starts with the pool's message
+ * buffers and hands all of its own back at net_sim_destroy, so a caller that runs one simulation
+ * after another in real mode (an evaluation's examples, a batch's bigger messages) copies payloads
+ * into pages that are already mapped instead of mapping (and the kernel clearing) fresh ones every
+ * run. One net_sim at a time per pool. */
+typedef struct net_sim_pool net_sim_pool;
+net_sim_pool *net_sim_pool_create(void);
+void net_sim_pool_destroy(net_sim_pool *p); /* NULL: no-op */
+/* Before net_sim_run; p may be NULL (no pool). */
+void net_sim_set_pool(net_sim *s, net_sim_pool *p);
+
 /* Runs fn[i](party i, arg[i]) for every party with fn[i] != NULL, as actors. Returns NET_OK, or
  * NET_EPROTO after printing which parties deadlocked. Call once per net_sim. */
 int net_sim_run(net_sim *s, net_party_fn fn[], void *arg[]) WUR;

@@ -15,7 +15,7 @@ struct mpc_audit_pending {
     uint64_t seq;
     int64_t d;               /* divisor; for a domain check 2^f */
     double lo, hi;           /* domain check: the op's input domain (real values) */
-    size_t n;
+    size_t n, cap;           /* elements; words of x's storage */
     int tags[MPC_AUDIT_TAGS];
     uint64_t *x;
 };
@@ -27,12 +27,53 @@ void mpc_audit_init(mpc_audit *a)
 
 void mpc_audit_reset(mpc_audit *a)
 {
-    uint64_t force = a->force_call;
-    size_t nex = a->nex;
+    uint64_t force = a->force_call, *spare[MPC_AUDIT_SPARES];
+    size_t nex = a->nex, spare_cap[MPC_AUDIT_SPARES];
+    memcpy(spare, a->spare, sizeof spare), memcpy(spare_cap, a->spare_cap, sizeof spare_cap);
+    memset(a->spare, 0, sizeof a->spare), memset(a->spare_cap, 0, sizeof a->spare_cap);
     mpc_audit_free(a);
     mpc_audit_init(a);
     a->force_call = force;
+    memcpy(a->spare, spare, sizeof spare), memcpy(a->spare_cap, spare_cap, sizeof spare_cap);
     mpc_audit_examples(a, nex);
+}
+
+/* Storage for a pending copy of n words: the smallest spare that fits (a run's calls take the same
+ * few sizes again and again, and a party may run several truncations ahead of the other; a fresh
+ * malloc of megabytes is fresh pages), else malloc. */
+static uint64_t *copy_get(mpc_audit *a, size_t n, size_t *cap)
+{
+    int best = -1;
+    for (int i = 0; i < MPC_AUDIT_SPARES; i++)
+        if (a->spare[i] && a->spare_cap[i] >= n && (best < 0 || a->spare_cap[i] < a->spare_cap[best])) best = i;
+    if (best >= 0) {
+        uint64_t *x = a->spare[best];
+        *cap = a->spare_cap[best];
+        a->spare[best] = NULL, a->spare_cap[best] = 0;
+        return x;
+    }
+    *cap = n ? n : 1;
+    return chk_malloc(*cap * sizeof(uint64_t));
+}
+
+/* Gives a copy's storage back: into an empty spare slot, else in place of the smallest spare if it
+ * is larger, else freed. */
+static void copy_put(mpc_audit *a, uint64_t *x, size_t cap)
+{
+    int slot = 0;
+    for (int i = 0; i < MPC_AUDIT_SPARES; i++) {
+        if (!a->spare[i]) {
+            slot = i;
+            break;
+        }
+        if (a->spare_cap[i] < a->spare_cap[slot]) slot = i;
+    }
+    if (a->spare[slot] && a->spare_cap[slot] >= cap) {
+        free(x);
+        return;
+    }
+    free(a->spare[slot]);
+    a->spare[slot] = x, a->spare_cap[slot] = cap;
 }
 
 void mpc_audit_examples(mpc_audit *a, size_t n)
@@ -66,6 +107,10 @@ void mpc_audit_free(mpc_audit *a)
         free(p->x);
         free(p);
     }
+    for (int i = 0; i < MPC_AUDIT_SPARES; i++) {
+        free(a->spare[i]);
+        a->spare[i] = NULL, a->spare_cap[i] = 0;
+    }
 }
 
 double mpc_audit_p_fail(const mpc_audit *a)
@@ -92,6 +137,19 @@ static void record(mpc_audit *a, mpc_audit_example *ex, int kind, uint64_t call,
     if (a->nev == MPC_AUDIT_EVENTS) return;
     fill_event(&a->ev[a->nev++], kind, call, i, x, d, tags, ntags);
 }
+
+/* log1p(-p) for a wrap probability 0 <= p <= 1. Below 2^-29 (|x| < 2^35, nearly every truncated
+ * value) it is fdlibm's small-argument branch, which glibc's log1p takes there too: u - u^2/2 with
+ * u = -p (u alone below 2^-54), where the neglected u^3/3 is far below half an ulp; the same double
+ * as glibc 2.36's log1p (checked on 1.1e8 values), a fraction of its cost. Above, log1p itself. */
+static inline double log1p_neg(double p)
+{
+    if (!(p < 0x1p-29)) return log1p(-p);
+    double u = -p;
+    return p < 0x1p-54 ? u : u - u * u * 0.5;
+}
+
+double mpc_audit_log1p_neg_(double p) { return log1p_neg(p); }
 
 /* Both parties' shares of call `seq` are known: reconstruct and account. */
 static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
@@ -140,7 +198,7 @@ static void combine(mpc_audit *a, const mpc_audit_pending *p, const uint64_t *y)
         }
         double pi = ax * 0x1p-64;
         psum += pi;
-        double li = log1p(-pi);
+        double li = log1p_neg(pi);
         lsum += li;
         if (ex) ex->log_ok += li;
     }
@@ -180,7 +238,7 @@ static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe
               "audit: call %llu differs between the parties", (unsigned long long)seq);
         combine(a, p, x);
         *pp = p->next;
-        free(p->x);
+        copy_put(a, p->x, p->cap);
         free(p);
         return;
     }
@@ -190,7 +248,7 @@ static void observe(mpc_ctx *c, const uint64_t *x, int64_t d, size_t n, int safe
     p->ex_lo = a->range_lo[me], p->ex_n = a->range_n[me] ? a->range_n[me] : a->nex;
     p->ntags = c->net->ntags < MPC_AUDIT_TAGS ? c->net->ntags : MPC_AUDIT_TAGS;
     memcpy(p->tags, c->net->tags, (size_t)p->ntags * sizeof *p->tags);
-    p->x = chk_malloc((n ? n : 1) * sizeof *p->x);
+    p->x = copy_get(a, n, &p->cap);
     memcpy(p->x, x, n * sizeof *x);
     /* Append, so the list stays in program order. */
     mpc_audit_pending **tail = &a->head;

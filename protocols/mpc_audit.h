@@ -24,7 +24,7 @@
 
 #include "mpc.h"
 
-enum { MPC_AUDIT_TAGS = 12, MPC_AUDIT_EVENTS = 8 };
+enum { MPC_AUDIT_TAGS = 12, MPC_AUDIT_EVENTS = 8, MPC_AUDIT_SPARES = 8 };
 enum { MPC_AUDIT_WRAP = 1, MPC_AUDIT_DOMAIN = 2 };
 
 typedef struct mpc_audit_event {
@@ -66,10 +66,13 @@ typedef struct mpc_audit {
     uint64_t seq[2];
     size_t range_lo[2], range_n[2]; /* each party's current examples (range_n 0: all) */
     mpc_audit_pending *head;
+    uint64_t *spare[MPC_AUDIT_SPARES]; /* pending copies' storage kept for the next ones (and across
+                                        * resets), spare_cap[i] words each */
+    size_t spare_cap[MPC_AUDIT_SPARES];
 } mpc_audit;
 
 void mpc_audit_init(mpc_audit *a);
-/* Clears the results and the pending calls; keeps force_call. */
+/* Clears the results and the pending calls; keeps force_call (and spare storage). */
 void mpc_audit_reset(mpc_audit *a);
 void mpc_audit_free(mpc_audit *a);
 /* Analytic probability that at least one truncation of the run failed: 1 - prod(1 - p_i). */
@@ -95,5 +98,8 @@ void mpc_audit_domain(mpc_ctx *c, const uint64_t *x, size_t n, double lo, double
 /* The test hook: if this is the forced call, rewrites element 0 of this party's shares x (a scratch
  * copy) so that the split wraps. Sends two one-way messages. Returns 1 if it did. Local truncation only. */
 int mpc_audit_force(mpc_ctx *c, uint64_t *x, size_t n);
+
+/* The oracle's log1p(-p) (tests compare it with libm's log1p). */
+double mpc_audit_log1p_neg_(double p);
 
 #endif

@@ -81,6 +81,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) t.link[i][j].spec.offline = 0;
     net_sim *s = net_sim_create(&t);
+    net_sim_set_pool(s, o->msgpool);
     for (int i = 0; i < 2; i++) {
         mpc_ctx_init(&slot[i].ctx, net_sim_party(s, i), o->cfg, o->phantom, o->seed);
         slot[i].ctx.audit = o->audit;
@@ -118,6 +119,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
         t.link[i][1 - i].spec.offline = 0;
     }
     s = net_sim_create(&t);
+    net_sim_set_pool(s, o->msgpool);
     for (int k = 0; k < 2; k++)
         if (o->trace[k]) net_sim_add_trace(s, o->trace[k], o->trace_ud[k]);
     for (int i = 0; i < 3; i++) {

@@ -30,6 +30,8 @@ typedef struct rt_sim_opts {
     struct arena *scratch[3];  /* optional scratch arenas of P0, P1 and D (real mode), owned by the
                                 * caller and kept across runs (no page-fault churn between the runs of
                                 * an evaluation); NULL: a fresh arena per run, destroyed at its end */
+    net_sim_pool *msgpool;     /* optional message storage kept across runs (net_sim.h), the same
+                                * idea for the messages' payloads; NULL: fresh per run */
 } rt_sim_opts;
 
 /* arg[0] goes to P0, arg[1] to P1. Returns 0, or -1 after printing why (deadlock, dealer error). */

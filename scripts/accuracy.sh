@@ -17,11 +17,18 @@
 # Outputs: results/accuracy.csv (one row per model), results/accuracy_latency.csv,
 # results/accuracy_train.csv (one row per training run); checkpoints and logs in runs/accuracy/
 # (git-ignored). About 20 minutes on 2 cores; runs two jobs at a time.
-# Whole-split MPC evaluation of all 16 models (ACC_MPC_N=0) does not fit that budget: one private
-# inference of this shape costs about 0.33-0.40 CPU s in real mode (measured on the 2-core Zen 5 box
-# after the AVX-512 PRG and ring kernels, bench_layer's "accuracy-shape inference" row and eval
-# --mpc runs; 0.75-0.81 s before), so 16 x 608 examples need about 3,200-3,900 CPU s, 27-32 minutes
-# on 2 cores for the evaluations alone; hence the default of the first 32 examples for 14 models.
+# Whole-split MPC evaluation of all 16 models (ACC_MPC_N=0) does not fit that budget, measured on the
+# 2-core box (CPU seconds; the box was at load 3-12, so every number is an upper bound of an idle run):
+#   training: train/wo_d/wo_pd about 0.12 CPU s a step (quad+2quad, --init), distillation about 0.46
+#     (stage 1, gelu-erf+2quad): about 1,900 CPU s for the 16 models, i.e. 80% of 2 x 20 minutes;
+#   one private inference of this shape: 0.33-0.37 CPU s (teacher; bench_layer's "accuracy-shape
+#     inference" row, eval --mpc --n 48: same per example with --batch 1 or 8, more with 16), about
+#     0.22 for the Quad students; of which ChaCha20 keystream (about 740 MB per inference for the
+#     teacher: the dealer replays both parties' streams) ~0.13 s at 5.7 GB/s, and the ring matmuls
+#     (the one-hot embedding is 5 products of 128 x 8192 x 128) ~0.08 s at 12.5 GMAC/s;
+#   so 16 x 608 inferences need 2,400-3,600 CPU s: the pipeline would take about 35-45 minutes. A
+#   whole-split evaluation needs a cheaper PRG or embedding protocol (which would move every real-mode
+#   result), not just faster kernels. Hence the default of the first 32 examples for 14 models.
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in

@@ -4,8 +4,9 @@
  * scheduled and every run is deterministic. Actors are ordinary blocking C functions, each with its
  * own stack, but only one runs at any moment: the engine hands a baton to the actor whose resume
  * event fires, and the actor hands it back when it sleeps, blocks or returns. The stacks and the
- * baton are an execution-context backend (sim_ctx.h): a thread and semaphores per actor natively
- * (SimGrid's serial thread context: debuggable, ASan-clean), an Emscripten fiber in the browser.
+ * baton are an execution-context backend (sim_ctx.h): a ucontext coroutine per actor natively (a
+ * turn is a user-space switch), or a thread and semaphores per actor (SimGrid's serial thread
+ * context, CMake MPCSIM_SIM_CTX=threads), an Emscripten fiber in the browser.
  * The wall clock is never read here. */
 #ifndef SIM_H
 #define SIM_H
@@ -63,8 +64,9 @@ void sim_block(sim_actor *a);
 /* Makes a blocked actor runnable at the current time (no-op if it is not blocked). */
 void sim_wake(sim_actor *a);
 
-/* The one place that reads a real clock: CPU time of the calling thread (each actor is a thread), in
- * ns. Used only by the opt-in `measured` compute model, which is not deterministic. */
+/* The one place that reads a real clock: CPU time of the calling thread (with the threads backend,
+ * one per actor), in ns. Not used by the simulator itself (the `measured` compute model reads the process's CPU clock,
+ * runtime/rt_sim.c); with the ucontext backend every actor shares the engine's thread. */
 int64_t sim_thread_cpu_ns(void);
 
 sim_engine *sim_actor_engine(const sim_actor *a);

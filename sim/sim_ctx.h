@@ -1,7 +1,9 @@
 /* sim_ctx.h -- the execution contexts behind sim.c's baton: where an actor's stack lives and how the
  * engine and an actor hand the single turn to each other. One backend per build, same semantics:
- *   threads (default; sim_ctx_thread.c): one POSIX thread per actor and two semaphores (SimGrid's
- *            serial thread context: debuggable, ASan-clean);
+ *   ucontext (native default; sim_ctx_ucontext.c): a makecontext/swapcontext coroutine per actor on
+ *            the engine's thread (a turn is a user-space switch; ASan annotated);
+ *   threads  (CMake MPCSIM_SIM_CTX=threads; sim_ctx_thread.c): one POSIX thread per actor and two
+ *            semaphores (SimGrid's serial thread context: debuggable, ASan-clean);
  *   fiber   (Emscripten builds; sim_ctx_fiber.c): an emscripten fiber (Asyncify) per actor, all on
  *            the browser's one thread, so the page needs no SharedArrayBuffer and no special headers.
  * Exactly one of the engine and the actors runs at any moment; the order is decided by sim.c alone. */

@@ -344,3 +344,22 @@ Test(trunc_safe, crypten_twins_include_the_safe_truncation)
     c = f->trunc.cost(&cfg, 1000);
     cr_expect(c.rounds == 0 && c.sent[0] == 0 && c.dealer_words == 0);
 }
+
+/* The oracle's log1p(-p) fast path (mpc_audit.c): over wrap probabilities |x| / 2^64 of every
+ * magnitude, the same double as glibc's log1p (its small-argument branch), within an ulp elsewhere. */
+Test(trunc_safe, oracle_log1p_matches_libm)
+{
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    size_t differ = 0, n = 0;
+    for (int i = 0; i < 2000000; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        double p = (double)(s >> (s % 64)) * 0x1p-64; /* |x| / 2^64 for |x| < 2^64 */
+        double a = log1p(-p), b = mpc_audit_log1p_neg_(p);
+        cr_assert(fabs(a - b) <= fabs(nextafter(a, 0.0) - a), "p = %a: %a vs log1p %a", p, b, a);
+        differ += a != b;
+        n++;
+    }
+#if defined(__GLIBC__)
+    cr_assert_eq(differ, 0, "%zu of %zu differ from glibc's log1p", differ, n);
+#endif
+}

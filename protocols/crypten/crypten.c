@@ -85,25 +85,24 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
                      size_t V, size_t C)
 {
     int f = c->cfg->frac_bits, p0 = c->self == NET_P0, real = !c->phantom;
-    /* 1. P1 shares its one-hot tokens (fixed point), P0 its table; one Beaver matmul. */
-    uint64_t *onehot = NULL, *oh_sh = mpc_tmp(c, T * V);
-    if (real && c->self == NET_P1) {
-        onehot = chk_calloc(T * V, sizeof *onehot);
-        for (size_t t = 0; t < T; t++) {
+    /* 1. P1 shares its one-hot tokens (fixed point), P0 its table; one Beaver matmul. P1's share
+     *    of the T x V one-hot is mpc_share's (a PRZS plus the one-hot) without building the one-hot:
+     *    it adds 2^f at each token's column, the only nonzero entries. */
+    uint64_t *oh_sh = mpc_tmp(c, T * V);
+    if (real && c->self == NET_P1)
+        for (size_t t = 0; t < T; t++)
             CHECK(tokens[t] >= 0 && (size_t)tokens[t] < V, "token %d out of [0,%zu)", tokens[t], V);
-            onehot[t * V + (size_t)tokens[t]] = fx_encode(1.0, f);
-        }
-    }
-    mpc_share(c, oh_sh, onehot, T * V, NET_P1);
-    free(onehot);
-    /* The table is [V, C] = (W^T of a [C, V] "weight"), shared as is. */
+    mpc_przs(c, oh_sh, T * V); /* mpc_share's first step, and its whole cost */
+    if (real && c->self == NET_P1)
+        for (size_t t = 0; t < T; t++) oh_sh[t * V + (size_t)tokens[t]] += fx_encode(1.0, f);
+    /* The table is [V, C] = (W^T of a [C, V] "weight"), shared as is (encoded into scratch memory). */
     uint64_t *enc = NULL, *tab_sh = mpc_tmp(c, V * C);
     if (real && p0) {
-        enc = chk_malloc(V * C * sizeof *enc);
+        enc = mpc_tmp(c, V * C);
         for (size_t i = 0; i < V * C; i++) enc[i] = fx_encode(table[i], f);
     }
     mpc_share_model(c, tab_sh, enc, V * C);
-    free(enc);
+    mpc_tmp_free(enc);
     size_t K = c->cfg->embed_chunks > 1 ? (size_t)c->cfg->embed_chunks : 1;
     CHECK(K <= V, "embed_chunks %zu exceeds the vocabulary %zu", K, V);
     if (K == 1) {
