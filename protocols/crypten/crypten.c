@@ -227,8 +227,8 @@ const mpc_family mpc_family_crypten = {
         [MPC_ATTN_2QUAD] = {mpc_2quad_masked, mpc_2quad_cost},
     },
     .norm = {
-        [MPC_NORM_LAYERNORM] = {cr_layernorm, mpc_layernorm_cost, NULL},
-        [MPC_NORM_BATCHNORM] = {cr_batchnorm, mpc_batchnorm_cost, mpc_batchnorm_setup_cost},
+        [MPC_NORM_LAYERNORM] = {cr_layernorm, mpc_layernorm_cost, NULL, NULL},
+        [MPC_NORM_BATCHNORM] = {cr_batchnorm, mpc_batchnorm_cost, mpc_batchnorm_setup_cost, NULL},
     },
     .ltz = {mpc_ltz, cr_ltz_cost},
     .trunc = {mpc_trunc, cr_trunc_cost},

@@ -914,7 +914,7 @@ const mpc_family mpc_family_fss = {
     },
     .norm = {
         [MPC_NORM_LAYERNORM] = {f_layernorm, c_layernorm, NULL, eps_layernorm},
-        [MPC_NORM_BATCHNORM] = {f_batchnorm, c_batchnorm, NULL},
+        [MPC_NORM_BATCHNORM] = {f_batchnorm, c_batchnorm, NULL, NULL},
     },
     .ltz = {f_ltz, c_ltz},
     .trunc = {f_trunc, c_trunc},
