@@ -294,6 +294,21 @@ static void do_write(conn *c)
     }
 }
 
+/* After a read that returned nothing (0: the peer closed; -1: errno): 1 to read again (EINTR), 0 to
+ * stop (would block; end of stream or a read error, recorded in eof and rd_errno). */
+static int read_again(conn *c, ssize_t r)
+{
+    if (r == 0) {
+        c->eof = 1;
+        return 0;
+    }
+    if (errno == EINTR) return 1;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    c->rd_errno = errno;
+    c->eof = 1;
+    return 0;
+}
+
 /* Reads everything available without blocking: first the rest of a direct frame (payload into the
  * caller's buffer, then its tag), what follows it into the input buffer, in one readv. */
 static void do_read(conn *c)
@@ -318,15 +333,7 @@ static void do_read(conn *c)
             c->last_rx = mono_ns();
             continue;
         }
-        if (r == 0) {
-            c->eof = 1;
-            return;
-        }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        c->rd_errno = errno;
-        c->eof = 1;
-        return;
+        if (!read_again(c, r)) return;
     }
     while (!c->eof) {
         size_t unread = c->ib_len - c->ib_off;
@@ -346,14 +353,7 @@ static void do_read(conn *c)
             c->last_rx = mono_ns();
             continue;
         }
-        if (r == 0) {
-            c->eof = 1;
-            return;
-        }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        c->rd_errno = errno;
-        c->eof = 1;
+        if (!read_again(c, r)) return;
     }
 }
 
