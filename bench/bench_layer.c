@@ -151,7 +151,8 @@ typedef struct outcome {
     uint64_t sent_p0, dealer_bytes;
 } outcome;
 
-static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
+/* The simulator's session for both sim rows: seed 1, the lan link (3 Gbit/s, 0.4 ms) on all three. */
+static rt_sim_opts sim_opts(const mpc_config *cfg)
 {
     rt_sim_opts so;
     memset(&so, 0, sizeof so);
@@ -159,16 +160,29 @@ static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
     so.seed = 1;
     nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
     nm_topology_init(&so.topo, 3, &l);
-    void *args[2] = {in, in};
+    return so;
+}
+
+/* One timed session: wall and process CPU seconds (cpu[0]), P0's online bytes, dealer bytes. */
+static int timed_sim(const rt_sim_opts *so, rt_party_fn fn, void *args[2], outcome *oc)
+{
     rt_result res;
     double t0 = now_s(), c0 = cpu_s();
-    if (rt_sim_run(&so, layer_party, args, &res) != 0) return -1;
+    int rc = rt_sim_run(so, fn, args, &res);
     oc->wall = now_s() - t0;
     oc->cpu[0] = cpu_s() - c0;
     oc->cpu[1] = oc->cpu[2] = 0;
+    if (rc != 0) return -1;
     oc->sent_p0 = rt_online_sent(&res, 0);
     oc->dealer_bytes = res.dealer_bytes;
     return 0;
+}
+
+static int run_sim(const mpc_config *cfg, layer_in *in, outcome *oc)
+{
+    rt_sim_opts so = sim_opts(cfg);
+    void *args[2] = {in, in};
+    return timed_sim(&so, layer_party, args, oc);
 }
 
 /* One whole inference of the accuracy shape, as eval --mpc runs each example in the simulator: the
@@ -179,12 +193,7 @@ static net_sim_pool *acc_msgpool;
 
 static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
 {
-    rt_sim_opts so;
-    memset(&so, 0, sizeof so);
-    so.cfg = cfg;
-    so.seed = 1;
-    nm_linkspec l = {.bps = 3000000000ull, .latency_ns = 400000};
-    nm_topology_init(&so.topo, 3, &l);
+    rt_sim_opts so = sim_opts(cfg);
     for (int i = 0; i < 3; i++) {
         if (!acc_scratch[i]) acc_scratch[i] = arena_create();
         so.scratch[i] = acc_scratch[i];
@@ -199,17 +208,9 @@ static int run_sim_acc(const mpc_config *cfg, layer_in *in, outcome *oc)
     rng_seed(&r, 12, 0);
     for (int t = 0; t < T_SEQ; t++) a.tokens[t] = (int)(rng_u64(&r) % (uint64_t)in->m.V);
     void *args[2] = {&a, &a};
-    rt_result res;
-    double t0 = now_s(), c0 = cpu_s();
-    int rc = rt_sim_run(&so, acc_party, args, &res);
-    oc->wall = now_s() - t0;
-    oc->cpu[0] = cpu_s() - c0;
+    int rc = timed_sim(&so, acc_party, args, oc);
     mpc_audit_free(&audit);
-    if (rc != 0) return -1;
-    oc->cpu[1] = oc->cpu[2] = 0;
-    oc->sent_p0 = rt_online_sent(&res, 0);
-    oc->dealer_bytes = res.dealer_bytes;
-    return 0;
+    return rc;
 }
 
 /* ---- tcp: three processes ---- */
