@@ -85,17 +85,37 @@ mpc_cost mpc_square_trunc_cost(const mpc_config *cfg, uint64_t n)
     return c;
 }
 
-/* Local truncation (2.3) under the oracle: the forced-wrap hook and the wrap check on a scratch copy,
- * then the same division and the same work charge as without it. */
+void mpc_div_trunc_n_(uint64_t *z, const uint64_t *x, uint64_t k, int64_t d, size_t n)
+{
+    if (d > 1 && (d & (d - 1)) == 0) {
+        int s = __builtin_ctzll((unsigned long long)d);
+        uint64_t lo = (uint64_t)d - 1;
+        for (size_t i = 0; i < n; i++) {
+            int64_t v = (int64_t)(x[i] * k);
+            z[i] = (uint64_t)((v + (int64_t)((uint64_t)(v >> 63) & lo)) >> s);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) z[i] = fx_div_trunc(x[i] * k, d);
+}
+
+/* Local truncation (2.3) under the oracle: the forced-wrap hook and the wrap check, then the same
+ * division and the same work charge as without it. The hook rewrites element 0 of a scratch copy:
+ * the input is copied only when it fires (a test hook). */
 static void trunc_local_audited_(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n)
 {
-    uint64_t *t = mpc_tmp(c, n);
-    if (!c->phantom) memcpy(t, x, n * sizeof *t);
-    mpc_audit_force(c, t, n);
-    mpc_audit_trunc(c, t, d, n, 0); /* 0: a local truncation */
+    uint64_t first = !c->phantom && n ? x[0] : 0, *t = NULL;
+    if (mpc_audit_force(c, c->phantom ? NULL : &first, n)) {
+        t = mpc_tmp(c, n);
+        if (!c->phantom) {
+            memcpy(t, x, n * sizeof *t);
+            t[0] = first;
+        }
+        x = t;
+    }
+    mpc_audit_trunc(c, x, d, n, 0); /* 0: a local truncation */
     mpc_work(c, 0, n, 0);
-    if (!c->phantom)
-        for (size_t i = 0; i < n; i++) z[i] = fx_div_trunc(t[i], d);
+    if (!c->phantom) mpc_div_trunc_n_(z, x, 1, d, n);
     mpc_tmp_free(t);
 }
 
@@ -117,7 +137,7 @@ void mpc_trunc_div(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t
         }
         mpc_work(c, 0, n, 0);
         if (c->phantom) return;
-        for (size_t i = 0; i < n; i++) z[i] = fx_div_trunc(x[i], d);
+        mpc_div_trunc_n_(z, x, 1, d, n);
         return;
     }
     CHECK(0, "unknown truncation %d", c->cfg->trunc);
@@ -155,7 +175,7 @@ void mpc_mul_const(mpc_ctx *c, uint64_t *z, const uint64_t *x, double k, size_t 
     if (c->cfg->trunc == MPC_TRUNC_LOCAL && !c->audit) { /* one pass, as it always was */
         mpc_work(c, 0, n, 0);
         if (c->phantom) return;
-        for (size_t i = 0; i < n; i++) z[i] = fx_div_trunc(x[i] * kk, d);
+        mpc_div_trunc_n_(z, x, kk, d, n);
         return;
     }
     mpc_mul_const_trunc(c, z, x, kk, d, n);

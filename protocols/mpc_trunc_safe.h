@@ -55,6 +55,11 @@ mpc_cost mpc_trunc_safe_cost(uint64_t n);
 void mpc_trunc_div(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n);
 /* z = (x * kk) / d for a public ring constant kk (mpc_mul_const's truncating path). */
 void mpc_mul_const_trunc(mpc_ctx *c, uint64_t *z, const uint64_t *x, uint64_t kk, int64_t d, size_t n);
+/* The local division of a share, elementwise: z = fx_div_trunc(x * k, d) (C's signed division,
+ * truncated toward zero; fx_div_trunc is its naive reference, and tests compare them). For d = 2^s,
+ * nearly every call, the same words by an arithmetic shift of x k + (d - 1 if negative) instead of a
+ * 64-bit division per element. z may alias x. */
+void mpc_div_trunc_n_(uint64_t *z, const uint64_t *x, uint64_t k, int64_t d, size_t n);
 /* ---- cost twins under cfg->trunc (each: zero extra under --trunc local) ---- */
 /* One truncation of n elements by 2^f (mpc_trunc; mpc_mul_const): zero (local) or
  * mpc_trunc_safe_cost(n). */

@@ -363,3 +363,33 @@ Test(trunc_safe, oracle_log1p_matches_libm)
     cr_assert_eq(differ, 0, "%zu of %zu differ from glibc's log1p", differ, n);
 #endif
 }
+
+/* The local division's fast form (an arithmetic shift for d = 2^s) gives fx_div_trunc's words: edge
+ * words (0, +-1, INT64_MIN, INT64_MAX, +-d, +-d +- 1) and random ones, for powers of two up to 2^62,
+ * other divisors, and a multiplier (mpc_mul_const's path) that wraps the product. */
+Test(trunc_safe, local_division_equals_naive)
+{
+    static const int64_t ds[] = {1, 2, 4, 65536, (int64_t)1 << 40, (int64_t)1 << 62, 3, 768, 65535, INT64_MAX};
+    static const uint64_t ks[] = {1, 3, 0x9E3779B97F4A7C15ull, UINT64_MAX};
+    enum { N = 4096 };
+    static uint64_t x[N], z[N];
+    rng g;
+    rng_seed(&g, 16, 4);
+    for (size_t a = 0; a < sizeof ds / sizeof *ds; a++)
+        for (size_t b = 0; b < sizeof ks / sizeof *ks; b++) {
+            int64_t d = ds[a];
+            uint64_t ud = (uint64_t)d;
+            uint64_t edge[] = {0, 1, UINT64_MAX, UINT64_C(1) << 63, (UINT64_C(1) << 63) - 1, ud, 0 - ud, ud + 1,
+                               ud - 1, 0 - ud + 1, 0 - ud - 1};
+            rng_fill_u64(&g, x, N);
+            for (size_t i = 0; i < N; i++) x[i] >>= i % 64; /* all magnitudes */
+            for (size_t i = 0; i < N; i += 2) x[i] = 0 - x[i]; /* both signs */
+            memcpy(x, edge, sizeof edge);
+            mpc_div_trunc_n_(z, x, ks[b], d, N);
+            for (size_t i = 0; i < N; i++)
+                cr_assert_eq(z[i], fx_div_trunc(x[i] * ks[b], d), "d %lld, k %llu, x %llu", (long long)d,
+                             (unsigned long long)ks[b], (unsigned long long)x[i]);
+            mpc_div_trunc_n_(x, x, ks[b], d, N); /* in place */
+            cr_assert_arr_eq(x, z, sizeof z);
+        }
+}
