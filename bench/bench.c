@@ -2,7 +2,9 @@
  * BERT-base shapes. Writes CSV (never part of the tests): op, shape, mode, reps, wall_s_median,
  * wall_s_min, rounds, online_sent_bytes_p0, dealer_bytes. Wall time covers the whole simulated
  * session (setup, dealer, both parties' arithmetic, serialised on one core by the actor baton).
- * Machine facts go in the header comment line. */
+ * Machine facts go in the header comment line. Also results/bench_kernels.csv: the compute kernels
+ * one by one (the ring matmul and the ChaCha20 keystream, every implementation this CPU runs), CPU
+ * time on one kernel thread (MPCSIM_BENCH_KERNELS_ONLY=1: those rows only). */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,7 +15,10 @@
 #include "../experiments/xp_out.h"
 #include "../runtime/rt_ops.h"
 #include "../experiments/xp_schema.h"
+#include "../common/par.h"
 #include "../common/rng.h"
+#include "../common/rng_internal.h"
+#include "../protocols/mpc_ring_internal.h"
 #include "bench_fss.h"
 
 static double now_s(void)
@@ -74,11 +79,91 @@ static void calibrate(const char *path)
     free(X), free(Y), free(Z);
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void kernel_row(xp_rows *w, const char *kernel, const char *impl, const char *shape, uint64_t work, int reps,
+                       double best)
+{
+    xp_rows_str(w, "kernel", kernel);
+    xp_rows_str(w, "impl", impl);
+    xp_rows_str(w, "shape", shape);
+    xp_rows_uint(w, "work", work);
+    xp_rows_int(w, "reps", reps);
+    xp_rows_real(w, "cpu_s_min", best);
+    xp_rows_real(w, "rate_g_per_s", (double)work / best * 1e-9);
+    xp_rows_end(w);
+    fprintf(stderr, "bench: %-11s %-8s %-14s %.2f G/s\n", kernel, impl, shape, (double)work / best * 1e-9);
+}
+
+/* The kernels one by one on one kernel thread: the ring matmul at the one-hot embedding's product
+ * (accuracy-shape model, vocabulary 8192), a BERT-base projection and the accuracy shape's FFN
+ * (repeated to at least 5 10^8 MACs a repetition); the keystream over 8 MiB calls. Best of 5. */
+static void kernels(const char *path)
+{
+    static const size_t shapes[][3] = {{128, 8192, 128}, {128, 768, 768}, {128, 128, 512}};
+    static const char *const ring_names[] = {"auto", "portable", "avx2", "avx512"};
+    enum { REPS = 5 };
+    int saved = par_threads();
+    par_set_threads(1);
+    xp_out o;
+    if (xp_out_open(&o, path) != 0) return;
+    fprintf(o.f, "# mpcsim bench: compute kernels, one kernel thread, CPU time\n");
+    xp_rows w;
+    xp_rows_open(&w, o.f, &xp_schema_bench_kernels, XP_ROWS_CSV);
+    rng r;
+    rng_seed(&r, 1, 3);
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        size_t m = shapes[s][0], k = shapes[s][1], p = shapes[s][2];
+        uint64_t *X = malloc(m * k * 8), *Y = malloc(k * p * 8), *Z = calloc(m * p, 8);
+        rng_fill_u64(&r, X, m * k);
+        rng_fill_u64(&r, Y, k * p);
+        uint64_t macs = (uint64_t)(m * k * p), inner = (500000000 + macs - 1) / macs;
+        char shape[64];
+        snprintf(shape, sizeof shape, "%zux%zux%zu", m, k, p);
+        for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AVX512; impl++) {
+            if (!mpc_ring_impl_available_(impl)) continue;
+            double best = 1e30;
+            for (int rep = 0; rep < REPS; rep++) {
+                double t0 = cpu_s();
+                for (uint64_t q = 0; q < inner; q++) mpc_ring_matmul_acc_impl_(Z, X, Y, m, k, p, impl);
+                double t = cpu_s() - t0;
+                if (t < best) best = t;
+            }
+            kernel_row(&w, "ring_matmul", ring_names[impl], shape, macs * inner, REPS, best);
+        }
+        free(X), free(Y), free(Z);
+    }
+    size_t nb = (size_t)1 << 17; /* 8 MiB */
+    uint8_t *buf = malloc(nb * 64), key[32] = {1, 2, 3}, nonce[8] = {0};
+    static const char *const rng_names[] = {"auto", "libsodium", "avx512"};
+    for (int impl = RNG_IMPL_REF; impl <= RNG_IMPL_AVX512; impl++) {
+        if (!rng_impl_available_(impl)) continue;
+        double best = 1e30;
+        for (int rep = 0; rep < REPS; rep++) {
+            double t0 = cpu_s();
+            for (uint64_t q = 0; q < 10; q++) rng_keystream_(buf, key, nonce, q * nb, nb, impl);
+            double t = cpu_s() - t0;
+            if (t < best) best = t;
+        }
+        kernel_row(&w, "chacha20", rng_names[impl], "8388608", 10 * (uint64_t)nb * 64, REPS, best);
+    }
+    free(buf);
+    xp_out_close(&o);
+    par_set_threads(saved);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "results/bench.csv";
     /* MPCSIM_BENCH_FSS_ONLY=dpf,example,...: only those fss rows (bench_fss.h), no crypten ops */
     int fss_only = getenv("MPCSIM_BENCH_FSS_ONLY") != NULL;
+    if (!fss_only) kernels("results/bench_kernels.csv");
+    if (getenv("MPCSIM_BENCH_KERNELS_ONLY")) return 0;
     if (!fss_only) calibrate("results/compute_profile.csv");
     static const struct { const char *op, *shape; int reps; } cases[] = {
         {"matmul", "128x768@768x768", 3},

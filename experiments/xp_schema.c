@@ -315,6 +315,19 @@ const xp_schema xp_schema_compute_profile = {"compute_profile", "bench target (r
                                              "the machine's compute profile (profile:local)", compute_profile_cols,
                                              NCOL(compute_profile_cols)};
 
+static const xp_col bench_kernels_cols[] = {
+    S("kernel", "", "ring_matmul (Z += X @ Y mod 2^64) or chacha20 (PRG keystream)"),
+    S("impl", "", "implementation (mpc_ring_internal.h, rng_internal.h)"),
+    S("shape", "", "m x k x p, or the bytes of one call"),
+    U("work", "", "multiply-accumulates or bytes per repetition"),
+    I("reps", "", "repetitions"),
+    R("cpu_s_min", "s", "%.6f", "fastest repetition, CPU time of the process (one kernel thread)"),
+    R("rate_g_per_s", "1e9/s", "%.3f", "work / cpu_s_min / 1e9: GMAC/s or GB/s"),
+};
+const xp_schema xp_schema_bench_kernels = {"bench_kernels", "bench target (results/bench_kernels.csv)",
+                                           "one row per compute kernel, implementation and shape, one core",
+                                           bench_kernels_cols, NCOL(bench_kernels_cols)};
+
 static const xp_col bench_layer_cols[] = {
     S("backend", "", "sim (one process, setup included) or tcp (three processes on loopback, online)"),
     S("variant", "", "activation+attention+norm"),
@@ -578,7 +591,7 @@ const xp_schema xp_schema_plot_accuracy = {"plot_accuracy",
 const xp_schema *const xp_schemas[] = {
     &xp_schema_infer, &xp_schema_infer_runtime, &xp_schema_runtime_acc, &xp_schema_breakdown, &xp_schema_timeline, &xp_schema_op, &xp_schema_sweep,
     &xp_schema_explain, &xp_schema_calibrate, &xp_schema_ping, &xp_schema_train, &xp_schema_eval, &xp_schema_eval_failures,
-    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_relay, &xp_schema_bench_layer, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
+    &xp_schema_bench, &xp_schema_compute_profile, &xp_schema_bench_kernels, &xp_schema_bench_relay, &xp_schema_bench_layer, &xp_schema_bench_tcp_aead, &xp_schema_bench_explorer,
     &xp_schema_train_step,
     &xp_schema_validation, &xp_schema_validation_pcap, &xp_schema_validation_hystart, &xp_schema_validation_infer,
     &xp_schema_validation_infer_compute, &xp_schema_report_facts,

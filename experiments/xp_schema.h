@@ -40,7 +40,7 @@ typedef struct xp_schema {
 extern const xp_schema *const xp_schemas[];
 extern const xp_schema xp_schema_infer, xp_schema_breakdown, xp_schema_timeline, xp_schema_op, xp_schema_sweep,
     xp_schema_explain, xp_schema_calibrate, xp_schema_ping, xp_schema_train, xp_schema_eval, xp_schema_eval_failures, xp_schema_bench,
-    xp_schema_compute_profile, xp_schema_bench_relay, xp_schema_bench_layer, xp_schema_bench_tcp_aead, xp_schema_bench_explorer,
+    xp_schema_compute_profile, xp_schema_bench_kernels, xp_schema_bench_relay, xp_schema_bench_layer, xp_schema_bench_tcp_aead, xp_schema_bench_explorer,
     xp_schema_train_step,
     xp_schema_validation, xp_schema_validation_pcap, xp_schema_validation_hystart, xp_schema_validation_infer,
     xp_schema_validation_infer_compute, xp_schema_report_facts, xp_schema_plot_imdb,
