@@ -18,17 +18,22 @@
 # results/accuracy_train.csv (one row per training run); checkpoints and logs in runs/accuracy/
 # (git-ignored). About 20 minutes on 2 cores; runs two jobs at a time.
 # Whole-split MPC evaluation of all 16 models (ACC_MPC_N=0) does not fit that budget, measured on the
-# 2-core box (CPU seconds; the box was at load 3-12, so every number is an upper bound of an idle run):
+# 2-core box (CPU seconds; training at load 3-12, so those numbers are upper bounds of an idle run):
 #   training: train/wo_d/wo_pd about 0.12 CPU s a step (quad+2quad, --init), distillation about 0.46
 #     (stage 1, gelu-erf+2quad): about 1,900 CPU s for the 16 models, i.e. 80% of 2 x 20 minutes;
-#   one private inference of this shape: 0.33-0.37 CPU s (teacher; bench_layer's "accuracy-shape
-#     inference" row, eval --mpc --n 48: same per example with --batch 1 or 8, more with 16), about
-#     0.22 for the Quad students; of which ChaCha20 keystream (about 740 MB per inference for the
-#     teacher: the dealer replays both parties' streams) ~0.13 s at 5.7 GB/s, and the ring matmuls
-#     (the one-hot embedding is 5 products of 128 x 8192 x 128) ~0.08 s at 12.5 GMAC/s;
-#   so 16 x 608 inferences need 2,400-3,600 CPU s: the pipeline would take about 35-45 minutes. A
-#   whole-split evaluation needs a cheaper PRG or embedding protocol (which would move every real-mode
-#   result), not just faster kernels. Hence the default of the first 32 examples for 14 models.
+#   one private inference of this shape (`eval --mpc`, CPU of --n 21 minus --n 1 over 20, the
+#     mpcformer checkpoints, OPENBLAS_NUM_THREADS=1 MPCSIM_THREADS=1, box at load ~1.4 from another
+#     job; after issue 16's kernel work, before it in brackets): teacher 0.25 (0.32), Quad+Softmax
+#     0.15 (0.26), GeLU+2ReLU 0.20 (0.29), Quad+2ReLU 0.10 (0.17), GeLU+2Quad 0.15 (0.25), Quad+2Quad
+#     0.10 (0.16); the fixed part (plaintext evaluation of the split, calibration) ~3 s a model. The
+#     largest share left is the ChaCha20 keystream (about 740 MB per teacher inference: the dealer
+#     replays both parties' streams) at about 9 GB/s on one core (bench_kernels.csv; 5.8 before), then
+#     the simulated transport's copies; the ring matmuls (the one-hot embedding is 5 products of
+#     128 x 8192 x 128) run at about 28-40 GMAC/s (12.5 before);
+#   so 16 x 608 inferences need about 1,400 CPU s (2,250 before): with training, about 3,350 CPU s,
+#     some 28 minutes on the two cores. A whole-split evaluation of every model needs a cheaper PRG
+#     or embedding protocol (which would move every real-mode result), not just faster kernels. Hence
+#     the default of the first 32 examples for 14 models.
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in
