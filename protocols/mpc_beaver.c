@@ -25,17 +25,18 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
     }
     mpc_exchange(c, ed_other, ed, n + ny);
     dealer_collect(c);
-    /* 3. [z] = [c] + e*[b] + [a]*d, and P0 adds e*d. */
+    /* 3. [z] = [c] + e*[b] + [a]*d, and P0 adds e*d (e and d summed from both halves in the same
+     *    pass). */
     mpc_work(c, 3 * n, 2 * (n + ny), 0);
     if (!c->phantom) {
-        const uint64_t *e = ed, *d = ed + n;
-        for (size_t i = 0; i < n + ny; i++) ed[i] += ed_other[i];
+        const uint64_t *e0 = ed, *e1 = ed_other, *d0 = ed + n, *d1 = ed_other + n;
         int p0 = c->self == NET_P0;
         for (size_t r = 0; r < R; r++)
             for (size_t j = 0; j < L; j++) {
                 size_t i = r * L + j, k = bc_index(bc, r, j, L);
-                uint64_t v = ab[i] + e[i] * b[k] + a[i] * d[k];
-                if (p0) v += e[i] * d[k];
+                uint64_t e = e0[i] + e1[i], d = d0[k] + d1[k];
+                uint64_t v = ab[i] + e * b[k] + a[i] * d;
+                if (p0) v += e * d;
                 z[i] = v;
             }
     }
@@ -66,7 +67,8 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
 {
     size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
     uint64_t *A = mpc_tmp(c, nx), *Bm = mpc_tmp(c, ny), *C = mpc_tmp(c, nz);
-    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_other = mpc_tmp(c, nx + ny), *t = mpc_tmp(c, k * p);
+    int p0 = c->self == NET_P0;
+    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_other = mpc_tmp(c, nx + ny), *t = p0 ? mpc_tmp(c, ny) : NULL;
     /* 1. Matrix triple. */
     dealer_matmul(c, A, Bm, C, B, m, k, p, y_shared);
     /* 2. Open E = X - A and D = Y - Bm together. */
@@ -76,24 +78,23 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
     }
     mpc_exchange(c, ed_other, ed, nx + ny);
     dealer_collect(c);
-    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D), one ring
-     *    matmul fewer and the same ring values (the compute model still charges CrypTen's three). */
-    int p0 = c->self == NET_P0;
+    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D) (t, formed in
+     *    the pass that sums D), one ring matmul fewer and the same ring values (the compute model
+     *    still charges CrypTen's three). */
     mpc_work(c, (uint64_t)(p0 ? 3 : 2) * B * m * k * p, nx + ny + 3 * nz, 0);
     if (!c->phantom) {
-        for (size_t i = 0; i < nx + ny; i++) ed[i] += ed_other[i];
+        for (size_t i = 0; i < nx; i++) ed[i] += ed_other[i];
+        for (size_t i = 0; i < ny; i++) {
+            uint64_t d = ed[nx + i] + ed_other[nx + i];
+            ed[nx + i] = d;
+            if (p0) t[i] = Bm[i] + d;
+        }
         for (size_t bt = 0; bt < B; bt++) {
-            const uint64_t *E = ed + bt * m * k, *D = ed + nx + (y_shared ? 0 : bt * k * p);
-            const uint64_t *Bb = Bm + (y_shared ? 0 : bt * k * p), *Ab = A + bt * m * k;
+            size_t yo = y_shared ? 0 : bt * k * p;
+            const uint64_t *E = ed + bt * m * k, *D = ed + nx + yo, *Ab = A + bt * m * k;
             uint64_t *Zb = Z + bt * m * p;
-            const uint64_t *Cb = C + bt * m * p;
-            memcpy(Zb, Cb, m * p * sizeof *Zb);
-            const uint64_t *By = Bb;
-            if (p0) {
-                for (size_t i = 0; i < k * p; i++) t[i] = Bb[i] + D[i];
-                By = t;
-            }
-            mpc_ring_matmul_acc(Zb, E, By, m, k, p);
+            memcpy(Zb, C + bt * m * p, m * p * sizeof *Zb);
+            mpc_ring_matmul_acc(Zb, E, p0 ? t + yo : Bm + yo, m, k, p);
             mpc_ring_matmul_acc(Zb, Ab, D, m, k, p);
         }
     }
