@@ -22,18 +22,19 @@
 #   training: train/wo_d/wo_pd about 0.12 CPU s a step (quad+2quad, --init), distillation about 0.46
 #     (stage 1, gelu-erf+2quad): about 1,900 CPU s for the 16 models, i.e. 80% of 2 x 20 minutes;
 #   one private inference of this shape (`eval --mpc`, CPU of --n 21 minus --n 1 over 20, the
-#     mpcformer checkpoints, OPENBLAS_NUM_THREADS=1 MPCSIM_THREADS=1, box at load ~1.4 from another
-#     job; after issue 16's kernel work, before it in brackets): teacher 0.25 (0.32), Quad+Softmax
-#     0.15 (0.26), GeLU+2ReLU 0.20 (0.29), Quad+2ReLU 0.10 (0.17), GeLU+2Quad 0.15 (0.25), Quad+2Quad
-#     0.10 (0.16); the fixed part (plaintext evaluation of the split, calibration) ~3 s a model. The
-#     largest share left is the ChaCha20 keystream (about 740 MB per teacher inference: the dealer
-#     replays both parties' streams) at about 9 GB/s on one core (bench_kernels.csv; 5.8 before), then
-#     the simulated transport's copies; the ring matmuls (the one-hot embedding is 5 products of
-#     128 x 8192 x 128) run at about 28-40 GMAC/s (12.5 before);
-#   so 16 x 608 inferences need about 1,400 CPU s (2,250 before): with training, about 3,350 CPU s,
-#     some 28 minutes on the two cores. A whole-split evaluation of every model needs a cheaper PRG
-#     or embedding protocol (which would move every real-mode result), not just faster kernels. Hence
-#     the default of the first 32 examples for 14 models.
+#     mpcformer checkpoints, OPENBLAS_NUM_THREADS=1 MPCSIM_THREADS=1, the lower of two runs at load
+#     1.7-5 from other jobs; after issue 16's kernel work, main before it in brackets, same runs):
+#     teacher 0.21 (0.33), Quad+Softmax 0.13 (0.21), GeLU+2ReLU 0.17 (0.26), Quad+2ReLU 0.09 (0.16),
+#     GeLU+2Quad 0.15 (0.24), Quad+2Quad 0.07 (0.14); the fixed part (plaintext evaluation of the
+#     split, calibration) ~3 s a model. The largest share left is the ChaCha20 keystream (about
+#     740 MB per teacher inference: the dealer replays both parties' streams) at about 9 GB/s on one
+#     core (results/bench_kernels.csv; 5.8 before), then the simulated transport's copies; the ring
+#     matmuls (the one-hot embedding is 5 products of 128 x 8192 x 128) run at about 28-40 GMAC/s
+#     (10.5-14 before);
+#   so 16 x 608 inferences need about 1,260 CPU s (2,060 before), 0.13 s an inference on average:
+#     with training, about 3,200 CPU s, some 27 minutes on the two cores. A whole-split evaluation
+#     of every model needs a cheaper PRG or embedding protocol (which would move every real-mode
+#     result), not just faster kernels. Hence the default of the first 32 examples for 14 models.
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in
