@@ -13,11 +13,11 @@
  *             24 columns of Z stay in 24 zmm accumulators over the KC steps (AVX-512DQ's vpmullq
  *             multiplies the 64-bit lanes); the t block outermost, so X's rows of that block stay
  *             in L2 across the panels. The micro-kernel's loops over rows and vectors are unrolled
- *             by pragma: without it GCC -O2 kept the accumulators on the stack (13-15 GMAC/s). On
- *             this machine (Zen 5, one core, bench's ring_matmul rows) about 44 GMAC/s at
- *             128 x 128 x 512 and 38 at the one-hot embedding's 128 x 8192 x 128, where X comes
- *             from memory (copying or packing X's rows measured slower); the portable kernel
- *             about 2.4 and AVX2 about 6.
+ *             by pragma: without it GCC -O2 kept the accumulators on the stack (10.5-14 GMAC/s).
+ *             On this machine (Zen 5, one core, results/bench_kernels.csv, shared box) about
+ *             38-45 GMAC/s at 128 x 128 x 512 and 28-38 at the one-hot embedding's
+ *             128 x 8192 x 128, where X comes from memory (copying or packing X's rows, or
+ *             prefetching them, measured no faster); the portable kernel about 2, AVX2 about 4.5-6.
  * MPC_RING_AUTO picks avx512 when the CPU has AVX-512F and DQ, else avx2 when it has AVX2, else the
  * portable kernel: checked at run time (cpuid), never assumed at build time. */
 #include "mpc.h"
