@@ -50,6 +50,7 @@
 #include "../net/net_tcp.h"
 #include "../protocols/families.h"
 #include "../protocols/mpc_audit.h"
+#include "../protocols/mpc_wcache.h"
 
 static double now_s(void)
 {
@@ -281,6 +282,13 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         mpc_ctx_init(&c, p, cfg, 0, 1);
         c.scratch = scratch;
         must(mpc_setup(&c), "setup");
+        /* The party's own setup work (rt_plan.h): scratch sized and prefaulted, the weights' sharings drawn. */
+        rt_job j = {.cfg = cfg, .seed = 1, .fn = layer_party, .arg = {in, in}};
+        rt_party_prep prep;
+        if (rt_party_prepare(&j, role, scratch, &prep) != 0) _exit(2);
+        rt_party_fill(&prep, &c);
+        for (int q = 0; q < 3; q++)
+            if (q != role) net_tcp_reserve_input(t, q, prep.max_in[q]);
         uint8_t b = 1, r;
         must(net_recv(p, NET_D, &r, 1), "D's ready");
         must(net_send(p, 1 - role, &b, 1), "barrier");
@@ -289,9 +297,20 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         net_stats_reset(p);
         p->offline_peer[NET_D] = 1;
         c0 = cpu_s();
+        size_t ch0 = arena_chunk_allocs(scratch);
         layer_party(&c, in);
+        if (getenv("TCPFAST_DEBUG"))
+            fprintf(stderr, "%s: prefaulted %zu MB, reserved %zu MB, peak %zu MB, chunks %zu -> %zu\n", net_party_names[role],
+                    prep.prefaulted >> 20, arena_reserved(scratch) >> 20, arena_peak(scratch) >> 20, ch0, arena_chunk_allocs(scratch));
         must(net_flush(p, 1 - role), "final flush");
         dt = in->t_end - in->t_start;
+        if (mpc_wcache_misses(prep.wc) != 0 || mpc_wcache_hits(prep.wc) != mpc_wcache_entries(prep.wc)) {
+            fprintf(stderr, "bench_layer: %s: model sharings drawn in setup: %llu of %zu used, %llu drawn online\n",
+                    net_party_names[role], (unsigned long long)mpc_wcache_hits(prep.wc), mpc_wcache_entries(prep.wc),
+                    (unsigned long long)mpc_wcache_misses(prep.wc));
+            _exit(2);
+        }
+        rt_party_prep_free(&prep);
         sent = p->stats.total.sent_bytes[1 - role];
         if (role == NET_P0) must(net_tcp_send_bye(t, NET_D), "bye");
     }

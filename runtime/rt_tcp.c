@@ -230,6 +230,8 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     int planned = 0;
     memset(&plan, 0, sizeof plan);
     arena *scratch = NULL; /* real mode: the party's buffers reuse mapped pages across ops (arena.h) */
+    rt_party_prep prep;    /* P0, P1: their setup work (no_party_plan) */
+    memset(&prep, 0, sizeof prep);
     char err[1024];
     int rc = net_tcp_connect(&t, &to, err, sizeof err);
     int ret = -1;
@@ -273,6 +275,13 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         else mpc_ctx_init_key(&ctx, p, j->cfg, j->phantom, rkey);
         if (real) ctx.scratch = scratch = arena_create();
         must(mpc_setup(&ctx), me, "setup (seed exchange)");
+        /* The party's input-independent work (rt_plan.h), while D computes its material. */
+        if (real && !o->no_party_plan) {
+            if (rt_party_prepare(j, o->role, scratch, &prep) != 0) goto done;
+            rt_party_fill(&prep, &ctx);
+            for (int q = 0; q < 3; q++)
+                if (q != o->role) net_tcp_reserve_input(t, q, prep.max_in[q]);
+        }
         uint8_t rd = 0;
         must(net_recv(p, NET_D, &rd, 1), me, "waiting for D's 'ready' (the end of its setup)");
         if (rd != BARRIER_BYTE) {
@@ -388,6 +397,7 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
 
 done:
     rt_plan_free(&plan);
+    rt_party_prep_free(&prep);
     arena_destroy(scratch);
     net_tcp_destroy(t);
     return ret;

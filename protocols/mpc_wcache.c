@@ -1,0 +1,107 @@
+/* mpc_wcache.c -- the model's zero-sharings drawn in setup. See mpc_wcache.h. */
+#include "mpc_wcache.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ent {
+    uint64_t pos; /* pair-stream byte offset of the draw */
+    size_t n;     /* words */
+    uint64_t *buf;
+} ent;
+
+struct mpc_wcache {
+    int filled;
+    ent *e;
+    size_t n, cap, next;
+    uint64_t *mem;
+    size_t words;
+    uint64_t hits, misses;
+};
+
+mpc_wcache *mpc_wcache_create(void) { return chk_calloc(1, sizeof(mpc_wcache)); }
+
+void mpc_wcache_destroy(mpc_wcache *w)
+{
+    if (!w) return;
+    free(w->e);
+    free(w->mem);
+    free(w);
+}
+
+size_t mpc_wcache_entries(const mpc_wcache *w) { return w ? w->n : 0; }
+uint64_t mpc_wcache_hits(const mpc_wcache *w) { return w ? w->hits : 0; }
+uint64_t mpc_wcache_misses(const mpc_wcache *w) { return w ? w->misses : 0; }
+
+void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c)
+{
+    CHECK(!c->phantom && !w->filled, "mpc_wcache_fill: %s", c->phantom ? "phantom context" : "filled twice");
+    size_t words = 0;
+    for (size_t i = 0; i < w->n; i++) words += w->e[i].n;
+    size_t bytes = words * sizeof(uint64_t);
+    w->mem = arena_pages(&bytes);
+    w->words = words;
+    rng r = c->pair;
+    uint64_t at = c->pair_bytes;
+    size_t off = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        ent *e = &w->e[i];
+        CHECK(e->pos >= at, "model sharing %zu at pair byte %llu, before %llu", i, (unsigned long long)e->pos,
+              (unsigned long long)at);
+        rng_skip(&r, e->pos - at);
+        e->buf = w->mem + off;
+        rng_fill_u64(&r, e->buf, e->n); /* mpc_przs's draw */
+        if (c->self == NET_P1)
+            for (size_t k = 0; k < e->n; k++) e->buf[k] = 0 - e->buf[k];
+        at = e->pos + 8 * (uint64_t)e->n;
+        off += e->n;
+    }
+    w->filled = 1;
+    w->next = 0;
+}
+
+/* mpc_przs, uncharged, as mpc_share_model draws. */
+static void uncharged_przs(mpc_ctx *c, uint64_t *z, size_t n)
+{
+    net_cost_fn saved = c->net->cost;
+    c->net->cost = NULL;
+    mpc_przs(c, z, n);
+    c->net->cost = saved;
+}
+
+uint64_t *mpc_share_model_zero(mpc_ctx *c, size_t n)
+{
+    mpc_wcache *w = c->wcache;
+    if (w && !w->filled) { /* recording (phantom) */
+        if (w->n == w->cap) {
+            w->cap = w->cap ? 2 * w->cap : 64;
+            w->e = chk_realloc(w->e, w->cap * sizeof *w->e);
+        }
+        w->e[w->n++] = (ent){c->pair_bytes, n, NULL};
+    } else if (w && !c->phantom && w->next < w->n && w->e[w->next].pos == c->pair_bytes && w->e[w->next].n == n) {
+        ent *e = &w->e[w->next++];
+        /* The draw is done: the same work report (uncharged) and stream advance as mpc_przs. */
+        net_cost_fn saved = c->net->cost;
+        c->net->cost = NULL;
+        mpc_work(c, 0, n, 8 * n);
+        c->net->cost = saved;
+        rng_skip(&c->pair, 8 * (uint64_t)n);
+        c->pair_bytes += 8 * (uint64_t)n;
+        w->hits++;
+        return e->buf;
+    } else if (w && !c->phantom) {
+        w->misses++;
+    }
+    uint64_t *z = mpc_tmp(c, n);
+    uncharged_przs(c, z, n);
+    return z;
+}
+
+void mpc_share_model_release(mpc_ctx *c, uint64_t *sh)
+{
+    mpc_wcache *w = c->wcache;
+    uintptr_t p = (uintptr_t)sh, lo = (uintptr_t)(w ? w->mem : NULL);
+    if (w && w->mem && p >= lo && p < lo + w->words * sizeof(uint64_t)) return; /* the cache's */
+    mpc_tmp_free(sh);
+}

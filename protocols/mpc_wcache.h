@@ -1,0 +1,46 @@
+/* mpc_wcache.h -- the model's zero-sharings drawn in setup (CrypTen's model.encrypt(): the weights are
+ * shared before any input exists).
+ *
+ * The `crypten` family shares P0's weights at each use (mpc_share_model: a zero-sharing of the pair
+ * stream plus P0's encoded weight), so the values depend on where in the pair stream each sharing
+ * falls. That position is a function of the program alone (the protocol code is data-oblivious, and
+ * phantom runs draw the same counts: mpc_ctx.pair_bytes), so a party can draw every model sharing's
+ * zero-sharing before the online phase, at exactly the stream positions the online run will reach:
+ *   1. record: the job once in phantom mode (rt_plan.h's rt_party_prepare) with c->wcache set and
+ *      empty: each mpc_share_model_zero call appends (pair position, length);
+ *   2. fill (after mpc_setup, before the barrier): the zero-sharing of each entry from a copy of the
+ *      pair stream sought to its position (rng_skip), into memory touched here (no online faults);
+ *   3. online: mpc_share_model_zero finds the next entry at the current position and length, hands out
+ *      its buffer, and advances the pair stream by its length without computing it (rng_skip). A call
+ *      that is not the next entry (another program) draws live, as without the cache: values are the
+ *      same either way; hits and misses are counted.
+ * P1's model shares are then entirely setup work; P0 adds its encoded weights in place (crypten.c). The
+ * compute model is charged as before (nothing: model setup is uncharged). Memory: every model
+ * sharing of the job stays resident (the weights' size, 8 bytes per weight). One run: entries are
+ * used once (a second run of the same context misses and draws live). */
+#ifndef MPC_WCACHE_H
+#define MPC_WCACHE_H
+
+#include "mpc.h"
+
+typedef struct mpc_wcache mpc_wcache;
+
+mpc_wcache *mpc_wcache_create(void);
+void mpc_wcache_destroy(mpc_wcache *w);
+/* Step 2: c is this party's context after mpc_setup (real mode), its pair stream not yet used past
+ * the recorded positions. Fatal if the record is inconsistent (programming error). */
+void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c);
+size_t mpc_wcache_entries(const mpc_wcache *w);
+uint64_t mpc_wcache_hits(const mpc_wcache *w);
+uint64_t mpc_wcache_misses(const mpc_wcache *w);
+
+/* Model-setup sharing in two steps, for an owner (P0) that adds its plaintext in place: returns this
+ * party's share of zero for n words (u on P0, -u on P1, the pair stream's next 8n bytes: mpc_przs),
+ * which P0 turns into its share of x by adding x. Together that is mpc_share_model(c, sh, x, n),
+ * value for value. Not charged to the compute model (model setup). From c->wcache when its next entry
+ * is this one, else scratch memory (mpc_tmp; NULL in phantom mode) and the PRG. Release with
+ * mpc_share_model_release. */
+uint64_t *mpc_share_model_zero(mpc_ctx *c, size_t n);
+void mpc_share_model_release(mpc_ctx *c, uint64_t *sh);
+
+#endif
