@@ -9,6 +9,10 @@ typedef struct ent {
     uint64_t pos; /* pair-stream byte offset of the draw */
     size_t n;     /* words */
     uint64_t *buf;
+    /* P0's plaintext, when the recording run had it: added to buf by the fill */
+    mpc_wcache_enc_fn enc;
+    const float *src;
+    size_t rows, cols;
 } ent;
 
 struct mpc_wcache {
@@ -54,6 +58,7 @@ void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c)
         rng_fill_u64(&r, e->buf, e->n); /* mpc_przs's draw */
         if (c->self == NET_P1)
             for (size_t k = 0; k < e->n; k++) e->buf[k] = 0 - e->buf[k];
+        if (c->self == NET_P0 && e->src) e->enc(e->buf, e->src, e->rows, e->cols, c->cfg->frac_bits);
         at = e->pos + 8 * (uint64_t)e->n;
         off += e->n;
     }
@@ -70,17 +75,30 @@ static void uncharged_przs(mpc_ctx *c, uint64_t *z, size_t n)
     c->net->cost = saved;
 }
 
-uint64_t *mpc_share_model_zero(mpc_ctx *c, size_t n)
+/* The zero-sharing of n words; *done = 1 when it is the cache's entry with P0's encoding of src already
+ * added. */
+static uint64_t *zero_or_cached(mpc_ctx *c, size_t n, mpc_wcache_enc_fn enc, const float *src, size_t rows,
+                                size_t cols, int *done)
 {
     mpc_wcache *w = c->wcache;
+    *done = 0;
+    int p0src = c->self == NET_P0 && src;
     if (w && !w->filled) { /* recording (phantom) */
         if (w->n == w->cap) {
             w->cap = w->cap ? 2 * w->cap : 64;
             w->e = chk_realloc(w->e, w->cap * sizeof *w->e);
         }
-        w->e[w->n++] = (ent){c->pair_bytes, n, NULL};
+        w->e[w->n++] = (ent){c->pair_bytes, n, NULL, p0src ? enc : NULL, p0src ? src : NULL, rows, cols};
     } else if (w && !c->phantom && w->next < w->n && w->e[w->next].pos == c->pair_bytes && w->e[w->next].n == n) {
         ent *e = &w->e[w->next++];
+        if (e->src) { /* P0: its encoding is in the buffer; only the same plaintext, layout and shape will do */
+            if (e->src != src || e->enc != enc || e->rows != rows || e->cols != cols) {
+                w->next--;
+                w->misses++;
+                goto live;
+            }
+            *done = 1;
+        }
         /* The draw is done: the same work report (uncharged) and stream advance as mpc_przs. */
         net_cost_fn saved = c->net->cost;
         c->net->cost = NULL;
@@ -93,9 +111,25 @@ uint64_t *mpc_share_model_zero(mpc_ctx *c, size_t n)
     } else if (w && !c->phantom) {
         w->misses++;
     }
+live:;
     uint64_t *z = mpc_tmp(c, n);
     uncharged_przs(c, z, n);
     return z;
+}
+
+uint64_t *mpc_share_model_zero(mpc_ctx *c, size_t n)
+{
+    int done;
+    return zero_or_cached(c, n, NULL, NULL, 0, 0, &done);
+}
+
+uint64_t *mpc_share_model_enc(mpc_ctx *c, size_t n, mpc_wcache_enc_fn enc, const float *src, size_t rows,
+                              size_t cols)
+{
+    int done;
+    uint64_t *sh = zero_or_cached(c, n, enc, src, rows, cols, &done);
+    if (!done && !c->phantom && c->self == NET_P0) enc(sh, src, rows, cols, c->cfg->frac_bits);
+    return sh;
 }
 
 void mpc_share_model_release(mpc_ctx *c, uint64_t *sh)

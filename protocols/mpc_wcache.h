@@ -14,7 +14,8 @@
  *      its buffer, and advances the pair stream by its length without computing it (rng_skip). A call
  *      that is not the next entry (another program) draws live, as without the cache: values are the
  *      same either way; hits and misses are counted.
- * P1's model shares are then entirely setup work; P0 adds its encoded weights in place (crypten.c). The
+ * P1's model shares are then entirely setup work; so are P0's when the recording run saw its weights
+ * (mpc_share_model_enc: the fill adds their encoding), else P0 adds them online (crypten.c). The
  * compute model is charged as before (nothing: model setup is uncharged). Memory: every model
  * sharing of the job stays resident (the weights' size, 8 bytes per weight). One run: entries are
  * used once (a second run of the same context misses and draws live). */
@@ -42,5 +43,17 @@ uint64_t mpc_wcache_misses(const mpc_wcache *w);
  * mpc_share_model_release. */
 uint64_t *mpc_share_model_zero(mpc_ctx *c, size_t n);
 void mpc_share_model_release(mpc_ctx *c, uint64_t *sh);
+
+/* Adds the encoding of P0's plaintext src (rows x cols floats, laid out as the function wants) to the n
+ * words of sh, fixed point with f fractional bits: the family's layout of a weight (crypten.c). */
+typedef void (*mpc_wcache_enc_fn)(uint64_t *sh, const float *src, size_t rows, size_t cols, int f);
+
+/* The whole model sharing: this party's share of enc(src) (n words), i.e. mpc_share_model_zero plus, on
+ * P0, enc's addition. The owner's plaintext src is read on P0 only (NULL elsewhere; may be given in
+ * phantom mode, where nothing is read: a recording cache keeps the pointer, and the fill then adds the
+ * encoding in setup too, so that the online phase hands out P0's finished share when the entry's src,
+ * enc and shape are this call's). Release with mpc_share_model_release. */
+uint64_t *mpc_share_model_enc(mpc_ctx *c, size_t n, mpc_wcache_enc_fn enc, const float *src, size_t rows,
+                              size_t cols);
 
 #endif

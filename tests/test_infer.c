@@ -344,12 +344,20 @@ Test(infer, party_setup_work_changes_no_value)
 
 /* The shares themselves (the logits above do not see how a weight was shared: a Beaver product's
  * output shares depend only on its triple and the opened values). A job that interleaves other pair
- * draws with model sharings and keeps every model share: with the setup work, each party's shares are
- * the ones drawn live, word for word, and they share zero. */
+ * draws with model sharings (zero-sharings, and sharings of P0's plaintext encoded in setup) and keeps
+ * every model share: with the setup work, each party's shares are the ones drawn live, word for word,
+ * and they share zero or P0's value. */
 enum { ZS_N = 4, ZS_WORDS = 1000 };
 typedef struct zs_arg {
     uint64_t out[2][ZS_N * ZS_WORDS];
 } zs_arg;
+
+static float zs_src[ZS_WORDS]; /* P0's "weights" (entries 1 and 3) */
+
+static void zs_enc(uint64_t *sh, const float *src, size_t rows, size_t cols, int f)
+{
+    for (size_t i = 0; i < rows * cols; i++) sh[i] += (uint64_t)(int64_t)((double)src[i] * (double)(1 << f)) * 3;
+}
 
 static void zs_party(mpc_ctx *c, void *arg)
 {
@@ -358,7 +366,8 @@ static void zs_party(mpc_ctx *c, void *arg)
     for (int k = 0; k < ZS_N; k++) {
         mpc_przs(c, c->phantom ? NULL : other, (size_t)(3 + 17 * k)); /* another op's draw */
         size_t n = (size_t)(ZS_WORDS - 9 * k);
-        uint64_t *z = mpc_share_model_zero(c, n);
+        uint64_t *z = k % 2 ? mpc_share_model_enc(c, n, zs_enc, c->self == NET_P0 ? zs_src : NULL, n, 1)
+                            : mpc_share_model_zero(c, n);
         if (!c->phantom) memcpy(a->out[c->self] + k * ZS_WORDS, z, n * sizeof *z);
         mpc_share_model_release(c, z);
     }
@@ -368,6 +377,7 @@ Test(infer, model_sharings_drawn_in_setup_are_the_live_draws)
 {
     mpc_config cfg;
     mpc_config_default(&cfg);
+    for (int i = 0; i < ZS_WORDS; i++) zs_src[i] = (float)(i % 37) * 0.25f - 4.0f;
     static zs_arg plain, prep;
     memset(&plain, 0, sizeof plain);
     memset(&prep, 0, sizeof prep);
@@ -393,7 +403,9 @@ Test(infer, model_sharings_drawn_in_setup_are_the_live_draws)
     }
     int nonzero = 0;
     for (size_t w = 0; w < ZS_N * ZS_WORDS; w++) {
-        cr_assert_eq(prep.out[0][w] + prep.out[1][w], 0u, "word %zu: not a sharing of zero", w);
+        size_t k = w / ZS_WORDS, i = w % ZS_WORDS, n = (size_t)(ZS_WORDS - 9 * (int)k);
+        uint64_t want = k % 2 && i < n ? (uint64_t)(int64_t)((double)zs_src[i] * 65536.0) * 3 : 0;
+        cr_assert_eq(prep.out[0][w] + prep.out[1][w], want, "entry %zu word %zu: not a sharing of P0's value", k, i);
         nonzero += prep.out[0][w] != 0;
     }
     cr_expect_gt(nonzero, ZS_N * (ZS_WORDS - 30) - 10, "the shares are random words");

@@ -34,11 +34,12 @@
 /* ---- sharing P0's weights (model setup) ---- */
 
 /* Encodes P0's plaintext and adds it in place to its zero-sharing: mpc_share_model's value, without
- * a plaintext buffer. Each value is fx_encode's: the conversion to int64_t truncates toward zero as its
- * trunc() does, and is exact once |x 2^f| < 2^63; anything else (out of range, NaN) goes to fx_encode,
- * which reports it. */
-static void add_encoded(uint64_t *sh, const float *v, size_t n, int f)
+ * a plaintext buffer (mpc_wcache_enc_fn: v is rows x cols = n x 1). Each value is fx_encode's: the
+ * conversion to int64_t truncates toward zero as its trunc() does, and is exact once |x 2^f| < 2^63;
+ * anything else (out of range, NaN) goes to fx_encode, which reports it. */
+static void add_encoded(uint64_t *sh, const float *v, size_t n, size_t one, int f)
 {
+    (void)one;
     const double s = (double)(UINT64_C(1) << f), lim = 9223372036854775808.0;
     for (size_t i = 0; i < n; i++) {
         double x = (double)v[i] * s;
@@ -46,8 +47,8 @@ static void add_encoded(uint64_t *sh, const float *v, size_t n, int f)
     }
 }
 
-/* The same for W^T: sh[i * out + o] += encode(W[o * in + i]), in 32 x 32 tiles (the transpose reads
- * and writes whole cache lines). */
+/* The same for W^T of W [out, in]: sh[i * out + o] += encode(W[o * in + i]), in 32 x 32 tiles (the
+ * transpose reads and writes whole cache lines). */
 static void add_encoded_t(uint64_t *sh, const float *W, size_t out, size_t in, int f)
 {
     enum { TILE = 32 };
@@ -63,19 +64,17 @@ static void add_encoded_t(uint64_t *sh, const float *W, size_t out, size_t in, i
         }
 }
 
-/* Shares W^T ([in, out]) of P0's weight W ([out, in]). Release with mpc_share_model_release. */
+/* Shares W^T ([in, out]) of P0's weight W ([out, in]; NULL except on P0). The model sharing's draws,
+ * and P0's encoding when the recording run saw W, come from the setup work when there is one
+ * (mpc_wcache.h). Release with mpc_share_model_release. */
 static uint64_t *share_wt(mpc_ctx *c, const float *W, size_t out, size_t in)
 {
-    uint64_t *sh = mpc_share_model_zero(c, in * out);
-    if (!c->phantom && c->self == NET_P0) add_encoded_t(sh, W, out, in, c->cfg->frac_bits);
-    return sh;
+    return mpc_share_model_enc(c, in * out, add_encoded_t, W, out, in);
 }
 
 static uint64_t *share_vec(mpc_ctx *c, const float *v, size_t n)
 {
-    uint64_t *sh = mpc_share_model_zero(c, n);
-    if (!c->phantom && c->self == NET_P0) add_encoded(sh, v, n, c->cfg->frac_bits);
-    return sh;
+    return mpc_share_model_enc(c, n, add_encoded, v, n, 1);
 }
 
 /* ---- linear layer and embedding ---- */
@@ -115,7 +114,7 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
     if (real && c->self == NET_P1)
         for (size_t t = 0; t < T; t++) oh_sh[t * V + (size_t)tokens[t]] += fx_encode(1.0, f);
     /* The table is [V, C] = (W^T of a [C, V] "weight"), shared as is (encoded into scratch memory). */
-    uint64_t *tab_sh = share_vec(c, real && p0 ? table : NULL, V * C);
+    uint64_t *tab_sh = share_vec(c, p0 ? table : NULL, V * C);
     size_t K = c->cfg->embed_chunks > 1 ? (size_t)c->cfg->embed_chunks : 1;
     CHECK(K <= V, "embed_chunks %zu exceeds the vocabulary %zu", K, V);
     if (K == 1) {
@@ -135,7 +134,7 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
     }
     mpc_tmp_free(oh_sh), mpc_share_model_release(c, tab_sh);
     /* 2. + P0's rows (positions are public): local. */
-    uint64_t *rs = share_vec(c, real && p0 ? rows : NULL, T * C);
+    uint64_t *rs = share_vec(c, p0 ? rows : NULL, T * C);
     mpc_add(c, h, h, rs, T * C);
     mpc_share_model_release(c, rs);
 }
