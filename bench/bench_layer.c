@@ -300,8 +300,9 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         size_t ch0 = arena_chunk_allocs(scratch);
         layer_party(&c, in);
         if (getenv("TCPFAST_DEBUG"))
-            fprintf(stderr, "%s: prefaulted %zu MB, reserved %zu MB, peak %zu MB, chunks %zu -> %zu\n", net_party_names[role],
-                    prep.prefaulted >> 20, arena_reserved(scratch) >> 20, arena_peak(scratch) >> 20, ch0, arena_chunk_allocs(scratch));
+            fprintf(stderr, "%s: prefaulted %zu MB, reserved %zu MB, peak %zu MB, chunks %zu -> %zu, dealer stream %llu MB, %llu draws\n", net_party_names[role],
+                    prep.prefaulted >> 20, arena_reserved(scratch) >> 20, arena_peak(scratch) >> 20, ch0, arena_chunk_allocs(scratch),
+                    (unsigned long long)(mpc_wcache_dealer_bytes(prep.wc) >> 20), (unsigned long long)mpc_wcache_dealer_hits(prep.wc));
         must(net_flush(p, 1 - role), "final flush");
         dt = in->t_end - in->t_start;
         if (mpc_wcache_misses(prep.wc) != 0 || mpc_wcache_hits(prep.wc) != mpc_wcache_entries(prep.wc)) {

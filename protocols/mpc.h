@@ -103,6 +103,7 @@ typedef struct mpc_ctx {
                                 * blocks from it, so that a phantom run grows the arena as the real run
                                 * will, and a party's setup can prefault it (arena_prefault) */
     uint64_t pair_bytes;       /* bytes drawn from `pair` so far (counted in phantom mode too) */
+    uint64_t dealer_bytes;     /* bytes drawn from `dealer` so far (dealer_draw; phantom mode too) */
     struct mpc_wcache *wcache; /* borrowed: the model shares' zero-sharings drawn in setup (mpc_wcache.h);
                                 * NULL = drawn when the ops share the model */
 } mpc_ctx;

@@ -22,6 +22,9 @@ struct mpc_wcache {
     uint64_t *mem;
     size_t words;
     uint64_t hits, misses;
+    /* the dealer stream's bytes [d_start, d_end) in dmem (filled) */
+    uint64_t d_start, d_end, d_hits;
+    uint64_t *dmem;
 };
 
 mpc_wcache *mpc_wcache_create(void) { return chk_calloc(1, sizeof(mpc_wcache)); }
@@ -31,6 +34,7 @@ void mpc_wcache_destroy(mpc_wcache *w)
     if (!w) return;
     free(w->e);
     free(w->mem);
+    free(w->dmem);
     free(w);
 }
 
@@ -62,8 +66,38 @@ void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c)
         at = e->pos + 8 * (uint64_t)e->n;
         off += e->n;
     }
+    /* The dealer stream's next bytes, up to where the recording stopped (whole words: every draw is). */
+    w->d_start = c->dealer_bytes;
+    if (w->d_end > w->d_start && w->d_end - w->d_start <= MPC_WCACHE_DEALER_MAX) {
+        size_t db = (size_t)(w->d_end - w->d_start);
+        CHECK(db % 8 == 0, "dealer stream drawn in words");
+        w->dmem = arena_pages(&db);
+        rng d = c->dealer;
+        rng_fill_u64(&d, w->dmem, (size_t)(w->d_end - w->d_start) / 8);
+    } else {
+        w->d_end = w->d_start;
+    }
     w->filled = 1;
     w->next = 0;
+}
+
+uint64_t mpc_wcache_dealer_bytes(const mpc_wcache *w) { return w ? w->d_end - w->d_start : 0; }
+uint64_t mpc_wcache_dealer_hits(const mpc_wcache *w) { return w ? w->d_hits : 0; }
+
+int mpc_wcache_dealer_draw(mpc_ctx *c, uint64_t *buf, size_t n)
+{
+    mpc_wcache *w = c->wcache;
+    if (!w) return 0;
+    uint64_t at = c->dealer_bytes, end = at + 8 * (uint64_t)n;
+    if (!w->filled) {
+        if (end > w->d_end) w->d_end = end;
+        return 0;
+    }
+    if (c->phantom || at < w->d_start || end > w->d_end || n == 0) return 0;
+    memcpy(buf, w->dmem + (at - w->d_start) / 8, n * sizeof *buf);
+    rng_skip(&c->dealer, 8 * (uint64_t)n);
+    w->d_hits++;
+    return 1;
 }
 
 /* mpc_przs, uncharged, as mpc_share_model draws. */

@@ -19,12 +19,20 @@
  * compute model is charged as before (nothing: model setup is uncharged). Memory: every model
  * sharing of the job stays resident (the weights' size, 8 bytes per weight). One run: entries are
  * used once (a second run of the same context misses and draws live). */
+/* The same for the party's own dealer stream (dealer.h: the masks and, on P1, the result shares of
+ * every correlation, expanded from its dealer seed): every draw goes through dealer_draw, in program
+ * order, so the stream's first bytes up to where the recording run stopped drawing are what the online
+ * phase will draw. The fill expands them once (mpc_wcache_dealer_draw then copies a draw and skips the
+ * stream past it), when they are at most MPC_WCACHE_DEALER_MAX bytes; a longer job draws live.
+ */
 #ifndef MPC_WCACHE_H
 #define MPC_WCACHE_H
 
 #include "mpc.h"
 
 typedef struct mpc_wcache mpc_wcache;
+
+#define MPC_WCACHE_DEALER_MAX ((uint64_t)2 << 30) /* bytes of dealer stream expanded in setup at most */
 
 mpc_wcache *mpc_wcache_create(void);
 void mpc_wcache_destroy(mpc_wcache *w);
@@ -34,6 +42,14 @@ void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c);
 size_t mpc_wcache_entries(const mpc_wcache *w);
 uint64_t mpc_wcache_hits(const mpc_wcache *w);
 uint64_t mpc_wcache_misses(const mpc_wcache *w);
+/* Dealer-stream bytes expanded by the fill, and the draws served from them. */
+uint64_t mpc_wcache_dealer_bytes(const mpc_wcache *w);
+uint64_t mpc_wcache_dealer_hits(const mpc_wcache *w);
+
+/* dealer_draw's step: with a recording c->wcache, notes how far the stream is drawn (returns 0); with a
+ * filled one that holds bytes [c->dealer_bytes, + 8n), copies them into buf, advances c->dealer past
+ * them (rng_skip) and returns 1 (the caller counts c->dealer_bytes); else 0 (the caller draws). */
+int mpc_wcache_dealer_draw(mpc_ctx *c, uint64_t *buf, size_t n);
 
 /* Model-setup sharing in two steps, for an owner (P0) that adds its plaintext in place: returns this
  * party's share of zero for n words (u on P0, -u on P1, the pair stream's next 8n bytes: mpc_przs),

@@ -259,7 +259,7 @@ Test(explain, totals_equal_op_totals_and_steps_add_up, .timeout = 120)
 typedef struct prep_run {
     double logits[8];
     uint64_t sent[2];
-    uint64_t hits[2], misses[2];
+    uint64_t hits[2], misses[2], dealer_bytes[2], dealer_hits[2];
     size_t entries[2], chunks_before[2], chunks_after[2];
 } prep_run;
 
@@ -297,6 +297,8 @@ static void run_prepared(const tfm_config *m, const tfm_params *w, int T, int re
         out->sent[i] = rt_online_sent(&res, i);
         out->hits[i] = mpc_wcache_hits(pp[i].wc);
         out->misses[i] = mpc_wcache_misses(pp[i].wc);
+        out->dealer_bytes[i] = mpc_wcache_dealer_bytes(pp[i].wc);
+        out->dealer_hits[i] = mpc_wcache_dealer_hits(pp[i].wc);
         out->chunks_after[i] = arena_chunk_allocs(sc[i]);
         rt_party_prep_free(&pp[i]);
         arena_destroy(sc[i]);
@@ -305,7 +307,8 @@ static void run_prepared(const tfm_config *m, const tfm_params *w, int T, int re
 }
 
 /* The parties' setup work (rt_plan.h) moves work, never values: the model sharings drawn in setup are
- * handed out at exactly the pair-stream positions the run reaches (every one used, none drawn live),
+ * handed out at exactly the pair-stream positions the run reaches (every one used, none drawn live), the
+ * dealer stream's draws are served from its expansion in setup (a wrong stretch breaks every triple),
  * the probe-sized arena needs no new chunk, and the logits and byte counters equal a run without it
  * bit for bit. A record of another program (another sequence length) misses and draws live: the same
  * values again. */
@@ -327,6 +330,10 @@ Test(infer, party_setup_work_changes_no_value)
         cr_expect_eq(prep.hits[i], prep.entries[i], "P%d: %llu of %zu used", i, (unsigned long long)prep.hits[i],
                      prep.entries[i]);
         cr_expect_eq(prep.misses[i], 0);
+        /* the dealer stream (P0: masks; P1: masks and result shares) expanded in setup, every draw served */
+        cr_expect_gt(prep.dealer_bytes[i], 0);
+        cr_expect_gt(prep.dealer_hits[i], 0);
+        cr_expect_leq(other.dealer_bytes[i], prep.dealer_bytes[i], "a shorter job draws less");
         cr_expect_eq(prep.chunks_after[i], prep.chunks_before[i], "P%d: the arena grew online", i);
         cr_expect_eq(prep.sent[i], plain.sent[i]);
         cr_expect_eq(other.hits[i], 0);
