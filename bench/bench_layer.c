@@ -7,7 +7,12 @@
  *        pre-shared key, as net_tcp_from_fds does for benchmarks; no X25519 handshake): online wall
  *        time, from a common start barrier after setup to the later of P0 and P1 finishing. Setup
  *        includes the dealer's material (offline schedule: rt_plan.h), as CrypTen's online phase
- *        starts with its triples made.
+ *        starts with its triples made, and P0's and P1's own input-independent work (rt_plan.h,
+ *        rt_party_prepare/fill, as rt_tcp does): the weights' sharings (CrypTen's model.encrypt())
+ *        and the parties' dealer-stream expansion drawn at the stream positions the run will reach
+ *        (mpc_wcache.h: every value and counter as without it; the run fails if a sharing is drawn
+ *        online), scratch memory and input buffers sized by a phantom run and touched (no page
+ *        faults online).
  * Variants: GeLU(erf) + softmax + LayerNorm, and Quad + 2Quad + LayerNorm.
  * Also (sim, variant "accuracy-shape inference"): one whole private inference (embedding, layers,
  * head, logits revealed) of the accuracy pipeline's model shape (scripts/accuracy.sh: 2 layers,
@@ -297,12 +302,7 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         net_stats_reset(p);
         p->offline_peer[NET_D] = 1;
         c0 = cpu_s();
-        size_t ch0 = arena_chunk_allocs(scratch);
         layer_party(&c, in);
-        if (getenv("TCPFAST_DEBUG"))
-            fprintf(stderr, "%s: prefaulted %zu MB, reserved %zu MB, peak %zu MB, chunks %zu -> %zu, dealer stream %llu MB, %llu draws\n", net_party_names[role],
-                    prep.prefaulted >> 20, arena_reserved(scratch) >> 20, arena_peak(scratch) >> 20, ch0, arena_chunk_allocs(scratch),
-                    (unsigned long long)(mpc_wcache_dealer_bytes(prep.wc) >> 20), (unsigned long long)mpc_wcache_dealer_hits(prep.wc));
         must(net_flush(p, 1 - role), "final flush");
         dt = in->t_end - in->t_start;
         if (mpc_wcache_misses(prep.wc) != 0 || mpc_wcache_hits(prep.wc) != mpc_wcache_entries(prep.wc)) {

@@ -46,7 +46,9 @@ void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c)
 {
     CHECK(!c->phantom && !w->filled, "mpc_wcache_fill: %s", c->phantom ? "phantom context" : "filled twice");
     size_t words = 0;
-    for (size_t i = 0; i < w->n; i++) words += w->e[i].n;
+    size_t keep = 0; /* the first sharings, up to MPC_WCACHE_SHARES_MAX bytes (the rest: drawn live) */
+    while (keep < w->n && (words + w->e[keep].n) * sizeof(uint64_t) <= MPC_WCACHE_SHARES_MAX) words += w->e[keep++].n;
+    w->n = keep;
     size_t bytes = words * sizeof(uint64_t);
     w->mem = arena_pages(&bytes);
     w->words = words;
@@ -68,7 +70,8 @@ void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c)
     }
     /* The dealer stream's next bytes, up to where the recording stopped (whole words: every draw is). */
     w->d_start = c->dealer_bytes;
-    if (w->d_end > w->d_start && w->d_end - w->d_start <= MPC_WCACHE_DEALER_MAX) {
+    if (w->d_end - w->d_start > MPC_WCACHE_DEALER_MAX) w->d_end = w->d_start + MPC_WCACHE_DEALER_MAX; /* the rest: live */
+    if (w->d_end > w->d_start) {
         size_t db = (size_t)(w->d_end - w->d_start);
         CHECK(db % 8 == 0, "dealer stream drawn in words");
         w->dmem = arena_pages(&db);

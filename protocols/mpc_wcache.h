@@ -17,13 +17,13 @@
  * P1's model shares are then entirely setup work; so are P0's when the recording run saw its weights
  * (mpc_share_model_enc: the fill adds their encoding), else P0 adds them online (crypten.c). The
  * compute model is charged as before (nothing: model setup is uncharged). Memory: every model
- * sharing of the job stays resident (the weights' size, 8 bytes per weight). One run: entries are
- * used once (a second run of the same context misses and draws live). */
+ * sharing of the job stays resident (8 bytes per weight, up to MPC_WCACHE_SHARES_MAX). One run: entries
+ * are used once (a second run of the same context misses and draws live). */
 /* The same for the party's own dealer stream (dealer.h: the masks and, on P1, the result shares of
  * every correlation, expanded from its dealer seed): every draw goes through dealer_draw, in program
  * order, so the stream's first bytes up to where the recording run stopped drawing are what the online
  * phase will draw. The fill expands them once (mpc_wcache_dealer_draw then copies a draw and skips the
- * stream past it), when they are at most MPC_WCACHE_DEALER_MAX bytes; a longer job draws live.
+ * stream past it), at most MPC_WCACHE_DEALER_MAX bytes of it (a longer job draws the rest live).
  */
 #ifndef MPC_WCACHE_H
 #define MPC_WCACHE_H
@@ -32,7 +32,10 @@
 
 typedef struct mpc_wcache mpc_wcache;
 
-#define MPC_WCACHE_DEALER_MAX ((uint64_t)2 << 30) /* bytes of dealer stream expanded in setup at most */
+/* Memory bounds of the setup work (per party): the model sharings kept (the first ones, in program
+ * order; later ones are drawn live and counted as misses) and the dealer stream expanded. */
+#define MPC_WCACHE_SHARES_MAX ((uint64_t)4 << 30)
+#define MPC_WCACHE_DEALER_MAX ((uint64_t)2 << 30)
 
 mpc_wcache *mpc_wcache_create(void);
 void mpc_wcache_destroy(mpc_wcache *w);
