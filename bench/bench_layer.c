@@ -22,7 +22,9 @@
  * the examples and the truncation oracle on, as there). Its target_s, 0.12 s, is what whole-split MPC
  * evaluation of the pipeline's 16 models (16 x 608 examples) needs to take half of 20 minutes on
  * 2 cores (a budget split assumed here, the other half for training and the rest).
- * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment; the row says how many were used.
+ * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment, else all CPUs in the simulator and
+ * one per party process over tcp (three processes on the machine's cores; rt_tcp_local does the same);
+ * the row says how many were used.
  * Rows (bench_layer schema): backend, variant, threads, reps, wall_s_median, wall_s_min,
  * online_sent_bytes_p0, dealer_bytes, cpu_s_p0, cpu_s_p1, cpu_s_d (fastest rep; sim: the whole process
  * in cpu_s_p0, 0 in the others; tcp: each process over its online phase), target_s. Wall times are
@@ -244,12 +246,18 @@ static void must(int rc, const char *what)
     }
 }
 
+/* Kernel threads of each tcp party: MPCSIM_THREADS if set, else 1 (par.h: three processes share the
+ * cores; measured: two threads each gave more CPU and wall than one, the futex wakeups of the thread
+ * pool and four runnable threads on two cores). */
+static int tcp_threads(void) { return getenv("MPCSIM_THREADS") ? par_threads() : 1; }
+
 /* One party's process: returns its online seconds through the pipe. Setup: the seed exchange; D
  * then computes all its material (rt_plan.h, the offline schedule's work) and sends P0 and P1 a
  * 'ready' byte, which they wait for before their barrier. */
 static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in, int out_fd)
 {
     static const uint8_t psk[32] = {1, 2, 3};
+    par_set_threads(tcp_threads());
     net_tcp_opts to;
     net_tcp_opts_default(&to);
     to.self = role;
@@ -380,8 +388,8 @@ int main(int argc, char **argv)
     xp_out o;
     if (xp_out_open(&o, path) != 0) return 1;
     fprintf(o.f, "# mpcsim bench_layer: one BERT-base encoder layer, seq 128, crypten, offline dealer, real mode; "
-                 "OPENBLAS_CORETYPE=%s; kernel threads %d\n",
-            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "(unset)", par_threads());
+                 "OPENBLAS_CORETYPE=%s; kernel threads %d (sim), %d per party (tcp)\n",
+            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "(unset)", par_threads(), tcp_threads());
     xp_rows w;
     xp_rows_open(&w, o.f, &xp_schema_bench_layer, XP_ROWS_CSV);
     mpc_config cfg;
@@ -420,7 +428,7 @@ int main(int argc, char **argv)
                 if (cp[r][q] < cmin[q]) cmin[q] = cp[r][q];
         xp_rows_str(&w, "backend", cases[k].backend);
         xp_rows_str(&w, "variant", cases[k].variant);
-        xp_rows_int(&w, "threads", par_threads());
+        xp_rows_int(&w, "threads", strcmp(cases[k].backend, "tcp") == 0 ? tcp_threads() : par_threads());
         xp_rows_int(&w, "reps", reps);
         xp_rows_real(&w, "wall_s_median", t[reps / 2]);
         xp_rows_real(&w, "wall_s_min", t[0]);

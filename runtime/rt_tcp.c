@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../common/arena.h"
+#include "../common/par.h"
 #include "../protocols/families.h"
 #include "rt_plan.h"
 
@@ -456,6 +457,9 @@ static void local_child(const rt_tcp_opts *base, int r, int fault_role, const ch
     o.listen = NULL;
     o.key = &kp[r];
     if (r != fault_role) o.fault_mode = 0, o.fault_after = 0;
+    /* Three processes share this machine's cores: one kernel thread each (par.h), unless the
+     * environment says otherwise. */
+    if (!getenv("MPCSIM_THREADS")) par_set_threads(1);
     rt_tcp_outcome oc;
     if (rt_tcp_run(&o, j, &oc) != 0) _exit(1);
     int R = o.out_party == NET_P1 ? NET_P1 : NET_P0;
