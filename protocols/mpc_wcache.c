@@ -126,11 +126,17 @@ static uint64_t *zero_or_cached(mpc_ctx *c, size_t n, mpc_wcache_enc_fn enc, con
             w->e = chk_realloc(w->e, w->cap * sizeof *w->e);
         }
         w->e[w->n++] = (ent){c->pair_bytes, n, NULL, p0src ? enc : NULL, p0src ? src : NULL, rows, cols};
-    } else if (w && !c->phantom && w->next < w->n && w->e[w->next].pos == c->pair_bytes && w->e[w->next].n == n) {
-        ent *e = &w->e[w->next++];
+    } else if (w && w->filled && !c->phantom) {
+        /* Entries the stream has passed (a run that drew live there) can no longer be used. */
+        while (w->next < w->n && w->e[w->next].pos < c->pair_bytes) w->next++;
+        ent *e = w->next < w->n ? &w->e[w->next] : NULL;
+        if (!e || e->pos != c->pair_bytes || e->n != n) {
+            w->misses++;
+            goto live;
+        }
+        w->next++;
         if (e->src) { /* P0: its encoding is in the buffer; only the same plaintext, layout and shape will do */
             if (e->src != src || e->enc != enc || e->rows != rows || e->cols != cols) {
-                w->next--;
                 w->misses++;
                 goto live;
             }
@@ -145,8 +151,6 @@ static uint64_t *zero_or_cached(mpc_ctx *c, size_t n, mpc_wcache_enc_fn enc, con
         c->pair_bytes += 8 * (uint64_t)n;
         w->hits++;
         return e->buf;
-    } else if (w && !c->phantom) {
-        w->misses++;
     }
 live:;
     uint64_t *z = mpc_tmp(c, n);
