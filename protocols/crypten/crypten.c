@@ -1,7 +1,7 @@
 /* crypten.c -- the `crypten` family's table (family.h): how CrypTen does each layer, with its cost.
  *
- *  - Weights are P0's, secret-shared at model setup (mpc_share_model: no messages, PRG work not
- *    charged); every linear layer is a Beaver matmul with both operands secret, so each use re-opens
+ *  - Weights are P0's, secret-shared at model setup (mpc_share_model_enc: no messages, PRG work not
+ *    charged; over TCP drawn and encoded before the online phase, mpc_wcache.h); every linear layer is a Beaver matmul with both operands secret, so each use re-opens
  *    a fresh mask of the whole weight; the bias is added locally.
  *    Cost (T x in @ in x out): 1 round; 8 (T in + in out) B per party; dealer 8 T out B + 1 request.
  *  - Embedding: P1 secret-shares the one-hot matrix of its tokens (T x V, fixed point), multiplied by
