@@ -23,6 +23,7 @@
 #include "../common/arena.h"
 #include "../common/par.h"
 #include "../protocols/families.h"
+#include "../protocols/mpc_wcache.h"
 #include "rt_plan.h"
 
 /* ---- configuration hash ---- */
@@ -311,6 +312,9 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         must(net_flush(p, 1 - o->role), me, "final flush");
     }
     int64_t t_end = net_now(p);
+    if (prep.wc && mpc_wcache_misses(prep.wc))
+        fprintf(stderr, "note: %s: %llu of the job's model sharings were drawn online (the setup plan did not cover them)\n",
+                me, (unsigned long long)mpc_wcache_misses(prep.wc));
     mine.depth = p->depth;
     mine.online_ns = (uint64_t)(t_end - t_start);
     mine.c = p->stats.total;
