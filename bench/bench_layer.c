@@ -7,7 +7,12 @@
  *        pre-shared key, as net_tcp_from_fds does for benchmarks; no X25519 handshake): online wall
  *        time, from a common start barrier after setup to the later of P0 and P1 finishing. Setup
  *        includes the dealer's material (offline schedule: rt_plan.h), as CrypTen's online phase
- *        starts with its triples made.
+ *        starts with its triples made, and P0's and P1's own input-independent work (rt_plan.h,
+ *        rt_party_prepare/fill, as rt_tcp does): the weights' sharings (CrypTen's model.encrypt())
+ *        and the parties' dealer-stream expansion drawn at the stream positions the run will reach
+ *        (mpc_wcache.h: every value and counter as without it; the run fails if a sharing is drawn
+ *        online), scratch memory and input buffers sized by a phantom run and touched (no page
+ *        faults online).
  * Variants: GeLU(erf) + softmax + LayerNorm, and Quad + 2Quad + LayerNorm.
  * Also (sim, variant "accuracy-shape inference"): one whole private inference (embedding, layers,
  * head, logits revealed) of the accuracy pipeline's model shape (scripts/accuracy.sh: 2 layers,
@@ -17,7 +22,9 @@
  * the examples and the truncation oracle on, as there). Its target_s, 0.12 s, is what whole-split MPC
  * evaluation of the pipeline's 16 models (16 x 608 examples) needs to take half of 20 minutes on
  * 2 cores (a budget split assumed here, the other half for training and the rest).
- * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment; the row says how many were used.
+ * Kernel threads: MPCSIM_THREADS (par.h) as set in the environment, else all CPUs in the simulator and
+ * one per party process over tcp (three processes on the machine's cores; rt_tcp_local does the same);
+ * the row says how many were used.
  * Rows (bench_layer schema): backend, variant, threads, reps, wall_s_median, wall_s_min,
  * online_sent_bytes_p0, dealer_bytes, cpu_s_p0, cpu_s_p1, cpu_s_d (fastest rep; sim: the whole process
  * in cpu_s_p0, 0 in the others; tcp: each process over its online phase), target_s. Wall times are
@@ -50,6 +57,7 @@
 #include "../net/net_tcp.h"
 #include "../protocols/families.h"
 #include "../protocols/mpc_audit.h"
+#include "../protocols/mpc_wcache.h"
 
 static double now_s(void)
 {
@@ -238,12 +246,18 @@ static void must(int rc, const char *what)
     }
 }
 
+/* Kernel threads of each tcp party: MPCSIM_THREADS if set, else 1 (par.h: three processes share the
+ * cores; measured: two threads each gave more CPU and wall than one, the futex wakeups of the thread
+ * pool and four runnable threads on two cores). */
+static int tcp_threads(void) { return getenv("MPCSIM_THREADS") ? par_threads() : 1; }
+
 /* One party's process: returns its online seconds through the pipe. Setup: the seed exchange; D
  * then computes all its material (rt_plan.h, the offline schedule's work) and sends P0 and P1 a
  * 'ready' byte, which they wait for before their barrier. */
 static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in, int out_fd)
 {
     static const uint8_t psk[32] = {1, 2, 3};
+    par_set_threads(tcp_threads());
     net_tcp_opts to;
     net_tcp_opts_default(&to);
     to.self = role;
@@ -281,6 +295,13 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         mpc_ctx_init(&c, p, cfg, 0, 1);
         c.scratch = scratch;
         must(mpc_setup(&c), "setup");
+        /* The party's own setup work (rt_plan.h): scratch sized and prefaulted, the weights' sharings drawn. */
+        rt_job j = {.cfg = cfg, .seed = 1, .fn = layer_party, .arg = {in, in}};
+        rt_party_prep prep;
+        if (rt_party_prepare(&j, role, scratch, &prep) != 0) _exit(2);
+        rt_party_fill(&prep, &c);
+        for (int q = 0; q < 3; q++)
+            if (q != role) net_tcp_reserve_input(t, q, prep.max_in[q]);
         uint8_t b = 1, r;
         must(net_recv(p, NET_D, &r, 1), "D's ready");
         must(net_send(p, 1 - role, &b, 1), "barrier");
@@ -292,6 +313,13 @@ static void tcp_party(int role, int fds[3], const mpc_config *cfg, layer_in *in,
         layer_party(&c, in);
         must(net_flush(p, 1 - role), "final flush");
         dt = in->t_end - in->t_start;
+        if (mpc_wcache_misses(prep.wc) != 0 || mpc_wcache_hits(prep.wc) != mpc_wcache_entries(prep.wc)) {
+            fprintf(stderr, "bench_layer: %s: model sharings drawn in setup: %llu of %zu used, %llu drawn online\n",
+                    net_party_names[role], (unsigned long long)mpc_wcache_hits(prep.wc), mpc_wcache_entries(prep.wc),
+                    (unsigned long long)mpc_wcache_misses(prep.wc));
+            _exit(2);
+        }
+        rt_party_prep_free(&prep);
         sent = p->stats.total.sent_bytes[1 - role];
         if (role == NET_P0) must(net_tcp_send_bye(t, NET_D), "bye");
     }
@@ -360,8 +388,8 @@ int main(int argc, char **argv)
     xp_out o;
     if (xp_out_open(&o, path) != 0) return 1;
     fprintf(o.f, "# mpcsim bench_layer: one BERT-base encoder layer, seq 128, crypten, offline dealer, real mode; "
-                 "OPENBLAS_CORETYPE=%s; kernel threads %d\n",
-            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "(unset)", par_threads());
+                 "OPENBLAS_CORETYPE=%s; kernel threads %d (sim), %d per party (tcp)\n",
+            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "(unset)", par_threads(), tcp_threads());
     xp_rows w;
     xp_rows_open(&w, o.f, &xp_schema_bench_layer, XP_ROWS_CSV);
     mpc_config cfg;
@@ -400,7 +428,7 @@ int main(int argc, char **argv)
                 if (cp[r][q] < cmin[q]) cmin[q] = cp[r][q];
         xp_rows_str(&w, "backend", cases[k].backend);
         xp_rows_str(&w, "variant", cases[k].variant);
-        xp_rows_int(&w, "threads", par_threads());
+        xp_rows_int(&w, "threads", strcmp(cases[k].backend, "tcp") == 0 ? tcp_threads() : par_threads());
         xp_rows_int(&w, "reps", reps);
         xp_rows_real(&w, "wall_s_median", t[reps / 2]);
         xp_rows_real(&w, "wall_s_min", t[0]);

@@ -38,6 +38,12 @@ void arena_block_free(void *p);
  * gets the size. */
 void *arena_pages(size_t *n);
 
+/* Touches every page of every chunk the arena holds (one write per 4 KiB page), so that later blocks
+ * take no page fault: a party's setup calls it after a phantom run sized the arena (mpc_ctx's
+ * scratch_probe), moving the kernel's page clearing out of the online phase. Returns the bytes
+ * touched. Contents stay unspecified (blocks are never cleared). NULL: 0. */
+size_t arena_prefault(arena *a);
+
 /* Bytes of chunk memory the arena holds now (reserved, live or not), and the largest live total. */
 size_t arena_reserved(const arena *a);
 size_t arena_peak(const arena *a);

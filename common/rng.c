@@ -251,6 +251,18 @@ void rng_bytes(rng *r, void *out, size_t n)
     }
 }
 
+void rng_skip(rng *r, uint64_t n)
+{
+    uint64_t buffered = sizeof r->buf - r->pos, take = n < buffered ? n : buffered;
+    r->pos += (unsigned)take;
+    n -= take;
+    r->block += n / 64;
+    if (n % 64) {
+        rng_refill(r);
+        r->pos = (unsigned)(n % 64);
+    }
+}
+
 void rng_fill_u64(rng *r, uint64_t *out, size_t n)
 {
     rng_bytes(r, out, n * sizeof *out);

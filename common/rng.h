@@ -26,6 +26,10 @@ void rng_init_key(rng *r, const uint8_t key[32], const uint8_t nonce[8]);
 /* Next n keystream bytes. Consumes the stream in order, whatever the chunking of calls. */
 void rng_bytes(rng *r, void *out, size_t n);
 uint64_t rng_u64(rng *r);
+/* Advances the stream by n bytes without computing them: the state afterwards is the one rng_bytes(r,
+ * _, n) leaves (ChaCha20 is seekable: whole blocks are a counter step; a partial last block is
+ * computed into the buffer, as rng_bytes would). */
+void rng_skip(rng *r, uint64_t n);
 /* n words, little-endian from the keystream. */
 void rng_fill_u64(rng *r, uint64_t *out, size_t n);
 /* Uniform double in [0,1) with 53 random bits. */

@@ -124,10 +124,12 @@ static void embed(mpc_ctx *c, const sbert_job *j, uint64_t *h)
             for (size_t d = 0; d < C; d++) pt[t * C + d] = w->wpe[((size_t)m->pos_offset + t) * C + d] + w->wtt[d];
         for (size_t b = 1; b < B; b++) memcpy(pt + b * T * C, pt, T * C * sizeof *pt);
     }
-    fam(c)->embed(c, h, real && c->self == NET_P1 ? j->tokens : NULL, real && p0 ? w->wte : NULL, pt, B * T, V, C);
+    /* P0's weights go to the family in phantom mode too (when the job has them), where no op reads them:
+     * a setup run records where they are shared (mpc_wcache.h). Temporaries (pt) are real-mode only. */
+    fam(c)->embed(c, h, real && c->self == NET_P1 ? j->tokens : NULL, p0 && w ? w->wte : NULL, pt, B * T, V, C);
     free(pt);
     /* 3. Embedding norm. */
-    const tfm_params *wp = p0 && real ? w : NULL; /* P0's plaintext weights, real mode only */
+    const tfm_params *wp = p0 ? w : NULL; /* P0's plaintext weights (phantom mode: read by no op) */
     norm(c, j, 0, h, h, wp ? wp->emb_ln_g : NULL, wp ? wp->emb_ln_b : NULL, wp ? wp->emb_bn_mu : NULL,
          wp ? wp->emb_bn_var : NULL);
 }
@@ -137,7 +139,7 @@ static void qkv_fused(mpc_ctx *c, uint64_t *q, uint64_t *k, uint64_t *v, const u
                       size_t T, size_t C)
 {
     float *Wc = NULL, *bc = NULL;
-    if (w) {
+    if (w && !c->phantom) { /* a temporary: real mode only (mpc_wcache.h records the job's own weights) */
         Wc = chk_malloc(3 * C * C * sizeof *Wc);
         bc = chk_malloc(3 * C * sizeof *bc);
         const float *Ws[3] = {w->wq, w->wk, w->wv}, *bs[3] = {w->bq, w->bk, w->bv};
@@ -165,7 +167,7 @@ static void layer(mpc_ctx *c, const sbert_job *j, int l, uint64_t *h)
     size_t T1 = (size_t)j->T, B = nbatch(j), T = B * T1; /* T: the batch's rows */
     size_t C = (size_t)m->C, F = (size_t)m->F, NH = (size_t)m->NH, hs = C / NH;
     int p0 = c->self == NET_P0, real = !c->phantom;
-    const tfm_layer *w = p0 && real ? &j->w->layer[l] : NULL;
+    const tfm_layer *w = p0 && j->w ? &j->w->layer[l] : NULL; /* phantom: passed on, never read */
 #define W(field) (w ? w->field : NULL)
     uint64_t *q = mpc_tmp(c, T * C), *k = mpc_tmp(c, T * C), *v = mpc_tmp(c, T * C);
     uint64_t *qh = mpc_tmp(c, T * C), *kt = mpc_tmp(c, T * C), *vh = mpc_tmp(c, T * C);
@@ -287,11 +289,11 @@ void sbert_forward(mpc_ctx *c, const sbert_job *j)
         cls = first;
     }
     net_tag_push(c->net, SB_TAG_POOLER);
-    linear(c, pooled, cls, p0 && real ? j->w->pool_w : NULL, p0 && real ? j->w->pool_b : NULL, B, C, C);
+    linear(c, pooled, cls, p0 && j->w ? j->w->pool_w : NULL, p0 && j->w ? j->w->pool_b : NULL, B, C, C);
     fam(c)->activation[MPC_ACT_TANH].run(c, pooled, pooled, B * C);
     net_tag_pop(c->net, SB_TAG_POOLER);
     net_tag_push(c->net, SB_TAG_CLASSIFIER);
-    linear(c, logit, pooled, p0 && real ? j->w->cls_w : NULL, p0 && real ? j->w->cls_b : NULL, B, C, NL);
+    linear(c, logit, pooled, p0 && j->w ? j->w->cls_w : NULL, p0 && j->w ? j->w->cls_b : NULL, B, C, NL);
     fam(c)->reveal(c, plain, logit, B * NL, NET_P1);
     net_tag_pop(c->net, SB_TAG_CLASSIFIER);
     if (real && c->self == NET_P1)

@@ -794,6 +794,16 @@ int net_tcp_from_fds(net_tcp **out, const net_tcp_opts *o, const int fd[NET_MAX_
     return NET_OK;
 }
 
+void net_tcp_reserve_input(net_tcp *t, int peer, size_t bytes)
+{
+    CHECK(peer >= 0 && peer < NET_MAX_PARTIES, "peer %d", peer);
+    conn *c = &t->c[peer];
+    if (c->fd < 0 || bytes == 0) return;
+    size_t frame = NET_TCP_HDR_BYTES + bytes + NET_TCP_TAG_BYTES;
+    reserve(&c->ib, &c->ib_cap, c->ib_len, 2 * frame + READ_CHUNK);
+    for (size_t i = c->ib_len; i < c->ib_cap; i += 4096) ((volatile uint8_t *)c->ib)[i] = 0;
+}
+
 int net_tcp_send_bye(net_tcp *t, int peer)
 {
     conn *c = &t->c[peer];

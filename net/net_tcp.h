@@ -159,6 +159,11 @@ int net_tcp_from_fds(net_tcp **out, const net_tcp_opts *o, const int fd[NET_MAX_
 net_party *net_tcp_party(net_tcp *t);
 /* Tells peer that no more frames follow (its recv() returns NET_ECLOSED once it has read the rest). */
 int net_tcp_send_bye(net_tcp *t, int peer) WUR;
+/* Setup: grows peer's input buffer to hold `bytes` (frames that arrive before their recv(), e.g. the
+ * peer's half of an exchange read while ours is being sent) and touches its pages, so that the online
+ * phase neither regrows it (a copy) nor faults fresh pages. Call with the largest message expected
+ * from peer (rt_party_prep.max_in): room for two such frames is made. */
+void net_tcp_reserve_input(net_tcp *t, int peer, size_t bytes);
 /* Graceful end (see above). */
 int net_tcp_finish(net_tcp *t) WUR;
 /* Closes the sockets (no goodbye) and frees. NULL is a no-op. */

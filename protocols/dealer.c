@@ -2,6 +2,8 @@
  * dealer.h. */
 #include "dealer.h"
 
+#include "mpc_wcache.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,9 @@ _Static_assert(sizeof(dealer_req) == DEALER_REQ_BYTES, "request size");
 
 void dealer_draw(mpc_ctx *c, uint64_t *buf, size_t n)
 {
-    if (!c->phantom) rng_fill_u64(&c->dealer, buf, n);
+    /* The setup work's copy of this stretch of the stream (mpc_wcache.h), else the PRG. */
+    if (!mpc_wcache_dealer_draw(c, buf, n) && !c->phantom) rng_fill_u64(&c->dealer, buf, n);
+    c->dealer_bytes += 8 * (uint64_t)n;
     mpc_work(c, 0, 0, 8 * n);
 }
 

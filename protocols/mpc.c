@@ -145,7 +145,8 @@ int mpc_setup(mpc_ctx *c)
 
 uint64_t *mpc_tmp(const mpc_ctx *c, size_t n)
 {
-    return c->phantom ? NULL : arena_block_alloc(c->scratch, n * sizeof(uint64_t));
+    if (c->phantom && !(c->scratch_probe && c->scratch)) return NULL;
+    return arena_block_alloc(c->scratch, n * sizeof(uint64_t));
 }
 
 void mpc_tmp_free(uint64_t *p) { arena_block_free(p); }
@@ -161,6 +162,7 @@ void mpc_work(mpc_ctx *c, uint64_t ring_macs, uint64_t elem_ops, uint64_t prg_by
 void mpc_przs(mpc_ctx *c, uint64_t *z, size_t n)
 {
     mpc_work(c, 0, n, 8 * n);
+    c->pair_bytes += 8 * (uint64_t)n;
     if (c->phantom) return;
     rng_fill_u64(&c->pair, z, n);
     if (c->self == NET_P1)
@@ -170,6 +172,7 @@ void mpc_przs(mpc_ctx *c, uint64_t *z, size_t n)
 void mpc_przs_bin(mpc_ctx *c, uint64_t *z, size_t n)
 {
     mpc_work(c, 0, n, 8 * n);
+    c->pair_bytes += 8 * (uint64_t)n;
     if (c->phantom) return;
     rng_fill_u64(&c->pair, z, n);
 }

@@ -99,6 +99,13 @@ typedef struct mpc_ctx {
     arena *scratch;            /* borrowed: where mpc_tmp takes its buffers (NULL: malloc per buffer).
                                 * The party's runner creates one per party and sets it after init,
                                 * so ops reuse mapped pages instead of faulting fresh ones per op. */
+    int scratch_probe;         /* phantom mode with a scratch arena: mpc_tmp still takes (untouched)
+                                * blocks from it, so that a phantom run grows the arena as the real run
+                                * will, and a party's setup can prefault it (arena_prefault) */
+    uint64_t pair_bytes;       /* bytes drawn from `pair` so far (counted in phantom mode too) */
+    uint64_t dealer_bytes;     /* bytes drawn from `dealer` so far (dealer_draw; phantom mode too) */
+    struct mpc_wcache *wcache; /* borrowed: the model shares' zero-sharings drawn in setup (mpc_wcache.h);
+                                * NULL = drawn when the ops share the model */
 } mpc_ctx;
 
 /* Initialises the non-network part. seed feeds only this party's private randomness. */
@@ -112,7 +119,7 @@ void mpc_ctx_init_key(mpc_ctx *c, net_party *net, const mpc_config *cfg, int pha
  * Cost: 1 round; 32 B sent per party to the other; 32 B D->P0 and D->P1. Setup, not online. */
 int mpc_setup(mpc_ctx *c) WUR;
 
-/* Scratch buffer of n words for the op in progress; NULL in phantom mode. Free with mpc_tmp_free
+/* Scratch buffer of n words for the op in progress; NULL in phantom mode (unless scratch_probe). Free with mpc_tmp_free
  * (any order; the memory is reused once every later buffer is freed too: arena.h). From c->scratch
  * when set, else from malloc. Uninitialised. */
 uint64_t *mpc_tmp(const mpc_ctx *c, size_t n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/arena.h"
+#include "../protocols/mpc_wcache.h"
 #include "rt_sim.h"
 
 enum { REQ_WORDS = 1 + DEALER_SHAPE_WORDS };
@@ -144,4 +145,60 @@ void rt_plan_free(rt_plan *plan)
     free(plan->off);
     free(plan->mat);
     memset(plan, 0, sizeof *plan);
+}
+
+typedef struct in_rec {
+    rt_party_prep *pp;
+    int self;
+} in_rec;
+
+static void on_msg_in(void *ud, const net_trace_rec *r)
+{
+    in_rec *x = ud;
+    if (r->dst == x->self && r->src >= 0 && r->src < 3 && r->bytes > x->pp->max_in[r->src]) x->pp->max_in[r->src] = r->bytes;
+}
+
+int rt_party_prepare(const rt_job *j, int self, arena *scratch, rt_party_prep *pp)
+{
+    memset(pp, 0, sizeof *pp);
+    CHECK(self == NET_P0 || self == NET_P1, "rt_party_prepare for party %d", self);
+    rt_job pj = *j;
+    pj.phantom = 1;
+    memset(pj.ret, 0, sizeof pj.ret);
+    memset(pj.ret_len, 0, sizeof pj.ret_len);
+    memset(pj.share, 0, sizeof pj.share);
+    pj.nshare = 0;
+    rt_sim_opts so;
+    memset(&so, 0, sizeof so);
+    nm_linkspec l = {.bps = 1000000000ull, .latency_ns = 100000};
+    nm_topology_init(&so.topo, 3, &l);
+    pp->wc = mpc_wcache_create();
+    pp->scratch = scratch;
+    so.scratch[self] = scratch;
+    so.scratch_probe = 1;
+    so.wcache[self] = pp->wc;
+    in_rec x = {pp, self};
+    so.trace[0] = on_msg_in;
+    so.trace_ud[0] = &x;
+    rt_result res;
+    if (rt_sim_job(&so, &pj, &res) != 0) {
+        fprintf(stderr, "error: %s: the party's setup plan (the job in phantom mode) failed\n", net_party_names[self]);
+        rt_party_prep_free(pp);
+        return -1;
+    }
+    return 0;
+}
+
+void rt_party_fill(rt_party_prep *pp, mpc_ctx *c)
+{
+    if (c->phantom) return;
+    mpc_wcache_fill(pp->wc, c);
+    c->wcache = pp->wc;
+    pp->prefaulted = arena_prefault(pp->scratch);
+}
+
+void rt_party_prep_free(rt_party_prep *pp)
+{
+    mpc_wcache_destroy(pp->wc);
+    memset(pp, 0, sizeof *pp);
 }

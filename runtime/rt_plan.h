@@ -44,4 +44,29 @@ int rt_plan_fill(dealer_ctx *d, rt_plan *plan) WUR;
 int rt_plan_serve(dealer_ctx *d, const rt_plan *plan) WUR;
 void rt_plan_free(rt_plan *plan);
 
+/* P0's and P1's side of the same idea: the input-independent work of a party's online phase done in
+ * its setup, from the program's public shapes.
+ *   1. rt_party_prepare: the job once in phantom mode in the simulator, with this party's scratch
+ *      arena in probe mode (mpc_ctx.scratch_probe: it grows as the real run's will, untouched) and its
+ *      model sharings recorded (mpc_wcache.h: pair-stream positions and lengths);
+ *   2. rt_party_fill, after mpc_setup and before the barrier: the model sharings' zero-sharings drawn at
+ *      those positions (mpc_wcache_fill; c->wcache set), and every page of the arena touched
+ *      (arena_prefault): the online phase then takes no page fault for its scratch memory and draws
+ *      no model-sharing keystream.
+ * Every value, message and counter of the online phase is the same as without it (the cache hands out
+ * exactly the draws the run would make; mpc_wcache.h). Memory: the arena's peak, reached in setup, and
+ * the weights' zero-sharings (8 bytes per weight) stay resident. The job's arguments must be valid in
+ * phantom mode here, as for rt_plan_record. */
+typedef struct rt_party_prep {
+    struct mpc_wcache *wc;
+    arena *scratch;      /* borrowed: the party's arena */
+    size_t prefaulted;   /* bytes touched by rt_party_fill */
+    uint64_t max_in[3];  /* the largest message this party receives from each party (the transport's
+                          * input buffers: net_tcp_reserve_input) */
+} rt_party_prep;
+
+int rt_party_prepare(const rt_job *j, int self, arena *scratch, rt_party_prep *pp) WUR;
+void rt_party_fill(rt_party_prep *pp, mpc_ctx *c);
+void rt_party_prep_free(rt_party_prep *pp);
+
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../protocols/families.h"
+#include "../protocols/mpc_wcache.h"
 #include "../sim/sim.h"
 
 typedef struct party_slot {
@@ -86,6 +87,11 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
         mpc_ctx_init(&slot[i].ctx, net_sim_party(s, i), o->cfg, o->phantom, o->seed);
         slot[i].ctx.audit = o->audit;
         if (!o->phantom) slot[i].ctx.scratch = o->scratch[i] ? o->scratch[i] : arena_create();
+        else if (o->scratch_probe && o->scratch[i]) {
+            slot[i].ctx.scratch = o->scratch[i];
+            slot[i].ctx.scratch_probe = 1;
+        }
+        slot[i].ctx.wcache = o->wcache[i];
         slot[i].fn = fn;
         slot[i].arg = arg ? arg[i] : NULL;
     }
@@ -109,6 +115,9 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
         if (net_sim_end_time(s, i) > res->setup_ns) res->setup_ns = net_sim_end_time(s, i);
     }
     net_sim_destroy(s);
+    /* The model sharings' zero-sharings, drawn in setup where the caller recorded them (mpc_wcache.h). */
+    for (int i = 0; i < 2; i++)
+        if (!o->phantom && o->wcache[i]) mpc_wcache_fill(o->wcache[i], &slot[i].ctx);
 
     /* Phase 2: online. */
     t = o->topo;

@@ -30,6 +30,11 @@ typedef struct rt_sim_opts {
     struct arena *scratch[3];  /* optional scratch arenas of P0, P1 and D (real mode), owned by the
                                 * caller and kept across runs (no page-fault churn between the runs of
                                 * an evaluation); NULL: a fresh arena per run, destroyed at its end */
+    int scratch_probe;         /* phantom mode: P0's and P1's mpc_tmp still take (untouched) blocks
+                                * from scratch[i] (mpc_ctx.scratch_probe): the arenas grow as in a
+                                * real run of the same job (rt_party_prepare) */
+    struct mpc_wcache *wcache[2]; /* optional, set on P0's and P1's contexts (mpc_wcache.h): recorded in
+                                * a phantom run, filled after the setup phase of a real one */
     net_sim_pool *msgpool;     /* optional message storage kept across runs (net_sim.h), the same
                                 * idea for the messages' payloads; NULL: fresh per run */
 } rt_sim_opts;

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "../common/arena.h"
+#include "../common/par.h"
 #include "../protocols/families.h"
+#include "../protocols/mpc_wcache.h"
 #include "rt_plan.h"
 
 /* ---- configuration hash ---- */
@@ -230,6 +232,8 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
     int planned = 0;
     memset(&plan, 0, sizeof plan);
     arena *scratch = NULL; /* real mode: the party's buffers reuse mapped pages across ops (arena.h) */
+    rt_party_prep prep;    /* P0, P1: their setup work (no_party_plan) */
+    memset(&prep, 0, sizeof prep);
     char err[1024];
     int rc = net_tcp_connect(&t, &to, err, sizeof err);
     int ret = -1;
@@ -273,6 +277,13 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         else mpc_ctx_init_key(&ctx, p, j->cfg, j->phantom, rkey);
         if (real) ctx.scratch = scratch = arena_create();
         must(mpc_setup(&ctx), me, "setup (seed exchange)");
+        /* The party's input-independent work (rt_plan.h), while D computes its material. */
+        if (real && !o->no_party_plan) {
+            if (rt_party_prepare(j, o->role, scratch, &prep) != 0) goto done;
+            rt_party_fill(&prep, &ctx);
+            for (int q = 0; q < 3; q++)
+                if (q != o->role) net_tcp_reserve_input(t, q, prep.max_in[q]);
+        }
         uint8_t rd = 0;
         must(net_recv(p, NET_D, &rd, 1), me, "waiting for D's 'ready' (the end of its setup)");
         if (rd != BARRIER_BYTE) {
@@ -301,6 +312,9 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
         must(net_flush(p, 1 - o->role), me, "final flush");
     }
     int64_t t_end = net_now(p);
+    if (prep.wc && mpc_wcache_misses(prep.wc))
+        fprintf(stderr, "note: %s: %llu of the job's model sharings were drawn online (the setup plan did not cover them)\n",
+                me, (unsigned long long)mpc_wcache_misses(prep.wc));
     mine.depth = p->depth;
     mine.online_ns = (uint64_t)(t_end - t_start);
     mine.c = p->stats.total;
@@ -388,6 +402,7 @@ int rt_tcp_run(const rt_tcp_opts *o, const rt_job *j, rt_tcp_outcome *out)
 
 done:
     rt_plan_free(&plan);
+    rt_party_prep_free(&prep);
     arena_destroy(scratch);
     net_tcp_destroy(t);
     return ret;
@@ -446,6 +461,9 @@ static void local_child(const rt_tcp_opts *base, int r, int fault_role, const ch
     o.listen = NULL;
     o.key = &kp[r];
     if (r != fault_role) o.fault_mode = 0, o.fault_after = 0;
+    /* Three processes share this machine's cores: one kernel thread each (par.h), unless the
+     * environment says otherwise. */
+    if (!getenv("MPCSIM_THREADS")) par_set_threads(1);
     rt_tcp_outcome oc;
     if (rt_tcp_run(&o, j, &oc) != 0) _exit(1);
     int R = o.out_party == NET_P1 ? NET_P1 : NET_P0;

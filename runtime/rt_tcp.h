@@ -16,6 +16,8 @@
  *      under the offline schedule, D then computes all its material (rt_plan.h: the job once in
  *      phantom mode in the simulator gives P0's requests); D ends its setup with a 1-byte 'ready'
  *      to P0 and to P1, which they wait for before the barrier (uncounted, like the barrier);
+ *      with the party plan (default, real mode) P0 and P1 do their input-independent work meanwhile
+ *      (rt_plan.h: rt_party_prepare, rt_party_fill; net_tcp_reserve_input);
  *   2. online: a barrier first (P0 and P1 exchange a 1-byte 'ready' and start when they have the
  *      peer's, so neither times the other's late start; the exchange precedes the phase boundary and
  *      is never counted); then rt_phase_online (statistics reset, dealer links offline under the
@@ -52,6 +54,11 @@ typedef struct rt_tcp_opts {
     int reproducible;                         /* 1: secrets from the seed (INSECURE); 0: OS CSPRNG */
     int dealer_plan;                          /* D, offline schedule: material computed in setup (rt_plan.h);
                                                * the job's arguments must be valid in phantom mode at D */
+    int no_party_plan;                        /* 0 (default): P0 and P1 do their own setup work in real
+                                               * mode (rt_plan.h, rt_party_prepare: scratch memory and
+                                               * input buffers sized and touched, the model sharings'
+                                               * draws made); the job's arguments must be valid in phantom
+                                               * mode at P0 and P1. 1: not (everything happens online) */
     net_tcp_tap_fn tap;                       /* tests */
     void *tap_ud;
 } rt_tcp_opts;

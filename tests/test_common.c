@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../common/arena.h"
 #include "../common/fx.h"
@@ -125,6 +126,29 @@ Test(rng, chunking_does_not_change_the_stream)
     cr_assert_arr_eq(x, y, sizeof x);
 }
 
+/* rng_skip leaves the state rng_bytes leaves: for any position in the buffered block and any skip
+ * (within it, to its end, whole blocks, whole blocks and a part), the following bytes are the same. */
+Test(rng, skip_equals_drawing_the_bytes)
+{
+    static const size_t pre[] = {0, 1, 8, 63, 64, 100};
+    static const size_t skip[] = {0, 1, 7, 56, 63, 64, 65, 128, 1000, 64 * 1024 + 3, 3 * 64 * 1024};
+    static uint8_t sink[3 * 64 * 1024 + 64];
+    for (size_t i = 0; i < sizeof pre / sizeof *pre; i++)
+        for (size_t k = 0; k < sizeof skip / sizeof *skip; k++) {
+            rng a, b;
+            rng_seed(&a, 5, 9);
+            rng_seed(&b, 5, 9);
+            uint8_t x[200], y[200];
+            rng_bytes(&a, x, pre[i]);
+            rng_bytes(&b, y, pre[i]);
+            rng_bytes(&a, sink, skip[k]);
+            rng_skip(&b, skip[k]);
+            rng_bytes(&a, x, sizeof x);
+            rng_bytes(&b, y, sizeof y);
+            cr_assert_arr_eq(x, y, sizeof x, "after %zu bytes, skipping %zu", pre[i], skip[k]);
+        }
+}
+
 /* Long runs are expanded on the kernel threads (64 KiB a part): the stream is the same for 1 and 2
  * threads and equals the byte-by-byte stream (block counters continue across calls). */
 Test(rng, threads_do_not_change_the_stream)
@@ -220,4 +244,44 @@ Test(arena, reuses_memory_across_ops_and_frees_in_any_order)
     cr_assert_eq((uintptr_t)m % 64, 0);
     arena_block_free(m);
     arena_destroy(NULL);
+}
+
+static long minor_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* arena_prefault touches every chunk page above the live blocks: what a phantom-probe run reserved is
+ * then written without page faults, and live blocks keep their contents. */
+Test(arena, prefault_touches_the_reserved_pages_and_keeps_live_blocks)
+{
+    arena *a = arena_create();
+    cr_assert_eq(arena_prefault(NULL), 0);
+    /* Grow the arena as an op would (blocks never written: a probe), keeping one small live block. */
+    uint64_t *keep = arena_block_alloc(a, 64 * 8);
+    for (int i = 0; i < 64; i++) keep[i] = 0x1234 + (uint64_t)i;
+    void *p[4];
+    for (int i = 0; i < 4; i++) p[i] = arena_block_alloc(a, (size_t)(6 + i) << 20);
+    for (int i = 3; i >= 0; i--) arena_block_free(p[i]);
+    size_t reserved = arena_reserved(a), chunks = arena_chunk_allocs(a);
+    size_t touched = arena_prefault(a);
+    cr_assert_gt(touched, reserved - 4096, "prefault touched %zu of %zu reserved bytes", touched, reserved);
+    cr_assert_leq(touched, reserved);
+    for (int i = 0; i < 64; i++) cr_assert_eq(keep[i], 0x1234 + (uint64_t)i, "live block kept");
+    /* The same blocks again, written whole: no new chunk, (almost) no page fault. */
+    long f0 = minor_faults();
+    for (int i = 0; i < 4; i++) {
+        p[i] = arena_block_alloc(a, (size_t)(6 + i) << 20);
+        memset(p[i], i + 1, (size_t)(6 + i) << 20);
+    }
+    long faults = minor_faults() - f0;
+    for (int i = 3; i >= 0; i--) arena_block_free(p[i]);
+    cr_assert_eq(arena_chunk_allocs(a), chunks);
+#if !defined(__SANITIZE_ADDRESS__)
+    cr_assert_leq(faults, 8, "%ld page faults writing 30 MiB of prefaulted blocks", faults);
+#endif
+    arena_block_free(keep);
+    arena_destroy(a);
 }

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "../models/tfm_io.h"
+#include "../protocols/mpc_wcache.h"
+#include "../runtime/rt_infer.h"
+#include "../runtime/rt_plan.h"
 #include "testutil.h"
 
 /* Value of column `col` in the first data row of CSV text. */
@@ -249,4 +252,168 @@ Test(explain, totals_equal_op_totals_and_steps_add_up, .timeout = 120)
         }
         tu_run_free(&e), tu_run_free(&o);
     }
+}
+
+/* One bert-tiny inference in the simulator (real mode, seed 4), with or without the parties' setup
+ * work (rt_party_prepare recorded for a job of sequence length rec_T, filled after setup). */
+typedef struct prep_run {
+    double logits[8];
+    uint64_t sent[2];
+    uint64_t hits[2], misses[2], dealer_bytes[2], dealer_hits[2];
+    size_t entries[2], chunks_before[2], chunks_after[2];
+} prep_run;
+
+static void run_prepared(const tfm_config *m, const tfm_params *w, int T, int rec_T, prep_run *out)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    int tokens[16];
+    for (int t = 0; t < T; t++) tokens[t] = 3 + (t * 7) % (m->V - 3);
+    rt_infer inf;
+    rt_job j;
+    rt_infer_job(&j, &inf, &cfg, 0, 4, m, T, w, tokens, NULL, NULL);
+    rt_sim_opts so = tu_session(&cfg, 0, 4);
+    arena *sc[2] = {arena_create(), arena_create()};
+    rt_party_prep pp[2];
+    memset(pp, 0, sizeof pp);
+    memset(out, 0, sizeof *out);
+    if (rec_T) {
+        rt_infer rinf;
+        rt_job rj;
+        rt_infer_job(&rj, &rinf, &cfg, 0, 4, m, rec_T, w, tokens, NULL, NULL);
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(rt_party_prepare(&rj, i, sc[i], &pp[i]), 0);
+            so.wcache[i] = pp[i].wc;
+            so.scratch[i] = sc[i];
+            out->chunks_before[i] = arena_chunk_allocs(sc[i]);
+            out->entries[i] = mpc_wcache_entries(pp[i].wc);
+        }
+        rt_infer_free(&rinf);
+    }
+    rt_result res;
+    cr_assert_eq(rt_sim_job(&so, &j, &res), 0);
+    memcpy(out->logits, inf.logits, (size_t)m->NL * sizeof(double));
+    for (int i = 0; i < 2; i++) {
+        out->sent[i] = rt_online_sent(&res, i);
+        out->hits[i] = mpc_wcache_hits(pp[i].wc);
+        out->misses[i] = mpc_wcache_misses(pp[i].wc);
+        out->dealer_bytes[i] = mpc_wcache_dealer_bytes(pp[i].wc);
+        out->dealer_hits[i] = mpc_wcache_dealer_hits(pp[i].wc);
+        out->chunks_after[i] = arena_chunk_allocs(sc[i]);
+        rt_party_prep_free(&pp[i]);
+        arena_destroy(sc[i]);
+    }
+    rt_infer_free(&inf);
+}
+
+/* The parties' setup work (rt_plan.h) moves work, never values: the model sharings drawn in setup are
+ * handed out at exactly the pair-stream positions the run reaches (every one used, none drawn live), the
+ * dealer stream's draws are served from its expansion in setup (a wrong stretch breaks every triple),
+ * the probe-sized arena needs no new chunk, and the logits and byte counters equal a run without it
+ * bit for bit. A record of another program (another sequence length) misses and draws live: the same
+ * values again. */
+Test(infer, party_setup_work_changes_no_value)
+{
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    tfm_params w;
+    tfm_params_alloc(&w, &m);
+    tfm_params_init(&w, &m, 21);
+    prep_run plain, prep, other;
+    run_prepared(&m, &w, 12, 0, &plain);
+    run_prepared(&m, &w, 12, 12, &prep);
+    run_prepared(&m, &w, 12, 8, &other);
+    for (int i = 0; i < 2; i++) {
+        /* embedding table, position rows, its norm; per layer 6 linears (W, b) and 2 norms (g, b); pooler, classifier */
+        size_t want = 2 + 2 + (size_t)m.L * (6 * 2 + 2 * 2) + 2 * 2;
+        cr_expect_eq(prep.entries[i], want, "P%d: %zu model sharings recorded, %zu expected", i, prep.entries[i], want);
+        cr_expect_eq(prep.hits[i], prep.entries[i], "P%d: %llu of %zu used", i, (unsigned long long)prep.hits[i],
+                     prep.entries[i]);
+        cr_expect_eq(prep.misses[i], 0);
+        /* the dealer stream (P0: masks; P1: masks and result shares) expanded in setup, every draw served */
+        cr_expect_gt(prep.dealer_bytes[i], 0);
+        cr_expect_gt(prep.dealer_hits[i], 0);
+        cr_expect_leq(other.dealer_bytes[i], prep.dealer_bytes[i], "a shorter job draws less");
+        cr_expect_eq(prep.chunks_after[i], prep.chunks_before[i], "P%d: the arena grew online", i);
+        cr_expect_eq(prep.sent[i], plain.sent[i]);
+        cr_expect_eq(other.hits[i], 0);
+        cr_expect_gt(other.misses[i], 0);
+        cr_expect_eq(other.sent[i], plain.sent[i]);
+    }
+    for (int k = 0; k < m.NL; k++) {
+        cr_expect(prep.logits[k] == plain.logits[k], "logit %d: %.17g with setup work, %.17g without", k,
+                  prep.logits[k], plain.logits[k]);
+        cr_expect(other.logits[k] == plain.logits[k], "logit %d: %.17g with a stale record, %.17g without", k,
+                  other.logits[k], plain.logits[k]);
+    }
+    tfm_params_free(&w);
+}
+
+/* The shares themselves (the logits above do not see how a weight was shared: a Beaver product's
+ * output shares depend only on its triple and the opened values). A job that interleaves other pair
+ * draws with model sharings (zero-sharings, and sharings of P0's plaintext encoded in setup) and keeps
+ * every model share: with the setup work, each party's shares are the ones drawn live, word for word,
+ * and they share zero or P0's value. */
+enum { ZS_N = 4, ZS_WORDS = 1000 };
+typedef struct zs_arg {
+    uint64_t out[2][ZS_N * ZS_WORDS];
+} zs_arg;
+
+static float zs_src[ZS_WORDS]; /* P0's "weights" (entries 1 and 3) */
+
+static void zs_enc(uint64_t *sh, const float *src, size_t rows, size_t cols, int f)
+{
+    for (size_t i = 0; i < rows * cols; i++) sh[i] += (uint64_t)(int64_t)((double)src[i] * (double)(1 << f)) * 3;
+}
+
+static void zs_party(mpc_ctx *c, void *arg)
+{
+    zs_arg *a = arg;
+    uint64_t other[64];
+    for (int k = 0; k < ZS_N; k++) {
+        mpc_przs(c, c->phantom ? NULL : other, (size_t)(3 + 17 * k)); /* another op's draw */
+        size_t n = (size_t)(ZS_WORDS - 9 * k);
+        uint64_t *z = k % 2 ? mpc_share_model_enc(c, n, zs_enc, c->self == NET_P0 ? zs_src : NULL, n, 1)
+                            : mpc_share_model_zero(c, n);
+        if (!c->phantom) memcpy(a->out[c->self] + k * ZS_WORDS, z, n * sizeof *z);
+        mpc_share_model_release(c, z);
+    }
+}
+
+Test(infer, model_sharings_drawn_in_setup_are_the_live_draws)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    for (int i = 0; i < ZS_WORDS; i++) zs_src[i] = (float)(i % 37) * 0.25f - 4.0f;
+    static zs_arg plain, prep;
+    memset(&plain, 0, sizeof plain);
+    memset(&prep, 0, sizeof prep);
+    rt_job j = {.cfg = &cfg, .seed = 6, .fn = zs_party, .arg = {&plain, &plain}};
+    rt_sim_opts so = tu_session(&cfg, 0, 6);
+    rt_result res;
+    cr_assert_eq(rt_sim_job(&so, &j, &res), 0);
+    rt_party_prep pp[2];
+    arena *sc[2] = {arena_create(), arena_create()};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(rt_party_prepare(&j, i, sc[i], &pp[i]), 0);
+        cr_assert_eq(mpc_wcache_entries(pp[i].wc), ZS_N);
+        so.wcache[i] = pp[i].wc;
+    }
+    j.arg[0] = j.arg[1] = &prep;
+    cr_assert_eq(rt_sim_job(&so, &j, &res), 0);
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(mpc_wcache_hits(pp[i].wc), ZS_N);
+        cr_expect_eq(mpc_wcache_misses(pp[i].wc), 0);
+        cr_expect_arr_eq(prep.out[i], plain.out[i], sizeof plain.out[i], "P%d's model shares", i);
+        rt_party_prep_free(&pp[i]);
+        arena_destroy(sc[i]);
+    }
+    int nonzero = 0;
+    for (size_t w = 0; w < ZS_N * ZS_WORDS; w++) {
+        size_t k = w / ZS_WORDS, i = w % ZS_WORDS, n = (size_t)(ZS_WORDS - 9 * (int)k);
+        uint64_t want = k % 2 && i < n ? (uint64_t)(int64_t)((double)zs_src[i] * 65536.0) * 3 : 0;
+        cr_assert_eq(prep.out[0][w] + prep.out[1][w], want, "entry %zu word %zu: not a sharing of P0's value", k, i);
+        nonzero += prep.out[0][w] != 0;
+    }
+    cr_expect_gt(nonzero, ZS_N * (ZS_WORDS - 30) - 10, "the shares are random words");
 }

@@ -1,7 +1,7 @@
 /* crypten.c -- the `crypten` family's table (family.h): how CrypTen does each layer, with its cost.
  *
- *  - Weights are P0's, secret-shared at model setup (mpc_share_model: no messages, PRG work not
- *    charged); every linear layer is a Beaver matmul with both operands secret, so each use re-opens
+ *  - Weights are P0's, secret-shared at model setup (mpc_share_model_enc: no messages, PRG work not
+ *    charged; over TCP drawn and encoded before the online phase, mpc_wcache.h); every linear layer is a Beaver matmul with both operands secret, so each use re-opens
  *    a fresh mask of the whole weight; the bias is added locally.
  *    Cost (T x in @ in x out): 1 round; 8 (T in + in out) B per party; dealer 8 T out B + 1 request.
  *  - Embedding: P1 secret-shares the one-hot matrix of its tokens (T x V, fixed point), multiplied by
@@ -29,34 +29,52 @@
 #include "mpc_math.h"
 #include "mpc_nn.h"
 #include "../mpc_trunc_safe.h"
+#include "../mpc_wcache.h"
 
 /* ---- sharing P0's weights (model setup) ---- */
 
-/* Shares W^T ([in, out]) of P0's weight W ([out, in]). */
+/* Encodes P0's plaintext and adds it in place to its zero-sharing: mpc_share_model's value, without
+ * a plaintext buffer (mpc_wcache_enc_fn: v is rows x cols = n x 1). Each value is fx_encode's: the
+ * conversion to int64_t truncates toward zero as its trunc() does, and is exact once |x 2^f| < 2^63;
+ * anything else (out of range, NaN) goes to fx_encode, which reports it. */
+static void add_encoded(uint64_t *sh, const float *v, size_t n, size_t one, int f)
+{
+    (void)one;
+    const double s = (double)(UINT64_C(1) << f), lim = 9223372036854775808.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = (double)v[i] * s;
+        sh[i] += fabs(x) < lim ? (uint64_t)(int64_t)x : fx_encode(v[i], f);
+    }
+}
+
+/* The same for W^T of W [out, in]: sh[i * out + o] += encode(W[o * in + i]), in 32 x 32 tiles (the
+ * transpose reads and writes whole cache lines). */
+static void add_encoded_t(uint64_t *sh, const float *W, size_t out, size_t in, int f)
+{
+    enum { TILE = 32 };
+    const double s = (double)(UINT64_C(1) << f), lim = 9223372036854775808.0;
+    for (size_t o0 = 0; o0 < out; o0 += TILE)
+        for (size_t i0 = 0; i0 < in; i0 += TILE) {
+            size_t o1 = o0 + TILE < out ? o0 + TILE : out, i1 = i0 + TILE < in ? i0 + TILE : in;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t o = o0; o < o1; o++) {
+                    double x = (double)W[o * in + i] * s;
+                    sh[i * out + o] += fabs(x) < lim ? (uint64_t)(int64_t)x : fx_encode(W[o * in + i], f);
+                }
+        }
+}
+
+/* Shares W^T ([in, out]) of P0's weight W ([out, in]; NULL except on P0). The model sharing's draws,
+ * and P0's encoding when the recording run saw W, come from the setup work when there is one
+ * (mpc_wcache.h). Release with mpc_share_model_release. */
 static uint64_t *share_wt(mpc_ctx *c, const float *W, size_t out, size_t in)
 {
-    uint64_t *plain = NULL, *sh = mpc_tmp(c, in * out);
-    int f = c->cfg->frac_bits;
-    if (!c->phantom && c->self == NET_P0) {
-        plain = chk_malloc(in * out * sizeof *plain);
-        for (size_t o = 0; o < out; o++)
-            for (size_t i = 0; i < in; i++) plain[i * out + o] = fx_encode(W[o * in + i], f);
-    }
-    mpc_share_model(c, sh, plain, in * out);
-    free(plain);
-    return sh;
+    return mpc_share_model_enc(c, in * out, add_encoded_t, W, out, in);
 }
 
 static uint64_t *share_vec(mpc_ctx *c, const float *v, size_t n)
 {
-    uint64_t *plain = NULL, *sh = mpc_tmp(c, n);
-    if (!c->phantom && c->self == NET_P0) {
-        plain = chk_malloc(n * sizeof *plain);
-        for (size_t i = 0; i < n; i++) plain[i] = fx_encode(v[i], c->cfg->frac_bits);
-    }
-    mpc_share_model(c, sh, plain, n);
-    free(plain);
-    return sh;
+    return mpc_share_model_enc(c, n, add_encoded, v, n, 1);
 }
 
 /* ---- linear layer and embedding ---- */
@@ -71,7 +89,7 @@ static void cr_linear(mpc_ctx *c, uint64_t *y, const uint64_t *x, const float *W
     if (!c->phantom)
         for (size_t t = 0; t < T; t++)
             for (size_t o = 0; o < out; o++) y[t * out + o] += bs[o];
-    mpc_tmp_free(Wt), mpc_tmp_free(bs);
+    mpc_share_model_release(c, Wt), mpc_share_model_release(c, bs);
 }
 
 static mpc_cost cr_linear_cost(const mpc_config *cfg, uint64_t T, uint64_t in, uint64_t out)
@@ -96,13 +114,7 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
     if (real && c->self == NET_P1)
         for (size_t t = 0; t < T; t++) oh_sh[t * V + (size_t)tokens[t]] += fx_encode(1.0, f);
     /* The table is [V, C] = (W^T of a [C, V] "weight"), shared as is (encoded into scratch memory). */
-    uint64_t *enc = NULL, *tab_sh = mpc_tmp(c, V * C);
-    if (real && p0) {
-        enc = mpc_tmp(c, V * C);
-        for (size_t i = 0; i < V * C; i++) enc[i] = fx_encode(table[i], f);
-    }
-    mpc_share_model(c, tab_sh, enc, V * C);
-    mpc_tmp_free(enc);
+    uint64_t *tab_sh = share_vec(c, p0 ? table : NULL, V * C);
     size_t K = c->cfg->embed_chunks > 1 ? (size_t)c->cfg->embed_chunks : 1;
     CHECK(K <= V, "embed_chunks %zu exceeds the vocabulary %zu", K, V);
     if (K == 1) {
@@ -120,11 +132,11 @@ static void cr_embed(mpc_ctx *c, uint64_t *h, const int *tokens, const float *ta
         }
         mpc_tmp_free(oh_i), mpc_tmp_free(part);
     }
-    mpc_tmp_free(oh_sh), mpc_tmp_free(tab_sh);
+    mpc_tmp_free(oh_sh), mpc_share_model_release(c, tab_sh);
     /* 2. + P0's rows (positions are public): local. */
-    uint64_t *rs = share_vec(c, real && p0 ? rows : NULL, T * C);
+    uint64_t *rs = share_vec(c, p0 ? rows : NULL, T * C);
     mpc_add(c, h, h, rs, T * C);
-    mpc_tmp_free(rs);
+    mpc_share_model_release(c, rs);
 }
 
 static mpc_cost cr_embed_cost(const mpc_config *cfg, uint64_t T, uint64_t V, uint64_t C)
@@ -166,7 +178,7 @@ static void cr_layernorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc
     int p0 = c->self == NET_P0;
     uint64_t *gs = share_vec(c, p0 ? p->gamma : NULL, H), *bs = share_vec(c, p0 ? p->beta : NULL, H);
     mpc_layernorm(c, out, x, gs, bs, R, H);
-    mpc_tmp_free(gs), mpc_tmp_free(bs);
+    mpc_share_model_release(c, gs), mpc_share_model_release(c, bs);
 }
 
 static void cr_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc_norm_params *p, size_t R, size_t H)
@@ -182,9 +194,9 @@ static void cr_batchnorm(mpc_ctx *c, uint64_t *out, const uint64_t *x, const mpc
     }
     uint64_t *ms = share_vec(c, p0 ? p->mean : NULL, H), *is = share_vec(c, inv, H);
     mpc_batchnorm(c, out, x, ms, is, gs, bs, R, H);
-    mpc_tmp_free(ms), mpc_tmp_free(is);
+    mpc_share_model_release(c, ms), mpc_share_model_release(c, is);
     free(inv);
-    mpc_tmp_free(gs), mpc_tmp_free(bs);
+    mpc_share_model_release(c, gs), mpc_share_model_release(c, bs);
 }
 
 /* ---- cost twins whose op's closed form does not take the configuration ---- */
