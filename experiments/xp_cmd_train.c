@@ -1038,7 +1038,7 @@ int xp_cmd_eval(int argc, char **argv)
     if (o.mpc) {
         size_t left = skip < e->n ? e->n - (size_t)skip : 0;
         nm = o.n && o.n < left ? (size_t)o.n : left;
-        size_t every = nm <= 16 ? 1 : nm / 20, next_note = every;
+        size_t every = nm < 20 ? 1 : nm / 20, next_note = every; /* a note per example below 20 */
         if (backend == 0) {
             for (int i = 0; i < 3; i++) scratch[i] = arena_create();
             msgpool = net_sim_pool_create();

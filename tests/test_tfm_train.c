@@ -567,6 +567,14 @@ Test(tfm_train, cli_train_distill_eval_mpc_on_a_synthetic_task, .timeout = 300)
     cr_expect(atof(csv_field(r.out, "max_abs_logit_error")) < 5e-2, "%s", r.out);
     cr_expect(strcmp(csv_field(r.out, "catastrophic"), "0") == 0, "%s", r.out);
     tu_run_free(&r);
+    /* 17-19 examples: the progress cadence (a note per example below 20) used to be 0 there and the
+     * evaluation hung after its first example; 19 runs, 19 notes */
+    snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --split dev --mpc --n 19", dir, dir);
+    r = tu_mpcsim(args);
+    cr_assert_eq(r.status, 0, "eval --mpc --n 19 failed: %s", r.err);
+    cr_expect(strcmp(csv_field(r.out, "mpc_examples"), "19") == 0, "%s", r.out);
+    cr_expect(strstr(r.err, " 19/19: ") != NULL && strstr(r.err, " 18/19: ") != NULL, "a note per example: %s", r.err);
+    tu_run_free(&r);
     /* issue 21: a wrap forced into the first truncation (the embedding's one-hot x table matmul) of
      * the first example is counted as catastrophic, named, and attributed to embed/matmul */
     snprintf(args, sizeof args, "eval --data %s --weights %s/student.safetensors --mpc --n 2 --force-wrap 1 "
