@@ -8,39 +8,30 @@
 #                wo_d       initialised from the teacher, task loss
 #                wo_pd      random init, task loss
 #              all with the same budget of epochs (reported in results/accuracy.csv)
-#   evaluation every model in plaintext on the whole test split and under 2-party MPC (real mode,
-#              the trained weights): the whole split for the teacher and the headline Quad+2Quad
-#              MPCFormer student, the first ACC_MPC_N examples for the others
+#   evaluation every model in plaintext and under 2-party MPC (real mode, the trained weights) on
+#              the whole test split (ACC_MPC_N=0, the default; N = the first N examples)
 #   latency    `mpcsim infer` for the same model shape, per approximation (paper network,
 #              V100 compute profile, as Table 1), for the accuracy-against-latency figure
 #
 # Outputs: results/accuracy.csv (one row per model), results/accuracy_latency.csv,
 # results/accuracy_train.csv (one row per training run); checkpoints and logs in runs/accuracy/
-# (git-ignored). About 20 minutes on 2 cores; runs two jobs at a time.
-# Whole-split MPC evaluation of all 16 models (ACC_MPC_N=0) does not fit that budget, measured on the
-# 2-core box (CPU seconds; training at load 3-12, so those numbers are upper bounds of an idle run):
-#   training: train/wo_d/wo_pd about 0.12 CPU s a step (quad+2quad, --init), distillation about 0.46
-#     (stage 1, gelu-erf+2quad): about 1,900 CPU s for the 16 models, i.e. 80% of 2 x 20 minutes;
-#   one private inference of this shape (`eval --mpc`, CPU of --n 21 minus --n 1 over 20, the
-#     mpcformer checkpoints, OPENBLAS_NUM_THREADS=1 MPCSIM_THREADS=1, the lower of two runs at load
-#     1.7-5 from other jobs; after issue 16's kernel work, main before it in brackets, same runs):
-#     teacher 0.21 (0.33), Quad+Softmax 0.13 (0.21), GeLU+2ReLU 0.17 (0.26), Quad+2ReLU 0.09 (0.16),
-#     GeLU+2Quad 0.15 (0.24), Quad+2Quad 0.07 (0.14); the fixed part (plaintext evaluation of the
-#     split, calibration) ~3 s a model. The largest share left is the ChaCha20 keystream (about
-#     740 MB per teacher inference: the dealer replays both parties' streams) at about 9 GB/s on one
-#     core (results/bench_kernels.csv; 5.8 before), then the simulated transport's copies; the ring
-#     matmuls (the one-hot embedding is 5 products of 128 x 8192 x 128) run at about 28-40 GMAC/s
-#     (10.5-14 before);
-#   so 16 x 608 inferences need about 1,260 CPU s (2,060 before), 0.13 s an inference on average:
-#     with training, about 3,200 CPU s, some 27 minutes on the two cores. A whole-split evaluation
-#     of every model needs a cheaper PRG or embedding protocol (which would move every real-mode
-#     result), not just faster kernels. Hence the default of the first 32 examples for 14 models.
+# (git-ignored). Runs two single-threaded jobs at a time.
+# Time, measured on the 2-core box (AMD EPYC Zen 5, OPENBLAS_CORETYPE=Haswell, nothing else running,
+# main 544b64e + this script): 22 min 24 s wall, 2,570 CPU s (user + system), of which the 16
+# whole-split MPC evaluations (16 x 608 private inferences) about 1,360 s (0.14 s an inference: from
+# 0.08 for the Quad+2Quad students to 0.23 for the teacher), training, distillation and the plaintext
+# evaluations the rest; the last job (wod-quad+2quad) runs alone for its last ~100 s. Issue 16 asks
+# for 20 minutes: not met. With 2 kernel threads per job (before MPCSIM_THREADS=1 here) it took
+# 24 min 18 s. The largest share of an inference left is the ChaCha20 keystream (about 740 MB per
+# teacher inference: the dealer replays both parties' streams) at about 9 GB/s on one core
+# (results/bench_kernels.csv); an AES-128-CTR keystream with VAES measured about 27-40 GB/s on this
+# machine (a scratch prototype, not in the tree), but changing the PRG moves every real-mode result.
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in
-#   stage 2; the teacher always trains 3), ACC_MPC_N (32; 0 = the whole test split for every model), ACC_JOBS (2), ACC_SEQ (128),
+#   stage 2; the teacher always trains 3), ACC_MPC_N (0 = the whole test split for every model; N: the first N examples), ACC_JOBS (2), ACC_SEQ (128),
 #   ACC_TRAIN_ARGS (extra options for train/distill, e.g. "--limit 64 --max-steps 4" for a smoke run),
-#   ACC_MPC_FULL (models evaluated under MPC on the whole split: "teacher mpcformer-quad+2quad"),
+#   ACC_MPC_FULL (with ACC_MPC_N > 0, models still evaluated on the whole split: "teacher mpcformer-quad+2quad"),
 #   ACC_SHAPE (the model shape given to train: "--layers 2 --hidden 128 --heads 2 --ffn 512"),
 #   ACC_DATA (a directory with train.tsv, dev.tsv, test.tsv and vocab.txt; default data/spam, fetched
 #   and prepared when missing), ACC_RESULTS (results), ACC_RUNS (runs/accuracy).
@@ -48,7 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 M=${1:-build/mpcsim}
 EPOCHS=${ACC_EPOCHS:-2}
-MPC_N=${ACC_MPC_N:-32}
+MPC_N=${ACC_MPC_N:-0}
 JOBS=${ACC_JOBS:-2}
 SEQ=${ACC_SEQ:-128}
 SHAPE=${ACC_SHAPE:---layers 2 --hidden 128 --heads 2 --ffn 512}
@@ -57,7 +48,7 @@ W=${ACC_RUNS:-runs/accuracy}
 R=${ACC_RESULTS:-results}
 [ "$EPOCHS" -ge 2 ] || { echo "error: ACC_EPOCHS must be >= 2 (distillation has two stages)" >&2; exit 2; }
 mkdir -p "$W" "$R"
-export OPENBLAS_NUM_THREADS=1 # two single-threaded jobs at a time use the two cores best
+export OPENBLAS_NUM_THREADS=1 MPCSIM_THREADS=1 # two single-threaded jobs at a time use the two cores best (BLAS and ring kernels)
 t0=$(date +%s)
 log() { printf '[accuracy %4ds] %s\n' $(($(date +%s) - t0)) "$*" >&2; }
 
