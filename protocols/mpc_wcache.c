@@ -47,7 +47,8 @@ void mpc_wcache_fill(mpc_wcache *w, const mpc_ctx *c)
     CHECK(!c->phantom && !w->filled, "mpc_wcache_fill: %s", c->phantom ? "phantom context" : "filled twice");
     size_t words = 0;
     size_t keep = 0; /* the first sharings, up to MPC_WCACHE_SHARES_MAX bytes (the rest: drawn live) */
-    while (keep < w->n && (words + w->e[keep].n) * sizeof(uint64_t) <= MPC_WCACHE_SHARES_MAX) words += w->e[keep++].n;
+    /* in 64 bits: on a 32-bit size_t (the explorer's wasm build) the bound is above size_t's range */
+    while (keep < w->n && ((uint64_t)words + w->e[keep].n) * sizeof(uint64_t) <= MPC_WCACHE_SHARES_MAX) words += w->e[keep++].n;
     w->n = keep;
     size_t bytes = words * sizeof(uint64_t);
     w->mem = arena_pages(&bytes);
