@@ -106,7 +106,7 @@ static void kernel_row(xp_rows *w, const char *kernel, const char *impl, const c
 static void kernels(const char *path)
 {
     static const size_t shapes[][3] = {{128, 8192, 128}, {128, 768, 768}, {128, 128, 512}};
-    static const char *const ring_names[] = {"auto", "portable", "avx2", "avx512"};
+    static const char *const ring_names[] = {"auto", "portable", "avx2", "avx512", "amx"};
     enum { REPS = 5 };
     int saved = par_threads();
     par_set_threads(1);
@@ -125,7 +125,7 @@ static void kernels(const char *path)
         uint64_t macs = (uint64_t)(m * k * p), inner = (500000000 + macs - 1) / macs;
         char shape[64];
         snprintf(shape, sizeof shape, "%zux%zux%zu", m, k, p);
-        for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AVX512; impl++) {
+        for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AMX; impl++) {
             if (!mpc_ring_impl_available_(impl)) continue;
             double best = 1e30;
             for (int rep = 0; rep < REPS; rep++) {

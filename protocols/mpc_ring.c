@@ -18,8 +18,12 @@
  *             38-45 GMAC/s at 128 x 128 x 512 and 28-38 at the one-hot embedding's
  *             128 x 8192 x 128, where X comes from memory (copying or packing X's rows, or
  *             prefetching them, measured no faster); the portable kernel about 2, AVX2 about 4.5-6.
- * MPC_RING_AUTO picks avx512 when the CPU has AVX-512F and DQ, else avx2 when it has AVX2, else the
- * portable kernel: checked at run time (cpuid), never assumed at build time. */
+ *   amx       Intel AMX: the words split into bytes, 36 byte products per tile (mpc_ring_amx.c);
+ *             on this machine's Intel Xeon 21-32 GMAC/s where avx512 does 12-14 (vpmullq is three
+ *             micro-ops there; results/bench_kernels.csv).
+ * MPC_RING_AUTO picks amx for products of at least 16 x 64 x 16 when the CPU and OS allow it, else
+ * avx512 when the CPU has AVX-512F and DQ, else avx2 when it has AVX2, else the portable kernel:
+ * checked at run time (cpuid, arch_prctl), never assumed at build time. */
 #include "mpc.h"
 #include "mpc_ring_internal.h"
 
@@ -165,6 +169,7 @@ int mpc_ring_impl_available_(int impl)
     case MPC_RING_AVX2: return __builtin_cpu_supports("avx2");
     case MPC_RING_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 #endif
+    case MPC_RING_AMX: return mpc_ring_amx_available_();
     default: return 0;
     }
 }
@@ -201,11 +206,25 @@ static void mm_part(void *ud, size_t lo, size_t hi)
     j->rows(j->Z, j->X, j->Y, lo, hi, j->k, j->p);
 }
 
+/* AUTO's choice for one product: AMX where it pays (both sides of the output at least one 16 x 16 tile
+ * and k at least one 64-step chunk: below that the padding and packing cost more than vpmullq), else
+ * the best row kernel. */
+static int amx_pays(size_t m, size_t k, size_t p)
+{
+    static int amx = -1; /* benign race: every thread computes the same */
+    if (amx < 0) amx = mpc_ring_amx_available_();
+    return amx && m >= 16 && p >= 16 && k >= 64;
+}
+
 /* Rows split over the kernel threads (par.h), at least 2^18 MACs a part: each thread owns its rows of
  * Z, so the result does not depend on the thread count. */
 void mpc_ring_matmul_acc_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p,
                                int impl)
 {
+    if (impl == MPC_RING_AMX || (impl == MPC_RING_AUTO && amx_pays(m, k, p))) {
+        mpc_ring_matmul_acc_amx_(Z, X, Y, m, k, p);
+        return;
+    }
     mm_job j = {rows_of(impl), Z, X, Y, k, p};
     size_t kp = k * p, grain = ((size_t)1 << 18) / (kp > 0 ? kp : 1);
     par_for(m, grain ? grain : 1, mm_part, &j);

@@ -6,12 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { MPC_RING_AUTO = 0, MPC_RING_PORTABLE = 1, MPC_RING_AVX2 = 2, MPC_RING_AVX512 = 3 };
+enum { MPC_RING_AUTO = 0, MPC_RING_PORTABLE = 1, MPC_RING_AVX2 = 2, MPC_RING_AVX512 = 3, MPC_RING_AMX = 4 };
 
 /* 1 if this build and CPU have the kernel (AUTO and PORTABLE: always). */
 int mpc_ring_impl_available_(int impl);
 /* Z += X @ Y with the given kernel, on the kernel threads (par.h). */
 void mpc_ring_matmul_acc_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p,
                                int impl);
+
+/* mpc_ring_amx.c: 1 if the CPU has AMX-INT8 (and AVX-512 VBMI for the packing) and the OS lets this
+ * process use the tile state (asked once); the kernel itself (fatal where unavailable). */
+int mpc_ring_amx_available_(void);
+void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 
 #endif

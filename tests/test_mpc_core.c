@@ -222,7 +222,7 @@ Test(mpc_core, ring_matmul_kernels_equal_naive)
     rng r;
     rng_seed(&r, 8, 8);
     int tested = 0;
-    for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AVX512; impl++) {
+    for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AMX; impl++) {
         if (!mpc_ring_impl_available_(impl)) {
             cr_log_warn("ring matmul kernel %d not available on this CPU: not tested", impl);
             continue;
@@ -245,6 +245,35 @@ Test(mpc_core, ring_matmul_kernels_equal_naive)
                     cr_assert_arr_eq(Z0, Z1, m * p * 8, "kernel %d, %zu x %zu x %zu", impl, m, k, p);
                     free(X), free(Y), free(Z0), free(Z1);
                 }
+    }
+    cr_assert_geq(tested, 1);
+}
+
+/* Every kernel at the AMX kernel's exactness bounds (mpc_ring_amx.c): k past one flush of its 32-bit
+ * accumulators (4096 steps) with every byte 0xFF (the largest byte products, the low sums at their
+ * bound; at 17000 steps unflushed 32-bit sums would overflow), and patterned words; shapes cross its
+ * 16 x 16 tiles and 64-step chunks. */
+Test(mpc_core, ring_matmul_kernels_exact_at_long_k)
+{
+    static const size_t shapes[][3] = {{16, 4096, 16}, {17, 4097, 33}, {33, 8300, 18}, {3, 4160, 5}, {16, 17000, 16}};
+    int tested = 0;
+    for (int impl = MPC_RING_PORTABLE; impl <= MPC_RING_AMX; impl++) {
+        if (!mpc_ring_impl_available_(impl)) continue;
+        tested++;
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (int fill = 0; fill < 2; fill++) {
+                size_t m = shapes[s][0], k = shapes[s][1], p = shapes[s][2];
+                uint64_t *X = malloc(m * k * 8), *Y = malloc(k * p * 8), *Z0 = malloc(m * p * 8), *Z1 = malloc(m * p * 8);
+                for (size_t i = 0; i < m * k; i++) X[i] = fill ? UINT64_C(0x80FF7F0180FF7F01) * (i % 7 + 1) : UINT64_MAX;
+                for (size_t i = 0; i < k * p; i++) Y[i] = fill ? UINT64_C(0xFF80017FFF80017F) + i : UINT64_MAX;
+                for (size_t i = 0; i < m * p; i++) Z0[i] = Z1[i] = i * UINT64_C(0x9E3779B97F4A7C15);
+                uint64_t *N = malloc(m * p * 8);
+                mpc_ring_matmul_naive(N, X, Y, m, k, p);
+                for (size_t i = 0; i < m * p; i++) Z0[i] += N[i];
+                mpc_ring_matmul_acc_impl_(Z1, X, Y, m, k, p, impl);
+                cr_assert_arr_eq(Z0, Z1, m * p * 8, "kernel %d, %zu x %zu x %zu, fill %d", impl, m, k, p, fill);
+                free(X), free(Y), free(Z0), free(Z1), free(N);
+            }
     }
     cr_assert_geq(tested, 1);
 }
