@@ -329,7 +329,7 @@ Test(json, depth_limit)
 {
     char s[2 * (JSON_MAX_DEPTH + 1)];
     for (int deep = JSON_MAX_DEPTH; deep <= JSON_MAX_DEPTH + 1; deep++) {
-        for (int i = 0; i < deep; i++) s[i] = '[', s[deep + i] = ']';
+        memset(s, '[', (size_t)deep), memset(s + deep, ']', (size_t)deep);
         json_doc d;
         json_error e = {0};
         int rc = json_parse(&d, s, 2 * (size_t)deep, &e);
