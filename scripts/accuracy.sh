@@ -95,12 +95,15 @@ job_run() {
   "$M" eval --data "$DATA" --weights "$W/$name.safetensors" --mpc --n "$n" --csv "$W/$name.eval.csv"
 }
 
-# Long jobs first: the teacher (its MPC evaluation covers the whole split) beside the random-init
-# students, then the headline student (whole split too) as soon as the teacher is trained.
+# Long jobs first, short ones last (so that neither core idles long at the end): the teacher, beside
+# it a random-init student (it needs no teacher), then the approximations from the dearest under MPC
+# (GeLU's comparisons) to the cheapest (Quad+2Quad), each as wo/pd, MPCFormer (distillation: the
+# longest training) and wo/d.
 names="teacher"
-for p in $PAIRS; do names="$names wopd-$p"; done
-names="$names mpcformer-quad+2quad"
-for p in $PAIRS; do [ "$p" = quad+2quad ] || names="$names mpcformer-$p"; names="$names wod-$p"; done
+for p in gelu-erf+2relu gelu-erf+2quad quad+softmax quad+2relu quad+2quad; do
+  case " $PAIRS " in *" $p "*) names="$names wopd-$p mpcformer-$p wod-$p" ;; esac
+done
+[ "$(echo $names | wc -w)" = $((1 + 3 * $(echo $PAIRS | wc -w))) ] || { echo "error: job order misses a pair of PAIRS" >&2; exit 2; }
 rm -f "$W"/teacher.done "$W"/teacher.failed "$W"/*.eval.csv "$W"/*.train.csv
 log "training 1 teacher (3 epochs) and 15 students ($EPOCHS epochs each), $JOBS at a time; logs in $W/"
 failed=0
