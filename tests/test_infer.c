@@ -423,7 +423,7 @@ Test(infer, model_sharings_drawn_in_setup_are_the_live_draws)
 /* ---- the shared keystreams (rt_sim.h, common/rng_tee.h) ---- */
 
 /* One bert-tiny inference (real mode, seed 9) under cfg, with the simulator's tees (tee_off = 0: fresh
- * per run, or the caller's `keep`) or without (1). */
+ * per run, or the caller's `keep`) or without (1); measured: the `measured` compute model. */
 typedef struct tee_run {
     double logits[8];
     rt_result res;
@@ -431,7 +431,7 @@ typedef struct tee_run {
 } tee_run;
 
 static void run_tee(const tfm_config *m, const tfm_params *w, const mpc_config *cfg, int tee_off, rng_tee **keep,
-                    tee_run *out)
+                    int measured, tee_run *out)
 {
     int tokens[12];
     for (int t = 0; t < 12; t++) tokens[t] = 5 + (t * 11) % (m->V - 5);
@@ -442,6 +442,7 @@ static void run_tee(const tfm_config *m, const tfm_params *w, const mpc_config *
     memset(out, 0, sizeof *out);
     so.tee_off = tee_off;
     so.tee_stats = out->st;
+    so.measured = measured;
     for (int k = 0; k < 3 && keep; k++) so.tee[k] = keep[k];
     cr_assert_eq(rt_sim_job(&so, &j, &out->res), 0);
     memcpy(out->logits, inf.logits, (size_t)m->NL * sizeof(double));
@@ -472,10 +473,10 @@ Test(infer, shared_keystreams_change_no_value, .timeout = 300)
             mpc_family_find("fss")->config_default(&cfg);
         }
         static tee_run plain, fresh, kept;
-        run_tee(&m, &w, &cfg, 1, NULL, &plain);
-        run_tee(&m, &w, &cfg, 0, NULL, &fresh);
+        run_tee(&m, &w, &cfg, 1, NULL, 0, &plain);
+        run_tee(&m, &w, &cfg, 0, NULL, 0, &fresh);
         for (int r = 0; r < 2; r++) { /* the second run reuses the emptied rings */
-            run_tee(&m, &w, &cfg, 0, keep, &kept);
+            run_tee(&m, &w, &cfg, 0, keep, 0, &kept);
             for (int k = 0; k < m.NL; k++)
                 cr_expect(kept.logits[k] == plain.logits[k], "case %d run %d logit %d", c, r, k);
             cr_expect(!memcmp(&kept.res, &plain.res, sizeof plain.res), "case %d run %d: the results differ", c, r);
@@ -496,6 +497,14 @@ Test(infer, shared_keystreams_change_no_value, .timeout = 300)
             cr_expect(!memcmp(&kept.st[k], s, sizeof *s), "case %d tee %d: reused rings count otherwise", c, k);
         }
     }
-    for (int k = 0; k < 3; k++) rng_tee_destroy(keep[k]);
+    /* The `measured` compute model charges CPU time per actor: no tee there (its stats stay untouched). */
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    static tee_run meas;
+    run_tee(&m, &w, &cfg, 0, keep, 1, &meas);
+    for (int k = 0; k < 3; k++) {
+        cr_expect_eq(meas.st[k].computed[0] + meas.st[k].computed[1] + meas.st[k].served[1], 0, "a tee under measured");
+        rng_tee_destroy(keep[k]);
+    }
     tfm_params_free(&w);
 }
