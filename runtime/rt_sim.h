@@ -16,7 +16,9 @@
  * charges the process's CPU time between communication calls: a shared computation would move cost
  * from one actor to the other), nor in phantom mode (nothing is drawn), nor over TCP (separate
  * processes: each computes its own). Memory: RT_SIM_TEE_BYTES per tee, touched as far as the largest
- * lag between the holders; a caller with many runs keeps its tees (rt_sim_opts.tee). */
+ * lag between the holders; a caller with many runs keeps its tees (rt_sim_opts.tee). Effect: about 5 %
+ * of the CPU time of `eval --mpc` (350 MB of shared keystream an inference on the accuracy models;
+ * measured in rng_tee.h). */
 #ifndef RT_SIM_H
 #define RT_SIM_H
 
