@@ -459,11 +459,11 @@ static void run_tee(const tfm_config *m, const tfm_params *w, const mpc_config *
 
 /* Each shared keystream computed once in the process changes no value: the logits and every counter of
  * the result (bytes, messages, rounds, virtual times under an analytic compute model) equal a run where
- * every holder computes its own,
- * under both dealer schedules and for both families (the core kinds' in-place replay, the fss family's
- * copies), with fresh tees and with tees reused across runs. And the tees did serve: every block of
- * the three streams was computed by one holder and served to the other (whichever led), so the
- * blocks served equal the blocks computed (a run that silently bypassed a tee would fail here). */
+ * every holder computes its own, under both dealer schedules and for both families (the core kinds'
+ * in-place replay, the fss family's copies), with fresh tees and with tees reused across runs. And the
+ * tees did serve: every block of the three streams was computed by one holder and served to the other
+ * (whichever led), so the blocks served equal the blocks computed (a run that silently bypassed a tee
+ * would fail here). No tee under the `measured` compute model. */
 Test(infer, shared_keystreams_change_no_value, .timeout = 300)
 {
     tfm_config m;
