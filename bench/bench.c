@@ -3,8 +3,9 @@
  * wall_s_min, rounds, online_sent_bytes_p0, dealer_bytes. Wall time covers the whole simulated
  * session (setup, dealer, both parties' arithmetic, serialised on one core by the actor baton).
  * Machine facts go in the header comment line. Also results/bench_kernels.csv: the compute kernels
- * one by one (the ring matmul and the ChaCha20 keystream, every implementation this CPU runs), CPU
- * time on one kernel thread (MPCSIM_BENCH_KERNELS_ONLY=1: those rows only). */
+ * one by one (the ring matmul and the ChaCha20 keystream, every implementation this CPU runs; a stream
+ * shared by two holders, plain or through a tee), CPU time on one kernel thread
+ * (MPCSIM_BENCH_KERNELS_ONLY=1: those rows only). */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "../common/par.h"
 #include "../common/rng.h"
 #include "../common/rng_internal.h"
+#include "../common/rng_tee.h"
 #include "../protocols/mpc_ring_internal.h"
 #include "bench_fss.h"
 
@@ -100,6 +102,32 @@ static void kernel_row(xp_rows *w, const char *kernel, const char *impl, const c
     fprintf(stderr, "bench: %-11s %-8s %-14s %.2f G/s\n", kernel, impl, shape, (double)work / best * 1e-9);
 }
 
+/* One repetition of the shared keystream as the simulator's dealer streams use it (rt_sim.h): a party
+ * draws n bytes, then D replays them and reads them once; `tee` = 0: each computes its own (the plain
+ * path), 1: through a tee (rng_tee.h: the party computes into the ring and copies out, D reads in
+ * place). 64 MiB of stream. Returns the CPU seconds of both. */
+static double shared_keystream(int tee, size_t n)
+{
+    rng_tee *t = tee ? rng_tee_create((size_t)32 << 20) : NULL;
+    uint64_t *mine = malloc(n), *theirs = malloc(n), sum = 0;
+    rng a, b;
+    rng_seed(&a, 2, 1), rng_seed(&b, 2, 1);
+    if (t) rng_tee_attach(t, &a, 0), rng_tee_attach(t, &b, 1);
+    double t0 = cpu_s();
+    for (size_t q = 0; q < ((size_t)64 << 20) / n; q++) {
+        rng_fill_u64(&a, mine, n / 8);
+        const uint64_t *p = t ? rng_tee_take(&b, n) : NULL;
+        if (!p) rng_fill_u64(&b, theirs, n / 8), p = theirs;
+        for (size_t i = 0; i < n / 8; i++) sum += p[i];
+    }
+    double dt = cpu_s() - t0;
+    volatile uint64_t sink = sum + mine[0];
+    (void)sink;
+    free(mine), free(theirs);
+    rng_tee_destroy(t);
+    return dt;
+}
+
 /* The kernels one by one on one kernel thread: the ring matmul at the one-hot embedding's product
  * (accuracy-shape model, vocabulary 8192), a BERT-base projection and the accuracy shape's FFN
  * (repeated to at least 5 10^8 MACs a repetition); the keystream over 8 MiB calls. Best of 5. */
@@ -153,6 +181,19 @@ static void kernels(const char *path)
         kernel_row(&w, "chacha20", rng_names[impl], "8388608", 10 * (uint64_t)nb * 64, REPS, best);
     }
     free(buf);
+    /* the shared keystream, per byte of stream (both holders' CPU time): an FFN-sized draw, 8 MiB */
+    static const size_t draws[] = {131072, 8388608};
+    for (size_t s = 0; s < sizeof draws / sizeof *draws; s++)
+        for (int tee = 0; tee < 2; tee++) {
+            double best = 1e30;
+            for (int rep = 0; rep < REPS; rep++) {
+                double t = shared_keystream(tee, draws[s]);
+                if (t < best) best = t;
+            }
+            char shape[32];
+            snprintf(shape, sizeof shape, "%zu", draws[s]);
+            kernel_row(&w, "shared_keystream", tee ? "tee" : "plain", shape, (uint64_t)64 << 20, REPS, best);
+        }
     xp_out_close(&o);
     par_set_threads(saved);
 }

@@ -10,6 +10,7 @@
 #include "chk.h"
 #include "par.h"
 #include "rng_internal.h"
+#include "rng_tee.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MPCSIM_NO_CLONES)
 #define RNG_HAVE_AVX512 1
@@ -184,12 +185,6 @@ void rng_keystream_(uint8_t *out, const uint8_t key[32], const uint8_t nonce[8],
     if (nblocks) keystream_ref(out, key, nonce, ctr, nblocks);
 }
 
-static void rng_refill(rng *r)
-{
-    keystream_ref(r->buf, r->key, r->nonce, r->block, 1);
-    r->block++;
-    r->pos = 0;
-}
 
 void rng_init_key(rng *r, const uint8_t key[32], const uint8_t nonce[8])
 {
@@ -198,6 +193,8 @@ void rng_init_key(rng *r, const uint8_t key[32], const uint8_t nonce[8])
     memcpy(r->nonce, nonce, 8);
     r->block = 0;
     r->pos = sizeof r->buf;
+    r->tee = NULL;
+    r->tee_side = 0;
 }
 
 void rng_seed(rng *r, uint64_t seed, uint64_t stream)
@@ -217,13 +214,39 @@ void rng_seed(rng *r, uint64_t seed, uint64_t stream)
 typedef struct prg_job {
     uint8_t *o;
     const rng *r;
+    uint64_t ctr;
 } prg_job;
 
-/* Blocks [lo, hi) of a run: ChaCha20 is seekable, block b is keystream block r->block + b. */
+/* Blocks [lo, hi) of a run: ChaCha20 is seekable, block b is keystream block ctr + b. */
 static void prg_part(void *ud, size_t lo, size_t hi)
 {
     const prg_job *j = ud;
-    rng_keystream_(j->o + lo * 64, j->r->key, j->r->nonce, j->r->block + lo, hi - lo, RNG_IMPL_AUTO);
+    rng_keystream_(j->o + lo * 64, j->r->key, j->r->nonce, j->ctr + lo, hi - lo, RNG_IMPL_AUTO);
+}
+
+void rng_blocks_compute_(const rng *r, uint8_t *out, uint64_t ctr, size_t nblocks)
+{
+    if (nblocks == 1) { /* a lone block (the buffered one): libsodium, no thread pool */
+        keystream_ref(out, r->key, r->nonce, ctr, 1);
+        return;
+    }
+    /* On all kernel threads, 64 KiB at least a part: the same stream for any thread count. */
+    prg_job j = {out, r, ctr};
+    par_for(nblocks, 1024, prg_part, &j);
+}
+
+/* Blocks r->block .. + nblocks - 1 into out (from the tee when r has one), and r past them. */
+static void blocks(rng *r, uint8_t *out, size_t nblocks)
+{
+    if (r->tee) rng_tee_blocks_(r->tee, r->tee_side, r, out, r->block, nblocks);
+    else rng_blocks_compute_(r, out, r->block, nblocks);
+    r->block += nblocks;
+}
+
+static void rng_refill(rng *r)
+{
+    blocks(r, r->buf, 1);
+    r->pos = 0;
 }
 
 void rng_bytes(rng *r, void *out, size_t n)
@@ -237,10 +260,7 @@ void rng_bytes(rng *r, void *out, size_t n)
     /* Whole blocks straight into the output. */
     size_t whole = n / 64;
     if (whole > 0) {
-        /* On all kernel threads, 64 KiB at least a part: the same stream for any thread count. */
-        prg_job j = {o, r};
-        par_for(whole, 1024, prg_part, &j);
-        r->block += whole;
+        blocks(r, o, whole);
         o += whole * 64;
         n -= whole * 64;
     }

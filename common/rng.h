@@ -16,11 +16,14 @@ typedef struct rng {
     uint64_t block;   /* next ChaCha20 block counter */
     uint8_t buf[64];  /* buffered keystream block */
     unsigned pos;     /* bytes of buf already used (64 = empty) */
+    struct rng_tee *tee; /* borrowed: where this stream's blocks come from when another holder of the same
+                          * stream in this process computes them too (rng_tee.h); NULL = computed here */
+    int tee_side;     /* which of the tee's two holders this is (0 or 1) */
 } rng;
 
 /* Key = BLAKE2b-256("mpcsim rng" || seed || stream), nonce = 0. */
 void rng_seed(rng *r, uint64_t seed, uint64_t stream);
-/* Raw key and nonce (known-answer tests, key exchange). */
+/* Raw key and nonce (known-answer tests, key exchange). Both initialisers leave r without a tee. */
 void rng_init_key(rng *r, const uint8_t key[32], const uint8_t nonce[8]);
 
 /* Next n keystream bytes. Consumes the stream in order, whatever the chunking of calls. */

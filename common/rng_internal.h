@@ -19,5 +19,8 @@ int rng_impl_available_(int impl);
  * 64-bit nonce and 64-bit block counter, into out. */
 void rng_keystream_(uint8_t *out, const uint8_t key[32], const uint8_t nonce[8], uint64_t ctr, size_t nblocks,
                     int impl);
+/* Blocks ctr .. ctr + nblocks - 1 of r's stream (its key and nonce) into out, on all kernel threads
+ * (par.h), never through r's tee: what rng_bytes computes when no tee serves it. */
+void rng_blocks_compute_(const struct rng *r, uint8_t *out, uint64_t ctr, size_t nblocks);
 
 #endif

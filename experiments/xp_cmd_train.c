@@ -19,6 +19,7 @@
 #include "../common/arena.h"
 #include "../common/fx.h"
 #include "../common/rng.h"
+#include "../common/rng_tee.h"
 #include "../models/sbert.h"
 #include "../models/tfm_io.h"
 #include "../models/tfm_train.h"
@@ -988,6 +989,7 @@ int xp_cmd_eval(int argc, char **argv)
     mpc_audit_init(&audit);
     arena *scratch[3] = {NULL, NULL, NULL}; /* the parties' scratch memory, kept across the batches */
     net_sim_pool *msgpool = NULL;           /* and the simulator's message storage */
+    rng_tee *tee[3] = {NULL, NULL, NULL};   /* and the shared keystreams' rings (rt_sim.h) */
     xp_out fail;
     memset(&fail, 0, sizeof fail);
     xp_rows failrows; /* rows of --failures (schema eval_failures) */
@@ -1040,7 +1042,7 @@ int xp_cmd_eval(int argc, char **argv)
         nm = o.n && o.n < left ? (size_t)o.n : left;
         size_t every = nm < 20 ? 1 : nm / 20, next_note = every; /* a note per example below 20 */
         if (backend == 0) {
-            for (int i = 0; i < 3; i++) scratch[i] = arena_create();
+            for (int i = 0; i < 3; i++) scratch[i] = arena_create(), tee[i] = rng_tee_create(RT_SIM_TEE_BYTES);
             msgpool = net_sim_pool_create();
         }
         for (size_t k0 = (size_t)skip; k0 < (size_t)skip + nm; k0 += (size_t)mpc_batch) {
@@ -1059,7 +1061,7 @@ int xp_cmd_eval(int argc, char **argv)
                 memset(&so, 0, sizeof so);
                 audit.force_call = k0 == skip ? force_wrap : 0;
                 so.audit = &audit; /* the truncation oracle sees both shares: simulator only */
-                for (int i = 0; i < 3; i++) so.scratch[i] = scratch[i];
+                for (int i = 0; i < 3; i++) so.scratch[i] = scratch[i], so.tee[i] = tee[i];
                 so.msgpool = msgpool;
                 xp_net_topology(&net, &so.topo, 0);
                 jr = rt_sim_job(&so, &job, &rr);
@@ -1187,7 +1189,7 @@ int xp_cmd_eval(int argc, char **argv)
         fail.f = NULL;
     }
 out:
-    for (int i = 0; i < 3; i++) arena_destroy(scratch[i]);
+    for (int i = 0; i < 3; i++) arena_destroy(scratch[i]), rng_tee_destroy(tee[i]);
     net_sim_pool_destroy(msgpool);
     if (fail.f) xp_out_abort(&fail);
     mpc_audit_free(&audit);

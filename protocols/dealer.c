@@ -3,6 +3,7 @@
 #include "dealer.h"
 
 #include "mpc_wcache.h"
+#include "../common/rng_tee.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,11 +69,20 @@ static int dims_ok(const uint64_t *d, int k)
     return 1;
 }
 
+/* n words of party who's dealer stream, replayed: in place when the party computed them already in
+ * this process (rng_tee.h: the simulator), else into scratch memory. Release with unfill. */
 static uint64_t *fill(dealer_ctx *d, int who, size_t n)
 {
-    uint64_t *p = arena_block_alloc(d->scratch, n * sizeof *p);
+    uint64_t *p = rng_tee_take(&d->s[who], n * sizeof *p);
+    if (p) return p;
+    p = arena_block_alloc(d->scratch, n * sizeof *p);
     rng_fill_u64(&d->s[who], p, n);
     return p;
+}
+
+static void unfill(dealer_ctx *d, uint64_t *p)
+{
+    if (!rng_tee_holds(d->s[0].tee, p) && !rng_tee_holds(d->s[1].tee, p)) arena_block_free(p);
 }
 
 /* shape: R, L, bcast */
@@ -96,8 +106,8 @@ static void mul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
             size_t i = rr * L + j, k = bc == MPC_BC_NONE ? i : bc == MPC_BC_ROW ? rr : j;
             out[i] = (a0[i] + a1[i]) * (b0[k] + b1[k]) - c1[i];
         }
-    arena_block_free(a0), arena_block_free(b0), arena_block_free(a1);
-    arena_block_free(b1), arena_block_free(c1);
+    unfill(d, a0), unfill(d, b0), unfill(d, a1);
+    unfill(d, b1), unfill(d, c1);
 }
 
 /* shape: B, m, k, p, y_shared. Bound each tensor (A: B m k, Bm: B k p, C: B m p), not the product of
@@ -122,8 +132,8 @@ static void matmul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     for (size_t b = 0; b < B; b++)
         mpc_ring_matmul(out + b * m * p, A0 + b * m * k, B0 + (ys ? 0 : b * k * p), m, k, p);
     for (size_t i = 0; i < nout; i++) out[i] -= C1[i];
-    arena_block_free(A0), arena_block_free(B0), arena_block_free(A1);
-    arena_block_free(B1), arena_block_free(C1);
+    unfill(d, A0), unfill(d, B0), unfill(d, A1);
+    unfill(d, B1), unfill(d, C1);
 }
 
 /* shape: n (square, and, b2a) */
@@ -143,7 +153,7 @@ static void square_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
         uint64_t v = r0[i] + r1[i];
         out[i] = v * v - c1[i];
     }
-    arena_block_free(r0), arena_block_free(r1), arena_block_free(c1);
+    unfill(d, r0), unfill(d, r1), unfill(d, c1);
 }
 
 static void and_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
@@ -153,8 +163,8 @@ static void and_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     uint64_t *a1 = fill(d, 1, n), *b1 = fill(d, 1, n), *c1 = fill(d, 1, n);
     uint64_t *out = (uint64_t *)(void *)o[0];
     for (size_t i = 0; i < n; i++) out[i] = ((a0[i] ^ a1[i]) & (b0[i] ^ b1[i])) ^ c1[i];
-    arena_block_free(a0), arena_block_free(b0), arena_block_free(a1);
-    arena_block_free(b1), arena_block_free(c1);
+    unfill(d, a0), unfill(d, b0), unfill(d, a1);
+    unfill(d, b1), unfill(d, c1);
 }
 
 static void b2a_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
@@ -163,7 +173,7 @@ static void b2a_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     uint64_t *w0 = fill(d, 0, n), *w1 = fill(d, 1, n), *c1 = fill(d, 1, n);
     uint64_t *out = (uint64_t *)(void *)o[0];
     for (size_t i = 0; i < n; i++) out[i] = ((w0[i] ^ w1[i]) & 1) - c1[i];
-    arena_block_free(w0), arena_block_free(w1), arena_block_free(c1);
+    unfill(d, w0), unfill(d, w1), unfill(d, c1);
 }
 
 /* shape: n, d (the safe truncation's pair, mpc_trunc_safe.h): [floor(r/d)] then [r >> 63], 16n bytes */
@@ -185,7 +195,7 @@ static void trunc_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
         out[i] = v / dv - qm1[i];
         out[n + i] = (v >> 63) - qm1[n + i];
     }
-    arena_block_free(r0), arena_block_free(r1), arena_block_free(qm1);
+    unfill(d, r0), unfill(d, r1), unfill(d, qm1);
 }
 
 const dealer_kind_def dealer_core_kinds[] = {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/rng_tee.h"
 #include "../protocols/families.h"
 #include "../protocols/mpc_wcache.h"
 #include "../sim/sim.h"
@@ -51,6 +52,41 @@ static void setup_dealer(net_party *p, void *arg)
     party_slot *s = arg;
     s->dctx.net = p;
     s->rc = dealer_setup(&s->dctx);
+}
+
+/* ---- the shared keystreams (rng_tee.h): the pair stream and each party's dealer stream ---- */
+
+enum { TEE_PAIR = 0, TEE_DEALER0 = 1, TEE_DEALER1 = 2, TEE_N = 3 };
+
+/* After the setup phase (the streams are keyed), for the online phase: P0's and P1's pair streams on
+ * one tee, each party's dealer stream with D's replica of it on another: the caller's (emptied), else
+ * fresh ones. Real mode without the `measured` compute model only (rt_sim.h). */
+static void tees_attach(const rt_sim_opts *o, party_slot *slot, rng_tee *tee[TEE_N])
+{
+    memset(tee, 0, TEE_N * sizeof *tee);
+    if (o->phantom || o->measured || o->tee_off) return;
+    for (int k = 0; k < TEE_N; k++) {
+        tee[k] = o->tee[k] ? o->tee[k] : rng_tee_create(RT_SIM_TEE_BYTES);
+        rng_tee_reset(tee[k]);
+    }
+    for (int i = 0; i < 2; i++) {
+        rng_tee_attach(tee[TEE_PAIR], &slot[i].ctx.pair, i);
+        rng_tee_attach(tee[TEE_DEALER0 + i], &slot[i].ctx.dealer, 0);
+        rng_tee_attach(tee[TEE_DEALER0 + i], &slot[2].dctx.s[i], 1);
+    }
+}
+
+static void tees_free(const rt_sim_opts *o, party_slot *slot, rng_tee *tee[TEE_N])
+{
+    for (int i = 0; i < 2; i++) {
+        rng_tee_detach(&slot[i].ctx.pair);
+        rng_tee_detach(&slot[i].ctx.dealer);
+        rng_tee_detach(&slot[2].dctx.s[i]);
+    }
+    for (int k = 0; k < TEE_N; k++) {
+        if (tee[k] && o->tee_stats) rng_tee_get_stats(tee[k], &o->tee_stats[k]);
+        if (tee[k] != o->tee[k]) rng_tee_destroy(tee[k]);
+    }
 }
 
 static void online_party(net_party *p, void *arg)
@@ -118,6 +154,8 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
     /* The model sharings' zero-sharings, drawn in setup where the caller recorded them (mpc_wcache.h). */
     for (int i = 0; i < 2; i++)
         if (!o->phantom && o->wcache[i]) mpc_wcache_fill(o->wcache[i], &slot[i].ctx);
+    rng_tee *tee[TEE_N];
+    tees_attach(o, slot, tee);
 
     /* Phase 2: online. */
     t = o->topo;
@@ -152,6 +190,7 @@ int rt_sim_run(const rt_sim_opts *o, rt_party_fn fn, void *arg[2], rt_result *re
         res->rt[i] = rts[i].st;
         net_rt_free(&rts[i]);
     }
+    tees_free(o, slot, tee);
     if (rc != NET_OK) {
         fprintf(stderr, "error: online phase failed: %s\n", net_strerror(rc));
         net_sim_destroy(s);

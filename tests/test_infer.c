@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/rng_tee.h"
 #include "../models/tfm_io.h"
+#include "../protocols/families.h"
 #include "../protocols/mpc_wcache.h"
 #include "../runtime/rt_infer.h"
 #include "../runtime/rt_plan.h"
@@ -416,4 +418,104 @@ Test(infer, model_sharings_drawn_in_setup_are_the_live_draws)
         nonzero += prep.out[0][w] != 0;
     }
     cr_expect_gt(nonzero, ZS_N * (ZS_WORDS - 30) - 10, "the shares are random words");
+}
+
+/* ---- the shared keystreams (rt_sim.h, common/rng_tee.h) ---- */
+
+/* One bert-tiny inference (real mode, seed 9) under cfg, with the simulator's tees (tee_off = 0: fresh
+ * per run, or the caller's `keep`) or without (1); measured: the `measured` compute model. */
+typedef struct tee_run {
+    double logits[8];
+    rt_result res;
+    rng_tee_stats st[3];
+} tee_run;
+
+/* An analytic compute model (PRG bytes included: the tees must not change what is charged). */
+static int64_t tee_cost(void *ud, const net_work *w)
+{
+    (void)ud;
+    return (int64_t)(w->ring_macs / 8 + w->elem_ops / 4 + w->prg_bytes / 2);
+}
+
+static void run_tee(const tfm_config *m, const tfm_params *w, const mpc_config *cfg, int tee_off, rng_tee **keep,
+                    int measured, tee_run *out)
+{
+    int tokens[12];
+    for (int t = 0; t < 12; t++) tokens[t] = 5 + (t * 11) % (m->V - 5);
+    rt_infer inf;
+    rt_job j;
+    rt_infer_job(&j, &inf, cfg, 0, 9, m, 12, w, tokens, NULL, NULL);
+    rt_sim_opts so = tu_session(cfg, 0, 9);
+    memset(out, 0, sizeof *out);
+    so.tee_off = tee_off;
+    so.tee_stats = out->st;
+    so.measured = measured;
+    so.cost = measured ? NULL : tee_cost;
+    for (int k = 0; k < 3 && keep; k++) so.tee[k] = keep[k];
+    cr_assert_eq(rt_sim_job(&so, &j, &out->res), 0);
+    memcpy(out->logits, inf.logits, (size_t)m->NL * sizeof(double));
+    rt_infer_free(&inf);
+}
+
+/* Each shared keystream computed once in the process changes no value: the logits and every counter of
+ * the result (bytes, messages, rounds, virtual times under an analytic compute model) equal a run where
+ * every holder computes its own, under both dealer schedules and for both families (the core kinds'
+ * in-place replay, the fss family's copies), with fresh tees and with tees reused across runs. And the
+ * tees did serve: every block of the three streams was computed by one holder and served to the other
+ * (whichever led), so the blocks served equal the blocks computed (a run that silently bypassed a tee
+ * would fail here). No tee under the `measured` compute model. */
+Test(infer, shared_keystreams_change_no_value, .timeout = 300)
+{
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    tfm_params w;
+    tfm_params_alloc(&w, &m);
+    tfm_params_init(&w, &m, 23);
+    rng_tee *keep[3];
+    for (int k = 0; k < 3; k++) keep[k] = rng_tee_create(RT_SIM_TEE_BYTES);
+    for (int c = 0; c < 3; c++) {
+        mpc_config cfg;
+        if (c < 2) {
+            mpc_config_default(&cfg);
+            cfg.dealer_schedule = c ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
+        } else {
+            mpc_family_find("fss")->config_default(&cfg);
+        }
+        static tee_run plain, fresh, kept;
+        run_tee(&m, &w, &cfg, 1, NULL, 0, &plain);
+        run_tee(&m, &w, &cfg, 0, NULL, 0, &fresh);
+        for (int r = 0; r < 2; r++) { /* the second run reuses the emptied rings */
+            run_tee(&m, &w, &cfg, 0, keep, 0, &kept);
+            for (int k = 0; k < m.NL; k++)
+                cr_expect(kept.logits[k] == plain.logits[k], "case %d run %d logit %d", c, r, k);
+            cr_expect(!memcmp(&kept.res, &plain.res, sizeof plain.res), "case %d run %d: the results differ", c, r);
+        }
+        for (int k = 0; k < m.NL; k++)
+            cr_expect(fresh.logits[k] == plain.logits[k], "case %d logit %d: %.17g with tees, %.17g without", c, k,
+                      fresh.logits[k], plain.logits[k]);
+        cr_expect(!memcmp(&fresh.res, &plain.res, sizeof plain.res), "case %d: the results differ", c);
+        cr_expect_eq(fresh.res.stats[0].total.sent_bytes[1], plain.res.stats[0].total.sent_bytes[1]);
+        cr_expect_eq(fresh.res.latency_ns, plain.res.latency_ns);
+        cr_expect_gt(fresh.res.stats[0].total.compute_ns, 0, "the compute model charged nothing");
+        cr_expect_eq(fresh.res.stats[0].total.compute_ns, plain.res.stats[0].total.compute_ns);
+        for (int k = 0; k < 3; k++) {
+            cr_expect_eq(plain.st[k].served[0] + plain.st[k].served[1] + plain.st[k].computed[0], 0, "no tee: no counts");
+            const rng_tee_stats *s = &fresh.st[k];
+            uint64_t computed = s->computed[0] + s->computed[1], served = s->served[0] + s->served[1];
+            cr_expect_gt(served, 0, "case %d tee %d served nothing", c, k);
+            cr_expect_eq(served, computed, "case %d tee %d: %llu blocks computed, %llu served (each once: equal)", c,
+                         k, (unsigned long long)computed, (unsigned long long)served);
+            cr_expect(!memcmp(&kept.st[k], s, sizeof *s), "case %d tee %d: reused rings count otherwise", c, k);
+        }
+    }
+    /* The `measured` compute model charges CPU time per actor: no tee there (its stats stay untouched). */
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    static tee_run meas;
+    run_tee(&m, &w, &cfg, 0, keep, 1, &meas);
+    for (int k = 0; k < 3; k++) {
+        cr_expect_eq(meas.st[k].computed[0] + meas.st[k].computed[1] + meas.st[k].served[1], 0, "a tee under measured");
+        rng_tee_destroy(keep[k]);
+    }
+    tfm_params_free(&w);
 }
