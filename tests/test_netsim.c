@@ -382,7 +382,7 @@ Test(netsim, deadlock_is_reported_not_hung)
 enum { LEND_WORDS = 4, LEND_MSGS = 3 };
 
 /* What P1 does with P0's LEND_MSGS messages of LEND_WORDS words (P0 sends 1, 2, 3, ...). */
-enum { LEND_OK, LEND_READ_AFTER_RETURN, LEND_RECV_WHILE_HELD, LEND_RETURN_TWICE, LEND_END_HOLDING };
+enum { LEND_OK, LEND_READ_AFTER_RETURN, LEND_RECV_WHILE_HELD, LEND_RETURN_TWICE, LEND_END_HOLDING, LEND_RAW_AFTER_RETURN };
 
 typedef struct lendarg {
     int mode;
@@ -427,6 +427,12 @@ static void lend_p1(net_party *p, void *arg)
         return;
     case LEND_END_HOLDING:
         return; /* CHECK failure when the party's function ends */
+    case LEND_RAW_AFTER_RETURN: {
+        net_loan_return(p, &l);
+        volatile uint64_t x = v[1]; /* a raw pointer kept past the return: poisoned storage (ASan) */
+        a->got[1][0] = x;
+        return;
+    }
     default: break;
     }
     net_loan kept = l; /* a copy of a returned loan is dead too */
@@ -509,3 +515,17 @@ Test(netsim, ending_while_holding_a_loan_is_a_check_failure, .signal = SIGABRT)
     lendarg a = {.mode = LEND_END_HOLDING};
     net_sim_destroy(lend_run(&a));
 }
+
+/* Under AddressSanitizer, a raw pointer kept past the return reads poisoned storage: reported, then the
+ * death callback aborts (whatever ASAN_OPTIONS says about abort_on_error). */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+static void asan_die_abort(void) { abort(); }
+
+Test(netsim, lent_storage_read_after_return_is_reported_under_asan, .signal = SIGABRT)
+{
+    __asan_set_death_callback(asan_die_abort);
+    lendarg a = {.mode = LEND_RAW_AFTER_RETURN};
+    net_sim_destroy(lend_run(&a));
+}
+#endif
