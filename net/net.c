@@ -127,15 +127,30 @@ static int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
     return hi > lo ? hi - lo : 0;
 }
 
-int net_recv(net_party *p, int peer, void *buf, size_t n)
+static int lending = 1;
+
+void net_set_lending(int on) { lending = on; }
+
+/* A receive: into buf (lend == NULL), or lent (*lend = the backend's view, or buf when the backend cannot
+ * lend; *by_backend says which). */
+static int recv_(net_party *p, int peer, void *buf, size_t n, const void **lend, int *by_backend)
 {
     check_peer(p, peer);
+    CHECK(!p->loan[peer], "%s receives from %s while it still holds a lent message from it (net_loan_return first)",
+          net_party_names[p->self], net_party_names[peer]);
     net_measure_point(p);
     int64_t t0 = p->vt->now(p);
     net_msg_info info;
     memset(&info, 0, sizeof info);
     int rc = rt_link(p, peer) ? p->rt_vt->recv(p, peer, buf, n, &info) : rt_settle(p);
-    if (rc == NET_OK && !rt_link(p, peer)) rc = p->vt->recv(p, peer, buf, n, &info);
+    if (rc == NET_OK && !rt_link(p, peer)) {
+        if (lend && lending && p->vt->recv_lend) {
+            rc = p->vt->recv_lend(p, peer, lend, buf != NULL, n, &info);
+            *by_backend = 1;
+        } else {
+            rc = p->vt->recv(p, peer, buf, n, &info);
+        }
+    }
     if (rc != NET_OK) return rc;
     int64_t t1 = p->vt->now(p);
     if (info.label > p->rmax) p->rmax = info.label;
@@ -152,6 +167,46 @@ int net_recv(net_party *p, int peer, void *buf, size_t n)
     }
     if (p->cpu_clock) p->cpu_mark = p->cpu_clock();
     return NET_OK;
+}
+
+int net_recv(net_party *p, int peer, void *buf, size_t n) { return recv_(p, peer, buf, n, NULL, NULL); }
+
+int net_recv_lend(net_party *p, int peer, net_loan *l, void *fallback, size_t n)
+{
+    const void *view = fallback;
+    int by_backend = 0;
+    memset(l, 0, sizeof *l);
+    int rc = recv_(p, peer, fallback, n, &view, &by_backend);
+    if (rc != NET_OK) return rc;
+    l->bytes = view;
+    l->n = n;
+    l->peer = peer;
+    l->id = ++p->loan_ids;
+    p->loan[peer] = l->id;
+    p->loan_backend[peer] = by_backend;
+    return NET_OK;
+}
+
+static void check_loan(const net_party *p, const net_loan *l)
+{
+    CHECK(l->id && l->peer >= 0 && l->peer < NET_MAX_PARTIES && p->loan[l->peer] == l->id,
+          "%s uses a lent message that was returned (or never lent)", net_party_names[p->self]);
+}
+
+const void *net_loan_bytes(const net_party *p, const net_loan *l)
+{
+    check_loan(p, l);
+    return l->bytes;
+}
+
+void net_loan_return(net_party *p, net_loan *l)
+{
+    check_loan(p, l);
+    if (p->loan_backend[l->peer]) p->vt->lend_return(p, l->peer);
+    p->loan[l->peer] = 0;
+    p->loan_backend[l->peer] = 0;
+    l->id = 0;
+    l->bytes = NULL;
 }
 
 int net_flush(net_party *p, int peer)

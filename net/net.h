@@ -110,6 +110,11 @@ typedef struct net_party_vt {
     int (*flush)(net_party *p, int peer);
     int64_t (*now)(net_party *p);
     void (*advance)(net_party *p, int64_t ns); /* let ns of local computation pass */
+    /* Optional (NULL: net_recv_lend receives into the caller's fallback through recv): as recv, but
+     * *view = the next message's own payload storage (NULL if !want, phantom), kept valid until
+     * lend_return(p, peer). net.c calls lend_return exactly once per successful recv_lend. */
+    int (*recv_lend)(net_party *p, int peer, const void **view, int want, size_t n, net_msg_info *info);
+    void (*lend_return)(net_party *p, int peer);
 } net_party_vt;
 
 struct net_party {
@@ -137,6 +142,11 @@ struct net_party {
      * layer above; borrowed. */
     net_rt *rt;
     const net_rt_vt *rt_vt;
+    /* Loans (net_recv_lend): the live loan's id per peer (0: none), whether the backend lent it, and
+     * the last id handed out. */
+    uint64_t loan[NET_MAX_PARTIES];
+    int loan_backend[NET_MAX_PARTIES];
+    uint64_t loan_ids;
 };
 
 /* Initialises the common part; backends call it, then set vt. */
@@ -145,6 +155,33 @@ void net_party_init(net_party *p, const net_party_vt *vt, int self, int nparties
 int net_send(net_party *p, int peer, const void *buf, size_t n) WUR;
 int net_recv(net_party *p, int peer, void *buf, size_t n) WUR;
 int net_flush(net_party *p, int peer) WUR;
+
+/* ---- receiving in place ----
+ * net_recv_lend receives the next message from peer exactly as net_recv does (the same counting,
+ * exact sizes, desync checks, phantom mode and error codes), but lends its payload instead of copying
+ * it out: l->bytes is the message's own storage where the backend can lend it (the simulator), else
+ * `fallback` (n bytes of the caller's), received into as by net_recv (TCP; the deployed-runtime
+ * model's link). Pass fallback = NULL in phantom mode: then l->bytes is NULL. So a receiver that
+ * combines the payload with its own data (an opening's add) reads it once where it lies: one copy of
+ * n bytes fewer on the simulator, the same work as net_recv elsewhere.
+ * Lifetime: the bytes are read-only and live until net_loan_return; a party holds at most one loan per
+ * peer, and a receive from that peer while it holds one is a CHECK failure, as are returning a loan
+ * twice and net_loan_bytes on a returned loan. A party's function must return its loans before it
+ * ends. (Under AddressSanitizer the simulator poisons returned storage, so reads through a kept raw
+ * pointer are reported too.) */
+typedef struct net_loan {
+    const void *bytes; /* as returned; prefer net_loan_bytes, which checks that the loan is live */
+    size_t n;
+    int peer;
+    uint64_t id; /* 0: returned or never lent */
+} net_loan;
+int net_recv_lend(net_party *p, int peer, net_loan *l, void *fallback, size_t n) WUR;
+const void *net_loan_bytes(const net_party *p, const net_loan *l); /* CHECKs that l is live */
+void net_loan_return(net_party *p, net_loan *l);
+/* Process-wide: 0 makes every net_recv_lend take the fallback path (a receive into the caller's
+ * buffer, the plain copying path), so tests can run both and compare; 1 (the default) lends. */
+void net_set_lending(int on);
+
 int64_t net_now(net_party *p);
 /* Charges local work to the clock through the compute model. */
 void net_compute(net_party *p, const net_work *w);

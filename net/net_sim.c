@@ -7,6 +7,16 @@
 #include "../common/arena.h"
 #include "../sim/sim.h"
 
+/* Returned loans' storage is poisoned under AddressSanitizer until the next send reuses it. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct msg {
     struct msg *next;
     size_t n;
@@ -31,6 +41,7 @@ typedef struct sim_party {
     int64_t end_time;
     net_party_fn fn;
     void *arg;
+    struct msg *lent[NET_MAX_PARTIES]; /* the message lent from each peer (net_recv_lend), else NULL */
 } sim_party;
 
 struct net_sim {
@@ -63,6 +74,7 @@ static msg *msg_alloc(net_sim *w, size_t n)
     }
     void *buf = m->buf;
     size_t cap = m->cap;
+    if (buf) UNPOISON(buf, cap);
     memset(m, 0, sizeof *m);
     m->buf = buf, m->cap = cap;
     return m;
@@ -172,28 +184,67 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     return NET_OK;
 }
 
-static int sp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
+/* The next message from peer, delivered and checked against n and want (a payload), taken off the
+ * mailbox; NULL with *rc set when the peer has finished and nothing more will come. */
+static msg *take(sim_party *sp, int peer, int want, size_t n, int *rc)
 {
-    sim_party *sp = (sim_party *)p;
     net_sim *w = sp->w;
-    mailbox *mb = &w->mb[peer][p->self];
+    int self = sp->base.self;
+    mailbox *mb = &w->mb[peer][self];
     while (!(mb->head && mb->head->delivered)) {
-        if (!mb->head && w->party[peer].finished) return NET_ECLOSED; /* nothing more will come */
+        if (!mb->head && w->party[peer].finished) { /* nothing more will come */
+            *rc = NET_ECLOSED;
+            return NULL;
+        }
         sp->waiting_on = peer;
         sim_block(sp->actor);
         sp->waiting_on = -1;
     }
     msg *m = mb->head;
     CHECK(m->n == n, "protocol desync: %s expects %zu bytes from %s, next message has %zu",
-          net_party_names[p->self], n, net_party_names[peer], m->n);
-    CHECK(!(buf && n && !m->payload), "%s receives into a buffer but %s sent no payload (mixed real/phantom)",
-          net_party_names[p->self], net_party_names[peer]);
-    if (buf && n) memcpy(buf, m->payload, n);
-    *info = m->info;
+          net_party_names[self], n, net_party_names[peer], m->n);
+    CHECK(!(want && n && !m->payload), "%s receives into a buffer but %s sent no payload (mixed real/phantom)",
+          net_party_names[self], net_party_names[peer]);
     mb->head = m->next;
     if (!mb->head) mb->tail = NULL;
-    msg_free(w, m);
+    return m;
+}
+
+static int sp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *info)
+{
+    sim_party *sp = (sim_party *)p;
+    int rc = NET_OK;
+    msg *m = take(sp, peer, buf != NULL, n, &rc);
+    if (!m) return rc;
+    if (buf && n) memcpy(buf, m->payload, n);
+    *info = m->info;
+    msg_free(sp->w, m);
     return NET_OK;
+}
+
+/* Lends the message itself: it leaves the mailbox (so order and the end-of-run checks are as for
+ * sp_recv) and goes to the free list at the return. */
+static int sp_recv_lend(net_party *p, int peer, const void **view, int want, size_t n, net_msg_info *info)
+{
+    sim_party *sp = (sim_party *)p;
+    CHECK(!sp->lent[peer], "%s: a second loan from %s", net_party_names[p->self], net_party_names[peer]);
+    int rc = NET_OK;
+    msg *m = take(sp, peer, want, n, &rc);
+    if (!m) return rc;
+    *view = want && n ? m->payload : NULL;
+    *info = m->info;
+    sp->lent[peer] = m;
+    return NET_OK;
+}
+
+static void sp_lend_return(net_party *p, int peer)
+{
+    sim_party *sp = (sim_party *)p;
+    msg *m = sp->lent[peer];
+    CHECK(m, "%s returns a loan from %s it does not hold", net_party_names[p->self], net_party_names[peer]);
+    sp->lent[peer] = NULL;
+    if (m->buf) POISON(m->buf, m->cap);
+    msg_free(sp->w, m);
 }
 
 static int64_t sp_now(net_party *p) { return sim_now(((sim_party *)p)->w->e); }
@@ -201,6 +252,7 @@ static void sp_advance(net_party *p, int64_t ns) { sim_sleep(((sim_party *)p)->a
 
 static const net_party_vt sim_vt = {
     .iversion = 1, .send = sp_send, .recv = sp_recv, .flush = NULL, .now = sp_now, .advance = sp_advance,
+    .recv_lend = sp_recv_lend, .lend_return = sp_lend_return,
 };
 
 net_sim *net_sim_create(const nm_topology *topo)
@@ -235,6 +287,7 @@ static void msgs_free(msg *m)
 {
     while (m) {
         msg *nx = m->next;
+        if (m->buf) UNPOISON(m->buf, m->cap);
         free(m->buf);
         free(m);
         m = nx;
@@ -277,8 +330,14 @@ static void msgs_release(net_sim *s, msg *m)
 void net_sim_destroy(net_sim *s)
 {
     if (!s) return;
-    for (int i = 0; i < NET_MAX_PARTIES; i++)
+    for (int i = 0; i < NET_MAX_PARTIES; i++) {
         for (int j = 0; j < NET_MAX_PARTIES; j++) msgs_release(s, s->mb[i][j].head);
+        for (int j = 0; j < NET_MAX_PARTIES; j++)
+            if (s->party[i].lent[j]) {
+                s->party[i].lent[j]->next = NULL;
+                msgs_release(s, s->party[i].lent[j]);
+            }
+    }
     msgs_release(s, s->free_msgs);
     sim_destroy(s->e);
     nm_pkt_destroy(s->pk);
@@ -310,6 +369,9 @@ static void party_main(sim_actor *a, void *arg)
     (void)a;
     sim_party *sp = arg;
     sp->fn(&sp->base, sp->arg);
+    for (int i = 0; i < NET_MAX_PARTIES; i++)
+        CHECK(!sp->lent[i], "%s ends holding a lent message from %s (net_loan_return missing)",
+              net_party_names[sp->base.self], net_party_names[i]);
     if (sp->base.rt) CHECK(sp->base.rt_vt->settle(&sp->base) == NET_OK, "runtime: the last held send failed");
     sp->end_time = sim_now(sp->w->e);
     sp->finished = 1;

@@ -53,6 +53,21 @@ void dealer_collect(mpc_ctx *c)
     mpc_recv_bytes(c, NET_D, c->corr, c->ncorr_bytes);
 }
 
+const uint64_t *dealer_collect_lend(mpc_ctx *c, net_loan *l, const uint64_t *material)
+{
+    memset(l, 0, sizeof *l);
+    if (!c->corr_pending) return material;
+    CHECK(c->corr == material && c->ncorr_bytes % 8 == 0, "%s: dealer_collect_lend of another buffer than the pending material",
+          net_party_names[c->self]);
+    c->corr_pending = 0;
+    return mpc_recv_lend(c, l, NET_D, c->corr, c->ncorr_bytes / 8);
+}
+
+void dealer_loan_return(mpc_ctx *c, net_loan *l)
+{
+    if (l->id) mpc_loan_return(c, l);
+}
+
 /* ---- the core kinds: sizes and D's side ---- */
 
 /* Largest tensor D accepts in one request (2^32 words = 32 GiB): anything larger is a bad request. */

@@ -102,6 +102,14 @@ void dealer_trunc(mpc_ctx *c, uint64_t *r, uint64_t *qm, size_t n, uint64_t d);
 /* Reads the material of the last request if it is still pending for this party (offline schedule);
  * a no-op otherwise. Callers call it after their opening and before using the material. */
 void dealer_collect(mpc_ctx *c);
+/* dealer_collect where a pass over the material follows: returns the material to read, either D's
+ * message itself, lent (net_recv_lend: when it is pending; `material`, the buffer given to the
+ * request, is then the fallback where the transport cannot lend), or `material` when nothing is
+ * pending (P1's drawn share; the inline schedule, already read). Read-only until dealer_loan_return,
+ * which must follow (a no-op when nothing was lent). NULL in phantom mode. Same messages and counts as
+ * dealer_collect; one copy of the material fewer on the simulator. */
+const uint64_t *dealer_collect_lend(mpc_ctx *c, net_loan *l, const uint64_t *material);
+void dealer_loan_return(mpc_ctx *c, net_loan *l);
 
 /* ---- dealer side ---- */
 

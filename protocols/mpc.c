@@ -79,6 +79,46 @@ void mpc_exchange_bytes(mpc_ctx *c, void *w, const void *v, size_t nbytes)
     mpc_recv_bytes(c, peer, w, nbytes);
 }
 
+const uint64_t *mpc_recv_lend(mpc_ctx *c, net_loan *l, int peer, uint64_t *fallback, size_t n)
+{
+    int rc = net_recv_lend(c->net, peer, l, c->phantom ? NULL : fallback, n * 8);
+    CHECK(rc == NET_OK, "%s: receive from %s failed: %s", net_party_names[c->self], net_party_names[peer], net_strerror(rc));
+    return net_loan_bytes(c->net, l);
+}
+
+const uint64_t *mpc_exchange_lend(mpc_ctx *c, net_loan *l, uint64_t *fallback, const uint64_t *v, size_t n)
+{
+    int peer = 1 - c->self;
+    mpc_send_bytes(c, peer, v, n * 8);
+    int rc = net_flush(c->net, peer);
+    CHECK(rc == NET_OK, "flush failed: %s", net_strerror(rc));
+    return mpc_recv_lend(c, l, peer, fallback, n);
+}
+
+void mpc_loan_return(mpc_ctx *c, net_loan *l) { net_loan_return(c->net, l); }
+
+void mpc_exchange_add(mpc_ctx *c, uint64_t *out, const uint64_t *v, size_t n)
+{
+    net_loan l;
+    uint64_t *fb = mpc_tmp(c, n);
+    const uint64_t *w = mpc_exchange_lend(c, &l, fb, v, n);
+    if (!c->phantom)
+        for (size_t i = 0; i < n; i++) out[i] = v[i] + w[i];
+    mpc_loan_return(c, &l);
+    mpc_tmp_free(fb);
+}
+
+void mpc_exchange_xor(mpc_ctx *c, uint64_t *out, const uint64_t *v, size_t n)
+{
+    net_loan l;
+    uint64_t *fb = mpc_tmp(c, n);
+    const uint64_t *w = mpc_exchange_lend(c, &l, fb, v, n);
+    if (!c->phantom)
+        for (size_t i = 0; i < n; i++) out[i] = v[i] ^ w[i];
+    mpc_loan_return(c, &l);
+    mpc_tmp_free(fb);
+}
+
 void mpc_send(mpc_ctx *c, int peer, const uint64_t *buf, size_t nwords) { mpc_send_bytes(c, peer, buf, nwords * 8); }
 void mpc_recv(mpc_ctx *c, int peer, uint64_t *buf, size_t nwords) { mpc_recv_bytes(c, peer, buf, nwords * 8); }
 void mpc_exchange(mpc_ctx *c, uint64_t *w, const uint64_t *v, size_t n) { mpc_exchange_bytes(c, w, v, n * 8); }
@@ -201,12 +241,8 @@ void mpc_share_bin(mpc_ctx *c, uint64_t *x_sh, const uint64_t *x, size_t n, int 
 
 static void mpc_open_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
 {
-    uint64_t *w = mpc_tmp(c, n);
-    mpc_exchange(c, w, x_sh, n);
-    if (!c->phantom)
-        for (size_t i = 0; i < n; i++) out[i] = x_sh[i] + w[i];
+    mpc_exchange_add(c, out, x_sh, n);
     mpc_work(c, 0, n, 0);
-    mpc_tmp_free(w);
 }
 
 void mpc_open(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
@@ -218,12 +254,8 @@ void mpc_open(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
 
 static void mpc_open_bin_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
 {
-    uint64_t *w = mpc_tmp(c, n);
-    mpc_exchange(c, w, x_sh, n);
-    if (!c->phantom)
-        for (size_t i = 0; i < n; i++) out[i] = x_sh[i] ^ w[i];
+    mpc_exchange_xor(c, out, x_sh, n);
     mpc_work(c, 0, n, 0);
-    mpc_tmp_free(w);
 }
 
 void mpc_open_bin(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n)
@@ -242,12 +274,14 @@ static void mpc_reveal_to_body_(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh,
         CHECK(rc == NET_OK, "flush failed: %s", net_strerror(rc));
         return;
     }
-    uint64_t *w = mpc_tmp(c, n);
-    mpc_recv(c, 1 - to, w, n);
+    net_loan l;
+    uint64_t *fb = mpc_tmp(c, n);
+    const uint64_t *w = mpc_recv_lend(c, &l, 1 - to, fb, n);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) out[i] = x_sh[i] + w[i];
+    mpc_loan_return(c, &l);
     mpc_work(c, 0, n, 0);
-    mpc_tmp_free(w);
+    mpc_tmp_free(fb);
 }
 
 void mpc_reveal_to(mpc_ctx *c, uint64_t *out, const uint64_t *x_sh, size_t n, int to)

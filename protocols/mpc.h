@@ -135,6 +135,18 @@ void mpc_exchange(mpc_ctx *c, uint64_t *w, const uint64_t *v, size_t n);
 void mpc_send_bytes(mpc_ctx *c, int peer, const void *buf, size_t nbytes);
 void mpc_recv_bytes(mpc_ctx *c, int peer, void *buf, size_t nbytes);
 void mpc_exchange_bytes(mpc_ctx *c, void *w, const void *v, size_t nbytes);
+/* Receiving in place (net_recv_lend, net.h): the n words from peer as a read-only view, valid until
+ * mpc_loan_return; NULL in phantom mode. fallback: n words of the caller's (mpc_tmp) that hold the
+ * message where the transport cannot lend it (TCP). Same messages and counts as mpc_recv; on the
+ * simulator one copy of 8n bytes fewer. Hold at most one loan per peer. */
+const uint64_t *mpc_recv_lend(mpc_ctx *c, net_loan *l, int peer, uint64_t *fallback, size_t n);
+/* mpc_exchange with the other party's words lent. */
+const uint64_t *mpc_exchange_lend(mpc_ctx *c, net_loan *l, uint64_t *fallback, const uint64_t *v, size_t n);
+void mpc_loan_return(mpc_ctx *c, net_loan *l); /* phantom-mode loans (NULL view) are returned too */
+/* Fused openings: send v, out = v + (the other party's n words), or XOR, in one pass over the lent
+ * payload (out may alias v). Messages, counts and compute charge as mpc_exchange; no mpc_work here. */
+void mpc_exchange_add(mpc_ctx *c, uint64_t *out, const uint64_t *v, size_t n);
+void mpc_exchange_xor(mpc_ctx *c, uint64_t *out, const uint64_t *v, size_t n);
 
 /* Bit packing of b-bit values (1 <= b <= 64) for the wire: N values take ceil(N*b/8) bytes, value i
  * at bits [i*b, (i+1)*b) of the little-endian byte string; pack keeps the low b bits of each value,

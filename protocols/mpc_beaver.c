@@ -15,7 +15,8 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
 {
     size_t n = R * L, ny = mpc_bcast_len(bc, R, L);
     uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, ny), *ab = mpc_tmp(c, n);
-    uint64_t *ed = mpc_tmp(c, n + ny), *ed_other = mpc_tmp(c, n + ny);
+    uint64_t *ed = mpc_tmp(c, n + ny), *ed_fb = mpc_tmp(c, n + ny);
+    net_loan lo, ld;
     /* 1. Triple from the dealer. */
     dealer_mul(c, a, b, ab, R, L, bc);
     /* 2. [e] = [x] - [a], [d] = [y] - [b], opened together in one exchange. */
@@ -23,8 +24,8 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
         for (size_t i = 0; i < n; i++) ed[i] = x[i] - a[i];
         for (size_t i = 0; i < ny; i++) ed[n + i] = y[i] - b[i];
     }
-    mpc_exchange(c, ed_other, ed, n + ny);
-    dealer_collect(c);
+    const uint64_t *ed_other = mpc_exchange_lend(c, &lo, ed_fb, ed, n + ny); /* read where it lies */
+    const uint64_t *abm = dealer_collect_lend(c, &ld, ab);
     /* 3. [z] = [c] + e*[b] + [a]*d, and P0 adds e*d (e and d summed from both halves in the same
      *    pass). */
     mpc_work(c, 3 * n, 2 * (n + ny), 0);
@@ -35,16 +36,18 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
             for (size_t j = 0; j < L; j++) {
                 size_t i = r * L + j, k = bc_index(bc, r, j, L);
                 uint64_t e = e0[i] + e1[i], d = d0[k] + d1[k];
-                uint64_t v = ab[i] + e * b[k] + a[i] * d;
+                uint64_t v = abm[i] + e * b[k] + a[i] * d;
                 if (p0) v += e * d;
                 z[i] = v;
             }
     }
+    mpc_loan_return(c, &lo);
+    dealer_loan_return(c, &ld);
     mpc_tmp_free(a);
     mpc_tmp_free(b);
     mpc_tmp_free(ab);
     mpc_tmp_free(ed);
-    mpc_tmp_free(ed_other);
+    mpc_tmp_free(ed_fb);
     /* 4. Truncate when both operands had scale 2^f. */
     if (trunc) mpc_trunc(c, z, z, n);
 }
@@ -68,7 +71,8 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
     size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
     uint64_t *A = mpc_tmp(c, nx), *Bm = mpc_tmp(c, ny), *C = mpc_tmp(c, nz);
     int p0 = c->self == NET_P0;
-    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_other = mpc_tmp(c, nx + ny), *t = p0 ? mpc_tmp(c, ny) : NULL;
+    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_fb = mpc_tmp(c, nx + ny), *t = p0 ? mpc_tmp(c, ny) : NULL;
+    net_loan lo, ld;
     /* 1. Matrix triple. */
     dealer_matmul(c, A, Bm, C, B, m, k, p, y_shared);
     /* 2. Open E = X - A and D = Y - Bm together. */
@@ -76,8 +80,8 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
         for (size_t i = 0; i < nx; i++) ed[i] = X[i] - A[i];
         for (size_t i = 0; i < ny; i++) ed[nx + i] = Y[i] - Bm[i];
     }
-    mpc_exchange(c, ed_other, ed, nx + ny);
-    dealer_collect(c);
+    const uint64_t *ed_other = mpc_exchange_lend(c, &lo, ed_fb, ed, nx + ny); /* read where it lies */
+    const uint64_t *Cm = dealer_collect_lend(c, &ld, C);
     /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D) (t, formed in
      *    the pass that sums D), one ring matmul fewer and the same ring values (the compute model
      *    still charges CrypTen's three). */
@@ -89,20 +93,24 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
             ed[nx + i] = d;
             if (p0) t[i] = Bm[i] + d;
         }
+    }
+    mpc_loan_return(c, &lo); /* before the products: their time is the kernels' */
+    if (!c->phantom) {
         for (size_t bt = 0; bt < B; bt++) {
             size_t yo = y_shared ? 0 : bt * k * p;
             const uint64_t *E = ed + bt * m * k, *D = ed + nx + yo, *Ab = A + bt * m * k;
             uint64_t *Zb = Z + bt * m * p;
-            memcpy(Zb, C + bt * m * p, m * p * sizeof *Zb);
+            memcpy(Zb, Cm + bt * m * p, m * p * sizeof *Zb);
             mpc_ring_matmul_acc(Zb, E, p0 ? t + yo : Bm + yo, m, k, p);
             mpc_ring_matmul_acc(Zb, Ab, D, m, k, p);
         }
     }
+    dealer_loan_return(c, &ld);
     mpc_tmp_free(A);
     mpc_tmp_free(Bm);
     mpc_tmp_free(C);
     mpc_tmp_free(ed);
-    mpc_tmp_free(ed_other);
+    mpc_tmp_free(ed_fb);
     mpc_tmp_free(t);
     /* 4. Truncate. */
     mpc_trunc(c, Z, Z, nz);
@@ -118,26 +126,29 @@ void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, s
 
 static void mpc_square_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 {
-    uint64_t *r = mpc_tmp(c, n), *r2 = mpc_tmp(c, n), *e = mpc_tmp(c, n), *eo = mpc_tmp(c, n);
+    uint64_t *r = mpc_tmp(c, n), *r2 = mpc_tmp(c, n), *e = mpc_tmp(c, n), *eo_fb = mpc_tmp(c, n);
+    net_loan lo, ld;
     /* 1. Square pair. 2. Open e = x - r. */
     dealer_square(c, r, r2, n);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) e[i] = x[i] - r[i];
-    mpc_exchange(c, eo, e, n);
-    dealer_collect(c);
+    const uint64_t *eo = mpc_exchange_lend(c, &lo, eo_fb, e, n); /* read where it lies */
+    const uint64_t *r2m = dealer_collect_lend(c, &ld, r2);
     /* 3. [x^2] = [r^2] + 2e[r], P0 adds e^2. */
     mpc_work(c, 2 * n, 3 * n, 0);
     if (!c->phantom) {
         int p0 = c->self == NET_P0;
         for (size_t i = 0; i < n; i++) {
             uint64_t ev = e[i] + eo[i];
-            z[i] = r2[i] + 2 * ev * r[i] + (p0 ? ev * ev : 0);
+            z[i] = r2m[i] + 2 * ev * r[i] + (p0 ? ev * ev : 0);
         }
     }
+    mpc_loan_return(c, &lo);
+    dealer_loan_return(c, &ld);
     mpc_tmp_free(r);
     mpc_tmp_free(r2);
     mpc_tmp_free(e);
-    mpc_tmp_free(eo);
+    mpc_tmp_free(eo_fb);
     /* 4. Truncate. */
     mpc_trunc(c, z, z, n);
 }
@@ -152,7 +163,8 @@ void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
 {
     uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, n), *ab = mpc_tmp(c, n);
-    uint64_t *ed = mpc_tmp(c, 2 * n), *edo = mpc_tmp(c, 2 * n);
+    uint64_t *ed = mpc_tmp(c, 2 * n), *edo_fb = mpc_tmp(c, 2 * n);
+    net_loan lo, ld;
     /* 1. Binary triple. 2. Open e = x ^ a, d = y ^ b together. */
     dealer_and(c, a, b, ab, n);
     if (!c->phantom)
@@ -160,22 +172,24 @@ static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
             ed[i] = x[i] ^ a[i];
             ed[n + i] = y[i] ^ b[i];
         }
-    mpc_exchange(c, edo, ed, 2 * n);
-    dealer_collect(c);
+    const uint64_t *edo = mpc_exchange_lend(c, &lo, edo_fb, ed, 2 * n); /* read where it lies */
+    const uint64_t *abm = dealer_collect_lend(c, &ld, ab);
     /* 3. <z> = <c> ^ (e & <b>) ^ (<a> & d), P0 also XORs e & d. */
     mpc_work(c, 0, 6 * n, 0);
     if (!c->phantom) {
         int p0 = c->self == NET_P0;
         for (size_t i = 0; i < n; i++) {
             uint64_t e = ed[i] ^ edo[i], d = ed[n + i] ^ edo[n + i];
-            z[i] = ab[i] ^ (e & b[i]) ^ (a[i] & d) ^ (p0 ? e & d : 0);
+            z[i] = abm[i] ^ (e & b[i]) ^ (a[i] & d) ^ (p0 ? e & d : 0);
         }
     }
+    mpc_loan_return(c, &lo);
+    dealer_loan_return(c, &ld);
     mpc_tmp_free(a);
     mpc_tmp_free(b);
     mpc_tmp_free(ab);
     mpc_tmp_free(ed);
-    mpc_tmp_free(edo);
+    mpc_tmp_free(edo_fb);
 }
 
 void mpc_and(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)

@@ -27,14 +27,15 @@ static void mpc_trunc_safe_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, int
     uint64_t M = UINT64_MAX / ud + (UINT64_MAX % ud == ud - 1); /* floor(2^64 / d) */
     int p0 = c->self == NET_P0;
     mpc_audit_trunc(c, x, d, n, B);
-    uint64_t *r = mpc_tmp(c, n), *qm = mpc_tmp(c, 2 * n), *cv = mpc_tmp(c, n), *co = mpc_tmp(c, n);
+    uint64_t *r = mpc_tmp(c, n), *qm = mpc_tmp(c, 2 * n), *cv = mpc_tmp(c, n), *co_fb = mpc_tmp(c, n);
+    net_loan lo;
     /* 1-2. Dealer pair r, floor(r/d), r >> 63; [c] = [x] + B + [r] (P0 adds B). */
     dealer_trunc(c, r, qm, n, ud);
     mpc_work(c, 0, 2 * n, 0);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) cv[i] = x[i] + r[i] + (p0 ? B : 0);
     /* 3. Open c. */
-    mpc_exchange(c, co, cv, n);
+    const uint64_t *co = mpc_exchange_lend(c, &lo, co_fb, cv, n); /* read where it lies */
     dealer_collect(c);
     /* 4-5. [w] = (1 - c>>63)[m]; [y] = floor(c/d) - [q] + M [w] - B/d (publics at P0). */
     mpc_work(c, 0, 4 * n, 0);
@@ -44,10 +45,11 @@ static void mpc_trunc_safe_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, int
             uint64_t w = cc >> 63 ? 0 : qm[n + i];
             z[i] = (p0 ? cc / ud - Bd : 0) - qm[i] + M * w;
         }
+    mpc_loan_return(c, &lo);
     mpc_tmp_free(r);
     mpc_tmp_free(qm);
     mpc_tmp_free(cv);
-    mpc_tmp_free(co);
+    mpc_tmp_free(co_fb);
 }
 
 void mpc_trunc_safe(mpc_ctx *c, uint64_t *z, const uint64_t *x, int64_t d, size_t n)

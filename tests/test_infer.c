@@ -519,3 +519,72 @@ Test(infer, shared_keystreams_change_no_value, .timeout = 300)
     }
     tfm_params_free(&w);
 }
+
+/* ---- receiving in place: a whole inference on the lent path and on the plain (copying) one ---- */
+
+typedef struct wire_hash {
+    uint64_t h, msgs;
+} wire_hash;
+
+static void wire_sink(void *ud, const net_trace_rec *r)
+{
+    wire_hash *wh = ud;
+    int64_t meta[8] = {r->src, r->dst, (int64_t)r->bytes, r->tag, (int64_t)r->label, r->t_send, r->t_arrive,
+                       r->payload != NULL};
+    const unsigned char *b = (const unsigned char *)meta;
+    for (size_t i = 0; i < sizeof meta; i++) wh->h = (wh->h ^ b[i]) * 1099511628211ull;
+    b = r->payload;
+    for (size_t i = 0; b && i < r->bytes; i++) wh->h = (wh->h ^ b[i]) * 1099511628211ull;
+    wh->msgs++;
+}
+
+static void run_lending(const tfm_config *m, const tfm_params *w, int lending, double *logits, rt_result *res,
+                        wire_hash *wh)
+{
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    int tokens[12];
+    for (int t = 0; t < 12; t++) tokens[t] = 3 + (t * 7) % (m->V - 3);
+    rt_infer inf;
+    rt_job j;
+    rt_infer_job(&j, &inf, &cfg, 0, 4, m, 12, w, tokens, NULL, NULL);
+    rt_sim_opts so = tu_session(&cfg, 0, 4);
+    *wh = (wire_hash){14695981039346656037ull, 0};
+    so.trace[0] = wire_sink;
+    so.trace_ud[0] = wh;
+    net_set_lending(lending);
+    int rc = rt_sim_job(&so, &j, res);
+    net_set_lending(1);
+    cr_assert_eq(rc, 0);
+    memcpy(logits, inf.logits, (size_t)m->NL * sizeof(double));
+    rt_infer_free(&inf);
+}
+
+/* Openings that read the other party's message where it lies (net_recv_lend) change nothing: the logits,
+ * every message byte for byte and every counter equal those of the plain path (received into a buffer). */
+Test(infer, lent_receives_change_no_logit_message_or_counter)
+{
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    tfm_params w;
+    tfm_params_alloc(&w, &m);
+    tfm_params_init(&w, &m, 21);
+    double lg[2][8];
+    static rt_result res[2];
+    wire_hash wh[2];
+    run_lending(&m, &w, 1, lg[0], &res[0], &wh[0]);
+    run_lending(&m, &w, 0, lg[1], &res[1], &wh[1]);
+    for (int k = 0; k < m.NL; k++)
+        cr_expect(lg[0][k] == lg[1][k], "logit %d: %.17g lent, %.17g plain", k, lg[0][k], lg[1][k]);
+    cr_expect_eq(wh[0].msgs, wh[1].msgs);
+    cr_expect_gt(wh[0].msgs, 100);
+    cr_expect_eq(wh[0].h, wh[1].h, "the messages differ");
+    for (int i = 0; i < 3; i++) {
+        cr_expect_arr_eq(&res[0].stats[i].total, &res[1].stats[i].total, sizeof res[0].stats[i].total, "party %d", i);
+        cr_expect_arr_eq(res[0].stats[i].tag, res[1].stats[i].tag, sizeof res[0].stats[i].tag, "party %d's tags", i);
+    }
+    cr_expect_eq(res[0].latency_ns, res[1].latency_ns);
+    cr_expect_eq(res[0].rounds, res[1].rounds);
+    cr_expect_eq(res[0].dealer_bytes, res[1].dealer_bytes);
+    tfm_params_free(&w);
+}

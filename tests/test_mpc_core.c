@@ -7,7 +7,9 @@
 #include "../common/par.h"
 #include "testutil.h"
 #include "../net/net_sim.h"
+#include "../protocols/crypten/mpc_cmp.h"
 #include "../protocols/mpc_beaver.h"
+#include "../protocols/mpc_trunc_safe.h"
 #include "../protocols/mpc_ring_internal.h"
 
 static mpc_config cfg;
@@ -302,4 +304,119 @@ Test(mpc_core, ring_matmul_threads_equal_naive)
     for (size_t i = 0; i < m * p; i++) cr_assert_eq(Z1[i], Z0[i] + (uint64_t)i * 0x9E3779B97F4A7C15ull, "acc at %zu", i);
     par_set_threads(saved);
     free(X), free(Y), free(Z0), free(Z1), free(Z2);
+}
+
+/* ---- receiving in place: the fused openings against the plain (copying) path ---- */
+
+enum { LD_N = 96, LD_OUT = 12 * LD_N };
+
+typedef struct lend_job {
+    uint64_t out[2][LD_OUT]; /* each party's output shares of every op, in order */
+} lend_job;
+
+/* Every op that reads a lent message: open, open_bin, reveal_to (both ways), mul (plain and broadcast),
+ * matmul, square, AND, the comparison circuit (A2B's ANDs and its binary opening), safe truncation. */
+static void lend_party(mpc_ctx *c, void *arg)
+{
+    lend_job *j = arg;
+    uint64_t x[LD_N], y[LD_N], xs[LD_N], ys[LD_N], yb[LD_N], *o = j->out[c->self];
+    for (int i = 0; i < LD_N; i++) {
+        x[i] = fx_encode((double)(i % 13) - 6.25, 16);
+        y[i] = fx_encode(0.75 * (double)(i % 7) - 2.0, 16);
+    }
+    mpc_share(c, xs, x, LD_N, NET_P0);
+    mpc_share(c, ys, y, LD_N, NET_P1);
+    mpc_share_bin(c, yb, y, LD_N, NET_P1);
+    uint64_t *w = c->phantom ? NULL : o;
+    size_t k = 0;
+#define SLOT() (w ? w + (k++) * LD_N : (k++, (uint64_t *)NULL))
+    mpc_open(c, SLOT(), xs, LD_N);
+    mpc_open_bin(c, SLOT(), yb, LD_N);
+    mpc_reveal_to(c, SLOT(), xs, LD_N, NET_P0);
+    mpc_reveal_to(c, SLOT(), ys, LD_N, NET_P1);
+    mpc_mul(c, SLOT(), xs, ys, 1, LD_N, MPC_BC_NONE, 1);
+    mpc_mul(c, SLOT(), xs, ys, 8, LD_N / 8, MPC_BC_ROW, 1);
+    mpc_matmul(c, SLOT(), xs, ys, 1, 8, 12, 8, 0); /* 8x12 @ 12x8: 64 words */
+    mpc_square(c, SLOT(), xs, LD_N);
+    mpc_and(c, SLOT(), xs, ys, LD_N);
+    mpc_ltz(c, SLOT(), xs, LD_N);
+    mpc_a2b(c, SLOT(), ys, LD_N);
+    mpc_trunc_safe(c, SLOT(), xs, 1 << 16, LD_N);
+#undef SLOT
+    cr_assert_eq(k, LD_OUT / LD_N);
+}
+
+/* FNV-1a over every message of a run: who, size, tag, label, times and the payload bytes. */
+typedef struct wire_hash {
+    uint64_t h, msgs;
+} wire_hash;
+
+static void hash_bytes(wire_hash *wh, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) wh->h = (wh->h ^ b[i]) * 1099511628211ull;
+}
+
+static void wire_sink(void *ud, const net_trace_rec *r)
+{
+    wire_hash *wh = ud;
+    int64_t meta[8] = {r->src, r->dst, (int64_t)r->bytes, r->tag, (int64_t)r->label, r->t_send, r->t_arrive,
+                       r->payload != NULL};
+    hash_bytes(wh, meta, sizeof meta);
+    if (r->payload) hash_bytes(wh, r->payload, r->bytes);
+    wh->msgs++;
+}
+
+static void lend_run(const mpc_config *cf, int lending, lend_job *j, rt_result *res, wire_hash *wh)
+{
+    memset(j, 0, sizeof *j);
+    *wh = (wire_hash){14695981039346656037ull, 0};
+    rt_job job = {.cfg = cf, .seed = 11, .fn = lend_party, .arg = {j, j}};
+    rt_sim_opts so = tu_session(cf, 0, 11);
+    so.trace[0] = wire_sink;
+    so.trace_ud[0] = wh;
+    net_set_lending(lending);
+    int rc = rt_sim_job(&so, &job, res);
+    net_set_lending(1);
+    cr_assert_eq(rc, 0);
+}
+
+/* The lent path (the simulator's own storage read in place) and the plain one (received into a buffer
+ * first) give the same words, the same messages byte for byte and the same counters, under both dealer
+ * schedules. */
+Test(mpc_core, lent_openings_equal_the_plain_path_word_for_word, .init = setup)
+{
+    static lend_job lent, plain;
+    for (int sched = 0; sched < 2; sched++) {
+        mpc_config cf = cfg;
+        cf.dealer_schedule = sched ? MPC_DEALER_INLINE : MPC_DEALER_OFFLINE;
+        rt_result rl, rp;
+        wire_hash hl, hp;
+        lend_run(&cf, 1, &lent, &rl, &hl);
+        lend_run(&cf, 0, &plain, &rp, &hp);
+        for (int i = 0; i < 2; i++) {
+            cr_expect_arr_eq(lent.out[i], plain.out[i], sizeof lent.out[i], "P%d's output shares (schedule %d)", i, sched);
+            cr_expect_arr_eq(&rl.stats[i], &rp.stats[i], sizeof rl.stats[i], "P%d's counters", i);
+            cr_expect_eq(rl.depth[i], rp.depth[i]);
+            cr_expect_eq(rl.end_ns[i], rp.end_ns[i]);
+        }
+        cr_expect_eq(rl.stats[2].total.sent_bytes[NET_P0], rp.stats[2].total.sent_bytes[NET_P0]);
+        cr_expect_eq(rl.dealer_bytes, rp.dealer_bytes);
+        cr_expect_eq(rl.latency_ns, rp.latency_ns);
+        cr_expect_eq(hl.msgs, hp.msgs);
+        cr_expect_gt(hl.msgs, 20);
+        cr_expect_eq(hl.h, hp.h, "the messages differ (schedule %d)", sched);
+        /* and the values are right: the openings */
+        for (int i = 0; i < LD_N; i++) {
+            uint64_t x = fx_encode((double)(i % 13) - 6.25, 16), y = fx_encode(0.75 * (double)(i % 7) - 2.0, 16);
+            for (int p = 0; p < 2; p++) {
+                cr_assert_eq(lent.out[p][i], x);
+                cr_assert_eq(lent.out[p][LD_N + i], y);
+            }
+            cr_assert_eq(lent.out[NET_P0][2 * LD_N + i], x);
+            cr_assert_eq(lent.out[NET_P1][3 * LD_N + i], y);
+            cr_assert_eq(lent.out[0][9 * LD_N + i] + lent.out[1][9 * LD_N + i], (uint64_t)(i % 13 < 7),
+                         "ltz of word %d", i);
+        }
+    }
 }

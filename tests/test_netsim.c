@@ -1,5 +1,6 @@
 /* test_netsim.c -- event heap, link math, exact virtual arrival times, counters, rounds, time split. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <string.h>
 
 #include "../net/net_sim.h"
@@ -375,3 +376,156 @@ Test(netsim, deadlock_is_reported_not_hung)
     cr_expect_eq(net_sim_run(s, fn, NULL), NET_EPROTO);
     net_sim_destroy(s);
 }
+
+/* ---- receiving in place (net_recv_lend) ---- */
+
+enum { LEND_WORDS = 4, LEND_MSGS = 3 };
+
+/* What P1 does with P0's LEND_MSGS messages of LEND_WORDS words (P0 sends 1, 2, 3, ...). */
+enum { LEND_OK, LEND_READ_AFTER_RETURN, LEND_RECV_WHILE_HELD, LEND_RETURN_TWICE, LEND_END_HOLDING, LEND_RAW_AFTER_RETURN };
+
+typedef struct lendarg {
+    int mode;
+    uint64_t got[LEND_MSGS][LEND_WORDS];
+    int lent_in_place[LEND_MSGS]; /* the view was not the fallback buffer */
+    int closed_rc;
+} lendarg;
+
+static void lend_p0(net_party *p, void *arg)
+{
+    (void)arg;
+    for (int m = 0; m < LEND_MSGS; m++) {
+        uint64_t v[LEND_WORDS];
+        for (int i = 0; i < LEND_WORDS; i++) v[i] = (uint64_t)(m * LEND_WORDS + i + 1);
+        cr_assert_eq(net_send(p, NET_P1, v, sizeof v), NET_OK);
+    }
+}
+
+static void lend_p1(net_party *p, void *arg)
+{
+    lendarg *a = arg;
+    uint64_t fb[LEND_WORDS];
+    net_loan l;
+    cr_assert_eq(net_recv_lend(p, NET_P0, &l, fb, sizeof fb), NET_OK);
+    const uint64_t *v = net_loan_bytes(p, &l);
+    memcpy(a->got[0], v, sizeof fb);
+    a->lent_in_place[0] = v != fb;
+    switch (a->mode) {
+    case LEND_READ_AFTER_RETURN:
+        net_loan_return(p, &l);
+        (void)net_loan_bytes(p, &l); /* CHECK failure */
+        return;
+    case LEND_RECV_WHILE_HELD:
+    {
+        int rc = net_recv(p, NET_P0, fb, sizeof fb); /* CHECK failure: the loan from P0 is still held */
+        (void)rc;
+        return;
+    }
+    case LEND_RETURN_TWICE:
+        net_loan_return(p, &l);
+        net_loan_return(p, &l); /* CHECK failure */
+        return;
+    case LEND_END_HOLDING:
+        return; /* CHECK failure when the party's function ends */
+    case LEND_RAW_AFTER_RETURN: {
+        net_loan_return(p, &l);
+        volatile uint64_t x = v[1]; /* a raw pointer kept past the return: poisoned storage (ASan) */
+        a->got[1][0] = x;
+        return;
+    }
+    default: break;
+    }
+    net_loan kept = l; /* a copy of a returned loan is dead too */
+    net_loan_return(p, &l);
+    cr_expect_eq(l.id, 0);
+    cr_expect_eq(kept.id != 0, 1);
+    /* the plain receive and a second loan, in order */
+    cr_assert_eq(net_recv(p, NET_P0, a->got[1], sizeof fb), NET_OK);
+    a->lent_in_place[1] = 0;
+    cr_assert_eq(net_recv_lend(p, NET_P0, &l, fb, sizeof fb), NET_OK);
+    memcpy(a->got[2], net_loan_bytes(p, &l), sizeof fb);
+    a->lent_in_place[2] = net_loan_bytes(p, &l) != fb;
+    net_loan_return(p, &l);
+    /* P0 is done: nothing more will come, and no loan is made */
+    a->closed_rc = net_recv_lend(p, NET_P0, &l, fb, sizeof fb);
+    cr_expect_eq(l.id, 0);
+}
+
+static net_sim *lend_run(lendarg *a)
+{
+    nm_topology t = topo_of(1000000000ull, 1000000);
+    net_sim *s = net_sim_create(&t);
+    net_party_fn fn[3] = {lend_p0, lend_p1, NULL};
+    void *args[3] = {a, a, NULL};
+    cr_assert_eq(net_sim_run(s, fn, args), NET_OK);
+    return s;
+}
+
+/* A lent message is the message: the same words, order, counters, rounds and times as net_recv into
+ * a buffer (the copying path, lending off), read in place on the simulator. */
+Test(netsim, lent_messages_count_and_read_as_received_ones)
+{
+    lendarg lent = {.mode = LEND_OK}, copied = {.mode = LEND_OK};
+    net_sim *s = lend_run(&lent);
+    net_set_lending(0);
+    net_sim *c = lend_run(&copied);
+    net_set_lending(1);
+    for (int m = 0; m < LEND_MSGS; m++)
+        for (int i = 0; i < LEND_WORDS; i++) {
+            cr_expect_eq(lent.got[m][i], (uint64_t)(m * LEND_WORDS + i + 1));
+            cr_expect_eq(copied.got[m][i], lent.got[m][i]);
+        }
+    cr_expect(lent.lent_in_place[0] && lent.lent_in_place[2], "the simulator lends its own storage");
+    cr_expect(!copied.lent_in_place[0] && !copied.lent_in_place[2], "lending off: the fallback buffer");
+    cr_expect_eq(lent.closed_rc, NET_ECLOSED);
+    cr_expect_eq(copied.closed_rc, NET_ECLOSED);
+    for (int i = 0; i < 2; i++) {
+        const net_party *a = net_sim_party(s, i), *b = net_sim_party(c, i);
+        cr_expect_arr_eq(&a->stats, &b->stats, sizeof a->stats, "P%d's counters", i);
+        cr_expect_eq(a->depth, b->depth);
+        cr_expect_arr_eq(a->cp, b->cp, sizeof a->cp);
+        cr_expect_eq(net_sim_end_time(s, i), net_sim_end_time(c, i));
+    }
+    cr_expect_eq(net_sim_party(s, NET_P1)->stats.total.recv_msgs[NET_P0], LEND_MSGS);
+    net_sim_destroy(s);
+    net_sim_destroy(c);
+}
+
+/* The view's lifetime rules are checked, not silent. */
+Test(netsim, lent_view_read_after_return_is_a_check_failure, .signal = SIGABRT)
+{
+    lendarg a = {.mode = LEND_READ_AFTER_RETURN};
+    net_sim_destroy(lend_run(&a));
+}
+
+Test(netsim, receive_while_holding_a_loan_is_a_check_failure, .signal = SIGABRT)
+{
+    lendarg a = {.mode = LEND_RECV_WHILE_HELD};
+    net_sim_destroy(lend_run(&a));
+}
+
+Test(netsim, returning_a_loan_twice_is_a_check_failure, .signal = SIGABRT)
+{
+    lendarg a = {.mode = LEND_RETURN_TWICE};
+    net_sim_destroy(lend_run(&a));
+}
+
+Test(netsim, ending_while_holding_a_loan_is_a_check_failure, .signal = SIGABRT)
+{
+    lendarg a = {.mode = LEND_END_HOLDING};
+    net_sim_destroy(lend_run(&a));
+}
+
+/* Under AddressSanitizer, a raw pointer kept past the return reads poisoned storage: reported, then the
+ * death callback aborts (whatever ASAN_OPTIONS says about abort_on_error). */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+static void asan_die_abort(void) { abort(); }
+
+Test(netsim, lent_storage_read_after_return_is_reported_under_asan, .signal = SIGABRT)
+{
+    __asan_set_death_callback(asan_die_abort);
+    lendarg a = {.mode = LEND_RAW_AFTER_RETURN};
+    net_sim_destroy(lend_run(&a));
+}
+#endif
