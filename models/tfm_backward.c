@@ -167,6 +167,35 @@ void tfm_gelu_tanh_backward(float *dinp, const float *dout, const float *inp, si
     }
 }
 
+/* The forward/derivative pairs: the derivative expressions are tfm_gelu_*_backward's, character for
+ * character, on the erf (tanh) value the forward computed from the same argument. */
+void tfm_gelu_erf_forward_keep(float *out, double *dydx, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        double e = erf(x * TFM_SQRT1_2);
+        out[i] = (float)(0.5 * x * (1.0 + e));
+        dydx[i] = 0.5 * (1.0 + e) + x * TFM_INV_SQRT_2PI * exp(-0.5 * x * x);
+    }
+}
+
+void tfm_gelu_tanh_forward_keep(float *out, double *dydx, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        double u = TFM_SQRT_2_PI * (x + TFM_GELU_TANH_K * x * x * x), th = tanh(u);
+        out[i] = (float)(0.5 * x * (1.0 + th));
+        double du = TFM_SQRT_2_PI * (1.0 + 3.0 * TFM_GELU_TANH_K * x * x);
+        dydx[i] = 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du;
+    }
+}
+
+void tfm_act_backward_kept(float *dinp, const float *dout, const double *dydx, size_t n)
+{
+    /* 0.0f + keeps the sign of zero that zeroing then accumulating gives (+0 where the product is -0) */
+    for (size_t i = 0; i < n; i++) dinp[i] = 0.0f + (float)(dydx[i] * dout[i]);
+}
+
 void tfm_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -298,12 +327,19 @@ void tfm_acts_alloc(tfm_acts *a, const tfm_config *cfg, int B, int T)
     TAKE(a->pool_d, BC);
 #undef TAKE
     CHECK((size_t)(m - a->mem) == n, "activation layout");
+    a->dact_act = -1;
+    if (cfg->act == TFM_ACT_GELU_ERF || cfg->act == TFM_ACT_GELU_TANH)
+        a->dact = chk_malloc(L * BTF * sizeof *a->dact);
+    a->n_bwd = 7 * BTC + 2 * BTF + 2 * (size_t)T * T + 3 * BC;
+    a->bwd = chk_calloc(a->n_bwd, sizeof *a->bwd);
 }
 
 void tfm_acts_free(tfm_acts *a)
 {
     if (!a) return;
     free(a->mem);
+    free(a->dact);
+    free(a->bwd);
     memset(a, 0, sizeof *a);
 }
 
@@ -350,6 +386,7 @@ void tfm_train_forward(const tfm_config *cfg, const tfm_params *p, tfm_acts *a, 
     const int C = cfg->C, F = cfg->F, T = a->T;
     const strides s = strides_of(cfg, a);
     const int BT = B * T;
+    a->dact_act = a->dact && (cfg->act == TFM_ACT_GELU_ERF || cfg->act == TFM_ACT_GELU_TANH) ? cfg->act : -1;
     tfm_embedding_forward(a->emb, tokens, types, p->wte, p->wpe, p->wtt, B, T, C, cfg->V, cfg->P, cfg->TT,
                           cfg->pos_offset);
     tfm_layernorm_forward(a->hidden, a->emb_mean, a->emb_rstd, a->emb, p->emb_ln_g, p->emb_ln_b, cfg->ln_eps, BT, C);
@@ -371,7 +408,12 @@ void tfm_train_forward(const tfm_config *cfg, const tfm_params *p, tfm_acts *a, 
         tfm_layernorm_forward(x1, a->ln1_mean + l * s.BT, a->ln1_rstd + l * s.BT, res1, w->ln1_g, w->ln1_b,
                               cfg->ln_eps, BT, C);
         tfm_matmul_forward(hpre, x1, w->w1, w->b1, BT, C, F);
-        tfm_act_forward(cfg, hact, hpre, (size_t)BT * F);
+        if (a->dact && cfg->act == TFM_ACT_GELU_ERF)
+            tfm_gelu_erf_forward_keep(hact, a->dact + l * s.BTF, hpre, (size_t)BT * F);
+        else if (a->dact && cfg->act == TFM_ACT_GELU_TANH)
+            tfm_gelu_tanh_forward_keep(hact, a->dact + l * s.BTF, hpre, (size_t)BT * F);
+        else
+            tfm_act_forward(cfg, hact, hpre, (size_t)BT * F);
         tfm_matmul_forward(res2, hact, w->w2, w->b2, BT, F, C);
         if (dropout > 0.0) dropout_forward(res2, a->dm_ffn + l * s.BTC, dropout, r, s.BTC);
         tfm_residual_forward(res2, res2, x1, (size_t)BT * C);
@@ -399,15 +441,19 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
     const strides s = strides_of(cfg, a);
     const int BT = B * T;
     const size_t btc = (size_t)BT * C, btf = (size_t)BT * F;
-    /* gradients of activations: one scratch block */
+    /* gradients of activations: one scratch block, allocated with the activations; every part is
+     * zeroed or overwritten before it is read, except dx and dpool, which start from zero here */
     size_t n = 7 * btc + 2 * btf + 2 * (size_t)T * T + 3 * (size_t)B * C;
-    float *mem = chk_calloc(n, sizeof(float));
+    CHECK(a->bwd && a->n_bwd == n, "the backward scratch does not match the activations' shape");
+    float *mem = a->bwd;
     float *dx = mem, *dres = dx + btc, *dx1 = dres + btc, *dctx = dx1 + btc, *dq = dctx + btc, *dk = dq + btc,
           *dv = dk + btc, *dhact = dv + btc, *dhpre = dhact + btf, *datt = dhpre + btf,
           *dpool = datt + 2 * (size_t)T * T, *pscr = dpool + (size_t)B * C;
     /* dhidden/dscores are laid out for batch B: [L+1,B,T,C] and [L,B,NH,T,T] */
     const size_t dATT = (size_t)B * cfg->NH * T * T;
     const int drop = a->dropout > 0.0;
+    memset(dx, 0, btc * sizeof *dx);
+    memset(dpool, 0, (size_t)B * C * sizeof *dpool);
 
     if (dlogits) {
         tfm_matmul_backward(dpool, g->cls_w, g->cls_b, dlogits, a->pool_d, p->cls_w, B, C, cfg->NL);
@@ -427,8 +473,12 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
         if (drop) mul_inplace(dres, a->dm_ffn + l * s.BTC, btc);
         memset(dhact, 0, btf * sizeof *dhact);
         tfm_matmul_backward(dhact, gw->w2, gw->b2, dres, a->hact + l * s.BTF, w->w2, BT, F, C);
-        memset(dhpre, 0, btf * sizeof *dhpre);
-        tfm_act_backward(cfg, dhpre, dhact, a->hpre + l * s.BTF, btf);
+        if (a->dact_act == cfg->act) {
+            tfm_act_backward_kept(dhpre, dhact, a->dact + l * s.BTF, btf);
+        } else {
+            memset(dhpre, 0, btf * sizeof *dhpre);
+            tfm_act_backward(cfg, dhpre, dhact, a->hpre + l * s.BTF, btf);
+        }
         tfm_matmul_backward(dx1, gw->w1, gw->b1, dhpre, a->x1 + l * s.BTC, w->w1, BT, C, F);
         /* LN1 <- res1 = attn(x) Wo + bo + x */
         memset(dres, 0, btc * sizeof *dres);
@@ -452,5 +502,4 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
     memset(dres, 0, btc * sizeof *dres);
     tfm_layernorm_backward(dres, g->emb_ln_g, g->emb_ln_b, dx, a->emb, p->emb_ln_g, a->emb_mean, a->emb_rstd, BT, C);
     tfm_embedding_backward(g->wte, g->wpe, g->wtt, dres, tokens, types, B, T, C, cfg->pos_offset);
-    free(mem);
 }
