@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../common/chk.h"
+#include "tfm_vec.h"
 
 #define TFM_SQRT1_2 0.70710678118654752440    /* 1/sqrt(2) */
 #define TFM_SQRT_2_PI 0.79788456080286535588  /* sqrt(2/pi) */
@@ -328,6 +329,7 @@ void tfm_acts_alloc(tfm_acts *a, const tfm_config *cfg, int B, int T)
 #undef TAKE
     CHECK((size_t)(m - a->mem) == n, "activation layout");
     a->dact_act = -1;
+    a->vec = TFM_VEC_AUTO;
     if (cfg->act == TFM_ACT_GELU_ERF || cfg->act == TFM_ACT_GELU_TANH)
         a->dact = chk_malloc(L * BTF * sizeof *a->dact);
     a->n_bwd = 7 * BTC + 2 * BTF + 2 * (size_t)T * T + 3 * BC;

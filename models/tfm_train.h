@@ -110,6 +110,9 @@ typedef struct tfm_acts {
      * the backward recomputes). NULL for relu and quad. */
     double *dact;
     int dact_act;
+    /* The kernel implementation of the passes and of the trainer's optimiser step (TFM_VEC_* of
+     * models/tfm_vec.h; tfm_acts_alloc sets TFM_VEC_AUTO; every choice gives the same bits). */
+    int vec;
     /* tfm_train_backward's scratch (activation gradients), allocated once with the activations. */
     float *bwd;
     size_t n_bwd;

@@ -1,0 +1,44 @@
+/* tfm_vec.h -- vectorised kernels of the training step (models/tfm_train.h), each beside its scalar
+ * reference, chosen at run time (cpuid), never assumed at build time.
+ *
+ * Every fast kernel gives the reference's bits exactly: the same IEEE operations (add, mul, div,
+ * sqrt, float<->double conversion, all correctly rounded) in the same order per element, only several
+ * elements at a time; no FMA (the project builds C11, where GCC's -ffp-contract is off, and the
+ * intrinsics name each operation); reductions keep their sequential order (they only skip what adds
+ * exactly +0). tests/test_tfm_vec.c compares each implementation with the reference on random and
+ * edge inputs, and whole training steps under each.
+ *
+ * Implementations: TFM_VEC_REF (portable C, the reference), TFM_VEC_AVX2, TFM_VEC_AVX512 (x86-64 with
+ * GCC or clang only; the wasm32 and other builds have the reference alone). TFM_VEC_AUTO picks the
+ * widest the CPU has. */
+#ifndef TFM_VEC_H
+#define TFM_VEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { TFM_VEC_AUTO = 0, TFM_VEC_REF = 1, TFM_VEC_AVX2 = 2, TFM_VEC_AVX512 = 3 };
+
+/* 1 if impl runs on this build and CPU (AUTO and REF always). */
+int tfm_vec_available(int impl);
+/* The implementation AUTO resolves to. */
+int tfm_vec_best(void);
+const char *tfm_vec_name(int impl); /* "auto", "ref", "avx2", "avx512" */
+
+/* One AdamW step (tfm_adamw_update's contract, models/tfm_train.h), with the bias corrections c1 =
+ * 1 - b1^t and c2 = 1 - b2^t given. Per element: m = b1 m + (1-b1) g; v = b2 v + ((1-b2) g) g
+ * (double, stored as float); x = p; x -= (lr wd) x where decay[i] (decay may be NULL); x -= (lr
+ * (m/c1)) / (sqrt(v/c2) + eps); p = (float)x. Three divisions and a square root per element: the
+ * reference is bound by them, the AVX2/AVX-512 kernels run 4/8 elements per instruction. */
+void tfm_vec_adamw(int impl, float *p, const float *g, float *m, float *v, const uint8_t *decay, size_t n,
+                   double lr, double b1, double b2, double eps, double wd, double c1, double c2);
+
+/* sum over i of (double)g[i] * g[i], added in index order (the reference's bits). The fast kernels
+ * skip blocks whose entries are all +-0 (adding +0 to a sum of squares leaves it unchanged, bit for
+ * bit): most of a step's gradient block is the embedding rows of tokens not in the batch. */
+double tfm_vec_sumsq(int impl, const float *g, size_t n);
+
+/* g[i] *= s (float). */
+void tfm_vec_scale(int impl, float *g, size_t n, float s);
+
+#endif

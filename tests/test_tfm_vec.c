@@ -1,0 +1,233 @@
+/* test_tfm_vec.c -- the fast paths of the training step give the plain paths' bits.
+ *
+ * Each vectorised kernel of models/tfm_vec.h (every implementation this CPU has) is compared bit for
+ * bit (memcmp) with its reference on random inputs and on edge values (+-0, float subnormals, large
+ * and tiny magnitudes, blocks of zeros, odd lengths for the tails); the GeLU forwards that keep their
+ * derivative against the plain forward and backward; and whole training steps (forward, backward,
+ * clip, AdamW, for every activation and attention, with dropout, and distillation stage 1) under the
+ * reference kernels with the derivative recomputed against the default fast paths. Input domain: the
+ * NaN-free finite values training produces (sumsq also takes a NaN and an infinity). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/rng.h"
+#include "../models/tfm_train.h"
+#include "../models/tfm_vec.h"
+
+static const int IMPLS[] = {TFM_VEC_AVX2, TFM_VEC_AVX512, TFM_VEC_AUTO};
+
+/* Random floats with a spread of magnitudes and some edge values mixed in. */
+static void fill_edge(float *x, size_t n, rng *r, double scale)
+{
+    static const float edge[] = {0.0f, -0.0f, 1e-45f, -1e-45f, 1e-38f, 3e-39f, 1e30f, -1e30f, 1e-20f, 1.0f, -1.0f};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = rng_u64(r);
+        if (u % 13 == 0)
+            x[i] = edge[(u >> 8) % (sizeof edge / sizeof *edge)];
+        else
+            x[i] = (float)(scale * rng_normal(r) * pow(10.0, (double)((u >> 16) % 7) - 3.0));
+    }
+}
+
+Test(tfm_vec, adamw_matches_the_reference_bit_for_bit)
+{
+    rng r;
+    rng_seed(&r, 11, 0);
+    const size_t sizes[] = {1, 3, 4, 7, 8, 15, 16, 17, 1003};
+    int tested = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        size_t n = sizes[si];
+        float *p0 = malloc(n * 4), *g = malloc(n * 4), *m0 = malloc(n * 4), *v0 = malloc(n * 4);
+        float *p[2], *m[2], *v[2];
+        uint8_t *decay = malloc(n);
+        for (int k = 0; k < 2; k++) p[k] = malloc(n * 4), m[k] = malloc(n * 4), v[k] = malloc(n * 4);
+        fill_edge(p0, n, &r, 0.05);
+        fill_edge(g, n, &r, 0.01);
+        fill_edge(m0, n, &r, 0.001);
+        for (size_t i = 0; i < n; i++) {
+            float a = (float)fabs(rng_normal(&r) * 1e-5);
+            v0[i] = i % 5 == 0 ? 0.0f : a; /* second moments are >= 0 */
+            m0[i] = i % 5 == 0 ? 0.0f : m0[i];
+            decay[i] = (uint8_t)(rng_u64(&r) % 3 == 0 ? 0 : rng_u64(&r) % 4); /* 0, or any nonzero byte */
+        }
+        for (size_t ii = 0; ii < sizeof IMPLS / sizeof *IMPLS; ii++) {
+            int impl = IMPLS[ii];
+            if (!tfm_vec_available(impl)) continue;
+            for (int use_decay = 0; use_decay < 2; use_decay++) {
+                for (int k = 0; k < 2; k++) {
+                    memcpy(p[k], p0, n * 4), memcpy(m[k], m0, n * 4), memcpy(v[k], v0, n * 4);
+                }
+                for (int t = 1; t <= 4; t++) {
+                    double lr = 1e-3 * t, b1 = 0.9, b2 = 0.999, c1 = 1.0 - pow(b1, t), c2 = 1.0 - pow(b2, t);
+                    tfm_vec_adamw(TFM_VEC_REF, p[0], g, m[0], v[0], use_decay ? decay : NULL, n, lr, b1, b2, 1e-8, 0.01,
+                                  c1, c2);
+                    tfm_vec_adamw(impl, p[1], g, m[1], v[1], use_decay ? decay : NULL, n, lr, b1, b2, 1e-8, 0.01, c1, c2);
+                }
+                cr_expect(memcmp(p[0], p[1], n * 4) == 0, "%s: parameters differ (n %zu, decay %d)", tfm_vec_name(impl),
+                          n, use_decay);
+                cr_expect(memcmp(m[0], m[1], n * 4) == 0, "%s: first moments differ (n %zu)", tfm_vec_name(impl), n);
+                cr_expect(memcmp(v[0], v[1], n * 4) == 0, "%s: second moments differ (n %zu)", tfm_vec_name(impl), n);
+                /* the comparison can fail: one step more on the reference moves it */
+                if (n == 1003 && use_decay) {
+                    tfm_vec_adamw(TFM_VEC_REF, p[0], g, m[0], v[0], decay, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.5, 0.5);
+                    cr_expect(memcmp(p[0], p[1], n * 4) != 0, "the comparison cannot see a changed result");
+                }
+                tested++;
+            }
+        }
+        for (int k = 0; k < 2; k++) free(p[k]), free(m[k]), free(v[k]);
+        free(p0), free(g), free(m0), free(v0), free(decay);
+    }
+    cr_expect(tested > 0);
+}
+
+Test(tfm_vec, sum_of_squares_and_scale_match_the_reference_bit_for_bit)
+{
+    rng r;
+    rng_seed(&r, 12, 0);
+    const size_t n = 4099;
+    float *g = malloc(n * 4), *a = malloc(n * 4), *b = malloc(n * 4);
+    for (int trial = 0; trial < 6; trial++) {
+        fill_edge(g, n, &r, 1.0);
+        /* blocks of +-0 (unused embedding rows), a mostly-zero block with one entry */
+        for (size_t i = 64; i < 1024; i++) g[i] = (i & 1) ? -0.0f : 0.0f;
+        for (size_t i = 2048; i < 2048 + 40; i++) g[i] = 0.0f;
+        g[2048 + 17] = 3e-20f;
+        if (trial == 4) g[3000] = INFINITY;
+        if (trial == 5) g[100] = NAN; /* inside the zero block */
+        double ref = tfm_vec_sumsq(TFM_VEC_REF, g, n);
+        for (size_t ii = 0; ii < sizeof IMPLS / sizeof *IMPLS; ii++) {
+            int impl = IMPLS[ii];
+            if (!tfm_vec_available(impl)) continue;
+            for (size_t len = n - 20; len <= n; len++) { /* every tail length */
+                double r0 = tfm_vec_sumsq(TFM_VEC_REF, g, len), r1 = tfm_vec_sumsq(impl, g, len);
+                cr_expect(memcmp(&r0, &r1, sizeof r0) == 0, "%s: sumsq %.17g vs reference %.17g (n %zu, trial %d)",
+                          tfm_vec_name(impl), r1, r0, len, trial);
+            }
+            memcpy(a, g, n * 4), memcpy(b, g, n * 4);
+            tfm_vec_scale(TFM_VEC_REF, a, n, 0.37f);
+            tfm_vec_scale(impl, b, n, 0.37f);
+            cr_expect(memcmp(a, b, n * 4) == 0, "%s: scale differs", tfm_vec_name(impl));
+        }
+        if (trial < 4) cr_expect(isfinite(ref) && ref > 0.0);
+        if (trial == 5) cr_expect(isnan(ref));
+    }
+    free(g), free(a), free(b);
+}
+
+Test(tfm_vec, gelu_forward_keep_gives_the_forward_and_backward_bits)
+{
+    rng r;
+    rng_seed(&r, 13, 0);
+    const size_t n = 5001;
+    float *x = malloc(n * 4), *y0 = malloc(n * 4), *y1 = malloc(n * 4), *dout = malloc(n * 4);
+    float *d0 = malloc(n * 4), *d1 = malloc(n * 4);
+    double *dydx = malloc(n * sizeof *dydx);
+    fill_edge(x, n, &r, 2.0);
+    x[0] = 0.0f, x[1] = -0.0f, x[2] = 40.0f, x[3] = -40.0f, x[4] = 1e-30f, x[5] = -6.0f;
+    fill_edge(dout, n, &r, 1.0);
+    dout[6] = -0.0f, x[6] = 1.0f;    /* product -0: the kept backward must give +0, as zero then += does */
+    dout[7] = 0.0f, x[7] = -40.0f;   /* derivative -0 or +0 times +0 */
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > 1e3f) x[i] = copysignf(50.0f, x[i]); /* the activations' range: no overflow in x^3 */
+    for (int act = 0; act < 2; act++) {
+        if (act == 0) {
+            tfm_gelu_erf_forward(y0, x, n);
+            tfm_gelu_erf_forward_keep(y1, dydx, x, n);
+        } else {
+            tfm_gelu_tanh_forward(y0, x, n);
+            tfm_gelu_tanh_forward_keep(y1, dydx, x, n);
+        }
+        cr_expect(memcmp(y0, y1, n * 4) == 0, "%s: forward_keep output differs", act ? "gelu-tanh" : "gelu-erf");
+        memset(d0, 0, n * 4);
+        if (act == 0)
+            tfm_gelu_erf_backward(d0, dout, x, n);
+        else
+            tfm_gelu_tanh_backward(d0, dout, x, n);
+        for (size_t i = 0; i < n; i++) d1[i] = (float)rng_normal(&r); /* overwritten, not accumulated */
+        tfm_act_backward_kept(d1, dout, dydx, n);
+        cr_expect(memcmp(d0, d1, n * 4) == 0, "%s: kept backward differs", act ? "gelu-tanh" : "gelu-erf");
+        cr_expect(!signbit(d1[6]), "the sign of a zero gradient differs from zeroing then accumulating");
+    }
+    free(x), free(y0), free(y1), free(dout), free(d0), free(d1), free(dydx);
+}
+
+/* ---- whole steps ---- */
+
+/* A small model (bert-tiny's shape, vocabulary 97, 2 labels) with sizes that leave vector tails. */
+static void small_model(tfm_config *cfg, tfm_params *p, int act, int attn, uint64_t seed)
+{
+    cr_assert_eq(tfm_config_named(cfg, "bert-tiny"), TFM_OK);
+    cfg->V = 97, cfg->NL = 2, cfg->F = 52, cfg->act = act, cfg->attn = attn;
+    tfm_params_alloc(p, cfg);
+    tfm_params_init(p, cfg, seed);
+}
+
+/* n_steps trainer steps (mode, dropout 0.1) with the given kernels; the parameters and losses out. */
+static void run_steps(const tfm_config *cfg, const tfm_params *init, int mode, const tfm_config *tcfg,
+                      const tfm_params *teacher, int vec, int keep_derivative, float *params_out, double *losses,
+                      int n_steps)
+{
+    enum { B = 3, T = 11 };
+    tfm_params p = {0};
+    tfm_params_alloc(&p, cfg);
+    memcpy(p.mem, init->mem, p.n * sizeof *p.mem);
+    tfm_trainer tr;
+    tfm_trainer_init(&tr, cfg, &p, mode, B, T, 0.01, 0.5, tcfg, teacher);
+    tfm_trainer_set_dropout(&tr, 0.1, 5);
+    tr.a.vec = vec;
+    double *dact = tr.a.dact;
+    if (!keep_derivative) tr.a.dact = NULL; /* the forward keeps nothing, the backward recomputes */
+    rng r;
+    rng_seed(&r, 77, 0);
+    int ids[B * T];
+    uint8_t mask[B * T];
+    float q[B * 2];
+    for (int s = 0; s < n_steps; s++) {
+        for (int i = 0; i < B * T; i++) ids[i] = 1 + (int)(rng_u64(&r) % 96), mask[i] = (i % T) < T - (i / T) * 3;
+        for (int b = 0; b < B; b++) q[2 * b] = (float)(b & 1), q[2 * b + 1] = (float)!(b & 1);
+        double gn = 0.0;
+        losses[2 * s] = tfm_trainer_step(&tr, ids, mask, q, 2e-3, &gn);
+        losses[2 * s + 1] = gn;
+    }
+    memcpy(params_out, p.mem, p.n * sizeof *p.mem);
+    tr.a.dact = dact;
+    tfm_trainer_free(&tr);
+    tfm_params_free(&p);
+}
+
+Test(tfm_vec, whole_training_steps_are_bit_identical_to_the_plain_path, .timeout = 120)
+{
+    const int modes[] = {TFM_TRAIN_TASK, TFM_TRAIN_KD2, TFM_TRAIN_KD1};
+    enum { STEPS = 3 };
+    int fast = tfm_vec_best();
+    fprintf(stderr, "test_tfm_vec: fast kernels %s\n", tfm_vec_name(fast));
+    for (int act = TFM_ACT_GELU_ERF; act <= TFM_ACT_QUAD; act++)
+        for (int attn = TFM_ATTN_SOFTMAX; attn <= TFM_ATTN_2QUAD; attn++)
+            for (size_t mi = 0; mi < sizeof modes / sizeof *modes; mi++) {
+                int mode = modes[mi];
+                tfm_config cfg, tcfg;
+                tfm_params init = {0}, teacher = {0};
+                small_model(&cfg, &init, act, attn, 3 + (uint64_t)act);
+                small_model(&tcfg, &teacher, TFM_ACT_GELU_ERF, TFM_ATTN_SOFTMAX, 9);
+                float *a = malloc(init.n * 4), *b = malloc(init.n * 4);
+                double la[2 * STEPS], lb[2 * STEPS];
+                run_steps(&cfg, &init, mode, &tcfg, &teacher, TFM_VEC_REF, 0, a, la, STEPS);
+                run_steps(&cfg, &init, mode, &tcfg, &teacher, TFM_VEC_AUTO, 1, b, lb, STEPS);
+                cr_expect(memcmp(la, lb, sizeof la) == 0, "%s+%s mode %d: losses or gradient norms differ",
+                          tfm_act_name(act), tfm_attn_name(attn), mode);
+                cr_expect(memcmp(a, b, init.n * 4) == 0, "%s+%s mode %d: parameters differ after %d steps",
+                          tfm_act_name(act), tfm_attn_name(attn), mode, STEPS);
+                /* the comparison can fail: a different step count gives other parameters */
+                if (act == TFM_ACT_GELU_ERF && attn == TFM_ATTN_SOFTMAX && mode == TFM_TRAIN_TASK) {
+                    run_steps(&cfg, &init, mode, &tcfg, &teacher, TFM_VEC_AUTO, 1, b, lb, STEPS - 1);
+                    cr_expect(memcmp(a, b, init.n * 4) != 0, "the comparison cannot see a changed result");
+                }
+                free(a), free(b);
+                tfm_params_free(&init);
+                tfm_params_free(&teacher);
+            }
+}
