@@ -40,6 +40,12 @@ void tfm_embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *
 void tfm_layernorm_backward(float *dinp, float *dg, float *db, const float *dout, const float *inp,
                             const float *g, const float *mean, const float *rstd, int N, int C)
 {
+    tfm_vec_layernorm_backward(TFM_VEC_AUTO, dinp, dg, db, dout, inp, g, mean, rstd, N, C);
+}
+
+void tfm_layernorm_backward_ref(float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                                const float *g, const float *mean, const float *rstd, int N, int C)
+{
     for (int n = 0; n < N; n++) {
         const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
         float *dx = dinp + (size_t)n * C;
@@ -391,7 +397,7 @@ void tfm_train_forward(const tfm_config *cfg, const tfm_params *p, tfm_acts *a, 
     a->dact_act = a->dact && (cfg->act == TFM_ACT_GELU_ERF || cfg->act == TFM_ACT_GELU_TANH) ? cfg->act : -1;
     tfm_embedding_forward(a->emb, tokens, types, p->wte, p->wpe, p->wtt, B, T, C, cfg->V, cfg->P, cfg->TT,
                           cfg->pos_offset);
-    tfm_layernorm_forward(a->hidden, a->emb_mean, a->emb_rstd, a->emb, p->emb_ln_g, p->emb_ln_b, cfg->ln_eps, BT, C);
+    tfm_vec_layernorm_forward(a->vec, a->hidden, a->emb_mean, a->emb_rstd, a->emb, p->emb_ln_g, p->emb_ln_b, cfg->ln_eps, BT, C);
     if (dropout > 0.0) dropout_forward(a->hidden, a->dm_emb, dropout, r, s.BTC);
     for (int l = 0; l < cfg->L; l++) {
         const tfm_layer *w = &p->layer[l];
@@ -407,7 +413,7 @@ void tfm_train_forward(const tfm_config *cfg, const tfm_params *p, tfm_acts *a, 
         tfm_matmul_forward(res1, ctx, w->wo, w->bo, BT, C, C);
         if (dropout > 0.0) dropout_forward(res1, a->dm_attn + l * s.BTC, dropout, r, s.BTC);
         tfm_residual_forward(res1, res1, x, (size_t)BT * C);
-        tfm_layernorm_forward(x1, a->ln1_mean + l * s.BT, a->ln1_rstd + l * s.BT, res1, w->ln1_g, w->ln1_b,
+        tfm_vec_layernorm_forward(a->vec, x1, a->ln1_mean + l * s.BT, a->ln1_rstd + l * s.BT, res1, w->ln1_g, w->ln1_b,
                               cfg->ln_eps, BT, C);
         tfm_matmul_forward(hpre, x1, w->w1, w->b1, BT, C, F);
         if (a->dact && cfg->act == TFM_ACT_GELU_ERF)
@@ -419,7 +425,7 @@ void tfm_train_forward(const tfm_config *cfg, const tfm_params *p, tfm_acts *a, 
         tfm_matmul_forward(res2, hact, w->w2, w->b2, BT, F, C);
         if (dropout > 0.0) dropout_forward(res2, a->dm_ffn + l * s.BTC, dropout, r, s.BTC);
         tfm_residual_forward(res2, res2, x1, (size_t)BT * C);
-        tfm_layernorm_forward(a->hidden + (size_t)(l + 1) * s.BTC, a->ln2_mean + l * s.BT, a->ln2_rstd + l * s.BT,
+        tfm_vec_layernorm_forward(a->vec, a->hidden + (size_t)(l + 1) * s.BTC, a->ln2_mean + l * s.BT, a->ln2_rstd + l * s.BT,
                               res2, w->ln2_g, w->ln2_b, cfg->ln_eps, BT, C);
     }
     tfm_pooler_forward(a->pool, a->cls, a->hidden + (size_t)cfg->L * s.BTC, p->pool_w, p->pool_b, B, T, C,
@@ -469,7 +475,7 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
             for (size_t i = 0; i < btc; i++) dx[i] += dhidden[(size_t)(l + 1) * btc + i];
         /* LN2 <- res2 = FFN(x1) + x1 */
         memset(dres, 0, btc * sizeof *dres);
-        tfm_layernorm_backward(dres, gw->ln2_g, gw->ln2_b, dx, a->res2 + l * s.BTC, w->ln2_g, a->ln2_mean + l * s.BT,
+        tfm_vec_layernorm_backward(a->vec, dres, gw->ln2_g, gw->ln2_b, dx, a->res2 + l * s.BTC, w->ln2_g, a->ln2_mean + l * s.BT,
                                a->ln2_rstd + l * s.BT, BT, C);
         memcpy(dx1, dres, btc * sizeof *dx1);
         if (drop) mul_inplace(dres, a->dm_ffn + l * s.BTC, btc);
@@ -484,7 +490,7 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
         tfm_matmul_backward(dx1, gw->w1, gw->b1, dhpre, a->x1 + l * s.BTC, w->w1, BT, C, F);
         /* LN1 <- res1 = attn(x) Wo + bo + x */
         memset(dres, 0, btc * sizeof *dres);
-        tfm_layernorm_backward(dres, gw->ln1_g, gw->ln1_b, dx1, a->res1 + l * s.BTC, w->ln1_g, a->ln1_mean + l * s.BT,
+        tfm_vec_layernorm_backward(a->vec, dres, gw->ln1_g, gw->ln1_b, dx1, a->res1 + l * s.BTC, w->ln1_g, a->ln1_mean + l * s.BT,
                                a->ln1_rstd + l * s.BT, BT, C);
         memcpy(dx, dres, btc * sizeof *dx);
         if (drop) mul_inplace(dres, a->dm_attn + l * s.BTC, btc);
@@ -502,6 +508,6 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
         for (size_t i = 0; i < btc; i++) dx[i] += dhidden[i];
     if (drop) mul_inplace(dx, a->dm_emb, btc);
     memset(dres, 0, btc * sizeof *dres);
-    tfm_layernorm_backward(dres, g->emb_ln_g, g->emb_ln_b, dx, a->emb, p->emb_ln_g, a->emb_mean, a->emb_rstd, BT, C);
+    tfm_vec_layernorm_backward(a->vec, dres, g->emb_ln_g, g->emb_ln_b, dx, a->emb, p->emb_ln_g, a->emb_mean, a->emb_rstd, BT, C);
     tfm_embedding_backward(g->wte, g->wpe, g->wtt, dres, tokens, types, B, T, C, cfg->pos_offset);
 }

@@ -16,6 +16,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "tfm_vec.h"
+
 /* Not in strict C11's <math.h>. */
 #define TFM_SQRT1_2 0.70710678118654752440    /* 1/sqrt(2) */
 #define TFM_SQRT_2_PI 0.79788456080286535588  /* sqrt(2/pi) */
@@ -47,6 +49,12 @@ void tfm_embedding_forward(float *out, const int *tokens, const int *types, cons
 
 void tfm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
                            const float *b, double eps, int N, int C)
+{
+    tfm_vec_layernorm_forward(TFM_VEC_AUTO, out, mean, rstd, inp, g, b, eps, N, C);
+}
+
+void tfm_layernorm_forward_ref(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                               const float *b, double eps, int N, int C)
 {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;

@@ -35,6 +35,10 @@ void tfm_embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *
  * dinp: [N,C] (must not alias dout). */
 void tfm_layernorm_backward(float *dinp, float *dg, float *db, const float *dout, const float *inp,
                             const float *g, const float *mean, const float *rstd, int N, int C);
+/* The reference: one row at a time (tfm_layernorm_backward runs models/tfm_vec.h's fastest
+ * implementation, which gives these bits). */
+void tfm_layernorm_backward_ref(float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                                const float *g, const float *mean, const float *rstd, int N, int C);
 /* out = inp W^T + bias backward: dinp [N,IN] += dout W; dw [OUT,IN] += dout^T inp; dbias [OUT] +=
  * column sums of dout (dbias may be NULL). cblas_sgemm. */
 void tfm_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,

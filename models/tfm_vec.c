@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../common/chk.h"
+#include "tfm_kernels.h"
+#include "tfm_train.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MPCSIM_NO_CLONES)
 #define VEC_X86 1
@@ -237,5 +239,226 @@ void tfm_vec_scale(int impl, float *g, size_t n, float s)
     default:
         for (size_t i = 0; i < n; i++) g[i] *= s;
         return;
+    }
+}
+
+/* ---- LayerNorm ---- */
+
+#if VEC_X86
+#define LN_RF 8 /* rows side by side, forward */
+#define LN_RB 4 /* backward (two chains per row) */
+#define LN_INLINE static inline __attribute__((always_inline))
+
+/* The statistics of LN_RF rows x[r*C ..]: each row's sums in index order, as the reference. */
+LN_INLINE void ln_stats(double *m, double *s, const float *x, double eps, int C)
+{
+    double mm[LN_RF] = {0}, vv[LN_RF] = {0};
+    for (int i = 0; i < C; i++) {
+        _Pragma("GCC unroll 8") for (int r = 0; r < LN_RF; r++) mm[r] += x[(size_t)r * C + i];
+    }
+    _Pragma("GCC unroll 8") for (int r = 0; r < LN_RF; r++) mm[r] /= C;
+    for (int i = 0; i < C; i++) {
+        _Pragma("GCC unroll 8") for (int r = 0; r < LN_RF; r++) {
+            double d = x[(size_t)r * C + i] - mm[r];
+            vv[r] += d * d;
+        }
+    }
+    _Pragma("GCC unroll 8") for (int r = 0; r < LN_RF; r++) {
+        vv[r] /= C; /* biased, as PyTorch */
+        m[r] = mm[r];
+        s[r] = 1.0 / sqrt(vv[r] + eps);
+    }
+}
+
+/* Row r's output from its statistics: (x - m) s g + b in double, rounded once; elements i0 .. C-1. */
+LN_INLINE void ln_out_tail(float *o, const float *x, const float *g, const float *b, double m, double s, int i0, int C)
+{
+    for (int i = i0; i < C; i++) o[i] = (float)((x[i] - m) * s * g[i] + b[i]);
+}
+
+/* Two dot products of LN_RB rows (the backward's dnm, dnn), each in index order. */
+LN_INLINE void ln_bstats(double *dnm, double *dnn, const float *d, const float *x, const float *g, const double *m,
+                         const double *s, int C)
+{
+    double a[LN_RB] = {0}, c[LN_RB] = {0};
+    for (int i = 0; i < C; i++) {
+        _Pragma("GCC unroll 4") for (int r = 0; r < LN_RB; r++) {
+            double xh = (x[(size_t)r * C + i] - m[r]) * s[r], dn = (double)g[i] * d[(size_t)r * C + i];
+            a[r] += dn;
+            c[r] += dn * xh;
+        }
+    }
+    _Pragma("GCC unroll 4") for (int r = 0; r < LN_RB; r++) dnm[r] = a[r] / C, dnn[r] = c[r] / C;
+}
+
+/* The per-element part of LN_RB rows, elements i0 .. C-1, rows in order for each element. */
+LN_INLINE void ln_bwd_tail(float *dx, float *dg, float *db, const float *d, const float *x, const float *g,
+                           const double *m, const double *s, const double *dnm, const double *dnn, int i0, int C)
+{
+    for (int i = i0; i < C; i++)
+        for (int r = 0; r < LN_RB; r++) {
+            size_t k = (size_t)r * C + i;
+            double xh = (x[k] - m[r]) * s[r], dn = (double)g[i] * d[k];
+            db[i] += d[k];
+            dg[i] += (float)(xh * d[k]);
+            dx[k] += (float)((dn - dnm[r] - xh * dnn[r]) * s[r]);
+        }
+}
+
+VEC_AVX2 static void ln_fwd_avx2(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                                 const float *b, double eps, int N, int C)
+{
+    int n = 0;
+    for (; n + LN_RF <= N; n += LN_RF) {
+        const float *x = inp + (size_t)n * C;
+        double m[LN_RF], s[LN_RF];
+        ln_stats(m, s, x, eps, C);
+        for (int r = 0; r < LN_RF; r++) {
+            const float *xr = x + (size_t)r * C;
+            float *o = out + (size_t)(n + r) * C;
+            const __m256d vm = _mm256_set1_pd(m[r]), vs = _mm256_set1_pd(s[r]);
+            int i = 0;
+            for (; i + 4 <= C; i += 4) {
+                __m256d t = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(xr + i)), vm), vs);
+                t = _mm256_add_pd(_mm256_mul_pd(t, _mm256_cvtps_pd(_mm_loadu_ps(g + i))), _mm256_cvtps_pd(_mm_loadu_ps(b + i)));
+                _mm_storeu_ps(o + i, _mm256_cvtpd_ps(t));
+            }
+            ln_out_tail(o, xr, g, b, m[r], s[r], i, C);
+            if (mean) mean[n + r] = (float)m[r];
+            if (rstd) rstd[n + r] = (float)s[r];
+        }
+    }
+    if (n < N)
+        tfm_layernorm_forward_ref(out + (size_t)n * C, mean ? mean + n : NULL, rstd ? rstd + n : NULL,
+                                  inp + (size_t)n * C, g, b, eps, N - n, C);
+}
+
+VEC_AVX512 static void ln_fwd_avx512(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                                     const float *b, double eps, int N, int C)
+{
+    int n = 0;
+    for (; n + LN_RF <= N; n += LN_RF) {
+        const float *x = inp + (size_t)n * C;
+        double m[LN_RF], s[LN_RF];
+        ln_stats(m, s, x, eps, C);
+        for (int r = 0; r < LN_RF; r++) {
+            const float *xr = x + (size_t)r * C;
+            float *o = out + (size_t)(n + r) * C;
+            const __m512d vm = _mm512_set1_pd(m[r]), vs = _mm512_set1_pd(s[r]);
+            int i = 0;
+            for (; i + 8 <= C; i += 8) {
+                __m512d t = _mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(xr + i)), vm), vs);
+                t = _mm512_add_pd(_mm512_mul_pd(t, _mm512_cvtps_pd(_mm256_loadu_ps(g + i))),
+                                  _mm512_cvtps_pd(_mm256_loadu_ps(b + i)));
+                _mm256_storeu_ps(o + i, _mm512_cvtpd_ps(t));
+            }
+            ln_out_tail(o, xr, g, b, m[r], s[r], i, C);
+            if (mean) mean[n + r] = (float)m[r];
+            if (rstd) rstd[n + r] = (float)s[r];
+        }
+    }
+    if (n < N)
+        tfm_layernorm_forward_ref(out + (size_t)n * C, mean ? mean + n : NULL, rstd ? rstd + n : NULL,
+                                  inp + (size_t)n * C, g, b, eps, N - n, C);
+}
+
+VEC_AVX2 static void ln_bwd_avx2(float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                                 const float *g, const float *mean, const float *rstd, int N, int C)
+{
+    int n = 0;
+    for (; n + LN_RB <= N; n += LN_RB) {
+        size_t off = (size_t)n * C;
+        const float *d = dout + off, *x = inp + off;
+        float *dx = dinp + off;
+        double m[LN_RB], s[LN_RB], dnm[LN_RB], dnn[LN_RB];
+        for (int r = 0; r < LN_RB; r++) m[r] = mean[n + r], s[r] = rstd[n + r];
+        ln_bstats(dnm, dnn, d, x, g, m, s, C);
+        int i = 0;
+        for (; i + 4 <= C; i += 4) {
+            __m256d gv = _mm256_cvtps_pd(_mm_loadu_ps(g + i));
+            __m128 dbv = _mm_loadu_ps(db + i), dgv = _mm_loadu_ps(dg + i);
+            for (int r = 0; r < LN_RB; r++) {
+                size_t k = (size_t)r * C + i;
+                __m128 df = _mm_loadu_ps(d + k);
+                __m256d dv = _mm256_cvtps_pd(df);
+                __m256d xh = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + k)), _mm256_set1_pd(m[r])),
+                                           _mm256_set1_pd(s[r]));
+                __m256d dn = _mm256_mul_pd(gv, dv);
+                dbv = _mm_add_ps(dbv, df);
+                dgv = _mm_add_ps(dgv, _mm256_cvtpd_ps(_mm256_mul_pd(xh, dv)));
+                __m256d t = _mm256_sub_pd(_mm256_sub_pd(dn, _mm256_set1_pd(dnm[r])), _mm256_mul_pd(xh, _mm256_set1_pd(dnn[r])));
+                t = _mm256_mul_pd(t, _mm256_set1_pd(s[r]));
+                _mm_storeu_ps(dx + k, _mm_add_ps(_mm_loadu_ps(dx + k), _mm256_cvtpd_ps(t)));
+            }
+            _mm_storeu_ps(db + i, dbv);
+            _mm_storeu_ps(dg + i, dgv);
+        }
+        ln_bwd_tail(dx, dg, db, d, x, g, m, s, dnm, dnn, i, C);
+    }
+    if (n < N)
+        tfm_layernorm_backward_ref(dinp + (size_t)n * C, dg, db, dout + (size_t)n * C, inp + (size_t)n * C, g, mean + n,
+                                   rstd + n, N - n, C);
+}
+
+VEC_AVX512 static void ln_bwd_avx512(float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                                     const float *g, const float *mean, const float *rstd, int N, int C)
+{
+    int n = 0;
+    for (; n + LN_RB <= N; n += LN_RB) {
+        size_t off = (size_t)n * C;
+        const float *d = dout + off, *x = inp + off;
+        float *dx = dinp + off;
+        double m[LN_RB], s[LN_RB], dnm[LN_RB], dnn[LN_RB];
+        for (int r = 0; r < LN_RB; r++) m[r] = mean[n + r], s[r] = rstd[n + r];
+        ln_bstats(dnm, dnn, d, x, g, m, s, C);
+        int i = 0;
+        for (; i + 8 <= C; i += 8) {
+            __m512d gv = _mm512_cvtps_pd(_mm256_loadu_ps(g + i));
+            __m256 dbv = _mm256_loadu_ps(db + i), dgv = _mm256_loadu_ps(dg + i);
+            for (int r = 0; r < LN_RB; r++) {
+                size_t k = (size_t)r * C + i;
+                __m256 df = _mm256_loadu_ps(d + k);
+                __m512d dv = _mm512_cvtps_pd(df);
+                __m512d xh = _mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + k)), _mm512_set1_pd(m[r])),
+                                           _mm512_set1_pd(s[r]));
+                __m512d dn = _mm512_mul_pd(gv, dv);
+                dbv = _mm256_add_ps(dbv, df);
+                dgv = _mm256_add_ps(dgv, _mm512_cvtpd_ps(_mm512_mul_pd(xh, dv)));
+                __m512d t = _mm512_sub_pd(_mm512_sub_pd(dn, _mm512_set1_pd(dnm[r])), _mm512_mul_pd(xh, _mm512_set1_pd(dnn[r])));
+                t = _mm512_mul_pd(t, _mm512_set1_pd(s[r]));
+                _mm256_storeu_ps(dx + k, _mm256_add_ps(_mm256_loadu_ps(dx + k), _mm512_cvtpd_ps(t)));
+            }
+            _mm256_storeu_ps(db + i, dbv);
+            _mm256_storeu_ps(dg + i, dgv);
+        }
+        ln_bwd_tail(dx, dg, db, d, x, g, m, s, dnm, dnn, i, C);
+    }
+    if (n < N)
+        tfm_layernorm_backward_ref(dinp + (size_t)n * C, dg, db, dout + (size_t)n * C, inp + (size_t)n * C, g, mean + n,
+                                   rstd + n, N - n, C);
+}
+#endif
+
+void tfm_vec_layernorm_forward(int impl, float *out, float *mean, float *rstd, const float *inp, const float *g,
+                               const float *b, double eps, int N, int C)
+{
+    switch (resolve(impl)) {
+#if VEC_X86
+    case TFM_VEC_AVX512: ln_fwd_avx512(out, mean, rstd, inp, g, b, eps, N, C); return;
+    case TFM_VEC_AVX2: ln_fwd_avx2(out, mean, rstd, inp, g, b, eps, N, C); return;
+#endif
+    default: tfm_layernorm_forward_ref(out, mean, rstd, inp, g, b, eps, N, C); return;
+    }
+}
+
+void tfm_vec_layernorm_backward(int impl, float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                                const float *g, const float *mean, const float *rstd, int N, int C)
+{
+    switch (resolve(impl)) {
+#if VEC_X86
+    case TFM_VEC_AVX512: ln_bwd_avx512(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
+    case TFM_VEC_AVX2: ln_bwd_avx2(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
+#endif
+    default: tfm_layernorm_backward_ref(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
     }
 }

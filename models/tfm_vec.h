@@ -41,4 +41,16 @@ double tfm_vec_sumsq(int impl, const float *g, size_t n);
 /* g[i] *= s (float). */
 void tfm_vec_scale(int impl, float *g, size_t n, float s);
 
+/* LayerNorm forward and backward (tfm_layernorm_forward / _backward's contracts, models/tfm_kernels.h
+ * and models/tfm_train.h; the references are tfm_layernorm_*_ref). The row statistics are sequential
+ * sums (mean, variance; the backward's two dot products), so they keep their order within each row;
+ * the fast kernels sum several rows side by side (8 forward, 4 backward: independent dependency chains
+ * the core overlaps, in place of one chain of C dependent additions at a time) and vectorise the
+ * per-element part across the row. The backward's dg, db accumulate over rows in row order, as the
+ * reference does. */
+void tfm_vec_layernorm_forward(int impl, float *out, float *mean, float *rstd, const float *inp, const float *g,
+                               const float *b, double eps, int N, int C);
+void tfm_vec_layernorm_backward(int impl, float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                                const float *g, const float *mean, const float *rstd, int N, int C);
+
 #endif

@@ -155,6 +155,79 @@ Test(tfm_vec, gelu_forward_keep_gives_the_forward_and_backward_bits)
     free(x), free(y0), free(y1), free(dout), free(d0), free(d1), free(dydx);
 }
 
+Test(tfm_vec, layernorm_matches_the_reference_bit_for_bit)
+{
+    rng r;
+    rng_seed(&r, 14, 0);
+    /* trials: 0 moderate values; 1 magnitudes over 16 decades (the double sums are inexact, so their
+     * order shows); 2 dout ~ (0.3 + 0.7 xh) / g, where dn - mean(dn) - xh mean(dn xh) cancels to the
+     * rounding errors (so the order of the backward's per-element operations shows) */
+    const int Ns[] = {1, 3, 4, 5, 8, 9, 17, 35, 256}, Cs[] = {1, 3, 8, 13, 64, 128};
+    int tested = 0;
+    for (int trial = 0; trial < 3; trial++)
+    for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+        for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++) {
+            int N = Ns[ni], C = Cs[ci];
+            size_t nc = (size_t)N * C;
+            float *x = malloc(nc * 4), *d = malloc(nc * 4), *g = malloc((size_t)C * 4), *b = malloc((size_t)C * 4);
+            float *o[2], *mu[2], *rs[2], *dx[2], *dg[2], *db[2], *dx0 = malloc(nc * 4);
+            for (int k = 0; k < 2; k++) {
+                o[k] = malloc(nc * 4), mu[k] = malloc((size_t)N * 4), rs[k] = malloc((size_t)N * 4);
+                dx[k] = malloc(nc * 4), dg[k] = malloc((size_t)C * 4), db[k] = malloc((size_t)C * 4);
+            }
+            for (size_t i = 0; i < nc; i++) {
+                x[i] = (float)(rng_normal(&r) * (1 + i % 7) + (i / C) % 3);
+                d[i] = (float)rng_normal(&r);
+                dx0[i] = (float)rng_normal(&r);
+            }
+            if (trial == 1) {
+                for (size_t i = 0; i < nc; i++) x[i] *= (float)pow(10.0, (double)(rng_u64(&r) % 17) - 8.0);
+                for (int n = 0; C >= 4 && n < N; n++) /* cancelling giants: the mean is what order leaves */
+                    x[(size_t)n * C + 1 + n % 3] = 1e17f, x[(size_t)n * C + C / 2 + n % 2] = -1e17f;
+            }
+            if (C > 3) x[2] = -0.0f, x[1] = 1e-30f, d[3] = 0.0f;
+            for (int i = 0; i < C; i++) g[i] = (float)(1 + 0.1 * rng_normal(&r)), b[i] = (float)(0.1 * rng_normal(&r));
+            if (trial == 2) {
+                tfm_layernorm_forward_ref(o[0], mu[0], rs[0], x, g, b, 1e-12, N, C);
+                for (size_t i = 0; i < nc; i++) {
+                    double xh = (x[i] - (double)mu[0][i / C]) * rs[0][i / C];
+                    d[i] = (float)((0.3 + 0.7 * xh) / g[i % C]);
+                    dx0[i] = 0.0f; /* the residues would vanish in an O(1) accumulator */
+                }
+            }
+            for (size_t ii = 0; ii < sizeof IMPLS / sizeof *IMPLS; ii++) {
+                int impl = IMPLS[ii];
+                if (!tfm_vec_available(impl)) continue;
+                const int who[2] = {TFM_VEC_REF, impl};
+                for (int k = 0; k < 2; k++) {
+                    tfm_vec_layernorm_forward(who[k], o[k], mu[k], rs[k], x, g, b, 1e-12, N, C);
+                    memcpy(dx[k], dx0, nc * 4);
+                    for (int i = 0; i < C; i++) dg[k][i] = 0.5f, db[k][i] = -0.25f;
+                    tfm_vec_layernorm_backward(who[k], dx[k], dg[k], db[k], d, x, g, mu[k], rs[k], N, C);
+                }
+                cr_expect(memcmp(o[0], o[1], nc * 4) == 0, "%s: LayerNorm output differs (N %d, C %d)",
+                          tfm_vec_name(impl), N, C);
+                cr_expect(memcmp(mu[0], mu[1], (size_t)N * 4) == 0 && memcmp(rs[0], rs[1], (size_t)N * 4) == 0,
+                          "%s: LayerNorm statistics differ (N %d, C %d)", tfm_vec_name(impl), N, C);
+                cr_expect(memcmp(dx[0], dx[1], nc * 4) == 0, "%s: LayerNorm dinp differs (N %d, C %d)",
+                          tfm_vec_name(impl), N, C);
+                cr_expect(memcmp(dg[0], dg[1], (size_t)C * 4) == 0 && memcmp(db[0], db[1], (size_t)C * 4) == 0,
+                          "%s: LayerNorm dg/db differ (N %d, C %d)", tfm_vec_name(impl), N, C);
+                /* in place (out = inp), statistics not kept */
+                float *y = malloc(nc * 4);
+                memcpy(y, x, nc * 4);
+                tfm_vec_layernorm_forward(impl, y, NULL, NULL, y, g, b, 1e-12, N, C);
+                cr_expect(memcmp(y, o[0], nc * 4) == 0, "%s: in-place LayerNorm differs (N %d, C %d)",
+                          tfm_vec_name(impl), N, C);
+                free(y);
+                tested++;
+            }
+            for (int k = 0; k < 2; k++) free(o[k]), free(mu[k]), free(rs[k]), free(dx[k]), free(dg[k]), free(db[k]);
+            free(x), free(d), free(g), free(b), free(dx0);
+        }
+    cr_expect(tested > 0);
+}
+
 /* ---- whole steps ---- */
 
 /* A small model (bert-tiny's shape, vocabulary 97, 2 labels) with sizes that leave vector tails. */
