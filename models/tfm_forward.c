@@ -264,10 +264,7 @@ void tfm_relu_forward(float *out, const float *inp, size_t n)
 
 void tfm_quad_forward(float *out, const float *inp, double a, double b, double c, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        out[i] = (float)((a * x + b) * x + c);
-    }
+    tfm_vec_quad(TFM_VEC_AUTO, out, inp, a, b, c, n); /* (float)((a x + b) x + c) per element */
 }
 
 void tfm_act_forward(const tfm_config *cfg, float *out, const float *inp, size_t n)
@@ -283,7 +280,7 @@ void tfm_act_forward(const tfm_config *cfg, float *out, const float *inp, size_t
 
 void tfm_residual_forward(float *out, const float *a, const float *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    tfm_vec_add(TFM_VEC_AUTO, out, a, b, n);
 }
 
 void tfm_tanh_forward(float *out, const float *inp, size_t n)

@@ -59,12 +59,11 @@ void tfm_quad_backward(float *dinp, const float *dout, const float *inp, double 
 void tfm_act_backward(const tfm_config *cfg, float *dinp, const float *dout, const float *inp, size_t n);
 /* The GeLU forwards that also keep their derivative for the backward: out as tfm_gelu_*_forward and
  * dydx[i] = f'(inp[i]) in double, exactly the value tfm_gelu_*_backward computes (the same expressions
- * on the same erf/tanh result), so tfm_act_backward_kept gives the bits of tfm_gelu_*_backward while
+ * on the same erf/tanh result), so the backward from them (tfm_vec_act_backward_set, models/tfm_vec.h) gives the bits of
+ * tfm_gelu_*_backward while
  * the pair costs one erf (tanh) and one exp per element instead of two erf and one exp. dydx: [n]. */
 void tfm_gelu_erf_forward_keep(float *out, double *dydx, const float *inp, size_t n);
 void tfm_gelu_tanh_forward_keep(float *out, double *dydx, const float *inp, size_t n);
-/* dinp = 0 + (float)(dydx * dout) elementwise (overwrites: the bits of zeroing dinp, then +=). */
-void tfm_act_backward_kept(float *dinp, const float *dout, const double *dydx, size_t n);
 /* out = a + b backward: da += dout, db += dout. */
 void tfm_residual_backward(float *da, float *db, const float *dout, size_t n);
 /* out = tanh(inp) backward from the saved output: dinp += dout (1 - out^2). */

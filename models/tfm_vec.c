@@ -462,3 +462,237 @@ void tfm_vec_layernorm_backward(int impl, float *dinp, float *dg, float *db, con
     default: tfm_layernorm_backward_ref(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
     }
 }
+
+/* ---- elementwise ---- */
+
+static void mul_ref(float *x, const float *m, size_t i0, size_t n)
+{
+    for (size_t i = i0; i < n; i++) x[i] *= m[i];
+}
+static void add_ref(float *out, const float *a, const float *b, size_t i0, size_t n)
+{
+    for (size_t i = i0; i < n; i++) out[i] = a[i] + b[i];
+}
+static void colsum_ref(double *acc, const float *row, size_t i0, size_t n)
+{
+    for (size_t i = i0; i < n; i++) acc[i] += row[i];
+}
+static void dropout_ref(float *x, float *m, const uint16_t *u, uint32_t thr, float keep, size_t i0, size_t n)
+{
+    for (size_t i = i0; i < n; i++) {
+        m[i] = u[i] < thr ? 0.0f : keep;
+        x[i] *= m[i];
+    }
+}
+static void quad_ref(float *out, const float *inp, double a, double b, double c, size_t i0, size_t n)
+{
+    for (size_t i = i0; i < n; i++) {
+        double x = inp[i];
+        out[i] = (float)((a * x + b) * x + c);
+    }
+}
+static void act_bwd_ref(int act, float *dinp, const float *dout, const float *inp, const double *dydx, double qa,
+                        double qb, size_t i0, size_t n)
+{
+    if (dydx) {
+        for (size_t i = i0; i < n; i++) dinp[i] = 0.0f + (float)(dydx[i] * dout[i]);
+    } else if (act == TFM_ACT_RELU) {
+        for (size_t i = i0; i < n; i++) dinp[i] = inp[i] > 0.0f ? 0.0f + dout[i] : 0.0f;
+    } else {
+        CHECK(act == TFM_ACT_QUAD, "activation %d needs its kept derivative", act);
+        for (size_t i = i0; i < n; i++) dinp[i] = 0.0f + (float)((2.0 * qa * inp[i] + qb) * dout[i]);
+    }
+}
+
+#if VEC_X86
+VEC_AVX2 static void mul_avx2(float *x, const float *m, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(m + i)));
+    mul_ref(x, m, i, n);
+}
+VEC_AVX512 static void mul_avx512(float *x, const float *m, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(m + i)));
+    mul_ref(x, m, i, n);
+}
+VEC_AVX2 static void add_avx2(float *out, const float *a, const float *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    add_ref(out, a, b, i, n);
+}
+VEC_AVX512 static void add_avx512(float *out, const float *a, const float *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_add_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
+    add_ref(out, a, b, i, n);
+}
+VEC_AVX2 static void colsum_avx2(double *acc, const float *row, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(acc + i, _mm256_add_pd(_mm256_loadu_pd(acc + i), _mm256_cvtps_pd(_mm_loadu_ps(row + i))));
+    colsum_ref(acc, row, i, n);
+}
+VEC_AVX512 static void colsum_avx512(double *acc, const float *row, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(acc + i, _mm512_add_pd(_mm512_loadu_pd(acc + i), _mm512_cvtps_pd(_mm256_loadu_ps(row + i))));
+    colsum_ref(acc, row, i, n);
+}
+VEC_AVX2 static void dropout_avx2(float *x, float *m, const uint16_t *u, uint32_t thr, float keep, size_t n)
+{
+    /* u < thr as signed 32-bit compares: u and thr are at most 65536 */
+    const __m256i vt = _mm256_set1_epi32((int)thr);
+    const __m256 vk = _mm256_set1_ps(keep);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i u32 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(u + i)));
+        __m256 drop = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vt, u32));
+        __m256 mv = _mm256_andnot_ps(drop, vk);
+        _mm256_storeu_ps(m + i, mv);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), mv));
+    }
+    dropout_ref(x, m, u, thr, keep, i, n);
+}
+VEC_AVX512 static void dropout_avx512(float *x, float *m, const uint16_t *u, uint32_t thr, float keep, size_t n)
+{
+    const __m512i vt = _mm512_set1_epi32((int)thr);
+    const __m512 vk = _mm512_set1_ps(keep);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i u32 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(u + i)));
+        __mmask16 keepk = _mm512_cmpge_epu32_mask(u32, vt);
+        __m512 mv = _mm512_maskz_mov_ps(keepk, vk);
+        _mm512_storeu_ps(m + i, mv);
+        _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), mv));
+    }
+    dropout_ref(x, m, u, thr, keep, i, n);
+}
+VEC_AVX2 static void quad_avx2(float *out, const float *inp, double a, double b, double c, size_t n)
+{
+    const __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b), vc = _mm256_set1_pd(c);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(inp + i));
+        __m256d y = _mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(va, x), vb), x), vc);
+        _mm_storeu_ps(out + i, _mm256_cvtpd_ps(y));
+    }
+    quad_ref(out, inp, a, b, c, i, n);
+}
+VEC_AVX512 static void quad_avx512(float *out, const float *inp, double a, double b, double c, size_t n)
+{
+    const __m512d va = _mm512_set1_pd(a), vb = _mm512_set1_pd(b), vc = _mm512_set1_pd(c);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d x = _mm512_cvtps_pd(_mm256_loadu_ps(inp + i));
+        __m512d y = _mm512_add_pd(_mm512_mul_pd(_mm512_add_pd(_mm512_mul_pd(va, x), vb), x), vc);
+        _mm256_storeu_ps(out + i, _mm512_cvtpd_ps(y));
+    }
+    quad_ref(out, inp, a, b, c, i, n);
+}
+VEC_AVX2 static void act_bwd_avx2(int act, float *dinp, const float *dout, const float *inp, const double *dydx,
+                                  double qa, double qb, size_t n)
+{
+    const __m256 z = _mm256_setzero_ps();
+    size_t i = 0;
+    if (dydx) {
+        for (; i + 4 <= n; i += 4) {
+            __m256d t = _mm256_mul_pd(_mm256_loadu_pd(dydx + i), _mm256_cvtps_pd(_mm_loadu_ps(dout + i)));
+            _mm_storeu_ps(dinp + i, _mm_add_ps(_mm_setzero_ps(), _mm256_cvtpd_ps(t)));
+        }
+    } else if (act == TFM_ACT_RELU) {
+        for (; i + 8 <= n; i += 8) {
+            __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(inp + i), z, _CMP_GT_OQ);
+            _mm256_storeu_ps(dinp + i, _mm256_and_ps(pos, _mm256_add_ps(z, _mm256_loadu_ps(dout + i))));
+        }
+    } else if (act == TFM_ACT_QUAD) {
+        const __m256d va2 = _mm256_set1_pd(2.0 * qa), vb = _mm256_set1_pd(qb);
+        for (; i + 4 <= n; i += 4) {
+            __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(inp + i));
+            __m256d t = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(va2, x), vb), _mm256_cvtps_pd(_mm_loadu_ps(dout + i)));
+            _mm_storeu_ps(dinp + i, _mm_add_ps(_mm_setzero_ps(), _mm256_cvtpd_ps(t)));
+        }
+    }
+    act_bwd_ref(act, dinp, dout, inp, dydx, qa, qb, i, n);
+}
+VEC_AVX512 static void act_bwd_avx512(int act, float *dinp, const float *dout, const float *inp, const double *dydx,
+                                      double qa, double qb, size_t n)
+{
+    size_t i = 0;
+    if (dydx) {
+        for (; i + 8 <= n; i += 8) {
+            __m512d t = _mm512_mul_pd(_mm512_loadu_pd(dydx + i), _mm512_cvtps_pd(_mm256_loadu_ps(dout + i)));
+            _mm256_storeu_ps(dinp + i, _mm256_add_ps(_mm256_setzero_ps(), _mm512_cvtpd_ps(t)));
+        }
+    } else if (act == TFM_ACT_RELU) {
+        const __m512 z = _mm512_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+            __mmask16 pos = _mm512_cmp_ps_mask(_mm512_loadu_ps(inp + i), z, _CMP_GT_OQ);
+            _mm512_storeu_ps(dinp + i, _mm512_maskz_add_ps(pos, z, _mm512_loadu_ps(dout + i)));
+        }
+    } else if (act == TFM_ACT_QUAD) {
+        const __m512d va2 = _mm512_set1_pd(2.0 * qa), vb = _mm512_set1_pd(qb);
+        for (; i + 8 <= n; i += 8) {
+            __m512d x = _mm512_cvtps_pd(_mm256_loadu_ps(inp + i));
+            __m512d t = _mm512_mul_pd(_mm512_add_pd(_mm512_mul_pd(va2, x), vb), _mm512_cvtps_pd(_mm256_loadu_ps(dout + i)));
+            _mm256_storeu_ps(dinp + i, _mm256_add_ps(_mm256_setzero_ps(), _mm512_cvtpd_ps(t)));
+        }
+    }
+    act_bwd_ref(act, dinp, dout, inp, dydx, qa, qb, i, n);
+}
+#endif
+
+#if VEC_X86
+#define VEC_DISPATCH(impl, avx512_call, avx2_call, ref_call)                                                  \
+    switch (resolve(impl)) {                                                                                  \
+    case TFM_VEC_AVX512: avx512_call; return;                                                                 \
+    case TFM_VEC_AVX2: avx2_call; return;                                                                     \
+    default: ref_call; return;                                                                                \
+    }
+#else
+#define VEC_DISPATCH(impl, avx512_call, avx2_call, ref_call)                                                  \
+    do {                                                                                                      \
+        (void)resolve(impl);                                                                                  \
+        ref_call;                                                                                             \
+    } while (0)
+#endif
+
+void tfm_vec_mul(int impl, float *x, const float *m, size_t n)
+{
+    VEC_DISPATCH(impl, mul_avx512(x, m, n), mul_avx2(x, m, n), mul_ref(x, m, 0, n));
+}
+
+void tfm_vec_add(int impl, float *out, const float *a, const float *b, size_t n)
+{
+    VEC_DISPATCH(impl, add_avx512(out, a, b, n), add_avx2(out, a, b, n), add_ref(out, a, b, 0, n));
+}
+
+void tfm_vec_colsum(int impl, double *acc, const float *row, size_t n)
+{
+    VEC_DISPATCH(impl, colsum_avx512(acc, row, n), colsum_avx2(acc, row, n), colsum_ref(acc, row, 0, n));
+}
+
+void tfm_vec_dropout(int impl, float *x, float *m, const uint16_t *u, uint32_t thr, float keep, size_t n)
+{
+    CHECK(thr <= 65536, "dropout threshold %u above 2^16", (unsigned)thr);
+    VEC_DISPATCH(impl, dropout_avx512(x, m, u, thr, keep, n), dropout_avx2(x, m, u, thr, keep, n),
+                 dropout_ref(x, m, u, thr, keep, 0, n));
+}
+
+void tfm_vec_quad(int impl, float *out, const float *inp, double a, double b, double c, size_t n)
+{
+    VEC_DISPATCH(impl, quad_avx512(out, inp, a, b, c, n), quad_avx2(out, inp, a, b, c, n),
+                 quad_ref(out, inp, a, b, c, 0, n));
+}
+
+void tfm_vec_act_backward_set(int impl, int act, float *dinp, const float *dout, const float *inp, const double *dydx,
+                              double qa, double qb, size_t n)
+{
+    CHECK(dydx || act == TFM_ACT_RELU || act == TFM_ACT_QUAD, "activation %d needs its kept derivative", act);
+    VEC_DISPATCH(impl, act_bwd_avx512(act, dinp, dout, inp, dydx, qa, qb, n),
+                 act_bwd_avx2(act, dinp, dout, inp, dydx, qa, qb, n), act_bwd_ref(act, dinp, dout, inp, dydx, qa, qb, 0, n));
+}

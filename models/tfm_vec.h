@@ -53,4 +53,20 @@ void tfm_vec_layernorm_forward(int impl, float *out, float *mean, float *rstd, c
 void tfm_vec_layernorm_backward(int impl, float *dinp, float *dg, float *db, const float *dout, const float *inp,
                                 const float *g, const float *mean, const float *rstd, int N, int C);
 
+/* Elementwise kernels (order-free: each element's operations as the reference's, in its order).
+ * mul: x[i] *= m[i]. add: out[i] = a[i] + b[i] (out may alias a or b). colsum: acc[o] += row[o]
+ * (double += float). dropout: m[i] = u[i] < thr ? 0 : keep, x[i] *= m[i] (the dropout draw of
+ * models/tfm_backward.c). quad: out[i] = (float)((a x + b) x + c) in double. */
+void tfm_vec_mul(int impl, float *x, const float *m, size_t n);
+void tfm_vec_add(int impl, float *out, const float *a, const float *b, size_t n);
+void tfm_vec_colsum(int impl, double *acc, const float *row, size_t n);
+void tfm_vec_dropout(int impl, float *x, float *m, const uint16_t *u, uint32_t thr, float keep, size_t n);
+void tfm_vec_quad(int impl, float *out, const float *inp, double a, double b, double c, size_t n);
+/* The activation's backward into a zeroed dinp, in one pass: the bits of zeroing dinp and then
+ * tfm_*_backward's dinp += (the product's -0 gives +0, as 0 + -0 does). act: TFM_ACT_* of
+ * models/tfm.h; dydx: the kept derivative (tfm_gelu_*_forward_keep) for the GeLUs, NULL for relu
+ * and quad (qa, qb: Quad's a, b; dinp = (float)((2 a x + b) dout)). */
+void tfm_vec_act_backward_set(int impl, int act, float *dinp, const float *dout, const float *inp, const double *dydx,
+                              double qa, double qb, size_t n);
+
 #endif

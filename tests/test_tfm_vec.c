@@ -148,7 +148,7 @@ Test(tfm_vec, gelu_forward_keep_gives_the_forward_and_backward_bits)
         else
             tfm_gelu_tanh_backward(d0, dout, x, n);
         for (size_t i = 0; i < n; i++) d1[i] = (float)rng_normal(&r); /* overwritten, not accumulated */
-        tfm_act_backward_kept(d1, dout, dydx, n);
+        tfm_vec_act_backward_set(TFM_VEC_REF, act == 0 ? TFM_ACT_GELU_ERF : TFM_ACT_GELU_TANH, d1, dout, x, dydx, 0, 0, n);
         cr_expect(memcmp(d0, d1, n * 4) == 0, "%s: kept backward differs", act ? "gelu-tanh" : "gelu-erf");
         cr_expect(!signbit(d1[6]), "the sign of a zero gradient differs from zeroing then accumulating");
     }
@@ -225,6 +225,82 @@ Test(tfm_vec, layernorm_matches_the_reference_bit_for_bit)
             for (int k = 0; k < 2; k++) free(o[k]), free(mu[k]), free(rs[k]), free(dx[k]), free(dg[k]), free(db[k]);
             free(x), free(d), free(g), free(b), free(dx0);
         }
+    cr_expect(tested > 0);
+}
+
+Test(tfm_vec, elementwise_kernels_match_the_reference_bit_for_bit)
+{
+    rng r;
+    rng_seed(&r, 15, 0);
+    const size_t sizes[] = {1, 5, 15, 16, 17, 33, 1001};
+    int tested = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        size_t n = sizes[si];
+        float *x = malloc(n * 4), *y = malloc(n * 4), *a[2], *b[2];
+        double *acc[2], *dydx = malloc(n * sizeof *dydx);
+        uint16_t *u = malloc(n * sizeof *u);
+        for (int k = 0; k < 2; k++) a[k] = malloc(n * 4), b[k] = malloc(n * 4), acc[k] = malloc(n * sizeof **acc);
+        fill_edge(x, n, &r, 1.0);
+        fill_edge(y, n, &r, 1.0);
+        for (size_t i = 0; i < n; i++) {
+            u[i] = (uint16_t)rng_u64(&r);
+            dydx[i] = rng_normal(&r);
+            if (i % 9 == 0) dydx[i] = i % 2 ? -0.0 : 0.0;
+            if (fabsf(x[i]) > 1e4f) x[i] = copysignf(60.0f, x[i]); /* quad: no overflow to infinity */
+        }
+        if (n > 6) u[0] = 6553, u[1] = 6554, u[2] = 6555, u[3] = 0, u[4] = 65535;
+        for (size_t ii = 0; ii < sizeof IMPLS / sizeof *IMPLS; ii++) {
+            int impl = IMPLS[ii];
+            if (!tfm_vec_available(impl)) continue;
+            const int who[2] = {TFM_VEC_REF, impl};
+            const char *nm = tfm_vec_name(impl);
+#define SAME(what) cr_expect(memcmp(a[0], a[1], n * 4) == 0, "%s: %s differs (n %zu)", nm, what, n)
+            for (int k = 0; k < 2; k++) memcpy(a[k], x, n * 4), tfm_vec_mul(who[k], a[k], y, n);
+            SAME("mul");
+            for (int k = 0; k < 2; k++) memcpy(a[k], x, n * 4), tfm_vec_add(who[k], a[k], a[k], y, n);
+            SAME("add (aliased)");
+            for (int k = 0; k < 2; k++) tfm_vec_add(who[k], a[k], x, y, n);
+            SAME("add");
+            for (int k = 0; k < 2; k++) {
+                for (size_t i = 0; i < n; i++) acc[k][i] = 0.25 * (double)i;
+                tfm_vec_colsum(who[k], acc[k], x, n);
+                tfm_vec_colsum(who[k], acc[k], y, n);
+            }
+            cr_expect(memcmp(acc[0], acc[1], n * sizeof **acc) == 0, "%s: colsum differs (n %zu)", nm, n);
+            const uint32_t thrs[] = {0, 6554, 32768, 65536};
+            for (size_t ti = 0; ti < 4; ti++) {
+                for (int k = 0; k < 2; k++)
+                    memcpy(a[k], x, n * 4), tfm_vec_dropout(who[k], a[k], b[k], u, thrs[ti], 1.0f / 0.9f, n);
+                SAME("dropout output");
+                cr_expect(memcmp(b[0], b[1], n * 4) == 0, "%s: dropout mask differs (thr %u)", nm, (unsigned)thrs[ti]);
+            }
+            for (int k = 0; k < 2; k++) tfm_vec_quad(who[k], a[k], x, 0.125, 0.25, 0.5, n);
+            SAME("quad");
+            const int acts[] = {TFM_ACT_RELU, TFM_ACT_QUAD, TFM_ACT_GELU_ERF};
+            for (int ai = 0; ai < 3; ai++) {
+                for (int k = 0; k < 2; k++) {
+                    for (size_t i = 0; i < n; i++) a[k][i] = 7.0f; /* overwritten */
+                    tfm_vec_act_backward_set(who[k], acts[ai], a[k], y, x, acts[ai] == TFM_ACT_GELU_ERF ? dydx : NULL,
+                                             0.125, 0.25, n);
+                }
+                SAME(tfm_act_name(acts[ai]));
+            }
+            /* relu and quad against zeroing, then the plain backward */
+            memset(b[0], 0, n * 4);
+            tfm_relu_backward(b[0], y, x, n);
+            for (int k = 0; k < 2; k++)
+                tfm_vec_act_backward_set(who[k], TFM_ACT_RELU, a[k], y, x, NULL, 0, 0, n);
+            cr_expect(memcmp(b[0], a[1], n * 4) == 0, "%s: relu backward differs from the plain one", nm);
+            memset(b[0], 0, n * 4);
+            tfm_quad_backward(b[0], y, x, 0.125, 0.25, n);
+            tfm_vec_act_backward_set(impl, TFM_ACT_QUAD, a[1], y, x, NULL, 0.125, 0.25, n);
+            cr_expect(memcmp(b[0], a[1], n * 4) == 0, "%s: quad backward differs from the plain one", nm);
+#undef SAME
+            tested++;
+        }
+        for (int k = 0; k < 2; k++) free(a[k]), free(b[k]), free(acc[k]);
+        free(x), free(y), free(u), free(dydx);
+    }
     cr_expect(tested > 0);
 }
 
