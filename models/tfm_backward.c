@@ -94,9 +94,10 @@ void tfm_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout
 
 /* ---- attention ---- */
 
-/* One row: ds = d(normalisation)/ds applied to dp. s, p, dp, ds: [T]; m: key mask or NULL. */
-static void normalise_row_backward(float *ds, const float *dp, const float *s, const float *p, const uint8_t *m,
-                                   int attn, double quad2_c, int T)
+/* One row: ds = d(normalisation)/ds applied to dp. s, p, dp, ds: [T]; m: key mask or NULL. The
+ * reference of tfm_vec_attn_rows_backward (models/tfm_vec.h). */
+void tfm_attn_row_backward_ref(float *ds, const float *dp, const float *s, const float *p, const uint8_t *m, int attn,
+                               double quad2_c, int T)
 {
     double dot = 0.0;
     for (int j = 0; j < T; j++) dot += (double)p[j] * dp[j];
@@ -127,6 +128,15 @@ void tfm_attention_backward(float *dq, float *dk, float *dv, float *scratch, con
                             const float *scores, const float *probs, const uint8_t *mask, int attn,
                             double quad2_c, int B, int T, int C, int NH)
 {
+    tfm_attention_backward_impl(TFM_VEC_AUTO, dq, dk, dv, scratch, dout, dscores_in, q, k, v, scores, probs, mask, attn,
+                                quad2_c, B, T, C, NH);
+}
+
+void tfm_attention_backward_impl(int impl, float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                                 const float *dscores_in, const float *q, const float *k, const float *v,
+                                 const float *scores, const float *probs, const uint8_t *mask, int attn,
+                                 double quad2_c, int B, int T, int C, int NH)
+{
     CHECK(NH > 0 && C % NH == 0, "heads %d must divide C %d", NH, C);
     int hs = C / NH;
     float scale = (float)(1.0 / sqrt((double)hs));
@@ -141,11 +151,9 @@ void tfm_attention_backward(float *dq, float *dk, float *dv, float *scratch, con
                         dP, T);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, Pm, T, dout + off, C, 1.0f,
                         dv + off, C);
-            for (int t = 0; t < T; t++)
-                normalise_row_backward(dS + (size_t)t * T, dP + (size_t)t * T, S + (size_t)t * T,
-                                       Pm + (size_t)t * T, m, attn, quad2_c, T);
+            tfm_vec_attn_rows_backward(impl, dS, dP, S, Pm, m, attn, quad2_c, T, T);
             if (dscores_in)
-                for (size_t i = 0; i < (size_t)T * T; i++) dS[i] += dscores_in[hoff + i];
+                tfm_vec_add(impl, dS, dS, dscores_in + hoff, (size_t)T * T);
             /* S = scale Q K^T (+ mask): dQ += scale dS K; dK += scale dS^T Q */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, dS, T, k + off, C, 1.0f,
                         dq + off, C);
@@ -403,7 +411,7 @@ void tfm_train_forward(const tfm_config *cfg, const tfm_params *p, tfm_acts *a, 
         tfm_matmul_forward(q, x, w->wq, w->bq, BT, C, C);
         tfm_matmul_forward(k, x, w->wk, w->bk, BT, C, C);
         tfm_matmul_forward(v, x, w->wv, w->bv, BT, C, C);
-        tfm_attention_forward(ctx, sc, pr, q, k, v, mask, cfg->attn, cfg->quad2_c, B, T, C, cfg->NH);
+        tfm_attention_forward_impl(a->vec, ctx, sc, pr, q, k, v, mask, cfg->attn, cfg->quad2_c, B, T, C, cfg->NH);
         tfm_matmul_forward(res1, ctx, w->wo, w->bo, BT, C, C);
         if (dropout > 0.0) dropout_forward(a->vec, res1, a->dm_attn + l * s.BTC, dropout, r, s.BTC);
         tfm_vec_add(a->vec, res1, res1, x, (size_t)BT * C);
@@ -489,7 +497,7 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
         if (drop) tfm_vec_mul(a->vec, dres, a->dm_attn + l * s.BTC, btc);
         memset(dctx, 0, 4 * btc * sizeof *dctx); /* dctx, dq, dk, dv */
         matmul_backward(a->vec, dctx, gw->wo, gw->bo, dres, a->ctx + l * s.BTC, w->wo, BT, C, C);
-        tfm_attention_backward(dq, dk, dv, datt, dctx, dscores ? dscores + (size_t)l * dATT : NULL, a->q + l * s.BTC,
+        tfm_attention_backward_impl(a->vec, dq, dk, dv, datt, dctx, dscores ? dscores + (size_t)l * dATT : NULL, a->q + l * s.BTC,
                                a->k + l * s.BTC, a->v + l * s.BTC, a->scores + l * s.ATT, a->probs + l * s.ATT, mask,
                                cfg->attn, cfg->quad2_c, B, T, C, cfg->NH);
         const float *x = a->hidden + (size_t)l * s.BTC;

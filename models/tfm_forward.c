@@ -134,8 +134,9 @@ static void matmul(int kernels, float *out, const float *inp, const float *w, co
 
 /* ---- attention ---- */
 
-/* One row of attention weights from one row of scores. p, s: [T]; m: [T] key mask or NULL. */
-static void normalise_row(float *p, const float *s, const uint8_t *m, int attn, double quad2_c, int T)
+/* One row of attention weights from one row of scores. p, s: [T]; m: [T] key mask or NULL. The
+ * reference of tfm_vec_attn_rows (models/tfm_vec.h). */
+void tfm_attn_row_ref(float *p, const float *s, const uint8_t *m, int attn, double quad2_c, int T)
 {
     double sum = 0.0;
     switch (attn) {
@@ -199,7 +200,7 @@ void tfm_attention_forward_naive(float *out, float *scores, float *probs, const 
                     if (m && !m[t2]) s += TFM_MASK_VALUE;
                     S[(size_t)t * T + t2] = s;
                 }
-                normalise_row(Pm + (size_t)t * T, S + (size_t)t * T, m, attn, quad2_c, T);
+                tfm_attn_row_ref(Pm + (size_t)t * T, S + (size_t)t * T, m, attn, quad2_c, T);
                 float *o = out + ((size_t)b * T + t) * C + h * hs;
                 for (int i = 0; i < hs; i++) {
                     double acc = 0.0;
@@ -216,6 +217,13 @@ void tfm_attention_forward(float *out, float *scores, float *probs, const float 
                            const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
                            int C, int NH)
 {
+    tfm_attention_forward_impl(TFM_VEC_AUTO, out, scores, probs, q, k, v, mask, attn, quad2_c, B, T, C, NH);
+}
+
+void tfm_attention_forward_impl(int impl, float *out, float *scores, float *probs, const float *q, const float *k,
+                                const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
+                                int C, int NH)
+{
     check_attention(attn, C, NH);
     int hs = C / NH;
     float scale = (float)(1.0 / sqrt((double)hs));
@@ -231,7 +239,7 @@ void tfm_attention_forward(float *out, float *scores, float *probs, const float 
                 for (int t = 0; t < T; t++)
                     for (int t2 = 0; t2 < T; t2++)
                         if (!m[t2]) S[(size_t)t * T + t2] += TFM_MASK_VALUE;
-            for (int t = 0; t < T; t++) normalise_row(Pm + (size_t)t * T, S + (size_t)t * T, m, attn, quad2_c, T);
+            tfm_vec_attn_rows(impl, Pm, S, m, attn, quad2_c, T, T);
             /* out_bh [T,hs] = P [T,T] . V_bh [T,hs] */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, Pm, T, v + off, C, 0.0f,
                         out + off, C);

@@ -63,6 +63,11 @@ void tfm_matmul_forward_naive(float *out, const float *inp, const float *w, cons
 void tfm_attention_forward(float *out, float *scores, float *probs, const float *q, const float *k,
                            const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
                            int C, int NH);
+/* tfm_attention_forward with the normalisation's implementation (TFM_VEC_*, models/tfm_vec.h; the same
+ * bits at each). */
+void tfm_attention_forward_impl(int impl, float *out, float *scores, float *probs, const float *q, const float *k,
+                                const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
+                                int C, int NH);
 void tfm_attention_forward_naive(float *out, float *scores, float *probs, const float *q, const float *k,
                                  const float *v, const uint8_t *mask, int attn, double quad2_c, int B,
                                  int T, int C, int NH);

@@ -51,6 +51,11 @@ void tfm_attention_backward(float *dq, float *dk, float *dv, float *scratch, con
                             const float *dscores_in, const float *q, const float *k, const float *v,
                             const float *scores, const float *probs, const uint8_t *mask, int attn,
                             double quad2_c, int B, int T, int C, int NH);
+/* tfm_attention_backward with the normalisation's implementation (TFM_VEC_*, models/tfm_vec.h). */
+void tfm_attention_backward_impl(int impl, float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                                 const float *dscores_in, const float *q, const float *k, const float *v,
+                                 const float *scores, const float *probs, const uint8_t *mask, int attn,
+                                 double quad2_c, int B, int T, int C, int NH);
 /* Elementwise activations: dinp += dout * f'(inp) (dinp must not alias dout). */
 void tfm_gelu_erf_backward(float *dinp, const float *dout, const float *inp, size_t n);
 void tfm_gelu_tanh_backward(float *dinp, const float *dout, const float *inp, size_t n);

@@ -4,6 +4,7 @@
 #include "tfm_vec.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/chk.h"
@@ -91,6 +92,7 @@ VEC_AVX2 static void adamw_avx2(float *p, const float *g, float *m, float *v, co
     const __m256d vb1 = _mm256_set1_pd(b1), vob1 = _mm256_set1_pd(1.0 - b1), vb2 = _mm256_set1_pd(b2),
                   vob2 = _mm256_set1_pd(1.0 - b2), vlr = _mm256_set1_pd(lr), vlrwd = _mm256_set1_pd(lr * wd),
                   vc1 = _mm256_set1_pd(c1), vc2 = _mm256_set1_pd(c2), veps = _mm256_set1_pd(eps);
+    const int c1_is_1 = c1 == 1.0;
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         __m256d gi = _mm256_cvtps_pd(_mm_loadu_ps(g + i));
@@ -109,7 +111,8 @@ VEC_AVX2 static void adamw_avx2(float *p, const float *g, float *m, float *v, co
                 x = _mm256_blendv_pd(_mm256_sub_pd(x, _mm256_mul_pd(vlrwd, x)), x, keep);
             }
         }
-        __m256d num = _mm256_mul_pd(vlr, _mm256_div_pd(mi, vc1));
+        /* m / c1 is m itself once c1 = 1 - b1^t rounds to 1 (t > 350 for b1 = 0.9): x / 1 is exact */
+        __m256d num = _mm256_mul_pd(vlr, c1_is_1 ? mi : _mm256_div_pd(mi, vc1));
         __m256d den = _mm256_add_pd(_mm256_sqrt_pd(_mm256_div_pd(vi, vc2)), veps);
         x = _mm256_sub_pd(x, _mm256_div_pd(num, den));
         _mm_storeu_ps(p + i, _mm256_cvtpd_ps(x));
@@ -123,6 +126,7 @@ VEC_AVX512 static void adamw_avx512(float *p, const float *g, float *m, float *v
     const __m512d vb1 = _mm512_set1_pd(b1), vob1 = _mm512_set1_pd(1.0 - b1), vb2 = _mm512_set1_pd(b2),
                   vob2 = _mm512_set1_pd(1.0 - b2), vlr = _mm512_set1_pd(lr), vlrwd = _mm512_set1_pd(lr * wd),
                   vc1 = _mm512_set1_pd(c1), vc2 = _mm512_set1_pd(c2), veps = _mm512_set1_pd(eps);
+    const int c1_is_1 = c1 == 1.0;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m512d gi = _mm512_cvtps_pd(_mm256_loadu_ps(g + i));
@@ -137,7 +141,8 @@ VEC_AVX512 static void adamw_avx512(float *p, const float *g, float *m, float *v
             __mmask8 k = _mm512_test_epi64_mask(d, d);
             if (k) x = _mm512_mask_sub_pd(x, k, x, _mm512_mul_pd(vlrwd, x));
         }
-        __m512d num = _mm512_mul_pd(vlr, _mm512_div_pd(mi, vc1));
+        /* m / c1 is m itself once c1 = 1 - b1^t rounds to 1 (t > 350 for b1 = 0.9): x / 1 is exact */
+        __m512d num = _mm512_mul_pd(vlr, c1_is_1 ? mi : _mm512_div_pd(mi, vc1));
         __m512d den = _mm512_add_pd(_mm512_sqrt_pd(_mm512_div_pd(vi, vc2)), veps);
         x = _mm512_sub_pd(x, _mm512_div_pd(num, den));
         _mm256_storeu_ps(p + i, _mm512_cvtpd_ps(x));
@@ -695,4 +700,226 @@ void tfm_vec_act_backward_set(int impl, int act, float *dinp, const float *dout,
     CHECK(dydx || act == TFM_ACT_RELU || act == TFM_ACT_QUAD, "activation %d needs its kept derivative", act);
     VEC_DISPATCH(impl, act_bwd_avx512(act, dinp, dout, inp, dydx, qa, qb, n),
                  act_bwd_avx2(act, dinp, dout, inp, dydx, qa, qb, n), act_bwd_ref(act, dinp, dout, inp, dydx, qa, qb, 0, n));
+}
+
+/* ---- attention normalisation rows ---- */
+
+#define AR 4       /* rows side by side */
+
+static void attn_rows_ref(float *P, const float *S, const uint8_t *m, int attn, double quad2_c, int T, int r0, int rows)
+{
+    for (int r = r0; r < rows; r++) tfm_attn_row_ref(P + (size_t)r * T, S + (size_t)r * T, m, attn, quad2_c, T);
+}
+
+static void attn_rows_backward_ref(float *dS, const float *dP, const float *S, const float *P, const uint8_t *m,
+                                   int attn, double quad2_c, int T, int r0, int rows)
+{
+    for (int r = r0; r < rows; r++) {
+        size_t o = (size_t)r * T;
+        tfm_attn_row_backward_ref(dS + o, dP + o, S + o, P + o, m, attn, quad2_c, T);
+    }
+}
+
+#if VEC_X86
+/* The 8 key-mask lanes j .. j+7 that are real keys (m NULL: all). */
+VEC_AVX512 static inline __mmask8 keys8(const uint8_t *m, int j)
+{
+    if (!m) return 0xFF;
+    __m512i k = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(m + j)));
+    return _mm512_test_epi64_mask(k, k);
+}
+
+/* p[j] = (float)((double)p[j] * inv) for j in [0, T) */
+VEC_AVX512 static inline void scale_row(float *p, double inv, int T)
+{
+    const __m512d vi = _mm512_set1_pd(inv);
+    int j = 0;
+    for (; j + 8 <= T; j += 8)
+        _mm256_storeu_ps(p + j, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(p + j)), vi)));
+    for (; j < T; j++) p[j] = (float)(p[j] * inv);
+}
+
+VEC_AVX512 static void attn_rows_avx512(float *P, const float *S, const uint8_t *m, int attn, double quad2_c, int T,
+                                        int rows)
+{
+    double *e[AR], *eblock = rows >= AR ? chk_malloc((size_t)AR * T * sizeof *eblock) : NULL; /* off the stack:
+                                                                                      actors' stacks are small */
+    for (int r = 0; r < AR; r++) e[r] = eblock ? eblock + (size_t)r * T : NULL;
+    int r0 = 0;
+    for (; r0 + AR <= rows; r0 += AR) {
+        const float *s[AR];
+        float *p[AR];
+        double sum[AR] = {0};
+        for (int r = 0; r < AR; r++) s[r] = S + (size_t)(r0 + r) * T, p[r] = P + (size_t)(r0 + r) * T;
+        /* 1. the per-element values e (double) and p = (float)e */
+        for (int r = 0; r < AR; r++) {
+            const float *sr = s[r];
+            float *pr = p[r];
+            double *er = e[r];
+            int j = 0;
+            switch (attn) {
+            case TFM_ATTN_SOFTMAX: {
+                /* the row maximum (exact in any order; its sign of zero cannot change s - mx's exp) */
+                __m512 vm = _mm512_set1_ps(sr[0]);
+                for (; j + 16 <= T; j += 16) vm = _mm512_max_ps(vm, _mm512_loadu_ps(sr + j));
+                float mx = _mm512_reduce_max_ps(vm);
+                for (; j < T; j++) mx = sr[j] > mx ? sr[j] : mx;
+                for (j = 0; j < T; j++) {
+                    er[j] = exp((double)sr[j] - mx);
+                    pr[j] = (float)er[j];
+                }
+                break;
+            }
+            case TFM_ATTN_2QUAD: {
+                const __m512d vc = _mm512_set1_pd(quad2_c);
+                for (; j + 8 <= T; j += 8) {
+                    __m512d t = _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(sr + j)), vc);
+                    __m512d q = _mm512_maskz_mul_pd(keys8(m, j), t, t);
+                    _mm512_storeu_pd(er + j, q);
+                    _mm256_storeu_ps(pr + j, _mm512_cvtpd_ps(q));
+                }
+                for (; j < T; j++) {
+                    er[j] = (m && !m[j]) ? 0.0 : ((double)sr[j] + quad2_c) * ((double)sr[j] + quad2_c);
+                    pr[j] = (float)er[j];
+                }
+                break;
+            }
+            default: { /* 2ReLU: e = relu(s) in double; p is written in step 3 */
+                const __m512 z = _mm512_setzero_ps();
+                for (; j + 8 <= T; j += 8) {
+                    __m256 x = _mm256_loadu_ps(sr + j);
+                    __mmask8 pos = (__mmask8)_mm512_cmp_ps_mask(_mm512_castps256_ps512(x), z, _CMP_GT_OQ);
+                    _mm512_storeu_pd(er + j, _mm512_maskz_cvtps_pd(pos, x));
+                }
+                for (; j < T; j++) er[j] = sr[j] > 0.0f ? (double)sr[j] : 0.0;
+                break;
+            }
+            }
+        }
+        /* 2. the row sums, each in index order, AR rows side by side */
+        for (int j = 0; j < T; j++) {
+            _Pragma("GCC unroll 4") for (int r = 0; r < AR; r++) sum[r] += e[r][j];
+        }
+        /* 3. normalise */
+        for (int r = 0; r < AR; r++) {
+            if (attn == TFM_ATTN_SOFTMAX) {
+                scale_row(p[r], 1.0 / sum[r], T);
+            } else if (attn == TFM_ATTN_2QUAD) {
+                scale_row(p[r], sum[r] > 0.0 ? 1.0 / sum[r] : 0.0, T);
+            } else {
+                double inv = 1.0 / (sum[r] + TFM_2RELU_EPS), add = TFM_2RELU_EPS / T;
+                const __m512d vi = _mm512_set1_pd(inv), va = _mm512_set1_pd(add);
+                int j = 0;
+                for (; j + 8 <= T; j += 8)
+                    _mm256_storeu_ps(p[r] + j, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(e[r] + j), va), vi)));
+                for (; j < T; j++) p[r][j] = (float)((e[r][j] + add) * inv);
+            }
+        }
+    }
+    free(eblock);
+    attn_rows_ref(P, S, m, attn, quad2_c, T, r0, rows);
+}
+
+VEC_AVX512 static void attn_rows_backward_avx512(float *dS, const float *dP, const float *S, const float *P,
+                                                 const uint8_t *m, int attn, double quad2_c, int T, int rows)
+{
+    int r0 = 0;
+    for (; r0 + AR <= rows; r0 += AR) {
+        const float *s[AR], *p[AR], *dp[AR];
+        float *ds[AR];
+        double dot[AR] = {0}, Z[AR];
+        for (int r = 0; r < AR; r++) {
+            size_t o = (size_t)(r0 + r) * T;
+            s[r] = S + o, p[r] = P + o, dp[r] = dP + o, ds[r] = dS + o;
+            Z[r] = attn == TFM_ATTN_2RELU ? TFM_2RELU_EPS : 0.0;
+        }
+        /* 1. dot = sum p dp (and Z for 2Quad, 2ReLU), each row in index order, rows side by side */
+        for (int j = 0; j < T; j++) {
+            _Pragma("GCC unroll 4") for (int r = 0; r < AR; r++) dot[r] += (double)p[r][j] * dp[r][j];
+        }
+        if (attn == TFM_ATTN_2QUAD) {
+            for (int j = 0; j < T; j++) {
+                if (m && !m[j]) continue;
+                _Pragma("GCC unroll 4") for (int r = 0; r < AR; r++) Z[r] += ((double)s[r][j] + quad2_c) * ((double)s[r][j] + quad2_c);
+            }
+        } else if (attn == TFM_ATTN_2RELU) {
+            for (int j = 0; j < T; j++) {
+                _Pragma("GCC unroll 4") for (int r = 0; r < AR; r++) Z[r] += s[r][j] > 0.0f ? (double)s[r][j] : 0.0;
+            }
+        }
+        /* 2. the per-element gradients */
+        for (int r = 0; r < AR; r++) {
+            const __m512d vdot = _mm512_set1_pd(dot[r]), vZ = _mm512_set1_pd(Z[r]);
+            int j = 0;
+            switch (attn) {
+            case TFM_ATTN_SOFTMAX:
+                for (; j + 8 <= T; j += 8) {
+                    __m512d g = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(dp[r] + j)), vdot);
+                    g = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(p[r] + j)), g);
+                    _mm256_storeu_ps(ds[r] + j, _mm512_cvtpd_ps(g));
+                }
+                for (; j < T; j++) ds[r][j] = (float)(p[r][j] * (dp[r][j] - dot[r]));
+                break;
+            case TFM_ATTN_2QUAD:
+                if (!(Z[r] > 0.0)) {
+                    memset(ds[r], 0, (size_t)T * sizeof *ds[r]);
+                    break;
+                }
+                {
+                    const __m512d vc = _mm512_set1_pd(quad2_c), two = _mm512_set1_pd(2.0);
+                    for (; j + 8 <= T; j += 8) {
+                        __m512d g = _mm512_div_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(dp[r] + j)), vdot), vZ);
+                        g = _mm512_mul_pd(_mm512_mul_pd(g, two), _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(s[r] + j)), vc));
+                        _mm256_storeu_ps(ds[r] + j, _mm512_maskz_cvtpd_ps(keys8(m, j), g));
+                    }
+                    for (; j < T; j++)
+                        ds[r][j] = !(m && !m[j]) ? (float)((dp[r][j] - dot[r]) / Z[r] * 2.0 * ((double)s[r][j] + quad2_c))
+                                                 : 0.0f;
+                }
+                break;
+            default: {
+                const __m512 z = _mm512_setzero_ps();
+                for (; j + 8 <= T; j += 8) {
+                    __m256 x = _mm256_loadu_ps(s[r] + j);
+                    __mmask8 pos = (__mmask8)_mm512_cmp_ps_mask(_mm512_castps256_ps512(x), z, _CMP_GT_OQ);
+                    __m512d g = _mm512_div_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(dp[r] + j)), vdot), vZ);
+                    _mm256_storeu_ps(ds[r] + j, _mm512_maskz_cvtpd_ps(pos, g));
+                }
+                for (; j < T; j++) ds[r][j] = s[r][j] > 0.0f ? (float)((dp[r][j] - dot[r]) / Z[r]) : 0.0f;
+                break;
+            }
+            }
+        }
+    }
+    attn_rows_backward_ref(dS, dP, S, P, m, attn, quad2_c, T, r0, rows);
+}
+#endif
+
+void tfm_vec_attn_rows(int impl, float *P, const float *S, const uint8_t *m, int attn, double quad2_c, int T, int rows)
+{
+    CHECK(attn >= TFM_ATTN_SOFTMAX && attn <= TFM_ATTN_2QUAD, "unknown attention normalisation %d", attn);
+#if VEC_X86
+    if (resolve(impl) == TFM_VEC_AVX512) {
+        attn_rows_avx512(P, S, m, attn, quad2_c, T, rows);
+        return;
+    }
+#else
+    (void)resolve(impl);
+#endif
+    attn_rows_ref(P, S, m, attn, quad2_c, T, 0, rows);
+}
+
+void tfm_vec_attn_rows_backward(int impl, float *dS, const float *dP, const float *S, const float *P, const uint8_t *m,
+                                int attn, double quad2_c, int T, int rows)
+{
+    CHECK(attn >= TFM_ATTN_SOFTMAX && attn <= TFM_ATTN_2QUAD, "unknown attention normalisation %d", attn);
+#if VEC_X86
+    if (resolve(impl) == TFM_VEC_AVX512) {
+        attn_rows_backward_avx512(dS, dP, S, P, m, attn, quad2_c, T, rows);
+        return;
+    }
+#else
+    (void)resolve(impl);
+#endif
+    attn_rows_backward_ref(dS, dP, S, P, m, attn, quad2_c, T, 0, rows);
 }

@@ -69,4 +69,17 @@ void tfm_vec_quad(int impl, float *out, const float *inp, double a, double b, do
 void tfm_vec_act_backward_set(int impl, int act, float *dinp, const float *dout, const float *inp, const double *dydx,
                               double qa, double qb, size_t n);
 
+/* Attention normalisation of `rows` consecutive rows of T scores (S, P: [rows,T]; m: the key mask [T]
+ * or NULL; attn TFM_ATTN_*): the rows of normalise_row in models/tfm_forward.c, bit for bit. The
+ * row sums stay sequential per row; the fast kernel runs 4 rows' sums side by side and vectorises
+ * the per-element parts (softmax's exp stays libm's, one call per element); AVX-512 only (the
+ * other implementations run the reference). Backward (models/tfm_backward.c's normalise_row_backward): dS from dP, S, P. */
+void tfm_vec_attn_rows(int impl, float *P, const float *S, const uint8_t *m, int attn, double quad2_c, int T, int rows);
+void tfm_vec_attn_rows_backward(int impl, float *dS, const float *dP, const float *S, const float *P, const uint8_t *m,
+                                int attn, double quad2_c, int T, int rows);
+/* The references, one row (models/tfm_forward.c, models/tfm_backward.c). */
+void tfm_attn_row_ref(float *p, const float *s, const uint8_t *m, int attn, double quad2_c, int T);
+void tfm_attn_row_backward_ref(float *ds, const float *dp, const float *s, const float *p, const uint8_t *m, int attn,
+                               double quad2_c, int T);
+
 #endif
