@@ -27,11 +27,10 @@ void tfm_embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *
             const float *d = dout + (size_t)bt * C;
             float *we = dwte + (size_t)tokens[bt] * C, *pe = dwpe + (size_t)(pos_offset + t) * C;
             float *te = dwtt + (size_t)(types ? types[bt] : 0) * C;
-            for (int i = 0; i < C; i++) {
-                we[i] += d[i];
-                pe[i] += d[i];
-                te[i] += d[i];
-            }
+            /* we, pe, te are rows of three tensors (disjoint): we += d, pe += d, te += d */
+            tfm_vec_add(TFM_VEC_AUTO, we, we, d, (size_t)C);
+            tfm_vec_add(TFM_VEC_AUTO, pe, pe, d, (size_t)C);
+            tfm_vec_add(TFM_VEC_AUTO, te, te, d, (size_t)C);
         }
 }
 
@@ -294,8 +293,7 @@ double tfm_mse_forward(const float *a, const float *b, size_t n, float zero_belo
 
 void tfm_mse_backward(float *da, const float *a, const float *b, size_t n, float zero_below, double scale)
 {
-    for (size_t i = 0; i < n; i++)
-        if (b[i] > zero_below) da[i] += (float)(scale * 2.0 * ((double)a[i] - b[i]) / (double)n);
+    tfm_vec_mse_backward(TFM_VEC_AUTO, da, a, b, n, zero_below, scale);
 }
 
 /* ---- the whole model ---- */

@@ -40,7 +40,8 @@ void tfm_embedding_forward(float *out, const int *tokens, const int *types, cons
             float *o = out + (size_t)bt * C;
             const float *we = wte + (size_t)tok * C, *pe = wpe + (size_t)(pos_offset + t) * C;
             const float *te = wtt + (size_t)typ * C;
-            for (int i = 0; i < C; i++) o[i] = we[i] + pe[i] + te[i];
+            tfm_vec_add(TFM_VEC_AUTO, o, we, pe, (size_t)C); /* o = (we + pe) + te */
+            tfm_vec_add(TFM_VEC_AUTO, o, o, te, (size_t)C);
         }
     }
 }

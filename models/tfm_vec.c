@@ -923,3 +923,47 @@ void tfm_vec_attn_rows_backward(int impl, float *dS, const float *dP, const floa
 #endif
     attn_rows_backward_ref(dS, dP, S, P, m, attn, quad2_c, T, 0, rows);
 }
+
+/* ---- distillation loss ---- */
+
+static void mse_bwd_ref(float *da, const float *a, const float *b, size_t i0, size_t n, size_t nall, float zero_below,
+                        double scale)
+{
+    for (size_t i = i0; i < n; i++)
+        if (b[i] > zero_below) da[i] += (float)(scale * 2.0 * ((double)a[i] - b[i]) / (double)nall);
+}
+
+#if VEC_X86
+VEC_AVX512 static void mse_bwd_avx512(float *da, const float *a, const float *b, size_t n, float zero_below, double scale)
+{
+    const __m512d vs2 = _mm512_set1_pd(scale * 2.0), vn = _mm512_set1_pd((double)n);
+    const __m512 vz = _mm512_set1_ps(zero_below);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 bf = _mm256_loadu_ps(b + i);
+        __mmask8 k = (__mmask8)_mm512_cmp_ps_mask(_mm512_castps256_ps512(bf), vz, _CMP_GT_OQ);
+        if (!k) continue;
+        __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i)), _mm512_cvtps_pd(bf));
+        __m256 t = _mm512_cvtpd_ps(_mm512_div_pd(_mm512_mul_pd(vs2, d), vn));
+        __m256 cur = _mm256_loadu_ps(da + i);
+        /* add only where compared (elsewhere da is left as it is, bit for bit) */
+        __m512 sum = _mm512_mask_add_ps(_mm512_castps256_ps512(cur), (__mmask16)k, _mm512_castps256_ps512(cur),
+                                        _mm512_castps256_ps512(t));
+        _mm256_storeu_ps(da + i, _mm512_castps512_ps256(sum));
+    }
+    mse_bwd_ref(da, a, b, i, n, n, zero_below, scale);
+}
+#endif
+
+void tfm_vec_mse_backward(int impl, float *da, const float *a, const float *b, size_t n, float zero_below, double scale)
+{
+#if VEC_X86
+    if (resolve(impl) == TFM_VEC_AVX512) {
+        mse_bwd_avx512(da, a, b, n, zero_below, scale);
+        return;
+    }
+#else
+    (void)resolve(impl);
+#endif
+    mse_bwd_ref(da, a, b, 0, n, n, zero_below, scale);
+}

@@ -82,4 +82,7 @@ void tfm_attn_row_ref(float *p, const float *s, const uint8_t *m, int attn, doub
 void tfm_attn_row_backward_ref(float *ds, const float *dp, const float *s, const float *p, const uint8_t *m, int attn,
                                double quad2_c, int T);
 
+/* tfm_mse_backward (models/tfm_train.h): da[i] += (float)(((scale 2) (a - b)) / n) where b[i] > zero_below. */
+void tfm_vec_mse_backward(int impl, float *da, const float *a, const float *b, size_t n, float zero_below, double scale);
+
 #endif

@@ -250,6 +250,7 @@ Test(tfm_vec, elementwise_kernels_match_the_reference_bit_for_bit)
             if (fabsf(x[i]) > 1e4f) x[i] = copysignf(60.0f, x[i]); /* quad: no overflow to infinity */
         }
         if (n > 6) u[0] = 6553, u[1] = 6554, u[2] = 6555, u[3] = 0, u[4] = 65535;
+        if (n > 12) y[7] = -100.0f, y[8] = -1e4f, y[9] = -99.99f; /* the KD mask's edge */
         for (size_t ii = 0; ii < sizeof IMPLS / sizeof *IMPLS; ii++) {
             int impl = IMPLS[ii];
             if (!tfm_vec_available(impl)) continue;
@@ -285,6 +286,14 @@ Test(tfm_vec, elementwise_kernels_match_the_reference_bit_for_bit)
                                              0.125, 0.25, n);
                 }
                 SAME(tfm_act_name(acts[ai]));
+            }
+            const float zb[] = {-100.0f, -INFINITY};
+            for (int zi = 0; zi < 2; zi++) {
+                for (int k = 0; k < 2; k++) {
+                    for (size_t i = 0; i < n; i++) a[k][i] = (float)i * 0.5f;
+                    tfm_vec_mse_backward(who[k], a[k], x, y, n, zb[zi], 0.7);
+                }
+                SAME("mse backward");
             }
             /* relu and quad against zeroing, then the plain backward */
             memset(b[0], 0, n * 4);
