@@ -472,10 +472,8 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
         if (dhidden)
             tfm_vec_add(a->vec, dx, dx, dhidden + (size_t)(l + 1) * btc, btc);
         /* LN2 <- res2 = FFN(x1) + x1 */
-        memset(dres, 0, btc * sizeof *dres);
-        tfm_vec_layernorm_backward(a->vec, dres, gw->ln2_g, gw->ln2_b, dx, a->res2 + l * s.BTC, w->ln2_g, a->ln2_mean + l * s.BT,
-                               a->ln2_rstd + l * s.BT, BT, C);
-        memcpy(dx1, dres, btc * sizeof *dx1);
+        tfm_vec_layernorm_backward_set(a->vec, dres, dx1, gw->ln2_g, gw->ln2_b, dx, a->res2 + l * s.BTC, w->ln2_g,
+                                       a->ln2_mean + l * s.BT, a->ln2_rstd + l * s.BT, BT, C); /* dx1 = dres */
         if (drop) tfm_vec_mul(a->vec, dres, a->dm_ffn + l * s.BTC, btc);
         memset(dhact, 0, btf * sizeof *dhact);
         matmul_backward(a->vec, dhact, gw->w2, gw->b2, dres, a->hact + l * s.BTF, w->w2, BT, F, C);
@@ -488,10 +486,8 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
         }
         matmul_backward(a->vec, dx1, gw->w1, gw->b1, dhpre, a->x1 + l * s.BTC, w->w1, BT, C, F);
         /* LN1 <- res1 = attn(x) Wo + bo + x */
-        memset(dres, 0, btc * sizeof *dres);
-        tfm_vec_layernorm_backward(a->vec, dres, gw->ln1_g, gw->ln1_b, dx1, a->res1 + l * s.BTC, w->ln1_g, a->ln1_mean + l * s.BT,
-                               a->ln1_rstd + l * s.BT, BT, C);
-        memcpy(dx, dres, btc * sizeof *dx);
+        tfm_vec_layernorm_backward_set(a->vec, dres, dx, gw->ln1_g, gw->ln1_b, dx1, a->res1 + l * s.BTC, w->ln1_g,
+                                       a->ln1_mean + l * s.BT, a->ln1_rstd + l * s.BT, BT, C); /* dx = dres */
         if (drop) tfm_vec_mul(a->vec, dres, a->dm_attn + l * s.BTC, btc);
         memset(dctx, 0, 4 * btc * sizeof *dctx); /* dctx, dq, dk, dv */
         matmul_backward(a->vec, dctx, gw->wo, gw->bo, dres, a->ctx + l * s.BTC, w->wo, BT, C, C);
@@ -506,7 +502,6 @@ void tfm_train_backward(const tfm_config *cfg, const tfm_params *p, tfm_params *
     if (dhidden)
         tfm_vec_add(a->vec, dx, dx, dhidden, btc);
     if (drop) tfm_vec_mul(a->vec, dx, a->dm_emb, btc);
-    memset(dres, 0, btc * sizeof *dres);
-    tfm_vec_layernorm_backward(a->vec, dres, g->emb_ln_g, g->emb_ln_b, dx, a->emb, p->emb_ln_g, a->emb_mean, a->emb_rstd, BT, C);
+    tfm_vec_layernorm_backward_set(a->vec, dres, NULL, g->emb_ln_g, g->emb_ln_b, dx, a->emb, p->emb_ln_g, a->emb_mean, a->emb_rstd, BT, C);
     tfm_embedding_backward(g->wte, g->wpe, g->wtt, dres, tokens, types, B, T, C, cfg->pos_offset);
 }

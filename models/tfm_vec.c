@@ -297,8 +297,9 @@ LN_INLINE void ln_bstats(double *dnm, double *dnn, const float *d, const float *
 }
 
 /* The per-element part of LN_RB rows, elements i0 .. C-1, rows in order for each element. */
-LN_INLINE void ln_bwd_tail(float *dx, float *dg, float *db, const float *d, const float *x, const float *g,
-                           const double *m, const double *s, const double *dnm, const double *dnn, int i0, int C)
+LN_INLINE void ln_bwd_tail(float *dx, float *dx2, int set, float *dg, float *db, const float *d, const float *x,
+                           const float *g, const double *m, const double *s, const double *dnm, const double *dnn, int i0,
+                           int C)
 {
     for (int i = i0; i < C; i++)
         for (int r = 0; r < LN_RB; r++) {
@@ -306,7 +307,8 @@ LN_INLINE void ln_bwd_tail(float *dx, float *dg, float *db, const float *d, cons
             double xh = (x[k] - m[r]) * s[r], dn = (double)g[i] * d[k];
             db[i] += d[k];
             dg[i] += (float)(xh * d[k]);
-            dx[k] += (float)((dn - dnm[r] - xh * dnn[r]) * s[r]);
+            dx[k] = (set ? 0.0f : dx[k]) + (float)((dn - dnm[r] - xh * dnn[r]) * s[r]);
+            if (dx2) dx2[k] = dx[k];
         }
 }
 
@@ -398,15 +400,16 @@ VEC_AVX2 static void ln_bwd_avx2(float *dinp, float *dg, float *db, const float 
             _mm_storeu_ps(db + i, dbv);
             _mm_storeu_ps(dg + i, dgv);
         }
-        ln_bwd_tail(dx, dg, db, d, x, g, m, s, dnm, dnn, i, C);
+        ln_bwd_tail(dx, NULL, 0, dg, db, d, x, g, m, s, dnm, dnn, i, C);
     }
     if (n < N)
         tfm_layernorm_backward_ref(dinp + (size_t)n * C, dg, db, dout + (size_t)n * C, inp + (size_t)n * C, g, mean + n,
                                    rstd + n, N - n, C);
 }
 
-VEC_AVX512 static void ln_bwd_avx512(float *dinp, float *dg, float *db, const float *dout, const float *inp,
-                                     const float *g, const float *mean, const float *rstd, int N, int C)
+/* set: dinp = (the bits of zeroing it first) and dinp2 (when not NULL) a copy, instead of dinp += */
+VEC_AVX512 static void ln_bwd_avx512(float *dinp, float *dinp2, int set, float *dg, float *db, const float *dout,
+                                     const float *inp, const float *g, const float *mean, const float *rstd, int N, int C)
 {
     int n = 0;
     for (; n + LN_RB <= N; n += LN_RB) {
@@ -431,16 +434,21 @@ VEC_AVX512 static void ln_bwd_avx512(float *dinp, float *dg, float *db, const fl
                 dgv = _mm256_add_ps(dgv, _mm512_cvtpd_ps(_mm512_mul_pd(xh, dv)));
                 __m512d t = _mm512_sub_pd(_mm512_sub_pd(dn, _mm512_set1_pd(dnm[r])), _mm512_mul_pd(xh, _mm512_set1_pd(dnn[r])));
                 t = _mm512_mul_pd(t, _mm512_set1_pd(s[r]));
-                _mm256_storeu_ps(dx + k, _mm256_add_ps(_mm256_loadu_ps(dx + k), _mm512_cvtpd_ps(t)));
+                __m256 o = _mm256_add_ps(set ? _mm256_setzero_ps() : _mm256_loadu_ps(dx + k), _mm512_cvtpd_ps(t));
+                _mm256_storeu_ps(dx + k, o);
+                if (dinp2) _mm256_storeu_ps(dinp2 + off + k, o);
             }
             _mm256_storeu_ps(db + i, dbv);
             _mm256_storeu_ps(dg + i, dgv);
         }
-        ln_bwd_tail(dx, dg, db, d, x, g, m, s, dnm, dnn, i, C);
+        ln_bwd_tail(dx, dinp2 ? dinp2 + off : NULL, set, dg, db, d, x, g, m, s, dnm, dnn, i, C);
     }
-    if (n < N)
-        tfm_layernorm_backward_ref(dinp + (size_t)n * C, dg, db, dout + (size_t)n * C, inp + (size_t)n * C, g, mean + n,
-                                   rstd + n, N - n, C);
+    if (n < N) {
+        size_t off = (size_t)n * C, rest = (size_t)(N - n) * C;
+        if (set) memset(dinp + off, 0, rest * sizeof *dinp);
+        tfm_layernorm_backward_ref(dinp + off, dg, db, dout + off, inp + off, g, mean + n, rstd + n, N - n, C);
+        if (dinp2) memcpy(dinp2 + off, dinp + off, rest * sizeof *dinp);
+    }
 }
 #endif
 
@@ -461,11 +469,25 @@ void tfm_vec_layernorm_backward(int impl, float *dinp, float *dg, float *db, con
 {
     switch (resolve(impl)) {
 #if VEC_X86
-    case TFM_VEC_AVX512: ln_bwd_avx512(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
+    case TFM_VEC_AVX512: ln_bwd_avx512(dinp, NULL, 0, dg, db, dout, inp, g, mean, rstd, N, C); return;
     case TFM_VEC_AVX2: ln_bwd_avx2(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
 #endif
     default: tfm_layernorm_backward_ref(dinp, dg, db, dout, inp, g, mean, rstd, N, C); return;
     }
+}
+
+void tfm_vec_layernorm_backward_set(int impl, float *dinp, float *dinp2, float *dg, float *db, const float *dout,
+                                    const float *inp, const float *g, const float *mean, const float *rstd, int N, int C)
+{
+#if VEC_X86
+    if (resolve(impl) == TFM_VEC_AVX512) {
+        ln_bwd_avx512(dinp, dinp2, 1, dg, db, dout, inp, g, mean, rstd, N, C);
+        return;
+    }
+#endif
+    memset(dinp, 0, (size_t)N * C * sizeof *dinp);
+    tfm_vec_layernorm_backward(impl, dinp, dg, db, dout, inp, g, mean, rstd, N, C);
+    if (dinp2) memcpy(dinp2, dinp, (size_t)N * C * sizeof *dinp);
 }
 
 /* ---- elementwise ---- */

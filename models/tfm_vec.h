@@ -52,6 +52,10 @@ void tfm_vec_layernorm_forward(int impl, float *out, float *mean, float *rstd, c
                                const float *b, double eps, int N, int C);
 void tfm_vec_layernorm_backward(int impl, float *dinp, float *dg, float *db, const float *dout, const float *inp,
                                 const float *g, const float *mean, const float *rstd, int N, int C);
+/* The same into a zeroed dinp in one pass: dinp = the bits of zeroing it and then the backward (the
+ * sign of zero kept), and dinp2 (NULL: none) a copy of it; dg, db += as above. */
+void tfm_vec_layernorm_backward_set(int impl, float *dinp, float *dinp2, float *dg, float *db, const float *dout,
+                                    const float *inp, const float *g, const float *mean, const float *rstd, int N, int C);
 
 /* Elementwise kernels (order-free: each element's operations as the reference's, in its order).
  * mul: x[i] *= m[i]. add: out[i] = a[i] + b[i] (out may alias a or b). colsum: acc[o] += row[o]

@@ -214,6 +214,22 @@ Test(tfm_vec, layernorm_matches_the_reference_bit_for_bit)
                           tfm_vec_name(impl), N, C);
                 cr_expect(memcmp(dg[0], dg[1], (size_t)C * 4) == 0 && memcmp(db[0], db[1], (size_t)C * 4) == 0,
                           "%s: LayerNorm dg/db differ (N %d, C %d)", tfm_vec_name(impl), N, C);
+                /* into a zeroed buffer with a copy: the bits of zeroing, the plain backward, copying */
+                {
+                    float *z1 = malloc(nc * 4), *z2 = malloc(nc * 4);
+                    for (size_t i = 0; i < nc; i++) z1[i] = 9.0f, z2[i] = -9.0f; /* overwritten */
+                    memset(dx[0], 0, nc * 4);
+                    for (int i = 0; i < C; i++) dg[0][i] = dg[1][i] = 0.5f, db[0][i] = db[1][i] = -0.25f;
+                    tfm_vec_layernorm_backward(TFM_VEC_REF, dx[0], dg[0], db[0], d, x, g, mu[0], rs[0], N, C);
+                    tfm_vec_layernorm_backward_set(impl, z1, z2, dg[1], db[1], d, x, g, mu[0], rs[0], N, C);
+                    cr_expect(memcmp(z1, dx[0], nc * 4) == 0 && memcmp(z2, dx[0], nc * 4) == 0,
+                              "%s: LayerNorm backward into zeroed buffers differs (N %d, C %d)", tfm_vec_name(impl), N, C);
+                    cr_expect(memcmp(dg[0], dg[1], (size_t)C * 4) == 0 && memcmp(db[0], db[1], (size_t)C * 4) == 0,
+                              "%s: LayerNorm (set) dg/db differ (N %d, C %d)", tfm_vec_name(impl), N, C);
+                    tfm_vec_layernorm_backward_set(impl, z1, NULL, dg[1], db[1], d, x, g, mu[0], rs[0], N, C);
+                    cr_expect(memcmp(z1, dx[0], nc * 4) == 0, "%s: LayerNorm backward (set, no copy) differs", tfm_vec_name(impl));
+                    free(z1), free(z2);
+                }
                 /* in place (out = inp), statistics not kept */
                 float *y = malloc(nc * 4);
                 memcpy(y, x, nc * 4);
