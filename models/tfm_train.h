@@ -13,7 +13,15 @@
  * Training uses LayerNorm (MPCFormer's students train with LayerNorm); a batchnorm config is
  * refused by tfm_train_forward. Dropout (BERT's hidden dropout, inverted scaling) is applied to the
  * embedding output, the attention output and FFN output projections (before their residuals) and
- * the pooled vector (before the classifier); BERT's dropout on attention probabilities is not. */
+ * the pooled vector (before the classifier); BERT's dropout on attention probabilities is not.
+ *
+ * Speed without changing a bit: the training forward keeps the GeLU's derivative for the backward
+ * (tfm_acts.dact: one erf and one exp per FFN activation instead of two erf and one exp); the passes
+ * and the optimiser run the kernels of models/tfm_vec.h (AVX2 / AVX-512 at run time, tfm_acts.vec;
+ * every sum in its reference order); the backward's scratch lives with the activations. Measured on
+ * the default student shape (2 layers, hidden 128, FFN 512, seq 128, batch 16; one thread, Xeon with
+ * AVX-512, OpenBLAS SkylakeX): the non-BLAS CPU time of a step 72 -> 48 ms (gelu-erf + softmax) and
+ * 49 -> 30 ms (quad + 2quad); tests/test_tfm_vec.c holds every fast path to the plain one's bits. */
 #ifndef TFM_TRAIN_H
 #define TFM_TRAIN_H
 
