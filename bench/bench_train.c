@@ -16,6 +16,10 @@
  *         scripts/bench-train.sh)
  *   --threads N  OpenBLAS threads (openblas_set_num_threads; default: OpenBLAS's own, i.e.
  *                OPENBLAS_NUM_THREADS or the core count). The rest of the step is single-threaded.
+ *   --kernels K  the step's non-BLAS kernels (models/tfm_vec.h): auto (default, the widest the CPU
+ *                has), avx512, avx2, or ref (the plain reference kernels, and the GeLU derivative
+ *                recomputed in the backward instead of kept: the step as before the fast paths;
+ *                every choice gives the same bits, tests/test_tfm_vec.c).
  *   --profile    after timing, a per-phase breakdown on stderr: forward / loss+backward / clip+AdamW,
  *                the share of each spent in cblas_sgemm (counted through the linker's
  *                --wrap=cblas_sgemm), and the non-GEMM time of the attention normalisation and of
@@ -38,6 +42,7 @@
 #include "../models/tfm.h"
 #include "../models/tfm_kernels.h"
 #include "../models/tfm_train.h"
+#include "../models/tfm_vec.h"
 
 /* OpenBLAS's own controls (the project links OpenBLAS; GSL's CBLAS header does not declare them). */
 extern void openblas_set_num_threads(int num_threads);
@@ -158,7 +163,7 @@ static void profile(tfm_trainer *tr, const tfm_config *cfg, const int *ids, cons
             1e3 * act_s / R);
 }
 
-static void run_spec(bt_result *res, const bt_spec *s, int warmup, int steps, int prof)
+static void run_spec(bt_result *res, const bt_spec *s, int warmup, int steps, int prof, int vec)
 {
     tfm_config cfg;
     char err[256];
@@ -173,6 +178,9 @@ static void run_spec(bt_result *res, const bt_spec *s, int warmup, int steps, in
     tfm_trainer tr;
     tfm_trainer_init(&tr, &cfg, &p, TFM_TRAIN_TASK, B, T, BT_WD, BT_CLIP, NULL, NULL);
     tfm_trainer_set_dropout(&tr, BT_DROPOUT, BT_SEED);
+    tr.a.vec = vec;
+    double *dact = tr.a.dact;
+    if (vec == TFM_VEC_REF) tr.a.dact = NULL; /* the plain path: the backward recomputes the GeLU derivative */
 
     int *ids = chk_malloc((size_t)B * T * sizeof *ids);
     uint8_t *mask = chk_malloc((size_t)B * T);
@@ -201,6 +209,7 @@ static void run_spec(bt_result *res, const bt_spec *s, int warmup, int steps, in
     if (prof) profile(&tr, &cfg, ids, mask, q, 3);
 
     free(ms), free(ids), free(mask), free(q);
+    tr.a.dact = dact;
     tfm_trainer_free(&tr);
     tfm_params_free(&p);
 }
@@ -237,7 +246,7 @@ static int u64_opt(int argc, char **argv, int *i, const char *name, uint64_t lo,
 int main(int argc, char **argv)
 {
     uint64_t warmup = 2, steps = 7, threads = 0;
-    int header = 1, prof = 0, nspec = 0;
+    int header = 1, prof = 0, nspec = 0, vec = TFM_VEC_AUTO;
     const char **specs = chk_calloc((size_t)argc + 4, sizeof *specs);
     for (int i = 1; i < argc; i++) {
         int r;
@@ -247,10 +256,19 @@ int main(int argc, char **argv)
             if (r < 0) return 2;
         } else if (strcmp(argv[i], "--no-header") == 0) {
             header = 0;
+        } else if (strcmp(argv[i], "--kernels") == 0 && i + 1 < argc) {
+            const char *k = argv[++i];
+            vec = !strcmp(k, "auto") ? TFM_VEC_AUTO : !strcmp(k, "ref") ? TFM_VEC_REF : !strcmp(k, "avx2") ? TFM_VEC_AVX2
+                  : !strcmp(k, "avx512") ? TFM_VEC_AVX512 : -1;
+            if (vec < 0 || !tfm_vec_available(vec)) {
+                fprintf(stderr, "error: --kernels '%s': not one of auto, ref, avx2, avx512 available here\n", k);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--profile") == 0) {
             prof = 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: %s [--warmup W (2)] [--steps S (7)] [--threads N] [--no-header] [--profile] "
+            printf("usage: %s [--warmup W (2)] [--steps S (7)] [--threads N] [--kernels auto|ref|avx2|avx512] "
+                   "[--no-header] [--profile] "
                    "[L:C:NH:F:T:B:ACT:ATTN ...]\n",
                    argv[0]);
             return 0;
@@ -273,13 +291,14 @@ int main(int argc, char **argv)
     snprintf(blas, sizeof blas, "openblas core=%s OPENBLAS_CORETYPE=%s", openblas_get_corename(),
              ct && *ct ? ct : "(unset)");
     const int nthr = openblas_get_num_threads();
-    fprintf(stderr, "c: %s, %d OpenBLAS thread(s), %d warm-up + %d timed steps per shape\n", blas, nthr,
+    fprintf(stderr, "c: %s, %d OpenBLAS thread(s), kernels %s%s, %d warm-up + %d timed steps per shape\n", blas,
+            nthr, tfm_vec_name(vec == TFM_VEC_AUTO ? tfm_vec_best() : vec), vec == TFM_VEC_AUTO ? " (auto)" : "",
             (int)warmup, (int)steps);
     xp_rows w;
     xp_rows_open(&w, stdout, &xp_schema_train_step, header ? XP_ROWS_CSV : XP_ROWS_NOHEADER);
     for (int i = 0; i < nspec; i++) {
         bt_result res;
-        run_spec(&res, &sp[i], (int)warmup, (int)steps, prof);
+        run_spec(&res, &sp[i], (int)warmup, (int)steps, prof, vec);
         xp_rows_str(&w, "impl", "c");
         xp_rows_int(&w, "layers", sp[i].L);
         xp_rows_int(&w, "hidden", sp[i].C);

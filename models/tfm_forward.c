@@ -16,6 +16,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "tfm_vec.h"
+
 /* Not in strict C11's <math.h>. */
 #define TFM_SQRT1_2 0.70710678118654752440    /* 1/sqrt(2) */
 #define TFM_SQRT_2_PI 0.79788456080286535588  /* sqrt(2/pi) */
@@ -38,7 +40,8 @@ void tfm_embedding_forward(float *out, const int *tokens, const int *types, cons
             float *o = out + (size_t)bt * C;
             const float *we = wte + (size_t)tok * C, *pe = wpe + (size_t)(pos_offset + t) * C;
             const float *te = wtt + (size_t)typ * C;
-            for (int i = 0; i < C; i++) o[i] = we[i] + pe[i] + te[i];
+            tfm_vec_add(TFM_VEC_AUTO, o, we, pe, (size_t)C); /* o = (we + pe) + te */
+            tfm_vec_add(TFM_VEC_AUTO, o, o, te, (size_t)C);
         }
     }
 }
@@ -47,6 +50,12 @@ void tfm_embedding_forward(float *out, const int *tokens, const int *types, cons
 
 void tfm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
                            const float *b, double eps, int N, int C)
+{
+    tfm_vec_layernorm_forward(TFM_VEC_AUTO, out, mean, rstd, inp, g, b, eps, N, C);
+}
+
+void tfm_layernorm_forward_ref(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                               const float *b, double eps, int N, int C)
 {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
@@ -126,8 +135,9 @@ static void matmul(int kernels, float *out, const float *inp, const float *w, co
 
 /* ---- attention ---- */
 
-/* One row of attention weights from one row of scores. p, s: [T]; m: [T] key mask or NULL. */
-static void normalise_row(float *p, const float *s, const uint8_t *m, int attn, double quad2_c, int T)
+/* One row of attention weights from one row of scores. p, s: [T]; m: [T] key mask or NULL. The
+ * reference of tfm_vec_attn_rows (models/tfm_vec.h). */
+void tfm_attn_row_ref(float *p, const float *s, const uint8_t *m, int attn, double quad2_c, int T)
 {
     double sum = 0.0;
     switch (attn) {
@@ -191,7 +201,7 @@ void tfm_attention_forward_naive(float *out, float *scores, float *probs, const 
                     if (m && !m[t2]) s += TFM_MASK_VALUE;
                     S[(size_t)t * T + t2] = s;
                 }
-                normalise_row(Pm + (size_t)t * T, S + (size_t)t * T, m, attn, quad2_c, T);
+                tfm_attn_row_ref(Pm + (size_t)t * T, S + (size_t)t * T, m, attn, quad2_c, T);
                 float *o = out + ((size_t)b * T + t) * C + h * hs;
                 for (int i = 0; i < hs; i++) {
                     double acc = 0.0;
@@ -208,6 +218,13 @@ void tfm_attention_forward(float *out, float *scores, float *probs, const float 
                            const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
                            int C, int NH)
 {
+    tfm_attention_forward_impl(TFM_VEC_AUTO, out, scores, probs, q, k, v, mask, attn, quad2_c, B, T, C, NH);
+}
+
+void tfm_attention_forward_impl(int impl, float *out, float *scores, float *probs, const float *q, const float *k,
+                                const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
+                                int C, int NH)
+{
     check_attention(attn, C, NH);
     int hs = C / NH;
     float scale = (float)(1.0 / sqrt((double)hs));
@@ -223,7 +240,7 @@ void tfm_attention_forward(float *out, float *scores, float *probs, const float 
                 for (int t = 0; t < T; t++)
                     for (int t2 = 0; t2 < T; t2++)
                         if (!m[t2]) S[(size_t)t * T + t2] += TFM_MASK_VALUE;
-            for (int t = 0; t < T; t++) normalise_row(Pm + (size_t)t * T, S + (size_t)t * T, m, attn, quad2_c, T);
+            tfm_vec_attn_rows(impl, Pm, S, m, attn, quad2_c, T, T);
             /* out_bh [T,hs] = P [T,T] . V_bh [T,hs] */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, Pm, T, v + off, C, 0.0f,
                         out + off, C);
@@ -256,10 +273,7 @@ void tfm_relu_forward(float *out, const float *inp, size_t n)
 
 void tfm_quad_forward(float *out, const float *inp, double a, double b, double c, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        out[i] = (float)((a * x + b) * x + c);
-    }
+    tfm_vec_quad(TFM_VEC_AUTO, out, inp, a, b, c, n); /* (float)((a x + b) x + c) per element */
 }
 
 void tfm_act_forward(const tfm_config *cfg, float *out, const float *inp, size_t n)
@@ -275,7 +289,7 @@ void tfm_act_forward(const tfm_config *cfg, float *out, const float *inp, size_t
 
 void tfm_residual_forward(float *out, const float *a, const float *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    tfm_vec_add(TFM_VEC_AUTO, out, a, b, n);
 }
 
 void tfm_tanh_forward(float *out, const float *inp, size_t n)

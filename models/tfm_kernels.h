@@ -34,6 +34,10 @@ void tfm_embedding_forward(float *out, const int *tokens, const int *types, cons
  * out may equal inp. */
 void tfm_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
                            const float *b, double eps, int N, int C);
+/* The reference: one row at a time, the statistics summed in index order in double. tfm_layernorm_forward
+ * runs models/tfm_vec.h's fastest implementation, which gives these bits. */
+void tfm_layernorm_forward_ref(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                               const float *b, double eps, int N, int C);
 
 /* Inference BatchNorm (MPCFormer's benchmark stand-in): out = (x - mu) / sqrt(var + eps) * g + b per
  * channel. out, inp: [N,C]; mu, var, g, b: [C]. out may equal inp. */
@@ -59,6 +63,11 @@ void tfm_matmul_forward_naive(float *out, const float *inp, const float *w, cons
 void tfm_attention_forward(float *out, float *scores, float *probs, const float *q, const float *k,
                            const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
                            int C, int NH);
+/* tfm_attention_forward with the normalisation's implementation (TFM_VEC_*, models/tfm_vec.h; the same
+ * bits at each). */
+void tfm_attention_forward_impl(int impl, float *out, float *scores, float *probs, const float *q, const float *k,
+                                const float *v, const uint8_t *mask, int attn, double quad2_c, int B, int T,
+                                int C, int NH);
 void tfm_attention_forward_naive(float *out, float *scores, float *probs, const float *q, const float *k,
                                  const float *v, const uint8_t *mask, int attn, double quad2_c, int B,
                                  int T, int C, int NH);

@@ -10,6 +10,7 @@
 
 #include "../common/rng.h"
 #include "tfm_io.h"
+#include "tfm_vec.h"
 
 /* ---- optimiser ---- */
 
@@ -27,32 +28,30 @@ void tfm_decay_mask(uint8_t *decay, const tfm_config *cfg, const tfm_params *p)
     free(t);
 }
 
+/* The optimiser's kernels are models/tfm_vec.h's: the reference's bits at every implementation. */
+static void adamw_update(int impl, float *p, const float *g, float *m, float *v, const uint8_t *decay, size_t n,
+                         double lr, double b1, double b2, double eps, double wd, int t)
+{
+    double c1 = 1.0 - pow(b1, t), c2 = 1.0 - pow(b2, t);
+    tfm_vec_adamw(impl, p, g, m, v, decay, n, lr, b1, b2, eps, wd, c1, c2);
+}
+
+static double clip_grad_norm(int impl, float *g, size_t n, double max_norm)
+{
+    double norm = sqrt(tfm_vec_sumsq(impl, g, n));
+    if (max_norm > 0.0 && norm > max_norm) tfm_vec_scale(impl, g, n, (float)(max_norm / (norm + 1e-6)));
+    return norm;
+}
+
 void tfm_adamw_update(float *p, const float *g, float *m, float *v, const uint8_t *decay, size_t n, double lr,
                       double b1, double b2, double eps, double wd, int t)
 {
-    double c1 = 1.0 - pow(b1, t), c2 = 1.0 - pow(b2, t);
-    for (size_t i = 0; i < n; i++) {
-        double gi = g[i];
-        double mi = b1 * m[i] + (1.0 - b1) * gi, vi = b2 * v[i] + (1.0 - b2) * gi * gi;
-        m[i] = (float)mi;
-        v[i] = (float)vi;
-        double x = p[i];
-        if (decay && decay[i]) x -= lr * wd * x; /* decoupled, as torch.optim.AdamW */
-        x -= lr * (mi / c1) / (sqrt(vi / c2) + eps);
-        p[i] = (float)x;
-    }
+    adamw_update(TFM_VEC_AUTO, p, g, m, v, decay, n, lr, b1, b2, eps, wd, t);
 }
 
 double tfm_clip_grad_norm(float *g, size_t n, double max_norm)
 {
-    double ss = 0.0;
-    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
-    double norm = sqrt(ss);
-    if (max_norm > 0.0 && norm > max_norm) {
-        float s = (float)(max_norm / (norm + 1e-6));
-        for (size_t i = 0; i < n; i++) g[i] *= s;
-    }
-    return norm;
+    return clip_grad_norm(TFM_VEC_AUTO, g, n, max_norm);
 }
 
 double tfm_lr_schedule(double base, long step, long warmup, long total)
@@ -228,10 +227,11 @@ double tfm_trainer_step(tfm_trainer *tr, const int *ids, const uint8_t *mask, co
         tfm_crossentropy_backward(tr->dlogits, tr->probs, tr->q, 1.0, B, NL);
         tfm_train_backward(cfg, p, &tr->g, &tr->a, ids, NULL, mask, B, tr->dlogits, NULL, NULL);
     }
-    double gn = tfm_clip_grad_norm(tr->g.mem, tr->g.n, tr->clip);
+    double gn = clip_grad_norm(tr->a.vec, tr->g.mem, tr->g.n, tr->clip);
     if (grad_norm) *grad_norm = gn;
     tr->t++;
-    tfm_adamw_update(p->mem, tr->g.mem, tr->m, tr->v, tr->decay, p->n, lr, 0.9, 0.999, 1e-8, tr->weight_decay, tr->t);
+    adamw_update(tr->a.vec, p->mem, tr->g.mem, tr->m, tr->v, tr->decay, p->n, lr, 0.9, 0.999, 1e-8, tr->weight_decay,
+                 tr->t);
     return loss;
 }
 
