@@ -5,7 +5,7 @@
 # Usage: scripts/reproduce.sh               (about a minute on 2 cores after the build)
 #        scripts/reproduce.sh --accuracy    also reruns the accuracy pipeline (scripts/accuracy.sh:
 #                                           data, teacher, 15 students, evaluation in plaintext and
-#                                           under MPC; about 22 minutes more). Without it, the report
+#                                           under MPC; about 23 minutes more). Without it, the report
 #                                           uses the committed results/accuracy*.csv.
 set -euo pipefail
 accuracy=0
@@ -40,7 +40,7 @@ step "two-party timeline of one layer (BERT-base, seq 128, Quad+2Quad)"
 step "what the safe truncation costs (issue 21: BERT-base, paper and wan networks, local vs safe)"
 bash scripts/safety.sh --bin "$M"
 if [ "$accuracy" = 1 ]; then
-  step "accuracy pipeline (scripts/accuracy.sh, about 22 minutes)"
+  step "accuracy pipeline (scripts/accuracy.sh, about 23 minutes)"
   bash scripts/accuracy.sh "$M"
 fi
 step "deployed-runtime model: fit to the per-operator figure, predictions (CrypTen over gloo, about 4 minutes)"
