@@ -10,14 +10,7 @@
 
 #include "chk.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "poison.h"
 
 enum { ALIGN = 64, MIN_CHUNK = 1 << 20, HUGE = 1 << 21 };
 /* Huge pages only for buffers of 8 MiB and more: below, the 2 MiB granularity costs more resident
@@ -74,7 +67,7 @@ static chunk *chunk_new(arena *a, size_t cap)
     void *m = arena_pages(&cap);
     ch->mem = m;
     ch->cap = cap;
-    POISON(ch->mem, cap);
+    MEM_POISON(ch->mem, cap);
     a->reserved += cap;
     a->nchunk_allocs++;
     return ch;
@@ -83,7 +76,7 @@ static chunk *chunk_new(arena *a, size_t cap)
 static void chunk_delete(arena *a, chunk *ch)
 {
     if (!ch) return;
-    UNPOISON(ch->mem, ch->cap);
+    MEM_UNPOISON(ch->mem, ch->cap);
     a->reserved -= ch->cap;
     free(ch->mem);
     free(ch);
@@ -145,7 +138,7 @@ void *arena_block_alloc(arena *a, size_t n)
         a->cur = ch = nc;
     }
     hdr *h = (hdr *)(void *)(ch->mem + ch->used);
-    UNPOISON(h, need);
+    MEM_UNPOISON(h, need);
     *h = (hdr){0};
     h->a = a;
     h->ch = ch;
@@ -177,7 +170,7 @@ void arena_block_free(void *p)
             hdr *t = ch->top;
             ch->top = t->prev;
             ch->used = t->off;
-            POISON(t, sizeof(hdr) + round_up(t->n));
+            MEM_POISON(t, sizeof(hdr) + round_up(t->n));
         }
         if (ch->top || !ch->below) break;
         a->cur = ch->below;
@@ -191,9 +184,9 @@ static size_t prefault_chunk(chunk *ch)
     /* Only the bytes above the live blocks: those below are in use (and may be read back). */
     uint8_t *m = ch->mem + ch->used;
     size_t n = ch->cap - ch->used;
-    UNPOISON(m, n);
+    MEM_UNPOISON(m, n);
     for (size_t i = 0; i < n; i += 4096) ((volatile uint8_t *)m)[i] = 0;
-    POISON(m, n);
+    MEM_POISON(m, n);
     return n;
 }
 

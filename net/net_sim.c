@@ -8,14 +8,7 @@
 #include "../sim/sim.h"
 
 /* Returned loans' storage is poisoned under AddressSanitizer until the next send reuses it. */
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "../common/poison.h"
 
 typedef struct msg {
     struct msg *next;
@@ -74,7 +67,7 @@ static msg *msg_alloc(net_sim *w, size_t n)
     }
     void *buf = m->buf;
     size_t cap = m->cap;
-    if (buf) UNPOISON(buf, cap);
+    if (buf) MEM_UNPOISON(buf, cap);
     memset(m, 0, sizeof *m);
     m->buf = buf, m->cap = cap;
     return m;
@@ -243,7 +236,7 @@ static void sp_lend_return(net_party *p, int peer)
     msg *m = sp->lent[peer];
     CHECK(m, "%s returns a loan from %s it does not hold", net_party_names[p->self], net_party_names[peer]);
     sp->lent[peer] = NULL;
-    if (m->buf) POISON(m->buf, m->cap);
+    if (m->buf) MEM_POISON(m->buf, m->cap);
     msg_free(sp->w, m);
 }
 
@@ -287,7 +280,7 @@ static void msgs_free(msg *m)
 {
     while (m) {
         msg *nx = m->next;
-        if (m->buf) UNPOISON(m->buf, m->cap);
+        if (m->buf) MEM_UNPOISON(m->buf, m->cap);
         free(m->buf);
         free(m);
         m = nx;
