@@ -1142,17 +1142,27 @@ static int do_listen(net_tcp *t, const char *addr, int *lfd)
 
 /* During setup: a peer we are already connected to that closes has failed (e.g. it refused another
  * party's configuration); say so at once instead of waiting for the setup deadline. */
-static int setup_peer_gone(net_tcp *t)
+static int peer_gone(const net_tcp *t)
 {
     for (int i = 0; i < t->base.nparties; i++) {
         if (t->c[i].fd < 0) continue;
         char b;
         ssize_t r = recv(t->c[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            return note(t, NET_ECLOSED, "%s: %s closed its connection during setup (it failed: see its message)",
-                        pname(t->base.self), pname(i));
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return i;
     }
-    return NET_OK;
+    return -1;
+}
+
+static int gone_note(net_tcp *t, int i)
+{
+    return note(t, NET_ECLOSED, "%s: %s closed its connection during setup (it failed: see its message)",
+                pname(t->base.self), pname(i));
+}
+
+static int setup_peer_gone(net_tcp *t)
+{
+    int i = peer_gone(t);
+    return i < 0 ? NET_OK : gone_note(t, i);
 }
 
 static int connect_peer(net_tcp *t, int j, int64_t deadline)
@@ -1405,6 +1415,10 @@ static int accept_peers(net_tcp *t, int lfd, int64_t deadline)
     pend *pd = chk_calloc(NET_TCP_MAX_PENDING, sizeof *pd);
     int64_t born[NET_TCP_MAX_PENDING];
     for (int k = 0; k < NET_TCP_MAX_PENDING; k++) pd[k].fd = -1;
+    /* A connected peer that closed is reported only after one more pass over the pending
+     * handshakes: when a third party's configuration differs, its CONFIRM (the cause) is already
+     * here when the peer that refused it too goes (the effect), and the cause is the better message. */
+    int gone = -1;
     for (;;) {
         int missing = 0;
         char names[32] = "";
@@ -1414,12 +1428,13 @@ static int accept_peers(net_tcp *t, int lfd, int64_t deadline)
                 snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", pname(j));
             }
         if (!missing) break;
-        if (setup_peer_gone(t) != NET_OK) {
-            rc = NET_ECLOSED;
+        if (gone >= 0) {
+            rc = gone_note(t, gone);
             break;
         }
+        gone = peer_gone(t);
         int64_t now = mono_ns();
-        if (now >= deadline) {
+        if (gone < 0 && now >= deadline) {
             rc = note(t, NET_ETIMEOUT, "%s: waited %.1f s for %s to connect to %s%s", me, secs(t->o.connect_timeout_ns),
                       names, t->o.listen ? t->o.listen : t->o.addr[self],
                       ndrop ? " (connections that did not authenticate were dropped: see the warnings)" : "");
@@ -1435,7 +1450,7 @@ static int accept_peers(net_tcp *t, int lfd, int64_t deadline)
                 who[np++] = k;
             }
         int64_t slice = now + 100000000, until = slice < deadline ? slice : deadline;
-        int pr = poll(pf, (nfds_t)np, (int)((until - now + 999999) / 1000000));
+        int pr = poll(pf, (nfds_t)np, gone >= 0 ? 0 : (int)((until - now + 999999) / 1000000));
         if (pr < 0 && errno != EINTR) {
             rc = note(t, NET_EIO, "%s: poll during setup: %s", me, strerror(errno));
             break;
