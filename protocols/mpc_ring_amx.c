@@ -11,7 +11,7 @@
  * of k each (TDPBUUD, 32-bit accumulators). Exactness: a byte product is < 2^16, so S_d over at most
  * FLUSH_K = 4096 steps of k is < (d + 1) 2^28 <= 2^30 for d <= 3: exact in 32 bits; for d >= 4 only
  * S_d mod 2^(64 - 8d), at most 32 bits, survives the shift, and 32-bit wrap-around keeps exactly those.
- * After every FLUSH_K steps the accumulators are added into Z (64-bit lanes, shifted). Eight tile
+ * After every k block of 1024 steps (at most FLUSH_K) the accumulators are added into Z (64-bit lanes, shifted). Eight tile
  * registers hold four accumulators (d = 0..3, then a second pass d = 4..7) and four operands.
  *
  * Layout: Y is packed once per call into byte planes in the tile layout TDPBUUD reads (per byte j and
@@ -44,7 +44,8 @@
 
 #if RING_AMX
 
-enum { FLUSH_KC = 64 }; /* 64-step chunks of k between flushes: FLUSH_K = 4096 */
+/* 64-step chunks of k between flushes: FLUSH_K = 4096; and per k block (below): 1024 steps of k. */
+enum { FLUSH_KC = 64, BLOCK_KC = 16 };
 
 #define PK __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 #define TK __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw")))
@@ -96,12 +97,12 @@ static inline __mmask8 edge_mask(int live, size_t at, size_t len)
     return len - at >= 8 ? 0xFF : (__mmask8)((1u << (len - at)) - 1);
 }
 
-/* Rows [0, rows) of X (k columns) into px: byte plane i (stride nkc KiB) of 16 x 64 tiles, one per
- * 64-step chunk of k; rows beyond `rows` and k beyond `k` are zero. */
-PK static void pack_x(uint8_t *px, const uint64_t *X, size_t rows, size_t k, size_t nkc)
+/* Rows [0, rows) of X (k columns), 64-step chunks [kc0, kc1) of k, into px: byte plane i (stride
+ * BLOCK_KC KiB) of 16 x 64 tiles, chunk kc at kc - kc0; rows beyond `rows` and k beyond `k` are zero. */
+PK static void pack_x(uint8_t *px, const uint64_t *X, size_t rows, size_t k, size_t kc0, size_t kc1)
 {
-    const size_t plane = nkc * 1024;
-    for (size_t kc = 0; kc < nkc; kc++)
+    const size_t plane = BLOCK_KC * 1024;
+    for (size_t kc = kc0; kc < kc1; kc++)
         for (size_t r = 0; r < 16; r++) {
             __m512i t[8], o[8];
             for (int g = 0; g < 8; g++) {
@@ -110,7 +111,7 @@ PK static void pack_x(uint8_t *px, const uint64_t *X, size_t rows, size_t k, siz
                 t[g] = bytes_by_limb(_mm512_maskz_loadu_epi64(mk, X + (mk ? r * k + at : 0)));
             }
             transpose8(o, t);
-            uint8_t *dst = px + (kc * 16 + r) * 64;
+            uint8_t *dst = px + ((kc - kc0) * 16 + r) * 64;
             for (int i = 0; i < 8; i++) _mm512_store_si512(dst + (size_t)i * plane, o[i]);
         }
 }
@@ -144,12 +145,12 @@ PK static void pack_y(uint8_t *py, const uint64_t *Y, size_t k, size_t p, size_t
 }
 
 /* Tile registers: accumulators 0..3, operands 4 (a byte plane of X) and 5..7 (of Y). */
-#define LX(t, i) _tile_loadd(t, px + ((size_t)(i) * nkc + kc) * 1024, 64)
+#define LX(t, i) _tile_loadd(t, px + ((size_t)(i) * BLOCK_KC + kc - kc0) * 1024, 64)
 #define LY(t, j) _tile_loadd(t, py + (((size_t)(j) * ncb + cb) * nq + kc * 16) * 64, 64)
 #define DP(acc, a, b) _tile_dpbuud(acc, a, b)
 
 /* One 64-step chunk kc: tiles 0..3 += S_0..S_3 (10 byte products). */
-TK static inline __attribute__((always_inline)) void low_chunk(const uint8_t *px, const uint8_t *py, size_t nkc,
+TK static inline __attribute__((always_inline)) void low_chunk(const uint8_t *px, const uint8_t *py, size_t kc0,
                                                               size_t ncb, size_t nq, size_t cb, size_t kc)
 {
     LX(4, 0); LY(5, 0); LY(6, 1); LY(7, 2);
@@ -166,7 +167,7 @@ TK static inline __attribute__((always_inline)) void low_chunk(const uint8_t *px
 
 /* One 64-step chunk kc: tiles 0..3 += S_4..S_7 (26 byte products, i + j = 4..7); the comments give
  * which byte plane of Y each of tiles 5, 6, 7 holds. */
-TK static inline __attribute__((always_inline)) void high_chunk(const uint8_t *px, const uint8_t *py, size_t nkc,
+TK static inline __attribute__((always_inline)) void high_chunk(const uint8_t *px, const uint8_t *py, size_t kc0,
                                                                size_t ncb, size_t nq, size_t cb, size_t kc)
 {
     LX(4, 0); LY(5, 4); LY(6, 5); LY(7, 6);
@@ -254,34 +255,39 @@ typedef struct amx_job {
     size_t m, k, p, nkc, nq, ncb;
 } amx_job;
 
-/* Row blocks [lo, hi) of 16 rows: pack each block's X, then every 16-column block of Z. */
+/* Row blocks [lo, hi) of 16 rows, one k block (BLOCK_KC chunks) at a time: Y's planes of the block
+ * (128 KiB per 16-column block) stay in L2 across the row blocks, where a whole long k (the one-hot
+ * embedding's 8192: 1 MiB per column block) was fetched again from memory for every row block. Per
+ * row block: pack its X for the k block, then every 16-column block of Z. The sums are mod 2^64, so
+ * their order changes no word. */
 TK static void amx_part(void *ud, size_t lo, size_t hi)
 {
     const amx_job *j = ud;
     const size_t nkc = j->nkc, nq = j->nq, ncb = j->ncb, p = j->p;
     const uint8_t *py = j->py;
-    uint8_t *px = packbuf_get(1, 8 * nkc * 1024);
+    uint8_t *px = packbuf_get(1, 8 * BLOCK_KC * 1024);
     tile_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
     for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
     _tile_loadconfig(&cfg);
     _Alignas(64) int32_t acc[4][256];
-    for (size_t rb = lo; rb < hi; rb++) {
-        size_t r0 = rb * 16, rows = j->m - r0 < 16 ? j->m - r0 : 16;
-        pack_x(px, j->X + r0 * j->k, rows, j->k, nkc);
-        for (size_t cb = 0; cb < ncb; cb++) {
-            size_t cols = p - cb * 16 < 16 ? p - cb * 16 : 16;
-            uint64_t *Zb = j->Z + r0 * p + cb * 16;
-            for (size_t k0 = 0; k0 < nkc; k0 += FLUSH_KC) {
-                size_t k1 = k0 + FLUSH_KC < nkc ? k0 + FLUSH_KC : nkc;
+    _Static_assert(BLOCK_KC <= FLUSH_KC, "a k block is flushed whole");
+    for (size_t k0 = 0; k0 < nkc; k0 += BLOCK_KC) {
+        size_t k1 = k0 + BLOCK_KC < nkc ? k0 + BLOCK_KC : nkc;
+        for (size_t rb = lo; rb < hi; rb++) {
+            size_t r0 = rb * 16, rows = j->m - r0 < 16 ? j->m - r0 : 16;
+            pack_x(px, j->X + r0 * j->k, rows, j->k, k0, k1);
+            for (size_t cb = 0; cb < ncb; cb++) {
+                size_t cols = p - cb * 16 < 16 ? p - cb * 16 : 16;
+                uint64_t *Zb = j->Z + r0 * p + cb * 16;
                 _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                for (size_t kc = k0; kc < k1; kc++) low_chunk(px, py, nkc, ncb, nq, cb, kc);
+                for (size_t kc = k0; kc < k1; kc++) low_chunk(px, py, k0, ncb, nq, cb, kc);
                 _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
                 _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
                 add_shifted(Zb, p, (const int32_t(*)[256])acc, rows, cols, 0);
                 _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                for (size_t kc = k0; kc < k1; kc++) high_chunk(px, py, nkc, ncb, nq, cb, kc);
+                for (size_t kc = k0; kc < k1; kc++) high_chunk(px, py, k0, ncb, nq, cb, kc);
                 _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
                 _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
                 add_shifted(Zb, p, (const int32_t(*)[256])acc, rows, cols, 32);
