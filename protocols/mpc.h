@@ -228,5 +228,9 @@ void mpc_ring_matmul_naive(uint64_t *Z, const uint64_t *X, const uint64_t *Y, si
 void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
 /* Z += X @ Y (the same kernel without clearing Z; on all kernel threads, par.h). */
 void mpc_ring_matmul_acc(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
+/* Z += (X + X1) @ (Y + Y1 + Y2) mod 2^64; X1, Y1, Y2 may be NULL (absent). The same words as
+ * summing first; the AMX kernel adds the parts while it packs the operands (no sum written out). */
+void mpc_ring_matmul_acc_sum(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y, const uint64_t *Y1,
+                             const uint64_t *Y2, size_t m, size_t k, size_t p);
 
 #endif

@@ -71,7 +71,7 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
     size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
     uint64_t *A = mpc_tmp(c, nx), *Bm = mpc_tmp(c, ny), *C = mpc_tmp(c, nz);
     int p0 = c->self == NET_P0;
-    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_fb = mpc_tmp(c, nx + ny), *t = p0 ? mpc_tmp(c, ny) : NULL;
+    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_fb = mpc_tmp(c, nx + ny);
     net_loan lo, ld;
     /* 1. Matrix triple. */
     dealer_matmul(c, A, Bm, C, B, m, k, p, y_shared);
@@ -82,36 +82,27 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
     }
     const uint64_t *ed_other = mpc_exchange_lend(c, &lo, ed_fb, ed, nx + ny); /* read where it lies */
     const uint64_t *Cm = dealer_collect_lend(c, &ld, C);
-    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D) (t, formed in
-     *    the pass that sums D), one ring matmul fewer and the same ring values (the compute model
-     *    still charges CrypTen's three). */
+    /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D), one ring matmul
+     *    fewer and the same ring values (the compute model still charges CrypTen's three). E and D
+     *    are the sums of both halves, which the ring kernel adds as it reads its operands. */
     mpc_work(c, (uint64_t)(p0 ? 3 : 2) * B * m * k * p, nx + ny + 3 * nz, 0);
     if (!c->phantom) {
-        for (size_t i = 0; i < nx; i++) ed[i] += ed_other[i];
-        for (size_t i = 0; i < ny; i++) {
-            uint64_t d = ed[nx + i] + ed_other[nx + i];
-            ed[nx + i] = d;
-            if (p0) t[i] = Bm[i] + d;
-        }
-    }
-    mpc_loan_return(c, &lo); /* before the products: their time is the kernels' */
-    if (!c->phantom) {
         for (size_t bt = 0; bt < B; bt++) {
-            size_t yo = y_shared ? 0 : bt * k * p;
-            const uint64_t *E = ed + bt * m * k, *D = ed + nx + yo, *Ab = A + bt * m * k;
+            size_t xo = bt * m * k, yo = y_shared ? 0 : bt * k * p;
+            const uint64_t *D0 = ed + nx + yo, *D1 = ed_other + nx + yo;
             uint64_t *Zb = Z + bt * m * p;
             memcpy(Zb, Cm + bt * m * p, m * p * sizeof *Zb);
-            mpc_ring_matmul_acc(Zb, E, p0 ? t + yo : Bm + yo, m, k, p);
-            mpc_ring_matmul_acc(Zb, Ab, D, m, k, p);
+            mpc_ring_matmul_acc_sum(Zb, ed + xo, ed_other + xo, Bm + yo, p0 ? D0 : NULL, p0 ? D1 : NULL, m, k, p);
+            mpc_ring_matmul_acc_sum(Zb, A + xo, NULL, D0, D1, NULL, m, k, p);
         }
     }
+    mpc_loan_return(c, &lo);
     dealer_loan_return(c, &ld);
     mpc_tmp_free(A);
     mpc_tmp_free(Bm);
     mpc_tmp_free(C);
     mpc_tmp_free(ed);
     mpc_tmp_free(ed_fb);
-    mpc_tmp_free(t);
     /* 4. Truncate. */
     mpc_trunc(c, Z, Z, nz);
 }

@@ -27,8 +27,10 @@
 #include "mpc.h"
 #include "mpc_ring_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/chk.h"
 #include "../common/par.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MPCSIM_NO_CLONES)
@@ -221,11 +223,43 @@ static int amx_pays(size_t m, size_t k, size_t p)
 void mpc_ring_matmul_acc_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p,
                                int impl)
 {
+    mpc_ring_matmul_acc_sum_impl_(Z, X, NULL, Y, NULL, NULL, m, k, p, impl);
+}
+
+/* The row kernels' summed operands, written out: per thread and operand, kept and grown (as the AMX
+ * kernel's packing buffers). */
+static _Thread_local struct sumbuf {
+    uint64_t *p;
+    size_t n;
+} sumbuf[2];
+
+static const uint64_t *summed(int which, const uint64_t *a, const uint64_t *b, const uint64_t *c, size_t n)
+{
+    if (!b && !c) return a;
+    struct sumbuf *s = &sumbuf[which];
+    if (s->n < n) {
+        free(s->p);
+        s->p = chk_malloc(n * sizeof *s->p);
+        s->n = n;
+    }
+    uint64_t *o = s->p;
+    if (b && c)
+        for (size_t i = 0; i < n; i++) o[i] = a[i] + b[i] + c[i];
+    else {
+        const uint64_t *d = b ? b : c;
+        for (size_t i = 0; i < n; i++) o[i] = a[i] + d[i];
+    }
+    return o;
+}
+
+void mpc_ring_matmul_acc_sum_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y,
+                                   const uint64_t *Y1, const uint64_t *Y2, size_t m, size_t k, size_t p, int impl)
+{
     if (impl == MPC_RING_AMX || (impl == MPC_RING_AUTO && amx_pays(m, k, p))) {
-        mpc_ring_matmul_acc_amx_(Z, X, Y, m, k, p);
+        mpc_ring_matmul_acc_amx_(Z, X, X1, Y, Y1, Y2, m, k, p);
         return;
     }
-    mm_job j = {rows_of(impl), Z, X, Y, k, p};
+    mm_job j = {rows_of(impl), Z, summed(0, X, X1, NULL, m * k), summed(1, Y, Y1, Y2, k * p), k, p};
     size_t kp = k * p, grain = ((size_t)1 << 18) / (kp > 0 ? kp : 1);
     par_for(m, grain ? grain : 1, mm_part, &j);
 }
@@ -233,6 +267,12 @@ void mpc_ring_matmul_acc_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *Y
 void mpc_ring_matmul_acc(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)
 {
     mpc_ring_matmul_acc_impl_(Z, X, Y, m, k, p, MPC_RING_AUTO);
+}
+
+void mpc_ring_matmul_acc_sum(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y, const uint64_t *Y1,
+                             const uint64_t *Y2, size_t m, size_t k, size_t p)
+{
+    mpc_ring_matmul_acc_sum_impl_(Z, X, X1, Y, Y1, Y2, m, k, p, MPC_RING_AUTO);
 }
 
 void mpc_ring_matmul(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)

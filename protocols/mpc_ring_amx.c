@@ -14,6 +14,9 @@
  * After every k block of 1024 steps (at most FLUSH_K) the accumulators are added into Z (64-bit lanes, shifted). Eight tile
  * registers hold four accumulators (d = 0..3, then a second pass d = 4..7) and four operands.
  *
+ * Summed operands: Z += (X + X1) @ (Y + Y1 + Y2) (mpc_ring_matmul_acc_sum) adds the parts while
+ * packing, so a Beaver product's opened E and D are never written out as sums.
+ *
  * Layout: Y is packed once per call into byte planes in the tile layout TDPBUUD reads (per byte j and
  * 16-column block, k in groups of 4: byte 4n + r of a 64-byte row is Y_j[4q + r][n]); each part's 16
  * rows of X into byte planes of 16 x 64 tiles. Packing transposes bytes with AVX-512 VBMI (vpermb)
@@ -99,7 +102,7 @@ static inline __mmask8 edge_mask(int live, size_t at, size_t len)
 
 /* Rows [0, rows) of X (k columns), 64-step chunks [kc0, kc1) of k, into px: byte plane i (stride
  * BLOCK_KC KiB) of 16 x 64 tiles, chunk kc at kc - kc0; rows beyond `rows` and k beyond `k` are zero. */
-PK static void pack_x(uint8_t *px, const uint64_t *X, size_t rows, size_t k, size_t kc0, size_t kc1)
+PK static void pack_x(uint8_t *px, const uint64_t *X, const uint64_t *X1, size_t rows, size_t k, size_t kc0, size_t kc1)
 {
     const size_t plane = BLOCK_KC * 1024;
     for (size_t kc = kc0; kc < kc1; kc++)
@@ -108,7 +111,10 @@ PK static void pack_x(uint8_t *px, const uint64_t *X, size_t rows, size_t k, siz
             for (int g = 0; g < 8; g++) {
                 size_t at = kc * 64 + 8 * (size_t)g;
                 __mmask8 mk = edge_mask(r < rows, at, k);
-                t[g] = bytes_by_limb(_mm512_maskz_loadu_epi64(mk, X + (mk ? r * k + at : 0)));
+                size_t off = mk ? r * k + at : 0;
+                __m512i w = _mm512_maskz_loadu_epi64(mk, X + off);
+                if (X1) w = _mm512_add_epi64(w, _mm512_maskz_loadu_epi64(mk, X1 + off));
+                t[g] = bytes_by_limb(w);
             }
             transpose8(o, t);
             uint8_t *dst = px + ((kc - kc0) * 16 + r) * 64;
@@ -119,7 +125,8 @@ PK static void pack_x(uint8_t *px, const uint64_t *X, size_t rows, size_t k, siz
 /* Y (k x p) into py: byte plane j (stride ncb nq 64) of, per 16-column block cb, nq = 16 nkc rows of 64
  * bytes, byte 4n + r of row q being byte j of Y[4q + r][16 cb + n]; zero beyond k and p. (A layout
  * with Y's row order in the planes packs faster but its strided tile loads cost more.) */
-PK static void pack_y(uint8_t *py, const uint64_t *Y, size_t k, size_t p, size_t nq, size_t ncb)
+PK static void pack_y(uint8_t *py, const uint64_t *Y, const uint64_t *Y1, const uint64_t *Y2, size_t k, size_t p,
+                      size_t nq, size_t ncb)
 {
     const size_t plane = ncb * nq * 64;
     uint8_t order[64]; /* after the transpose, byte 32h + 8r + n' holds column 8h + n' of row r */
@@ -136,7 +143,11 @@ PK static void pack_y(uint8_t *py, const uint64_t *Y, size_t k, size_t p, size_t
                     for (int r = 0; r < 4; r++) {
                         size_t row = 4 * q + (size_t)r, col = cb * 16 + 8 * (size_t)h;
                         __mmask8 mk = edge_mask(row < k, col, p);
-                        t[4 * h + r] = bytes_by_limb(_mm512_maskz_loadu_epi64(mk, Y + (mk ? row * p + col : 0)));
+                        size_t off = mk ? row * p + col : 0;
+                        __m512i w = _mm512_maskz_loadu_epi64(mk, Y + off);
+                        if (Y1) w = _mm512_add_epi64(w, _mm512_maskz_loadu_epi64(mk, Y1 + off));
+                        if (Y2) w = _mm512_add_epi64(w, _mm512_maskz_loadu_epi64(mk, Y2 + off));
+                        t[4 * h + r] = bytes_by_limb(w);
                     }
                 transpose8(o, t);
                 uint8_t *dst = py + (cb * nq + q) * 64;
@@ -250,7 +261,7 @@ static uint8_t *packbuf_get(int role, size_t n)
 
 typedef struct amx_job {
     uint64_t *Z;
-    const uint64_t *X;
+    const uint64_t *X, *X1;
     const uint8_t *py;
     size_t m, k, p, nkc, nq, ncb;
 } amx_job;
@@ -277,7 +288,7 @@ TK static void amx_part(void *ud, size_t lo, size_t hi)
         size_t k1 = k0 + BLOCK_KC < nkc ? k0 + BLOCK_KC : nkc;
         for (size_t rb = lo; rb < hi; rb++) {
             size_t r0 = rb * 16, rows = j->m - r0 < 16 ? j->m - r0 : 16;
-            pack_x(px, j->X + r0 * j->k, rows, j->k, k0, k1);
+            pack_x(px, j->X + r0 * j->k, j->X1 ? j->X1 + r0 * j->k : NULL, rows, j->k, k0, k1);
             for (size_t cb = 0; cb < ncb; cb++) {
                 size_t cols = p - cb * 16 < 16 ? p - cb * 16 : 16;
                 uint64_t *Zb = j->Z + r0 * p + cb * 16;
@@ -310,14 +321,15 @@ int mpc_ring_amx_available_(void)
     return ok;
 }
 
-void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)
+void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y,
+                              const uint64_t *Y1, const uint64_t *Y2, size_t m, size_t k, size_t p)
 {
     CHECK(mpc_ring_amx_available_(), "the AMX ring matmul kernel on a CPU or OS without AMX");
     if (m == 0 || p == 0 || k == 0) return;
     size_t nkc = (k + 63) / 64, nq = 16 * nkc, ncb = (p + 15) / 16, ybytes = 8 * ncb * nq * 64;
     uint8_t *py = packbuf_get(0, ybytes);
-    pack_y(py, Y, k, p, nq, ncb);
-    amx_job j = {Z, X, py, m, k, p, nkc, nq, ncb};
+    pack_y(py, Y, Y1, Y2, k, p, nq, ncb);
+    amx_job j = {Z, X, X1, py, m, k, p, nkc, nq, ncb};
     size_t nrb = (m + 15) / 16, per = 16 * k * p, grain = per >= ((size_t)1 << 20) ? 1 : ((size_t)1 << 20) / per;
     par_for(nrb, grain, amx_part, &j);
 }
@@ -326,9 +338,10 @@ void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *Y,
 
 int mpc_ring_amx_available_(void) { return 0; }
 
-void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p)
+void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y,
+                              const uint64_t *Y1, const uint64_t *Y2, size_t m, size_t k, size_t p)
 {
-    (void)Z, (void)X, (void)Y, (void)m, (void)k, (void)p;
+    (void)Z, (void)X, (void)X1, (void)Y, (void)Y1, (void)Y2, (void)m, (void)k, (void)p;
     CHECK(0, "this build has no AMX ring matmul kernel");
 }
 

@@ -17,6 +17,12 @@ void mpc_ring_matmul_acc_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *Y
 /* mpc_ring_amx.c: 1 if the CPU has AMX-INT8 (and AVX-512 VBMI for the packing) and the OS lets this
  * process use the tile state (asked once); the kernel itself (fatal where unavailable). */
 int mpc_ring_amx_available_(void);
-void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *Y, size_t m, size_t k, size_t p);
+/* Z += (X + X1) @ (Y + Y1 + Y2); X1, Y1, Y2 may be NULL (absent). */
+void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y,
+                              const uint64_t *Y1, const uint64_t *Y2, size_t m, size_t k, size_t p);
+/* Z += (X + X1) @ (Y + Y1 + Y2) with the given kernel (X1, Y1, Y2 may be NULL): AMX adds the parts
+ * while packing; the other kernels get the sums written out first (a thread-local scratch). */
+void mpc_ring_matmul_acc_sum_impl_(uint64_t *Z, const uint64_t *X, const uint64_t *X1, const uint64_t *Y,
+                                   const uint64_t *Y1, const uint64_t *Y2, size_t m, size_t k, size_t p, int impl);
 
 #endif

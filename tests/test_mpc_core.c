@@ -280,6 +280,39 @@ Test(mpc_core, ring_matmul_kernels_exact_at_long_k)
     cr_assert_geq(tested, 1);
 }
 
+/* The summed form Z += (X + X1) @ (Y + Y1 + Y2) on every kernel this CPU runs, each operand part
+ * present or absent, shapes on both sides of AUTO's AMX bound and of its tiles and k blocks: the words
+ * of the naive kernel on the sums. */
+Test(mpc_core, ring_matmul_sum_kernels_equal_naive)
+{
+    static const size_t shapes[][3] = {{3, 5, 7}, {16, 64, 16}, {17, 1100, 33}, {40, 129, 20}};
+    rng r;
+    rng_seed(&r, 9, 9);
+    int tested = 0;
+    for (int impl = MPC_RING_AUTO; impl <= MPC_RING_AMX; impl++) {
+        if (!mpc_ring_impl_available_(impl)) continue;
+        tested++;
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (int parts = 0; parts < 8; parts++) { /* bit 0: X1, bit 1: Y1, bit 2: Y2 */
+                size_t m = shapes[s][0], k = shapes[s][1], p = shapes[s][2];
+                uint64_t *X = malloc(m * k * 8), *X1 = malloc(m * k * 8), *Y = malloc(k * p * 8), *Y1 = malloc(k * p * 8),
+                         *Y2 = malloc(k * p * 8), *Xs = malloc(m * k * 8), *Ys = malloc(k * p * 8), *Z0 = malloc(m * p * 8),
+                         *Z1 = malloc(m * p * 8);
+                rng_fill_u64(&r, X, m * k), rng_fill_u64(&r, X1, m * k), rng_fill_u64(&r, Y, k * p);
+                rng_fill_u64(&r, Y1, k * p), rng_fill_u64(&r, Y2, k * p), rng_fill_u64(&r, Z1, m * p);
+                for (size_t i = 0; i < m * k; i++) Xs[i] = X[i] + (parts & 1 ? X1[i] : 0);
+                for (size_t i = 0; i < k * p; i++) Ys[i] = Y[i] + (parts & 2 ? Y1[i] : 0) + (parts & 4 ? Y2[i] : 0);
+                mpc_ring_matmul_naive(Z0, Xs, Ys, m, k, p);
+                for (size_t i = 0; i < m * p; i++) Z0[i] += Z1[i];
+                mpc_ring_matmul_acc_sum_impl_(Z1, X, parts & 1 ? X1 : NULL, Y, parts & 2 ? Y1 : NULL,
+                                              parts & 4 ? Y2 : NULL, m, k, p, impl);
+                cr_assert_arr_eq(Z0, Z1, m * p * 8, "kernel %d, %zu x %zu x %zu, parts %d", impl, m, k, p, parts);
+                free(X), free(X1), free(Y), free(Y1), free(Y2), free(Xs), free(Ys), free(Z0), free(Z1);
+            }
+    }
+    cr_assert_geq(tested, 2);
+}
+
 /* Large enough that the rows are split over the kernel threads (2^18 MACs a part): 1 and 2 threads
  * give the naive kernel's words exactly; the accumulating form adds onto Z. */
 Test(mpc_core, ring_matmul_threads_equal_naive)
