@@ -141,12 +141,13 @@ static void matmul_serve(dealer_ctx *d, const uint64_t *s, uint8_t *o[2])
     size_t nx = B * m * k, ny = (ys ? 1 : B) * k * p, nout = B * m * p;
     uint64_t *A0 = fill(d, 0, nx), *B0 = fill(d, 0, ny);
     uint64_t *A1 = fill(d, 1, nx), *B1 = fill(d, 1, ny), *C1 = fill(d, 1, nout);
-    for (size_t i = 0; i < nx; i++) A0[i] += A1[i];
-    for (size_t i = 0; i < ny; i++) B0[i] += B1[i];
     uint64_t *out = (uint64_t *)(void *)o[0];
-    for (size_t b = 0; b < B; b++)
-        mpc_ring_matmul(out + b * m * p, A0 + b * m * k, B0 + (ys ? 0 : b * k * p), m, k, p);
-    for (size_t i = 0; i < nout; i++) out[i] -= C1[i];
+    /* C0 = (A0 + A1) @ (B0 + B1) - C1: the kernel adds the halves as it reads them */
+    for (size_t i = 0; i < nout; i++) out[i] = 0 - C1[i];
+    for (size_t b = 0; b < B; b++) {
+        size_t xo = b * m * k, yo = ys ? 0 : b * k * p;
+        mpc_ring_matmul_acc_sum(out + b * m * p, A0 + xo, A1 + xo, B0 + yo, B1 + yo, NULL, m, k, p);
+    }
     unfill(d, A0), unfill(d, B0), unfill(d, A1);
     unfill(d, B1), unfill(d, C1);
 }
