@@ -104,7 +104,12 @@ void net_measure_point(net_party *p)
     p->cpu_mark = p->cpu_clock(); /* exclude the simulator's own bookkeeping */
 }
 
-int net_send(net_party *p, int peer, const void *buf, size_t n)
+static int lending = 1;
+
+void net_set_lending(int on) { lending = on; }
+
+/* A send of buf's n bytes, or (commit) of the backend's open storage for peer. */
+static int send_(net_party *p, int peer, const void *buf, size_t n, int commit)
 {
     check_peer(p, peer);
     net_measure_point(p);
@@ -118,7 +123,49 @@ int net_send(net_party *p, int peer, const void *buf, size_t n)
     if (rt_link(p, peer)) return p->rt_vt->send(p, peer, buf, n, &meta);
     int rc = rt_settle(p);
     if (rc != NET_OK) return rc;
-    return p->vt->send(p, peer, buf, n, &meta);
+    return commit ? p->vt->send_commit(p, peer, n, &meta) : p->vt->send(p, peer, buf, n, &meta);
+}
+
+int net_send(net_party *p, int peer, const void *buf, size_t n)
+{
+    CHECK(p->sending[peer] != 1, "%s sends to %s while its opened send storage is not committed",
+          net_party_names[p->self], net_party_names[peer]);
+    return send_(p, peer, buf, n, 0);
+}
+
+void *net_send_open(net_party *p, net_sendbuf *s, int peer, void *fallback, size_t n)
+{
+    check_peer(p, peer);
+    CHECK(!p->sending[peer], "%s opens a second send storage for %s (net_send_release first)", net_party_names[p->self],
+          net_party_names[peer]);
+    int backend = fallback && n && lending && p->vt->send_open && !rt_link(p, peer);
+    s->bytes = backend ? p->vt->send_open(p, peer, n) : fallback;
+    s->n = n;
+    s->peer = peer;
+    p->sending[peer] = 1;
+    p->sending_backend[peer] = backend;
+    return s->bytes;
+}
+
+int net_send_commit(net_party *p, net_sendbuf *s)
+{
+    int peer = s->peer;
+    check_peer(p, peer);
+    CHECK(p->sending[peer] == 1, "%s commits a send to %s it did not open", net_party_names[p->self], net_party_names[peer]);
+    p->sending[peer] = 2;
+    return send_(p, peer, s->bytes, s->n, p->sending_backend[peer]);
+}
+
+void net_send_release(net_party *p, net_sendbuf *s)
+{
+    int peer = s->peer;
+    check_peer(p, peer);
+    CHECK(p->sending[peer] == 2, "%s releases a send to %s it did not commit", net_party_names[p->self],
+          net_party_names[peer]);
+    if (p->sending_backend[peer]) p->vt->send_release(p, peer);
+    p->sending[peer] = 0;
+    p->sending_backend[peer] = 0;
+    s->bytes = NULL;
 }
 
 static int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
@@ -126,10 +173,6 @@ static int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
     int64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
     return hi > lo ? hi - lo : 0;
 }
-
-static int lending = 1;
-
-void net_set_lending(int on) { lending = on; }
 
 /* A receive: into buf (lend == NULL), or lent (*lend = the backend's view, or buf when the backend cannot
  * lend; *by_backend says which). */

@@ -115,6 +115,13 @@ typedef struct net_party_vt {
      * lend_return(p, peer). net.c calls lend_return exactly once per successful recv_lend. */
     int (*recv_lend)(net_party *p, int peer, const void **view, int want, size_t n, net_msg_info *info);
     void (*lend_return)(net_party *p, int peer);
+    /* Optional, all three or none (NULL: net_send_open hands out the caller's fallback and the commit
+     * sends it through send): storage of n bytes for the next message to peer (send_open), queued as
+     * it is with send's semantics (send_commit), read by the sender until send_release. net.c calls
+     * them in that order, once each, at most one open per peer. */
+    void *(*send_open)(net_party *p, int peer, size_t n);
+    int (*send_commit)(net_party *p, int peer, size_t n, const net_msg_info *meta);
+    void (*send_release)(net_party *p, int peer);
 } net_party_vt;
 
 struct net_party {
@@ -147,6 +154,10 @@ struct net_party {
     uint64_t loan[NET_MAX_PARTIES];
     int loan_backend[NET_MAX_PARTIES];
     uint64_t loan_ids;
+    /* Send storage (net_send_open): per peer, 0 none, 1 open, 2 committed and still read; and whether
+     * the backend's. */
+    int sending[NET_MAX_PARTIES];
+    int sending_backend[NET_MAX_PARTIES];
 };
 
 /* Initialises the common part; backends call it, then set vt. */
@@ -178,8 +189,27 @@ typedef struct net_loan {
 int net_recv_lend(net_party *p, int peer, net_loan *l, void *fallback, size_t n) WUR;
 const void *net_loan_bytes(const net_party *p, const net_loan *l); /* CHECKs that l is live */
 void net_loan_return(net_party *p, net_loan *l);
-/* Process-wide: 0 makes every net_recv_lend take the fallback path (a receive into the caller's
- * buffer, the plain copying path), so tests can run both and compare; 1 (the default) lends. */
+/* ---- sending from the transport's storage ----
+ * The mirror of the loans: net_send_open returns where to write the next message to peer, n bytes:
+ * the message's own storage where the backend can hand it out (the simulator), else `fallback` (the
+ * caller's n bytes; NULL in phantom mode, then NULL is returned). net_send_commit then sends exactly
+ * as net_send(p, peer, those bytes, n) (the same counting, checks and error codes), without copying
+ * them where they are the backend's. From the commit on, the bytes are read-only to the caller and
+ * stay readable until net_send_release (a sender that combines its half with the peer's, as an
+ * opening does, reads its own where it wrote it: one copy of n bytes fewer on the simulator). At most
+ * one per peer; a party's function must release before it ends. */
+typedef struct net_sendbuf {
+    void *bytes;
+    size_t n;
+    int peer;
+} net_sendbuf;
+void *net_send_open(net_party *p, net_sendbuf *s, int peer, void *fallback, size_t n);
+int net_send_commit(net_party *p, net_sendbuf *s) WUR;
+void net_send_release(net_party *p, net_sendbuf *s);
+
+/* Process-wide: 0 makes every net_recv_lend and net_send_open take the fallback path (a receive into
+ * the caller's buffer, a send from it: the plain copying paths), so tests can run both and compare;
+ * 1 (the default) lends. */
 void net_set_lending(int on);
 
 int64_t net_now(net_party *p);

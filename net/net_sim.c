@@ -18,6 +18,8 @@ typedef struct msg {
     size_t cap;    /* bytes of buf */
     net_msg_info info;
     int src, dst, delivered, tag;
+    int held;     /* the sender still reads it (net_send_commit until net_send_release) */
+    int consumed; /* the receiver is done with it while the sender held it */
     net_sim *w;
 } msg;
 
@@ -35,6 +37,8 @@ typedef struct sim_party {
     net_party_fn fn;
     void *arg;
     struct msg *lent[NET_MAX_PARTIES]; /* the message lent from each peer (net_recv_lend), else NULL */
+    struct msg *open[NET_MAX_PARTIES]; /* storage handed out for the next send to each peer (net_send_open) */
+    struct msg *hold[NET_MAX_PARTIES]; /* the sent message to each peer its sender still reads */
 } sim_party;
 
 struct net_sim {
@@ -80,6 +84,29 @@ static void msg_free(net_sim *w, msg *m)
     m->payload = NULL;
     m->next = w->free_msgs;
     w->free_msgs = m;
+}
+
+/* The receiver is done with m: to the free list (poisoned under ASan), unless its sender still reads
+ * it; then at the sender's release. */
+static void msg_done(net_sim *w, msg *m)
+{
+    if (m->held) {
+        m->consumed = 1;
+        return;
+    }
+    if (m->buf) MEM_POISON(m->buf, m->cap);
+    msg_free(w, m);
+}
+
+/* Payload storage for n bytes in m. */
+static void msg_storage(msg *m, size_t n)
+{
+    if (m->cap < n) {
+        free(m->buf);
+        size_t cap = n;
+        m->buf = arena_pages(&cap);
+        m->cap = cap;
+    }
 }
 
 static void ev_deliver(sim_engine *e, void *arg)
@@ -134,25 +161,15 @@ static void pk_arm(net_sim *w)
     }
 }
 
-static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta)
+/* Queues m (its payload set) from p to peer: the link model times it. */
+static int enqueue(sim_party *sp, int peer, msg *m, size_t n, const net_msg_info *meta)
 {
-    sim_party *sp = (sim_party *)p;
+    net_party *p = &sp->base;
     net_sim *w = sp->w;
-    msg *m = msg_alloc(w, buf ? n : 0);
     m->w = w;
     m->n = n;
     m->src = p->self;
     m->dst = peer;
-    if (buf && n) {
-        if (m->cap < n) {
-            free(m->buf);
-            size_t cap = n;
-            m->buf = arena_pages(&cap);
-            m->cap = cap;
-        }
-        m->payload = m->buf;
-        memcpy(m->payload, buf, n);
-    }
     nm_link *l = &w->topo.link[p->self][peer];
     int64_t now = sim_now(w->e), depart;
     m->info = *meta;
@@ -175,6 +192,53 @@ static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_
     sim_schedule(w->e, m->info.t_arrive, ev_deliver, m);
     if (w->nsinks) trace(w, m, l->spec.offline ? now : (now > before.busy_until ? now : before.busy_until), &before);
     return NET_OK;
+}
+
+static int sp_send(net_party *p, int peer, const void *buf, size_t n, const net_msg_info *meta)
+{
+    sim_party *sp = (sim_party *)p;
+    msg *m = msg_alloc(sp->w, buf ? n : 0);
+    if (buf && n) {
+        msg_storage(m, n);
+        m->payload = m->buf;
+        memcpy(m->payload, buf, n);
+    }
+    return enqueue(sp, peer, m, n, meta);
+}
+
+/* Sending from the message's own storage: handed out (open), queued as it is (commit), and read by
+ * the sender until its release. */
+static void *sp_send_open(net_party *p, int peer, size_t n)
+{
+    sim_party *sp = (sim_party *)p;
+    CHECK(!sp->open[peer] && !sp->hold[peer], "%s: a second send storage for %s (net_send_release first)",
+          net_party_names[p->self], net_party_names[peer]);
+    msg *m = msg_alloc(sp->w, n);
+    msg_storage(m, n);
+    sp->open[peer] = m;
+    return m->buf;
+}
+
+static int sp_send_commit(net_party *p, int peer, size_t n, const net_msg_info *meta)
+{
+    sim_party *sp = (sim_party *)p;
+    msg *m = sp->open[peer];
+    CHECK(m && m->cap >= n, "%s commits a send to %s it did not open", net_party_names[p->self], net_party_names[peer]);
+    sp->open[peer] = NULL;
+    m->payload = m->buf;
+    m->held = 1;
+    sp->hold[peer] = m;
+    return enqueue(sp, peer, m, n, meta);
+}
+
+static void sp_send_release(net_party *p, int peer)
+{
+    sim_party *sp = (sim_party *)p;
+    msg *m = sp->hold[peer];
+    CHECK(m, "%s releases a send to %s it does not hold", net_party_names[p->self], net_party_names[peer]);
+    sp->hold[peer] = NULL;
+    m->held = 0;
+    if (m->consumed) msg_done(sp->w, m);
 }
 
 /* The next message from peer, delivered and checked against n and want (a payload), taken off the
@@ -211,7 +275,7 @@ static int sp_recv(net_party *p, int peer, void *buf, size_t n, net_msg_info *in
     if (!m) return rc;
     if (buf && n) memcpy(buf, m->payload, n);
     *info = m->info;
-    msg_free(sp->w, m);
+    msg_done(sp->w, m);
     return NET_OK;
 }
 
@@ -236,8 +300,7 @@ static void sp_lend_return(net_party *p, int peer)
     msg *m = sp->lent[peer];
     CHECK(m, "%s returns a loan from %s it does not hold", net_party_names[p->self], net_party_names[peer]);
     sp->lent[peer] = NULL;
-    if (m->buf) MEM_POISON(m->buf, m->cap);
-    msg_free(sp->w, m);
+    msg_done(sp->w, m);
 }
 
 static int64_t sp_now(net_party *p) { return sim_now(((sim_party *)p)->w->e); }
@@ -246,6 +309,7 @@ static void sp_advance(net_party *p, int64_t ns) { sim_sleep(((sim_party *)p)->a
 static const net_party_vt sim_vt = {
     .iversion = 1, .send = sp_send, .recv = sp_recv, .flush = NULL, .now = sp_now, .advance = sp_advance,
     .recv_lend = sp_recv_lend, .lend_return = sp_lend_return,
+    .send_open = sp_send_open, .send_commit = sp_send_commit, .send_release = sp_send_release,
 };
 
 net_sim *net_sim_create(const nm_topology *topo)
@@ -330,6 +394,11 @@ void net_sim_destroy(net_sim *s)
                 s->party[i].lent[j]->next = NULL;
                 msgs_release(s, s->party[i].lent[j]);
             }
+        for (int j = 0; j < NET_MAX_PARTIES; j++) { /* an aborted run's storage not in a list above */
+            msg *o = s->party[i].open[j], *h = s->party[i].hold[j];
+            if (o) o->next = NULL, msgs_release(s, o);
+            if (h && h->consumed) h->next = NULL, msgs_release(s, h);
+        }
     }
     msgs_release(s, s->free_msgs);
     sim_destroy(s->e);
@@ -363,8 +432,9 @@ static void party_main(sim_actor *a, void *arg)
     sim_party *sp = arg;
     sp->fn(&sp->base, sp->arg);
     for (int i = 0; i < NET_MAX_PARTIES; i++)
-        CHECK(!sp->lent[i], "%s ends holding a lent message from %s (net_loan_return missing)",
-              net_party_names[sp->base.self], net_party_names[i]);
+        CHECK(!sp->lent[i] && !sp->open[i] && !sp->hold[i],
+              "%s ends holding a %s %s (net_loan_return or net_send_release missing)", net_party_names[sp->base.self],
+              sp->lent[i] ? "lent message from" : "send storage for", net_party_names[i]);
     if (sp->base.rt) CHECK(sp->base.rt_vt->settle(&sp->base) == NET_OK, "runtime: the last held send failed");
     sp->end_time = sim_now(sp->w->e);
     sp->finished = 1;

@@ -97,6 +97,24 @@ const uint64_t *mpc_exchange_lend(mpc_ctx *c, net_loan *l, uint64_t *fallback, c
 
 void mpc_loan_return(mpc_ctx *c, net_loan *l) { net_loan_return(c->net, l); }
 
+uint64_t *mpc_send_open(mpc_ctx *c, net_sendbuf *s, uint64_t *fallback, size_t n)
+{
+    return net_send_open(c->net, s, 1 - c->self, c->phantom ? NULL : fallback, n * 8);
+}
+
+const uint64_t *mpc_exchange_sent_lend(mpc_ctx *c, net_sendbuf *s, net_loan *l, uint64_t *fallback, size_t n)
+{
+    int peer = 1 - c->self;
+    CHECK(s->peer == peer && s->n == n * 8, "mpc_exchange_sent_lend: the storage opened is not this exchange's");
+    int rc = net_send_commit(c->net, s);
+    CHECK(rc == NET_OK, "%s: send to %s failed: %s", net_party_names[c->self], net_party_names[peer], net_strerror(rc));
+    rc = net_flush(c->net, peer);
+    CHECK(rc == NET_OK, "flush failed: %s", net_strerror(rc));
+    return mpc_recv_lend(c, l, peer, fallback, n);
+}
+
+void mpc_send_release(mpc_ctx *c, net_sendbuf *s) { net_send_release(c->net, s); }
+
 void mpc_exchange_add(mpc_ctx *c, uint64_t *out, const uint64_t *v, size_t n)
 {
     net_loan l;

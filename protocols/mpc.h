@@ -143,6 +143,15 @@ const uint64_t *mpc_recv_lend(mpc_ctx *c, net_loan *l, int peer, uint64_t *fallb
 /* mpc_exchange with the other party's words lent. */
 const uint64_t *mpc_exchange_lend(mpc_ctx *c, net_loan *l, uint64_t *fallback, const uint64_t *v, size_t n);
 void mpc_loan_return(mpc_ctx *c, net_loan *l); /* phantom-mode loans (NULL view) are returned too */
+/* An exchange whose sent half is written where the transport sends it from (net_send_open, net.h):
+ * mpc_send_open returns where to write the n words for the other party (the simulator's message
+ * storage, else `fallback`, n words of the caller's; NULL in phantom mode); mpc_exchange_sent_lend
+ * sends them and lends the other party's n words (as mpc_exchange_lend); the written words stay
+ * readable, not writable, until mpc_send_release. Same messages and counts as mpc_exchange; on the
+ * simulator one copy of 8n bytes fewer. */
+uint64_t *mpc_send_open(mpc_ctx *c, net_sendbuf *s, uint64_t *fallback, size_t n);
+const uint64_t *mpc_exchange_sent_lend(mpc_ctx *c, net_sendbuf *s, net_loan *l, uint64_t *fallback, size_t n);
+void mpc_send_release(mpc_ctx *c, net_sendbuf *s);
 /* Fused openings: send v, out = v + (the other party's n words), or XOR, in one pass over the lent
  * payload (out may alias v). Messages, counts and compute charge as mpc_exchange; no mpc_work here. */
 void mpc_exchange_add(mpc_ctx *c, uint64_t *out, const uint64_t *v, size_t n);

@@ -15,16 +15,18 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
 {
     size_t n = R * L, ny = mpc_bcast_len(bc, R, L);
     uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, ny), *ab = mpc_tmp(c, n);
-    uint64_t *ed = mpc_tmp(c, n + ny), *ed_fb = mpc_tmp(c, n + ny);
+    uint64_t *ed_own = mpc_tmp(c, n + ny), *ed_fb = mpc_tmp(c, n + ny);
     net_loan lo, ld;
+    net_sendbuf sb;
     /* 1. Triple from the dealer. */
     dealer_mul(c, a, b, ab, R, L, bc);
+    uint64_t *ed = mpc_send_open(c, &sb, ed_own, n + ny);
     /* 2. [e] = [x] - [a], [d] = [y] - [b], opened together in one exchange. */
     if (!c->phantom) {
         for (size_t i = 0; i < n; i++) ed[i] = x[i] - a[i];
         for (size_t i = 0; i < ny; i++) ed[n + i] = y[i] - b[i];
     }
-    const uint64_t *ed_other = mpc_exchange_lend(c, &lo, ed_fb, ed, n + ny); /* read where it lies */
+    const uint64_t *ed_other = mpc_exchange_sent_lend(c, &sb, &lo, ed_fb, n + ny); /* read where it lies */
     const uint64_t *abm = dealer_collect_lend(c, &ld, ab);
     /* 3. [z] = [c] + e*[b] + [a]*d, and P0 adds e*d (e and d summed from both halves in the same
      *    pass). */
@@ -42,11 +44,12 @@ static void mpc_mul_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
             }
     }
     mpc_loan_return(c, &lo);
+    mpc_send_release(c, &sb);
     dealer_loan_return(c, &ld);
     mpc_tmp_free(a);
     mpc_tmp_free(b);
     mpc_tmp_free(ab);
-    mpc_tmp_free(ed);
+    mpc_tmp_free(ed_own);
     mpc_tmp_free(ed_fb);
     /* 4. Truncate when both operands had scale 2^f. */
     if (trunc) mpc_trunc(c, z, z, n);
@@ -71,16 +74,18 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
     size_t nx = B * m * k, ny = (y_shared ? 1 : B) * k * p, nz = B * m * p;
     uint64_t *A = mpc_tmp(c, nx), *Bm = mpc_tmp(c, ny), *C = mpc_tmp(c, nz);
     int p0 = c->self == NET_P0;
-    uint64_t *ed = mpc_tmp(c, nx + ny), *ed_fb = mpc_tmp(c, nx + ny);
+    uint64_t *ed_own = mpc_tmp(c, nx + ny), *ed_fb = mpc_tmp(c, nx + ny);
     net_loan lo, ld;
+    net_sendbuf sb;
     /* 1. Matrix triple. */
     dealer_matmul(c, A, Bm, C, B, m, k, p, y_shared);
+    uint64_t *ed = mpc_send_open(c, &sb, ed_own, nx + ny);
     /* 2. Open E = X - A and D = Y - Bm together. */
     if (!c->phantom) {
         for (size_t i = 0; i < nx; i++) ed[i] = X[i] - A[i];
         for (size_t i = 0; i < ny; i++) ed[nx + i] = Y[i] - Bm[i];
     }
-    const uint64_t *ed_other = mpc_exchange_lend(c, &lo, ed_fb, ed, nx + ny); /* read where it lies */
+    const uint64_t *ed_other = mpc_exchange_sent_lend(c, &sb, &lo, ed_fb, nx + ny); /* read where it lies */
     const uint64_t *Cm = dealer_collect_lend(c, &ld, C);
     /* 3. [Z] = [C] + E @ [Bm] + [A] @ D, and P0 adds E @ D: on P0 as E @ ([Bm] + D), one ring matmul
      *    fewer and the same ring values (the compute model still charges CrypTen's three). E and D
@@ -97,11 +102,12 @@ static void mpc_matmul_body_(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const u
         }
     }
     mpc_loan_return(c, &lo);
+    mpc_send_release(c, &sb);
     dealer_loan_return(c, &ld);
     mpc_tmp_free(A);
     mpc_tmp_free(Bm);
     mpc_tmp_free(C);
-    mpc_tmp_free(ed);
+    mpc_tmp_free(ed_own);
     mpc_tmp_free(ed_fb);
     /* 4. Truncate. */
     mpc_trunc(c, Z, Z, nz);
@@ -117,13 +123,15 @@ void mpc_matmul(mpc_ctx *c, uint64_t *Z, const uint64_t *X, const uint64_t *Y, s
 
 static void mpc_square_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 {
-    uint64_t *r = mpc_tmp(c, n), *r2 = mpc_tmp(c, n), *e = mpc_tmp(c, n), *eo_fb = mpc_tmp(c, n);
+    uint64_t *r = mpc_tmp(c, n), *r2 = mpc_tmp(c, n), *e_own = mpc_tmp(c, n), *eo_fb = mpc_tmp(c, n);
     net_loan lo, ld;
+    net_sendbuf sb;
     /* 1. Square pair. 2. Open e = x - r. */
     dealer_square(c, r, r2, n);
+    uint64_t *e = mpc_send_open(c, &sb, e_own, n);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) e[i] = x[i] - r[i];
-    const uint64_t *eo = mpc_exchange_lend(c, &lo, eo_fb, e, n); /* read where it lies */
+    const uint64_t *eo = mpc_exchange_sent_lend(c, &sb, &lo, eo_fb, n); /* read where it lies */
     const uint64_t *r2m = dealer_collect_lend(c, &ld, r2);
     /* 3. [x^2] = [r^2] + 2e[r], P0 adds e^2. */
     mpc_work(c, 2 * n, 3 * n, 0);
@@ -135,10 +143,11 @@ static void mpc_square_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t 
         }
     }
     mpc_loan_return(c, &lo);
+    mpc_send_release(c, &sb);
     dealer_loan_return(c, &ld);
     mpc_tmp_free(r);
     mpc_tmp_free(r2);
-    mpc_tmp_free(e);
+    mpc_tmp_free(e_own);
     mpc_tmp_free(eo_fb);
     /* 4. Truncate. */
     mpc_trunc(c, z, z, n);
@@ -154,16 +163,18 @@ void mpc_square(mpc_ctx *c, uint64_t *z, const uint64_t *x, size_t n)
 static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
 {
     uint64_t *a = mpc_tmp(c, n), *b = mpc_tmp(c, n), *ab = mpc_tmp(c, n);
-    uint64_t *ed = mpc_tmp(c, 2 * n), *edo_fb = mpc_tmp(c, 2 * n);
+    uint64_t *ed_own = mpc_tmp(c, 2 * n), *edo_fb = mpc_tmp(c, 2 * n);
     net_loan lo, ld;
+    net_sendbuf sb;
     /* 1. Binary triple. 2. Open e = x ^ a, d = y ^ b together. */
     dealer_and(c, a, b, ab, n);
+    uint64_t *ed = mpc_send_open(c, &sb, ed_own, 2 * n);
     if (!c->phantom)
         for (size_t i = 0; i < n; i++) {
             ed[i] = x[i] ^ a[i];
             ed[n + i] = y[i] ^ b[i];
         }
-    const uint64_t *edo = mpc_exchange_lend(c, &lo, edo_fb, ed, 2 * n); /* read where it lies */
+    const uint64_t *edo = mpc_exchange_sent_lend(c, &sb, &lo, edo_fb, 2 * n); /* read where it lies */
     const uint64_t *abm = dealer_collect_lend(c, &ld, ab);
     /* 3. <z> = <c> ^ (e & <b>) ^ (<a> & d), P0 also XORs e & d. */
     mpc_work(c, 0, 6 * n, 0);
@@ -175,11 +186,12 @@ static void mpc_and_body_(mpc_ctx *c, uint64_t *z, const uint64_t *x, const uint
         }
     }
     mpc_loan_return(c, &lo);
+    mpc_send_release(c, &sb);
     dealer_loan_return(c, &ld);
     mpc_tmp_free(a);
     mpc_tmp_free(b);
     mpc_tmp_free(ab);
-    mpc_tmp_free(ed);
+    mpc_tmp_free(ed_own);
     mpc_tmp_free(edo_fb);
 }
 

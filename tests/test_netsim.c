@@ -529,3 +529,110 @@ Test(netsim, lent_storage_read_after_return_is_reported_under_asan, .signal = SI
     net_sim_destroy(lend_run(&a));
 }
 #endif
+
+/* ---- sending from the transport's storage (net_send_open) ---- */
+
+enum { SEND_WORDS = 5 };
+enum { SEND_OK, SEND_RELEASE_UNCOMMITTED, SEND_WHILE_OPEN, SEND_END_HOLDING, SEND_RAW_AFTER_RELEASE };
+
+typedef struct sendarg {
+    int mode;
+    uint64_t own[2][SEND_WORDS], other[2][SEND_WORDS]; /* per party: its words read back after the exchange */
+    int in_place[2];                                  /* the storage was not the fallback */
+} sendarg;
+
+/* Both parties open storage, write words (party i: 100 i + j), exchange, then read both halves; P0
+ * reads its own half only after a sleep, when P1 has read it and returned its loan. */
+static void send_party(net_party *p, void *arg)
+{
+    sendarg *a = arg;
+    int me = p->self, peer = 1 - me;
+    uint64_t fb_own[SEND_WORDS], fb_other[SEND_WORDS];
+    net_sendbuf sb;
+    net_loan l;
+    uint64_t *w = net_send_open(p, &sb, peer, fb_own, sizeof fb_own);
+    a->in_place[me] = w != fb_own;
+    if (a->mode == SEND_RELEASE_UNCOMMITTED && me == NET_P0) net_send_release(p, &sb); /* CHECK failure */
+    if (a->mode == SEND_WHILE_OPEN && me == NET_P0) (void)!net_send(p, peer, fb_own, sizeof fb_own); /* CHECK failure */
+    for (int j = 0; j < SEND_WORDS; j++) w[j] = (uint64_t)(100 * me + j);
+    cr_assert_eq(net_send_commit(p, &sb), NET_OK);
+    cr_assert_eq(net_recv_lend(p, peer, &l, fb_other, sizeof fb_other), NET_OK);
+    memcpy(a->other[me], net_loan_bytes(p, &l), sizeof fb_other);
+    net_loan_return(p, &l);
+    if (me == NET_P0) net_charge(p, 1000000, NET_CP_COMPUTE); /* P1 has consumed P0's message by now */
+    memcpy(a->own[me], w, sizeof fb_own);
+    if (a->mode == SEND_END_HOLDING && me == NET_P0) return; /* CHECK failure when the function ends */
+    net_send_release(p, &sb);
+    if (a->mode == SEND_RAW_AFTER_RELEASE && me == NET_P0) {
+        volatile uint64_t x = w[1]; /* storage of a message both sides are done with: poisoned (ASan) */
+        a->own[me][0] = x;
+    }
+}
+
+static net_sim *send_run(sendarg *a)
+{
+    nm_topology t = topo_of(1000000000ull, 1000000);
+    net_sim *s = net_sim_create(&t);
+    net_party_fn fn[3] = {send_party, send_party, NULL};
+    void *args[3] = {a, a, NULL};
+    cr_assert_eq(net_sim_run(s, fn, args), NET_OK);
+    return s;
+}
+
+/* A message sent from the simulator's storage is the message net_send sends: the same words, counters,
+ * rounds and times as sending from the caller's buffer (lending off); the sender reads its words
+ * where it wrote them until its release, also after the receiver is done with them. */
+Test(netsim, sent_from_storage_counts_and_reads_as_plain_sends)
+{
+    sendarg lent = {.mode = SEND_OK}, copied = {.mode = SEND_OK};
+    net_sim *s = send_run(&lent);
+    net_set_lending(0);
+    net_sim *c = send_run(&copied);
+    net_set_lending(1);
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < SEND_WORDS; j++) {
+            cr_expect_eq(lent.own[i][j], (uint64_t)(100 * i + j));
+            cr_expect_eq(lent.other[i][j], (uint64_t)(100 * (1 - i) + j));
+        }
+        cr_expect_arr_eq(copied.own[i], lent.own[i], sizeof lent.own[i]);
+        cr_expect_arr_eq(copied.other[i], lent.other[i], sizeof lent.other[i]);
+        cr_expect(lent.in_place[i], "P%d: the simulator hands out its own storage", i);
+        cr_expect(!copied.in_place[i], "P%d: lending off: the fallback buffer", i);
+        const net_party *a = net_sim_party(s, i), *b = net_sim_party(c, i);
+        cr_expect_arr_eq(&a->stats, &b->stats, sizeof a->stats, "P%d's counters", i);
+        cr_expect_eq(a->stats.total.sent_msgs[1 - i], 1);
+        cr_expect_eq(a->stats.total.sent_bytes[1 - i], SEND_WORDS * 8);
+        cr_expect_eq(a->depth, b->depth);
+        cr_expect_arr_eq(a->cp, b->cp, sizeof a->cp);
+        cr_expect_eq(net_sim_end_time(s, i), net_sim_end_time(c, i));
+    }
+    net_sim_destroy(s);
+    net_sim_destroy(c);
+}
+
+Test(netsim, releasing_an_uncommitted_send_is_a_check_failure, .signal = SIGABRT)
+{
+    sendarg a = {.mode = SEND_RELEASE_UNCOMMITTED};
+    net_sim_destroy(send_run(&a));
+}
+
+Test(netsim, sending_while_storage_is_open_is_a_check_failure, .signal = SIGABRT)
+{
+    sendarg a = {.mode = SEND_WHILE_OPEN};
+    net_sim_destroy(send_run(&a));
+}
+
+Test(netsim, ending_while_holding_sent_storage_is_a_check_failure, .signal = SIGABRT)
+{
+    sendarg a = {.mode = SEND_END_HOLDING};
+    net_sim_destroy(send_run(&a));
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+Test(netsim, sent_storage_read_after_release_is_reported_under_asan, .signal = SIGABRT)
+{
+    __asan_set_death_callback(asan_die_abort);
+    sendarg a = {.mode = SEND_RAW_AFTER_RELEASE};
+    net_sim_destroy(send_run(&a));
+}
+#endif
