@@ -27,6 +27,13 @@
 # AMD Zen 5 box of the previous session (its AVX-512 ring matmul and ChaCha20 2-3x faster than this
 # Xeon's) main 544b64e took 22 min 24 s. Every number the pipeline writes is the same bits as before
 # these changes (only the measured seconds per step differ).
+# Re-run at main d548087 (2026-12-08 04:28 UTC, same machine, every result again the same bits): 23 min 45 s
+# wall, 2,825 CPU s. The box ran about 10% slower that hour: training, whose code had not changed, took
+# 1,155 CPU s against 1,050 (and bench_kernels' AMX rows 10-15% less than an hour before). The MPC
+# evaluations took about the same CPU as before (about 1,670 s) although the code does the same
+# evaluations in about 10% less CPU than at the session's start (c409435), paired A/B runs of `eval
+# --mpc --n 40` with farm-bench (medians of 4 pairs: teacher 0.90, GeLU+2ReLU 0.90, Quad+2Quad 0.91;
+# the AMX kernel's k blocks, the openings sent from the simulator's storage, summed matmul operands).
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in
