@@ -17,8 +17,8 @@
  * Summed operands: Z += (X + X1) @ (Y + Y1 + Y2) (mpc_ring_matmul_acc_sum) adds the parts while
  * packing, so a Beaver product's opened E and D are never written out as sums.
  *
- * Layout: Y is packed once per call into byte planes in the tile layout TDPBUUD reads (per byte j and
- * 16-column block, k in groups of 4: byte 4n + r of a 64-byte row is Y_j[4q + r][n]); each part's 16
+ * Layout: Y is packed one k block (1024 steps) at a time, just before that block's products, into
+ * byte planes in the tile layout TDPBUUD reads (per byte j and 16-column block, k in groups of 4: byte 4n + r of a 64-byte row is Y_j[4q + r][n]); each part's 16
  * rows of X into byte planes of 16 x 64 tiles. Packing transposes bytes with AVX-512 VBMI (vpermb)
  * and 8 x 8 word transposes. Edges are zero-padded (rows and columns to 16, k to 64); only Z's real
  * entries are loaded and stored.
@@ -262,19 +262,20 @@ static uint8_t *packbuf_get(int role, size_t n)
 typedef struct amx_job {
     uint64_t *Z;
     const uint64_t *X, *X1;
-    const uint8_t *py;
-    size_t m, k, p, nkc, nq, ncb;
+    const uint8_t *py; /* Y's planes of this k block */
+    size_t m, k, p, k0, k1, nq, ncb;
 } amx_job;
 
-/* Row blocks [lo, hi) of 16 rows, one k block (BLOCK_KC chunks) at a time: Y's planes of the block
- * (128 KiB per 16-column block) stay in L2 across the row blocks, where a whole long k (the one-hot
- * embedding's 8192: 1 MiB per column block) was fetched again from memory for every row block. Per
- * row block: pack its X for the k block, then every 16-column block of Z. The sums are mod 2^64, so
+/* One k block (chunks [k0, k1), Y's planes of the block in py: 128 KiB per 16-column block, in L2
+ * across the row blocks), row blocks [lo, hi) of 16 rows: per row block, pack its X for the k block,
+ * then every 16-column block of Z. The caller packs each k block's Y just before its row blocks, so
+ * the planes are written and read while they are in the cache (the one-hot embedding's Y, 8192 x 128,
+ * packed whole, was 8 MiB of planes written to memory and fetched back). The sums are mod 2^64, so
  * their order changes no word. */
 TK static void amx_part(void *ud, size_t lo, size_t hi)
 {
     const amx_job *j = ud;
-    const size_t nkc = j->nkc, nq = j->nq, ncb = j->ncb, p = j->p;
+    const size_t nq = j->nq, ncb = j->ncb, p = j->p, k0 = j->k0, nkb = j->k1 - j->k0;
     const uint8_t *py = j->py;
     uint8_t *px = packbuf_get(1, 8 * BLOCK_KC * 1024);
     tile_cfg cfg;
@@ -284,25 +285,22 @@ TK static void amx_part(void *ud, size_t lo, size_t hi)
     _tile_loadconfig(&cfg);
     _Alignas(64) int32_t acc[4][256];
     _Static_assert(BLOCK_KC <= FLUSH_KC, "a k block is flushed whole");
-    for (size_t k0 = 0; k0 < nkc; k0 += BLOCK_KC) {
-        size_t k1 = k0 + BLOCK_KC < nkc ? k0 + BLOCK_KC : nkc;
-        for (size_t rb = lo; rb < hi; rb++) {
-            size_t r0 = rb * 16, rows = j->m - r0 < 16 ? j->m - r0 : 16;
-            pack_x(px, j->X + r0 * j->k, j->X1 ? j->X1 + r0 * j->k : NULL, rows, j->k, k0, k1);
-            for (size_t cb = 0; cb < ncb; cb++) {
-                size_t cols = p - cb * 16 < 16 ? p - cb * 16 : 16;
-                uint64_t *Zb = j->Z + r0 * p + cb * 16;
-                _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                for (size_t kc = k0; kc < k1; kc++) low_chunk(px, py, k0, ncb, nq, cb, kc);
-                _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
-                _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
-                add_shifted(Zb, p, (const int32_t(*)[256])acc, rows, cols, 0);
-                _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                for (size_t kc = k0; kc < k1; kc++) high_chunk(px, py, k0, ncb, nq, cb, kc);
-                _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
-                _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
-                add_shifted(Zb, p, (const int32_t(*)[256])acc, rows, cols, 32);
-            }
+    for (size_t rb = lo; rb < hi; rb++) {
+        size_t r0 = rb * 16, rows = j->m - r0 < 16 ? j->m - r0 : 16;
+        pack_x(px, j->X + r0 * j->k, j->X1 ? j->X1 + r0 * j->k : NULL, rows, j->k, k0, j->k1);
+        for (size_t cb = 0; cb < ncb; cb++) {
+            size_t cols = p - cb * 16 < 16 ? p - cb * 16 : 16;
+            uint64_t *Zb = j->Z + r0 * p + cb * 16;
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            for (size_t kc = 0; kc < nkb; kc++) low_chunk(px, py, 0, ncb, nq, cb, kc);
+            _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
+            _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
+            add_shifted(Zb, p, (const int32_t(*)[256])acc, rows, cols, 0);
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            for (size_t kc = 0; kc < nkb; kc++) high_chunk(px, py, 0, ncb, nq, cb, kc);
+            _tile_stored(0, acc[0], 64); _tile_stored(1, acc[1], 64);
+            _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64);
+            add_shifted(Zb, p, (const int32_t(*)[256])acc, rows, cols, 32);
         }
     }
     _tile_release();
@@ -326,12 +324,17 @@ void mpc_ring_matmul_acc_amx_(uint64_t *Z, const uint64_t *X, const uint64_t *X1
 {
     CHECK(mpc_ring_amx_available_(), "the AMX ring matmul kernel on a CPU or OS without AMX");
     if (m == 0 || p == 0 || k == 0) return;
-    size_t nkc = (k + 63) / 64, nq = 16 * nkc, ncb = (p + 15) / 16, ybytes = 8 * ncb * nq * 64;
-    uint8_t *py = packbuf_get(0, ybytes);
-    pack_y(py, Y, Y1, Y2, k, p, nq, ncb);
-    amx_job j = {Z, X, X1, py, m, k, p, nkc, nq, ncb};
-    size_t nrb = (m + 15) / 16, per = 16 * k * p, grain = per >= ((size_t)1 << 20) ? 1 : ((size_t)1 << 20) / per;
-    par_for(nrb, grain, amx_part, &j);
+    size_t nkc = (k + 63) / 64, ncb = (p + 15) / 16;
+    uint8_t *py = packbuf_get(0, 8 * ncb * (16 * BLOCK_KC) * 64);
+    size_t nrb = (m + 15) / 16;
+    for (size_t k0 = 0; k0 < nkc; k0 += BLOCK_KC) {
+        size_t k1 = k0 + BLOCK_KC < nkc ? k0 + BLOCK_KC : nkc, nq = 16 * (k1 - k0), kr = 64 * k0;
+        size_t kb = k - kr < 64 * (k1 - k0) ? k - kr : 64 * (k1 - k0); /* rows of Y in the block */
+        pack_y(py, Y + kr * p, Y1 ? Y1 + kr * p : NULL, Y2 ? Y2 + kr * p : NULL, kb, p, nq, ncb);
+        amx_job j = {Z, X, X1, py, m, k, p, k0, k1, nq, ncb};
+        size_t per = 16 * kb * p, grain = per >= ((size_t)1 << 20) ? 1 : ((size_t)1 << 20) / per;
+        par_for(nrb, grain, amx_part, &j);
+    }
 }
 
 #else
