@@ -31,8 +31,12 @@
 /* Ring of each of the three tees (rng_tee.h): how far one holder of a stream may run ahead of the other
  * and still have the other copy its blocks. The largest lag of `eval --mpc` on the accuracy models
  * (2 layers, hidden 128, 128 tokens) is between 8 and 32 MiB: a party's share of the embedding's
- * one-hot matmul triple, drawn before D replays it. */
+ * one-hot matmul triple, drawn before D replays it. A run of B examples (rt_infer_job_batch) draws B
+ * times as much before D replays it: RT_SIM_TEE_BYTES_BATCH(B). With B = 8 and a 32 MiB ring, D
+ * computed the keystream beyond the window again and `eval --mpc --batch 8` on the accuracy teacher
+ * took 9% more CPU (`eval --help` has the figures). A ring is touched only as far as the lag. */
 #define RT_SIM_TEE_BYTES ((size_t)32 << 20)
+#define RT_SIM_TEE_BYTES_BATCH(b) (RT_SIM_TEE_BYTES * (size_t)((b) > 1 ? (b) : 1))
 
 struct rng_tee;
 struct rng_tee_stats;
