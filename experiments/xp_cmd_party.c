@@ -815,27 +815,6 @@ int xp_cmd_party(int argc, char **argv)
 
 /* ---- launch ---- */
 
-/* Three distinct free loopback ports, chosen by the kernel (a tiny race with other programs remains). */
-static int free_ports(int port[3])
-{
-    int fd[3] = {-1, -1, -1}, ok = 1;
-    for (int i = 0; i < 3 && ok; i++) {
-        struct sockaddr_in sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        sa.sin_port = 0;
-        socklen_t sl = sizeof sa;
-        fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ok = fd[i] >= 0 && bind(fd[i], (struct sockaddr *)&sa, sizeof sa) == 0 &&
-             getsockname(fd[i], (struct sockaddr *)&sa, &sl) == 0;
-        if (ok) port[i] = ntohs(sa.sin_port);
-    }
-    for (int i = 0; i < 3; i++)
-        if (fd[i] >= 0) close(fd[i]);
-    return ok ? 0 : -1;
-}
-
 static void describe_status(char *buf, size_t n, int st)
 {
     if (WIFEXITED(st)) snprintf(buf, n, "exit status %d", WEXITSTATUS(st));
@@ -854,7 +833,7 @@ int xp_cmd_launch(int argc, char **argv)
     int port[3];
     if (a.have_base_port)
         for (int i = 0; i < 3; i++) port[i] = (int)a.base_port + i;
-    else if (free_ports(port) != 0) {
+    else if (rt_tcp_free_ports(port) != 0) {
         fprintf(stderr, "error: launch: no free loopback ports: %s\n", strerror(errno));
         pargs_free(&a);
         return 1;

@@ -416,8 +416,7 @@ void rt_tcp_outcome_free(rt_tcp_outcome *o)
 
 /* ---- three local processes ---- */
 
-/* Three distinct free loopback ports, chosen by the kernel (a tiny race with other programs remains). */
-static int free_ports(int port[3])
+int rt_tcp_free_ports(int port[3])
 {
     int fd[3] = {-1, -1, -1}, ok = 1;
     for (int i = 0; i < 3 && ok; i++) {
@@ -431,8 +430,10 @@ static int free_ports(int port[3])
              getsockname(fd[i], (struct sockaddr *)&sa, &sl) == 0;
         if (ok) port[i] = ntohs(sa.sin_port);
     }
+    int err = errno; /* the failed call's, not close's */
     for (int i = 0; i < 3; i++)
         if (fd[i] >= 0) close(fd[i]);
+    errno = err;
     return ok ? 0 : -1;
 }
 
@@ -479,7 +480,7 @@ int rt_tcp_local(const rt_tcp_opts *o, int fault_role, const rt_job *j, rt_resul
 {
     memset(res, 0, sizeof *res);
     int port[3];
-    if (free_ports(port) != 0) {
+    if (rt_tcp_free_ports(port) != 0) {
         fprintf(stderr, "error: no free loopback ports: %s\n", strerror(errno));
         return -1;
     }

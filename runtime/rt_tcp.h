@@ -90,6 +90,10 @@ void rt_tcp_outcome_free(rt_tcp_outcome *o);
  * fault_mode applies to party `fault_role`). Returns 0, or -1 after printing how each party ended. */
 int rt_tcp_local(const rt_tcp_opts *o, int fault_role, const rt_job *j, rt_result *res) WUR;
 
+/* Three distinct free loopback ports, chosen by the kernel (bound, read, closed again: a tiny race with
+ * other programs remains). 0, or -1 with errno set. */
+int rt_tcp_free_ports(int port[3]) WUR;
+
 /* CLOCK_MONOTONIC in ns (the barrier's and the launcher's clock). */
 int64_t rt_mono_ns(void);
 
