@@ -17,23 +17,23 @@
 # results/accuracy_train.csv (one row per training run); checkpoints and logs in runs/accuracy/
 # (git-ignored). Runs two single-threaded jobs at a time.
 # Time, measured on the 2-core box (Intel Xeon with AVX-512 and AMX, OPENBLAS_CORETYPE=Haswell as set
-# here, nothing else running, main 6b2d705): 22 min 53 s wall, 2,724 CPU s (user + system); the last
-# job ran alone for 7 s. The 16 whole-split MPC evaluations (16 x 608 private inferences) take about
-# 1,690 s of it (from 0.11 s an inference for the Quad+2Quad students to 0.26 s for the teacher, plus
-# about 2 s a job for its plaintext evaluation and calibration), training, distillation and the rest
-# about 1,040 s. Issue 16 asks for 20 minutes: not met on this machine. Before this machine's
-# session (main 597982b) an inference took 0.15-0.36 s here (27-37% more; the AMX ring matmul, -O3,
-# the simulator's shared keystreams and lent messages since), a training step about 20% more. On the
-# AMD Zen 5 box of the previous session (its AVX-512 ring matmul and ChaCha20 2-3x faster than this
-# Xeon's) main 544b64e took 22 min 24 s. Every number the pipeline writes is the same bits as before
-# these changes (only the measured seconds per step differ).
-# Re-run at main d548087 (2026-12-08 04:28 UTC, same machine, every result again the same bits): 23 min 45 s
-# wall, 2,825 CPU s. The box ran about 10% slower that hour: training, whose code had not changed, took
-# 1,155 CPU s against 1,050 (and bench_kernels' AMX rows 10-15% less than an hour before). The MPC
-# evaluations took about the same CPU as before (about 1,670 s) although the code does the same
-# evaluations in about 10% less CPU than at the session's start (c409435), paired A/B runs of `eval
-# --mpc --n 40` with farm-bench (medians of 4 pairs: teacher 0.90, GeLU+2ReLU 0.90, Quad+2Quad 0.91;
-# the AMX kernel's k blocks, the openings sent from the simulator's storage, summed matmul operands).
+# here, nothing else running, main aa674c2, 2026-12-08 05:46 UTC): 22 min 31 s wall, 2,664 CPU s (user +
+# system). The 16 whole-split MPC evaluations (16 x 608 private inferences) take 1,507 s of it (from
+# 56 s a model for the Quad+2Quad students, 0.09 s an inference, to 144 s for the teacher, 0.24 s,
+# each with about 2 s for its plaintext evaluation and calibration), training, distillation and the
+# rest about 1,150 s. Issue 16 asks for 20 minutes: not met on this machine (11% over). Earlier runs
+# of the same pipeline, every result the same bits (only the measured seconds per step differ):
+# main 6b2d705 22 min 53 s (MPC evaluations 1,690 s); main d548087 23 min 45 s in an hour when the
+# box ran about 10% slower (training, unchanged, 1,155 CPU s against 1,050); on the AMD Zen 5 box of
+# an earlier session (its AVX-512 ring matmul and ChaCha20 2-3x faster than this Xeon's) main 544b64e
+# 22 min 24 s. What is left, measured (perf, eval --mpc of the accuracy models): a private inference
+# is ChaCha20 keystream 11-19% (every block computed once, at the vector ports' limit), the one-hot
+# embedding (its matmul triple at the AMX kernel's 30 GMAC/s, sharings, openings) 24% (teacher) to 57%
+# (Quad+2Quad), the AND circuits' memory-bound passes; a training step is about half OpenBLAS sgemm
+# (near its Haswell kernel's peak) and 13% libm erf/exp. The levers left change the numbers this script writes: OpenBLAS's
+# SkylakeX sgemm (12% less CPU for an 80-step training run here, other bits, and only on AVX-512 machines), vectorised
+# erf/exp in training, a faster PRG (every MPC result of the repository changes), each example at
+# its own length (16% of the test texts are shorter than 128 tokens).
 #
 # Usage: bash scripts/accuracy.sh [MPCSIM]      (MPCSIM: the built binary, default build/mpcsim)
 # Knobs (environment): ACC_EPOCHS (2 per student; distillation: 1 stage-1 epoch + the rest in
