@@ -520,6 +520,52 @@ Test(infer, shared_keystreams_change_no_value, .timeout = 300)
     tfm_params_free(&w);
 }
 
+/* A batch of B examples draws B times a lone run's keystream before D replays it (the one-hot
+ * embedding's triple share first): rings of RT_SIM_TEE_BYTES_BATCH(B) still serve every shared block,
+ * where a lone run's RT_SIM_TEE_BYTES ring falls behind and D computes the rest again. The model: one
+ * layer, hidden 32, a vocabulary of 8192 (as the accuracy models'), 64 tokens: a party's share of the
+ * one-hot triple is 8192 x 64 words = 4 MiB an example, 36 MiB for B = 9. */
+Test(infer, batch_tees_scale_with_the_batch, .timeout = 300)
+{
+    tfm_config m;
+    cr_assert_eq(tfm_config_named(&m, "bert-tiny"), TFM_OK);
+    m.V = 8192, m.L = 1;
+    tfm_params w;
+    tfm_params_alloc(&w, &m);
+    tfm_params_init(&w, &m, 5);
+    enum { B = 9, T = 64 };
+    static int tokens[B * T];
+    for (int t = 0; t < B * T; t++) tokens[t] = 5 + (t * 131) % (m.V - 5);
+    mpc_config cfg;
+    mpc_config_default(&cfg);
+    uint64_t short_of[2];
+    for (int big = 0; big < 2; big++) {
+        rng_tee *tee[3];
+        for (int k = 0; k < 3; k++) tee[k] = rng_tee_create(big ? RT_SIM_TEE_BYTES_BATCH(B) : RT_SIM_TEE_BYTES);
+        rng_tee_stats st[3];
+        rt_infer inf;
+        rt_job j;
+        rt_infer_job_batch(&j, &inf, &cfg, 0, 9, &m, T, B, &w, tokens, NULL, NULL);
+        rt_sim_opts so = tu_session(&cfg, 0, 9);
+        so.tee_stats = st;
+        for (int k = 0; k < 3; k++) so.tee[k] = tee[k];
+        rt_result res;
+        cr_assert_eq(rt_sim_job(&so, &j, &res), 0);
+        short_of[big] = 0;
+        for (int k = 0; k < 3; k++) {
+            uint64_t computed = st[k].computed[0] + st[k].computed[1], served = st[k].served[0] + st[k].served[1];
+            cr_assert_leq(served, computed);
+            short_of[big] += computed - served; /* blocks computed twice (by both holders) */
+        }
+        rt_infer_free(&inf);
+        for (int k = 0; k < 3; k++) rng_tee_destroy(tee[k]);
+    }
+    cr_expect_eq(short_of[1], 0, "batch-sized rings: %llu blocks computed by both holders", (unsigned long long)short_of[1]);
+    cr_expect_gt(short_of[0], (uint64_t)(4u << 20) / 64, "a lone run's ring was enough for the batch (%llu blocks short)",
+                 (unsigned long long)short_of[0]);
+    tfm_params_free(&w);
+}
+
 /* ---- receiving in place: a whole inference on the lent path and on the plain (copying) one ---- */
 
 typedef struct wire_hash {
